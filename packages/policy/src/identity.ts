@@ -1,0 +1,31 @@
+import type { Permission } from './permissions.js';
+
+/** A user's membership of one tenant (an organisation) and what it allows there. */
+export interface TenantMembership {
+  readonly id: string;
+  readonly roles: readonly string[];
+  readonly permissions: readonly Permission[];
+}
+
+/** The minimal, token-free description of the signed-in user that the shell and remotes see. */
+export interface IdentityUser {
+  readonly id: string;
+  readonly displayName: string;
+  readonly roles: readonly string[];
+  readonly permissions: readonly Permission[];
+  readonly tenants: readonly TenantMembership[];
+  readonly locale?: string;
+  readonly currency?: string;
+}
+
+/** The identity context of CONTRACT.md: what `GET /auth/session` answers and the shell page inlines. */
+export type IdentityContext =
+  | { readonly isAuthenticated: false }
+  | {
+      readonly isAuthenticated: true;
+      readonly user: IdentityUser;
+      readonly session: { readonly expiresAt: string };
+    };
+
+/** The identity context of an anonymous visitor. */
+export const anonymousIdentity: IdentityContext = Object.freeze({ isAuthenticated: false });

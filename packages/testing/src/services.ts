@@ -1,0 +1,74 @@
+import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
+import { describe, it } from 'vitest';
+
+/** A real service some tests need. */
+export type Service = 'redis' | 'postgres' | 'chromium';
+
+/** True when CI asked for every service: a missing one fails instead of skipping. */
+export const servicesRequired = process.env.GATEHOUSE_REQUIRE_SERVICES === '1';
+
+/** Where the Redis server for tests listens (`REDIS_URL` or the local default). */
+export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** The Postgres server for tests (`DATABASE_URL` or the local default). */
+export const postgresUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Path of the system Chromium, from `CHROMIUM_PATH` or the Debian package. */
+export function chromiumPath(): string | undefined {
+  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
+  return candidates.find((path): path is string => Boolean(path && existsSync(path)));
+}
+
+function tcpOpen(url: string, defaultPort: number): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname || '127.0.0.1', port: Number(port || defaultPort) });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** Says why a service cannot be used, or `undefined` when it can. */
+export async function serviceMissing(service: Service): Promise<string | undefined> {
+  switch (service) {
+    case 'redis':
+      return (await tcpOpen(redisUrl, 6379)) ? undefined : `Redis is not reachable at ${redisUrl}`;
+    case 'postgres':
+      return (await tcpOpen(postgresUrl, 5432)) ? undefined : `Postgres is not reachable at ${postgresUrl}`;
+    case 'chromium':
+      return chromiumPath()
+        ? undefined
+        : 'Chromium is not installed (apt-get install -y chromium, or set CHROMIUM_PATH)';
+  }
+}
+
+/**
+ * `describe` for a suite that needs real services. When one is missing the suite is skipped with a visible
+ * reason, or, under `GATEHOUSE_REQUIRE_SERVICES=1`, replaced by one failing test that names it.
+ *
+ * @example
+ * await describeWith(['redis'], 'RedisSessionStore', () => { it('…', async () => {}); });
+ */
+export async function describeWith(services: Service[], name: string, body: () => void): Promise<void> {
+  const missing = (await Promise.all(services.map(serviceMissing))).filter(Boolean);
+  if (missing.length === 0) {
+    describe(name, body);
+    return;
+  }
+  const reason = missing.join('; ');
+  if (servicesRequired) {
+    describe(name, () => {
+      it('has the services it needs', () => {
+        throw new Error(`${reason} (GATEHOUSE_REQUIRE_SERVICES=1)`);
+      });
+    });
+    return;
+  }
+  console.warn(`skipping "${name}": ${reason}`);
+  describe.skip(`${name} (skipped: ${reason})`, body);
+}

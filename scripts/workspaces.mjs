@@ -1,0 +1,16 @@
+// Lists the workspace folders that hold a TypeScript project, in a stable order.
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export function projectDirs(root, file) {
+  const dirs = [];
+  for (const group of ['packages', 'examples']) {
+    const base = join(root, group);
+    if (!existsSync(base)) continue;
+    for (const name of readdirSync(base).sort()) {
+      const dir = join(base, name);
+      if (existsSync(join(dir, file))) dirs.push(dir);
+    }
+  }
+  return dirs;
+}
