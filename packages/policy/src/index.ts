@@ -1,4 +1,15 @@
 export { type ClaimMapping, identityFromClaims } from './claims.js';
+export { type Condition, defineCondition, featureFlag, type PermissionPattern } from './conditions.js';
+export {
+  type AccessRequest,
+  can,
+  type Decision,
+  type DecisionContext,
+  type DenyReason,
+  decide,
+  denyReasons,
+  type Grant,
+} from './decision.js';
 export {
   anonymousIdentity,
   type IdentityContext,
@@ -6,4 +17,6 @@ export {
   type TenantMembership,
 } from './identity.js';
 export { isPermission, type Permission, permissionsForRoles, type RolePermissionMap } from './permissions.js';
+export { createPolicy, type Policy, type PolicyOptions } from './policy.js';
+export type { Principal, Resource } from './principal.js';
 export { shopRolePermissions, shopTenantRolePermissions } from './shop-roles.js';

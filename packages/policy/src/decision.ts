@@ -1,0 +1,173 @@
+import type { Condition } from './conditions.js';
+import { isPermission, type Permission } from './permissions.js';
+import type { Principal, Resource } from './principal.js';
+
+/**
+ * Why a request was denied. Stable: APIs log it, UIs may branch on it.
+ * - `unauthenticated`: no principal;
+ * - `invalid_permission`: the permission asked about is not a `<domain>:<action>` string;
+ * - `missing_permission`: no global rule grants it;
+ * - `not_tenant_member`: the resource is in a tenant the principal does not belong to;
+ * - `missing_tenant_permission`: a member, but the membership does not grant it;
+ * - `not_owner`: granted for own resources only, and this one is someone else's;
+ * - `condition_failed`: a rule granted but a {@link Condition} (plan, feature flag) did not hold.
+ */
+export type DenyReason =
+  | 'unauthenticated'
+  | 'invalid_permission'
+  | 'missing_permission'
+  | 'not_tenant_member'
+  | 'missing_tenant_permission'
+  | 'not_owner'
+  | 'condition_failed';
+
+/** Every {@link DenyReason}, for exhaustive checks and documentation. */
+export const denyReasons: readonly DenyReason[] = Object.freeze([
+  'unauthenticated',
+  'invalid_permission',
+  'missing_permission',
+  'not_tenant_member',
+  'missing_tenant_permission',
+  'not_owner',
+  'condition_failed',
+]);
+
+/**
+ * Which rule granted: `permission` (held as asked, no owner to check), `owner` (held, and the principal owns
+ * the resource) or `any` (the `<permission>_any` variant is held).
+ */
+export type Grant = 'permission' | 'owner' | 'any';
+
+/**
+ * The answer of {@link decide}: allowed with the rule that granted, or denied with a coded reason and a short
+ * human explanation that names no user or resource id.
+ */
+export type Decision =
+  | { readonly allowed: true; readonly grant: Grant; readonly tenant?: string }
+  | {
+      readonly allowed: false;
+      readonly reason: DenyReason;
+      readonly detail: string;
+      /** The failed condition's name, with `condition_failed`. */
+      readonly condition?: string;
+    };
+
+/** Free request context handed to {@link Condition}s (feature-flag service answers, time, ...). */
+export type DecisionContext = Readonly<Record<string, unknown>>;
+
+/** Everything {@link decide} looked at; what a {@link Condition} receives. */
+export interface AccessRequest {
+  readonly principal: Principal;
+  readonly permission: Permission;
+  readonly resource?: Resource;
+  readonly context?: DecisionContext;
+}
+
+const deny = (reason: DenyReason, detail: string, condition?: string): Decision =>
+  Object.freeze(
+    condition === undefined
+      ? { allowed: false, reason, detail }
+      : { allowed: false, reason, detail, condition },
+  );
+
+const ANY = '_any';
+
+/**
+ * The one decision function. Denies by default: a request is allowed only when a rule grants it, then only
+ * when every {@link Condition} that guards the permission holds.
+ *
+ * Rules, in order:
+ * 1. no principal: `unauthenticated`; a malformed permission: `invalid_permission`;
+ * 2. the permissions that count are the principal's global ones, or, for a resource with a `tenantId`, only
+ *    those of its membership of that tenant (none: `not_tenant_member`);
+ * 3. `<domain>:<action>_any` grants `<domain>:<action>` on any resource; `<domain>:<action>` grants it on a
+ *    resource without owner, or on one the principal owns (someone else's: `not_owner`);
+ * 4. asking for an `_any` permission needs exactly that permission.
+ *
+ * @example
+ * decide(bob, 'orders:view', { ownerId: 'user_alice' }) // { allowed: false, reason: 'not_owner', ... }
+ * decide(carol, 'orders:view', { ownerId: 'user_alice' }) // { allowed: true, grant: 'any' }
+ * decide(frank, 'users:view', { tenantId: 'acme' }) // { allowed: false, reason: 'not_tenant_member', ... }
+ */
+export function decide(
+  principal: Principal | null | undefined,
+  permission: Permission | string,
+  resource?: Resource | null,
+  conditions: readonly Condition[] = [],
+  context?: DecisionContext,
+): Decision {
+  if (!principal || typeof principal.id !== 'string' || principal.id.length === 0) {
+    return deny('unauthenticated', 'no signed-in user');
+  }
+  if (!isPermission(permission)) return deny('invalid_permission', 'not a <domain>:<action> permission');
+
+  let held: readonly Permission[] = Array.isArray(principal.permissions) ? principal.permissions : [];
+  let tenant: string | undefined;
+  if (resource && resource.tenantId !== undefined && resource.tenantId !== null) {
+    tenant = resource.tenantId;
+    const memberships = Array.isArray(principal.tenants) ? principal.tenants : [];
+    const membership = memberships.find((candidate) => candidate.id === tenant);
+    if (!membership || typeof tenant !== 'string' || tenant.length === 0) {
+      return deny('not_tenant_member', 'the resource belongs to a tenant the user is not a member of');
+    }
+    held = Array.isArray(membership.permissions) ? membership.permissions : [];
+  }
+  const missing: DenyReason = tenant === undefined ? 'missing_permission' : 'missing_tenant_permission';
+
+  let grant: Grant;
+  if (permission.endsWith(ANY)) {
+    if (!held.includes(permission)) return deny(missing, `requires ${permission}`);
+    grant = 'any';
+  } else {
+    const any = `${permission}${ANY}` as Permission;
+    const hasBase = held.includes(permission);
+    if (held.includes(any)) {
+      grant = 'any';
+    } else if (!hasBase) {
+      return deny(missing, `requires ${permission}`);
+    } else if (resource && resource.ownerId !== undefined) {
+      if (typeof resource.ownerId !== 'string' || resource.ownerId !== principal.id) {
+        return deny('not_owner', `${permission} covers own resources only; others need ${any}`);
+      }
+      grant = 'owner';
+    } else {
+      grant = 'permission';
+    }
+  }
+
+  const request: AccessRequest = {
+    principal,
+    permission,
+    ...(resource ? { resource } : {}),
+    ...(context ? { context } : {}),
+  };
+  for (const condition of conditions) {
+    if (!condition.guards(permission)) continue;
+    let holds = false;
+    try {
+      holds = condition.test(request) === true;
+    } catch {
+      holds = false;
+    }
+    if (!holds)
+      return deny('condition_failed', `condition "${condition.name}" does not hold`, condition.name);
+  }
+  return Object.freeze(tenant === undefined ? { allowed: true, grant } : { allowed: true, grant, tenant });
+}
+
+/**
+ * {@link decide} as a boolean, for UI and quick checks.
+ *
+ * @example
+ * if (can(identity.user, 'catalog:edit')) showEditButton();
+ * can(erin, 'billing:edit', { tenantId: 'acme' }) // true
+ */
+export function can(
+  principal: Principal | null | undefined,
+  permission: Permission | string,
+  resource?: Resource | null,
+  conditions?: readonly Condition[],
+  context?: DecisionContext,
+): boolean {
+  return decide(principal, permission, resource, conditions, context).allowed;
+}
