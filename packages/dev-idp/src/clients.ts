@@ -1,0 +1,95 @@
+import { DevIdpError } from './errors.js';
+
+/**
+ * A client (relying party) registered at the dev IdP, in OpenID Connect Dynamic Client Registration metadata
+ * names. Only confidential clients of the authorization-code flow are accepted.
+ */
+export interface DevIdpClient {
+  readonly client_id: string;
+  /** Shared secret for `client_secret_basic` / `client_secret_post`. */
+  readonly client_secret: string;
+  readonly client_name?: string;
+  /** Exact redirect URIs; a request must match one byte for byte. */
+  readonly redirect_uris: readonly string[];
+  /** Exact `post_logout_redirect_uri` values allowed at the end-session endpoint. */
+  readonly post_logout_redirect_uris?: readonly string[];
+  /** Where the logout token is POSTed (OpenID Connect Back-Channel Logout 1.0). */
+  readonly backchannel_logout_uri?: string;
+  /** Put `sid` in the logout token (default `true` when `backchannel_logout_uri` is set). */
+  readonly backchannel_logout_session_required?: boolean;
+  /** Default `['authorization_code', 'refresh_token']`. */
+  readonly grant_types?: readonly ('authorization_code' | 'refresh_token')[];
+  /**
+   * Registered authentication method (default `client_secret_basic`). Either secret method is accepted at the
+   * token, revocation and introspection endpoints whichever is registered.
+   */
+  readonly token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post';
+}
+
+/** What {@link bffClient} needs. */
+export interface BffClientOptions {
+  /** The BFF's public origin, e.g. `http://localhost:4000` or `http://localhost:54321` in tests. */
+  readonly baseUrl: string;
+  /** Default `gatehouse-bff`. */
+  readonly clientId?: string;
+  /** Default `gatehouse-dev-secret` (development only: it is public in this repository). */
+  readonly clientSecret?: string;
+}
+
+/** The default client's id. */
+export const DEFAULT_CLIENT_ID = 'gatehouse-bff';
+/** The default client's secret. Development only: it is published in this repository. */
+export const DEFAULT_CLIENT_SECRET = 'gatehouse-dev-secret';
+/** Where the reference shop's BFF listens by default (CONTRACT.md). */
+export const DEFAULT_BFF_URL = 'http://localhost:4000';
+
+/**
+ * The confidential client of a Gatehouse BFF reachable at `baseUrl`: callback `<baseUrl>/auth/callback`,
+ * post-logout redirect `<baseUrl>/`, back-channel logout `<baseUrl>/auth/backchannel-logout` (with `sid`),
+ * authorization code + refresh token grants, `client_secret_basic` (or `_post`). The dev IdP's default
+ * client is `bffClient({ baseUrl: 'http://localhost:4000' })`.
+ *
+ * @example
+ * const bffPort = await freePort();
+ * const idp = await createDevIdp({ port: 0, clients: [bffClient({ baseUrl: `http://localhost:${bffPort}` })] });
+ */
+export function bffClient(options: BffClientOptions): DevIdpClient {
+  const problems: string[] = [];
+  const base = typeof options?.baseUrl === 'string' ? URL.parse(options.baseUrl) : null;
+  if (
+    !base ||
+    (base.protocol !== 'http:' && base.protocol !== 'https:') ||
+    base.search ||
+    base.hash ||
+    base.username ||
+    base.password
+  ) {
+    problems.push('baseUrl: must be an http(s) URL without query, fragment or credentials');
+  }
+  for (const key of ['clientId', 'clientSecret'] as const) {
+    const value = options?.[key];
+    if (value !== undefined && (typeof value !== 'string' || value.length === 0 || value.length > 256)) {
+      problems.push(`${key}: must be a non-empty string of at most 256 characters`);
+    }
+  }
+  for (const key of Object.keys(options ?? {})) {
+    if (!['baseUrl', 'clientId', 'clientSecret'].includes(key)) problems.push(`${key}: unknown option`);
+  }
+  if (problems.length > 0 || !base) {
+    throw new DevIdpError('GH_DEV_IDP_OPTIONS_INVALID', `invalid bffClient options: ${problems.join('; ')}`, {
+      problems,
+    });
+  }
+  const root = `${base.origin}${base.pathname.replace(/\/+$/, '')}`;
+  return Object.freeze({
+    client_id: options.clientId ?? DEFAULT_CLIENT_ID,
+    client_secret: options.clientSecret ?? DEFAULT_CLIENT_SECRET,
+    client_name: 'Gatehouse BFF',
+    redirect_uris: Object.freeze([`${root}/auth/callback`]),
+    post_logout_redirect_uris: Object.freeze([`${root}/`]),
+    backchannel_logout_uri: `${root}/auth/backchannel-logout`,
+    backchannel_logout_session_required: true,
+    grant_types: Object.freeze(['authorization_code', 'refresh_token'] as const),
+    token_endpoint_auth_method: 'client_secret_basic',
+  });
+}

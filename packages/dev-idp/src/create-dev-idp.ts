@@ -1,0 +1,143 @@
+import type { EventEmitter } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { debuglog } from 'node:util';
+import type { Provider } from 'oidc-provider';
+import { DevIdpError } from './errors.js';
+import { providerConfiguration } from './lib/configuration.js';
+import { createInteractionHandler } from './lib/interactions.js';
+import { generateCookieKeys, generateSigningKeys } from './lib/keys.js';
+import { loadOidcProvider } from './lib/load-provider.js';
+import { type DevIdpOptions, resolveOptions } from './options.js';
+
+/** A running dev IdP. */
+export interface DevIdp {
+  /** The issuer identifier, e.g. `http://localhost:4001`; discovery is at `<issuer>/.well-known/openid-configuration`. */
+  readonly issuer: string;
+  /** Where the server socket listens, e.g. `http://127.0.0.1:4001` (the issuer may name another host). */
+  readonly url: string;
+  /** The real listening port (useful with `port: 0`). */
+  readonly port: number;
+  /** The oidc-provider instance, for event listeners in tests (`provider.on('backchannel.success', …)`). */
+  readonly provider: Provider;
+  /** Stops listening and drops open connections. */
+  close(): Promise<void>;
+}
+
+const log = debuglog('gatehouse-dev-idp');
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) {
+      resolve();
+      return;
+    }
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/**
+ * Starts a real OpenID Connect provider (oidc-provider 9) for development and tests: the demo users of
+ * CONTRACT.md, a login page at `/interaction/:uid`, PKCE S256 required, exact redirect URIs, JWT access tokens
+ * (`typ: at+jwt`) for the `urn:gatehouse:shop` audience on the code and refresh grants, rotating refresh tokens
+ * with reuse detection, RP-initiated and back-channel logout, revocation and introspection. Keys and state are
+ * in memory and new at every start. Refuses to start under `NODE_ENV=production`.
+ *
+ * @example
+ * const idp = await createDevIdp({ port: 0, clients: [bffClient({ baseUrl: 'http://localhost:5123' })] });
+ * console.log(idp.issuer); // http://localhost:<port>
+ * await idp.close();
+ */
+export async function createDevIdp(options?: DevIdpOptions): Promise<DevIdp> {
+  if (process.env.NODE_ENV === 'production') {
+    throw new DevIdpError(
+      'GH_DEV_IDP_PRODUCTION',
+      'the Gatehouse dev identity provider is for development and tests only and refuses to run with NODE_ENV=production',
+    );
+  }
+  const config = resolveOptions(options);
+  const [{ Provider: OidcProvider, errors }, keys] = await Promise.all([
+    loadOidcProvider(),
+    generateSigningKeys(),
+  ]);
+
+  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const server = createServer((req, res) => {
+    if (handler) handler(req, res);
+    else {
+      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end('starting');
+    }
+  });
+  try {
+    await listen(server, config.port, config.host);
+  } catch (cause) {
+    throw new DevIdpError(
+      'GH_DEV_IDP_LISTEN_FAILED',
+      `the dev identity provider cannot listen on ${config.host}:${config.port}`,
+      { cause },
+    );
+  }
+  const port = (server.address() as AddressInfo).port;
+  const issuer = config.issuer ?? `http://localhost:${port}`;
+
+  let provider: Provider;
+  try {
+    provider = new OidcProvider(issuer, providerConfiguration(config, keys, generateCookieKeys(), errors));
+    // Client metadata is validated lazily by oidc-provider; load each one now so a bad client fails the start.
+    for (const client of config.clients) {
+      if (!(await provider.Client.find(client.client_id)))
+        throw new Error(`client ${client.client_id} not loaded`);
+    }
+  } catch (cause) {
+    await closeServer(server);
+    throw new DevIdpError(
+      'GH_DEV_IDP_PROVIDER_FAILED',
+      `oidc-provider refused the configuration: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+  // Behind a TLS-terminating proxy the issuer is https while requests arrive over http.
+  provider.proxy = issuer.startsWith('https:');
+
+  // Quiet by default; NODE_DEBUG=gatehouse-dev-idp shows what went wrong.
+  const debugError = (error: unknown) =>
+    log('%s', error instanceof Error ? (error.stack ?? error.message) : error);
+  // Koa's own 'error' event (an error that escaped oidc-provider's handler): logged the same way.
+  (provider as unknown as EventEmitter).on('error', debugError);
+  provider.on('server_error', (_ctx, error) => debugError(error));
+  provider.on('backchannel.error', (_ctx, error, client) =>
+    log('back-channel logout to %s failed: %s', client.clientId, error.message),
+  );
+
+  const callback = provider.callback();
+  const interactions = createInteractionHandler(provider, config.users, debugError);
+  handler = (req, res) => {
+    const pathname = (req.url ?? '/').split('?')[0] ?? '/';
+    if (pathname === '/interaction' || pathname.startsWith('/interaction/')) {
+      void interactions(req, res, pathname);
+      return;
+    }
+    void callback(req, res);
+  };
+
+  return Object.freeze({
+    issuer,
+    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    port,
+    provider,
+    close: () => closeServer(server),
+  });
+}

@@ -1,0 +1,18 @@
+export {
+  type BffClientOptions,
+  bffClient,
+  DEFAULT_BFF_URL,
+  DEFAULT_CLIENT_ID,
+  DEFAULT_CLIENT_SECRET,
+  type DevIdpClient,
+} from './clients.js';
+export { createDevIdp, type DevIdp } from './create-dev-idp.js';
+export { DevIdpError, type DevIdpErrorCode } from './errors.js';
+export {
+  DEFAULT_AUDIENCE,
+  DEFAULT_AUDIENCE_SCOPE,
+  type DevIdpAudience,
+  type DevIdpOptions,
+  type DevIdpTtl,
+} from './options.js';
+export { type DevIdpTenant, type DevIdpUser, demoUsers } from './users.js';

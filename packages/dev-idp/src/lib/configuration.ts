@@ -1,0 +1,200 @@
+import type { Account, ClientMetadata, Configuration, errors as OidcErrors } from 'oidc-provider';
+import type { ResolvedDevIdpOptions } from '../options.js';
+import type { DevIdpUser } from '../users.js';
+import type { SigningJwk } from './keys.js';
+import { createMemoryAdapter } from './memory-adapter.js';
+import { errorPage, loggedOutPage, logoutPage, PAGE_HEADERS } from './pages.js';
+
+/** Claims released per scope. `conformIdTokenClaims: false` puts them in the ID token as well. */
+const CLAIMS = {
+  openid: ['sub'],
+  profile: ['name', 'locale', 'currency', 'roles', 'tenants'],
+  email: ['email', 'email_verified'],
+  acr: null,
+  amr: null,
+  auth_time: null,
+  iss: null,
+  sid: null,
+};
+
+const epoch = () => Math.floor(Date.now() / 1000);
+
+function tenantsOf(user: DevIdpUser) {
+  return user.tenants.map((tenant) => ({ id: tenant.id, roles: [...tenant.roles] }));
+}
+
+function claimsOf(user: DevIdpUser) {
+  return {
+    sub: user.sub,
+    name: user.name,
+    email: user.email,
+    email_verified: user.emailVerified ?? true,
+    roles: [...user.roles],
+    tenants: tenantsOf(user),
+    locale: user.locale,
+    currency: user.currency,
+  };
+}
+
+function clientMetadata(options: ResolvedDevIdpOptions): ClientMetadata[] {
+  return options.clients.map((client) => ({
+    client_id: client.client_id,
+    client_secret: client.client_secret,
+    ...(client.client_name ? { client_name: client.client_name } : {}),
+    redirect_uris: [...client.redirect_uris],
+    post_logout_redirect_uris: [...(client.post_logout_redirect_uris ?? [])],
+    ...(client.backchannel_logout_uri
+      ? {
+          backchannel_logout_uri: client.backchannel_logout_uri,
+          backchannel_logout_session_required: client.backchannel_logout_session_required ?? true,
+        }
+      : {}),
+    grant_types: [...(client.grant_types ?? ['authorization_code', 'refresh_token'])],
+    response_types: ['code'],
+    token_endpoint_auth_method: client.token_endpoint_auth_method ?? 'client_secret_basic',
+    id_token_signed_response_alg: 'RS256',
+  }));
+}
+
+/**
+ * oidc-provider's configuration for the dev IdP. Every helper whose default prints a "you SHOULD change this"
+ * notice is set, so nothing reaches the console.
+ */
+export function providerConfiguration(
+  options: ResolvedDevIdpOptions,
+  keys: { keys: SigningJwk[] },
+  cookieKeys: string[],
+  errors: typeof OidcErrors,
+): Configuration {
+  const bySub = new Map(options.users.map((user) => [user.sub, user]));
+  const audiences = new Map(options.audiences.map((audience) => [audience.resource, audience]));
+  const defaultAudience = options.audiences[0]!.resource;
+  const { ttl } = options;
+
+  return {
+    adapter: createMemoryAdapter(15),
+    clients: clientMetadata(options),
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      id_token_signed_response_alg: 'RS256',
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    // Confidential clients only (SECURITY 11): both secret methods, whichever one a client registered.
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
+    // The BFF talks to the IdP server-side; no browser origin needs CORS.
+    clientBasedCORS: () => false,
+    claims: CLAIMS,
+    scopes: ['openid', 'offline_access', 'profile', 'email'],
+    conformIdTokenClaims: false,
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    cookies: { keys: cookieKeys },
+    jwks: keys,
+
+    findAccount(_ctx, sub): Account | undefined {
+      const user = bySub.get(sub);
+      if (!user) return undefined;
+      return { accountId: sub, claims: () => claimsOf(user) };
+    },
+
+    // Authorization decisions at the APIs need the user's roles and tenants in the access token itself.
+    extraTokenClaims(_ctx, token) {
+      const user = 'accountId' in token && token.accountId ? bySub.get(token.accountId) : undefined;
+      return user ? { roles: [...user.roles], tenants: tenantsOf(user) } : undefined;
+    },
+
+    // oidc-provider drops `offline_access` from a request without `prompt=consent` (OpenID Connect Core 11), so
+    // the BFF's plain `scope=openid profile email offline_access` would never get a refresh token. Every client
+    // here is first party: one registered with the refresh_token grant gets a refresh token on the code
+    // exchange. Without `offline_access` in the granted scope that token is bound to the IdP session (it dies
+    // at IdP logout or when the session expires); with `prompt=consent` it is a true offline token.
+    issueRefreshToken(_ctx, client, code) {
+      return (
+        client.grantTypeAllowed('refresh_token') &&
+        (code.kind === 'AuthorizationCode' || code.scopes.has('offline_access'))
+      );
+    },
+    // Every use of a refresh token rotates it; presenting a rotated one revokes the whole grant.
+    rotateRefreshToken: () => true,
+
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+
+    features: {
+      devInteractions: { enabled: false },
+      backchannelLogout: { enabled: true },
+      revocation: {
+        enabled: true,
+        allowedPolicy(_ctx, client, token) {
+          if (token.clientId !== client.clientId) {
+            throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+          }
+          return true;
+        },
+      },
+      // Every client is confidential and first party: any of them may introspect.
+      introspection: { enabled: true, allowedPolicy: () => true },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource(ctx, form) {
+          ctx.set(PAGE_HEADERS);
+          ctx.body = logoutPage(form, ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId);
+        },
+        postLogoutSuccessSource(ctx) {
+          ctx.set(PAGE_HEADERS);
+          ctx.body = loggedOutPage();
+        },
+      },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource(_ctx, _client, oneOf) {
+          if (!oneOf) return defaultAudience;
+          return oneOf.includes(defaultAudience) ? defaultAudience : oneOf;
+        },
+        // The token endpoint uses the resource granted at /auth, so the code and refresh grants both
+        // answer with a JWT for that audience without a `resource` parameter.
+        useGrantedResource: () => true,
+        getResourceServerInfo(_ctx, resourceIndicator) {
+          const audience = audiences.get(resourceIndicator);
+          if (!audience) throw new errors.InvalidTarget();
+          return {
+            scope: audience.scope,
+            audience: audience.resource,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'RS256' } },
+          };
+        },
+      },
+    },
+
+    ttl: {
+      AccessToken: ttl.AccessToken,
+      AuthorizationCode: ttl.AuthorizationCode,
+      IdToken: ttl.IdToken,
+      Interaction: ttl.Interaction,
+      Session: ttl.Session,
+      Grant: ttl.Grant,
+      // Absolute lifetime of the whole rotation family, counted from the first refresh token (ASVS 10.4.8).
+      RefreshToken: (_ctx, token) => Math.max(1, ttl.RefreshToken - (epoch() - (token.iiat ?? epoch()))),
+      // Features that are off; set so their defaults never print a notice.
+      ClientCredentials: 300,
+      DeviceCode: 600,
+      BackchannelAuthenticationRequest: 600,
+      PreAuthorizedCode: 600,
+    },
+
+    renderError(ctx, out) {
+      ctx.type = 'html';
+      ctx.set(PAGE_HEADERS);
+      ctx.body = errorPage(out.error, out.error_description);
+    },
+
+    // oidc-provider refuses loopback addresses for its outgoing requests (an SSRF guard). The only ones the
+    // dev IdP makes are back-channel logout POSTs to clients registered in code, which live on localhost.
+    fetch(url, init) {
+      const { dispatcher: _dispatcher, ...rest } = (init ?? {}) as RequestInit & { dispatcher?: unknown };
+      return globalThis.fetch(url, rest);
+    },
+  };
+}

@@ -1,0 +1,197 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Provider } from 'oidc-provider';
+import type { DevIdpUser } from '../users.js';
+import { errorPage, loginPage, sendPage } from './pages.js';
+
+const MAX_FORM_BYTES = 16 * 1024;
+const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,128})(\/login|\/abort)?$/;
+
+class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    readonly description: string,
+  ) {
+    super(description);
+  }
+}
+
+/** Reads an `application/x-www-form-urlencoded` body of at most 16 KiB. */
+async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') {
+    throw new HttpProblem(
+      415,
+      'invalid_request',
+      'the form must be sent as application/x-www-form-urlencoded',
+    );
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_FORM_BYTES) throw new HttpProblem(413, 'invalid_request', 'the form is too large');
+    chunks.push(chunk as Buffer);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+function samePassword(given: string, expected: string): boolean {
+  const a = Buffer.from(given, 'utf8');
+  const b = Buffer.from(expected, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The error page for what went wrong: oidc-provider's own errors keep their status and code. */
+function sendError(res: ServerResponse, error: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (error instanceof HttpProblem) {
+    sendPage(res, error.status, errorPage(error.error, error.description));
+    return;
+  }
+  const oidc = error as { status?: unknown; error?: unknown; error_description?: unknown };
+  if (typeof oidc.status === 'number' && oidc.status < 500 && typeof oidc.error === 'string') {
+    const description = typeof oidc.error_description === 'string' ? oidc.error_description : undefined;
+    sendPage(res, oidc.status, errorPage(oidc.error, description));
+    return;
+  }
+  sendPage(res, 500, errorPage('server_error', 'the dev identity provider failed to handle this request'));
+}
+
+/**
+ * The login interaction, mounted at `/interaction/:uid` (oidc-provider's `interactions.url`):
+ * - `GET` shows the login form, or grants consent on the spot (every registered client is first party);
+ * - `POST …/login` checks `login`/`password` and finishes the login, or shows the form again with an error;
+ * - `POST …/abort` ends the request with `access_denied` at the client's redirect URI.
+ * The interaction cookie that oidc-provider sets (path-bound to the uid, `SameSite=Lax`) ties the form to the
+ * browser that started the request; a uid that does not match that cookie is refused.
+ */
+export function createInteractionHandler(
+  provider: Provider,
+  users: readonly DevIdpUser[],
+  onError: (error: unknown) => void,
+): (req: IncomingMessage, res: ServerResponse, pathname: string) => Promise<void> {
+  const byLogin = new Map(users.map((user) => [user.login, user]));
+  const logins = users.map((user) => user.login);
+
+  const clientName = async (clientId: unknown): Promise<string> => {
+    if (typeof clientId !== 'string') return 'the application';
+    const client = await provider.Client.find(clientId);
+    return client?.clientName ?? clientId;
+  };
+
+  async function details(req: IncomingMessage, res: ServerResponse, uid: string) {
+    const interaction = await provider.interactionDetails(req, res);
+    if (interaction.uid !== uid) {
+      throw new HttpProblem(
+        400,
+        'invalid_request',
+        'this sign-in page does not belong to the current sign-in',
+      );
+    }
+    return interaction;
+  }
+
+  async function grantConsent(req: IncomingMessage, res: ServerResponse, uid: string): Promise<void> {
+    const interaction = await details(req, res, uid);
+    const { prompt, params, session, grantId: existing } = interaction;
+    const accountId = session?.accountId;
+    if (!accountId || typeof params.client_id !== 'string') {
+      throw new HttpProblem(400, 'invalid_request', 'no signed-in user for this consent');
+    }
+    const grant =
+      (existing ? await provider.Grant.find(existing) : undefined) ??
+      new provider.Grant({ accountId, clientId: params.client_id });
+    const missing = prompt.details as {
+      missingOIDCScope?: string[];
+      missingOIDCClaims?: string[];
+      missingResourceScopes?: Record<string, string[]>;
+    };
+    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+    for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
+      grant.addResourceScope(resource, scopes.join(' '));
+    }
+    const grantId = await grant.save();
+    await provider.interactionFinished(req, res, { consent: existing === grantId ? {} : { grantId } });
+  }
+
+  return async function handleInteraction(req, res, pathname) {
+    try {
+      const match = ROUTE.exec(pathname);
+      const uid = match?.[1];
+      if (!uid) throw new HttpProblem(404, 'not_found', 'no such page');
+      const action = match[2];
+
+      if (!action) {
+        if (req.method !== 'GET' && req.method !== 'HEAD') {
+          throw new HttpProblem(405, 'invalid_request', 'method not allowed');
+        }
+        const interaction = await details(req, res, uid);
+        if (interaction.prompt.name === 'consent') {
+          await grantConsent(req, res, uid);
+          return;
+        }
+        if (interaction.prompt.name !== 'login') {
+          throw new HttpProblem(400, 'invalid_request', `unsupported prompt ${interaction.prompt.name}`);
+        }
+        const hint = typeof interaction.params.login_hint === 'string' ? interaction.params.login_hint : '';
+        const login = byLogin.has(hint) ? hint : '';
+        sendPage(
+          res,
+          200,
+          loginPage({ uid, clientName: await clientName(interaction.params.client_id), logins, login }),
+        );
+        return;
+      }
+
+      if (req.method !== 'POST') throw new HttpProblem(405, 'invalid_request', 'method not allowed');
+      const form = await readForm(req);
+      const interaction = await details(req, res, uid);
+
+      if (action === '/abort') {
+        await provider.interactionFinished(
+          req,
+          res,
+          { error: 'access_denied', error_description: 'the user cancelled the sign-in' },
+          { mergeWithLastSubmission: false },
+        );
+        return;
+      }
+
+      if (interaction.prompt.name !== 'login') {
+        throw new HttpProblem(400, 'invalid_request', 'this sign-in is not waiting for a login');
+      }
+      const login = form.get('login')?.trim() ?? '';
+      const password = form.get('password') ?? '';
+      const user = byLogin.get(login);
+      if (!user || !samePassword(password, user.password ?? user.login)) {
+        sendPage(
+          res,
+          200,
+          loginPage({
+            uid,
+            clientName: await clientName(interaction.params.client_id),
+            logins,
+            login,
+            error: 'Wrong user name or password.',
+          }),
+        );
+        return;
+      }
+      await provider.interactionFinished(
+        req,
+        res,
+        { login: { accountId: user.sub, amr: ['pwd'] } },
+        { mergeWithLastSubmission: false },
+      );
+    } catch (error) {
+      if (!(error instanceof HttpProblem)) onError(error);
+      sendError(res, error);
+    }
+  };
+}

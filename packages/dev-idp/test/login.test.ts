@@ -1,0 +1,274 @@
+import { freePort } from '@gatehouse/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bffClient, createDevIdp, type DevIdp, demoUsers } from '../src/index.js';
+import {
+  authorizationUrl,
+  Browser,
+  formAction,
+  redeemCode,
+  signIn,
+  tokenRequest,
+  verifyJwt,
+} from './helpers.js';
+
+describe('authorization code flow', () => {
+  let idp: DevIdp;
+  let bffPort: number;
+  let client: ReturnType<typeof bffClient>;
+
+  beforeAll(async () => {
+    bffPort = await freePort();
+    client = bffClient({ baseUrl: `http://localhost:${bffPort}` });
+    idp = await createDevIdp({ port: 0, clients: [client] });
+  });
+  afterAll(() => idp.close());
+
+  it('shows a login form with login and password fields and the demo users', async () => {
+    const browser = new Browser();
+    const { url } = authorizationUrl(idp, { client });
+    const page = await browser.navigate(url, {}, (location) => location.origin !== idp.issuer);
+    expect(page.response?.status).toBe(200);
+    expect(page.url).toMatch(new RegExp(`^${idp.issuer}/interaction/[\\w-]+$`));
+    expect(page.response?.headers.get('content-type')).toContain('text/html');
+    expect(page.response?.headers.get('cache-control')).toBe('no-store');
+    expect(page.response?.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const html = await page.response!.text();
+    expect(html).toContain('<title>Gatehouse dev identity provider</title>');
+    expect(html).toMatch(/<input[^>]*name="login"/);
+    expect(html).toMatch(
+      /<input[^>]*name="password"[^>]*type="password"|<input[^>]*type="password"[^>]*name="password"/,
+    );
+    expect(html).toMatch(/<button type="submit">Sign in<\/button>/);
+    for (const user of demoUsers) expect(html).toContain(`<code>${user.login}</code>`);
+  });
+
+  it('signs alice in over real HTTP and issues a verified ID token and a JWT access token', async () => {
+    const flow = await signIn(idp, { client, login: 'alice' });
+    expect(flow.callback.origin + flow.callback.pathname).toBe(client.redirect_uris[0]);
+    expect(flow.callback.searchParams.get('iss')).toBe(idp.issuer);
+
+    const { status, body } = await redeemCode(idp, client, flow);
+    expect(status).toBe(200);
+    expect(body.token_type).toBe('Bearer');
+    expect(body.expires_in).toBe(300);
+    expect(typeof body.refresh_token).toBe('string');
+
+    const id = await verifyJwt(idp, body.id_token, client.client_id);
+    expect(id.protectedHeader.alg).toBe('RS256');
+    expect(id.payload).toMatchObject({
+      iss: idp.issuer,
+      aud: client.client_id,
+      sub: 'user_alice',
+      name: 'Alice',
+      email: 'alice@example.com',
+      email_verified: true,
+      roles: ['customer'],
+      tenants: [],
+      locale: 'en-IN',
+      currency: 'INR',
+      nonce: flow.nonce,
+    });
+    expect(typeof id.payload.sid).toBe('string');
+
+    const at = await verifyJwt(idp, body.access_token, 'urn:gatehouse:shop', 'at+jwt');
+    expect(at.protectedHeader).toMatchObject({ alg: 'RS256', typ: 'at+jwt' });
+    expect(at.payload).toMatchObject({
+      iss: idp.issuer,
+      aud: 'urn:gatehouse:shop',
+      sub: 'user_alice',
+      client_id: client.client_id,
+      roles: ['customer'],
+      tenants: [],
+    });
+    expect(at.payload.exp! - at.payload.iat!).toBe(300);
+  });
+
+  it('puts erin and frank tenants in both tokens', async () => {
+    for (const [login, tenants, roles] of [
+      ['erin', [{ id: 'acme', roles: ['org_admin'] }], ['admin']],
+      ['frank', [{ id: 'globex', roles: ['member'] }], ['customer']],
+    ] as const) {
+      const flow = await signIn(idp, { client, login });
+      const { body } = await redeemCode(idp, client, flow);
+      const id = await verifyJwt(idp, body.id_token, client.client_id);
+      const at = await verifyJwt(idp, body.access_token, 'urn:gatehouse:shop', 'at+jwt');
+      expect(id.payload).toMatchObject({ sub: `user_${login}`, tenants, roles });
+      expect(at.payload).toMatchObject({ sub: `user_${login}`, tenants, roles });
+    }
+  });
+
+  it('accepts client_secret_post as well', async () => {
+    const flow = await signIn(idp, { client, login: 'bob' });
+    const { status, body } = await tokenRequest(
+      idp,
+      client,
+      {
+        grant_type: 'authorization_code',
+        code: flow.code,
+        code_verifier: flow.verifier,
+        redirect_uri: flow.redirectUri,
+      },
+      'post',
+    );
+    expect(status).toBe(200);
+    expect((await verifyJwt(idp, body.id_token, client.client_id)).payload.sub).toBe('user_bob');
+  });
+
+  it('shows an error for a wrong password and does not redirect', async () => {
+    const browser = new Browser();
+    const { url } = authorizationUrl(idp, { client });
+    const page = await browser.navigate(url, {}, (location) => location.origin !== idp.issuer);
+    const action = formAction(await page.response!.text(), page.url, '/login');
+    const response = await browser.request(action, { form: { login: 'alice', password: 'bob' } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('location')).toBeNull();
+    const html = await response.text();
+    expect(html).toContain('Wrong user name or password.');
+    expect(html).toContain('value="alice"');
+    // the form still works afterwards
+    const retry = await browser.navigate(
+      action,
+      { form: { login: 'alice', password: 'alice' } },
+      (location) => location.origin !== idp.issuer,
+    );
+    expect(new URL(retry.url).searchParams.get('code')).toBeTruthy();
+  });
+
+  it('refuses an unknown user the same way, and escapes what was typed', async () => {
+    const browser = new Browser();
+    const { url } = authorizationUrl(idp, { client });
+    const page = await browser.navigate(url, {}, (location) => location.origin !== idp.issuer);
+    const action = formAction(await page.response!.text(), page.url, '/login');
+    const response = await browser.request(action, {
+      form: { login: '"><script>x</script>', password: 'x' },
+    });
+    const html = await response.text();
+    expect(response.status).toBe(200);
+    expect(html).toContain('Wrong user name or password.');
+    expect(html).not.toContain('<script>x</script>');
+  });
+
+  it('refuses a login POST without the interaction cookie (another browser)', async () => {
+    const { url } = authorizationUrl(idp, { client });
+    const browser = new Browser();
+    const page = await browser.navigate(url, {}, (location) => location.origin !== idp.issuer);
+    const action = formAction(await page.response!.text(), page.url, '/login');
+    const response = await new Browser().request(action, { form: { login: 'alice', password: 'alice' } });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('location')).toBeNull();
+    const html = await response.text();
+    expect(html).toContain('invalid_request');
+    expect(html).not.toMatch(/\bat \S+:\d+:\d+/);
+  });
+
+  it('sends access_denied to the client when the user cancels', async () => {
+    const browser = new Browser();
+    const auth = authorizationUrl(idp, { client });
+    const page = await browser.navigate(auth.url, {}, (location) => location.origin !== idp.issuer);
+    const action = formAction(await page.response!.text(), page.url, '/abort');
+    const done = await browser.navigate(action, { form: {} }, (location) => location.origin !== idp.issuer);
+    const callback = new URL(done.url);
+    expect(callback.origin + callback.pathname).toBe(client.redirect_uris[0]);
+    expect(callback.searchParams.get('error')).toBe('access_denied');
+    expect(callback.searchParams.get('state')).toBe(auth.state);
+  });
+
+  it('skips the login page while the IdP session lives (SSO), with no consent screen', async () => {
+    const browser = new Browser();
+    await signIn(idp, { client, browser, login: 'carol' });
+    const auth = authorizationUrl(idp, { client });
+    const done = await browser.navigate(auth.url, {}, (location) => location.origin !== idp.issuer);
+    const code = new URL(done.url).searchParams.get('code');
+    expect(code).toBeTruthy();
+    const { body } = await redeemCode(idp, client, { ...auth, code: code! });
+    expect((await verifyJwt(idp, body.id_token, client.client_id)).payload.sub).toBe('user_carol');
+  });
+
+  it('requires PKCE: a request without code_challenge is refused', async () => {
+    const browser = new Browser();
+    const auth = authorizationUrl(idp, { client, withPkce: false });
+    const done = await browser.navigate(auth.url, {}, (location) => location.origin !== idp.issuer);
+    const callback = new URL(done.url);
+    expect(callback.searchParams.get('error')).toBe('invalid_request');
+    expect(callback.searchParams.get('error_description')).toMatch(/PKCE/);
+    expect(callback.searchParams.get('code')).toBeNull();
+  });
+
+  it('refuses code_challenge_method=plain', async () => {
+    const browser = new Browser();
+    const auth = authorizationUrl(idp, { client, extra: { code_challenge_method: 'plain' } });
+    const done = await browser.navigate(auth.url, {}, (location) => location.origin !== idp.issuer);
+    expect(new URL(done.url).searchParams.get('error')).toBe('invalid_request');
+  });
+
+  it('refuses a wrong code_verifier', async () => {
+    const flow = await signIn(idp, { client });
+    const { status, body } = await redeemCode(idp, client, { ...flow, verifier: 'x'.repeat(43) });
+    expect(status).toBe(400);
+    expect(body.error).toBe('invalid_grant');
+  });
+
+  it('rejects redirect_uri variants without redirecting to them (SECURITY 17)', async () => {
+    const registered = client.redirect_uris[0]!;
+    const variants = [
+      `${registered}?next=/evil`,
+      `${registered}/`,
+      `${registered}#x`,
+      registered.replace(`:${bffPort}`, `:${bffPort + 1}`),
+      registered.replace('http:', 'https:'),
+      registered.replace('/auth/callback', '/auth/callback/../../evil'),
+      registered.replace('/auth/callback', '/auth/%2e%2e/callback'),
+      registered.replace('localhost', '127.0.0.1'),
+      registered.toUpperCase(),
+      'https://evil.example/auth/callback',
+    ];
+    for (const redirectUri of variants) {
+      const browser = new Browser();
+      const auth = authorizationUrl(idp, { client, redirectUri });
+      const response = await browser.request(auth.url);
+      expect(response.status, redirectUri).toBe(400);
+      expect(response.headers.get('location'), redirectUri).toBeNull();
+      const html = await response.text();
+      expect(html).toContain('invalid_redirect_uri');
+      expect(html).toContain('<title>Gatehouse dev identity provider</title>');
+      expect(html).not.toMatch(/\bat \S+:\d+:\d+/);
+    }
+  });
+
+  it('refuses to redeem a code without client authentication (SECURITY 11)', async () => {
+    const flow = await signIn(idp, { client });
+    const params = {
+      grant_type: 'authorization_code',
+      code: flow.code,
+      code_verifier: flow.verifier,
+      redirect_uri: flow.redirectUri,
+    };
+    const anonymous = await tokenRequest(idp, client, params, 'none');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body.error).toBe('invalid_client');
+    const wrongSecret = await tokenRequest(idp, { ...client, client_secret: 'nope' }, params);
+    expect(wrongSecret.status).toBe(401);
+    expect(wrongSecret.body.error).toBe('invalid_client');
+  });
+
+  it('redeems a code once only and with the same redirect_uri', async () => {
+    const flow = await signIn(idp, { client });
+    const other = await redeemCode(idp, client, { ...flow, redirectUri: `${flow.redirectUri}x` });
+    expect(other.body.error).toBe('invalid_grant');
+    const flow2 = await signIn(idp, { client });
+    expect((await redeemCode(idp, client, flow2)).status).toBe(200);
+    const replay = await redeemCode(idp, client, flow2);
+    expect(replay.status).toBe(400);
+    expect(replay.body.error).toBe('invalid_grant');
+  });
+
+  it('renders an unknown client as an error page, not a crash', async () => {
+    const response = await fetch(`${idp.issuer}/auth?client_id=nobody&response_type=code&scope=openid`, {
+      redirect: 'manual',
+    });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain('invalid_client');
+    // the server still answers
+    expect((await fetch(`${idp.issuer}/.well-known/openid-configuration`)).status).toBe(200);
+  });
+});
