@@ -1,0 +1,143 @@
+// Private helpers shared by the session stores: checks on what comes back from storage, deep freezing,
+// and option validation. Not exported from the package.
+import type { IdentityUser } from '@gatehouse/policy';
+import { BffError } from '../errors.js';
+import type { LoginTransaction, SessionRecord, SessionTokens } from './types.js';
+
+/** A session record minus the two parts that change on their own: tokens and `lastSeenAt`. */
+export type SessionBody = Omit<SessionRecord, 'tokens' | 'lastSeenAt'>;
+
+type Json = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isString = (value: unknown): value is string => typeof value === 'string';
+const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+const isOptional = (value: unknown, check: (value: unknown) => boolean): boolean =>
+  value === undefined || check(value);
+const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every(isString);
+
+/** Parses JSON, answering `undefined` instead of throwing on a corrupt value. */
+export function parseJson(text: string | null | undefined): unknown {
+  if (typeof text !== 'string') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function isIdentityUser(value: unknown): value is IdentityUser {
+  return (
+    isObject(value) &&
+    isString(value.id) &&
+    isString(value.displayName) &&
+    isStringArray(value.roles) &&
+    isStringArray(value.permissions) &&
+    Array.isArray(value.tenants) &&
+    value.tenants.every(
+      (tenant) =>
+        isObject(tenant) &&
+        isString(tenant.id) &&
+        isStringArray(tenant.roles) &&
+        isStringArray(tenant.permissions),
+    ) &&
+    isOptional(value.locale, isString) &&
+    isOptional(value.currency, isString)
+  );
+}
+
+/** True when `value` has the shape of {@link SessionTokens}. */
+export function isSessionTokens(value: unknown): value is SessionTokens {
+  return (
+    isObject(value) &&
+    isString(value.accessToken) &&
+    isTime(value.accessTokenExpiresAt) &&
+    isOptional(value.refreshToken, isString) &&
+    isOptional(value.refreshTokenExpiresAt, isTime) &&
+    isOptional(value.idToken, isString) &&
+    isOptional(value.scope, isString)
+  );
+}
+
+/** True when `value` has the shape of a {@link SessionBody}. */
+export function isSessionBody(value: unknown): value is SessionBody {
+  return (
+    isObject(value) &&
+    isString(value.iss) &&
+    isString(value.sub) &&
+    isOptional(value.sid, isString) &&
+    isIdentityUser(value.user) &&
+    isTime(value.createdAt) &&
+    isTime(value.absoluteExpiresAt)
+  );
+}
+
+/** True when `value` has the shape of a {@link LoginTransaction}. */
+export function isLoginTransaction(value: unknown): value is LoginTransaction {
+  return (
+    isObject(value) &&
+    isString(value.binding) &&
+    isString(value.codeVerifier) &&
+    isString(value.nonce) &&
+    isString(value.returnTo) &&
+    isTime(value.createdAt)
+  );
+}
+
+/** Freezes `value` and everything reachable from it; answers it. Only for plain JSON-like data. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+/** A frozen deep copy of `value`, so later changes on either side cannot reach the other. */
+export const frozenCopy = <T>(value: T): T => deepFreeze(structuredClone(value));
+
+/** Checks a TTL argument and answers it as whole milliseconds (Redis `PX` needs an integer). */
+export function ttlMillis(ttlMs: number, method: string): number {
+  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs < 1) {
+    throw new RangeError(`${method}: ttlMs must be a finite number ≥ 1, got ${String(ttlMs)}`);
+  }
+  return Math.ceil(ttlMs);
+}
+
+/** Collects every problem in a store's options, then throws them all at once as `GH_BFF_CONFIG_INVALID`. */
+export class OptionProblems {
+  readonly #problems: string[] = [];
+  readonly #where: string;
+
+  constructor(where: string, options: object, known: readonly string[]) {
+    this.#where = where;
+    for (const key of Object.keys(options)) {
+      if (!known.includes(key)) this.#problems.push(`unknown option "${key}"`);
+    }
+  }
+
+  /** Checks an optional whole number in `[min, max]`; answers it or `fallback`. */
+  integer(name: string, value: unknown, fallback: number, min: number, max: number): number {
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      this.#problems.push(`"${name}" must be an integer from ${min} to ${max}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  add(problem: string): void {
+    this.#problems.push(problem);
+  }
+
+  /** Throws when anything was wrong. */
+  done(): void {
+    if (this.#problems.length === 0) return;
+    throw new BffError(
+      'GH_BFF_CONFIG_INVALID',
+      `${this.#where}: invalid options: ${this.#problems.join('; ')}`,
+      { status: 500, problem: 'internal' },
+    );
+  }
+}

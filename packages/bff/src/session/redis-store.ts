@@ -1,0 +1,370 @@
+import { createHash } from 'node:crypto';
+import { Redis, type RedisOptions } from 'ioredis';
+import { StoreUnavailableError } from '../errors.js';
+import {
+  deepFreeze,
+  isLoginTransaction,
+  isSessionBody,
+  isSessionTokens,
+  OptionProblems,
+  parseJson,
+  ttlMillis,
+} from './codec.js';
+import {
+  CREATE,
+  DELETE,
+  DELETE_INDEXED,
+  type LuaScript,
+  RELEASE_LOCK,
+  TOUCH,
+  UPDATE_TOKENS,
+} from './redis-scripts.js';
+import type { LoginTransaction, SessionRecord, SessionStore, SessionTokens } from './types.js';
+
+/** Options of {@link RedisSessionStore}: either `url` or `client`. */
+export interface RedisSessionStoreOptions {
+  /** `redis://` or `rediss://` URL; the store makes (and on `close`, quits) its own fail-fast client. */
+  readonly url?: string;
+  /**
+   * An existing ioredis client, shared with other code. The store leaves its options alone and does not
+   * quit it on `close`; it still refuses to queue commands while the client is not ready.
+   */
+  readonly client?: Redis;
+  /** Prefix of every key. Default `gh:`. */
+  readonly keyPrefix?: string;
+  /** How long the first connection may take before calls fail. Default 1 000 ms. */
+  readonly connectTimeoutMs?: number;
+  /** How long one call may take before it fails with `StoreUnavailableError`. Default 1 000 ms. */
+  readonly commandTimeoutMs?: number;
+  /** Longest pause between two reconnection attempts (the backoff doubles from 100 ms). Default 2 000 ms. */
+  readonly maxReconnectDelayMs?: number;
+  /** Told about connection errors (already wrapped), for logs. Never given secrets. */
+  readonly onError?: (error: StoreUnavailableError) => void;
+}
+
+const KNOWN_OPTIONS = [
+  'url',
+  'client',
+  'keyPrefix',
+  'connectTimeoutMs',
+  'commandTimeoutMs',
+  'maxReconnectDelayMs',
+  'onError',
+];
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** Turns anything a Redis call threw into a `StoreUnavailableError`: the one place ioredis errors are wrapped. */
+function unavailable(operation: string, cause: unknown): StoreUnavailableError {
+  if (cause instanceof StoreUnavailableError) return cause;
+  return new StoreUnavailableError(`Redis session store: ${operation} failed`, cause);
+}
+
+const ignore = (): void => {};
+
+/**
+ * A {@link SessionStore} in Redis (6.2 or later, one node or Sentinel), shared by every BFF instance.
+ *
+ * Layout, under `keyPrefix` (default `gh:`):
+ * - `s:<id>`: a hash per session: `r` the record JSON without tokens and `lastSeenAt`, `k` the tokens JSON,
+ *   `t` lastSeenAt, `i` the index keys listing it. `updateTokens` writes `k`, `touch` writes `t`, each in
+ *   a Lua script that does nothing when the session is gone, so they never overwrite or resurrect.
+ * - `sid:<sha256(iss)>:<sid>` and `sub:<sha256(iss)>:<sub>`: sets of session ids, living at least as long
+ *   as the sessions they list.
+ * - `tx:<state>` (`SET PX`, taken with `GETDEL`), `lock:<key>` (`SET NX PX`, released by compare-and-delete),
+ *   `once:<key>` (`SET NX PX`).
+ *
+ * It fails fast: while Redis is unreachable no command is queued, and every call rejects with
+ * `StoreUnavailableError` (the ioredis error as `cause`) within `commandTimeoutMs`; the client keeps
+ * reconnecting with capped backoff and the store works again as soon as Redis answers.
+ *
+ * @example
+ * const store = new RedisSessionStore({ url: 'redis://127.0.0.1:6379', keyPrefix: 'shop:' });
+ * await store.create(newSessionId(), record, 8 * 60 * 60 * 1000);
+ * await store.close();
+ */
+export class RedisSessionStore implements SessionStore {
+  readonly kind = 'redis';
+
+  readonly #client: Redis;
+  readonly #owned: boolean;
+  readonly #prefix: string;
+  readonly #connectTimeoutMs: number;
+  readonly #commandTimeoutMs: number;
+  readonly #onError: ((error: StoreUnavailableError) => void) | undefined;
+  readonly #onReady = (): void => {
+    this.#everReady = true;
+    this.#lastError = undefined;
+  };
+  readonly #onClientError = (error: unknown): void => {
+    this.#lastError = error;
+    if (!this.#closed) this.#onError?.(unavailable('connection', error));
+  };
+  #everReady: boolean;
+  #lastError: unknown;
+  #firstReady: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(options: RedisSessionStoreOptions) {
+    const check = new OptionProblems('RedisSessionStore', options ?? {}, KNOWN_OPTIONS);
+    const { url, client, keyPrefix = 'gh:', onError } = options ?? {};
+    if ((url === undefined) === (client === undefined)) check.add('give exactly one of "url" and "client"');
+    if (url !== undefined && !isRedisUrl(url)) check.add('"url" must be a redis:// or rediss:// URL');
+    if (client !== undefined && !(client instanceof Redis)) check.add('"client" must be an ioredis client');
+    if (typeof keyPrefix !== 'string' || keyPrefix.length === 0 || keyPrefix.length > 64) {
+      check.add('"keyPrefix" must be a string of 1 to 64 characters');
+    }
+    if (onError !== undefined && typeof onError !== 'function') check.add('"onError" must be a function');
+    this.#connectTimeoutMs = check.integer('connectTimeoutMs', options?.connectTimeoutMs, 1_000, 50, 60_000);
+    this.#commandTimeoutMs = check.integer('commandTimeoutMs', options?.commandTimeoutMs, 1_000, 50, 60_000);
+    const maxDelay = check.integer('maxReconnectDelayMs', options?.maxReconnectDelayMs, 2_000, 100, 60_000);
+    check.done();
+
+    this.#prefix = keyPrefix;
+    this.#onError = onError;
+    this.#owned = client === undefined;
+    this.#client = client ?? new Redis(url as string, this.#clientOptions(maxDelay));
+    this.#everReady = this.#client.status === 'ready';
+    this.#client.on('ready', this.#onReady);
+    // Owned clients always get an error listener, or ioredis would print every failed reconnection.
+    if (this.#owned || onError !== undefined) this.#client.on('error', this.#onClientError);
+  }
+
+  async create(id: string, record: SessionRecord, ttlMs: number): Promise<void> {
+    const ttl = ttlMillis(ttlMs, 'create');
+    const { tokens, lastSeenAt, ...body } = record;
+    const indexKeys = [this.#subKey(record.iss, record.sub)];
+    if (record.sid !== undefined) indexKeys.unshift(this.#sidKey(record.iss, record.sid));
+    await this.#script(
+      'create',
+      CREATE,
+      [this.#sessionKey(id), ...indexKeys],
+      [
+        id,
+        JSON.stringify(body),
+        JSON.stringify(tokens),
+        String(lastSeenAt),
+        ttl,
+        JSON.stringify(indexKeys),
+        this.#prefix,
+      ],
+    );
+  }
+
+  async get(id: string): Promise<SessionRecord | undefined> {
+    const fields = await this.#run('get', (client) => client.hgetall(this.#sessionKey(id)));
+    if (fields.r === undefined && fields.k === undefined && fields.t === undefined) return undefined;
+    const body = parseJson(fields.r);
+    const tokens = parseJson(fields.k);
+    const lastSeenAt = Number(fields.t);
+    if (!isSessionBody(body) || !isSessionTokens(tokens) || fields.t === '' || !Number.isFinite(lastSeenAt)) {
+      // Corrupt or foreign data: treat it as missing, and remove it so it cannot linger.
+      await this.#script('delete', DELETE, [this.#sessionKey(id)], [id]);
+      return undefined;
+    }
+    return deepFreeze({ ...body, tokens, lastSeenAt });
+  }
+
+  async updateTokens(id: string, tokens: SessionTokens): Promise<boolean> {
+    const done = await this.#script(
+      'updateTokens',
+      UPDATE_TOKENS,
+      [this.#sessionKey(id)],
+      [JSON.stringify(tokens)],
+    );
+    return done === 1;
+  }
+
+  async touch(id: string, lastSeenAt: number, ttlMs: number): Promise<boolean> {
+    const ttl = ttlMillis(ttlMs, 'touch');
+    const done = await this.#script('touch', TOUCH, [this.#sessionKey(id)], [String(lastSeenAt), ttl]);
+    return done === 1;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return (await this.#script('delete', DELETE, [this.#sessionKey(id)], [id])) === 1;
+  }
+
+  deleteBySid(iss: string, sid: string): Promise<string[]> {
+    return this.#deleteIndexed('deleteBySid', this.#sidKey(iss, sid));
+  }
+
+  deleteBySub(iss: string, sub: string): Promise<string[]> {
+    return this.#deleteIndexed('deleteBySub', this.#subKey(iss, sub));
+  }
+
+  async putTransaction(state: string, transaction: LoginTransaction, ttlMs: number): Promise<void> {
+    const ttl = ttlMillis(ttlMs, 'putTransaction');
+    const json = JSON.stringify(transaction);
+    await this.#run('putTransaction', (client) => client.set(this.#key('tx:', state), json, 'PX', ttl));
+  }
+
+  async takeTransaction(state: string): Promise<LoginTransaction | undefined> {
+    const json = await this.#run('takeTransaction', (client) => client.getdel(this.#key('tx:', state)));
+    const transaction = parseJson(json);
+    // A corrupt value is already gone (GETDEL); it counts as missing.
+    return isLoginTransaction(transaction) ? deepFreeze(transaction) : undefined;
+  }
+
+  async acquireLock(key: string, owner: string, ttlMs: number): Promise<boolean> {
+    const ttl = ttlMillis(ttlMs, 'acquireLock');
+    const reply = await this.#run('acquireLock', (client) =>
+      client.set(this.#key('lock:', key), owner, 'PX', ttl, 'NX'),
+    );
+    return reply === 'OK';
+  }
+
+  async releaseLock(key: string, owner: string): Promise<boolean> {
+    return (await this.#script('releaseLock', RELEASE_LOCK, [this.#key('lock:', key)], [owner])) === 1;
+  }
+
+  async markOnce(key: string, ttlMs: number): Promise<boolean> {
+    const ttl = ttlMillis(ttlMs, 'markOnce');
+    const reply = await this.#run('markOnce', (client) =>
+      client.set(this.#key('once:', key), '1', 'PX', ttl, 'NX'),
+    );
+    return reply === 'OK';
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#client.off('ready', this.#onReady);
+    if (!this.#owned) {
+      this.#client.off('error', this.#onClientError);
+      return;
+    }
+    if (this.#client.status === 'ready') {
+      try {
+        await this.#deadline('close', this.#client.quit());
+      } catch {
+        // Quitting politely failed; drop the connection instead.
+      }
+    }
+    // The error listener stays on: it swallows late socket errors of the closed client.
+    this.#client.disconnect();
+  }
+
+  #clientOptions(maxReconnectDelayMs: number): RedisOptions {
+    return {
+      connectTimeout: this.#connectTimeoutMs,
+      // Never queue while disconnected: a call either goes out now or fails now.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      // Do not replay writes the caller has already been told failed.
+      autoResendUnfulfilledCommands: false,
+      // A server that accepts but never answers is dropped, so later calls fail fast instead of timing out.
+      socketTimeout: Math.max(2 * this.#commandTimeoutMs, 2_000),
+      retryStrategy: (attempt: number) => Math.min(50 * 2 ** Math.min(attempt, 16), maxReconnectDelayMs),
+    };
+  }
+
+  #key(kind: string, name: string): string {
+    return `${this.#prefix}${kind}${name}`;
+  }
+
+  #sessionKey(id: string): string {
+    return `${this.#prefix}s:${id}`;
+  }
+
+  #sidKey(iss: string, sid: string): string {
+    return `${this.#prefix}sid:${sha256(iss)}:${sid}`;
+  }
+
+  #subKey(iss: string, sub: string): string {
+    return `${this.#prefix}sub:${sha256(iss)}:${sub}`;
+  }
+
+  async #deleteIndexed(operation: string, indexKey: string): Promise<string[]> {
+    const ids = await this.#script(operation, DELETE_INDEXED, [indexKey], [this.#prefix]);
+    return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [];
+  }
+
+  /** Runs a Lua script by SHA, sending its source only when the server does not know it yet. */
+  #script(operation: string, lua: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
+    return this.#run(operation, async (client) => {
+      try {
+        return await client.evalsha(lua.sha, keys.length, ...keys, ...args);
+      } catch (error) {
+        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+        return client.eval(lua.source, keys.length, ...keys, ...args);
+      }
+    });
+  }
+
+  /**
+   * Sends one operation if the client is ready, within `commandTimeoutMs`. Before the first connection it
+   * waits for it (up to `connectTimeoutMs`); after that, a client that is not ready fails the call at once.
+   */
+  async #run<T>(operation: string, send: (client: Redis) => Promise<T>): Promise<T> {
+    if (this.#closed) throw new StoreUnavailableError(`Redis session store: ${operation} after close`);
+    try {
+      if (this.#client.status !== 'ready') await this.#awaitFirstConnection();
+      return await this.#deadline(operation, send(this.#client));
+    } catch (error) {
+      throw unavailable(operation, error);
+    }
+  }
+
+  #deadline<T>(operation: string, pending: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${operation} got no answer within ${this.#commandTimeoutMs} ms`)),
+        this.#commandTimeoutMs,
+      );
+      pending.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  #awaitFirstConnection(): Promise<void> {
+    const status = this.#client.status;
+    const connecting = status === 'wait' || status === 'connecting' || status === 'connect';
+    if (this.#everReady || !connecting) {
+      return Promise.reject(this.#lastError ?? new Error(`Redis connection is ${status}`));
+    }
+    if (this.#firstReady) return this.#firstReady;
+    const client = this.#client;
+    const attempt = new Promise<void>((resolve, reject) => {
+      const settle = (error?: unknown): void => {
+        clearTimeout(timer);
+        client.off('ready', onReady);
+        client.off('close', onClose);
+        client.off('end', onClose);
+        this.#firstReady = undefined;
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const onReady = (): void => settle();
+      const onClose = (): void => settle(this.#lastError ?? new Error('Redis connection closed'));
+      const timer = setTimeout(
+        () => settle(new Error(`no Redis connection within ${this.#connectTimeoutMs} ms`)),
+        this.#connectTimeoutMs,
+      );
+      client.on('ready', onReady);
+      client.on('close', onClose);
+      client.on('end', onClose);
+    });
+    this.#firstReady = attempt;
+    if (status === 'wait') client.connect().catch(ignore);
+    return attempt;
+  }
+}
+
+function isRedisUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    const { protocol } = new URL(value);
+    return protocol === 'redis:' || protocol === 'rediss:';
+  } catch {
+    return false;
+  }
+}

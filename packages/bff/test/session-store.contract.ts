@@ -1,0 +1,425 @@
+// The one behavioural contract every SessionStore must meet, run against each implementation.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StoreUnavailableError } from '../src/errors.js';
+import { newOpaqueToken, newSessionId } from '../src/session/ids.js';
+import type { LoginTransaction, SessionRecord, SessionStore, SessionTokens } from '../src/session/types.js';
+
+/** How the suite lets time pass: real sleeping by default, or a fake clock the store reads. */
+export interface ContractClock {
+  advance(ms: number): Promise<void>;
+}
+
+const realClock: ContractClock = {
+  advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+const T0 = 1_750_000_000_000;
+const LONG = 60_000;
+
+/** Every test gets its own issuer, so index keys never collide between tests sharing one Redis prefix. */
+const newIssuer = (): string => `https://idp-${newOpaqueToken(16).toLowerCase()}.example`;
+
+export function tokensFor(n: number): SessionTokens {
+  return {
+    accessToken: `at-${n}-${'a'.repeat(40)}`,
+    accessTokenExpiresAt: T0 + 300_000 + n,
+    refreshToken: `rt-${n}`,
+    refreshTokenExpiresAt: T0 + 86_400_000,
+    idToken: `it-${n}`,
+    scope: 'openid profile',
+  };
+}
+
+export function sessionRecord(fields: Partial<SessionRecord> & { iss: string; sub: string }): SessionRecord {
+  return {
+    user: {
+      id: fields.sub,
+      displayName: 'Zoë "Ω" O\'Brien \u2028</script>',
+      roles: ['customer'],
+      permissions: ['orders:view', 'profile:edit'],
+      tenants: [
+        { id: 'globex', roles: ['member'], permissions: ['users:view'] },
+        { id: 'empty', roles: [], permissions: [] },
+      ],
+      locale: 'en-IN',
+    },
+    tokens: tokensFor(0),
+    createdAt: T0,
+    lastSeenAt: T0,
+    absoluteExpiresAt: T0 + 8 * 3_600_000,
+    ...fields,
+  };
+}
+
+function loginTransaction(): LoginTransaction {
+  return {
+    binding: newOpaqueToken(),
+    codeVerifier: newOpaqueToken(),
+    nonce: newOpaqueToken(),
+    returnTo: '/orders?x=1',
+    createdAt: T0,
+  };
+}
+
+/** Runs `mutate` and ignores a TypeError from a frozen object: either way the store must not change. */
+function tryToMutate(mutate: () => void): void {
+  try {
+    mutate();
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+  }
+}
+
+const sorted = (ids: string[]): string[] => [...ids].sort();
+
+/**
+ * The shared contract suite of {@link SessionStore}. `makeStore` gives a fresh, connected store for each
+ * test (closed after it); `clock` lets the suite move time forward (default: real sleeping, so keep the
+ * store's clock real too).
+ *
+ * @example
+ * sessionStoreContract('MemorySessionStore', async () => new MemorySessionStore());
+ */
+export function sessionStoreContract(
+  name: string,
+  makeStore: () => Promise<SessionStore>,
+  clock: ContractClock = realClock,
+): void {
+  describe(`${name} meets the SessionStore contract`, () => {
+    let store: SessionStore;
+    let iss: string;
+
+    beforeEach(async () => {
+      store = await makeStore();
+      iss = newIssuer();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    describe('sessions', () => {
+      it('reads back exactly what was stored', async () => {
+        const id = newSessionId();
+        const record = sessionRecord({ iss, sub: 'alice', sid: 'sid-1' });
+        await store.create(id, record, LONG);
+        expect(await store.get(id)).toEqual(record);
+        const bare = sessionRecord({
+          iss,
+          sub: 'bob',
+          tokens: { accessToken: 'x', accessTokenExpiresAt: T0 },
+        });
+        const bareId = newSessionId();
+        await store.create(bareId, bare, LONG);
+        expect(await store.get(bareId)).toEqual(bare);
+      });
+
+      it('answers undefined or false for an unknown id', async () => {
+        const id = newSessionId();
+        expect(await store.get(id)).toBeUndefined();
+        expect(await store.updateTokens(id, tokensFor(1))).toBe(false);
+        expect(await store.touch(id, T0, LONG)).toBe(false);
+        expect(await store.delete(id)).toBe(false);
+        expect(await store.deleteBySid(iss, 'nope')).toEqual([]);
+        expect(await store.deleteBySub(iss, 'nope')).toEqual([]);
+      });
+
+      it('forgets a session after its TTL', async () => {
+        const id = newSessionId();
+        await store.create(id, sessionRecord({ iss, sub: 'alice' }), 50);
+        expect(await store.get(id)).toBeDefined();
+        await clock.advance(150);
+        expect(await store.get(id)).toBeUndefined();
+        expect(await store.delete(id)).toBe(false);
+      });
+
+      it('keeps a touched session past its first TTL', async () => {
+        const id = newSessionId();
+        await store.create(id, sessionRecord({ iss, sub: 'alice' }), 400);
+        await clock.advance(250);
+        expect(await store.touch(id, T0 + 250, 1_000)).toBe(true);
+        await clock.advance(250);
+        expect((await store.get(id))?.lastSeenAt).toBe(T0 + 250);
+      });
+
+      it('updateTokens replaces the tokens and keeps lastSeenAt', async () => {
+        const id = newSessionId();
+        await store.create(id, sessionRecord({ iss, sub: 'alice', lastSeenAt: T0 + 5 }), LONG);
+        expect(await store.updateTokens(id, tokensFor(7))).toBe(true);
+        const after = await store.get(id);
+        expect(after?.tokens).toEqual(tokensFor(7));
+        expect(after?.lastSeenAt).toBe(T0 + 5);
+      });
+
+      it('touch sets lastSeenAt and keeps the tokens', async () => {
+        const id = newSessionId();
+        await store.create(id, sessionRecord({ iss, sub: 'alice' }), LONG);
+        await store.updateTokens(id, tokensFor(3));
+        expect(await store.touch(id, T0 + 9, LONG)).toBe(true);
+        const after = await store.get(id);
+        expect(after?.tokens).toEqual(tokensFor(3));
+        expect(after?.lastSeenAt).toBe(T0 + 9);
+      });
+
+      it('loses no update when updateTokens and touch run concurrently, 100 times', async () => {
+        const id = newSessionId();
+        await store.create(id, sessionRecord({ iss, sub: 'alice' }), LONG);
+        for (let n = 1; n <= 100; n++) {
+          const [updated, touched] = await Promise.all([
+            store.updateTokens(id, tokensFor(n)),
+            store.touch(id, T0 + n, LONG),
+          ]);
+          expect([updated, touched]).toEqual([true, true]);
+          const after = await store.get(id);
+          expect(after?.tokens.accessToken).toBe(tokensFor(n).accessToken);
+          expect(after?.lastSeenAt).toBe(T0 + n);
+        }
+        // All at once as well: the last of each kind wins, neither erases the other.
+        await Promise.all(
+          Array.from({ length: 100 }, (_, n) => [
+            store.updateTokens(id, tokensFor(200 + n)),
+            store.touch(id, T0 + 200 + n, LONG),
+          ]).flat(),
+        );
+        const final = await store.get(id);
+        expect(final?.tokens).toEqual(tokensFor(299));
+        expect(final?.lastSeenAt).toBe(T0 + 299);
+      });
+
+      it('never resurrects a deleted session through updateTokens or touch', async () => {
+        const id = newSessionId();
+        await store.create(id, sessionRecord({ iss, sub: 'alice', sid: 's' }), LONG);
+        expect(await store.delete(id)).toBe(true);
+        expect(await store.delete(id)).toBe(false);
+        expect(await store.updateTokens(id, tokensFor(1))).toBe(false);
+        expect(await store.touch(id, T0 + 1, LONG)).toBe(false);
+        expect(await store.get(id)).toBeUndefined();
+      });
+
+      it('never resurrects an expired session through updateTokens or touch', async () => {
+        const id = newSessionId();
+        await store.create(id, sessionRecord({ iss, sub: 'alice' }), 50);
+        await clock.advance(150);
+        expect(await store.updateTokens(id, tokensFor(1))).toBe(false);
+        expect(await store.touch(id, T0 + 1, LONG)).toBe(false);
+        expect(await store.get(id)).toBeUndefined();
+      });
+
+      it('removes index entries on delete', async () => {
+        const id = newSessionId();
+        await store.create(id, sessionRecord({ iss, sub: 'alice', sid: 's1' }), LONG);
+        await store.delete(id);
+        await store.create(id, sessionRecord({ iss, sub: 'bob', sid: 's2' }), LONG);
+        expect(await store.deleteBySid(iss, 's1')).toEqual([]);
+        expect(await store.deleteBySub(iss, 'alice')).toEqual([]);
+        expect(await store.get(id)).toBeDefined();
+      });
+
+      it('re-indexes a session created again under the same id', async () => {
+        const id = newSessionId();
+        await store.create(id, sessionRecord({ iss, sub: 'alice', sid: 's1' }), LONG);
+        await store.create(id, sessionRecord({ iss, sub: 'bob', sid: 's2' }), LONG);
+        expect((await store.get(id))?.sub).toBe('bob');
+        expect(await store.deleteBySub(iss, 'alice')).toEqual([]);
+        expect(await store.deleteBySid(iss, 's1')).toEqual([]);
+        expect(await store.deleteBySid(iss, 's2')).toEqual([id]);
+      });
+
+      it('deleteBySid and deleteBySub delete exactly the right sessions', async () => {
+        const other = newIssuer();
+        const [a1, a2, a3, b1, c1] = Array.from({ length: 5 }, newSessionId) as [
+          string,
+          string,
+          string,
+          string,
+          string,
+        ];
+        await store.create(a1, sessionRecord({ iss, sub: 'alice', sid: 's1' }), LONG);
+        await store.create(a2, sessionRecord({ iss, sub: 'alice', sid: 's2' }), LONG);
+        await store.create(a3, sessionRecord({ iss, sub: 'alice' }), LONG);
+        await store.create(b1, sessionRecord({ iss, sub: 'bob', sid: 's3' }), LONG);
+        await store.create(c1, sessionRecord({ iss: other, sub: 'alice', sid: 's1' }), LONG);
+
+        expect(await store.deleteBySid(iss, 's1')).toEqual([a1]);
+        expect(await store.get(a1)).toBeUndefined();
+        for (const id of [a2, a3, b1, c1]) expect(await store.get(id)).toBeDefined();
+
+        expect(sorted(await store.deleteBySub(iss, 'alice'))).toEqual(sorted([a2, a3]));
+        for (const id of [a2, a3]) expect(await store.get(id)).toBeUndefined();
+        for (const id of [b1, c1]) expect(await store.get(id)).toBeDefined();
+
+        // The indexes forgot what was deleted through the other index.
+        expect(await store.deleteBySid(iss, 's2')).toEqual([]);
+        expect(await store.deleteBySub(other, 'alice')).toEqual([c1]);
+        expect(await store.deleteBySid(other, 's1')).toEqual([]);
+        expect(await store.get(b1)).toBeDefined();
+      });
+
+      it('does not confuse issuer and subject when their texts run together', async () => {
+        const base = newIssuer();
+        const one = newSessionId();
+        const two = newSessionId();
+        await store.create(one, sessionRecord({ iss: base, sub: 'x:y', sid: 'p:q' }), LONG);
+        await store.create(two, sessionRecord({ iss: `${base}:x`, sub: 'y', sid: 'q' }), LONG);
+        expect(await store.deleteBySub(`${base}:x`, 'y')).toEqual([two]);
+        expect(await store.deleteBySid(`${base}:p`, 'q')).toEqual([]);
+        expect(await store.get(one)).toBeDefined();
+      });
+
+      it('does not report sessions that already expired as deleted', async () => {
+        const gone = newSessionId();
+        const live = newSessionId();
+        await store.create(gone, sessionRecord({ iss, sub: 'alice', sid: 's1' }), 50);
+        await store.create(live, sessionRecord({ iss, sub: 'alice', sid: 's1' }), LONG);
+        await clock.advance(150);
+        expect(await store.deleteBySub(iss, 'alice')).toEqual([live]);
+        expect(await store.deleteBySid(iss, 's1')).toEqual([]);
+      });
+
+      it('is not changed through returned records or by later changes to its inputs', async () => {
+        const id = newSessionId();
+        const record = sessionRecord({ iss, sub: 'alice' });
+        const input = structuredClone(record) as unknown as {
+          tokens: { accessToken: string };
+          user: { roles: string[] };
+        };
+        await store.create(id, input as unknown as SessionRecord, LONG);
+        input.tokens.accessToken = 'changed by the caller';
+        input.user.roles.push('admin');
+
+        const got = await store.get(id);
+        if (!got) throw new Error('session missing');
+        tryToMutate(() => {
+          (got.tokens as { accessToken: string }).accessToken = 'changed through get';
+        });
+        tryToMutate(() => {
+          (got.user.roles as string[]).push('admin');
+        });
+        tryToMutate(() => {
+          (got as { lastSeenAt: number }).lastSeenAt = 0;
+        });
+
+        const tokens = { ...tokensFor(4) };
+        await store.updateTokens(id, tokens);
+        tokens.accessToken = 'changed after updateTokens';
+        expect(await store.get(id)).toEqual({ ...record, tokens: tokensFor(4) });
+      });
+    });
+
+    describe('login transactions', () => {
+      it('hands a transaction out once', async () => {
+        const state = newOpaqueToken();
+        const transaction = loginTransaction();
+        await store.putTransaction(state, transaction, LONG);
+        expect(await store.takeTransaction(state)).toEqual(transaction);
+        expect(await store.takeTransaction(state)).toBeUndefined();
+        expect(await store.takeTransaction(newOpaqueToken())).toBeUndefined();
+      });
+
+      it('gives a transaction to exactly one of 50 concurrent takers', async () => {
+        const state = newOpaqueToken();
+        const transaction = loginTransaction();
+        await store.putTransaction(state, transaction, LONG);
+        const taken = await Promise.all(Array.from({ length: 50 }, () => store.takeTransaction(state)));
+        const winners = taken.filter((value) => value !== undefined);
+        expect(winners).toEqual([transaction]);
+      });
+
+      it('forgets a transaction after its TTL', async () => {
+        const state = newOpaqueToken();
+        await store.putTransaction(state, loginTransaction(), 50);
+        await clock.advance(150);
+        expect(await store.takeTransaction(state)).toBeUndefined();
+      });
+
+      it('is not changed by later changes to the stored transaction', async () => {
+        const state = newOpaqueToken();
+        const transaction = loginTransaction();
+        const input = { ...transaction };
+        await store.putTransaction(state, input, LONG);
+        input.nonce = 'changed';
+        expect(await store.takeTransaction(state)).toEqual(transaction);
+      });
+    });
+
+    describe('locks', () => {
+      it('lets exactly one of 50 concurrent acquirers win', async () => {
+        const key = `refresh:${newOpaqueToken()}`;
+        const owners = Array.from({ length: 50 }, () => newOpaqueToken());
+        const results = await Promise.all(owners.map((owner) => store.acquireLock(key, owner, LONG)));
+        expect(results.filter(Boolean)).toHaveLength(1);
+      });
+
+      it('is released only by its owner', async () => {
+        const key = `refresh:${newOpaqueToken()}`;
+        const [owner, other] = [newOpaqueToken(), newOpaqueToken()];
+        expect(await store.acquireLock(key, owner, LONG)).toBe(true);
+        expect(await store.releaseLock(key, other)).toBe(false);
+        expect(await store.acquireLock(key, other, LONG)).toBe(false);
+        expect(await store.releaseLock(key, owner)).toBe(true);
+        expect(await store.releaseLock(key, owner)).toBe(false);
+        expect(await store.acquireLock(key, other, LONG)).toBe(true);
+      });
+
+      it('is freed by its expiry, and the old owner cannot release the new one', async () => {
+        const key = `refresh:${newOpaqueToken()}`;
+        const [owner, next] = [newOpaqueToken(), newOpaqueToken()];
+        expect(await store.acquireLock(key, owner, 50)).toBe(true);
+        await clock.advance(150);
+        expect(await store.acquireLock(key, next, LONG)).toBe(true);
+        expect(await store.releaseLock(key, owner)).toBe(false);
+        expect(await store.releaseLock(key, next)).toBe(true);
+      });
+    });
+
+    describe('markOnce', () => {
+      it('answers true the first time, false while remembered, true again after expiry', async () => {
+        const key = `jti:${newOpaqueToken()}`;
+        expect(await store.markOnce(key, 50)).toBe(true);
+        expect(await store.markOnce(key, 50)).toBe(false);
+        expect(await store.markOnce(`${key}x`, 50)).toBe(true);
+        await clock.advance(150);
+        expect(await store.markOnce(key, LONG)).toBe(true);
+        expect(await store.markOnce(key, LONG)).toBe(false);
+      });
+
+      it('answers true to exactly one of 50 concurrent marks', async () => {
+        const key = `jti:${newOpaqueToken()}`;
+        const results = await Promise.all(Array.from({ length: 50 }, () => store.markOnce(key, LONG)));
+        expect(results.filter(Boolean)).toHaveLength(1);
+      });
+    });
+
+    describe('arguments and lifecycle', () => {
+      it('rejects a TTL that is not a positive number with a RangeError', async () => {
+        const id = newSessionId();
+        const record = sessionRecord({ iss, sub: 'alice' });
+        await expect(store.create(id, record, 0)).rejects.toBeInstanceOf(RangeError);
+        await expect(store.create(id, record, Number.NaN)).rejects.toBeInstanceOf(RangeError);
+        await expect(store.markOnce('k', -5)).rejects.toBeInstanceOf(RangeError);
+        expect(await store.get(id)).toBeUndefined();
+      });
+
+      it('rejects every call after close with StoreUnavailableError', async () => {
+        const id = newSessionId();
+        await store.create(id, sessionRecord({ iss, sub: 'alice' }), LONG);
+        await store.close();
+        const calls: Promise<unknown>[] = [
+          store.create(newSessionId(), sessionRecord({ iss, sub: 'alice' }), LONG),
+          store.get(id),
+          store.updateTokens(id, tokensFor(1)),
+          store.touch(id, T0, LONG),
+          store.delete(id),
+          store.deleteBySid(iss, 's'),
+          store.deleteBySub(iss, 'alice'),
+          store.putTransaction('s', loginTransaction(), LONG),
+          store.takeTransaction('s'),
+          store.acquireLock('k', 'o', LONG),
+          store.releaseLock('k', 'o'),
+          store.markOnce('k', LONG),
+        ];
+        for (const call of calls) await expect(call).rejects.toBeInstanceOf(StoreUnavailableError);
+        await store.close();
+      });
+    });
+  });
+}
