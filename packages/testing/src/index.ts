@@ -1,3 +1,11 @@
+export {
+  API_HEADERS,
+  NAVIGATION_HEADERS,
+  readForm,
+  TestBrowser,
+  type TestRequest,
+  type TestResponse,
+} from './browser.js';
 export { freePort } from './ports.js';
 export {
   chromiumPath,

@@ -1,0 +1,245 @@
+import { type RolePermissionMap, shopRolePermissions, shopTenantRolePermissions } from '@gatehouse/policy';
+import * as T from 'typebox';
+import Value from 'typebox/value';
+import { BffError } from './errors.js';
+
+const Seconds = (defaultValue: number, minimum = 1) =>
+  T.Integer({ minimum, maximum: 31_536_000, default: defaultValue });
+const Path = T.String({ pattern: '^/[^\\s]*$', maxLength: 512 });
+const Permissions = T.Record(
+  T.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' }),
+  T.Array(T.String({ pattern: '^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$' })),
+);
+
+const UpstreamSchema = T.Object(
+  {
+    /** Base URL: `/api/<name>/<rest>` goes to `<url>/<rest>`. */
+    url: T.String({ pattern: '^https?://[^\\s/?#]+(/[^\\s?#]*)?$' }),
+    /** `public`: forwarded with no token when anonymous; `required`: a session is needed (401 otherwise). */
+    access: T.Union([T.Literal('public'), T.Literal('required')], { default: 'required' }),
+    /** Methods forwarded to this upstream; others get 405. */
+    methods: T.Array(
+      T.Union([
+        T.Literal('GET'),
+        T.Literal('HEAD'),
+        T.Literal('POST'),
+        T.Literal('PUT'),
+        T.Literal('PATCH'),
+        T.Literal('DELETE'),
+      ]),
+      {
+        default: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+        minItems: 1,
+      },
+    ),
+    /** Milliseconds to wait for the upstream's answer headers. */
+    timeoutMs: T.Integer({ minimum: 100, maximum: 300_000, default: 30_000 }),
+  },
+  { additionalProperties: false },
+);
+
+const RouteSchema = T.Object(
+  {
+    /** A path pattern: literal segments, `:param` segments, and a trailing `*` for any rest. */
+    path: T.String({ pattern: '^/[A-Za-z0-9_.~:*/-]*$', maxLength: 256 }),
+    auth: T.Union([T.Literal('public'), T.Literal('optional'), T.Literal('required')]),
+  },
+  { additionalProperties: false },
+);
+
+/** JSON schema of the BFF's options. Every option has a default except the secrets in production. */
+export const BffOptionsSchema = T.Object(
+  {
+    /** Where users reach the BFF; the callback is this + `/auth/callback`. */
+    publicUrl: T.String({ pattern: '^https?://[^\\s/?#]+$', default: 'http://localhost:4000' }),
+    /** Listening port of the standalone server; defaults to the public URL's port. */
+    port: T.Optional(T.Integer({ minimum: 0, maximum: 65_535 })),
+    host: T.String({ minLength: 1, default: '127.0.0.1' }),
+    issuer: T.String({ pattern: '^https?://[^\\s]+$', default: 'http://localhost:4001' }),
+    clientId: T.String({ minLength: 1, maxLength: 256, default: 'gatehouse-bff' }),
+    clientSecret: T.String({ minLength: 1, maxLength: 1024, default: 'gatehouse-dev-secret' }),
+    scopes: T.Array(T.String({ pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' }), {
+      default: ['openid', 'profile', 'email', 'offline_access'],
+      minItems: 1,
+    }),
+    /** Resource indicator (RFC 8707) asked for, so the access token is for the APIs' audience. */
+    resource: T.Optional(T.String({ minLength: 1, maxLength: 512 })),
+    rolesClaim: T.String({ minLength: 1, maxLength: 128, default: 'roles' }),
+    roles: T.Optional(Permissions),
+    tenantRoles: T.Optional(Permissions),
+    /** Key material for cookie signatures; the first signs, all verify (rotation). */
+    sessionSecrets: T.Array(T.String({ minLength: 32, maxLength: 4096 }), { minItems: 1 }),
+    cookieName: T.String({ pattern: '^__Host-[A-Za-z0-9_-]{1,64}$', default: '__Host-Http-gatehouse' }),
+    loginCookieName: T.String({
+      pattern: '^__Host-[A-Za-z0-9_-]{1,64}$',
+      default: '__Host-Http-gatehouse-login',
+    }),
+    idleTimeout: Seconds(1800),
+    absoluteTimeout: Seconds(28_800),
+    /** Seconds a login may take between `/auth/login` and the callback. */
+    loginTimeout: Seconds(600, 10),
+    /** Refresh this many seconds before the access token expires. */
+    refreshLeeway: Seconds(60, 0),
+    /** How long a refresh lock is held at most, and how long a request waits for someone else's refresh. */
+    refreshLockMs: T.Integer({ minimum: 500, maximum: 120_000, default: 10_000 }),
+    refreshWaitMs: T.Integer({ minimum: 500, maximum: 120_000, default: 15_000 }),
+    /** Where the browser goes after the issuer's logout page (must be registered at the issuer). */
+    postLogoutRedirectPath: Path,
+    upstreams: T.Record(T.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), UpstreamSchema, { default: {} }),
+    /** HTML navigation rules: the first matching route decides; unmatched paths are public. */
+    routes: T.Array(RouteSchema, { default: [] }),
+    redisUrl: T.Optional(T.String({ pattern: '^rediss?://' })),
+    redisKeyPrefix: T.String({ pattern: '^[A-Za-z0-9:_-]{1,32}$', default: 'gh:' }),
+    workers: T.Integer({ minimum: 1, maximum: 64, default: 1 }),
+    /** Trust `X-Forwarded-*` from this many proxies in front (0: none). */
+    trustProxy: T.Integer({ minimum: 0, maximum: 10, default: 0 }),
+    logLevel: T.Union(
+      [
+        T.Literal('fatal'),
+        T.Literal('error'),
+        T.Literal('warn'),
+        T.Literal('info'),
+        T.Literal('debug'),
+        T.Literal('silent'),
+      ],
+      { default: 'info' },
+    ),
+    production: T.Boolean({ default: false }),
+  },
+  { additionalProperties: false },
+);
+
+/** Options as a user writes them: everything optional but the session secret(s). */
+export type BffOptions = Partial<Omit<T.Static<typeof BffOptionsSchema>, 'upstreams'>> & {
+  sessionSecrets?: string[];
+  upstreams?: Record<string, Partial<UpstreamConfig> & { url: string }>;
+};
+
+/** One allow-listed upstream after validation. */
+export type UpstreamConfig = T.Static<typeof UpstreamSchema>;
+/** One HTML navigation rule after validation. */
+export type RouteRule = T.Static<typeof RouteSchema>;
+
+/** The validated, frozen configuration the BFF runs with. */
+export interface BffConfig
+  extends Readonly<Omit<T.Static<typeof BffOptionsSchema>, 'roles' | 'tenantRoles'>> {
+  readonly roles: RolePermissionMap;
+  readonly tenantRoles: RolePermissionMap;
+  readonly port: number;
+  readonly origin: string;
+  readonly callbackUrl: string;
+  readonly upstreams: Readonly<Record<string, Readonly<UpstreamConfig>>>;
+}
+
+/** Secrets that ship in the source and must never be used in production. */
+export const DEV_CLIENT_SECRET = 'gatehouse-dev-secret';
+const DEV_ISSUER = 'http://localhost:4001';
+
+function describe(error: { instancePath: string; message: string; params?: unknown }): string {
+  const where = error.instancePath ? error.instancePath.slice(1).replaceAll('/', '.') : 'options';
+  const extra = (error.params as { additionalProperties?: string[] } | undefined)?.additionalProperties;
+  return extra ? `${where}: unknown option(s) ${extra.join(', ')}` : `${where}: ${error.message}`;
+}
+
+/**
+ * Validates options once, fills defaults and freezes the result. Every problem is listed in one
+ * `GH_BFF_CONFIG_INVALID` error (its `problems` field); production mode refuses insecure settings.
+ *
+ * @example
+ * const config = resolveConfig({ sessionSecrets: [process.env.GATEHOUSE_SESSION_SECRET!], upstreams: { orders: { url: 'http://127.0.0.1:4104' } } });
+ */
+export function resolveConfig(options: BffOptions): BffConfig {
+  const input = Value.Clone(options ?? {}) as Record<string, unknown>;
+  if (input.postLogoutRedirectPath === undefined) input.postLogoutRedirectPath = '/';
+  // Defaults inside records are not filled by Value.Default: fill each upstream's own.
+  if (input.upstreams && typeof input.upstreams === 'object') {
+    input.upstreams = Object.fromEntries(
+      Object.entries(input.upstreams as Record<string, unknown>).map(([name, upstream]) => [
+        name,
+        upstream && typeof upstream === 'object' ? Value.Default(UpstreamSchema, upstream) : upstream,
+      ]),
+    );
+  }
+  const withDefaults = Value.Default(BffOptionsSchema, input) as Record<string, unknown>;
+  const problems = [...Value.Errors(BffOptionsSchema, withDefaults)]
+    .filter((error) => error.keyword !== 'boolean')
+    .map(describe);
+  if (problems.length === 0) {
+    const value = withDefaults as T.Static<typeof BffOptionsSchema>;
+    problems.push(...semanticProblems(value));
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(problems);
+  }
+  const value = withDefaults as T.Static<typeof BffOptionsSchema>;
+  const url = new URL(value.publicUrl);
+  const port = value.port ?? (url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80);
+  const config: BffConfig = {
+    ...value,
+    roles: (value.roles as RolePermissionMap | undefined) ?? shopRolePermissions,
+    tenantRoles: (value.tenantRoles as RolePermissionMap | undefined) ?? shopTenantRolePermissions,
+    port,
+    origin: url.origin,
+    callbackUrl: `${url.origin}/auth/callback`,
+    upstreams: Object.fromEntries(
+      Object.entries(value.upstreams).map(([name, upstream]) => [
+        name,
+        Object.freeze({ ...upstream, url: upstream.url.replace(/\/+$/, '') }),
+      ]),
+    ),
+  };
+  return deepFreeze(config);
+}
+
+function semanticProblems(value: T.Static<typeof BffOptionsSchema>): string[] {
+  const problems: string[] = [];
+  if (!value.scopes.includes('openid')) problems.push('scopes: must include "openid"');
+  if (value.idleTimeout > value.absoluteTimeout)
+    problems.push('idleTimeout: must not exceed absoluteTimeout');
+  if (value.workers > 1 && !value.redisUrl)
+    problems.push('workers: more than one worker needs redisUrl (REDIS_URL)');
+  if (value.production) {
+    if (!value.issuer.startsWith('https://')) problems.push('issuer: production needs an https issuer');
+    if (value.issuer === DEV_ISSUER) problems.push('issuer: production refuses the dev identity provider');
+    if (!value.publicUrl.startsWith('https://')) problems.push('publicUrl: production needs https');
+    if (value.clientSecret === DEV_CLIENT_SECRET)
+      problems.push('clientSecret: production refuses the dev client secret');
+    for (const [name, upstream] of Object.entries(value.upstreams)) {
+      const host = new URL(upstream.url).hostname;
+      if (
+        upstream.url.startsWith('http://') &&
+        host !== '127.0.0.1' &&
+        host !== 'localhost' &&
+        host !== '::1'
+      ) {
+        problems.push(`upstreams.${name}.url: production sends tokens only over https (or loopback)`);
+      }
+    }
+  }
+  for (const [index, route] of value.routes.entries()) {
+    if (route.path.includes('*') && !route.path.endsWith('/*') && route.path !== '/*') {
+      problems.push(`routes.${index}.path: "*" is only allowed as the last segment`);
+    }
+  }
+  return problems;
+}
+
+/** Thrown by {@link resolveConfig}: `problems` lists every invalid option. */
+export class ConfigError extends BffError {
+  readonly problems: readonly string[];
+  constructor(problems: string[]) {
+    super('GH_BFF_CONFIG_INVALID', `Invalid Gatehouse BFF configuration:\n  - ${problems.join('\n  - ')}`, {
+      status: 500,
+      problem: 'internal',
+    });
+    this.problems = Object.freeze(problems);
+  }
+}
+
+function deepFreeze<V>(value: V): V {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

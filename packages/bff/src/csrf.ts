@@ -1,0 +1,63 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** Why a request was refused as possibly cross-site, or `undefined` when it may proceed. */
+export type CsrfVerdict = undefined | { readonly reason: string };
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+const first = (value: string | string[] | undefined): string | undefined =>
+  Array.isArray(value) ? value[0] : value;
+
+function originOf(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  try {
+    return new URL(value).origin;
+  } catch {
+    return 'invalid';
+  }
+}
+
+/**
+ * Checks the custom CSRF header and Fetch Metadata for requests that act with the session
+ * (SECURITY.md D 26 and 29; CONTRACT.md "API proxy"):
+ * - `x-csrf: 1` must be present (a cross-origin page cannot send it without a CORS preflight we never allow);
+ * - `Sec-Fetch-Site: cross-site` is refused; `same-site` is refused for state-changing methods;
+ * - without Fetch Metadata, a state-changing request needs an `Origin` (or `Referer`) equal to ours.
+ *
+ * @example
+ * const verdict = checkCsrf(req.method, req.headers, 'https://shop.example');
+ * if (verdict) return sendProblem(res, 403, 'csrf_failed', verdict.reason);
+ */
+export function checkCsrf(
+  method: string | undefined,
+  headers: IncomingHttpHeaders,
+  origin: string,
+): CsrfVerdict {
+  if (first(headers['x-csrf']) !== '1') return { reason: 'The x-csrf header is missing.' };
+  const safe = SAFE_METHODS.has(method ?? 'GET');
+  const site = first(headers['sec-fetch-site']);
+  if (site !== undefined) {
+    if (site === 'cross-site') return { reason: 'Cross-site requests are refused.' };
+    if (site === 'same-site' && !safe) return { reason: 'Same-site requests may not change state.' };
+    if (site !== 'same-origin' && site !== 'same-site' && site !== 'none') {
+      return { reason: 'Unknown Sec-Fetch-Site value.' };
+    }
+  }
+  if (!safe) {
+    const from = originOf(first(headers.origin)) ?? originOf(first(headers.referer));
+    if (from === undefined && site === undefined) return { reason: 'Origin and Referer are both missing.' };
+    if (from !== undefined && from !== origin) return { reason: 'The request comes from another origin.' };
+  }
+  return undefined;
+}
+
+/**
+ * True when a request is a top-level HTML navigation (Fetch Metadata, or `Accept: text/html` for
+ * clients that send none). Only navigations are answered with redirects; API calls never are.
+ */
+export function isNavigation(headers: IncomingHttpHeaders): boolean {
+  const mode = first(headers['sec-fetch-mode']);
+  if (mode !== undefined) return mode === 'navigate';
+  const accept = first(headers.accept) ?? '';
+  return accept.includes('text/html');
+}

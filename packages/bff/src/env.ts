@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import type { BffOptions } from './config.js';
+import { ConfigError } from './config.js';
+
+/** Environment variables the BFF reads (CONTRACT.md "Running the BFF on its own"). */
+export const ENVIRONMENT_VARIABLES = [
+  'GATEHOUSE_ISSUER',
+  'GATEHOUSE_CLIENT_ID',
+  'GATEHOUSE_CLIENT_SECRET',
+  'GATEHOUSE_SCOPES',
+  'GATEHOUSE_RESOURCE',
+  'GATEHOUSE_PUBLIC_URL',
+  'GATEHOUSE_PORT',
+  'GATEHOUSE_HOST',
+  'GATEHOUSE_UPSTREAMS',
+  'GATEHOUSE_SESSION_SECRET',
+  'REDIS_URL',
+  'GATEHOUSE_WORKERS',
+  'GATEHOUSE_IDLE_TIMEOUT',
+  'GATEHOUSE_ABSOLUTE_TIMEOUT',
+  'GATEHOUSE_ROLES_CLAIM',
+  'GATEHOUSE_LOG_LEVEL',
+  'GATEHOUSE_TRUST_PROXY',
+] as const;
+
+const integer = (name: string, raw: string, problems: string[]): number | undefined => {
+  if (!/^\d{1,9}$/.test(raw.trim())) {
+    problems.push(`${name}: expected a whole number, got "${raw}"`);
+    return undefined;
+  }
+  return Number(raw.trim());
+};
+
+/**
+ * Parses `GATEHOUSE_UPSTREAMS`: `name=url` pairs, comma-separated, `name=url;public` for a public service.
+ *
+ * @example
+ * parseUpstreams('catalog=http://127.0.0.1:4101;public,orders=http://127.0.0.1:4104')
+ */
+export function parseUpstreams(raw: string, problems: string[] = []): NonNullable<BffOptions['upstreams']> {
+  const upstreams: NonNullable<BffOptions['upstreams']> = {};
+  for (const entry of raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
+    const match = /^([a-z0-9][a-z0-9-]{0,62})=([^;\s]+)(?:;(public|required))?$/.exec(entry);
+    if (!match) {
+      problems.push(`GATEHOUSE_UPSTREAMS: "${entry}" is not name=url or name=url;public`);
+      continue;
+    }
+    const [, name, url, access] = match as unknown as [
+      string,
+      string,
+      string,
+      'public' | 'required' | undefined,
+    ];
+    if (Object.hasOwn(upstreams, name)) problems.push(`GATEHOUSE_UPSTREAMS: "${name}" is listed twice`);
+    upstreams[name] = { url, access: access ?? 'required' };
+  }
+  return upstreams;
+}
+
+/**
+ * Overlays the environment on options from a file: the environment wins. In development a missing
+ * `GATEHOUSE_SESSION_SECRET` is generated (sessions then end when the process restarts); in production
+ * (`NODE_ENV=production`) it is required.
+ *
+ * @example
+ * const config = resolveConfig(optionsFromEnv(process.env, await readConfigFile(path)));
+ */
+export function optionsFromEnv(env: NodeJS.ProcessEnv, file: BffOptions = {}): BffOptions {
+  const problems: string[] = [];
+  const options: BffOptions = { ...file };
+  const set = <K extends keyof BffOptions>(key: K, value: BffOptions[K] | undefined) => {
+    if (value !== undefined) options[key] = value;
+  };
+  set('issuer', env.GATEHOUSE_ISSUER);
+  set('clientId', env.GATEHOUSE_CLIENT_ID);
+  set('clientSecret', env.GATEHOUSE_CLIENT_SECRET);
+  set('resource', env.GATEHOUSE_RESOURCE);
+  set('publicUrl', env.GATEHOUSE_PUBLIC_URL?.replace(/\/+$/, ''));
+  set('host', env.GATEHOUSE_HOST);
+  set('redisUrl', env.REDIS_URL);
+  set('rolesClaim', env.GATEHOUSE_ROLES_CLAIM);
+  set('logLevel', env.GATEHOUSE_LOG_LEVEL as BffOptions['logLevel']);
+  if (env.GATEHOUSE_SCOPES !== undefined) set('scopes', env.GATEHOUSE_SCOPES.split(/[\s,]+/).filter(Boolean));
+  if (env.GATEHOUSE_UPSTREAMS !== undefined)
+    set('upstreams', parseUpstreams(env.GATEHOUSE_UPSTREAMS, problems));
+  for (const [name, key] of [
+    ['GATEHOUSE_PORT', 'port'],
+    ['GATEHOUSE_WORKERS', 'workers'],
+    ['GATEHOUSE_IDLE_TIMEOUT', 'idleTimeout'],
+    ['GATEHOUSE_ABSOLUTE_TIMEOUT', 'absoluteTimeout'],
+    ['GATEHOUSE_TRUST_PROXY', 'trustProxy'],
+  ] as const) {
+    const raw = env[name];
+    if (raw !== undefined) set(key, integer(name, raw, problems));
+  }
+  const production = env.NODE_ENV === 'production';
+  options.production = production || options.production === true;
+  if (env.GATEHOUSE_SESSION_SECRET !== undefined) {
+    options.sessionSecrets = env.GATEHOUSE_SESSION_SECRET.split(',').map((secret) => secret.trim());
+  } else if (!options.sessionSecrets?.length) {
+    if (options.production)
+      problems.push('GATEHOUSE_SESSION_SECRET: required in production (32 characters or more)');
+    else options.sessionSecrets = [randomBytes(32).toString('base64url')];
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return options;
+}

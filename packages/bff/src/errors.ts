@@ -1,0 +1,52 @@
+/** The `code` of a problem+json answer, as CONTRACT.md lists them. */
+export type ProblemCode =
+  | 'unauthenticated'
+  | 'session_expired'
+  | 'forbidden'
+  | 'csrf_failed'
+  | 'not_found'
+  | 'bad_request'
+  | 'conflict'
+  | 'upstream_unavailable'
+  | 'internal';
+
+/** Stable error codes of `@gatehouse/bff`. */
+export type BffErrorCode =
+  | 'GH_BFF_CONFIG_INVALID'
+  | 'GH_BFF_STORE_UNAVAILABLE'
+  | 'GH_BFF_ISSUER_UNAVAILABLE'
+  | 'GH_BFF_LOGIN_FAILED'
+  | 'GH_BFF_STATE_MISMATCH'
+  | 'GH_BFF_REFRESH_FAILED'
+  | 'GH_BFF_REFRESH_TIMEOUT'
+  | 'GH_BFF_LOGOUT_TOKEN_INVALID'
+  | 'GH_BFF_UPSTREAM_UNAVAILABLE';
+
+/**
+ * The base error of `@gatehouse/bff`: a stable `code`, the HTTP status and problem code it maps to on the
+ * wire, and the lower-layer `cause` kept for logs (never sent to the client).
+ */
+export class BffError extends Error {
+  override readonly name = 'BffError';
+  readonly code: BffErrorCode;
+  readonly status: number;
+  readonly problem: ProblemCode;
+
+  constructor(
+    code: BffErrorCode,
+    message: string,
+    options: { status: number; problem: ProblemCode; cause?: unknown },
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.status = options.status;
+    this.problem = options.problem;
+  }
+}
+
+/** The session store (memory or Redis) cannot answer: requests fail closed with 503. */
+export class StoreUnavailableError extends BffError {
+  constructor(message: string, cause?: unknown) {
+    super('GH_BFF_STORE_UNAVAILABLE', message, { status: 503, problem: 'upstream_unavailable', cause });
+  }
+}

@@ -1,0 +1,35 @@
+export {
+  type BffConfig,
+  type BffOptions,
+  BffOptionsSchema,
+  ConfigError,
+  type RouteRule,
+  resolveConfig,
+  type UpstreamConfig,
+} from './config.js';
+export { CookieJar, type CookieSession } from './cookies.js';
+export { type CsrfVerdict, checkCsrf, isNavigation } from './csrf.js';
+export { ENVIRONMENT_VARIABLES, optionsFromEnv, parseUpstreams } from './env.js';
+export { BffError, type BffErrorCode, type ProblemCode, StoreUnavailableError } from './errors.js';
+export { createLogger, REDACTED_PATHS } from './logger.js';
+export { type IdTokenClaims, type IssuedTokens, type LogoutTokenSubject, OidcClient } from './oidc.js';
+export {
+  type GatehouseBffPluginOptions,
+  type GatehouseRuntime,
+  gatehouseBff,
+  type PageRenderer,
+} from './plugin.js';
+export { type Problem, problem } from './problem.js';
+export { ApiProxy, type ProxyStats } from './proxy.js';
+export { safeReturnTo } from './return-to.js';
+export { type RouteAuth, RouteTable } from './route-table.js';
+export { type BffServer, type BffServerOptions, createBffServer, startBff } from './server.js';
+export * from './session/index.js';
+export {
+  type ActiveSession,
+  type EndReason,
+  SessionEndedError,
+  SessionManager,
+  sessionRef,
+} from './sessions.js';
+export { createSessionStore } from './store.js';

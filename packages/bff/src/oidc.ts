@@ -1,0 +1,277 @@
+import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
+import * as client from 'openid-client';
+import type { BffConfig } from './config.js';
+import { BffError } from './errors.js';
+
+/** Tokens as the issuer answered them, with expiry made absolute. */
+export interface IssuedTokens {
+  readonly accessToken: string;
+  readonly accessTokenExpiresAt: number;
+  readonly refreshToken?: string;
+  readonly idToken?: string;
+  readonly scope?: string;
+}
+
+/** The ID token's verified claims after the code exchange. */
+export type IdTokenClaims = Readonly<Record<string, unknown>> & {
+  readonly sub: string;
+  readonly iss: string;
+};
+
+/** What a valid logout token names. */
+export interface LogoutTokenSubject {
+  readonly iss: string;
+  readonly sub?: string;
+  readonly sid?: string;
+  readonly jti?: string;
+}
+
+const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+const DISCOVERY_RETRY_MS = 5_000;
+const REQUEST_TIMEOUT_S = 10;
+/** Access tokens that come without `expires_in` are treated as living this long. */
+const DEFAULT_ACCESS_TOKEN_LIFETIME_S = 300;
+
+/** The `error` code of an OAuth error answer (`invalid_grant`…), if `error` is one. */
+export function oauthErrorCode(error: unknown): string | undefined {
+  if (error instanceof client.ResponseBodyError || error instanceof client.AuthorizationResponseError)
+    return error.error;
+  return undefined;
+}
+
+/**
+ * The BFF's relying party: a confidential OpenID Connect client (authorization code + PKCE S256, `state`,
+ * `nonce`, issuer `iss` check) built on openid-client, against any issuer found by discovery. Discovery is
+ * lazy and retried, so the BFF starts (and running sessions keep working) while the issuer is down.
+ */
+export class OidcClient {
+  readonly #config: BffConfig;
+  #configuration: client.Configuration | undefined;
+  #pending: Promise<client.Configuration> | undefined;
+  #failedAt = 0;
+  #lastError: unknown;
+  #jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+
+  constructor(config: BffConfig) {
+    this.#config = config;
+  }
+
+  /** The discovered configuration; rejects with `GH_BFF_ISSUER_UNAVAILABLE` while discovery fails. */
+  async configuration(): Promise<client.Configuration> {
+    if (this.#configuration) return this.#configuration;
+    if (Date.now() - this.#failedAt < DISCOVERY_RETRY_MS && this.#lastError !== undefined) {
+      throw issuerUnavailable(this.#lastError);
+    }
+    this.#pending ??= this.#discover().finally(() => {
+      this.#pending = undefined;
+    });
+    return this.#pending;
+  }
+
+  async #discover(): Promise<client.Configuration> {
+    const { issuer, clientId, clientSecret } = this.#config;
+    try {
+      const configuration = await client.discovery(
+        new URL(issuer),
+        clientId,
+        { client_secret: clientSecret },
+        client.ClientSecretBasic(clientSecret),
+        {
+          timeout: REQUEST_TIMEOUT_S,
+          ...(issuer.startsWith('http://') ? { execute: [client.allowInsecureRequests] } : {}),
+        },
+      );
+      const metadata = configuration.serverMetadata();
+      const methods = metadata.code_challenge_methods_supported;
+      if (methods && !methods.includes('S256')) {
+        throw new Error(`issuer ${issuer} does not support PKCE S256`);
+      }
+      this.#configuration = configuration;
+      this.#lastError = undefined;
+      return configuration;
+    } catch (error) {
+      this.#failedAt = Date.now();
+      this.#lastError = error;
+      throw issuerUnavailable(error);
+    }
+  }
+
+  /** The issuer identifier exactly as its metadata states it. */
+  async issuer(): Promise<string> {
+    return (await this.configuration()).serverMetadata().issuer;
+  }
+
+  /** The authorization request URL: code flow, PKCE S256, `state`, `nonce`. */
+  async authorizationUrl(checks: { state: string; nonce: string; codeVerifier: string }): Promise<URL> {
+    const configuration = await this.configuration();
+    const parameters: Record<string, string> = {
+      redirect_uri: this.#config.callbackUrl,
+      response_type: 'code',
+      scope: this.#config.scopes.join(' '),
+      state: checks.state,
+      nonce: checks.nonce,
+      code_challenge: await client.calculatePKCECodeChallenge(checks.codeVerifier),
+      code_challenge_method: 'S256',
+    };
+    if (this.#config.resource) parameters.resource = this.#config.resource;
+    return client.buildAuthorizationUrl(configuration, parameters);
+  }
+
+  /**
+   * Redeems the authorization code of `callbackQuery` (the raw query string of `/auth/callback`), checking
+   * `state`, `iss` (RFC 9207, when the issuer sends it), the ID token's signature, `iss`, `aud`, `nonce`.
+   */
+  async redeem(
+    callbackQuery: string,
+    checks: { state: string; nonce: string; codeVerifier: string },
+  ): Promise<{ tokens: IssuedTokens; claims: IdTokenClaims }> {
+    const configuration = await this.configuration();
+    const currentUrl = new URL(this.#config.callbackUrl);
+    currentUrl.search = callbackQuery;
+    const parameters: Record<string, string> = {};
+    if (this.#config.resource) parameters.resource = this.#config.resource;
+    const response = await client.authorizationCodeGrant(
+      configuration,
+      currentUrl,
+      {
+        pkceCodeVerifier: checks.codeVerifier,
+        expectedState: checks.state,
+        expectedNonce: checks.nonce,
+        idTokenExpected: true,
+      },
+      parameters,
+    );
+    const claims = response.claims();
+    if (!claims) throw new Error('the token response has no ID token');
+    return { tokens: toTokens(response), claims: claims as unknown as IdTokenClaims };
+  }
+
+  /** Uses the refresh token; the issuer may rotate it (the answer then carries the new one). */
+  async refresh(refreshToken: string): Promise<IssuedTokens> {
+    const configuration = await this.configuration();
+    const parameters: Record<string, string> = {};
+    if (this.#config.resource) parameters.resource = this.#config.resource;
+    const response = await client.refreshTokenGrant(configuration, refreshToken, parameters);
+    const tokens = toTokens(response);
+    return tokens.refreshToken ? tokens : { ...tokens, refreshToken };
+  }
+
+  /** Epoch ms at which the issuer says `refreshToken` expires (token introspection), when it says. */
+  async refreshTokenExpiry(refreshToken: string): Promise<number | undefined> {
+    const configuration = await this.configuration();
+    if (!configuration.serverMetadata().introspection_endpoint) return undefined;
+    try {
+      const answer = await client.tokenIntrospection(configuration, refreshToken, {
+        token_type_hint: 'refresh_token',
+      });
+      return answer.active && typeof answer.exp === 'number' ? answer.exp * 1000 : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Revokes a refresh token at the issuer, when it has a revocation endpoint. Best effort. */
+  async revoke(refreshToken: string): Promise<void> {
+    const configuration = await this.configuration();
+    if (!configuration.serverMetadata().revocation_endpoint) return;
+    await client.tokenRevocation(configuration, refreshToken, { token_type_hint: 'refresh_token' });
+  }
+
+  /**
+   * The issuer's end-session URL for RP-initiated logout with `client_id` and `post_logout_redirect_uri`
+   * (no token in the URL), or `undefined` when the issuer has no end-session endpoint.
+   */
+  async endSessionUrl(): Promise<string | undefined> {
+    let configuration: client.Configuration;
+    try {
+      configuration = await this.configuration();
+    } catch {
+      return undefined;
+    }
+    if (!configuration.serverMetadata().end_session_endpoint) return undefined;
+    return client
+      .buildEndSessionUrl(configuration, {
+        client_id: this.#config.clientId,
+        post_logout_redirect_uri: new URL(this.#config.postLogoutRedirectPath, this.#config.origin).href,
+      })
+      .toString();
+  }
+
+  /**
+   * Validates a back-channel logout token (OpenID Connect Back-Channel Logout 1.0 §2.6): signature by the
+   * issuer's keys with an asymmetric algorithm, `typ` `logout+jwt`, `iss`, `aud` = our client id, `iat`,
+   * a short age, the back-channel `events` member, `sub` or `sid`, and no `nonce`.
+   */
+  async verifyLogoutToken(token: string): Promise<LogoutTokenSubject> {
+    const configuration = await this.configuration();
+    const metadata = configuration.serverMetadata();
+    if (!metadata.jwks_uri) throw logoutInvalid('the issuer publishes no jwks_uri');
+    this.#jwks ??= createRemoteJWKSet(new URL(metadata.jwks_uri), {
+      timeoutDuration: REQUEST_TIMEOUT_S * 1000,
+    });
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.#jwks, {
+        issuer: metadata.issuer,
+        audience: this.#config.clientId,
+        typ: 'logout+jwt',
+        algorithms: [
+          'RS256',
+          'RS384',
+          'RS512',
+          'PS256',
+          'PS384',
+          'PS512',
+          'ES256',
+          'ES384',
+          'ES512',
+          'EdDSA',
+          'Ed25519',
+        ],
+        maxTokenAge: '5m',
+        clockTolerance: 30,
+        requiredClaims: ['iat'],
+      }));
+    } catch (error) {
+      throw logoutInvalid('the logout token does not verify', error);
+    }
+    const events = payload.events as Record<string, unknown> | undefined;
+    if (typeof events !== 'object' || events === null || typeof events[BACKCHANNEL_EVENT] !== 'object') {
+      throw logoutInvalid('the logout token has no back-channel logout event');
+    }
+    if ('nonce' in payload) throw logoutInvalid('a logout token must not carry a nonce');
+    const sub = typeof payload.sub === 'string' ? payload.sub : undefined;
+    const sid = typeof payload.sid === 'string' ? payload.sid : undefined;
+    if (!sub && !sid) throw logoutInvalid('the logout token names neither sub nor sid');
+    return {
+      iss: metadata.issuer,
+      ...(sub ? { sub } : {}),
+      ...(sid ? { sid } : {}),
+      ...(typeof payload.jti === 'string' ? { jti: payload.jti } : {}),
+    };
+  }
+}
+
+function toTokens(response: client.TokenEndpointResponse): IssuedTokens {
+  const expiresIn =
+    typeof response.expires_in === 'number' ? response.expires_in : DEFAULT_ACCESS_TOKEN_LIFETIME_S;
+  return {
+    accessToken: response.access_token,
+    accessTokenExpiresAt: Date.now() + expiresIn * 1000,
+    ...(response.refresh_token ? { refreshToken: response.refresh_token } : {}),
+    ...(response.id_token ? { idToken: response.id_token } : {}),
+    ...(response.scope ? { scope: response.scope } : {}),
+  };
+}
+
+function issuerUnavailable(cause: unknown): BffError {
+  return new BffError('GH_BFF_ISSUER_UNAVAILABLE', 'The identity provider cannot be reached.', {
+    status: 503,
+    problem: 'upstream_unavailable',
+    cause,
+  });
+}
+
+function logoutInvalid(message: string, cause?: unknown): BffError {
+  return new BffError('GH_BFF_LOGOUT_TOKEN_INVALID', message, { status: 400, problem: 'bad_request', cause });
+}

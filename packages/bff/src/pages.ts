@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import type { IdentityContext } from '@gatehouse/policy';
+
+/** A fresh CSP nonce: 128 bits from the CSPRNG, base64. */
+export function newNonce(): string {
+  return randomBytes(16).toString('base64');
+}
+
+/** Security headers of every HTML answer, with a strict nonce-based CSP (SECURITY.md H 42, 47). */
+export function htmlHeaders(
+  nonce: string,
+  options: { frameAncestors?: string } = {},
+): Record<string, string> {
+  return {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-security-policy': [
+      `default-src 'self'`,
+      `script-src 'nonce-${nonce}' 'strict-dynamic'`,
+      `style-src 'self' 'nonce-${nonce}'`,
+      `img-src 'self' data:`,
+      `connect-src 'self'`,
+      `object-src 'none'`,
+      `base-uri 'none'`,
+      `form-action 'self'`,
+      `frame-ancestors ${options.frameAncestors ?? "'none'"}`,
+    ].join('; '),
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cross-origin-opener-policy': 'same-origin',
+  };
+}
+
+/** Escapes text for HTML element content and attribute values. */
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+const STYLE = `body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
+main{max-width:40rem;margin:4rem auto;padding:2rem;background:#fff;border-radius:12px;box-shadow:0 1px 4px #0002}
+h1{font-size:1.4rem;margin-top:0}a,button{font:inherit;color:#fff;background:#3552d1;border:0;border-radius:6px;padding:.5rem 1rem;text-decoration:none;cursor:pointer}
+pre{background:#f0f2f5;padding:1rem;border-radius:6px;overflow:auto;font-size:.85rem}.muted{color:#5b6475}`;
+
+function layout(title: string, nonce: string, body: string, script = ''): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${escapeHtml(title)}</title><style nonce="${nonce}">${STYLE}</style></head>
+<body><main>${body}</main>${script ? `<script nonce="${nonce}">${script}</script>` : ''}</body></html>`;
+}
+
+/** The page shown when a login cannot complete: a clear message, a way to retry, nothing third-party. */
+export function errorPage(nonce: string, title: string, message: string): string {
+  return layout(
+    title,
+    nonce,
+    `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p><a href="/auth/login?returnTo=%2F">Sign in again</a></p>`,
+  );
+}
+
+/**
+ * The BFF's own page for HTML navigations when no shell page renderer is configured: shows who is signed
+ * in (the identity context, never a token) with sign-in and sign-out. The shell replaces it.
+ */
+export function defaultPage(nonce: string, path: string, identity: IdentityContext): string {
+  const signedIn = identity.isAuthenticated;
+  const returnTo = encodeURIComponent(path);
+  const body = signedIn
+    ? `<h1>Signed in as ${escapeHtml(identity.user.displayName)}</h1>
+<p class="muted">This is the Gatehouse BFF's built-in page. The identity context below is what the shell and remotes receive.</p>
+<pre id="identity">${escapeHtml(JSON.stringify(identity, null, 2))}</pre>
+<p><button id="logout" type="button">Sign out</button></p>`
+    : `<h1>Gatehouse</h1><p class="muted">You are not signed in.</p><p><a id="login" href="/auth/login?returnTo=${returnTo}">Sign in</a></p>`;
+  const script = signedIn
+    ? `document.getElementById('logout').addEventListener('click',async()=>{const r=await fetch('/auth/logout',{method:'POST',headers:{'x-csrf':'1'}});const b=await r.json();location.assign(b.redirectTo||'/');});`
+    : '';
+  return layout('Gatehouse', nonce, body, script);
+}

@@ -1,0 +1,382 @@
+import formbody from '@fastify/formbody';
+import { anonymousIdentity, type IdentityContext } from '@gatehouse/policy';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { randomNonce, randomPKCECodeVerifier, randomState } from 'openid-client';
+import type { Logger } from 'pino';
+import type { BffConfig } from './config.js';
+import { CookieJar } from './cookies.js';
+import { checkCsrf, isNavigation } from './csrf.js';
+import { BffError } from './errors.js';
+import { createLogger } from './logger.js';
+import { OidcClient, oauthErrorCode } from './oidc.js';
+import { defaultPage, errorPage, htmlHeaders, newNonce } from './pages.js';
+import { PROBLEM_HEADERS, problem } from './problem.js';
+import { ApiProxy } from './proxy.js';
+import { safeReturnTo } from './return-to.js';
+import { RouteTable } from './route-table.js';
+import { newOpaqueToken } from './session/ids.js';
+import type { SessionRecord, SessionStore } from './session/types.js';
+import { type ActiveSession, SessionManager, sessionRef } from './sessions.js';
+import { createSessionStore } from './store.js';
+
+/** Renders the shell page for an HTML navigation (the BFF adds the security headers). */
+export type PageRenderer = (context: {
+  readonly path: string;
+  readonly identity: IdentityContext;
+  readonly nonce: string;
+}) => string | Promise<string>;
+
+/** Options of the {@link gatehouseBff} Fastify plugin. */
+export interface GatehouseBffPluginOptions {
+  /** Validated configuration (see `resolveConfig`). */
+  readonly config: BffConfig;
+  /** Session store; default: Redis when `config.redisUrl` is set, memory otherwise. */
+  readonly store?: SessionStore;
+  /** pino logger; default: a JSON logger at `config.logLevel`. */
+  readonly logger?: Logger;
+  /** Shell page for HTML navigations; default: the BFF's built-in page. `false` serves no pages. */
+  readonly renderPage?: PageRenderer | false;
+}
+
+/** What the plugin decorates the Fastify instance with. */
+export interface GatehouseRuntime {
+  readonly config: BffConfig;
+  readonly store: SessionStore;
+  readonly sessions: SessionManager;
+  readonly oidc: OidcClient;
+  readonly cookies: CookieJar;
+  readonly proxy: ApiProxy;
+  readonly log: Logger;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    gatehouse: GatehouseRuntime | null;
+  }
+}
+
+const NO_STORE = 'no-store';
+const CLEAR_SITE_DATA = '"cache", "cookies", "storage"';
+
+/** Answers a problem+json error. */
+function sendProblem(
+  reply: FastifyReply,
+  status: number,
+  code: Parameters<typeof problem>[1],
+  detail?: string,
+): FastifyReply {
+  return reply
+    .code(status)
+    .headers(PROBLEM_HEADERS)
+    .send(JSON.stringify(problem(status, code, detail)));
+}
+
+async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptions): Promise<void> {
+  const { config } = options;
+  const log = options.logger ?? createLogger(config.logLevel);
+  const store = options.store ?? createSessionStore(config);
+  const oidc = new OidcClient(config);
+  const cookies = new CookieJar(config);
+  const sessions = new SessionManager(config, store, oidc, log);
+  const proxy = new ApiProxy(config, sessions, cookies, log);
+  const routes = new RouteTable(config.routes);
+  const runtime: GatehouseRuntime = Object.freeze({ config, store, sessions, oidc, cookies, proxy, log });
+  fastify.decorate('gatehouse', null);
+  fastify.gatehouse = runtime;
+  fastify.addHook('onClose', async () => {
+    await proxy.close();
+    if (!options.store) await store.close();
+  });
+
+  // Discover the issuer early, without failing start-up when it is down (logins then show a clear error).
+  oidc.configuration().catch((error: unknown) => {
+    log.warn(
+      { event: 'issuer_unavailable', issuer: config.issuer, err: error },
+      'identity provider not reachable yet',
+    );
+  });
+
+  /** The live session of a request, or why there is none. */
+  async function sessionOf(request: FastifyRequest): Promise<ActiveSession | { ended: string | undefined }> {
+    const cookie = cookies.session(request.headers.cookie);
+    if (cookie.kind !== 'id') return { ended: undefined };
+    return sessions.resolve(cookie.id);
+  }
+
+  function htmlError(reply: FastifyReply, status: number, title: string, message: string): FastifyReply {
+    const nonce = newNonce();
+    return reply
+      .code(status)
+      .headers(htmlHeaders(nonce))
+      .send(errorPage(nonce, title, message));
+  }
+
+  await fastify.register(async (scope) => {
+    await scope.register(formbody, { bodyLimit: 64 * 1024 });
+
+    scope.setErrorHandler((error: unknown, request, reply) => {
+      if (error instanceof BffError) {
+        if (error.status >= 500)
+          log.error({ event: 'bff_error', code: error.code, err: error.cause ?? error }, error.message);
+        return sendProblem(reply, error.status, error.problem, error.message);
+      }
+      const status = (error as { statusCode?: number }).statusCode;
+      if (typeof status === 'number' && status >= 400 && status < 500) {
+        return sendProblem(
+          reply,
+          status,
+          status === 404 ? 'not_found' : 'bad_request',
+          (error as Error).message,
+        );
+      }
+      log.error({ event: 'bff_error', url: request.url.split('?')[0], err: error }, 'unexpected error');
+      return sendProblem(reply, 500, 'internal', 'Something went wrong.');
+    });
+
+    scope.addHook('onSend', async (request, reply) => {
+      if (request.url.startsWith('/auth/')) reply.header('cache-control', NO_STORE);
+    });
+
+    scope.get('/auth/login', async (request, reply) => {
+      const query = request.query as Record<string, unknown>;
+      const returnTo = safeReturnTo(Array.isArray(query.returnTo) ? undefined : query.returnTo);
+      const binding = cookies.loginBinding(request.headers.cookie) ?? newOpaqueToken(32);
+      const state = randomState();
+      const nonce = randomNonce();
+      const codeVerifier = randomPKCECodeVerifier();
+      let location: URL;
+      try {
+        location = await oidc.authorizationUrl({ state, nonce, codeVerifier });
+      } catch (error) {
+        log.error(
+          { event: 'login_failure', reason: 'issuer_unavailable', err: error },
+          'login could not start',
+        );
+        return htmlError(
+          reply,
+          503,
+          'Sign-in is unavailable',
+          'The identity provider cannot be reached right now. Please try again in a moment.',
+        );
+      }
+      await store.putTransaction(
+        state,
+        { binding, codeVerifier, nonce, returnTo, createdAt: Date.now() },
+        config.loginTimeout * 1000,
+      );
+      return reply.header('set-cookie', cookies.setLoginBinding(binding)).redirect(location.href, 302);
+    });
+
+    scope.get('/auth/callback', async (request, reply) => {
+      reply.header('referrer-policy', 'no-referrer');
+      const queryAt = request.url.indexOf('?');
+      const rawQuery = queryAt === -1 ? '' : request.url.slice(queryAt + 1);
+      const params = new URLSearchParams(rawQuery);
+      const state = params.get('state');
+      const binding = cookies.loginBinding(request.headers.cookie);
+      const transaction = state ? await store.takeTransaction(state) : undefined;
+      if (!transaction || !binding || transaction.binding !== binding) {
+        log.warn({ event: 'login_failure', reason: 'state_mismatch' }, 'callback without a matching login');
+        return htmlError(
+          reply,
+          400,
+          'Sign-in link expired',
+          'This sign-in attempt is unknown, already used or was started in another browser. Please sign in again.',
+        );
+      }
+      if (Date.now() - transaction.createdAt > config.loginTimeout * 1000) {
+        return htmlError(reply, 400, 'Sign-in took too long', 'Please sign in again.');
+      }
+      let outcome: Awaited<ReturnType<OidcClient['redeem']>>;
+      try {
+        outcome = await oidc.redeem(rawQuery, {
+          state: state as string,
+          nonce: transaction.nonce,
+          codeVerifier: transaction.codeVerifier,
+        });
+      } catch (error) {
+        const code = oauthErrorCode(error);
+        if (error instanceof BffError && error.status === 503) {
+          log.error(
+            { event: 'login_failure', reason: 'issuer_unavailable', err: error.cause },
+            'login failed',
+          );
+          return htmlError(
+            reply,
+            503,
+            'Sign-in is unavailable',
+            'The identity provider cannot be reached right now. Please try again in a moment.',
+          );
+        }
+        log.warn({ event: 'login_failure', reason: code ?? 'invalid_response', err: error }, 'login failed');
+        const message =
+          code === 'access_denied'
+            ? 'Sign-in was cancelled.'
+            : 'The identity provider’s answer could not be accepted. Please sign in again.';
+        return htmlError(reply, 400, 'Sign-in failed', message);
+      }
+      // Re-authentication replaces any previous session: its id is never reused (no fixation).
+      const previous = cookies.session(request.headers.cookie);
+      if (previous.kind === 'id') {
+        const old = await store.get(previous.id);
+        await sessions.end(previous.id, old, 'logout');
+      }
+      const session = await sessions.create(outcome.tokens, outcome.claims);
+      log.info(
+        { event: 'login_success', sub: session.record.sub, session: sessionRef(session.id) },
+        'signed in',
+      );
+      return reply.header('set-cookie', cookies.setSession(session.id)).redirect(transaction.returnTo, 302);
+    });
+
+    scope.get('/auth/session', async (request, reply) => {
+      const session = await sessionOf(request);
+      if ('record' in session) return reply.send(sessions.identity(session.record));
+      if (session.ended !== undefined) reply.header('set-cookie', cookies.clearSession());
+      return reply.send(anonymousIdentity);
+    });
+
+    scope.post('/auth/logout', async (request, reply) => {
+      const csrf = checkCsrf(request.method, request.headers, config.origin);
+      if (csrf) return sendProblem(reply, 403, 'csrf_failed', csrf.reason);
+      const type = request.headers['content-type'];
+      if (type !== undefined && !type.toLowerCase().startsWith('application/json')) {
+        return sendProblem(reply, 415, 'bad_request', 'Send no body, or JSON.');
+      }
+      const cookie = cookies.session(request.headers.cookie);
+      if (cookie.kind === 'id') {
+        const record = await store.get(cookie.id);
+        await sessions.end(cookie.id, record, 'logout');
+      }
+      const redirectTo = (await oidc.endSessionUrl()) ?? config.postLogoutRedirectPath;
+      return reply
+        .header('set-cookie', [cookies.clearSession(), cookies.clearLoginBinding()])
+        .header('clear-site-data', CLEAR_SITE_DATA)
+        .send({ redirectTo });
+    });
+
+    for (const method of ['GET', 'PUT', 'PATCH', 'DELETE'] as const) {
+      scope.route({
+        method,
+        url: '/auth/logout',
+        handler: (_request, reply) => {
+          reply.header('allow', 'POST');
+          return sendProblem(reply, 405, 'bad_request', 'Sign out with POST and the x-csrf header.');
+        },
+      });
+    }
+
+    scope.post('/auth/backchannel-logout', async (request, reply) => {
+      reply.header('cache-control', 'no-cache, no-store');
+      const body = request.body as Record<string, unknown> | undefined;
+      const token = typeof body?.logout_token === 'string' ? body.logout_token : undefined;
+      if (!token || !request.headers['content-type']?.startsWith('application/x-www-form-urlencoded')) {
+        return reply
+          .code(400)
+          .send({ error: 'invalid_request', error_description: 'logout_token is required' });
+      }
+      let subject: Awaited<ReturnType<OidcClient['verifyLogoutToken']>>;
+      try {
+        subject = await oidc.verifyLogoutToken(token);
+      } catch (error) {
+        if (error instanceof BffError && error.code === 'GH_BFF_ISSUER_UNAVAILABLE') throw error;
+        log.warn(
+          { event: 'backchannel_logout_refused', reason: (error as Error).message },
+          'logout token refused',
+        );
+        return reply
+          .code(400)
+          .send({ error: 'invalid_request', error_description: 'the logout token is not valid' });
+      }
+      if (subject.jti && !(await store.markOnce(`logout-jti:${subject.iss}:${subject.jti}`, 10 * 60_000))) {
+        log.warn({ event: 'backchannel_logout_refused', reason: 'replayed' }, 'logout token replayed');
+        return reply
+          .code(400)
+          .send({ error: 'invalid_request', error_description: 'the logout token was already used' });
+      }
+      const ended = subject.sid
+        ? await store.deleteBySid(subject.iss, subject.sid)
+        : await store.deleteBySub(subject.iss, subject.sub as string);
+      log.info(
+        { event: 'backchannel_logout', sub: subject.sub, sessions: ended.length },
+        'back-channel logout',
+      );
+      return reply.code(200).send();
+    });
+
+    scope.get('/auth/frontchannel-logout', async (request, reply) => {
+      const query = request.query as Record<string, unknown>;
+      const issuer = await oidc.issuer().catch(() => undefined);
+      const nonce = newNonce();
+      reply.headers(htmlHeaders(nonce, { frameAncestors: new URL(config.issuer).origin }));
+      if (typeof query.iss !== 'string' || typeof query.sid !== 'string' || query.iss !== issuer) {
+        return reply
+          .code(400)
+          .send(
+            errorPage(
+              nonce,
+              'Logout request refused',
+              'The logout request does not name this issuer and a session.',
+            ),
+          );
+      }
+      const ended = await store.deleteBySid(query.iss, query.sid);
+      log.info({ event: 'frontchannel_logout', sessions: ended.length }, 'front-channel logout');
+      return reply.send(errorPage(nonce, 'Signed out', 'You have been signed out.'));
+    });
+
+    // The API proxy. The standalone server routes `/api/*` to the proxy before Fastify; this route serves
+    // the same handler when the BFF is used as a plugin. Bodies stay unread so they stream to the upstream.
+    await scope.register(async (api) => {
+      api.removeAllContentTypeParsers();
+      api.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+      api.all('/api/*', (request, reply) => {
+        reply.hijack();
+        proxy.handle(request.raw, reply.raw);
+      });
+    });
+
+    if (options.renderPage !== false) {
+      const render: PageRenderer =
+        options.renderPage ?? (({ path, identity, nonce }) => defaultPage(nonce, path, identity));
+      const servePage = async (request: FastifyRequest, reply: FastifyReply) => {
+        const queryAt = request.url.indexOf('?');
+        const path = queryAt === -1 ? request.url : request.url.slice(0, queryAt);
+        if (!isNavigation(request.headers)) return sendProblem(reply, 404, 'not_found', 'No such resource.');
+        const session = await sessionOf(request);
+        const auth = routes.auth(path);
+        if (!('record' in session)) {
+          if (session.ended !== undefined) reply.header('set-cookie', cookies.clearSession());
+          if (auth === 'required') {
+            log.info({ event: 'protected_route_redirect', path }, 'navigation needs a session');
+            const target = safeReturnTo(request.url);
+            return reply
+              .header('cache-control', NO_STORE)
+              .redirect(`/auth/login?returnTo=${encodeURIComponent(target)}`, 302);
+          }
+        }
+        const identity =
+          'record' in session ? sessions.identity((session as ActiveSession).record) : anonymousIdentity;
+        const nonce = newNonce();
+        const html = await render({ path, identity, nonce });
+        return reply.code(200).headers(htmlHeaders(nonce)).send(html);
+      };
+      scope.get('/', servePage);
+      scope.get('/*', servePage);
+    }
+  });
+}
+
+/**
+ * The Gatehouse BFF as a Fastify plugin: `/auth/*` (login, callback, session, logout, back- and
+ * front-channel logout), the `/api/*` proxy, and HTML navigations guarded by the route table.
+ *
+ * @example
+ * const app = Fastify();
+ * await app.register(gatehouseBff, { config: resolveConfig(optionsFromEnv(process.env)) });
+ */
+export const gatehouseBff = fp(plugin, { fastify: '5.x', name: '@gatehouse/bff' });
+
+/** Re-exported for hosts that resolve sessions themselves. */
+export type { SessionRecord };

@@ -1,0 +1,301 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { Pool } from 'undici';
+import type { BffConfig, UpstreamConfig } from './config.js';
+import type { CookieJar } from './cookies.js';
+import { checkCsrf } from './csrf.js';
+import { BffError } from './errors.js';
+import { sendProblem } from './problem.js';
+import { SessionEndedError, type SessionManager, sessionRef } from './sessions.js';
+
+/** Request headers never forwarded: hop-by-hop, credentials, and identity claims a client could forge. */
+const DROPPED_REQUEST_HEADERS = new Set([
+  'host',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'expect',
+  'cookie',
+  'authorization',
+  'forwarded',
+  'x-csrf',
+  'x-real-ip',
+  'x-client-ip',
+  'true-client-ip',
+  'cf-connecting-ip',
+  'x-request-start',
+]);
+const DROPPED_REQUEST_PREFIXES = [
+  'x-forwarded-',
+  'x-user',
+  'x-tenant',
+  'x-auth',
+  'x-remote-',
+  'x-original-',
+  'x-gatehouse',
+  'proxy-',
+];
+/** Response headers never passed back: hop-by-hop, and cookies (an upstream must not set cookies on the app's origin). */
+const DROPPED_RESPONSE_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'set-cookie',
+  'proxy-authenticate',
+  'proxy-connection',
+]);
+const SIMPLE_CONTENT_TYPES = ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data'];
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+const UNSAFE_PATH = /[\\\u0000-\u001f\u007f#]|%(?:2f|5c|00|[01][0-9a-f]|7f)|\/\//i;
+const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
+
+interface Route {
+  readonly name: string;
+  readonly upstream: UpstreamConfig;
+  readonly pool: Pool;
+  readonly basePath: string;
+  readonly host: string;
+  readonly methods: ReadonlySet<string>;
+}
+
+/** What the proxy counts, for tests, benchmarks and metrics. */
+export interface ProxyStats {
+  forwarded: number;
+  refused: number;
+  upstreamErrors: number;
+}
+
+/**
+ * `/api/<service>/<rest>` → `<upstream>/<rest>` for allow-listed upstreams (CONTRACT.md "API proxy"), on raw
+ * Node request/response objects so the authenticated hot path stays lean: CSRF header and Fetch Metadata
+ * checks, session lookup, token refresh when due, identity headers from the client removed, the bearer
+ * token attached, bodies streamed both ways through an undici keep-alive pool per upstream. Answers are
+ * problem+json for every refusal; an API request never gets a redirect.
+ */
+export class ApiProxy {
+  readonly stats: ProxyStats = { forwarded: 0, refused: 0, upstreamErrors: 0 };
+  readonly #config: BffConfig;
+  readonly #sessions: SessionManager;
+  readonly #cookies: CookieJar;
+  readonly #log: Logger;
+  readonly #routes = new Map<string, Route>();
+  readonly #forwardedHost: string;
+  readonly #forwardedProto: string;
+
+  constructor(config: BffConfig, sessions: SessionManager, cookies: CookieJar, log: Logger) {
+    this.#config = config;
+    this.#sessions = sessions;
+    this.#cookies = cookies;
+    this.#log = log;
+    const publicUrl = new URL(config.publicUrl);
+    this.#forwardedHost = publicUrl.host;
+    this.#forwardedProto = publicUrl.protocol.slice(0, -1);
+    for (const [name, upstream] of Object.entries(config.upstreams)) {
+      const url = new URL(upstream.url);
+      this.#routes.set(name, {
+        name,
+        upstream,
+        pool: new Pool(url.origin, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000 }),
+        basePath: url.pathname.replace(/\/+$/, ''),
+        host: url.host,
+        methods: new Set(upstream.methods),
+      });
+    }
+  }
+
+  /** Serves one `/api/*` request. Never throws; every failure becomes a problem+json answer. */
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    this.#handle(req, res).catch((error: unknown) => this.#fail(res, error));
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const method = req.method ?? 'GET';
+    // `/api/<name>` then `/rest`, `?query` or nothing.
+    let end = 5;
+    while (end < url.length && url.charCodeAt(end) !== 47 && url.charCodeAt(end) !== 63) end++;
+    const route = this.#routes.get(url.slice(5, end));
+    if (!route) return this.#refuse(res, 404, 'not_found', 'No such API.');
+    if (!route.methods.has(method)) {
+      return this.#refuse(res, 405, 'bad_request', `${method} is not allowed on this API.`, {
+        allow: [...route.methods].join(', '),
+      });
+    }
+    const csrf = checkCsrf(method, req.headers, this.#config.origin);
+    if (csrf) return this.#refuse(res, 403, 'csrf_failed', csrf.reason);
+    const rest = url.slice(end);
+    const queryAt = rest.indexOf('?');
+    const restPath = queryAt === -1 ? rest : rest.slice(0, queryAt);
+    if (UNSAFE_PATH.test(restPath) || restPath.split('/').some((segment) => DOT_SEGMENT.test(segment))) {
+      return this.#refuse(res, 400, 'bad_request', 'The API path is not allowed.');
+    }
+    const hasBody =
+      method !== 'GET' &&
+      method !== 'HEAD' &&
+      (req.headers['content-length'] !== undefined
+        ? req.headers['content-length'] !== '0'
+        : req.headers['transfer-encoding'] !== undefined);
+    if (hasBody) {
+      const type = (req.headers['content-type'] ?? '').toLowerCase();
+      if (type === '' || SIMPLE_CONTENT_TYPES.some((simple) => type.startsWith(simple))) {
+        return this.#refuse(res, 415, 'bad_request', 'Send a JSON (or other non-simple) content type.');
+      }
+    }
+
+    let bearer: string | undefined;
+    const cookie = this.#cookies.session(req.headers.cookie);
+    if (cookie.kind === 'id') {
+      const session = await this.#sessions.resolve(cookie.id);
+      if ('record' in session) {
+        try {
+          bearer = await this.#sessions.accessToken(session);
+        } catch (error) {
+          if (!(error instanceof SessionEndedError)) throw error;
+          if (route.upstream.access === 'required') {
+            return this.#refuse(res, 401, 'session_expired', 'Your session has ended. Sign in again.');
+          }
+        }
+      } else if (route.upstream.access === 'required') {
+        this.#log.info(
+          { event: 'unauthorized', reason: session.ended, session: sessionRef(cookie.id) },
+          'session ended',
+        );
+        return this.#refuse(res, 401, 'session_expired', 'Your session has ended. Sign in again.');
+      }
+    } else if (route.upstream.access === 'required') {
+      return this.#refuse(res, 401, 'unauthenticated', 'Sign in to use this API.');
+    }
+
+    const headers = this.#upstreamHeaders(req, route, bearer);
+    const abort = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) abort.abort();
+    };
+    res.once('close', onClose);
+    try {
+      await route.pool.stream(
+        {
+          path: `${route.basePath}${rest.length === 0 ? '/' : rest}`,
+          method: method as 'GET',
+          headers,
+          body: hasBody ? req : null,
+          headersTimeout: route.upstream.timeoutMs,
+          bodyTimeout: route.upstream.timeoutMs,
+          signal: abort.signal,
+        },
+        ({ statusCode, headers: answer }) => {
+          res.writeHead(statusCode, responseHeaders(answer as Record<string, string | string[] | undefined>));
+          return res;
+        },
+      );
+      this.stats.forwarded++;
+    } catch (error) {
+      if (abort.signal.aborted) return;
+      this.stats.upstreamErrors++;
+      this.#log.warn({ event: 'upstream_error', upstream: route.name, err: error }, 'upstream failed');
+      const code = (error as { code?: string }).code;
+      const status =
+        code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT'
+          ? 504
+          : code === 'ECONNREFUSED'
+            ? 503
+            : 502;
+      sendProblem(res, status, 'upstream_unavailable', `The ${route.name} service is not available.`);
+    } finally {
+      res.off('close', onClose);
+    }
+  }
+
+  #upstreamHeaders(req: IncomingMessage, route: Route, bearer: string | undefined): string[] {
+    const raw = req.rawHeaders;
+    const out: string[] = [];
+    let connectionTokens: Set<string> | undefined;
+    const connection = req.headers.connection;
+    if (connection && connection !== 'keep-alive' && connection !== 'close') {
+      connectionTokens = new Set(
+        connection
+          .toLowerCase()
+          .split(',')
+          .map((token) => token.trim()),
+      );
+    }
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = (raw[i] as string).toLowerCase();
+      if (DROPPED_REQUEST_HEADERS.has(name) || connectionTokens?.has(name)) continue;
+      if (name.charCodeAt(0) === 120 /* x */ || name.charCodeAt(0) === 112 /* p */) {
+        if (DROPPED_REQUEST_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
+      }
+      out.push(name, raw[i + 1] as string);
+    }
+    out.push(
+      'host',
+      route.host,
+      'x-forwarded-host',
+      this.#forwardedHost,
+      'x-forwarded-proto',
+      this.#forwardedProto,
+    );
+    const client = this.#clientAddress(req);
+    if (client) out.push('x-forwarded-for', client);
+    if (bearer) out.push('authorization', `Bearer ${bearer}`);
+    return out;
+  }
+
+  #clientAddress(req: IncomingMessage): string | undefined {
+    if (this.#config.trustProxy > 0) {
+      const chain = (req.headers['x-forwarded-for'] ?? '')
+        .toString()
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean);
+      const fromProxy = chain[chain.length - this.#config.trustProxy];
+      if (fromProxy) return fromProxy;
+    }
+    return req.socket.remoteAddress;
+  }
+
+  #refuse(
+    res: ServerResponse,
+    status: number,
+    code: Parameters<typeof sendProblem>[2],
+    detail: string,
+    headers?: Record<string, string>,
+  ): void {
+    this.stats.refused++;
+    sendProblem(res, status, code, detail, headers);
+  }
+
+  #fail(res: ServerResponse, error: unknown): void {
+    if (error instanceof BffError) {
+      if (error.status >= 500)
+        this.#log.error({ event: 'proxy_error', code: error.code, err: error.cause ?? error }, error.message);
+      sendProblem(res, error.status, error.problem, error.message);
+      return;
+    }
+    this.#log.error({ event: 'proxy_error', err: error }, 'unexpected proxy failure');
+    sendProblem(res, 500, 'internal', 'Something went wrong.');
+  }
+
+  /** Closes the upstream connection pools. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#routes.values()].map((route) => route.pool.close()));
+  }
+}
+
+function responseHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || DROPPED_RESPONSE_HEADERS.has(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}

@@ -1,0 +1,120 @@
+import cluster from 'node:cluster';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { BffConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { type GatehouseRuntime, gatehouseBff, type PageRenderer } from './plugin.js';
+import type { SessionStore } from './session/types.js';
+
+/** Options of {@link createBffServer}. */
+export interface BffServerOptions {
+  readonly config: BffConfig;
+  readonly store?: SessionStore;
+  readonly logger?: Logger;
+  readonly renderPage?: PageRenderer | false;
+}
+
+/** A running standalone BFF. */
+export interface BffServer {
+  readonly app: FastifyInstance;
+  readonly runtime: GatehouseRuntime;
+  /** Where it listens, e.g. `http://127.0.0.1:4000`. */
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the standalone BFF: Fastify for `/auth/*` and pages, and a fast path that hands `/api/*` to the
+ * proxy before Fastify's router, so the authenticated hot path does no more work than it must.
+ *
+ * @example
+ * const bff = await createBffServer({ config });
+ * await bff.listen();
+ */
+export async function createBffServer(
+  options: BffServerOptions,
+): Promise<{ app: FastifyInstance; runtime: GatehouseRuntime; listen(): Promise<BffServer> }> {
+  const { config } = options;
+  const log = options.logger ?? createLogger(config.logLevel);
+  let proxyHandle: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const app = Fastify({
+    logger: false,
+    trustProxy: (config.trustProxy > 0 ? config.trustProxy : false) as boolean,
+    bodyLimit: 1024 * 1024,
+    requestTimeout: 120_000,
+    return503OnClosing: true,
+    serverFactory: (handler) =>
+      createServer(
+        { keepAliveTimeout: 72_000, headersTimeout: 60_000, requestTimeout: 300_000 },
+        (req, res) => {
+          if (proxyHandle !== undefined && req.url?.startsWith('/api/')) proxyHandle(req, res);
+          else handler(req, res);
+        },
+      ),
+  }) as unknown as FastifyInstance;
+  await app.register(gatehouseBff, {
+    config,
+    logger: log,
+    ...(options.store ? { store: options.store } : {}),
+    ...(options.renderPage !== undefined ? { renderPage: options.renderPage } : {}),
+  });
+  await app.ready();
+  const runtime = app.gatehouse as GatehouseRuntime;
+  const proxy = runtime.proxy;
+  proxyHandle = (req, res) => proxy.handle(req, res);
+  return {
+    app,
+    runtime,
+    async listen() {
+      const address = await app.listen({ port: config.port, host: config.host });
+      log.info({ event: 'listening', address, pid: process.pid }, 'Gatehouse BFF listening');
+      return { app, runtime, address, close: () => app.close() };
+    },
+  };
+}
+
+/**
+ * Starts the BFF with `config.workers` processes sharing the port (node:cluster). More than one worker
+ * needs the Redis store, which `resolveConfig` enforces. A worker that dies is replaced.
+ *
+ * @example
+ * await startBff(resolveConfig(optionsFromEnv(process.env)));
+ */
+export async function startBff(
+  config: BffConfig,
+  options: Omit<BffServerOptions, 'config'> = {},
+): Promise<BffServer | undefined> {
+  if (config.workers > 1 && cluster.isPrimary) {
+    const log = options.logger ?? createLogger(config.logLevel);
+    for (let i = 0; i < config.workers; i++) cluster.fork();
+    let stopping = false;
+    cluster.on('exit', (worker, code, signal) => {
+      if (stopping) return;
+      log.error(
+        { event: 'worker_exit', pid: worker.process.pid, code, signal },
+        'worker died; starting another',
+      );
+      cluster.fork();
+    });
+    const stop = () => {
+      stopping = true;
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGTERM');
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    return undefined;
+  }
+  const server = await (await createBffServer({ config, ...options })).listen();
+  const stop = () => {
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  return server;
+}
+
+export type { Server };

@@ -1,0 +1,272 @@
+import { createHash } from 'node:crypto';
+import { type IdentityContext, identityFromClaims } from '@gatehouse/policy';
+import type { Logger } from 'pino';
+import type { BffConfig } from './config.js';
+import { BffError } from './errors.js';
+import { type IdTokenClaims, type IssuedTokens, type OidcClient, oauthErrorCode } from './oidc.js';
+import { newOpaqueToken, newSessionId } from './session/ids.js';
+import type { SessionRecord, SessionStore, SessionTokens } from './session/types.js';
+
+/** Why a session ended, for logs and the browser's `auth:logged-out` reason. */
+export type EndReason =
+  | 'logout'
+  | 'idle_timeout'
+  | 'absolute_timeout'
+  | 'refresh_failed'
+  | 'backchannel_logout'
+  | 'frontchannel_logout';
+
+/** A session found for a request. */
+export interface ActiveSession {
+  readonly id: string;
+  readonly record: SessionRecord;
+}
+
+/** The session ended while the request was being served: answer 401 `session_expired`. */
+export class SessionEndedError extends BffError {
+  readonly reason: EndReason;
+  constructor(reason: EndReason, cause?: unknown) {
+    super('GH_BFF_REFRESH_FAILED', `The session has ended (${reason}).`, {
+      status: 401,
+      problem: 'session_expired',
+      cause,
+    });
+    this.reason = reason;
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A short, non-reversible reference to a session id for log lines (never the id itself). */
+export function sessionRef(id: string): string {
+  return createHash('sha256').update(id).digest('base64url').slice(0, 12);
+}
+
+/**
+ * Sessions over a {@link SessionStore}: creation at login (always a new id), idle and absolute timeouts,
+ * and token refresh shortly before the access token expires, one refresh per session at a time (single-flight
+ * in this process, a lock in the store across processes; the others wait for its result).
+ */
+export class SessionManager {
+  readonly store: SessionStore;
+  readonly #config: BffConfig;
+  readonly #oidc: OidcClient;
+  readonly #log: Logger;
+  readonly #refreshing = new Map<string, Promise<SessionRecord>>();
+  readonly #touchEveryMs: number;
+  /** Counts refresh grants sent to the issuer by this process (tests and metrics read it). */
+  refreshCount = 0;
+
+  constructor(config: BffConfig, store: SessionStore, oidc: OidcClient, log: Logger) {
+    this.#config = config;
+    this.store = store;
+    this.#oidc = oidc;
+    this.#log = log;
+    this.#touchEveryMs = Math.min(60_000, (config.idleTimeout * 1000) / 10);
+  }
+
+  /** Starts a session for a completed login. Answers the new session's id (never an id the browser had). */
+  async create(tokens: IssuedTokens, claims: IdTokenClaims): Promise<ActiveSession> {
+    const now = Date.now();
+    const user = identityFromClaims(claims, {
+      rolesClaim: this.#config.rolesClaim,
+      roles: this.#config.roles,
+      tenantRoles: this.#config.tenantRoles,
+    });
+    let absoluteExpiresAt = now + this.#config.absoluteTimeout * 1000;
+    let refreshTokenExpiresAt: number | undefined;
+    if (tokens.refreshToken) {
+      refreshTokenExpiresAt = await this.#oidc.refreshTokenExpiry(tokens.refreshToken);
+      if (refreshTokenExpiresAt !== undefined)
+        absoluteExpiresAt = Math.min(absoluteExpiresAt, refreshTokenExpiresAt);
+    } else {
+      // Without a refresh token the session cannot outlive its access token.
+      absoluteExpiresAt = Math.min(absoluteExpiresAt, tokens.accessTokenExpiresAt);
+    }
+    const record: SessionRecord = {
+      iss: claims.iss,
+      sub: claims.sub,
+      ...(typeof claims.sid === 'string' ? { sid: claims.sid } : {}),
+      user,
+      tokens: this.#sessionTokens(tokens, refreshTokenExpiresAt),
+      createdAt: now,
+      lastSeenAt: now,
+      absoluteExpiresAt,
+    };
+    const id = newSessionId();
+    await this.store.create(id, record, this.#ttl(record, now));
+    return { id, record };
+  }
+
+  /**
+   * The live session `id` names, or why there is none: `missing` (unknown id) or the timeout that ended it
+   * (the session is then deleted). Records activity coarsely (at most every `idle / 10`, ≤ 60 s).
+   */
+  async resolve(id: string): Promise<ActiveSession | { readonly ended: EndReason | 'missing' }> {
+    const record = await this.store.get(id);
+    if (!record) return { ended: 'missing' };
+    const now = Date.now();
+    const ended = this.#expiry(record, now);
+    if (ended) {
+      await this.end(id, record, ended);
+      return { ended };
+    }
+    if (now - record.lastSeenAt >= this.#touchEveryMs) {
+      const touched = { ...record, lastSeenAt: now };
+      if (!(await this.store.touch(id, now, this.#ttl(touched, now)))) return { ended: 'missing' };
+      return { id, record: touched };
+    }
+    return { id, record };
+  }
+
+  /** The access token to forward, refreshed first when it is due. */
+  async accessToken(session: ActiveSession): Promise<string> {
+    if (!this.#due(session.record)) return session.record.tokens.accessToken;
+    const record = await this.fresh(session.id);
+    return record.tokens.accessToken;
+  }
+
+  /** Refreshes the session's tokens once across every caller and process, or returns them if not due. */
+  fresh(id: string): Promise<SessionRecord> {
+    let pending = this.#refreshing.get(id);
+    if (!pending) {
+      pending = this.#refreshShared(id).finally(() => this.#refreshing.delete(id));
+      this.#refreshing.set(id, pending);
+    }
+    return pending;
+  }
+
+  async #refreshShared(id: string): Promise<SessionRecord> {
+    const owner = newOpaqueToken(16);
+    const lock = `refresh:${id}`;
+    const deadline = Date.now() + this.#config.refreshWaitMs;
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.store.get(id);
+      if (!current) throw new SessionEndedError('refresh_failed');
+      if (!this.#due(current)) return current;
+      if (await this.store.acquireLock(lock, owner, this.#config.refreshLockMs)) {
+        try {
+          // Someone may have refreshed between our read and the lock.
+          const locked = await this.store.get(id);
+          if (!locked) throw new SessionEndedError('refresh_failed');
+          if (!this.#due(locked)) return locked;
+          return await this.#refreshNow(id, locked);
+        } finally {
+          await this.store.releaseLock(lock, owner).catch(() => false);
+        }
+      }
+      if (Date.now() > deadline) {
+        if (current.tokens.accessTokenExpiresAt > Date.now()) return current;
+        throw new BffError('GH_BFF_REFRESH_TIMEOUT', 'Timed out waiting for a token refresh.', {
+          status: 503,
+          problem: 'upstream_unavailable',
+        });
+      }
+      await sleep(Math.min(200, 20 + attempt * 10) + Math.random() * 20);
+    }
+  }
+
+  async #refreshNow(id: string, record: SessionRecord): Promise<SessionRecord> {
+    const refreshToken = record.tokens.refreshToken;
+    if (!refreshToken) {
+      await this.end(id, record, 'refresh_failed');
+      throw new SessionEndedError('refresh_failed');
+    }
+    let tokens: IssuedTokens;
+    try {
+      this.refreshCount++;
+      tokens = await this.#oidc.refresh(refreshToken);
+    } catch (error) {
+      const code = oauthErrorCode(error);
+      if (code !== undefined) {
+        // The issuer rejected the refresh token (revoked, expired, reused): the session is over.
+        this.#log.warn(
+          { event: 'refresh_failure', sub: record.sub, session: sessionRef(id), error: code },
+          'refresh rejected',
+        );
+        await this.end(id, record, 'refresh_failed');
+        throw new SessionEndedError('refresh_failed', error);
+      }
+      this.#log.error(
+        { event: 'refresh_failure', sub: record.sub, session: sessionRef(id), err: error },
+        'refresh failed',
+      );
+      if (record.tokens.accessTokenExpiresAt > Date.now()) return record;
+      if (error instanceof BffError) throw error;
+      throw new BffError('GH_BFF_ISSUER_UNAVAILABLE', 'The identity provider cannot be reached.', {
+        status: 503,
+        problem: 'upstream_unavailable',
+        cause: error,
+      });
+    }
+    const next = this.#sessionTokens(tokens, record.tokens.refreshTokenExpiresAt);
+    if (!(await this.store.updateTokens(id, next))) throw new SessionEndedError('refresh_failed');
+    this.#log.info(
+      { event: 'refresh_success', sub: record.sub, session: sessionRef(id) },
+      'tokens refreshed',
+    );
+    return { ...record, tokens: next };
+  }
+
+  /** Ends one session: deletes it and, when it has one, revokes its refresh token at the issuer (best effort). */
+  async end(id: string, record: SessionRecord | undefined, reason: EndReason): Promise<void> {
+    await this.store.delete(id);
+    this.#log.info(
+      { event: 'session_end', reason, sub: record?.sub, session: sessionRef(id) },
+      'session ended',
+    );
+    const refreshToken = record?.tokens.refreshToken;
+    if (refreshToken && reason !== 'refresh_failed' && reason !== 'backchannel_logout') {
+      this.#oidc.revoke(refreshToken).catch((error: unknown) => {
+        this.#log.warn(
+          { event: 'revoke_failure', session: sessionRef(id), err: error },
+          'refresh token revocation failed',
+        );
+      });
+    }
+  }
+
+  /** The identity context of CONTRACT.md for a live session. */
+  identity(record: SessionRecord): IdentityContext {
+    return {
+      isAuthenticated: true,
+      user: record.user,
+      session: { expiresAt: new Date(this.expiresAt(record)).toISOString() },
+    };
+  }
+
+  /** When the session ends if nothing else happens: the earlier of the idle and absolute limits. */
+  expiresAt(record: SessionRecord): number {
+    return Math.min(record.absoluteExpiresAt, record.lastSeenAt + this.#config.idleTimeout * 1000);
+  }
+
+  #expiry(record: SessionRecord, now: number): EndReason | undefined {
+    if (now >= record.absoluteExpiresAt) return 'absolute_timeout';
+    if (now >= record.lastSeenAt + this.#config.idleTimeout * 1000) return 'idle_timeout';
+    const rtExpiry = record.tokens.refreshTokenExpiresAt;
+    if (rtExpiry !== undefined && now >= rtExpiry) return 'absolute_timeout';
+    return undefined;
+  }
+
+  #due(record: SessionRecord): boolean {
+    return Date.now() >= record.tokens.accessTokenExpiresAt - this.#config.refreshLeeway * 1000;
+  }
+
+  #ttl(record: SessionRecord, now: number): number {
+    return Math.max(
+      1000,
+      Math.min(record.absoluteExpiresAt, record.lastSeenAt + this.#config.idleTimeout * 1000) - now + 5000,
+    );
+  }
+
+  #sessionTokens(tokens: IssuedTokens, refreshTokenExpiresAt: number | undefined): SessionTokens {
+    // The ID token is not kept: logout uses client_id, so the store holds only what requests need.
+    return {
+      accessToken: tokens.accessToken,
+      accessTokenExpiresAt: tokens.accessTokenExpiresAt,
+      ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}),
+      ...(refreshTokenExpiresAt !== undefined ? { refreshTokenExpiresAt } : {}),
+      ...(tokens.scope ? { scope: tokens.scope } : {}),
+    };
+  }
+}

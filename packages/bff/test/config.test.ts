@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, resolveConfig } from '../src/config.js';
+import { optionsFromEnv, parseUpstreams } from '../src/env.js';
+
+const secret = 'x'.repeat(32);
+
+function problemsOf(fn: () => unknown): readonly string[] {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).code).toBe('GH_BFF_CONFIG_INVALID');
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('resolveConfig', () => {
+  it('fills the contract defaults and freezes the result', () => {
+    const config = resolveConfig({ sessionSecrets: [secret] });
+    expect(config.publicUrl).toBe('http://localhost:4000');
+    expect(config.port).toBe(4000);
+    expect(config.callbackUrl).toBe('http://localhost:4000/auth/callback');
+    expect(config.scopes).toEqual(['openid', 'profile', 'email', 'offline_access']);
+    expect(config.idleTimeout).toBe(1800);
+    expect(config.absoluteTimeout).toBe(28_800);
+    expect(config.cookieName.startsWith('__Host-')).toBe(true);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.scopes)).toBe(true);
+  });
+
+  it('lists every problem in one error', () => {
+    const problems = problemsOf(() =>
+      resolveConfig({
+        sessionSecrets: ['short'],
+        publicUrl: 'ftp://x',
+        idleTimeout: -1,
+        upstreams: { 'Bad Name': { url: 'http://x' }, orders: { url: 'not a url' } },
+        // @ts-expect-error an unknown option must be refused
+        sesionSecret: 'typo',
+      }),
+    );
+    expect(problems.length).toBeGreaterThanOrEqual(5);
+    expect(problems.join('\n')).toMatch(/sesionSecret/);
+    expect(problems.join('\n')).toMatch(/sessionSecrets/);
+    expect(problems.join('\n')).toMatch(/publicUrl/);
+    expect(problems.join('\n')).toMatch(/idleTimeout/);
+    expect(problems.join('\n')).toMatch(/upstreams/);
+  });
+
+  it('refuses insecure settings in production', () => {
+    const problems = problemsOf(() =>
+      resolveConfig({
+        sessionSecrets: [secret],
+        production: true,
+        upstreams: { orders: { url: 'http://orders.internal' } },
+      }),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'issuer: production needs an https issuer',
+        'issuer: production refuses the dev identity provider',
+        'publicUrl: production needs https',
+        'clientSecret: production refuses the dev client secret',
+        'upstreams.orders.url: production sends tokens only over https (or loopback)',
+      ]),
+    );
+  });
+
+  it('refuses an idle timeout longer than the absolute one, and workers without Redis', () => {
+    const problems = problemsOf(() =>
+      resolveConfig({ sessionSecrets: [secret], idleTimeout: 100, absoluteTimeout: 50, workers: 2 }),
+    );
+    expect(problems).toContain('idleTimeout: must not exceed absoluteTimeout');
+    expect(problems).toContain('workers: more than one worker needs redisUrl (REDIS_URL)');
+  });
+});
+
+describe('optionsFromEnv', () => {
+  it('reads the contract variables, the environment winning over the file', () => {
+    const options = optionsFromEnv(
+      {
+        GATEHOUSE_ISSUER: 'https://id.example',
+        GATEHOUSE_CLIENT_ID: 'shop',
+        GATEHOUSE_CLIENT_SECRET: 's3cret',
+        GATEHOUSE_SCOPES: 'openid profile',
+        GATEHOUSE_PUBLIC_URL: 'https://shop.example/',
+        GATEHOUSE_PORT: '8080',
+        GATEHOUSE_UPSTREAMS: 'catalog=http://127.0.0.1:4101;public, orders=http://127.0.0.1:4104',
+        GATEHOUSE_SESSION_SECRET: secret,
+        GATEHOUSE_IDLE_TIMEOUT: '600',
+        GATEHOUSE_ABSOLUTE_TIMEOUT: '3600',
+        GATEHOUSE_ROLES_CLAIM: 'groups',
+      },
+      { issuer: 'http://file.example', idleTimeout: 5 },
+    );
+    const config = resolveConfig(options);
+    expect(config.issuer).toBe('https://id.example');
+    expect(config.scopes).toEqual(['openid', 'profile']);
+    expect(config.publicUrl).toBe('https://shop.example');
+    expect(config.port).toBe(8080);
+    expect(config.upstreams.catalog).toMatchObject({ url: 'http://127.0.0.1:4101', access: 'public' });
+    expect(config.upstreams.orders).toMatchObject({ url: 'http://127.0.0.1:4104', access: 'required' });
+    expect(config.idleTimeout).toBe(600);
+    expect(config.rolesClaim).toBe('groups');
+  });
+
+  it('generates a session secret in development and requires one in production', () => {
+    expect(optionsFromEnv({}).sessionSecrets?.[0]?.length).toBeGreaterThanOrEqual(32);
+    expect(problemsOf(() => optionsFromEnv({ NODE_ENV: 'production' }))).toEqual([
+      'GATEHOUSE_SESSION_SECRET: required in production (32 characters or more)',
+    ]);
+  });
+
+  it('refuses malformed numbers and upstream lists with clear messages', () => {
+    const problems = problemsOf(() =>
+      optionsFromEnv({ GATEHOUSE_PORT: '80a', GATEHOUSE_UPSTREAMS: 'ok=http://a,broken' }),
+    );
+    expect(problems).toContain('GATEHOUSE_PORT: expected a whole number, got "80a"');
+    expect(problems.join()).toMatch(/"broken" is not name=url/);
+    expect(parseUpstreams('a=http://x;public')).toEqual({ a: { url: 'http://x', access: 'public' } });
+  });
+});

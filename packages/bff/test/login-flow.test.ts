@@ -1,0 +1,58 @@
+import { API_HEADERS, NAVIGATION_HEADERS, TestBrowser } from '@gatehouse/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Stack, signIn, startStack } from './support/stack.js';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe('the authorization code flow against the real dev IdP', () => {
+  it('signs alice in, returns to the original route and serves the contract identity', async () => {
+    const browser = new TestBrowser();
+    const landed = await signIn(browser, stack, 'alice', '/orders/order_123?tab=items');
+    expect(`${landed.pathname}${landed.search}`).toBe('/orders/order_123?tab=items');
+    const session = await browser.get(`${stack.bffUrl}/auth/session`, API_HEADERS);
+    expect(session.status).toBe(200);
+    expect(session.header('cache-control')).toBe('no-store');
+    const identity = session.json<Record<string, unknown>>();
+    expect(identity).toEqual({
+      isAuthenticated: true,
+      user: {
+        id: 'user_alice',
+        displayName: 'Alice',
+        roles: ['customer'],
+        permissions: ['checkout:place_order', 'orders:view', 'profile:edit'],
+        tenants: [],
+        locale: 'en-IN',
+        currency: 'INR',
+      },
+      session: { expiresAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) },
+    });
+    expect(session.text).not.toMatch(/eyJ|access_token|refresh_token|id_token/);
+  });
+
+  it('forwards the access token to the upstream, never the cookie', async () => {
+    const browser = new TestBrowser();
+    await signIn(browser, stack, 'bob');
+    const before = stack.echo.seen.length;
+    const answer = await browser.get(`${stack.bffUrl}/api/echo/things?x=1`, API_HEADERS);
+    expect(answer.status).toBe(200);
+    const seen = stack.echo.seen.slice(before);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.url).toBe('/things?x=1');
+    expect(seen[0]?.headers.authorization).toMatch(/^Bearer eyJ/);
+    expect(seen[0]?.headers.cookie).toBeUndefined();
+    expect(answer.header('set-cookie')).toBeUndefined();
+  });
+
+  it('answers anonymous navigations to protected routes with a redirect to the login', async () => {
+    const browser = new TestBrowser();
+    const answer = await browser.get(`${stack.bffUrl}/orders/order_123?tab=items`, NAVIGATION_HEADERS);
+    expect(answer.status).toBe(302);
+    expect(answer.header('location')).toBe('/auth/login?returnTo=%2Forders%2Forder_123%3Ftab%3Ditems');
+  });
+});

@@ -1,0 +1,182 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { Writable } from 'node:stream';
+import { bffClient, createDevIdp, type DevIdp, type DevIdpTtl } from '@gatehouse/dev-idp';
+import { freePort, readForm, type TestBrowser, type TestResponse } from '@gatehouse/testing';
+import {
+  type BffOptions,
+  type BffServer,
+  createBffServer,
+  createLogger,
+  resolveConfig,
+  type SessionStore,
+} from '../../src/index.js';
+
+/** What the echo upstream saw of one request. */
+export interface SeenRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/** A real HTTP upstream that answers with what it received (or a status a test asks for via `?status=`). */
+export interface EchoUpstream {
+  readonly url: string;
+  readonly seen: SeenRequest[];
+  close(): Promise<void>;
+}
+
+export async function startEcho(): Promise<EchoUpstream> {
+  const seen: SeenRequest[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const entry = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      };
+      seen.push(entry);
+      const status = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('status') ?? 200);
+      const body = JSON.stringify({
+        method: entry.method,
+        url: entry.url,
+        authorized: Boolean(req.headers.authorization),
+      });
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'set-cookie': 'upstream=1; Path=/',
+        'x-upstream': 'echo',
+      });
+      res.end(body);
+    });
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Every log line the BFF wrote, as text and parsed. */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+    for (const line of chunk.toString().split('\n')) if (line) this.lines.push(line);
+    done();
+  }
+  events(name: string): Array<Record<string, unknown>> {
+    return this.lines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((entry) => entry.event === name);
+  }
+}
+
+export interface Stack {
+  readonly idp: DevIdp;
+  readonly bff: BffServer;
+  readonly bffUrl: string;
+  readonly echo: EchoUpstream;
+  readonly logs: LogCapture;
+  /** Refresh-token grants the IdP answered successfully. */
+  refreshGrants(): number;
+  /** Starts another BFF instance in front of the same IdP (same port-independent config, given store). */
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  readonly ttl?: DevIdpTtl;
+  readonly bff?: Partial<BffOptions>;
+  readonly store?: SessionStore;
+  /** Start the BFF on this port (several instances share one public URL in multi-instance tests). */
+  readonly bffPort?: number;
+  readonly idp?: DevIdp;
+}
+
+export const SECRET = 'test-session-secret-of-at-least-32-characters';
+
+/** The dev IdP, an echo upstream and a BFF in front of them, on free ports. */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const bffPort = options.bffPort ?? (await freePort());
+  const bffUrl = `http://localhost:${bffPort}`;
+  const idp =
+    options.idp ??
+    (await createDevIdp({
+      port: 0,
+      clients: [bffClient({ baseUrl: bffUrl })],
+      ...(options.ttl ? { ttl: options.ttl } : {}),
+    }));
+  let refreshes = 0;
+  idp.provider.on('grant.success', (ctx: { oidc: { params?: { grant_type?: unknown } } }) => {
+    if (ctx.oidc.params?.grant_type === 'refresh_token') refreshes++;
+  });
+  const echo = await startEcho();
+  const logs = new LogCapture();
+  const config = resolveConfig({
+    publicUrl: bffUrl,
+    port: bffPort,
+    issuer: idp.issuer,
+    resource: 'urn:gatehouse:shop',
+    sessionSecrets: [SECRET],
+    upstreams: { echo: { url: echo.url }, open: { url: `${echo.url}/open`, access: 'public' } },
+    routes: [
+      { path: '/checkout', auth: 'required' },
+      { path: '/orders/*', auth: 'required' },
+      { path: '/orders', auth: 'required' },
+    ],
+    logLevel: 'debug',
+    ...options.bff,
+  });
+  const server = await createBffServer({
+    config,
+    logger: createLogger('debug', logs),
+    ...(options.store ? { store: options.store } : {}),
+  });
+  const bff = await server.listen();
+  return {
+    idp,
+    bff,
+    bffUrl,
+    echo,
+    logs,
+    refreshGrants: () => refreshes,
+    async close() {
+      await bff.close();
+      await echo.close();
+      if (!options.idp) await idp.close();
+    },
+  };
+}
+
+/**
+ * Signs in through the real flow: `/auth/login`, the IdP's login form (login + password), the callback.
+ * Answers the callback's final redirect (the `returnTo` location), without loading it.
+ */
+export async function signIn(
+  browser: TestBrowser,
+  stack: Pick<Stack, 'bffUrl'>,
+  user: string,
+  returnTo = '/',
+): Promise<URL> {
+  const start = await browser.follow(`${stack.bffUrl}/auth/login?returnTo=${encodeURIComponent(returnTo)}`);
+  if (start.response.status !== 200)
+    throw new Error(`login page: ${start.response.status} ${start.response.text.slice(0, 300)}`);
+  const form = readForm(start.response.text, start.response.url);
+  const done = await browser.follow(
+    form.action,
+    { form: { ...form.fields, login: user, password: user }, headers: { 'sec-fetch-site': 'same-origin' } },
+    (location) => location.origin === new URL(stack.bffUrl).origin && !location.pathname.startsWith('/auth/'),
+  );
+  if (!done.stoppedAt)
+    throw new Error(`sign-in did not come back: ${done.response.status} ${done.response.text.slice(0, 300)}`);
+  return done.stoppedAt;
+}
+
+/** The page text of a response, for assertions in failures. */
+export function describeResponse(response: TestResponse): string {
+  return `${response.status} ${response.text.slice(0, 200)}`;
+}
