@@ -1,0 +1,86 @@
+import type { IdentityUser } from '@gatehouse/policy';
+
+/** Tokens of one session. They live only server-side, in the session store. */
+export interface SessionTokens {
+  readonly accessToken: string;
+  /** Epoch milliseconds. */
+  readonly accessTokenExpiresAt: number;
+  readonly refreshToken?: string;
+  /** Epoch milliseconds, when the issuer says (or configuration caps) how long the refresh token lives. */
+  readonly refreshTokenExpiresAt?: number;
+  readonly idToken?: string;
+  readonly scope?: string;
+}
+
+/** One signed-in browser session, as the store keeps it. */
+export interface SessionRecord {
+  /** Issuer and subject identify the user (`iss` + `sub`). */
+  readonly iss: string;
+  readonly sub: string;
+  /** The issuer's session id (`sid` claim), for back- and front-channel logout. */
+  readonly sid?: string;
+  readonly user: IdentityUser;
+  readonly tokens: SessionTokens;
+  /** Epoch milliseconds. */
+  readonly createdAt: number;
+  /** Epoch milliseconds of the last request seen (updated coarsely, see `touch`). */
+  readonly lastSeenAt: number;
+  /** Epoch milliseconds after which the session is over whatever happens. */
+  readonly absoluteExpiresAt: number;
+}
+
+/** A login in progress, keyed by its `state`, single-use. */
+export interface LoginTransaction {
+  /** Random value also held in the browser's login cookie: binds the transaction to that browser. */
+  readonly binding: string;
+  readonly codeVerifier: string;
+  readonly nonce: string;
+  /** Sanitized same-origin path to return to after login. */
+  readonly returnTo: string;
+  /** Epoch milliseconds. */
+  readonly createdAt: number;
+}
+
+/**
+ * Where sessions, login transactions, refresh locks and replay marks live. One contract, two
+ * implementations (memory, Redis), one shared test suite. Every method either does its job or rejects
+ * with a `StoreUnavailableError`; none of them throws anything else for a missing key.
+ *
+ * Writes never resurrect a deleted session: `updateTokens` and `touch` answer `false` when the session
+ * is gone.
+ */
+export interface SessionStore {
+  /** `memory` or `redis`, for logs and metrics. */
+  readonly kind: string;
+
+  /** Stores a new session. `ttlMs` is how long the store may keep it (a backstop; the BFF checks timeouts). */
+  create(id: string, record: SessionRecord, ttlMs: number): Promise<void>;
+  /** The session, or `undefined` when unknown or already expired in the store. */
+  get(id: string): Promise<SessionRecord | undefined>;
+  /** Replaces the tokens only (never `lastSeenAt`), so a refresh and a touch cannot overwrite each other. */
+  updateTokens(id: string, tokens: SessionTokens): Promise<boolean>;
+  /** Sets `lastSeenAt` only and extends the store's TTL. */
+  touch(id: string, lastSeenAt: number, ttlMs: number): Promise<boolean>;
+  /** Deletes one session (and its index entries). `true` when it existed. */
+  delete(id: string): Promise<boolean>;
+  /** Deletes every session of issuer session `sid` at `iss`; answers the ids deleted. */
+  deleteBySid(iss: string, sid: string): Promise<string[]>;
+  /** Deletes every session of `sub` at `iss`; answers the ids deleted. */
+  deleteBySub(iss: string, sub: string): Promise<string[]>;
+
+  /** Stores a login transaction under its `state`. */
+  putTransaction(state: string, transaction: LoginTransaction, ttlMs: number): Promise<void>;
+  /** Atomically reads and deletes a login transaction: a second call for the same `state` answers `undefined`. */
+  takeTransaction(state: string): Promise<LoginTransaction | undefined>;
+
+  /** Takes `key` for `owner` for `ttlMs` unless someone holds it (Redis `SET NX PX`). `true` when taken. */
+  acquireLock(key: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Releases `key` only if `owner` still holds it. `true` when released. */
+  releaseLock(key: string, owner: string): Promise<boolean>;
+
+  /** Records `key` for `ttlMs`; `true` the first time, `false` while it is remembered (replay checks). */
+  markOnce(key: string, ttlMs: number): Promise<boolean>;
+
+  /** Releases connections and timers. */
+  close(): Promise<void>;
+}
