@@ -28,11 +28,14 @@ describe('discovery', () => {
       authorization_endpoint: `${idp.issuer}/auth`,
       token_endpoint: `${idp.issuer}/token`,
       jwks_uri: `${idp.issuer}/jwks`,
-      userinfo_endpoint: `${idp.issuer}/me`,
       end_session_endpoint: `${idp.issuer}/session/end`,
       revocation_endpoint: `${idp.issuer}/token/revocation`,
       introspection_endpoint: `${idp.issuer}/token/introspection`,
     });
+  });
+
+  it('has no userinfo endpoint (claims come in the ID token)', () => {
+    expect(metadata).not.toHaveProperty('userinfo_endpoint');
   });
 
   it('supports PKCE with S256 only, the code flow only, and confidential clients only', () => {

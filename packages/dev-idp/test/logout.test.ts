@@ -78,6 +78,19 @@ describe('RP-initiated logout', () => {
     expect(new URL(again.url).searchParams.get('code')).toBeTruthy();
   });
 
+  it('keeps an offline refresh token (offline_access with prompt=consent) across IdP logout', async () => {
+    const browser = new Browser();
+    const flow = await signIn(idp, { client, browser, extra: { prompt: 'consent' } });
+    const { body } = await redeemCode(idp, client, flow);
+    expect(String(body.scope).split(' ')).toContain('offline_access');
+    await signOut(idp, browser, { client_id: client.client_id });
+    const refreshed = await tokenRequest(idp, client, {
+      grant_type: 'refresh_token',
+      refresh_token: String(body.refresh_token),
+    });
+    expect(refreshed.status).toBe(200);
+  });
+
   it('refuses an unregistered post_logout_redirect_uri without redirecting', async () => {
     const browser = new Browser();
     await signIn(idp, { client, browser });

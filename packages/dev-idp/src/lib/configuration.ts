@@ -134,7 +134,9 @@ export function providerConfiguration(
       },
       // Every client is confidential and first party: any of them may introspect.
       introspection: { enabled: true, allowedPolicy: () => true },
-      userinfo: { enabled: true },
+      // Off: every access token is a JWT for an API audience, which userinfo would refuse anyway; the ID token
+      // carries the profile and email claims instead.
+      userinfo: { enabled: false },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource(ctx, form) {

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Provider } from 'oidc-provider';
+import type { Interaction, Provider } from 'oidc-provider';
 import type { DevIdpUser } from '../users.js';
 import { errorPage, loginPage, sendPage } from './pages.js';
 
@@ -84,7 +84,7 @@ export function createInteractionHandler(
     return client?.clientName ?? clientId;
   };
 
-  async function details(req: IncomingMessage, res: ServerResponse, uid: string) {
+  async function details(req: IncomingMessage, res: ServerResponse, uid: string): Promise<Interaction> {
     const interaction = await provider.interactionDetails(req, res);
     if (interaction.uid !== uid) {
       throw new HttpProblem(
@@ -96,8 +96,12 @@ export function createInteractionHandler(
     return interaction;
   }
 
-  async function grantConsent(req: IncomingMessage, res: ServerResponse, uid: string): Promise<void> {
-    const interaction = await details(req, res, uid);
+  /** Every registered client is first party: grant what the consent prompt found missing, then go on. */
+  async function grantConsent(
+    req: IncomingMessage,
+    res: ServerResponse,
+    interaction: Interaction,
+  ): Promise<void> {
     const { prompt, params, session, grantId: existing } = interaction;
     const accountId = session?.accountId;
     if (!accountId || typeof params.client_id !== 'string') {
@@ -133,7 +137,7 @@ export function createInteractionHandler(
         }
         const interaction = await details(req, res, uid);
         if (interaction.prompt.name === 'consent') {
-          await grantConsent(req, res, uid);
+          await grantConsent(req, res, interaction);
           return;
         }
         if (interaction.prompt.name !== 'login') {
