@@ -1,0 +1,227 @@
+import { createPolicy, type Permission, type Policy } from '@gatehouse/policy';
+import type {
+  FastifyInstance,
+  FastifyPluginAsync,
+  FastifyRequest,
+  preHandlerAsyncHookHandler,
+} from 'fastify';
+import fp from 'fastify-plugin';
+import { type AccessTokenVerifier, createAccessTokenVerifier } from './access-token-verifier.js';
+import type { AuditEvent, AuditOutcome, AuditSink } from './audit.js';
+import { ApiError } from './errors.js';
+import {
+  type RequirePermissionOptions,
+  type RequireTenantPermissionOptions,
+  requirePermission,
+  requireScope,
+  requireTenantPermission,
+} from './guards.js';
+import { addNote, noteOf } from './lib/audit-notes.js';
+import { traceIdFrom } from './lib/trace.js';
+import { refuseUnknownFields } from './mass-assignment.js';
+import { type ApiConfig, type GatehouseApiOptions, resolveApiOptions } from './options.js';
+import { type ApiPrincipal, principalFromClaims } from './principal.js';
+import { sendProblem } from './problem.js';
+
+/** How a route treats the bearer token: `required` (default), `optional` (verified when sent) or `public` (ignored). */
+export type RouteAuth = 'required' | 'optional' | 'public';
+
+/** What the plugin adds to the Fastify instance as `app.gatehouse`. */
+export interface GatehouseApi {
+  readonly config: ApiConfig;
+  readonly verifier: AccessTokenVerifier;
+  readonly policy: Policy;
+  /** The configured sink, or `null` when events go to the request logger. */
+  readonly auditSink: AuditSink | null;
+  requirePermission(permission: Permission, options?: RequirePermissionOptions): preHandlerAsyncHookHandler;
+  requireTenantPermission(
+    permission: Permission,
+    options?: RequireTenantPermissionOptions,
+  ): preHandlerAsyncHookHandler;
+  requireScope(...scopes: string[]): preHandlerAsyncHookHandler;
+  /** Writes an audit event now, filled in from the request (actor, time, trace id, route). */
+  audit(
+    request: FastifyRequest,
+    event: Pick<AuditEvent, 'action' | 'outcome'> & Partial<AuditEvent>,
+  ): Promise<void>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The caller, from the verified bearer token; `null` when anonymous (optional/public routes). */
+    principal: ApiPrincipal | null;
+    /** The tenant checked by `requireTenantPermission` (route parameter ∩ token memberships). */
+    tenant: string | null;
+    /** The W3C trace id from `traceparent`, when valid. */
+    traceId: string | null;
+  }
+  interface FastifyInstance {
+    gatehouse: GatehouseApi;
+  }
+  interface FastifyContextConfig {
+    /** Bearer token handling for this route; default `required`. */
+    auth?: RouteAuth;
+    /** Audit every call of this route under this action name (`orders.read`, `billing.update`). */
+    audit?: string;
+  }
+}
+
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+function bearerToken(header: string | string[]): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  const match = typeof value === 'string' && value.length <= 16_384 ? BEARER.exec(value) : null;
+  if (!match?.[1]) throw new ApiError('GH_API_TOKEN_MALFORMED', 'Authorization is not "Bearer <token>"');
+  return match[1];
+}
+
+function outcomeOf(status: number): AuditOutcome {
+  if (status < 400) return 'success';
+  return status === 401 || status === 403 ? 'denied' : 'failure';
+}
+
+const plugin: FastifyPluginAsync<GatehouseApiOptions> = async (fastify: FastifyInstance, options) => {
+  const config = resolveApiOptions(options);
+  const verifier = createAccessTokenVerifier({
+    issuer: config.issuer,
+    audience: [...config.audiences],
+    algorithms: [...config.algorithms],
+    clockTolerance: config.clockTolerance,
+    requireAccessTokenType: config.requireAccessTokenType,
+    allowMultipleAudiences: config.allowMultipleAudiences,
+    maxTokenLength: config.maxTokenLength,
+    jwksCooldownMs: config.jwksCooldownMs,
+    jwksCacheMaxAgeMs: config.jwksCacheMaxAgeMs,
+    httpTimeoutMs: config.httpTimeoutMs,
+    issuerRetryMs: config.issuerRetryMs,
+    production: config.production,
+    ...(config.jwksUri ? { jwksUri: config.jwksUri } : {}),
+    ...(config.maxTokenAge ? { maxTokenAge: config.maxTokenAge } : {}),
+  });
+  const policy = options.policy ?? createPolicy();
+  const sink = options.audit ?? null;
+  const mapping = {
+    rolesClaim: config.rolesClaim,
+    ...(config.roles ? { roles: config.roles } : {}),
+    ...(config.tenantRoles ? { tenantRoles: config.tenantRoles } : {}),
+  };
+  const realm = config.audiences[0];
+
+  async function writeAudit(request: FastifyRequest, event: AuditEvent): Promise<void> {
+    try {
+      if (sink) await sink.write(Object.freeze(event));
+      else request.log.info({ audit: event }, 'audit');
+    } catch (error) {
+      request.log.error({ err: error, action: event.action }, 'audit sink failed');
+    }
+  }
+
+  function baseEvent(request: FastifyRequest, status: number): Omit<AuditEvent, 'action' | 'outcome'> {
+    const principal = request.principal;
+    return {
+      time: new Date().toISOString(),
+      actor: principal ? { iss: principal.iss, sub: principal.sub } : null,
+      status,
+      method: request.method,
+      route: request.routeOptions.url ?? '(no route)',
+      requestId: request.id,
+      ...(request.traceId ? { traceId: request.traceId } : {}),
+      ...(request.tenant ? { tenant: request.tenant } : {}),
+    };
+  }
+
+  const api: GatehouseApi = Object.freeze({
+    config,
+    verifier,
+    policy,
+    auditSink: sink,
+    requirePermission,
+    requireTenantPermission,
+    requireScope,
+    audit: (request: FastifyRequest, event: Pick<AuditEvent, 'action' | 'outcome'> & Partial<AuditEvent>) =>
+      writeAudit(request, { ...baseEvent(request, event.status ?? 200), ...event }),
+  });
+
+  fastify.decorate('gatehouse', api);
+  fastify.decorateRequest('principal', null);
+  fastify.decorateRequest('tenant', null);
+  fastify.decorateRequest('traceId', null);
+
+  fastify.addHook('onRequest', async (request) => {
+    request.traceId = traceIdFrom(request.headers.traceparent) ?? null;
+    const mode = request.routeOptions.config?.auth ?? 'required';
+    if (mode === 'public') return;
+    const header = request.headers.authorization;
+    try {
+      if (header === undefined || header === '') {
+        if (mode === 'optional') return;
+        throw new ApiError('GH_API_TOKEN_MISSING', 'no Authorization header');
+      }
+      const { claims } = await verifier.verify(bearerToken(header));
+      request.principal = principalFromClaims(claims, mapping);
+    } catch (error) {
+      const failure =
+        error instanceof ApiError
+          ? error
+          : new ApiError('GH_API_TOKEN_MALFORMED', 'token refused', { cause: error });
+      addNote(request, { authFailure: failure.code, reason: failure.code });
+      throw failure;
+    }
+  });
+
+  fastify.addHook('onRoute', (route) => {
+    const body = route.schema?.body;
+    if (!body || typeof body !== 'object') return;
+    const guard = refuseUnknownFields(body, config.protectedFields);
+    const existing = route.preValidation;
+    route.preValidation = [guard, ...(Array.isArray(existing) ? existing : existing ? [existing] : [])];
+  });
+
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    const note = noteOf(request);
+    const routeAction = request.routeOptions.config?.audit;
+    const action =
+      routeAction ??
+      (note?.authFailure && config.auditAuthenticationFailures
+        ? 'authenticate'
+        : note?.reason
+          ? 'authorize'
+          : undefined);
+    if (!action) return payload;
+    const status = reply.statusCode;
+    await writeAudit(request, {
+      ...baseEvent(request, status),
+      action,
+      outcome: outcomeOf(status),
+      ...(note?.permission ? { permission: note.permission } : {}),
+      ...(note?.resource ? { resource: note.resource } : {}),
+      ...(note?.tenant ? { tenant: note.tenant } : {}),
+      ...(note?.reason ? { reason: note.reason } : {}),
+    });
+    return payload;
+  });
+
+  fastify.setErrorHandler((error, request, reply) =>
+    sendProblem(request, reply, error, { typeBase: config.problemTypeBase, realm }),
+  );
+  if (config.notFoundHandler) {
+    fastify.setNotFoundHandler((request, reply) =>
+      sendProblem(request, reply, new ApiError('GH_API_NOT_FOUND', `no route ${request.method}`), {
+        typeBase: config.problemTypeBase,
+        realm,
+      }),
+    );
+  }
+};
+
+/**
+ * The Fastify plugin for a domain API: every route needs a valid bearer access token unless its
+ * `config.auth` says `optional` or `public`; `request.principal` holds the caller; errors answer
+ * problem+json; bodies with a schema refuse unknown and protected fields; routes with `config.audit` and
+ * every denial write an audit event.
+ *
+ * @example
+ * await app.register(gatehouseApi, { issuer: 'http://localhost:4001', audience: 'urn:gatehouse:shop', audit: sink });
+ * app.get('/orders/:id', { preHandler: requirePermission('orders:view'), config: { audit: 'orders.read' } }, handler);
+ */
+export const gatehouseApi = fp(plugin, { fastify: '5.x', name: '@gatehouse/api' });

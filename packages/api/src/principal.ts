@@ -1,0 +1,67 @@
+import {
+  identityFromClaims,
+  type Principal,
+  type RolePermissionMap,
+  shopRolePermissions,
+  shopTenantRolePermissions,
+} from '@gatehouse/policy';
+import type { AccessTokenClaims } from './access-token-verifier.js';
+
+/**
+ * The caller as a domain API sees it, built only from a verified access token. `id` and `sub` are the same
+ * user id; users are identified by `iss` + `sub`. Tenants come from the token's `tenants` claim; a request's
+ * tenant is taken from the route and checked against them, never from a client header.
+ */
+export interface ApiPrincipal extends Principal {
+  readonly iss: string;
+  readonly sub: string;
+  readonly id: string;
+  readonly roles: readonly string[];
+  /** OAuth scopes granted to the client (`scope` string or `scp` array). */
+  readonly scope: readonly string[];
+  /** The OAuth client the token was issued to (`client_id`, else `azp`), when the issuer says. */
+  readonly clientId?: string;
+}
+
+/** How claims become a principal: the roles claim and the two role maps. */
+export interface PrincipalMapping {
+  readonly rolesClaim?: string;
+  readonly roles?: RolePermissionMap;
+  readonly tenantRoles?: RolePermissionMap;
+}
+
+const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/;
+
+function scopesFrom(claims: Readonly<Record<string, unknown>>): string[] {
+  const raw =
+    typeof claims.scope === 'string' ? claims.scope.split(' ') : Array.isArray(claims.scp) ? claims.scp : [];
+  return [...new Set(raw.filter((s): s is string => typeof s === 'string' && SCOPE.test(s)))].slice(0, 64);
+}
+
+/**
+ * Builds the {@link ApiPrincipal} of verified claims: roles from the roles claim, permissions from the role
+ * map (never from a `permissions` claim), tenant memberships from the `tenants` claim
+ * (`[{ id, roles }]`) with the tenant role map.
+ *
+ * @example
+ * principalFromClaims({ iss: 'http://localhost:4001', sub: 'user_frank', exp: 1, roles: ['customer'], tenants: [{ id: 'globex', roles: ['member'] }] })
+ * // { sub: 'user_frank', id: 'user_frank', permissions: ['checkout:place_order', ...], tenants: [{ id: 'globex', roles: ['member'], permissions: ['users:view'] }], ... }
+ */
+export function principalFromClaims(claims: AccessTokenClaims, mapping: PrincipalMapping = {}): ApiPrincipal {
+  const user = identityFromClaims(claims, {
+    roles: mapping.roles ?? shopRolePermissions,
+    tenantRoles: mapping.tenantRoles ?? shopTenantRolePermissions,
+    ...(mapping.rolesClaim ? { rolesClaim: mapping.rolesClaim } : {}),
+  });
+  const client = typeof claims.client_id === 'string' ? claims.client_id : claims.azp;
+  return Object.freeze({
+    iss: claims.iss,
+    sub: user.id,
+    id: user.id,
+    roles: Object.freeze([...user.roles]),
+    permissions: Object.freeze([...user.permissions]),
+    tenants: Object.freeze(user.tenants.map((tenant) => Object.freeze({ ...tenant }))),
+    scope: Object.freeze(scopesFrom(claims)),
+    ...(typeof client === 'string' && client.length <= 255 ? { clientId: client } : {}),
+  });
+}

@@ -1,0 +1,120 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError, apiErrorCodes, type ProblemCode } from './errors.js';
+
+/** An RFC 9457 problem as CONTRACT.md shapes it. */
+export interface Problem {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly code: ProblemCode;
+  readonly detail?: string;
+}
+
+const TITLES: Record<ProblemCode, string> = {
+  unauthenticated: 'Unauthenticated',
+  session_expired: 'Session expired',
+  forbidden: 'Forbidden',
+  csrf_failed: 'CSRF check failed',
+  not_found: 'Not found',
+  bad_request: 'Bad request',
+  conflict: 'Conflict',
+  upstream_unavailable: 'Upstream unavailable',
+  internal: 'Internal error',
+};
+
+const DETAILS: Partial<Record<number, string>> = {
+  413: 'The request body is too large.',
+  415: 'The request content type is not supported.',
+};
+
+function problemOfStatus(status: number): ProblemCode {
+  if (status === 401) return 'unauthenticated';
+  if (status === 403) return 'forbidden';
+  if (status === 404) return 'not_found';
+  if (status === 409) return 'conflict';
+  if (status >= 400 && status < 500) return 'bad_request';
+  if (status === 502 || status === 503 || status === 504) return 'upstream_unavailable';
+  return 'internal';
+}
+
+const TOKEN_DETAIL: Record<string, string> = {
+  GH_API_TOKEN_MISSING: 'A bearer access token is required.',
+  GH_API_TOKEN_EXPIRED: 'The access token has expired.',
+};
+
+/**
+ * The problem an error becomes: an {@link ApiError} by its code; a Fastify validation error as
+ * `bad_request` with Fastify's message (`body/name must be string`); another 4xx by its status with a fixed
+ * detail; anything else as a 500 `internal` with no detail. Never a stack, a cause or a token.
+ *
+ * @example
+ * problemFor(new ApiError('GH_API_NOT_FOUND', 'x')) // { type: 'urn:gatehouse:problem:not_found', title: 'Not found', status: 404, code: 'not_found' }
+ */
+export function problemFor(error: unknown, typeBase = 'urn:gatehouse:problem:'): Problem {
+  const make = (status: number, code: ProblemCode, detail?: string): Problem => ({
+    type: `${typeBase}${code}`,
+    title: TITLES[code],
+    status,
+    code,
+    ...(detail ? { detail } : {}),
+  });
+  if (error instanceof ApiError) {
+    const detail =
+      error.detail ??
+      (error.problem === 'unauthenticated'
+        ? (TOKEN_DETAIL[error.code] ?? 'The access token is invalid.')
+        : apiErrorCodes[error.code].problem === 'upstream_unavailable'
+          ? 'The identity provider cannot be reached.'
+          : undefined);
+    return make(error.status, error.problem, detail);
+  }
+  const fastifyError = error as Partial<FastifyError> | null;
+  if (fastifyError && Array.isArray(fastifyError.validation)) {
+    return make(400, 'bad_request', String(fastifyError.message ?? '').slice(0, 300) || undefined);
+  }
+  const status = typeof fastifyError?.statusCode === 'number' ? fastifyError.statusCode : 500;
+  if (status >= 400 && status < 500) {
+    return make(status, problemOfStatus(status), DETAILS[status] ?? 'The request could not be processed.');
+  }
+  return make(500, 'internal');
+}
+
+const quoted = (value: string) => value.replace(/[^\x20-\x7e]|["\\]/g, '');
+
+/**
+ * Sends `error` as `application/problem+json` with `Cache-Control: no-store`; a 401 carries
+ * `WWW-Authenticate: Bearer` (with `error="invalid_token"` when a token was presented), a scope refusal
+ * `error="insufficient_scope"` (RFC 6750).
+ *
+ * @example
+ * app.setErrorHandler((error, request, reply) => sendProblem(request, reply, error));
+ */
+export function sendProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: unknown,
+  options: { typeBase?: string; realm?: string } = {},
+): FastifyReply {
+  const problem = problemFor(error, options.typeBase);
+  if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+  else if (error instanceof ApiError)
+    request.log.info({ code: error.code, reason: error.message }, 'request refused');
+  const realm = options.realm ? `realm="${quoted(options.realm)}"` : '';
+  if (problem.status === 401) {
+    const missing = error instanceof ApiError && error.code === 'GH_API_TOKEN_MISSING';
+    reply.header(
+      'www-authenticate',
+      `Bearer ${[realm, missing ? '' : 'error="invalid_token"'].filter(Boolean).join(', ')}`.trim(),
+    );
+  } else if (error instanceof ApiError && error.code === 'GH_API_INSUFFICIENT_SCOPE') {
+    reply.header(
+      'www-authenticate',
+      `Bearer ${[realm, 'error="insufficient_scope"'].filter(Boolean).join(', ')}`,
+    );
+  }
+  return reply
+    .code(problem.status)
+    .header('content-type', 'application/problem+json; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(problem);
+}
