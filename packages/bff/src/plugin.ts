@@ -135,7 +135,9 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
     });
 
     scope.addHook('onSend', async (request, reply) => {
-      if (request.url.startsWith('/auth/')) reply.header('cache-control', NO_STORE);
+      if (!request.url.startsWith('/auth/')) return;
+      const current = reply.getHeader('cache-control');
+      if (typeof current !== 'string' || !current.includes(NO_STORE)) reply.header('cache-control', NO_STORE);
     });
 
     scope.get('/auth/login', async (request, reply) => {

@@ -90,7 +90,8 @@ export interface Stack {
 
 export interface StackOptions {
   readonly ttl?: DevIdpTtl;
-  readonly bff?: Partial<BffOptions>;
+  /** BFF options, or a function of the echo upstream's URL returning them. */
+  readonly bff?: Partial<BffOptions> | ((echoUrl: string) => Partial<BffOptions>);
   readonly store?: SessionStore;
   /** Start the BFF on this port (several instances share one public URL in multi-instance tests). */
   readonly bffPort?: number;
@@ -129,7 +130,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       { path: '/orders', auth: 'required' },
     ],
     logLevel: 'debug',
-    ...options.bff,
+    ...(typeof options.bff === 'function' ? options.bff(echo.url) : options.bff),
   });
   const server = await createBffServer({
     config,
@@ -162,14 +163,22 @@ export async function signIn(
   user: string,
   returnTo = '/',
 ): Promise<URL> {
-  const start = await browser.follow(`${stack.bffUrl}/auth/login?returnTo=${encodeURIComponent(returnTo)}`);
+  const back = (location: URL) =>
+    location.origin === new URL(stack.bffUrl).origin && !location.pathname.startsWith('/auth/');
+  const start = await browser.follow(
+    `${stack.bffUrl}/auth/login?returnTo=${encodeURIComponent(returnTo)}`,
+    {},
+    back,
+  );
+  // Still signed in at the IdP: it answers at once, without its login form.
+  if (start.stoppedAt) return start.stoppedAt;
   if (start.response.status !== 200)
     throw new Error(`login page: ${start.response.status} ${start.response.text.slice(0, 300)}`);
   const form = readForm(start.response.text, start.response.url);
   const done = await browser.follow(
     form.action,
     { form: { ...form.fields, login: user, password: user }, headers: { 'sec-fetch-site': 'same-origin' } },
-    (location) => location.origin === new URL(stack.bffUrl).origin && !location.pathname.startsWith('/auth/'),
+    back,
   );
   if (!done.stoppedAt)
     throw new Error(`sign-in did not come back: ${done.response.status} ${done.response.text.slice(0, 300)}`);

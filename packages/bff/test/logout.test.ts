@@ -1,0 +1,272 @@
+import { API_HEADERS, freePort, NAVIGATION_HEADERS, readForm, TestBrowser } from '@gatehouse/testing';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBffServer, createLogger, resolveConfig } from '../src/index.js';
+import { type MockOp, startMockOp } from './support/mock-op.js';
+import { LogCapture, SECRET, type Stack, signIn, startStack } from './support/stack.js';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+const isSignedIn = async (browser: TestBrowser, url = stack.bffUrl) =>
+  (await browser.get(`${url}/auth/session`, API_HEADERS)).json<{ isAuthenticated: boolean }>()
+    .isAuthenticated;
+
+async function cookieValue(browser: TestBrowser): Promise<string> {
+  const cookie = (await browser.jar.getCookies(stack.bffUrl)).find(
+    (entry) => entry.key === '__Host-Http-gatehouse',
+  );
+  return cookie?.value ?? '';
+}
+
+describe('logout (SECURITY.md D 30, E 32, F 33, 34)', () => {
+  it('F33: POST /auth/logout ends the session, clears the cookie and site data, and names the end-session URL', async () => {
+    const browser = new TestBrowser();
+    await signIn(browser, stack, 'alice');
+    const old = await cookieValue(browser);
+    const answer = await browser.request(`${stack.bffUrl}/auth/logout?returnTo=https://evil.example`, {
+      method: 'POST',
+      headers: { ...API_HEADERS, origin: stack.bffUrl },
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.header('clear-site-data')).toBe('"cache", "cookies", "storage"');
+    expect(answer.header('cache-control')).toBe('no-store');
+    expect(answer.setCookies().find((line) => line.startsWith('__Host-Http-gatehouse='))).toMatch(
+      /Max-Age=0|Expires=Thu, 01 Jan 1970/,
+    );
+    const { redirectTo } = answer.json<{ redirectTo: string }>();
+    const end = new URL(redirectTo);
+    expect(end.origin).toBe(new URL(stack.idp.issuer).origin);
+    expect(end.searchParams.get('client_id')).toBe('gatehouse-bff');
+    expect(end.searchParams.get('post_logout_redirect_uri')).toBe(`${stack.bffUrl}/`);
+    expect(redirectTo).not.toMatch(/evil|eyJ|id_token_hint/);
+    // The old cookie is dead.
+    const replay = new TestBrowser();
+    await replay.jar.setCookie(`__Host-Http-gatehouse=${old}; Path=/; Secure; HttpOnly`, stack.bffUrl);
+    expect((await replay.get(`${stack.bffUrl}/api/echo/x`, API_HEADERS)).status).toBe(401);
+    expect(await isSignedIn(browser)).toBe(false);
+  });
+
+  it('F34: the end-session URL signs the user out at the IdP, so the next login prompts again', async () => {
+    const browser = new TestBrowser();
+    await signIn(browser, stack, 'alice');
+    const answer = await browser.request(`${stack.bffUrl}/auth/logout`, {
+      method: 'POST',
+      headers: { ...API_HEADERS, origin: stack.bffUrl },
+    });
+    const confirm = await browser.follow(answer.json<{ redirectTo: string }>().redirectTo);
+    const form = readForm(confirm.response.text, confirm.response.url);
+    const done = await browser.follow(
+      form.action,
+      { form: { ...form.fields, logout: 'yes' } },
+      (location) => location.origin === stack.bffUrl,
+    );
+    expect(done.stoppedAt?.href).toBe(`${stack.bffUrl}/`);
+    const again = await browser.follow(
+      `${stack.bffUrl}/auth/login?returnTo=%2F`,
+      {},
+      (location) => location.origin === stack.bffUrl && !location.pathname.startsWith('/auth/'),
+    );
+    expect(again.stoppedAt).toBeUndefined();
+    expect(again.response.text).toMatch(/name="password"/);
+  });
+
+  it('D30, D26: GET, a cross-site form and a POST without the header leave the session intact', async () => {
+    const browser = new TestBrowser();
+    await signIn(browser, stack, 'alice');
+    const get = await browser.get(`${stack.bffUrl}/auth/logout`, {
+      ...NAVIGATION_HEADERS,
+      'sec-fetch-site': 'cross-site',
+      'sec-fetch-dest': 'image',
+    });
+    expect(get.status).toBe(405);
+    const form = await browser.request(`${stack.bffUrl}/auth/logout`, {
+      method: 'POST',
+      headers: {
+        'sec-fetch-site': 'cross-site',
+        'sec-fetch-mode': 'navigate',
+        origin: 'https://evil.example',
+      },
+      form: {},
+    });
+    expect(form.status).toBe(403);
+    expect(form.json()).toMatchObject({ code: 'csrf_failed' });
+    const noCors = await browser.request(`${stack.bffUrl}/auth/logout`, {
+      method: 'POST',
+      headers: {
+        'sec-fetch-site': 'cross-site',
+        'sec-fetch-mode': 'no-cors',
+        'content-type': 'text/plain',
+        origin: 'https://evil.example',
+      },
+      body: 'x',
+    });
+    expect(noCors.status).toBe(403);
+    const plain = await browser.request(`${stack.bffUrl}/auth/logout`, {
+      method: 'POST',
+      headers: { 'sec-fetch-site': 'same-origin', origin: stack.bffUrl },
+    });
+    expect(plain.status).toBe(403);
+    expect(await isSignedIn(browser)).toBe(true);
+  });
+});
+
+describe('back-channel logout from the real dev IdP (SECURITY.md F 36)', () => {
+  it('ending the IdP session elsewhere ends the BFF session at once', async () => {
+    const browser = new TestBrowser();
+    await signIn(browser, stack, 'carol');
+    expect(await isSignedIn(browser)).toBe(true);
+    const delivered = new Promise<void>((resolve) =>
+      stack.idp.provider.once('backchannel.success', () => resolve()),
+    );
+    // The user signs out at the IdP directly (another application's logout, or the IdP's own page).
+    const end = new URL(`${stack.idp.issuer}/session/end`);
+    end.searchParams.set('client_id', 'gatehouse-bff');
+    const confirm = await browser.follow(end.href);
+    const form = readForm(confirm.response.text, confirm.response.url);
+    await browser.follow(form.action, { form: { ...form.fields, logout: 'yes' } }, () => true);
+    await delivered;
+    expect(await isSignedIn(browser)).toBe(false);
+    const api = await browser.get(`${stack.bffUrl}/api/echo/x`, API_HEADERS);
+    expect(api.status).toBe(401);
+    expect(stack.logs.events('backchannel_logout').at(-1)).toMatchObject({ sub: 'user_carol', sessions: 1 });
+  });
+});
+
+describe('logout-token validation (SECURITY.md F 35)', () => {
+  let op: MockOp;
+  let bffUrl: string;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    op = await startMockOp();
+    const port = await freePort();
+    bffUrl = `http://localhost:${port}`;
+    const config = resolveConfig({
+      publicUrl: bffUrl,
+      port,
+      issuer: op.issuer,
+      clientSecret: op.clientSecret,
+      sessionSecrets: [SECRET],
+    });
+    const bff = await (
+      await createBffServer({ config, logger: createLogger('debug', new LogCapture()) })
+    ).listen();
+    close = async () => {
+      await bff.close();
+      await op.close();
+    };
+  });
+  afterAll(async () => {
+    await close?.();
+  });
+
+  async function victim(sid: string): Promise<TestBrowser> {
+    op.idTokenOverrides = {};
+    op.nextSid = sid;
+    const browser = new TestBrowser();
+    await browser.follow(`${bffUrl}/auth/login?returnTo=%2F`);
+    expect(await isSignedIn(browser, bffUrl)).toBe(true);
+    return browser;
+  }
+
+  const post = async (token: string | undefined, contentType = 'application/x-www-form-urlencoded') => {
+    const answer = await request(`${bffUrl}/auth/backchannel-logout`, {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body: token === undefined ? '' : new URLSearchParams({ logout_token: token }).toString(),
+    });
+    return {
+      status: answer.statusCode,
+      cacheControl: answer.headers['cache-control'],
+      body: await answer.body.text(),
+    };
+  };
+
+  it.each([
+    [
+      'unsigned (alg none)',
+      async (o: MockOp) => {
+        const [, payload] = (await o.logoutToken({ sid: 'sid-a' })).split('.');
+        return `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'logout+jwt' })).toString('base64url')}.${payload}.`;
+      },
+    ],
+    [
+      'signed by another key',
+      async (o: MockOp) => {
+        const token = await o.logoutToken({ sid: 'sid-a' });
+        const [header, payload] = token.split('.');
+        return `${header}.${payload}.${Buffer.from('forged-signature-bytes').toString('base64url')}`;
+      },
+    ],
+    ['a wrong audience', (o: MockOp) => o.logoutToken({ sid: 'sid-a', aud: 'other-client' })],
+    ['a wrong issuer', (o: MockOp) => o.logoutToken({ sid: 'sid-a', iss: 'https://evil.example' })],
+    ['no events claim', (o: MockOp) => o.logoutToken({ sid: 'sid-a', events: undefined })],
+    [
+      'the wrong event',
+      (o: MockOp) => o.logoutToken({ sid: 'sid-a', events: { 'http://schemas.openid.net/event/other': {} } }),
+    ],
+    ['a nonce', (o: MockOp) => o.logoutToken({ sid: 'sid-a', nonce: 'n' })],
+    ['neither sub nor sid', (o: MockOp) => o.logoutToken({})],
+    ['no iat', (o: MockOp) => o.logoutToken({ sid: 'sid-a', iat: undefined })],
+    [
+      'an expiry in the past',
+      (o: MockOp) =>
+        o.logoutToken({
+          sid: 'sid-a',
+          iat: Math.floor(Date.now() / 1000) - 3600,
+          exp: Math.floor(Date.now() / 1000) - 3000,
+        }),
+    ],
+    ['typ JWT (an ID token shape)', (o: MockOp) => o.logoutToken({ sid: 'sid-a' }, { typ: 'JWT' })],
+    [
+      'an ID token',
+      (o: MockOp) =>
+        o.sign({
+          iss: o.issuer,
+          aud: o.clientId,
+          sub: 'user_mock',
+          sid: 'sid-a',
+          nonce: 'n',
+          iat: Math.floor(Date.now() / 1000),
+          exp: Math.floor(Date.now() / 1000) + 60,
+        }),
+    ],
+  ])('a logout token with %s gets 400 and the session survives', async (_label, make) => {
+    const browser = await victim('sid-a');
+    const answer = await post(await make(op));
+    expect(answer.status).toBe(400);
+    expect(answer.cacheControl).toBe('no-cache, no-store');
+    expect(await isSignedIn(browser, bffUrl)).toBe(true);
+  });
+
+  it('a missing token or a JSON body gets 400', async () => {
+    expect((await post(undefined)).status).toBe(400);
+    expect((await post('x', 'application/json')).status).toBe(400);
+  });
+
+  it('F36: a valid token ends exactly the sessions of its sid, and a replay is refused', async () => {
+    const target = await victim('sid-b');
+    const bystander = await victim('sid-c');
+    const token = await op.logoutToken({ sid: 'sid-b', sub: 'user_mock' });
+    const first = await post(token);
+    expect(first.status).toBe(200);
+    expect(first.cacheControl).toBe('no-cache, no-store');
+    expect(await isSignedIn(target, bffUrl)).toBe(false);
+    expect(await isSignedIn(bystander, bffUrl)).toBe(true);
+    await victim('sid-b');
+    expect((await post(token)).status).toBe(400);
+  });
+
+  it('F36: a token with only sub ends every session of that user at this issuer', async () => {
+    const one = await victim('sid-d');
+    const two = await victim('sid-e');
+    expect((await post(await op.logoutToken({ sub: 'user_mock' }))).status).toBe(200);
+    expect(await isSignedIn(one, bffUrl)).toBe(false);
+    expect(await isSignedIn(two, bffUrl)).toBe(false);
+  });
+});

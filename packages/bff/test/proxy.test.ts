@@ -1,0 +1,259 @@
+import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
+import { API_HEADERS, freePort, NAVIGATION_HEADERS, TestBrowser } from '@gatehouse/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Stack, signIn, startStack } from './support/stack.js';
+
+let stack: Stack;
+let browser: TestBrowser;
+let canary: { hits: number; server: Server; url: string };
+
+beforeAll(async () => {
+  const port = await freePort();
+  canary = { hits: 0, server: createServer((_req, res) => res.end()), url: `http://127.0.0.1:${port}` };
+  canary.server.on('request', () => canary.hits++);
+  await new Promise<void>((resolve) => canary.server.listen(port, '127.0.0.1', resolve));
+  const deadPort = await freePort();
+  stack = await startStack({
+    bff: (echo) => ({
+      upstreams: {
+        echo: { url: `${echo}/base` },
+        open: { url: `${echo}/open`, access: 'public' },
+        down: { url: `http://127.0.0.1:${deadPort}` },
+        readonly: { url: echo, methods: ['GET'] },
+      },
+    }),
+  });
+  browser = new TestBrowser();
+  await signIn(browser, stack, 'alice');
+});
+afterAll(async () => {
+  await stack?.close();
+  canary?.server.close();
+});
+
+const last = () => stack.echo.seen.at(-1);
+const call = (path: string, init: Parameters<TestBrowser['request']>[1] = {}) =>
+  browser.request(`${stack.bffUrl}${path}`, {
+    ...init,
+    headers: { ...API_HEADERS, origin: stack.bffUrl, ...init.headers },
+  });
+
+describe('API proxy: what reaches the upstream (SECURITY.md C 19–22)', () => {
+  it('C20: the upstream sees the bearer token and no cookie; the query is kept; the path maps under the base', async () => {
+    const answer = await call('/api/echo/orders/order_123?expand=items&x=%2F');
+    expect(answer.status).toBe(200);
+    expect(last()?.url).toBe('/base/orders/order_123?expand=items&x=%2F');
+    expect(last()?.headers.authorization).toMatch(/^Bearer eyJ/);
+    expect(last()?.headers.cookie).toBeUndefined();
+    expect(last()?.headers['x-csrf']).toBeUndefined();
+  });
+
+  it('C19: no token reaches the browser in the answer; upstream cookies are not passed on', async () => {
+    const answer = await call('/api/echo/things');
+    expect(answer.text).not.toMatch(/eyJ/);
+    expect(JSON.stringify(answer.headers)).not.toMatch(/eyJ|Bearer/);
+    expect(answer.header('set-cookie')).toBeUndefined();
+    expect(answer.header('x-upstream')).toBe('echo');
+  });
+
+  it('C22: identity and forwarding headers from the client are replaced by the BFF’s own', async () => {
+    await call('/api/echo/whoami', {
+      headers: {
+        authorization: 'Bearer attacker',
+        'x-user-id': 'user_admin',
+        'x-tenant-id': 'acme',
+        'x-forwarded-for': '6.6.6.6',
+        'x-forwarded-host': 'evil.example',
+        'x-forwarded-proto': 'https',
+        forwarded: 'for=6.6.6.6;host=evil.example',
+        'x-real-ip': '6.6.6.6',
+        host: 'evil.example',
+      },
+    });
+    const headers = last()?.headers ?? {};
+    expect(headers.authorization).not.toBe('Bearer attacker');
+    expect(headers['x-user-id']).toBeUndefined();
+    expect(headers['x-tenant-id']).toBeUndefined();
+    expect(headers.forwarded).toBeUndefined();
+    expect(headers['x-real-ip']).toBeUndefined();
+    expect(headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(headers['x-forwarded-host']).toBe(new URL(stack.bffUrl).host);
+    expect(headers.host).toBe(new URL(stack.echo.url).host);
+  });
+
+  it.each([
+    '/api/echo/%2e%2e%2fadmin',
+    '/api/echo/..%2fadmin',
+    '/api/echo/a/../../admin',
+    '/api/echo/%2E%2E/x',
+    '/api/echo/a%2fb',
+    '/api/echo/a%5cb',
+    '/api/echo/a\\b',
+    '/api/echo//evil.example/x',
+    '/api/echo/http://evil.example/x',
+    '/api/echo/a%00b',
+  ])('C21: %s is refused with 400 and nothing is forwarded', async (path) => {
+    const before = stack.echo.seen.length;
+    const answer = await rawRequest(path);
+    expect(answer.status).toBe(400);
+    expect(stack.echo.seen.length).toBe(before);
+  });
+
+  it('C21: a forged Host or an absolute request target never sends a token anywhere else', async () => {
+    const before = canary.hits;
+    const cookie = await browser.jar.getCookieString(stack.bffUrl);
+    for (const target of [`${canary.url}/api/echo/x`, `/api/${canary.url}/x`, '/api/unknown/x']) {
+      await rawRequest(target, {
+        host: new URL(canary.url).host,
+        'x-forwarded-host': new URL(canary.url).host,
+        cookie,
+      });
+    }
+    expect(canary.hits).toBe(before);
+  });
+
+  it('C21: methods are restricted per upstream', async () => {
+    const answer = await call('/api/readonly/x', { method: 'DELETE' });
+    expect(answer.status).toBe(405);
+    expect(answer.header('allow')).toBe('GET');
+    expect((await call('/api/echo/x', { method: 'TRACE' })).status).toBe(405);
+  });
+
+  it('streams request and answer bodies', async () => {
+    const big = 'x'.repeat(300_000);
+    const answer = await call('/api/echo/upload', { method: 'POST', json: { big } });
+    expect(answer.status).toBe(200);
+    expect(last()?.body.length).toBe(JSON.stringify({ big }).length);
+  });
+});
+
+describe('API proxy: answers (CONTRACT.md "API proxy", "Errors")', () => {
+  it('an upstream 403 (or any status) passes through unchanged', async () => {
+    const answer = await call('/api/echo/x?status=403');
+    expect(answer.status).toBe(403);
+  });
+
+  it('a required service without a session answers 401 unauthenticated as problem+json, never a redirect', async () => {
+    const anonymous = new TestBrowser();
+    for (const headers of [API_HEADERS, { ...NAVIGATION_HEADERS, 'x-csrf': '1' }]) {
+      const answer = await anonymous.get(`${stack.bffUrl}/api/echo/x`, headers);
+      expect(answer.status).toBe(401);
+      expect(answer.header('content-type')).toBe('application/problem+json');
+      expect(answer.json()).toMatchObject({
+        status: 401,
+        code: 'unauthenticated',
+        type: expect.any(String),
+        title: expect.any(String),
+      });
+      expect(answer.header('location')).toBeUndefined();
+    }
+  });
+
+  it('a public service is forwarded without a token when anonymous, with one when signed in', async () => {
+    await new TestBrowser().get(`${stack.bffUrl}/api/open/products`, API_HEADERS);
+    expect(last()?.url).toBe('/open/products');
+    expect(last()?.headers.authorization).toBeUndefined();
+    await call('/api/open/products');
+    expect(last()?.headers.authorization).toMatch(/^Bearer /);
+  });
+
+  it('an unreachable upstream answers 503 upstream_unavailable', async () => {
+    const answer = await call('/api/down/x');
+    expect(answer.status).toBe(503);
+    expect(answer.json()).toMatchObject({ code: 'upstream_unavailable' });
+    expect(answer.text).not.toMatch(/ECONNREFUSED|at .*\.ts/);
+  });
+
+  it('an unknown service answers 404 not_found', async () => {
+    const answer = await call('/api/nope/x');
+    expect(answer.status).toBe(404);
+    expect(answer.json()).toMatchObject({ code: 'not_found' });
+  });
+});
+
+describe('CSRF and Fetch Metadata on /api/* (SECURITY.md D 26–29)', () => {
+  it.each([
+    ['no x-csrf header', { 'x-csrf': '' }, 'GET'],
+    ['cross-site fetch', { 'sec-fetch-site': 'cross-site' }, 'GET'],
+    ['cross-site navigation', { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' }, 'GET'],
+    ['same-site write', { 'sec-fetch-site': 'same-site' }, 'POST'],
+    [
+      'spoofed origin suffix without metadata',
+      { 'sec-fetch-site': '', origin: 'http://localhost.evil.example' },
+      'POST',
+    ],
+  ])('%s → 403 csrf_failed and nothing forwarded', async (_label, headers, method) => {
+    const before = stack.echo.seen.length;
+    const merged: Record<string, string> = { ...API_HEADERS, origin: stack.bffUrl, ...headers };
+    for (const [key, value] of Object.entries(merged)) if (value === '') delete merged[key];
+    const answer = await browser.request(`${stack.bffUrl}/api/echo/x`, {
+      method,
+      headers: merged,
+      ...(method === 'POST' ? { json: {} } : {}),
+    });
+    expect(answer.status).toBe(403);
+    expect(answer.json()).toMatchObject({ code: 'csrf_failed' });
+    expect(stack.echo.seen.length).toBe(before);
+  });
+
+  it('D28: a JSON API refuses simple content types (415)', async () => {
+    for (const type of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+    ]) {
+      const answer = await call('/api/echo/x', {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body: 'a=1',
+      });
+      expect(answer.status).toBe(415);
+    }
+  });
+
+  it('D27: a preflight from any origin gets no CORS allowance', async () => {
+    const answer = await browser.request(`${stack.bffUrl}/api/echo/x`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: `${stack.bffUrl}.evil.example`,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'x-csrf',
+      },
+    });
+    expect(answer.header('access-control-allow-origin')).toBeUndefined();
+    expect(answer.header('access-control-allow-credentials')).toBeUndefined();
+  });
+});
+
+/** Sends a request line exactly as given (no URL normalisation), over a raw socket. */
+function rawRequest(
+  target: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const { port } = new URL(stack.bffUrl);
+    const socket = connect(Number(port), '127.0.0.1');
+    let data = '';
+    socket.on('data', (chunk) => {
+      data += chunk.toString();
+    });
+    socket.on('end', () => resolve({ status: Number(data.split(' ')[1]), text: data }));
+    socket.on('error', reject);
+    browser.jar.getCookieString(stack.bffUrl).then((cookie) => {
+      const all: Record<string, string> = {
+        host: `localhost:${port}`,
+        cookie,
+        'x-csrf': '1',
+        'sec-fetch-site': 'same-origin',
+        connection: 'close',
+        ...headers,
+      };
+      socket.write(
+        `GET ${target} HTTP/1.1\r\n${Object.entries(all)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join('\r\n')}\r\n\r\n`,
+      );
+    }, reject);
+  });
+}

@@ -1,0 +1,175 @@
+import { randomBytes } from 'node:crypto';
+import { API_HEADERS, describeWith, freePort, redisUrl, TestBrowser } from '@gatehouse/testing';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type Stack, signIn, startStack } from './support/stack.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A stack whose access tokens live 3 s and are refreshed 1 s before they expire. */
+const shortLived = (extra: Parameters<typeof startStack>[0] = {}) =>
+  startStack({
+    ttl: { AccessToken: 3 },
+    ...extra,
+    bff: (echo) => ({
+      refreshLeeway: 1,
+      upstreams: { echo: { url: echo } },
+      ...(typeof extra.bff === 'function' ? extra.bff(echo) : extra.bff),
+    }),
+  });
+
+async function sessionRecord(stack: Stack, browser: TestBrowser) {
+  const cookie = (await browser.jar.getCookies(stack.bffUrl)).find(
+    (entry) => entry.key === '__Host-Http-gatehouse',
+  );
+  const id = cookie?.value.split('.')[0] ?? '';
+  return { id, record: await stack.bff.runtime.store.get(id) };
+}
+
+describe('token refresh', () => {
+  const stacks: Stack[] = [];
+  afterAll(async () => {
+    for (const stack of stacks) await stack.close();
+  });
+
+  it('refreshes shortly before expiry, forwards the new token and keeps the rotated refresh token', async () => {
+    const stack = await shortLived();
+    stacks.push(stack);
+    const browser = new TestBrowser();
+    await signIn(browser, stack, 'alice');
+    const before = await sessionRecord(stack, browser);
+    await browser.get(`${stack.bffUrl}/api/echo/a`, API_HEADERS);
+    const firstToken = stack.echo.seen.at(-1)?.headers.authorization;
+    await sleep(2200);
+    const answer = await browser.get(`${stack.bffUrl}/api/echo/b`, API_HEADERS);
+    expect(answer.status).toBe(200);
+    const secondToken = stack.echo.seen.at(-1)?.headers.authorization;
+    expect(secondToken).toMatch(/^Bearer eyJ/);
+    expect(secondToken).not.toBe(firstToken);
+    expect(stack.refreshGrants()).toBe(1);
+    const after = await sessionRecord(stack, browser);
+    expect(after.record?.tokens.refreshToken).toBeTruthy();
+    expect(after.record?.tokens.refreshToken).not.toBe(before.record?.tokens.refreshToken);
+    expect(after.record?.tokens.accessTokenExpiresAt).toBeGreaterThan(
+      before.record?.tokens.accessTokenExpiresAt ?? 0,
+    );
+    expect(stack.logs.events('refresh_success')).toHaveLength(1);
+  });
+
+  it('200 concurrent requests at expiry cause exactly one refresh at the IdP', async () => {
+    const stack = await shortLived();
+    stacks.push(stack);
+    const browser = new TestBrowser();
+    await signIn(browser, stack, 'bob');
+    await sleep(2200);
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => browser.get(`${stack.bffUrl}/api/echo/${i}`, API_HEADERS)),
+    );
+    expect(answers.every((answer) => answer.status === 200)).toBe(true);
+    expect(stack.refreshGrants()).toBe(1);
+    const tokens = new Set(stack.echo.seen.slice(-200).map((seen) => seen.headers.authorization));
+    expect(tokens.size).toBe(1);
+  });
+
+  it('SECURITY A8: a refresh token revoked at the IdP ends the session at the next refresh (401 session_expired)', async () => {
+    const stack = await shortLived();
+    stacks.push(stack);
+    const browser = new TestBrowser();
+    await signIn(browser, stack, 'carol');
+    const { record } = await sessionRecord(stack, browser);
+    const revoke = await fetch(`${stack.idp.issuer}/token/revocation`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from('gatehouse-bff:gatehouse-dev-secret').toString('base64')}`,
+      },
+      body: new URLSearchParams({
+        token: record?.tokens.refreshToken ?? '',
+        token_type_hint: 'refresh_token',
+      }),
+    });
+    expect(revoke.status).toBe(200);
+    await sleep(2200);
+    const answer = await browser.get(`${stack.bffUrl}/api/echo/x`, API_HEADERS);
+    expect(answer.status).toBe(401);
+    expect(answer.json()).toMatchObject({ code: 'session_expired' });
+    expect((await browser.get(`${stack.bffUrl}/auth/session`, API_HEADERS)).json()).toEqual({
+      isAuthenticated: false,
+    });
+    expect(stack.logs.events('session_end').at(-1)).toMatchObject({ reason: 'refresh_failed' });
+  });
+
+  it('SECURITY C23: a stolen refresh token is useless without the client secret, and its reuse ends the session', async () => {
+    const stack = await shortLived();
+    stacks.push(stack);
+    const browser = new TestBrowser();
+    await signIn(browser, stack, 'dave');
+    const stolen = (await sessionRecord(stack, browser)).record?.tokens.refreshToken ?? '';
+    const withoutSecret = await fetch(`${stack.idp.issuer}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: stolen,
+        client_id: 'gatehouse-bff',
+      }),
+    });
+    expect((await withoutSecret.json()) as object).toMatchObject({ error: 'invalid_client' });
+    // The BFF refreshes (rotating the token); then the thief replays the old one with the stolen secret too.
+    await sleep(2200);
+    expect((await browser.get(`${stack.bffUrl}/api/echo/x`, API_HEADERS)).status).toBe(200);
+    const reuse = await fetch(`${stack.idp.issuer}/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from('gatehouse-bff:gatehouse-dev-secret').toString('base64')}`,
+      },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: stolen }),
+    });
+    expect((await reuse.json()) as object).toMatchObject({ error: 'invalid_grant' });
+    await sleep(2200);
+    const answer = await browser.get(`${stack.bffUrl}/api/echo/x`, API_HEADERS);
+    expect(answer.status).toBe(401);
+    expect(answer.json()).toMatchObject({ code: 'session_expired' });
+  });
+});
+
+await describeWith(['redis'], 'token refresh across two BFF instances on one Redis', () => {
+  const prefix = `gh-test-${randomBytes(4).toString('hex')}:`;
+  const stacks: Stack[] = [];
+  afterAll(async () => {
+    for (const stack of stacks.reverse()) await stack.close();
+    const redis = new Redis(redisUrl);
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    await redis.quit();
+  });
+
+  it('200 concurrent requests over both instances at expiry cause exactly one refresh', async () => {
+    const shared = { redisUrl, redisKeyPrefix: prefix };
+    const a = await shortLived({ bff: shared });
+    stacks.push(a);
+    const portB = await freePort();
+    const b = await shortLived({ idp: a.idp, bffPort: portB, bff: { ...shared, publicUrl: a.bffUrl } });
+    stacks.push(b);
+    const browser = new TestBrowser();
+    await signIn(browser, a, 'erin');
+    const cookie = await browser.jar.getCookieString(a.bffUrl);
+    await sleep(2200);
+    const urls = Array.from(
+      { length: 200 },
+      (_, i) => `${i % 2 ? a.bffUrl : `http://localhost:${portB}`}/api/echo/${i}`,
+    );
+    const answers = await Promise.all(urls.map((url) => browser.get(url, { ...API_HEADERS, cookie })));
+    expect(answers.map((answer) => answer.status).filter((status) => status !== 200)).toEqual([]);
+    expect(a.refreshGrants()).toBe(1);
+    expect(a.bff.runtime.sessions.refreshCount + b.bff.runtime.sessions.refreshCount).toBe(1);
+    // A session made on one instance works on the other, and logout on one ends it on both.
+    const out = await browser.request(`http://localhost:${portB}/auth/logout`, {
+      method: 'POST',
+      headers: { ...API_HEADERS, origin: a.bffUrl, cookie },
+    });
+    expect(out.status).toBe(200);
+    expect((await browser.get(`${a.bffUrl}/api/echo/x`, { ...API_HEADERS, cookie })).status).toBe(401);
+  });
+});
