@@ -133,7 +133,12 @@ function issuerKeys(config: VerifierConfig): JWTVerifyGetKey {
 
 function checkHeader(header: JWSHeaderParameters, config: VerifierConfig): void {
   if (typeof header.alg !== 'string' || !(config.algorithms as readonly string[]).includes(header.alg)) {
-    throw refuse('GH_API_TOKEN_ALG_REFUSED', `algorithm ${String(header.alg).slice(0, 16)} refused`);
+    // Never stringify header values: JSON like {"toString": 1} makes String() throw.
+    const shown =
+      typeof header.alg === 'string'
+        ? header.alg.replace(/[^\x21-\x7e]/g, '?').slice(0, 16)
+        : typeof header.alg;
+    throw refuse('GH_API_TOKEN_ALG_REFUSED', `algorithm ${shown} refused`);
   }
   for (const name of KEY_HEADERS) {
     if (Object.hasOwn(header, name)) throw refuse('GH_API_TOKEN_HEADER_REFUSED', `header "${name}" refused`);
@@ -194,6 +199,15 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   };
 
   async function verify(token: unknown): Promise<VerifiedAccessToken> {
+    try {
+      return await verifyToken(token);
+    } catch (error) {
+      // Whatever slipped through (a bug, a surprise from a dependency) still leaves as a coded 401.
+      throw error instanceof ApiError ? error : refuse('GH_API_TOKEN_MALFORMED', 'token refused', error);
+    }
+  }
+
+  async function verifyToken(token: unknown): Promise<VerifiedAccessToken> {
     if (typeof token !== 'string' || token.length === 0) throw refuse('GH_API_TOKEN_MISSING', 'no token');
     if (token.length > config.maxTokenLength) throw refuse('GH_API_TOKEN_MALFORMED', 'token too long');
     if (!COMPACT_JWS.test(token)) throw refuse('GH_API_TOKEN_MALFORMED', 'not a compact JWS');

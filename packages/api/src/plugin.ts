@@ -174,7 +174,8 @@ const plugin: FastifyPluginAsync<GatehouseApiOptions> = async (fastify: FastifyI
     if (!body || typeof body !== 'object') return;
     const guard = refuseUnknownFields(body, config.protectedFields);
     const existing = route.preValidation;
-    route.preValidation = [guard, ...(Array.isArray(existing) ? existing : existing ? [existing] : [])];
+    // After the route's own preValidation hooks, so a guard placed there (403) runs before the body check (400).
+    route.preValidation = [...(Array.isArray(existing) ? existing : existing ? [existing] : []), guard];
   });
 
   fastify.addHook('onSend', async (request, reply, payload) => {

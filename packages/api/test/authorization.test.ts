@@ -165,6 +165,64 @@ describe('authorization (SECURITY.md G)', () => {
   });
 });
 
+describe('the demo-user table of docs/protect-a-domain-api.md', () => {
+  const table: [string, 'GET' | 'PATCH', string, unknown, Record<User, number>][] = [
+    [
+      'alice order',
+      'GET',
+      '/orders/order_123',
+      undefined,
+      { alice: 200, bob: 403, carol: 200, dave: 403, erin: 403, frank: 403 },
+    ],
+    [
+      'missing order',
+      'GET',
+      '/orders/order_nope',
+      undefined,
+      { alice: 404, bob: 404, carol: 404, dave: 403, erin: 403, frank: 404 },
+    ],
+    [
+      'admin',
+      'GET',
+      '/admin/users',
+      undefined,
+      { alice: 403, bob: 403, carol: 403, dave: 403, erin: 200, frank: 403 },
+    ],
+    [
+      'acme users',
+      'GET',
+      '/org/acme/users',
+      undefined,
+      { alice: 403, bob: 403, carol: 403, dave: 403, erin: 200, frank: 403 },
+    ],
+    [
+      'globex users',
+      'GET',
+      '/org/globex/users',
+      undefined,
+      { alice: 403, bob: 403, carol: 403, dave: 403, erin: 403, frank: 200 },
+    ],
+    [
+      'profile roles',
+      'PATCH',
+      '/profile',
+      { roles: ['admin'] },
+      { alice: 400, bob: 400, carol: 403, dave: 403, erin: 403, frank: 400 },
+    ],
+  ];
+  for (const [name, method, url, body, expected] of table) {
+    it(name, async () => {
+      const actual: Record<string, number> = {};
+      for (const user of Object.keys(expected) as User[]) {
+        actual[user] = (
+          await call(user, method, url, { body, headers: { 'x-tenant-id': 'acme' } })
+        ).statusCode;
+      }
+      expect(actual).toEqual(expected);
+    });
+  }
+});
+
 describe('audit events', () => {
   it('records sensitive actions with who, what, resource, tenant, outcome, UTC time and trace id', async () => {
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';

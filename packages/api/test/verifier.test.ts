@@ -142,11 +142,17 @@ describe('createAccessTokenVerifier', () => {
     const verifier = verifierFor();
     const segment = fc.string({ maxLength: 40 }).map((s) => base64url.encode(s));
     const json = (value: unknown) => base64url.encode(JSON.stringify(value) ?? 'null');
+    // Objects whose toString/valueOf are not functions: String(value) throws on them.
+    const poison = fc.constantFrom({ toString: 1 }, { valueOf: null, toString: null }, [{ toString: 1 }]);
     const header = fc.record(
       {
-        alg: fc.oneof(fc.constantFrom('RS256', 'ES256', 'PS256', 'HS256', 'none', 'EdDSA'), fc.jsonValue()),
-        kid: fc.oneof(fc.constant(issuer.kid), fc.string(), fc.jsonValue()),
-        typ: fc.oneof(fc.constantFrom('at+jwt', 'JWT', 'logout+jwt'), fc.jsonValue()),
+        alg: fc.oneof(
+          fc.constantFrom('RS256', 'ES256', 'PS256', 'HS256', 'none', 'EdDSA'),
+          fc.jsonValue(),
+          poison,
+        ),
+        kid: fc.oneof(fc.constant(issuer.kid), fc.string(), fc.jsonValue(), poison),
+        typ: fc.oneof(fc.constantFrom('at+jwt', 'JWT', 'logout+jwt'), fc.jsonValue(), poison),
         crit: fc.jsonValue(),
         jku: fc.constant('http://127.0.0.1:9/jwks'),
         b64: fc.boolean(),
@@ -258,5 +264,19 @@ describe('principalFromClaims', () => {
     );
     expect(principal.scope).toEqual(['orders.read']);
     expect(principal.permissions).toContain('orders:view_any');
+  });
+});
+
+describe('regressions', () => {
+  it('a header value whose toString is not a function ({"alg": {"toString": 1}}) is a coded 401, not a TypeError', async () => {
+    const verifier = createAccessTokenVerifier({ issuer: 'http://127.0.0.1:9', audience: AUDIENCE });
+    for (const header of [
+      { alg: { toString: 1 } },
+      { alg: 'RS256', typ: { toString: 1 } },
+      { alg: 'RS256', kid: { valueOf: 1 } },
+    ]) {
+      const token = `${base64url.encode(JSON.stringify(header))}.${base64url.encode('{}')}.AAAA`;
+      expect(await codeOf(verifier.verify(token))).toMatch(/^GH_API_TOKEN_/);
+    }
   });
 });
