@@ -4,7 +4,12 @@ import Value from 'typebox/value';
 import type { AuditSink } from './audit.js';
 import { ApiError } from './errors.js';
 
-/** Asymmetric JWS algorithms the verifier can be told to accept. `none` and `HS*` are never accepted. */
+/**
+ * Asymmetric JWS algorithms the verifier can be told to accept. `none` and `HS*` are never accepted.
+ *
+ * @example
+ * createAccessTokenVerifier({ issuer, audience, algorithms: ['ES256'] }) // one of supportedAlgorithms
+ */
 export const supportedAlgorithms = Object.freeze([
   'RS256',
   'RS384',
@@ -22,7 +27,12 @@ export const supportedAlgorithms = Object.freeze([
 /** An algorithm of {@link supportedAlgorithms}. */
 export type SupportedAlgorithm = (typeof supportedAlgorithms)[number];
 
-/** Fields a request body may never set unless its schema declares them (mass assignment). */
+/**
+ * Fields a request body may never set unless its schema declares them (mass assignment).
+ *
+ * @example
+ * await app.register(gatehouseApi, { issuer, audience, protectedFields: [...defaultProtectedFields, 'price'] });
+ */
 export const defaultProtectedFields = Object.freeze([
   'id',
   '_id',
@@ -158,7 +168,12 @@ function describe(error: { instancePath: string; message: string; params?: unkno
   return extra ? `${where}: unknown option(s) ${extra.join(', ')}` : `${where}: ${error.message}`;
 }
 
-/** Thrown by the option checks: `problems` lists every invalid option. */
+/**
+ * Thrown by the option checks: `problems` lists every invalid option.
+ *
+ * @example
+ * try { resolveApiOptions(options); } catch (error) { if (error instanceof OptionsError) console.error(error.problems); }
+ */
 export class OptionsError extends ApiError {
   readonly problems: readonly string[];
   constructor(problems: string[]) {

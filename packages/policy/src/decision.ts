@@ -21,7 +21,12 @@ export type DenyReason =
   | 'not_owner'
   | 'condition_failed';
 
-/** Every {@link DenyReason}, for exhaustive checks and documentation. */
+/**
+ * Every {@link DenyReason}, for exhaustive checks and documentation.
+ *
+ * @example
+ * denyReasons.includes(decision.reason) // true for every denial
+ */
 export const denyReasons: readonly DenyReason[] = Object.freeze([
   'unauthenticated',
   'invalid_permission',

@@ -1,0 +1,14 @@
+import type { FastifyContextConfig, FastifyInstance, FastifyRequest } from 'fastify';
+import { describe, expectTypeOf, it } from 'vitest';
+import type { ApiPrincipal, GatehouseApi, RouteAuth } from '../src/index.js';
+
+describe('fastify type augmentation', () => {
+  it('types the request decorators, the instance decorator and route config', () => {
+    expectTypeOf<FastifyRequest['principal']>().toEqualTypeOf<ApiPrincipal | null>();
+    expectTypeOf<FastifyRequest['tenant']>().toEqualTypeOf<string | null>();
+    expectTypeOf<FastifyRequest['traceId']>().toEqualTypeOf<string | null>();
+    expectTypeOf<FastifyInstance['gatehouse']>().toEqualTypeOf<GatehouseApi>();
+    expectTypeOf<FastifyContextConfig['auth']>().toEqualTypeOf<RouteAuth | undefined>();
+    expectTypeOf<FastifyContextConfig['audit']>().toEqualTypeOf<string | undefined>();
+  });
+});
