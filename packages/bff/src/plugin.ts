@@ -52,7 +52,7 @@ export interface GatehouseRuntime {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    gatehouse: GatehouseRuntime | null;
+    gatehouseBff: GatehouseRuntime | null;
   }
 }
 
@@ -82,8 +82,8 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
   const proxy = new ApiProxy(config, sessions, cookies, log);
   const routes = new RouteTable(config.routes);
   const runtime: GatehouseRuntime = Object.freeze({ config, store, sessions, oidc, cookies, proxy, log });
-  fastify.decorate('gatehouse', null);
-  fastify.gatehouse = runtime;
+  fastify.decorate('gatehouseBff', null);
+  fastify.gatehouseBff = runtime;
   fastify.addHook('onClose', async () => {
     await proxy.close();
     if (!options.store) await store.close();
@@ -241,7 +241,10 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
 
     scope.post('/auth/logout', async (request, reply) => {
       const csrf = checkCsrf(request.method, request.headers, config.origin);
-      if (csrf) return sendProblem(reply, 403, 'csrf_failed', csrf.reason);
+      if (csrf) {
+        log.warn({ event: 'csrf_refused', reason: csrf.reason, path: '/auth/logout' }, 'request refused');
+        return sendProblem(reply, 403, 'csrf_failed', csrf.reason);
+      }
       const type = request.headers['content-type'];
       if (type !== undefined && !type.toLowerCase().startsWith('application/json')) {
         return sendProblem(reply, 415, 'bad_request', 'Send no body, or JSON.');

@@ -30,7 +30,7 @@ const TITLES: Record<ProblemCode, string> = {
  */
 export function problem(status: number, code: ProblemCode, detail?: string): Problem {
   return {
-    type: `https://gatehouse.dev/problems/${code.replaceAll('_', '-')}`,
+    type: `urn:gatehouse:problem:${code}`,
     title: TITLES[code],
     status,
     code,

@@ -128,7 +128,13 @@ export class ApiProxy {
       });
     }
     const csrf = checkCsrf(method, req.headers, this.#config.origin);
-    if (csrf) return this.#refuse(res, 403, 'csrf_failed', csrf.reason);
+    if (csrf) {
+      this.#log.warn(
+        { event: 'csrf_refused', reason: csrf.reason, upstream: route.name, method },
+        'request refused',
+      );
+      return this.#refuse(res, 403, 'csrf_failed', csrf.reason);
+    }
     const rest = url.slice(end);
     const queryAt = rest.indexOf('?');
     const restPath = queryAt === -1 ? rest : rest.slice(0, queryAt);
@@ -190,6 +196,12 @@ export class ApiProxy {
           signal: abort.signal,
         },
         ({ statusCode, headers: answer }) => {
+          if (statusCode === 401 || statusCode === 403) {
+            this.#log.info(
+              { event: 'access_denied', status: statusCode, upstream: route.name, method, path: restPath },
+              'upstream denied access',
+            );
+          }
           res.writeHead(statusCode, responseHeaders(answer as Record<string, string | string[] | undefined>));
           return res;
         },

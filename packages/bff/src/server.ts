@@ -60,7 +60,7 @@ export async function createBffServer(
     ...(options.renderPage !== undefined ? { renderPage: options.renderPage } : {}),
   });
   await app.ready();
-  const runtime = app.gatehouse as GatehouseRuntime;
+  const runtime = app.gatehouseBff as GatehouseRuntime;
   const proxy = runtime.proxy;
   proxyHandle = (req, res) => proxy.handle(req, res);
   return {

@@ -11,6 +11,34 @@ afterAll(async () => {
 });
 
 describe('the authorization code flow against the real dev IdP', () => {
+  it('SECURITY C19: no token in any answer the browser gets from the BFF, across login, API, errors and logout', async () => {
+    const browser = new TestBrowser();
+    const seen: string[] = [];
+    const original = browser.request.bind(browser);
+    browser.request = async (url, init) => {
+      const answer = await original(url, init);
+      if (url.startsWith(stack.bffUrl))
+        seen.push(`${answer.status} ${JSON.stringify(answer.headers)}\n${answer.text}`);
+      return answer;
+    };
+    await signIn(browser, stack, 'erin', '/admin');
+    await browser.get(`${stack.bffUrl}/`, NAVIGATION_HEADERS);
+    await browser.get(`${stack.bffUrl}/auth/session`, API_HEADERS);
+    await browser.get(`${stack.bffUrl}/api/echo/x`, API_HEADERS);
+    await browser.get(`${stack.bffUrl}/api/echo/x?status=401`, API_HEADERS);
+    await browser.get(`${stack.bffUrl}/api/echo/x`, { 'sec-fetch-site': 'cross-site' });
+    await browser.get(`${stack.bffUrl}/api/nope/x`, API_HEADERS);
+    await browser.get(`${stack.bffUrl}/auth/callback?state=x&code=y`, NAVIGATION_HEADERS);
+    await browser.request(`${stack.bffUrl}/auth/logout`, {
+      method: 'POST',
+      headers: { ...API_HEADERS, origin: stack.bffUrl },
+    });
+    await browser.get(`${stack.bffUrl}/api/echo/x`, API_HEADERS);
+    expect(seen.length).toBeGreaterThan(10);
+    const har = seen.join('\n');
+    expect(har).not.toMatch(/eyJ[A-Za-z0-9_-]+\.|access_token|refresh_token|id_token|Bearer /);
+  });
+
   it('signs alice in, returns to the original route and serves the contract identity', async () => {
     const browser = new TestBrowser();
     const landed = await signIn(browser, stack, 'alice', '/orders/order_123?tab=items');

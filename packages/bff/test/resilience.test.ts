@@ -1,0 +1,122 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import {
+  API_HEADERS,
+  describeWith,
+  freePort,
+  NAVIGATION_HEADERS,
+  redisUrl,
+  TestBrowser,
+} from '@gatehouse/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createBffServer, createLogger, RedisSessionStore, resolveConfig } from '../src/index.js';
+import { LogCapture, SECRET, signIn, startStack } from './support/stack.js';
+
+describe('an unreachable identity provider', () => {
+  it('starts anyway; login shows a clear 503 page; the session endpoint keeps answering', async () => {
+    const dead = await freePort();
+    const port = await freePort();
+    const logs = new LogCapture();
+    const config = resolveConfig({
+      publicUrl: `http://localhost:${port}`,
+      port,
+      issuer: `http://127.0.0.1:${dead}`,
+      sessionSecrets: [SECRET],
+    });
+    const bff = await (await createBffServer({ config, logger: createLogger('info', logs) })).listen();
+    try {
+      const browser = new TestBrowser();
+      const login = await browser.get(`http://localhost:${port}/auth/login?returnTo=/`, NAVIGATION_HEADERS);
+      expect(login.status).toBe(503);
+      expect(login.header('content-type')).toMatch(/text\/html/);
+      expect(login.text).toMatch(/identity provider cannot be reached/);
+      expect(login.text).not.toMatch(/ECONNREFUSED|\.ts:\d+|at /);
+      const session = await browser.get(`http://localhost:${port}/auth/session`, API_HEADERS);
+      expect(session.json()).toEqual({ isAuthenticated: false });
+      const logout = await browser.request(`http://localhost:${port}/auth/logout`, {
+        method: 'POST',
+        headers: { ...API_HEADERS, origin: `http://localhost:${port}` },
+      });
+      expect(logout.status).toBe(200);
+      expect(logout.json()).toEqual({ redirectTo: '/' });
+      expect(logs.events('login_failure').at(-1)).toMatchObject({ reason: 'issuer_unavailable' });
+    } finally {
+      await bff.close();
+    }
+  });
+});
+
+/** A TCP relay to Redis that a test can cut and restore, to take Redis away mid-traffic. */
+async function relay(
+  target: URL,
+): Promise<{ port: number; cut(): void; restore(): Promise<void>; close(): Promise<void> }> {
+  const port = await freePort();
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  const start = () =>
+    new Promise<void>((resolve) => {
+      server = createServer((client) => {
+        sockets.add(client);
+        const upstream = connect(Number(target.port || 6379), target.hostname);
+        sockets.add(upstream);
+        client.pipe(upstream).pipe(client);
+        const drop = () => {
+          client.destroy();
+          upstream.destroy();
+        };
+        client.on('error', drop);
+        upstream.on('error', drop);
+        client.on('close', drop);
+        upstream.on('close', drop);
+      });
+      server.listen(port, '127.0.0.1', resolve);
+    });
+  await start();
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      sockets.clear();
+      if (server) server.close(() => resolve());
+      else resolve();
+      server = undefined;
+    });
+  return { port, cut: () => void stop(), restore: start, close: stop };
+}
+
+await describeWith(['redis'], 'Redis going away mid-traffic', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+
+  it('fails closed with 503 problem+json, never a 500 or a crash, and recovers without a restart', async () => {
+    const link = await relay(new URL(redisUrl));
+    cleanups.push(link.close);
+    const prefix = `gh-test-${Math.random().toString(36).slice(2)}:`;
+    const store = new RedisSessionStore({ url: `redis://127.0.0.1:${link.port}`, keyPrefix: prefix });
+    cleanups.push(() => store.close());
+    const stack = await startStack({ store });
+    cleanups.push(stack.close);
+    const browser = new TestBrowser();
+    await signIn(browser, stack, 'alice');
+    expect((await browser.get(`${stack.bffUrl}/api/echo/x`, API_HEADERS)).status).toBe(200);
+
+    link.cut();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    for (const path of ['/api/echo/x', '/auth/session']) {
+      const answer = await browser.get(`${stack.bffUrl}${path}`, API_HEADERS);
+      expect(answer.status, path).toBe(503);
+      expect(answer.header('content-type')).toMatch(/^application\/problem\+json/);
+      expect(answer.json()).toMatchObject({ code: 'upstream_unavailable' });
+    }
+    const login = await browser.get(`${stack.bffUrl}/auth/login?returnTo=/`, NAVIGATION_HEADERS);
+    expect(login.status).toBe(503);
+
+    await link.restore();
+    let recovered = 0;
+    for (let attempt = 0; attempt < 50 && recovered !== 200; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      recovered = (await browser.get(`${stack.bffUrl}/api/echo/x`, API_HEADERS)).status;
+    }
+    expect(recovered).toBe(200);
+  });
+});

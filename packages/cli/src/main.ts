@@ -1,0 +1,166 @@
+import { parseArgs } from 'node:util';
+import {
+  type BffServer,
+  ConfigError,
+  createLogger,
+  optionsFromEnv,
+  resolveConfig,
+  startBff,
+} from '@gatehouse/bff';
+import { bffClient, createDevIdp, DevIdpError, demoUsers } from '@gatehouse/dev-idp';
+import { demoPage } from './demo-page.js';
+import { CliError } from './errors.js';
+import { loadConfigFile } from './load-config.js';
+import { createSampleApi } from './sample-api.js';
+
+const USAGE = `Usage: gatehouse <command> [options]
+
+Commands:
+  serve [--config FILE]     Run the BFF in front of any OpenID Connect issuer. Reads the GATEHOUSE_*
+                            environment variables (they override the file); see the @gatehouse/bff README.
+  dev-idp [--port N] [--bff-url URL]
+                            Run the development identity provider (never in production).
+  demo                      Run the dev IdP (:4001), a sample API (:4101) and the BFF (:4000) together.
+  help                      Show this text.
+`;
+
+/** Something that can be stopped on Ctrl-C. */
+type Stoppable = { close(): Promise<void> };
+
+function onShutdown(parts: Stoppable[], out: NodeJS.WritableStream): void {
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    out.write('\nStopping…\n');
+    Promise.allSettled([...parts].reverse().map((part) => part.close())).then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+/**
+ * Runs the `gatehouse` command. Answers the exit code for commands that finish, and resolves once the
+ * servers are up for commands that keep running.
+ *
+ * @example
+ * process.exitCode = await main(process.argv.slice(2));
+ */
+export async function main(
+  argv: string[],
+  io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream } = {
+    out: process.stdout,
+    err: process.stderr,
+  },
+): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'serve': {
+        const server = await serve(rest, process.env);
+        if (server)
+          io.out.write(
+            `Gatehouse BFF for ${server.runtime.config.issuer} at ${server.runtime.config.publicUrl} (listening on ${server.address})\n`,
+          );
+        return 0;
+      }
+      case 'dev-idp':
+        return await devIdp(rest, io);
+      case 'demo':
+        return await demo(rest, io);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out.write(USAGE);
+        return 0;
+      default:
+        throw new CliError(`Unknown command "${command}".`);
+    }
+  } catch (error) {
+    if (error instanceof CliError || error instanceof ConfigError || error instanceof DevIdpError) {
+      io.err.write(`gatehouse: ${error.message}\n`);
+      if (error instanceof CliError && error.message.startsWith('Unknown')) io.err.write(`\n${USAGE}`);
+      return 2;
+    }
+    io.err.write(`gatehouse: ${(error as Error).message ?? String(error)}\n`);
+    return 1;
+  }
+}
+
+function flags<T extends Record<string, { type: 'string' | 'boolean' }>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+}
+
+/**
+ * `gatehouse serve`: the BFF alone, configured by an optional file and the environment (which wins).
+ * Answers the running server (`undefined` in the primary process of a multi-worker start).
+ *
+ * @example
+ * const server = await serve(['--config', 'gatehouse.config.json'], process.env);
+ */
+export async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<BffServer | undefined> {
+  const values = flags(args, { config: { type: 'string' } });
+  const file = values.config ? await loadConfigFile(values.config) : {};
+  const config = resolveConfig(optionsFromEnv(env, file));
+  return startBff(config);
+}
+
+function port(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65_535)
+    throw new CliError(`--port: expected a port number, got "${value}"`);
+  return Number(value);
+}
+
+async function devIdp(args: string[], io: { out: NodeJS.WritableStream }): Promise<number> {
+  const values = flags(args, { port: { type: 'string' }, 'bff-url': { type: 'string' } });
+  const idp = await createDevIdp({
+    port: port(values.port, 4001),
+    clients: [bffClient({ baseUrl: values['bff-url'] ?? 'http://localhost:4000' })],
+  });
+  onShutdown([idp], io.out);
+  io.out.write(
+    `Dev identity provider: ${idp.issuer}\nUsers (password = user name): ${demoUsers.map((user) => user.login).join(', ')}\n`,
+  );
+  return 0;
+}
+
+async function demo(args: string[], io: { out: NodeJS.WritableStream }): Promise<number> {
+  flags(args, {});
+  const started = Date.now();
+  const idp = await createDevIdp({ port: 4001, clients: [bffClient({ baseUrl: 'http://localhost:4000' })] });
+  const parts: Stoppable[] = [idp];
+  onShutdown(parts, io.out);
+  const api = await createSampleApi({ issuer: idp.issuer });
+  await api.listen({ port: 4101, host: '127.0.0.1' });
+  parts.push(api);
+  const config = resolveConfig(
+    optionsFromEnv(process.env, {
+      publicUrl: 'http://localhost:4000',
+      issuer: idp.issuer,
+      resource: 'urn:gatehouse:shop',
+      upstreams: { sample: { url: 'http://127.0.0.1:4101' } },
+      routes: [{ path: '/account', auth: 'required' }],
+      logLevel: 'warn',
+    }),
+  );
+  const bff = await startBff(config, { logger: createLogger(config.logLevel), renderPage: demoPage });
+  if (bff) parts.push(bff);
+  const users = demoUsers.map((user) => `    ${user.login.padEnd(6)} ${user.roles.join(', ')}`).join('\n');
+  io.out.write(`
+Gatehouse demo is ready (${Date.now() - started} ms):
+  BFF and page       http://localhost:4000   (sign in: http://localhost:4000/auth/login?returnTo=/)
+  Identity provider  ${idp.issuer}
+  Sample API         http://127.0.0.1:4101   (bearer JWTs only; through the BFF at /api/sample/*)
+  Session JSON       http://localhost:4000/auth/session
+Demo users (password = user name):
+${users}
+Press Ctrl-C to stop.
+`);
+  return 0;
+}
