@@ -12,5 +12,10 @@ export function projectDirs(root, file) {
       if (existsSync(join(dir, file))) dirs.push(dir);
     }
   }
+  // Root-level test projects (browser end-to-end tests) are typechecked too.
+  for (const name of ['e2e']) {
+    const dir = join(root, name);
+    if (existsSync(join(dir, file))) dirs.push(dir);
+  }
   return dirs;
 }

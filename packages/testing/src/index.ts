@@ -6,6 +6,7 @@ export {
   type TestRequest,
   type TestResponse,
 } from './browser.js';
+export { CHROMIUM_ARGS, launchChromium } from './chromium.js';
 export { freePort } from './ports.js';
 export {
   chromiumPath,
