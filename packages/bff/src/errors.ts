@@ -10,17 +10,14 @@ export type ProblemCode =
   | 'upstream_unavailable'
   | 'internal';
 
-/** Stable error codes of `@gatehouse/bff`. */
+/** Stable error codes of `@gatehouse/bff` (each documented in the README; a test checks it). */
 export type BffErrorCode =
   | 'GH_BFF_CONFIG_INVALID'
   | 'GH_BFF_STORE_UNAVAILABLE'
   | 'GH_BFF_ISSUER_UNAVAILABLE'
-  | 'GH_BFF_LOGIN_FAILED'
-  | 'GH_BFF_STATE_MISMATCH'
   | 'GH_BFF_REFRESH_FAILED'
   | 'GH_BFF_REFRESH_TIMEOUT'
-  | 'GH_BFF_LOGOUT_TOKEN_INVALID'
-  | 'GH_BFF_UPSTREAM_UNAVAILABLE';
+  | 'GH_BFF_LOGOUT_TOKEN_INVALID';
 
 /**
  * The base error of `@gatehouse/bff`: a stable `code`, the HTTP status and problem code it maps to on the
@@ -50,3 +47,13 @@ export class StoreUnavailableError extends BffError {
     super('GH_BFF_STORE_UNAVAILABLE', message, { status: 503, problem: 'upstream_unavailable', cause });
   }
 }
+
+/** Every {@link BffErrorCode}, for documentation checks and exhaustive handling. */
+export const bffErrorCodes: readonly BffErrorCode[] = Object.freeze([
+  'GH_BFF_CONFIG_INVALID',
+  'GH_BFF_STORE_UNAVAILABLE',
+  'GH_BFF_ISSUER_UNAVAILABLE',
+  'GH_BFF_REFRESH_FAILED',
+  'GH_BFF_REFRESH_TIMEOUT',
+  'GH_BFF_LOGOUT_TOKEN_INVALID',
+]);

@@ -10,7 +10,13 @@ export {
 export { CookieJar, type CookieSession } from './cookies.js';
 export { type CsrfVerdict, checkCsrf, isNavigation } from './csrf.js';
 export { ENVIRONMENT_VARIABLES, optionsFromEnv, parseUpstreams } from './env.js';
-export { BffError, type BffErrorCode, type ProblemCode, StoreUnavailableError } from './errors.js';
+export {
+  BffError,
+  type BffErrorCode,
+  bffErrorCodes,
+  type ProblemCode,
+  StoreUnavailableError,
+} from './errors.js';
 export { createLogger, REDACTED_PATHS } from './logger.js';
 export { type IdTokenClaims, type IssuedTokens, type LogoutTokenSubject, OidcClient } from './oidc.js';
 export {
