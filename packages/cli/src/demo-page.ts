@@ -1,6 +1,6 @@
 import type { IdentityContext } from '@gatehouse/policy';
 
-const escape = (value: string) => value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
 /**
  * The page `gatehouse demo` serves for HTML navigations: who is signed in (the identity context, never a
@@ -17,9 +17,9 @@ export function demoPage({
   nonce: string;
 }): string {
   const body = identity.isAuthenticated
-    ? `<h1>Hello, ${escape(identity.user.displayName)}</h1>
+    ? `<h1>Hello, ${escapeHtml(identity.user.displayName)}</h1>
 <p>This is the identity context the shell and remotes receive. No token ever reaches this page.</p>
-<pre>${escape(JSON.stringify(identity, null, 2))}</pre>
+<pre>${escapeHtml(JSON.stringify(identity, null, 2))}</pre>
 <p><button id="me">GET /api/sample/me</button> <button id="own">GET /api/sample/orders/order_123</button> <button id="logout">Sign out</button></p>
 <pre id="out" aria-live="polite"></pre>`
     : `<h1>Gatehouse demo</h1><p>You are not signed in. Sign in as alice, bob, carol, dave, erin or frank (password = user name).</p>
