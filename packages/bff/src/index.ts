@@ -17,8 +17,17 @@ export {
   type ProblemCode,
   StoreUnavailableError,
 } from './errors.js';
+export {
+  MemorySessionEventBus,
+  RedisSessionEventBus,
+  type SessionEvent,
+  type SessionEventBus,
+  type SessionEventType,
+  sessionChannelKey,
+} from './events.js';
 export { createLogger, REDACTED_PATHS } from './logger.js';
 export { type IdTokenClaims, type IssuedTokens, type LogoutTokenSubject, OidcClient } from './oidc.js';
+export { defaultPage, htmlHeaders, identityScript, newNonce } from './pages.js';
 export {
   type GatehouseBffPluginOptions,
   type GatehouseRuntime,
@@ -27,6 +36,7 @@ export {
 } from './plugin.js';
 export { type Problem, problem } from './problem.js';
 export { ApiProxy, type ProxyStats } from './proxy.js';
+export { PushChannel, type PushLimits } from './push.js';
 export { safeReturnTo } from './return-to.js';
 export { type RouteAuth, RouteTable } from './route-table.js';
 export { type BffServer, type BffServerOptions, createBffServer, startBff } from './server.js';
@@ -39,3 +49,9 @@ export {
   sessionRef,
 } from './sessions.js';
 export { createSessionStore } from './store.js';
+export {
+  readTelemetry,
+  TelemetryBatchSchema,
+  type TelemetryEvent,
+  TelemetryEventSchema,
+} from './telemetry.js';

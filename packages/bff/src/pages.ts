@@ -31,6 +31,22 @@ export function htmlHeaders(
   };
 }
 
+/**
+ * The identity context inlined in the shell page, so the runtime knows the auth state with no request:
+ * `<script type="application/json" id="gatehouse-identity">`. Not executable (CSP does not apply to JSON
+ * blocks), and `<` is escaped so the JSON cannot close the element. Never a token: only the identity context.
+ *
+ * @example
+ * `<head>${identityScript(identity)}</head>`
+ */
+export function identityScript(identity: IdentityContext): string {
+  const json = JSON.stringify(identity)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+  return `<script type="application/json" id="gatehouse-identity">${json}</script>`;
+}
+
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
@@ -72,5 +88,5 @@ export function defaultPage(nonce: string, path: string, identity: IdentityConte
   const script = signedIn
     ? `document.getElementById('logout').addEventListener('click',async()=>{const r=await fetch('/auth/logout',{method:'POST',headers:{'x-csrf':'1'}});const b=await r.json();location.assign(b.redirectTo||'/');});`
     : '';
-  return layout('Gatehouse', nonce, body, script);
+  return layout('Gatehouse', nonce, `${identityScript(identity)}${body}`, script);
 }

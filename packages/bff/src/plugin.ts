@@ -1,4 +1,5 @@
 import formbody from '@fastify/formbody';
+import rateLimit from '@fastify/rate-limit';
 import { anonymousIdentity, type IdentityContext } from '@gatehouse/policy';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -8,17 +9,20 @@ import type { BffConfig } from './config.js';
 import { CookieJar } from './cookies.js';
 import { checkCsrf, isNavigation } from './csrf.js';
 import { BffError } from './errors.js';
+import { MemorySessionEventBus, RedisSessionEventBus, type SessionEventBus } from './events.js';
 import { createLogger } from './logger.js';
 import { OidcClient, oauthErrorCode } from './oidc.js';
 import { defaultPage, errorPage, htmlHeaders, newNonce } from './pages.js';
 import { PROBLEM_HEADERS, problem } from './problem.js';
 import { ApiProxy } from './proxy.js';
+import { PushChannel } from './push.js';
 import { safeReturnTo } from './return-to.js';
 import { RouteTable } from './route-table.js';
 import { newOpaqueToken } from './session/ids.js';
 import type { SessionRecord, SessionStore } from './session/types.js';
 import { type ActiveSession, SessionManager, sessionRef } from './sessions.js';
 import { createSessionStore } from './store.js';
+import { logTelemetry, readTelemetry } from './telemetry.js';
 
 /** Renders the shell page for an HTML navigation (the BFF adds the security headers). */
 export type PageRenderer = (context: {
@@ -37,6 +41,8 @@ export interface GatehouseBffPluginOptions {
   readonly logger?: Logger;
   /** Shell page for HTML navigations; default: the BFF's built-in page. `false` serves no pages. */
   readonly renderPage?: PageRenderer | false;
+  /** Session events for the push channel; default: Redis pub/sub when `config.redisUrl` is set, else in memory. */
+  readonly events?: SessionEventBus;
 }
 
 /** What the plugin decorates the Fastify instance with. */
@@ -47,6 +53,8 @@ export interface GatehouseRuntime {
   readonly oidc: OidcClient;
   readonly cookies: CookieJar;
   readonly proxy: ApiProxy;
+  readonly events: SessionEventBus;
+  readonly push: PushChannel;
   readonly log: Logger;
 }
 
@@ -78,15 +86,35 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
   const store = options.store ?? createSessionStore(config);
   const oidc = new OidcClient(config);
   const cookies = new CookieJar(config);
-  const sessions = new SessionManager(config, store, oidc, log);
+  const events =
+    options.events ??
+    (config.redisUrl
+      ? new RedisSessionEventBus({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix })
+      : new MemorySessionEventBus());
+  const sessions = new SessionManager(config, store, oidc, log, events);
   const proxy = new ApiProxy(config, sessions, cookies, log);
+  const push = new PushChannel(sessions, events, log);
   const routes = new RouteTable(config.routes);
-  const runtime: GatehouseRuntime = Object.freeze({ config, store, sessions, oidc, cookies, proxy, log });
+  const runtime: GatehouseRuntime = Object.freeze({
+    config,
+    store,
+    sessions,
+    oidc,
+    cookies,
+    proxy,
+    events,
+    push,
+    log,
+  });
   fastify.decorate('gatehouseBff', null);
   fastify.gatehouseBff = runtime;
+  fastify.addHook('preClose', async () => {
+    push.close();
+  });
   fastify.addHook('onClose', async () => {
     await proxy.close();
     if (!options.store) await store.close();
+    if (!options.events) await events.close();
   });
 
   // Discover the issuer early, without failing start-up when it is down (logins then show a clear error).
@@ -303,6 +331,7 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
       const ended = subject.sid
         ? await store.deleteBySid(subject.iss, subject.sid)
         : await store.deleteBySub(subject.iss, subject.sub as string);
+      await sessions.announceEnd(ended, 'backchannel_logout');
       log.info(
         { event: 'backchannel_logout', sub: subject.sub, sessions: ended.length },
         'back-channel logout',
@@ -327,8 +356,68 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
           );
       }
       const ended = await store.deleteBySid(query.iss, query.sid);
+      await sessions.announceEnd(ended, 'frontchannel_logout');
       log.info({ event: 'frontchannel_logout', sessions: ended.length }, 'front-channel logout');
       return reply.send(errorPage(nonce, 'Signed out', 'You have been signed out.'));
+    });
+
+    scope.get('/auth/events', async (request, reply) => {
+      const session = await sessionOf(request);
+      if (!('record' in session)) {
+        return sendProblem(
+          reply,
+          401,
+          session.ended === undefined ? 'unauthenticated' : 'session_expired',
+          'No session to follow.',
+        );
+      }
+      if (push.full) return sendProblem(reply, 503, 'upstream_unavailable', 'Too many open event streams.');
+      reply.hijack();
+      push.open(session.id, reply.raw, sessions.expiresAt(session.record));
+    });
+
+    scope.post('/auth/session/extend', async (request, reply) => {
+      const csrf = checkCsrf(request.method, request.headers, config.origin);
+      if (csrf) return sendProblem(reply, 403, 'csrf_failed', csrf.reason);
+      const cookie = cookies.session(request.headers.cookie);
+      if (cookie.kind !== 'id') return sendProblem(reply, 401, 'unauthenticated', 'Sign in first.');
+      const extended = await sessions.extend(cookie.id);
+      if (!('record' in extended)) {
+        reply.header('set-cookie', cookies.clearSession());
+        return sendProblem(reply, 401, 'session_expired', 'Your session has ended. Sign in again.');
+      }
+      return reply.send(sessions.identity(extended.record));
+    });
+
+    await scope.register(async (telemetry) => {
+      await telemetry.register(rateLimit, {
+        global: false,
+        max: 60,
+        timeWindow: 60_000,
+        keyGenerator: (request) => {
+          const cookie = cookies.session(request.headers.cookie);
+          return cookie.kind === 'id' ? sessionRef(cookie.id) : request.ip;
+        },
+        errorResponseBuilder: (_request, context) => ({
+          statusCode: context.statusCode,
+          message: 'Too many telemetry requests.',
+        }),
+      });
+      telemetry.post(
+        '/telemetry',
+        { bodyLimit: 16 * 1024, config: { rateLimit: {} } },
+        async (request, reply) => {
+          const csrf = checkCsrf(request.method, request.headers, config.origin);
+          if (csrf) return sendProblem(reply, 403, 'csrf_failed', csrf.reason);
+          if (!request.headers['content-type']?.toLowerCase().startsWith('application/json')) {
+            return sendProblem(reply, 415, 'bad_request', 'Send JSON.');
+          }
+          const result = readTelemetry(request.body);
+          if ('problem' in result) return sendProblem(reply, 400, 'bad_request', result.problem);
+          logTelemetry(log, result.events);
+          return reply.code(202).header('cache-control', NO_STORE).send();
+        },
+      );
     });
 
     // The API proxy. The standalone server routes `/api/*` to the proxy before Fastify; this route serves

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { BffConfig } from './config.js';
+import type { SessionEventBus } from './events.js';
 import { createLogger } from './logger.js';
 import { type GatehouseRuntime, gatehouseBff, type PageRenderer } from './plugin.js';
 import type { SessionStore } from './session/types.js';
@@ -13,6 +14,7 @@ export interface BffServerOptions {
   readonly store?: SessionStore;
   readonly logger?: Logger;
   readonly renderPage?: PageRenderer | false;
+  readonly events?: SessionEventBus;
 }
 
 /** A running standalone BFF. */
@@ -58,6 +60,7 @@ export async function createBffServer(
     logger: log,
     ...(options.store ? { store: options.store } : {}),
     ...(options.renderPage !== undefined ? { renderPage: options.renderPage } : {}),
+    ...(options.events ? { events: options.events } : {}),
   });
   await app.ready();
   const runtime = app.gatehouseBff as GatehouseRuntime;

@@ -3,6 +3,7 @@ import { type IdentityContext, identityFromClaims } from '@gatehouse/policy';
 import type { Logger } from 'pino';
 import type { BffConfig } from './config.js';
 import { BffError } from './errors.js';
+import { type SessionEventBus, sessionChannelKey } from './events.js';
 import { type IdTokenClaims, type IssuedTokens, type OidcClient, oauthErrorCode } from './oidc.js';
 import { newOpaqueToken, newSessionId } from './session/ids.js';
 import type { SessionRecord, SessionStore, SessionTokens } from './session/types.js';
@@ -49,6 +50,7 @@ export function sessionRef(id: string): string {
  */
 export class SessionManager {
   readonly store: SessionStore;
+  readonly events: SessionEventBus;
   readonly #config: BffConfig;
   readonly #oidc: OidcClient;
   readonly #log: Logger;
@@ -57,9 +59,16 @@ export class SessionManager {
   /** Counts refresh grants sent to the issuer by this process (tests and metrics read it). */
   refreshCount = 0;
 
-  constructor(config: BffConfig, store: SessionStore, oidc: OidcClient, log: Logger) {
+  constructor(
+    config: BffConfig,
+    store: SessionStore,
+    oidc: OidcClient,
+    log: Logger,
+    events: SessionEventBus,
+  ) {
     this.#config = config;
     this.store = store;
+    this.events = events;
     this.#oidc = oidc;
     this.#log = log;
     this.#touchEveryMs = Math.min(60_000, (config.idleTimeout * 1000) / 10);
@@ -117,6 +126,35 @@ export class SessionManager {
       return { id, record: touched };
     }
     return { id, record };
+  }
+
+  /**
+   * Like {@link resolve} but records no activity: for the push channel, which must not keep a session alive.
+   */
+  async peek(id: string): Promise<ActiveSession | { readonly ended: EndReason | 'missing' }> {
+    const record = await this.store.get(id);
+    if (!record) return { ended: 'missing' };
+    const ended = this.#expiry(record, Date.now());
+    if (ended) {
+      await this.end(id, record, ended);
+      return { ended };
+    }
+    return { id, record };
+  }
+
+  /** Records activity now (the user asked to stay signed in) and tells the other tabs the new expiry. */
+  async extend(id: string): Promise<ActiveSession | { readonly ended: EndReason | 'missing' }> {
+    const found = await this.peek(id);
+    if (!('record' in found)) return found;
+    const now = Date.now();
+    const touched = { ...found.record, lastSeenAt: now };
+    if (!(await this.store.touch(id, now, this.#ttl(touched, now)))) return { ended: 'missing' };
+    await this.events.publish({
+      type: 'session-extended',
+      session: sessionChannelKey(id),
+      expiresAt: new Date(this.expiresAt(touched)).toISOString(),
+    });
+    return { id, record: touched };
   }
 
   /** The access token to forward, refreshed first when it is due. */
@@ -215,6 +253,7 @@ export class SessionManager {
       { event: 'session_end', reason, sub: record?.sub, session: sessionRef(id) },
       'session ended',
     );
+    await this.announceEnd([id], reason);
     const refreshToken = record?.tokens.refreshToken;
     if (refreshToken && reason !== 'refresh_failed' && reason !== 'backchannel_logout') {
       this.#oidc.revoke(refreshToken).catch((error: unknown) => {
@@ -224,6 +263,12 @@ export class SessionManager {
         );
       });
     }
+  }
+
+  /** Tells every process's push channel that these sessions ended (they are already deleted). */
+  async announceEnd(ids: readonly string[], reason: EndReason): Promise<void> {
+    const type = reason === 'logout' || reason.endsWith('channel_logout') ? 'logged-out' : 'session-expired';
+    await Promise.all(ids.map((id) => this.events.publish({ type, session: sessionChannelKey(id), reason })));
   }
 
   /** The identity context of CONTRACT.md for a live session. */

@@ -1,0 +1,262 @@
+import { randomBytes } from 'node:crypto';
+import {
+  API_HEADERS,
+  describeWith,
+  freePort,
+  NAVIGATION_HEADERS,
+  readForm,
+  redisUrl,
+  TestBrowser,
+} from '@gatehouse/testing';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openEvents } from './support/events.js';
+import { type Stack, signIn, startStack } from './support/stack.js';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+const headersOf = async (browser: TestBrowser, url: string) => ({
+  ...API_HEADERS,
+  cookie: await browser.jar.getCookieString(url),
+});
+
+describe('push channel GET /auth/events', () => {
+  it('refuses a request without a session (401 problem+json)', async () => {
+    const reader = await openEvents(`${stack.bffUrl}/auth/events`, API_HEADERS);
+    expect(reader.status).toBe(401);
+    reader.close();
+  });
+
+  it('tells an open tab at once when another tab logs out, then ends the stream', async () => {
+    const browser = new TestBrowser();
+    await signIn(browser, stack, 'alice');
+    const reader = await openEvents(`${stack.bffUrl}/auth/events`, await headersOf(browser, stack.bffUrl));
+    expect(reader.status).toBe(200);
+    const started = Date.now();
+    await browser.request(`${stack.bffUrl}/auth/logout`, {
+      method: 'POST',
+      headers: { ...API_HEADERS, origin: stack.bffUrl },
+    });
+    expect(await reader.next()).toEqual({ type: 'logged-out', reason: 'logout' });
+    expect(Date.now() - started).toBeLessThan(1000);
+    await reader.ended;
+  });
+
+  it('tells an open tab when the IdP ends the session (back-channel logout)', async () => {
+    const browser = new TestBrowser();
+    await signIn(browser, stack, 'bob');
+    const reader = await openEvents(`${stack.bffUrl}/auth/events`, await headersOf(browser, stack.bffUrl));
+    const end = new URL(`${stack.idp.issuer}/session/end`);
+    end.searchParams.set('client_id', 'gatehouse-bff');
+    const confirm = await browser.follow(end.href);
+    const form = readForm(confirm.response.text, confirm.response.url);
+    await browser.follow(form.action, { form: { ...form.fields, logout: 'yes' } }, () => true);
+    expect(await reader.next()).toEqual({ type: 'logged-out', reason: 'backchannel_logout' });
+  });
+
+  it('tells an open tab when the idle limit passes with no request at all, without keeping the session alive', async () => {
+    const short = await startStack({ bff: { idleTimeout: 2, absoluteTimeout: 60 } });
+    try {
+      const browser = new TestBrowser();
+      await signIn(browser, short, 'carol');
+      const started = Date.now();
+      const reader = await openEvents(`${short.bffUrl}/auth/events`, await headersOf(browser, short.bffUrl));
+      expect(await reader.next(5000)).toEqual({ type: 'session-expired', reason: 'idle_timeout' });
+      expect(Date.now() - started).toBeLessThan(3500);
+      expect((await browser.get(`${short.bffUrl}/auth/session`, API_HEADERS)).json()).toEqual({
+        isAuthenticated: false,
+      });
+    } finally {
+      await short.close();
+    }
+  });
+
+  it('POST /auth/session/extend moves expiresAt, tells other tabs, and needs the CSRF header', async () => {
+    const short = await startStack({ bff: { idleTimeout: 60, absoluteTimeout: 600 } });
+    try {
+      const browser = new TestBrowser();
+      await signIn(browser, short, 'dave');
+      const before = (await browser.get(`${short.bffUrl}/auth/session`, API_HEADERS)).json<{
+        session: { expiresAt: string };
+      }>();
+      const reader = await openEvents(`${short.bffUrl}/auth/events`, await headersOf(browser, short.bffUrl));
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const refused = await browser.request(`${short.bffUrl}/auth/session/extend`, {
+        method: 'POST',
+        headers: { 'sec-fetch-site': 'same-origin', origin: short.bffUrl },
+      });
+      expect(refused.status).toBe(403);
+      const extended = await browser.request(`${short.bffUrl}/auth/session/extend`, {
+        method: 'POST',
+        headers: { ...API_HEADERS, origin: short.bffUrl },
+      });
+      expect(extended.status).toBe(200);
+      const after = extended.json<{ session: { expiresAt: string } }>();
+      expect(Date.parse(after.session.expiresAt)).toBeGreaterThan(Date.parse(before.session.expiresAt));
+      expect(await reader.next()).toEqual({ type: 'session-extended', expiresAt: after.session.expiresAt });
+      reader.close();
+      const anonymous = await new TestBrowser().request(`${short.bffUrl}/auth/session/extend`, {
+        method: 'POST',
+        headers: { ...API_HEADERS, origin: short.bffUrl },
+      });
+      expect(anonymous.status).toBe(401);
+    } finally {
+      await short.close();
+    }
+  });
+});
+
+describe('shell page identity', () => {
+  it('inlines the identity context as a JSON block that cannot break out of its element', async () => {
+    const browser = new TestBrowser();
+    await signIn(browser, stack, 'erin');
+    const page = await browser.get(`${stack.bffUrl}/`, NAVIGATION_HEADERS);
+    const json = /<script type="application\/json" id="gatehouse-identity">([^<]*)<\/script>/.exec(
+      page.text,
+    )?.[1];
+    expect(JSON.parse(json ?? '')).toMatchObject({ isAuthenticated: true, user: { id: 'user_erin' } });
+    expect(page.text).not.toMatch(/eyJ[A-Za-z0-9_-]+\./);
+  });
+});
+
+describe('front-channel logout (OpenID Connect Front-Channel Logout 1.0)', () => {
+  it('ends the sessions of the named sid when iss is ours; refuses another iss; may be framed by the issuer only', async () => {
+    const browser = new TestBrowser();
+    await signIn(browser, stack, 'frank');
+    const cookie = (await browser.jar.getCookies(stack.bffUrl)).find(
+      (entry) => entry.key === '__Host-Http-gatehouse',
+    );
+    const record = await stack.bff.runtime.store.get(cookie?.value.split('.')[0] ?? '');
+    expect(record?.sid).toBeTruthy();
+    const url = (iss: string) =>
+      `${stack.bffUrl}/auth/frontchannel-logout?iss=${encodeURIComponent(iss)}&sid=${encodeURIComponent(record?.sid ?? '')}`;
+    const wrong = await new TestBrowser().get(url('https://evil.example'), {
+      ...NAVIGATION_HEADERS,
+      'sec-fetch-dest': 'iframe',
+    });
+    expect(wrong.status).toBe(400);
+    expect((await browser.get(`${stack.bffUrl}/auth/session`, API_HEADERS)).json()).toMatchObject({
+      isAuthenticated: true,
+    });
+    const right = await new TestBrowser().get(url(stack.idp.issuer), {
+      ...NAVIGATION_HEADERS,
+      'sec-fetch-dest': 'iframe',
+      'sec-fetch-site': 'same-site',
+    });
+    expect(right.status).toBe(200);
+    expect(right.header('content-security-policy')).toMatch(
+      new RegExp(`frame-ancestors ${new URL(stack.idp.issuer).origin}`),
+    );
+    expect(right.header('cache-control')).toBe('no-store');
+    expect((await browser.get(`${stack.bffUrl}/auth/session`, API_HEADERS)).json()).toEqual({
+      isAuthenticated: false,
+    });
+  });
+});
+
+describe('telemetry POST /telemetry', () => {
+  const post = (browser: TestBrowser, body: unknown, headers: Record<string, string> = {}) =>
+    browser.request(`${stack.bffUrl}/telemetry`, {
+      method: 'POST',
+      headers: { ...API_HEADERS, origin: stack.bffUrl, ...headers },
+      json: body,
+    });
+  const event = {
+    type: 'auth:route-denied',
+    time: '2026-11-22T10:00:00.000Z',
+    route: '/admin?email=a@b.example',
+    remoteName: 'admin',
+    shellVersion: '1.0.0',
+    remoteVersion: '2.1.0',
+    authState: 'authenticated',
+    errorType: 'forbidden',
+    permission: 'admin:access',
+    userRoleGroup: 'customer',
+  };
+
+  it('accepts a batch of contract fields and logs it without the query or any identity', async () => {
+    const browser = new TestBrowser();
+    const answer = await post(browser, { events: [event] });
+    expect(answer.status).toBe(202);
+    const logged = stack.logs.events('telemetry').at(-1);
+    expect(logged).toMatchObject({
+      type: 'auth:route-denied',
+      route: '/admin',
+      remoteName: 'admin',
+      permission: 'admin:access',
+    });
+    expect(JSON.stringify(logged)).not.toMatch(/email|a@b/);
+  });
+
+  it.each([
+    ['an unknown field', { events: [{ ...event, userId: 'user_alice' }] }],
+    [
+      'a token-looking value',
+      { events: [{ ...event, errorType: 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.sig' }] },
+    ],
+    ['a bearer value', { events: [{ ...event, route: '/x Bearer abc' }] }],
+    ['more than 20 events', { events: Array.from({ length: 21 }, () => event) }],
+    ['no events', { events: [] }],
+    ['a wrong shape', { events: 'all' }],
+    ['a control character', { events: [{ ...event, route: '/a\nb' }] }],
+  ])('refuses %s with 400 problem+json', async (_label, body) => {
+    const answer = await post(new TestBrowser(), body);
+    expect(answer.status).toBe(400);
+    expect(answer.json()).toMatchObject({ code: 'bad_request' });
+  });
+
+  it('needs the CSRF header and JSON, and caps the size and the rate', async () => {
+    const browser = new TestBrowser();
+    expect((await post(browser, { events: [event] }, { 'x-csrf': '' })).status).toBe(403);
+    const plain = await browser.request(`${stack.bffUrl}/telemetry`, {
+      method: 'POST',
+      headers: { ...API_HEADERS, origin: stack.bffUrl, 'content-type': 'text/plain' },
+      body: '{}',
+    });
+    expect(plain.status).toBe(415);
+    expect((await post(browser, { events: [{ ...event, route: 'x'.repeat(20_000) }] })).status).toBe(413);
+    const statuses: number[] = [];
+    for (let i = 0; i < 70; i++) statuses.push((await post(browser, { events: [event] })).status);
+    expect(statuses).toContain(429);
+    expect(statuses.filter((status) => status === 202).length).toBeLessThanOrEqual(60);
+  });
+});
+
+await describeWith(['redis'], 'push across instances (Redis pub/sub)', () => {
+  const prefix = `gh-test-${randomBytes(4).toString('hex')}:`;
+  const stacks: Stack[] = [];
+  afterAll(async () => {
+    for (const each of stacks.reverse()) await each.close();
+    const redis = new Redis(redisUrl);
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    await redis.quit();
+  });
+
+  it('a logout on instance B reaches a tab streaming from instance A within a second', async () => {
+    const shared = { redisUrl, redisKeyPrefix: prefix };
+    const a = await startStack({ bff: shared });
+    stacks.push(a);
+    const portB = await freePort();
+    const b = await startStack({ idp: a.idp, bffPort: portB, bff: { ...shared, publicUrl: a.bffUrl } });
+    stacks.push(b);
+    const browser = new TestBrowser();
+    await signIn(browser, a, 'alice');
+    const cookie = await browser.jar.getCookieString(a.bffUrl);
+    const reader = await openEvents(`${a.bffUrl}/auth/events`, { ...API_HEADERS, cookie });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    await browser.request(`http://localhost:${portB}/auth/logout`, {
+      method: 'POST',
+      headers: { ...API_HEADERS, origin: a.bffUrl, cookie },
+    });
+    expect(await reader.next()).toEqual({ type: 'logged-out', reason: 'logout' });
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
