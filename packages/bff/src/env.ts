@@ -15,6 +15,7 @@ export const ENVIRONMENT_VARIABLES = [
   'GATEHOUSE_UPSTREAMS',
   'GATEHOUSE_SESSION_SECRET',
   'REDIS_URL',
+  'GATEHOUSE_REDIS_KEY_PREFIX',
   'GATEHOUSE_WORKERS',
   'GATEHOUSE_IDLE_TIMEOUT',
   'GATEHOUSE_ABSOLUTE_TIMEOUT',
@@ -81,6 +82,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, file: BffOptions = {}): B
   set('publicUrl', env.GATEHOUSE_PUBLIC_URL?.replace(/\/+$/, ''));
   set('host', env.GATEHOUSE_HOST);
   set('redisUrl', env.REDIS_URL);
+  set('redisKeyPrefix', env.GATEHOUSE_REDIS_KEY_PREFIX);
   set('rolesClaim', env.GATEHOUSE_ROLES_CLAIM);
   set('logLevel', env.GATEHOUSE_LOG_LEVEL as BffOptions['logLevel']);
   if (env.GATEHOUSE_SCOPES !== undefined) set('scopes', env.GATEHOUSE_SCOPES.split(/[\s,]+/).filter(Boolean));

@@ -20,7 +20,8 @@ Commands:
                             environment variables (they override the file); see the @gatehouse/bff README.
   dev-idp [--port N] [--bff-url URL]
                             Run the development identity provider (never in production).
-  demo                      Run the dev IdP (:4001), a sample API (:4101) and the BFF (:4000) together.
+  demo [--bff-port N] [--idp-port N] [--api-port N]
+                            Run the dev IdP (:4001), a sample API (:4101) and the BFF (:4000) together.
   help                      Show this text.
 `;
 
@@ -110,10 +111,10 @@ export async function serve(args: string[], env: NodeJS.ProcessEnv): Promise<Bff
   return startBff(config);
 }
 
-function port(value: string | undefined, fallback: number): number {
+function port(value: string | undefined, fallback: number, flag = '--port'): number {
   if (value === undefined) return fallback;
   if (!/^\d{1,5}$/.test(value) || Number(value) > 65_535)
-    throw new CliError(`--port: expected a port number, got "${value}"`);
+    throw new CliError(`${flag}: expected a port number, got "${value}"`);
   return Number(value);
 }
 
@@ -131,20 +132,30 @@ async function devIdp(args: string[], io: { out: NodeJS.WritableStream }): Promi
 }
 
 async function demo(args: string[], io: { out: NodeJS.WritableStream }): Promise<number> {
-  flags(args, {});
+  const values = flags(args, {
+    'bff-port': { type: 'string' },
+    'idp-port': { type: 'string' },
+    'api-port': { type: 'string' },
+  });
+  const ports = {
+    bff: port(values['bff-port'], 4000, '--bff-port'),
+    idp: port(values['idp-port'], 4001, '--idp-port'),
+    api: port(values['api-port'], 4101, '--api-port'),
+  };
   const started = Date.now();
-  const idp = await createDevIdp({ port: 4001, clients: [bffClient({ baseUrl: 'http://localhost:4000' })] });
+  const bffUrl = `http://localhost:${ports.bff}`;
+  const idp = await createDevIdp({ port: ports.idp, clients: [bffClient({ baseUrl: bffUrl })] });
   const parts: Stoppable[] = [idp];
   onShutdown(parts, io.out);
   const api = await createSampleApi({ issuer: idp.issuer });
-  await api.listen({ port: 4101, host: '127.0.0.1' });
+  await api.listen({ port: ports.api, host: '127.0.0.1' });
   parts.push(api);
   const config = resolveConfig(
     optionsFromEnv(process.env, {
-      publicUrl: 'http://localhost:4000',
+      publicUrl: bffUrl,
       issuer: idp.issuer,
       resource: 'urn:gatehouse:shop',
-      upstreams: { sample: { url: 'http://127.0.0.1:4101' } },
+      upstreams: { sample: { url: `http://127.0.0.1:${ports.api}` } },
       routes: [{ path: '/account', auth: 'required' }],
       logLevel: 'warn',
     }),
@@ -154,10 +165,10 @@ async function demo(args: string[], io: { out: NodeJS.WritableStream }): Promise
   const users = demoUsers.map((user) => `    ${user.login.padEnd(6)} ${user.roles.join(', ')}`).join('\n');
   io.out.write(`
 Gatehouse demo is ready (${Date.now() - started} ms):
-  BFF and page       http://localhost:4000   (sign in: http://localhost:4000/auth/login?returnTo=/)
+  BFF and page       ${bffUrl}   (sign in: ${bffUrl}/auth/login?returnTo=/)
   Identity provider  ${idp.issuer}
-  Sample API         http://127.0.0.1:4101   (bearer JWTs only; through the BFF at /api/sample/*)
-  Session JSON       http://localhost:4000/auth/session
+  Sample API         http://127.0.0.1:${ports.api}   (bearer JWTs only; through the BFF at /api/sample/*)
+  Session JSON       ${bffUrl}/auth/session
 Demo users (password = user name):
 ${users}
 Press Ctrl-C to stop.
