@@ -1,0 +1,99 @@
+// Signs in to a running BFF exactly as a browser does (and as packages/bff/test/support/stack.ts `signIn()`
+// does): GET /auth/login → the IdP's real login form → POST login + password → redirects back through the
+// BFF's /auth/callback. undici for HTTP (no Fetch Metadata of its own), tough-cookie for the cookie jar.
+// @gatehouse/testing ships TypeScript source only, so its TestBrowser cannot be imported from plain node.
+import { CookieJar } from 'tough-cookie';
+import { Agent, request } from 'undici';
+
+const NAVIGATION_HEADERS = {
+  accept: 'text/html,application/xhtml+xml',
+  'sec-fetch-mode': 'navigate',
+  'sec-fetch-site': 'none',
+  'sec-fetch-dest': 'document',
+};
+
+/** Values of the hidden inputs and the action of the first `<form>` on an HTML page. */
+function readForm(html, base) {
+  const form = /<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/i.exec(html);
+  if (!form) throw new Error(`sign-in: no form on the login page:\n${html.slice(0, 500)}`);
+  const fields = {};
+  for (const input of (form[2] ?? '').matchAll(/<input[^>]*>/gi)) {
+    const name = /name="([^"]*)"/.exec(input[0])?.[1];
+    const value = /value="([^"]*)"/.exec(input[0])?.[1];
+    if (name && /type="hidden"/i.test(input[0])) fields[name] = (value ?? '').replaceAll('&amp;', '&');
+  }
+  return { action: new URL((form[1] ?? '').replaceAll('&amp;', '&'), base).href, fields };
+}
+
+/**
+ * Signs `user` in at the BFF and answers the session cookie as a `Cookie` header value.
+ * @param {string} bffUrl the BFF's public URL, e.g. `http://localhost:4000`
+ * @param {{ user?: string, cookieName?: string }} [options]
+ * @returns {Promise<string>} e.g. `__Host-Http-gatehouse=…`
+ */
+export async function signIn(bffUrl, options = {}) {
+  const user = options.user ?? 'alice';
+  const cookieName = options.cookieName ?? '__Host-Http-gatehouse';
+  const jar = new CookieJar();
+  const dispatcher = new Agent({ keepAliveTimeout: 1_000 });
+  const bffOrigin = new URL(bffUrl).origin;
+
+  const send = async (url, init) => {
+    const headers = { ...init.headers };
+    const cookie = await jar.getCookieString(url);
+    if (cookie) headers.cookie = cookie;
+    let body;
+    if (init.form) {
+      body = new URLSearchParams(init.form).toString();
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+    }
+    const answer = await request(url, { method: body ? 'POST' : 'GET', headers, body, dispatcher });
+    const text = await answer.body.text();
+    for (const line of [].concat(answer.headers['set-cookie'] ?? [])) {
+      await jar.setCookie(line, url, { ignoreError: true });
+    }
+    const location = answer.headers.location;
+    return { status: answer.statusCode, text, location: Array.isArray(location) ? location[0] : location };
+  };
+
+  /** Follows redirects like a browser until an answer is not a redirect or `stop(location)`. */
+  const follow = async (url, init, stop = () => false) => {
+    let current = url;
+    let next = { ...init, headers: { ...NAVIGATION_HEADERS, ...init.headers } };
+    for (let hop = 0; hop < 20; hop++) {
+      const answer = await send(current, next);
+      if (answer.status < 300 || answer.status >= 400 || !answer.location) return { answer, url: current };
+      const target = new URL(answer.location, current);
+      if (stop(target)) return { answer, url: current, stoppedAt: target };
+      const sameOrigin = new URL(current).origin === target.origin;
+      current = target.href;
+      next = {
+        headers: { ...NAVIGATION_HEADERS, 'sec-fetch-site': sameOrigin ? 'same-origin' : 'cross-site' },
+      };
+    }
+    throw new Error(`sign-in: too many redirects from ${url}`);
+  };
+
+  try {
+    const start = await follow(`${bffOrigin}/auth/login?returnTo=%2F`, {});
+    if (start.answer.status !== 200) {
+      throw new Error(
+        `sign-in: login page answered ${start.answer.status} ${start.answer.text.slice(0, 300)}`,
+      );
+    }
+    const form = readForm(start.answer.text, start.url);
+    const done = await follow(
+      form.action,
+      { form: { ...form.fields, login: user, password: user }, headers: { 'sec-fetch-site': 'same-origin' } },
+      (location) => location.origin === bffOrigin && !location.pathname.startsWith('/auth/'),
+    );
+    if (!done.stoppedAt) {
+      throw new Error(`sign-in did not come back: ${done.answer.status} ${done.answer.text.slice(0, 300)}`);
+    }
+    const session = (await jar.getCookies(bffOrigin)).find((cookie) => cookie.key === cookieName);
+    if (!session) throw new Error(`sign-in: no ${cookieName} cookie after the callback`);
+    return `${session.key}=${session.value}`;
+  } finally {
+    await dispatcher.close();
+  }
+}
