@@ -137,10 +137,13 @@ export function machine({ generator, settings, redisVersion }) {
   let commit = 'unknown';
   try {
     commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'packages'], {
-      encoding: 'utf8',
-    }).trim();
-    if (dirty) commit += ' (packages/ has uncommitted changes)';
+    // The packages the bench runs: uncommitted changes there mean the figures are not of this commit.
+    const changed = execFileSync(
+      'git',
+      ['status', '--porcelain', '--', 'packages/bff', 'packages/dev-idp', 'packages/policy'],
+      { encoding: 'utf8' },
+    ).trim();
+    if (changed) commit += ' (with uncommitted changes in packages/bff, dev-idp or policy)';
   } catch {}
   const loadSettings =
     generator.name === 'wrk'
