@@ -1,0 +1,147 @@
+import {
+  ApiError,
+  ForbiddenError,
+  NotFoundError,
+  type Problem,
+  type ProblemCode,
+  RemoteError,
+  UnauthenticatedError,
+} from './errors.js';
+
+/** Options of one API call. */
+export interface ApiRequestInit {
+  /** Sent as JSON. */
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Calls the app's APIs through the BFF: same origin, the session cookie goes by itself, `x-csrf: 1` on every
+ * call, JSON in and out. Error answers become typed errors: 401 {@link UnauthenticatedError} (after the
+ * shell's one session flow started), 403 {@link ForbiddenError}, 404 {@link NotFoundError}, others
+ * {@link ApiError}; no answer at all is an `ApiError` with code `network_error`.
+ *
+ * Paths must be under `/api/` (`/api/<service>/<rest>`); anything else throws `GH_REMOTE_BAD_API_PATH`.
+ */
+export interface ApiClient {
+  request<T = unknown>(method: string, path: string, init?: ApiRequestInit): Promise<T>;
+  get<T = unknown>(path: string, init?: ApiRequestInit): Promise<T>;
+  post<T = unknown>(path: string, body?: unknown, init?: ApiRequestInit): Promise<T>;
+  put<T = unknown>(path: string, body?: unknown, init?: ApiRequestInit): Promise<T>;
+  patch<T = unknown>(path: string, body?: unknown, init?: ApiRequestInit): Promise<T>;
+  delete<T = unknown>(path: string, init?: ApiRequestInit): Promise<T>;
+}
+
+/** Options of {@link createApiClient}. */
+export interface ApiClientOptions {
+  /** The `fetch` to use (tests pass a fake); the global one by default. */
+  readonly fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  /** Called on every 401 before the error is thrown: the shell's central session flow. */
+  readonly onUnauthenticated?: (error: UnauthenticatedError) => void;
+  /** Called on every error answer before it is thrown (telemetry). */
+  readonly onError?: (error: ApiError, path: string) => void;
+}
+
+const STATUS_CODES: Readonly<Record<number, ProblemCode>> = {
+  400: 'bad_request',
+  401: 'unauthenticated',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  502: 'upstream_unavailable',
+  503: 'upstream_unavailable',
+  504: 'upstream_unavailable',
+};
+const CODES = [...Object.values(STATUS_CODES), 'session_expired', 'csrf_failed', 'internal'];
+const CLASSES: Readonly<Record<number, typeof ApiError>> = {
+  401: UnauthenticatedError,
+  403: ForbiddenError,
+  404: NotFoundError,
+};
+
+/**
+ * The typed error for an error answer: the problem+json body when there is one, else a problem derived from
+ * the status alone.
+ *
+ * @example
+ * problemError(403, { type: 'about:blank', title: 'Forbidden', status: 403, code: 'forbidden' }) // ForbiddenError
+ */
+export function problemError(status: number, body: unknown, options?: ErrorOptions): ApiError {
+  const p = Object(body) as Record<string, unknown>;
+  const text = (value: unknown, fallback: string) =>
+    typeof value === 'string' ? value.slice(0, 500) : fallback;
+  const detail = text(p.detail, '');
+  const problem: Problem = Object.freeze({
+    type: text(p.type, 'about:blank'),
+    title: text(p.title, `HTTP ${status}`),
+    status,
+    code: CODES.includes(p.code as ProblemCode)
+      ? (p.code as ProblemCode)
+      : (STATUS_CODES[status] ?? 'internal'),
+    ...(detail ? { detail } : {}),
+  });
+  return new (CLASSES[status] ?? ApiError)(problem, options);
+}
+
+/**
+ * The API client. The shell creates the one every remote receives in its context; tests get one from
+ * `createTestContext`.
+ *
+ * @example
+ * const api = createApiClient({ onUnauthenticated: () => shellSessionFlow() });
+ * const order = await api.get<Order>('/api/orders/order_123');
+ * await api.post('/api/cart/items', { productId: 'p1', quantity: 1 });
+ */
+export function createApiClient(options: ApiClientOptions = {}): ApiClient {
+  const request = async <T>(method: string, path: string, init: ApiRequestInit = {}): Promise<T> => {
+    const url = new URL(path, 'http://h');
+    if (url.host !== 'h' || !url.pathname.startsWith('/api/'))
+      throw new RemoteError('GH_REMOTE_BAD_API_PATH', `not a same-origin /api/ path: ${path.slice(0, 100)}`);
+    const json = init.body !== undefined;
+    let response: Response;
+    try {
+      response = await (options.fetch ?? fetch)(url.pathname + url.search, {
+        method,
+        headers: {
+          accept: 'application/json',
+          ...(json ? { 'content-type': 'application/json' } : {}),
+          ...init.headers,
+          'x-csrf': '1',
+        },
+        body: json ? JSON.stringify(init.body) : null,
+        signal: init.signal ?? null,
+      });
+    } catch (cause) {
+      if ((cause as Error)?.name === 'AbortError') throw cause;
+      throw new ApiError(
+        { type: 'about:blank', title: 'Network error', status: 0, code: 'network_error' },
+        { cause },
+      );
+    }
+    const raw = await response.text();
+    let data: unknown = raw;
+    try {
+      data = raw ? JSON.parse(raw) : undefined;
+    } catch {
+      // Not JSON: hand the text over as it is.
+    }
+    if (response.ok) return data as T;
+    const error = problemError(response.status, data);
+    if (error instanceof UnauthenticatedError) options.onUnauthenticated?.(error);
+    options.onError?.(error, url.pathname);
+    throw error;
+  };
+  const withBody =
+    (method: string) =>
+    <T>(path: string, body?: unknown, init?: ApiRequestInit) =>
+      request<T>(method, path, { ...init, body });
+  return Object.freeze({
+    request,
+    get: <T>(path: string, init?: ApiRequestInit) => request<T>('GET', path, init),
+    post: withBody('POST'),
+    put: withBody('PUT'),
+    patch: withBody('PATCH'),
+    delete: <T>(path: string, init?: ApiRequestInit) => request<T>('DELETE', path, init),
+  });
+}

@@ -1,0 +1,84 @@
+import { anonymousIdentity, type IdentityContext, type Permission } from '@gatehouse/policy';
+import { deepFreeze } from '@gatehouse/remote';
+import { ShellError } from './errors.js';
+
+const str = (value: unknown): string => {
+  if (typeof value !== 'string') throw new TypeError();
+  return value;
+};
+// On JSON data only arrays have `map`: anything else throws, and so refuses the identity.
+const list = <T = string>(value: unknown) => (value as unknown[]).map(str) as T[];
+
+/**
+ * The identity context of CONTRACT.md from untrusted JSON, deep-frozen, keeping only the contract's fields
+ * (anything else about the user is dropped); `undefined` when it is not one.
+ *
+ * @example
+ * parseIdentity({ isAuthenticated: false })  // { isAuthenticated: false }
+ * parseIdentity({ isAuthenticated: true })   // undefined: no user
+ */
+export function parseIdentity(value: unknown): IdentityContext | undefined {
+  try {
+    // biome-ignore lint/suspicious/noExplicitAny: untrusted JSON, every field is checked below
+    const { isAuthenticated, user: u, session } = value as any;
+    if (isAuthenticated === false) return anonymousIdentity;
+    const expiresAt = str(session.expiresAt);
+    if (isAuthenticated !== true || !Date.parse(expiresAt)) return undefined;
+    return deepFreeze({
+      isAuthenticated,
+      user: {
+        id: str(u.id),
+        displayName: str(u.displayName),
+        roles: list(u.roles),
+        permissions: list<Permission>(u.permissions),
+        // biome-ignore lint/suspicious/noExplicitAny: as above
+        tenants: u.tenants.map((t: any) => ({
+          id: str(t.id),
+          roles: list(t.roles),
+          permissions: list<Permission>(t.permissions),
+        })),
+        ...(typeof u.locale === 'string' ? { locale: u.locale } : {}),
+        ...(typeof u.currency === 'string' ? { currency: u.currency } : {}),
+      },
+      session: { expiresAt },
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The identity the BFF inlined in the shell page
+ * (`<script type="application/json" id="gatehouse-identity">`), read with no request; `undefined` when the
+ * page has none or it is not an identity.
+ *
+ * @example
+ * const identity = readInlineIdentity() ?? (await fetchIdentity());
+ */
+export function readInlineIdentity(doc: Document = document): IdentityContext | undefined {
+  const element = doc.getElementById('gatehouse-identity');
+  if (!(element instanceof HTMLScriptElement) || element.type !== 'application/json') return undefined;
+  try {
+    return parseIdentity(JSON.parse(element.text));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `GET /auth/session`: the identity as the BFF sees it now. Throws `GH_SHELL_SESSION_UNAVAILABLE` when the
+ * answer is not an identity (network, 5xx, HTML).
+ *
+ * @example
+ * store.setIdentity(await fetchIdentity());
+ */
+export async function fetchIdentity(url = '/auth/session'): Promise<IdentityContext> {
+  let identity: IdentityContext | undefined;
+  try {
+    identity = parseIdentity(await (await fetch(url, { cache: 'no-store' })).json());
+  } catch (cause) {
+    throw new ShellError('GH_SHELL_SESSION_UNAVAILABLE', url, { cause });
+  }
+  if (!identity) throw new ShellError('GH_SHELL_SESSION_UNAVAILABLE', url);
+  return identity;
+}

@@ -1,0 +1,121 @@
+import { defineRemote, type RemoteLifecycle } from '@gatehouse/remote';
+import { ShellError } from './errors.js';
+import type { RemoteManifest } from './manifest.js';
+
+/** Options of {@link createRemoteLoader}. */
+export interface RemoteLoaderOptions {
+  /** Validated manifests (`validateManifest`). */
+  readonly manifests: readonly RemoteManifest[];
+  /** Longest wait for a remote's module, in ms (10 000 by default). */
+  readonly timeoutMs?: number;
+  /** The page's CSP nonce for the import map; read from the page's first nonced script by default. */
+  readonly nonce?: string;
+}
+
+/** Loads remote modules, each once, pinned by the manifest's hashes. */
+export interface RemoteLoader {
+  /**
+   * The remote's lifecycle. Rejects with `GH_SHELL_UNKNOWN_REMOTE`, `GH_SHELL_INTEGRITY_UNSUPPORTED`,
+   * `GH_SHELL_LOAD_FAILED` (404, changed bytes, no valid `remote` export) or `GH_SHELL_TIMEOUT`; a failed
+   * load stays failed for the page's life (the browser caches a failed module too).
+   */
+  load(name: string): Promise<RemoteLifecycle>;
+}
+
+let trustedTypesPolicy: { createScript(source: string): unknown } | undefined;
+
+/** A promise that rejects with `GH_SHELL_TIMEOUT` after `ms`, raced with `promise`. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new ShellError('GH_SHELL_TIMEOUT', `${what} took longer than ${ms} ms`)), ms),
+    ),
+  ]);
+}
+
+// A module whose SHA-384 is CANARY_HASH: importing it under that hash must work, under any other must fail.
+const CANARY = 'export{}';
+const CANARY_HASH = 'sha384-T9wtfzHBAEG71Fa/wFmFXCrNCLZJB/nESrYm41otTxLB9m9XX4ftBy7LK/VKEMIL';
+const blobUrl = () => URL.createObjectURL(new Blob([CANARY], { type: 'text/javascript' }));
+const imports = async (url: string) => {
+  try {
+    await import(/* @vite-ignore */ url);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+};
+
+/**
+ * Writes one import map with the `integrity` of every module of every manifest, then proves the browser
+ * enforces it: a local canary module loads under its true hash and fails under a false one. Anything else
+ * (no import-map integrity, the map blocked by CSP or Trusted Types) throws `GH_SHELL_INTEGRITY_UNSUPPORTED`:
+ * fail closed, no remote loads unchecked.
+ */
+async function pinModules(manifests: readonly RemoteManifest[], nonce: string | undefined): Promise<void> {
+  const good = blobUrl();
+  const bad = blobUrl();
+  const integrity: Record<string, string> = { [good]: CANARY_HASH, [bad]: `sha384-${'A'.repeat(64)}` };
+  for (const m of manifests) Object.assign(integrity, m.modules, { [m.entry]: m.integrity });
+  try {
+    const script = document.createElement('script');
+    script.type = 'importmap';
+    if (nonce) script.nonce = nonce;
+    const text = JSON.stringify({ integrity });
+    const tt = (
+      globalThis as { trustedTypes?: { createPolicy(n: string, o: object): typeof trustedTypesPolicy } }
+    ).trustedTypes;
+    trustedTypesPolicy ??= tt?.createPolicy('gatehouse', { createScript: (s: string) => s });
+    script.textContent = (trustedTypesPolicy?.createScript(text) ?? text) as string;
+    document.head.append(script);
+  } catch (cause) {
+    throw new ShellError('GH_SHELL_INTEGRITY_UNSUPPORTED', 'the import map was refused', { cause });
+  }
+  if (!(await imports(good)) || (await imports(bad)))
+    throw new ShellError('GH_SHELL_INTEGRITY_UNSUPPORTED', 'import map integrity is not enforced here');
+}
+
+/**
+ * The remote loader: allow-listed origins and hashes come from validated manifests; every module is pinned
+ * through the import map's `integrity` before the first import; each import has a timeout.
+ *
+ * @example
+ * const loader = createRemoteLoader({ manifests, timeoutMs: 8000 });
+ * const orders = await loader.load('orders');
+ * await orders.mount(element, context);
+ */
+export function createRemoteLoader(options: RemoteLoaderOptions): RemoteLoader {
+  const loads = new Map<string, Promise<RemoteLifecycle>>();
+  let pinned: Promise<void> | undefined;
+  const load = async (name: string) => {
+    const manifest = options.manifests.find((m) => m.name === name);
+    if (!manifest) throw new ShellError('GH_SHELL_UNKNOWN_REMOTE', `no valid manifest for remote "${name}"`);
+    pinned ??= pinModules(
+      options.manifests,
+      options.nonce ?? document.querySelector<HTMLScriptElement>('script[nonce]')?.nonce,
+    );
+    await pinned;
+    const module = await withTimeout(
+      import(/* @vite-ignore */ manifest.entry).catch((cause: unknown) => {
+        throw new ShellError('GH_SHELL_LOAD_FAILED', `remote "${name}" did not load`, { cause });
+      }),
+      options.timeoutMs ?? 10_000,
+      `loading remote "${name}"`,
+    );
+    try {
+      return defineRemote((module as { remote: RemoteLifecycle }).remote);
+    } catch (cause) {
+      throw new ShellError('GH_SHELL_LOAD_FAILED', `remote "${name}" exports no valid lifecycle`, { cause });
+    }
+  };
+  return {
+    load(name) {
+      const promise = loads.get(name) ?? load(name);
+      loads.set(name, promise);
+      return promise;
+    },
+  };
+}

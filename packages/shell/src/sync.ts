@@ -1,0 +1,60 @@
+import type { LogoutReason } from '@gatehouse/remote';
+
+/**
+ * What tabs tell each other, and what the BFF's push channel (`GET /auth/events`, event `auth`) sends: the
+ * same messages, so one handler applies both. Never a token, never the identity itself.
+ */
+export type AuthMessage =
+  | { readonly type: 'logged-out'; readonly reason: LogoutReason }
+  | { readonly type: 'session-expired' }
+  | { readonly type: 'session-extended'; readonly expiresAt: string }
+  | { readonly type: 'logged-in'; readonly userId: string };
+
+/** A channel to the app's other tabs. */
+export interface TabChannel {
+  post(message: AuthMessage): void;
+  close(): void;
+}
+
+/**
+ * Cross-tab sync over `BroadcastChannel` (same origin only; nothing written to any storage). Without
+ * BroadcastChannel it does nothing.
+ *
+ * @example
+ * const tabs = connectTabs((message) => apply(message));
+ * tabs.post({ type: 'logged-out', reason: 'user_action' });
+ */
+export function connectTabs(onMessage: (message: AuthMessage) => void, name = 'gatehouse:auth'): TabChannel {
+  if (typeof BroadcastChannel !== 'function') return { post() {}, close() {} };
+  const channel = new BroadcastChannel(name);
+  channel.onmessage = (event: MessageEvent<AuthMessage>) => onMessage(event.data);
+  return { post: (message) => channel.postMessage(message), close: () => channel.close() };
+}
+
+/**
+ * The BFF's push channel: an `EventSource` on `url` (same origin, the session cookie goes by itself) whose
+ * `auth` events carry {@link AuthMessage}s. EventSource reconnects by itself after a network error;
+ * `onClosed` runs when it gives up (the BFF answered 401 or anything but an event stream). Returns the
+ * function that closes it.
+ *
+ * @example
+ * const close = connectPush('/auth/events', apply, () => checkSession());
+ */
+export function connectPush(
+  url: string,
+  onMessage: (message: AuthMessage) => void,
+  onClosed: () => void,
+): () => void {
+  const source = new EventSource(url);
+  source.addEventListener('auth', (event) => {
+    try {
+      onMessage(JSON.parse((event as MessageEvent<string>).data));
+    } catch {
+      // Not JSON: ignored.
+    }
+  });
+  source.onerror = () => {
+    if (source.readyState === EventSource.CLOSED) onClosed();
+  };
+  return () => source.close();
+}

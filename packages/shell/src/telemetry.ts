@@ -1,0 +1,92 @@
+import { findSecret } from '@gatehouse/remote';
+
+/** One auth event for `POST /telemetry` (CONTRACT.md): no token, no personal data, route patterns only. */
+export interface TelemetryEvent {
+  /** `logged_in`, `logged_out`, `session_expired`, `session_expiring`, `session_extended`, `access_denied`, `api_error`, `remote_failed`, `event_refused`. */
+  readonly type: string;
+  /** ISO time; set by `track` when missing. */
+  readonly time?: string;
+  /** The route pattern (`/orders/:id`), never the path with its ids. */
+  readonly route?: string;
+  readonly remoteName?: string;
+  readonly shellVersion?: string;
+  readonly remoteVersion?: string;
+  readonly authState?: string;
+  readonly errorType?: string;
+  readonly permission?: string;
+  readonly userRoleGroup?: string;
+}
+
+/** Batches {@link TelemetryEvent}s to the BFF. */
+export interface Telemetry {
+  /** Queues an event; unknown fields are dropped, strings cut to 200 characters, credential-like events dropped. */
+  track(event: TelemetryEvent): void;
+  /** Sends what is queued now (the shell calls it when the page is hidden). */
+  flush(): void;
+}
+
+/** Options of {@link createTelemetry}. */
+export interface TelemetryOptions {
+  readonly endpoint?: string;
+  /** How long an event may wait for others before it is sent, in ms (5000 by default). */
+  readonly flushMs?: number;
+}
+
+const FIELDS = [
+  'type',
+  'time',
+  'route',
+  'remoteName',
+  'shellVersion',
+  'remoteVersion',
+  'authState',
+  'errorType',
+  'permission',
+  'userRoleGroup',
+] as const;
+const MAX_EVENTS = 20;
+const MAX_BYTES = 16_000;
+
+/**
+ * Telemetry: events wait up to `flushMs` and go in batches of at most 20 events and 16 KB as
+ * `POST /telemetry` `{ events }` with `x-csrf: 1`, `keepalive` so a batch survives the page closing. Failures are
+ * dropped (telemetry never retries into a loop or breaks the app).
+ *
+ * @example
+ * const telemetry = createTelemetry();
+ * telemetry.track({ type: 'access_denied', route: '/admin', permission: 'users:view', authState: 'authenticated' });
+ */
+export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
+  const queue: TelemetryEvent[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const size = (events: TelemetryEvent[]) => new TextEncoder().encode(JSON.stringify({ events })).length;
+  const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    while (queue.length) {
+      const batch = queue.splice(0, MAX_EVENTS);
+      while (batch.length > 1 && size(batch) > MAX_BYTES) queue.unshift(batch.pop()!);
+      fetch(options.endpoint ?? '/telemetry', {
+        method: 'POST',
+        keepalive: true,
+        credentials: 'same-origin',
+        headers: { 'content-type': 'application/json', 'x-csrf': '1' },
+        body: JSON.stringify({ events: batch }),
+      }).catch(() => {});
+    }
+  };
+  return {
+    track(event) {
+      const clean: Record<string, string> = { time: new Date().toISOString() };
+      for (const key of FIELDS) {
+        const value = event[key];
+        if (typeof value === 'string') clean[key] = value.slice(0, 200);
+      }
+      if (findSecret(clean)) return;
+      queue.push(clean as unknown as TelemetryEvent);
+      if (queue.length >= MAX_EVENTS) flush();
+      else timer ??= setTimeout(flush, options.flushMs ?? 5000);
+    },
+    flush,
+  };
+}

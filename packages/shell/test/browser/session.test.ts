@@ -1,0 +1,192 @@
+/// <reference types="node" />
+import { describeWith, launchChromium } from '@gatehouse/testing';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { openShell, startServers, text, viewIn } from './harness.js';
+
+/** When `type` first appears in the page's log, in ms since the epoch. */
+const loggedAt = (page: Page, type: string) =>
+  page.evaluate((t) => window.gatehouseTest.log.find((entry) => entry.type === t)?.at, type);
+const state = (page: Page) => page.evaluate(() => window.gatehouseTest.shell.auth.getState().status);
+const storage = (page: Page) =>
+  page.evaluate(async () => ({
+    local: localStorage.length,
+    session: sessionStorage.length,
+    databases: (await indexedDB.databases()).length,
+  }));
+
+/**
+ * Session flows in the system Chromium: cross-tab sync (BroadcastChannel), the BFF's push channel
+ * (EventSource), the one 401 flow, the expiry warning and extension.
+ */
+await describeWith(['chromium'], 'shell: session across tabs in Chromium', () => {
+  let servers: Awaited<ReturnType<typeof startServers>>;
+  let browser: Browser;
+  beforeAll(async () => {
+    servers = await startServers();
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await servers?.close();
+  });
+  const contexts: BrowserContext[] = [];
+  const newContext = async () => {
+    const context = await browser.newContext();
+    contexts.push(context);
+    return context;
+  };
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((context) => context.close()));
+  });
+  const streamsOf = (sid: string) =>
+    [...servers.bff.streams.values()].filter((owner) => owner === sid).length;
+
+  it('logout in one tab reaches the other within a second, without reload; one push connection for both', async () => {
+    const context = await newContext();
+    const sid = await servers.bff.signIn(context, 'alice');
+    const a = await openShell(context, servers.bff.origin, '/orders/order_123');
+    const heardInA: { type: string; at: number }[] = [];
+    await a.exposeFunction('gatehouseReport', (entry: { type: string; at: number }) => heardInA.push(entry));
+    const b = await openShell(context, servers.bff.origin, '/orders/order_123');
+    await expect.poll(() => text(b)).toContain('Order order_123');
+    await expect.poll(() => text(b, '#header')).toContain('header: Alice');
+    // One tab holds the push connection (Web Lock), the other hears it from there.
+    await expect.poll(() => streamsOf(sid)).toBe(1);
+    await b.evaluate(() => {
+      (window as unknown as { marker: number }).marker = 42;
+    });
+
+    const clickedAt = await a.evaluate(() => performance.timeOrigin + performance.now());
+    await a.evaluate(() => {
+      void window.gatehouseTest.shell.logout();
+    });
+    await expect.poll(() => viewIn(b)).toBe('signed-out');
+    await expect.poll(() => heardInA.some((entry) => entry.type === 'state:logged-out')).toBe(true);
+    const sentAt = heardInA.find((entry) => entry.type === 'state:logged-out')?.at;
+    const heardAt = await loggedAt(b, 'state:logged-out');
+    const latency = heardAt! - sentAt!;
+    console.log(
+      `cross-tab logout: ${latency.toFixed(1)} ms from tab A's logout to tab B's state change ` +
+        `(${(heardAt! - clickedAt).toFixed(1)} ms from the call, POST /auth/logout included)`,
+    );
+    expect(latency).toBeLessThan(1000);
+    expect(heardAt! - clickedAt).toBeLessThan(1000);
+    // Tab B: no reload, remotes told and unmounted, header back to guest, the reason carried.
+    expect(await b.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(42);
+    await expect.poll(() => text(b, '#header')).toContain('header: guest');
+    expect(await text(b)).not.toContain('order_123');
+    expect(
+      await b.evaluate(() => window.gatehouseTest.log.find((e) => e.type === 'auth:logged-out')?.payload),
+    ).toEqual({
+      reason: 'user_action',
+    });
+    // Tab A went on to the identity provider's logout page (here: /).
+    await a.waitForURL(`${servers.bff.origin}/`);
+    expect(await storage(b)).toEqual({ local: 0, session: 0, databases: 0 });
+  });
+
+  it('login in one tab reaches the other within a second, without reload', async () => {
+    const context = await newContext();
+    const b = await openShell(context, servers.bff.origin, '/');
+    await expect.poll(() => text(b)).toBe('home: guest');
+    // Tab A finishes a login (the BFF sets the cookie, the shell page loads signed in).
+    await servers.bff.signIn(context, 'alice');
+    const a = await openShell(context, servers.bff.origin, '/product/p1');
+    const sentAt = (await loggedAt(a, 'state:authenticated'))!;
+    await expect.poll(() => text(b)).toBe('home: Alice');
+    const heardAt = await loggedAt(b, 'state:authenticated');
+    console.log(`cross-tab login: tab B signed in ${(heardAt! - sentAt).toFixed(1)} ms after tab A was`);
+    expect(heardAt! - sentAt).toBeLessThan(1000);
+    await expect.poll(() => text(b, '#header')).toContain('header: Alice (1)'); // onAuthChange ran once
+    expect(await b.evaluate(() => window.gatehouseTest.log.some((e) => e.type === 'auth:logged-in'))).toBe(
+      true,
+    );
+  });
+
+  it('a back-channel logout pushed by the BFF reaches every tab at once', async () => {
+    const context = await newContext();
+    const sid = await servers.bff.signIn(context, 'alice');
+    const a = await openShell(context, servers.bff.origin, '/orders');
+    const b = await openShell(context, servers.bff.origin, '/');
+    await expect.poll(() => streamsOf(sid)).toBe(1);
+    servers.bff.endSession(sid, false);
+    expect(servers.bff.push(sid, { type: 'logged-out', reason: 'backchannel' })).toBe(1);
+    await expect.poll(() => viewIn(a)).toBe('signed-out');
+    await expect.poll(() => text(b)).toBe('home: guest');
+    for (const page of [a, b])
+      expect(
+        await page.evaluate(
+          () => window.gatehouseTest.log.find((e) => e.type === 'auth:logged-out')?.payload,
+        ),
+      ).toEqual({
+        reason: 'backchannel',
+      });
+    expect(await state(b)).toBe('logged-out');
+  });
+
+  it('when the push stream is refused (401), the tabs learn the session is gone', async () => {
+    const context = await newContext();
+    const sid = await servers.bff.signIn(context, 'alice');
+    const a = await openShell(context, servers.bff.origin, '/orders');
+    const b = await openShell(context, servers.bff.origin, '/orders');
+    await expect.poll(() => streamsOf(sid)).toBe(1);
+    servers.bff.endSession(sid); // closes the stream; the reconnect gets 401
+    for (const page of [a, b]) await expect.poll(() => state(page), { timeout: 3000 }).toBe('expired');
+    await expect.poll(() => text(b)).toContain('Your session has expired.');
+  });
+
+  it('an API 401 goes to the one flow: expired everywhere, a notice, then login back to the route', async () => {
+    const context = await newContext();
+    const sid = await servers.bff.signIn(context, 'alice');
+    const a = await openShell(context, servers.bff.origin, '/orders');
+    const b = await openShell(context, servers.bff.origin, '/');
+    await expect.poll(() => text(a)).toContain('Your orders');
+    servers.bff.endSession(sid, false); // silently: only the API will tell
+    await a.evaluate(() => window.gatehouseTest.shell.navigate('/orders/order_123?tab=items'));
+    await expect
+      .poll(() => a.textContent('[data-gatehouse-view="expired-notice"]'))
+      .toContain('Your session has expired');
+    await a.waitForURL(/\/auth\/login\?/);
+    expect(new URL(a.url()).searchParams.get('returnTo')).toBe('/orders/order_123?tab=items');
+    expect(servers.bff.logins).toContain('/orders/order_123?tab=items');
+    await expect.poll(() => state(b)).toBe('expired');
+  });
+
+  it('warns before the session expires, and extend() pushes the end back in every tab', async () => {
+    const context = await newContext();
+    await servers.bff.signIn(context, 'alice', 3500); // the warning comes 2000 ms ahead
+    const a = await openShell(context, servers.bff.origin, '/orders');
+    const b = await openShell(context, servers.bff.origin, '/orders');
+    await expect.poll(() => loggedAt(a, 'auth:session-expiring'), { timeout: 3000 }).toBeGreaterThan(0);
+    expect(await a.evaluate(() => window.gatehouseTest.shell.extend())).toBe(true);
+    const expiresAt = await a.evaluate(() => {
+      const s = window.gatehouseTest.shell.auth.getState();
+      return s.identity.isAuthenticated ? s.identity.session.expiresAt : '';
+    });
+    expect(Date.parse(expiresAt) - Date.now()).toBeGreaterThan(60_000);
+    await expect
+      .poll(() =>
+        b.evaluate(() => {
+          const s = window.gatehouseTest.shell.auth.getState();
+          return s.identity.isAuthenticated ? s.identity.session.expiresAt : '';
+        }),
+      )
+      .toBe(expiresAt);
+    await a.waitForTimeout(2500); // past the old expiry: still signed in
+    expect(await state(a)).toBe('authenticated');
+    expect(await state(b)).toBe('authenticated');
+  });
+
+  it('without extension, the session ends at expiresAt in every tab, the BFF having the last word', async () => {
+    const context = await newContext();
+    await servers.bff.signIn(context, 'alice', 3000);
+    const a = await openShell(context, servers.bff.origin, '/orders');
+    const b = await openShell(context, servers.bff.origin, '/orders');
+    expect(await state(a)).toBe('authenticated');
+    for (const page of [a, b]) await expect.poll(() => viewIn(page), { timeout: 8000 }).toBe('signed-out');
+    expect(await text(a)).toContain('Your session has expired.');
+    await a.click('[data-gatehouse-view="signed-out"] button');
+    await a.waitForURL(/\/auth\/login\?returnTo=%2Forders$/);
+  });
+});
