@@ -24,7 +24,12 @@ export interface RemoteLoader {
 
 let trustedTypesPolicy: { createScript(source: string): unknown } | undefined;
 
-/** A promise that rejects with `GH_SHELL_TIMEOUT` after `ms`, raced with `promise`. */
+/**
+ * `promise`, or a rejection with `GH_SHELL_TIMEOUT` when it takes longer than `ms`.
+ *
+ * @example
+ * await withTimeout(remote.mount(element, context), 10_000, 'mounting "orders"');
+ */
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([
     promise,

@@ -217,7 +217,7 @@ export function createShell(options: ShellOptions): Shell {
   // Tabs and the push channel send the same messages; the push channel's are relayed to the other tabs.
   const apply = (message: AuthMessage, relay?: boolean) => {
     const now = state();
-    const m = message as Partial<Record<string, string>>;
+    const m = Object(message) as Partial<Record<string, string>>;
     if (m.type === 'logged-out') store.logOut(String(m.reason).slice(0, 64));
     else if (m.type === 'session-expired') store.expire();
     else if (m.type === 'session-extended' && now.status === 'authenticated' && Date.parse(m.expiresAt!))

@@ -1,0 +1,47 @@
+/// <reference types="node" />
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+const packages = new URL('../../', import.meta.url).pathname;
+const sources = (name: string) =>
+  readdirSync(join(packages, name, 'src'), { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => join(packages, name, 'src', file));
+const imports = (file: string) =>
+  [...readFileSync(file, 'utf8').matchAll(/^(?:import|export)[^'"]*from '([^']+)'/gm)].map((m) => m[1]!);
+
+describe('layering: policy ← remote ← shell, browser only', () => {
+  it.each([
+    ['shell', ['@gatehouse/policy', '@gatehouse/remote']],
+    ['remote', ['@gatehouse/policy']],
+  ])('%s imports only %j and its own files', (name, allowed) => {
+    for (const file of sources(name))
+      for (const specifier of imports(file))
+        expect(
+          specifier.startsWith('./') || specifier.startsWith('../') || allowed.includes(specifier),
+          `${file}: ${specifier}`,
+        ).toBe(true);
+  });
+
+  it('the sources compile with the DOM and no Node types (`types: []`)', () => {
+    const program = ts.createProgram([...sources('shell'), ...sources('remote')], {
+      strict: true,
+      noEmit: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      customConditions: ['gatehouse-source'],
+      lib: ['lib.es2023.d.ts', 'lib.dom.d.ts', 'lib.dom.iterable.d.ts'],
+      types: [],
+      skipLibCheck: true,
+      noUncheckedIndexedAccess: true,
+      verbatimModuleSyntax: true,
+    });
+    const problems = ts
+      .getPreEmitDiagnostics(program)
+      .map((d) => `${d.file?.fileName}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+    expect(problems).toEqual([]);
+  }, 60_000);
+});
