@@ -1,0 +1,55 @@
+import { fileURLToPath } from 'node:url';
+import { ShopError } from '../lib/shop-error.js';
+import type { Database } from './database.js';
+import { migrate } from './migrate.js';
+import { openPgliteDatabase } from './pglite-database.js';
+import { openPostgresDatabase } from './postgres-database.js';
+import { shopMigrations } from './shop-migrations.js';
+
+/** Options of {@link openShopDatabase}; with none, `DATABASE_URL` or else PGlite in `<repo>/.data/shop`. */
+export interface OpenShopDatabaseOptions {
+  /** A Postgres server (`postgres://…`). Default: the `DATABASE_URL` environment variable. */
+  readonly url?: string;
+  /** PGlite's folder; default `<repo root>/.data/shop` (or `GATEHOUSE_SHOP_DATA_DIR`). */
+  readonly dataDir?: string;
+  /** A throw-away PGlite in memory (tests). */
+  readonly memory?: boolean;
+  /** Where `DATABASE_URL` and `GATEHOUSE_SHOP_DATA_DIR` are read from; default `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** `.data/shop` at the repository root, from `examples/shop/{src,dist}/db/`. */
+export const defaultShopDataDir = fileURLToPath(new URL('../../../../.data/shop', import.meta.url));
+
+/**
+ * Opens the shop's database, applies the migrations and seed data it does not have yet, and answers it
+ * ready to use. Choice, first match wins: `url`, `dataDir`, `memory`, `DATABASE_URL`,
+ * `GATEHOUSE_SHOP_DATA_DIR`, then PGlite in {@link defaultShopDataDir}. Opening it again (a restart) keeps
+ * every row and adds no seed twice.
+ *
+ * @example
+ * const db = await openShopDatabase();                       // PGlite in .data/shop, or DATABASE_URL
+ * const test = await openShopDatabase({ memory: true });      // in memory
+ * const server = await openShopDatabase({ url: 'postgres://postgres@127.0.0.1:5432/shop' });
+ */
+export async function openShopDatabase(options: OpenShopDatabaseOptions = {}): Promise<Database> {
+  const env = options.env ?? process.env;
+  const url = options.url ?? (options.dataDir || options.memory ? undefined : env.DATABASE_URL || undefined);
+  if (url !== undefined && !/^postgres(ql)?:\/\//.test(url)) {
+    throw new ShopError('GH_SHOP_OPTIONS_INVALID', ['url: not a postgres:// URL']);
+  }
+  const db = url
+    ? await openPostgresDatabase({ url })
+    : await openPgliteDatabase({
+        dataDir: options.memory
+          ? 'memory://'
+          : (options.dataDir ?? (env.GATEHOUSE_SHOP_DATA_DIR || defaultShopDataDir)),
+      });
+  try {
+    await migrate(db, shopMigrations);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  return db;
+}

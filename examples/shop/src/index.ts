@@ -1,0 +1,58 @@
+export { type Database, type Queryable, type SqlValue, sqlState } from './db/database.js';
+export { type Migration, type MigrationReport, migrate, sqlMigration } from './db/migrate.js';
+export {
+  defaultShopDataDir,
+  type OpenShopDatabaseOptions,
+  openShopDatabase,
+} from './db/open-shop-database.js';
+export { openPgliteDatabase, type PgliteDatabaseOptions } from './db/pglite-database.js';
+export { openPostgresDatabase, type PostgresDatabaseOptions } from './db/postgres-database.js';
+export { shopMigrations } from './db/shop-migrations.js';
+export { DeliveryAddress, type DeliveryAddressValue } from './lib/address.js';
+export { CASH_ON_DELIVERY_LIMIT_MINOR, memberPrice, SHOP_CURRENCY, shippingFor } from './lib/money.js';
+export { type ServiceOptions, SHOP_AUDIENCE } from './lib/service-app.js';
+export { requireServiceKey, SERVICE_KEY_HEADER } from './lib/service-key.js';
+export { ShopError, type ShopErrorCode } from './lib/shop-error.js';
+export { type AuditLogEntry, type AuditLogPage, listAuditLog } from './services/audit/audit-log.js';
+export { createDatabaseAuditSink } from './services/audit/database-audit-sink.js';
+export {
+  buildCartService,
+  type Cart,
+  type CartLine,
+  type CartServiceOptions,
+  MAX_QUANTITY,
+} from './services/cart/cart-service.js';
+export { buildCatalogService, type Product, type ReservedLine } from './services/catalog/catalog-service.js';
+export {
+  buildCheckoutService,
+  type CheckoutServiceOptions,
+  type PaymentMethodOption,
+} from './services/checkout/checkout-service.js';
+export {
+  buildOrdersService,
+  type Order,
+  type OrderLine,
+  type OrderSummary,
+  type PaymentMethod,
+  paymentMethods,
+} from './services/orders/orders-service.js';
+export {
+  BillingPatch,
+  buildOrgService,
+  type OrgBilling,
+  type OrgMember,
+} from './services/org/org-service.js';
+export { buildProfileService, type Profile, ProfilePatch } from './services/profile/profile-service.js';
+export {
+  defaultShopPorts,
+  type ShopPorts,
+  type ShopService,
+  type ShopUpstream,
+  type ShopUpstreamName,
+  shopUpstreams,
+} from './shop-upstreams.js';
+export {
+  type ShopApis,
+  type StartShopApisOptions,
+  startShopApis,
+} from './start-shop-apis.js';

@@ -1,0 +1,44 @@
+import { gatehouseApi } from '@gatehouse/api';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Database } from '../db/database.js';
+import { createDatabaseAuditSink } from '../services/audit/database-audit-sink.js';
+
+/** What every shop service needs. */
+export interface ServiceOptions {
+  /** The shop's database (each service touches only its own schema, plus the audit log it appends to). */
+  readonly db: Database;
+  /** The OpenID Connect issuer whose access tokens the services accept. */
+  readonly issuer: string;
+  /** The audience the services accept; default `urn:gatehouse:shop`. */
+  readonly audience?: string;
+  /**
+   * The secret the shop's services show each other on internal routes (header `x-gatehouse-service-key`).
+   * A client never has it, and the BFF drops every `x-gatehouse-*` header a browser sends.
+   */
+  readonly serviceKey: string;
+  /** Fastify's logger option; default off. */
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+/** The shop's default audience, the one the dev IdP issues access tokens for. */
+export const SHOP_AUDIENCE = 'urn:gatehouse:shop';
+
+/**
+ * A Fastify app with `@gatehouse/api` registered (every route needs a valid access token unless it says
+ * otherwise), audit events written to the database under the service's name, and `GET /health`.
+ */
+export async function createServiceApp(service: string, options: ServiceOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: 64 * 1024,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  await app.register(gatehouseApi, {
+    issuer: options.issuer,
+    audience: options.audience ?? SHOP_AUDIENCE,
+    audit: createDatabaseAuditSink(options.db, service),
+  });
+  app.get('/health', { config: { auth: 'public' } }, async () => ({ service, ok: true }));
+  return app;
+}

@@ -1,0 +1,147 @@
+import { type Migration, sqlMigration } from '../../db/migrate.js';
+
+/**
+ * The audit log, schema `audit`: one append-only table that every service's audit sink writes to and that
+ * the org service reads, tenant by tenant, for `/org/:tenant/audit-logs`.
+ */
+export const auditMigrations: readonly Migration[] = [
+  sqlMigration('audit/0001-events', 'audit', [
+    'CREATE SCHEMA IF NOT EXISTS audit',
+    `CREATE TABLE audit.events (
+       id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+       time timestamptz NOT NULL,
+       service text NOT NULL,
+       action text NOT NULL,
+       outcome text NOT NULL CHECK (outcome IN ('success', 'denied', 'failure')),
+       actor_iss text,
+       actor_sub text,
+       permission text,
+       resource_type text,
+       resource_id text,
+       tenant text,
+       reason text,
+       status integer NOT NULL,
+       method text NOT NULL,
+       route text NOT NULL,
+       request_id text NOT NULL,
+       trace_id text,
+       seed_key text UNIQUE
+     )`,
+    'CREATE INDEX events_by_tenant ON audit.events (tenant, id DESC)',
+  ]),
+  {
+    id: 'audit/0002-seed',
+    service: 'audit',
+    async run(tx) {
+      const seeds: ReadonlyArray<{
+        key: string;
+        daysAgo: number;
+        service: string;
+        action: string;
+        actor: string | null;
+        tenant: string;
+        permission: string | null;
+        resource: readonly [string, string] | null;
+        method: string;
+        route: string;
+      }> = [
+        {
+          key: 'seed-acme-created',
+          daysAgo: 30,
+          service: 'org',
+          action: 'org.create',
+          actor: null,
+          tenant: 'acme',
+          permission: null,
+          resource: ['tenant', 'acme'],
+          method: 'POST',
+          route: '/org',
+        },
+        {
+          key: 'seed-acme-member-erin',
+          daysAgo: 29,
+          service: 'org',
+          action: 'org.member.add',
+          actor: null,
+          tenant: 'acme',
+          permission: null,
+          resource: ['user', 'user_erin'],
+          method: 'POST',
+          route: '/org/:tenant/users',
+        },
+        {
+          key: 'seed-acme-billing',
+          daysAgo: 12,
+          service: 'org',
+          action: 'billing.update',
+          actor: 'user_erin',
+          tenant: 'acme',
+          permission: 'billing:edit',
+          resource: ['billing', 'acme'],
+          method: 'PATCH',
+          route: '/org/:tenant/billing',
+        },
+        {
+          key: 'seed-acme-users-read',
+          daysAgo: 2,
+          service: 'org',
+          action: 'org.users.read',
+          actor: 'user_erin',
+          tenant: 'acme',
+          permission: 'users:view',
+          resource: null,
+          method: 'GET',
+          route: '/org/:tenant/users',
+        },
+        {
+          key: 'seed-globex-created',
+          daysAgo: 21,
+          service: 'org',
+          action: 'org.create',
+          actor: null,
+          tenant: 'globex',
+          permission: null,
+          resource: ['tenant', 'globex'],
+          method: 'POST',
+          route: '/org',
+        },
+        {
+          key: 'seed-globex-member-frank',
+          daysAgo: 20,
+          service: 'org',
+          action: 'org.member.add',
+          actor: null,
+          tenant: 'globex',
+          permission: null,
+          resource: ['user', 'user_frank'],
+          method: 'POST',
+          route: '/org/:tenant/users',
+        },
+      ];
+      for (const seed of seeds) {
+        await tx.query(
+          `INSERT INTO audit.events
+             (time, service, action, outcome, actor_iss, actor_sub, permission, resource_type, resource_id,
+              tenant, status, method, route, request_id, seed_key)
+           VALUES (now() - make_interval(days => $1), $2, $3, 'success', $4, $5, $6, $7, $8, $9, 200, $10,
+                   $11, $12, $12)
+           ON CONFLICT (seed_key) DO NOTHING`,
+          [
+            seed.daysAgo,
+            seed.service,
+            seed.action,
+            seed.actor ? 'http://localhost:4001' : null,
+            seed.actor,
+            seed.permission,
+            seed.resource?.[0] ?? null,
+            seed.resource?.[1] ?? null,
+            seed.tenant,
+            seed.method,
+            seed.route,
+            seed.key,
+          ],
+        );
+      }
+    },
+  },
+];

@@ -1,0 +1,40 @@
+import { type Migration, sqlMigration } from '../../db/migrate.js';
+
+/** The profile service's schema `profile`: one profile per user, seeded for the six demo users. */
+export const profileMigrations: readonly Migration[] = [
+  sqlMigration('profile/0001-profiles', 'profile', [
+    'CREATE SCHEMA IF NOT EXISTS profile',
+    `CREATE TABLE profile.profiles (
+       user_id text PRIMARY KEY,
+       display_name text NOT NULL,
+       email text NOT NULL DEFAULT '',
+       phone text NOT NULL DEFAULT '',
+       locale text NOT NULL DEFAULT 'en-IN',
+       currency text NOT NULL DEFAULT 'INR',
+       marketing_opt_in boolean NOT NULL DEFAULT false,
+       default_address jsonb,
+       updated_at timestamptz NOT NULL DEFAULT now()
+     )`,
+  ]),
+  {
+    id: 'profile/0002-seed',
+    service: 'profile',
+    async run(tx) {
+      const people = [
+        ['user_alice', 'Alice', 'alice@example.com', '+91 98450 12345', 'en-IN', 'INR'],
+        ['user_bob', 'Bob', 'bob@example.com', '+91 98200 67890', 'en-US', 'USD'],
+        ['user_carol', 'Carol', 'carol@example.com', '', 'en-GB', 'GBP'],
+        ['user_dave', 'Dave', 'dave@example.com', '', 'de-DE', 'EUR'],
+        ['user_erin', 'Erin', 'erin@example.com', '', 'fr-FR', 'EUR'],
+        ['user_frank', 'Frank', 'frank@example.com', '', 'ja-JP', 'JPY'],
+      ] as const;
+      for (const [id, name, email, phone, locale, currency] of people) {
+        await tx.query(
+          `INSERT INTO profile.profiles (user_id, display_name, email, phone, locale, currency)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id) DO NOTHING`,
+          [id, name, email, phone, locale, currency],
+        );
+      }
+    },
+  },
+];

@@ -1,0 +1,64 @@
+/** The shop's six services. */
+export type ShopService = 'catalog' | 'cart' | 'checkout' | 'orders' | 'profile' | 'org';
+
+/** A port per service; the org service also serves the admin area. */
+export type ShopPorts = Readonly<Record<ShopService, number>>;
+
+/** The ports of `npm start` (CONTRACT.md: domain APIs on 127.0.0.1:4101-4199). */
+export const defaultShopPorts: ShopPorts = Object.freeze({
+  catalog: 4101,
+  cart: 4102,
+  checkout: 4103,
+  orders: 4104,
+  profile: 4105,
+  org: 4106,
+});
+
+type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** One upstream as the BFF's `upstreams` option takes it. */
+export interface ShopUpstream {
+  url: string;
+  access: 'public' | 'required';
+  methods: Method[];
+}
+
+/** The BFF's upstream names for the shop: `/api/<name>/…`. */
+export type ShopUpstreamName = 'catalog' | 'cart' | 'checkout' | 'orders' | 'profile' | 'admin' | 'org';
+
+/**
+ * The BFF's `upstreams` option for the shop: `/api/<name>/<rest>` goes to `<url>/<rest>`. Catalog is
+ * `public` (anonymous browsing; a signed-in caller's token still goes along, for member prices); the rest
+ * need a session. Each upstream forwards only the methods its routes use, so internal routes (the orders
+ * service's `POST /`, the catalog's `POST /internal/…`) cannot be reached through the BFF at all.
+ *
+ * | BFF path | service route |
+ * | --- | --- |
+ * | `/api/catalog/products?…`, `/api/catalog/products/:id`, `/api/catalog/categories` | catalog `/products…`, `/categories` |
+ * | `/api/cart`, `/api/cart/items`, `/api/cart/items/:productId` | cart `/`, `/items`, `/items/:productId` |
+ * | `/api/checkout/orders`, `/api/checkout/payment-methods` | checkout `/orders`, `/payment-methods` |
+ * | `/api/orders`, `/api/orders/:id` | orders `/`, `/:id` |
+ * | `/api/profile` | profile `/` |
+ * | `/api/admin/users` | org `/admin/users` |
+ * | `/api/org/:tenant/users`, `…/billing`, `…/audit-logs` | org `/org/:tenant/…` |
+ *
+ * @example
+ * const config = resolveConfig({ sessionSecrets, upstreams: shopUpstreams() });            // default ports
+ * const config2 = resolveConfig({ sessionSecrets, upstreams: shopUpstreams(apis.ports) }); // where they run
+ */
+export function shopUpstreams(
+  ports: Partial<ShopPorts> = {},
+  host = '127.0.0.1',
+): Record<ShopUpstreamName, ShopUpstream> {
+  const port = { ...defaultShopPorts, ...ports };
+  const base = (service: ShopService, path = '') => `http://${host}:${port[service]}${path}`;
+  return {
+    catalog: { url: base('catalog'), access: 'public', methods: ['GET', 'HEAD', 'PUT'] },
+    cart: { url: base('cart'), access: 'required', methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'] },
+    checkout: { url: base('checkout'), access: 'required', methods: ['GET', 'HEAD', 'POST'] },
+    orders: { url: base('orders'), access: 'required', methods: ['GET', 'HEAD'] },
+    profile: { url: base('profile'), access: 'required', methods: ['GET', 'HEAD', 'PATCH'] },
+    admin: { url: base('org', '/admin'), access: 'required', methods: ['GET', 'HEAD'] },
+    org: { url: base('org', '/org'), access: 'required', methods: ['GET', 'HEAD', 'PATCH'] },
+  };
+}

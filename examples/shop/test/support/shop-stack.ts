@@ -1,0 +1,137 @@
+import { createServer, type Server } from 'node:http';
+import { createBffServer, createLogger, resolveConfig } from '@gatehouse/bff';
+import { bffClient, createDevIdp, type DevIdp, type DevIdpUser, demoUsers } from '@gatehouse/dev-idp';
+import { API_HEADERS, freePort, readForm, TestBrowser, type TestResponse } from '@gatehouse/testing';
+import { type Database, type ShopApis, shopUpstreams, startShopApis } from '../../src/index.js';
+
+/**
+ * A customer who belongs to acme, for the journey "an order placed by a member appears in acme's audit
+ * log": among the demo users only erin is in acme, and her role (admin) cannot place orders.
+ */
+export const grace: DevIdpUser = {
+  login: 'grace',
+  sub: 'user_grace',
+  name: 'Grace',
+  email: 'grace@acme.example',
+  roles: ['customer'],
+  tenants: [{ id: 'acme', roles: ['member'] }],
+  locale: 'en-IN',
+  currency: 'INR',
+};
+
+export type Login = 'alice' | 'bob' | 'carol' | 'dave' | 'erin' | 'frank' | 'grace';
+const LOGINS: readonly Login[] = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace'];
+
+/** The dev IdP, the shop's six APIs on `db`, and the real BFF in front of them, all on free ports. */
+export interface ShopStack {
+  readonly db: Database;
+  readonly idp: DevIdp;
+  readonly apis: ShopApis;
+  readonly bffUrl: string;
+  /** A signed-in browser (session cookie in its jar) per user. */
+  readonly browsers: Readonly<Record<Login, TestBrowser>>;
+  /** An anonymous browser. */
+  readonly anonymous: TestBrowser;
+  /** `/api/<path>` through the BFF, as the shell's API client calls it (CSRF header, Fetch Metadata). */
+  api(
+    who: Login | 'anonymous',
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<TestResponse>;
+  /** The access token the BFF attaches for `who` (seen by a probe upstream), for direct calls to a service. */
+  accessToken(who: Login): Promise<string>;
+  close(): Promise<void>;
+}
+
+const SECRET = 'shop-test-session-secret-of-at-least-32-characters';
+
+/** A probe upstream that answers with the `Authorization` header it received. */
+async function startTokenProbe(): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ authorization: req.headers.authorization ?? null }));
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${port}`, server };
+}
+
+/** Signs in through the BFF, the IdP's login form and the callback, like a browser. */
+async function signIn(browser: TestBrowser, bffUrl: string, login: string): Promise<void> {
+  const back = (location: URL) =>
+    location.origin === new URL(bffUrl).origin && !location.pathname.startsWith('/auth/');
+  const start = await browser.follow(`${bffUrl}/auth/login?returnTo=%2F`, {}, back);
+  if (start.stoppedAt) return;
+  if (start.response.status !== 200) throw new Error(`login page for ${login}: ${start.response.status}`);
+  const form = readForm(start.response.text, start.response.url);
+  const done = await browser.follow(
+    form.action,
+    { form: { ...form.fields, login, password: login }, headers: { 'sec-fetch-site': 'same-origin' } },
+    back,
+  );
+  if (!done.stoppedAt) throw new Error(`sign-in of ${login} did not come back: ${done.response.status}`);
+}
+
+/** Starts the whole stack on `db` (already migrated and seeded) and signs every user in. */
+export async function startShopStack(db: Database): Promise<ShopStack> {
+  const bffPort = await freePort();
+  const bffUrl = `http://localhost:${bffPort}`;
+  const idp = await createDevIdp({
+    port: 0,
+    clients: [bffClient({ baseUrl: bffUrl })],
+    users: [...demoUsers, grace],
+  });
+  const zero = { catalog: 0, cart: 0, checkout: 0, orders: 0, profile: 0, org: 0 };
+  const apis = await startShopApis({ db, issuer: idp.issuer, ports: zero });
+  const probe = await startTokenProbe();
+  const config = resolveConfig({
+    publicUrl: bffUrl,
+    port: bffPort,
+    issuer: idp.issuer,
+    resource: 'urn:gatehouse:shop',
+    sessionSecrets: [SECRET],
+    upstreams: { ...shopUpstreams(apis.ports), probe: { url: probe.url } },
+    logLevel: 'silent',
+  });
+  const server = await createBffServer({ config, logger: createLogger('silent') });
+  const bff = await server.listen();
+
+  const browsers = Object.fromEntries(LOGINS.map((login) => [login, new TestBrowser()])) as Record<
+    Login,
+    TestBrowser
+  >;
+  await Promise.all(LOGINS.map((login) => signIn(browsers[login], bffUrl, login)));
+  const anonymous = new TestBrowser();
+
+  const stack: ShopStack = {
+    db,
+    idp,
+    apis,
+    bffUrl,
+    browsers,
+    anonymous,
+    api(who, method, path, body, headers = {}) {
+      const browser = who === 'anonymous' ? anonymous : browsers[who];
+      return browser.request(`${bffUrl}/api${path}`, {
+        method,
+        headers: { ...API_HEADERS, ...headers },
+        ...(body !== undefined ? { json: body } : {}),
+      });
+    },
+    async accessToken(who) {
+      const answer = await stack.api(who, 'GET', '/probe/');
+      const { authorization } = answer.json<{ authorization: string | null }>();
+      if (!authorization?.startsWith('Bearer ')) throw new Error(`no token for ${who}`);
+      return authorization.slice('Bearer '.length);
+    },
+    async close() {
+      await bff.close();
+      await new Promise<void>((resolve) => probe.server.close(() => resolve()));
+      await apis.close();
+      await idp.close();
+    },
+  };
+  return stack;
+}
