@@ -85,8 +85,9 @@ export class ApiError extends RemoteError {
 }
 
 /**
- * 401: not signed in, or the session ended (`code` `unauthenticated` or `session_expired`). The shell has
- * already started its one session flow (notice, then login back to this route) when a remote sees it.
+ * 401: not signed in, or the session ended (`code` `unauthenticated` or `session_expired`). When the user was
+ * signed in, the shell has already started its one session flow (notice, then login back to this route);
+ * for an anonymous visitor, offer `context.login()`.
  *
  * @example
  * catch (error) { if (error instanceof UnauthenticatedError) return; } // the shell takes over

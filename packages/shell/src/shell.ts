@@ -188,21 +188,18 @@ export function createShell(options: ShellOptions): Shell {
     }
   };
 
-  // Sign-in, and the one flow for a 401: mark the session expired everywhere, say so, then sign in again
-  // coming back to this route.
+  // Sign-in, and the one flow for a 401 while signed in: mark the session expired everywhere, say so, then
+  // sign in again coming back to this route. (Anonymous, a 401 only reaches the remote, which offers login.)
   const login = (returnTo = location.pathname + location.search) =>
     location.assign(`/auth/login?returnTo=${encodeURIComponent(returnTo)}`);
   let notice: HTMLElement | undefined;
   const api = createApiClient({
     onUnauthenticated() {
-      if (notice) return;
-      const signedIn = state().status === 'authenticated';
+      if (notice || state().status !== 'authenticated') return;
+      applyIdentity(anonymousIdentity);
       notice = document.body.appendChild(document.createElement('div'));
-      if (signedIn) {
-        applyIdentity(anonymousIdentity);
-        notice.append(view({ kind: 'expired-notice' }));
-      }
-      setTimeout(login, signedIn ? (options.loginDelayMs ?? 2500) : 0);
+      notice.append(view({ kind: 'expired-notice' }));
+      setTimeout(login, options.loginDelayMs ?? 2500);
     },
     onError: (error) => track('api_error', { errorType: `${error.status} ${error.code}` }),
   });
@@ -218,7 +215,7 @@ export function createShell(options: ShellOptions): Shell {
   const apply = (message: AuthMessage, relay?: boolean) => {
     const now = state();
     const m = Object(message) as Partial<Record<string, string>>;
-    if (m.type === 'logged-out') store.logOut(String(m.reason).slice(0, 64));
+    if (m.type === 'logged-out') store.logOut(String(m.reason ?? 'unknown').slice(0, 64));
     else if (m.type === 'session-expired') store.expire();
     else if (m.type === 'session-extended' && now.status === 'authenticated' && Date.parse(m.expiresAt!))
       store.setIdentity({ ...now.identity, session: { expiresAt: m.expiresAt! } });
@@ -433,7 +430,7 @@ export function createShell(options: ShellOptions): Shell {
       !(a.target && a.target !== '_self') &&
       !a.hasAttribute('download') &&
       url.origin === location.origin &&
-      url.pathname + url.search !== location.pathname + location.search &&
+      !(url.hash && url.pathname + url.search === location.pathname + location.search) &&
       table.match(url.pathname)
     ) {
       event.preventDefault();
@@ -441,6 +438,8 @@ export function createShell(options: ShellOptions): Shell {
     }
   };
   const onHidden = () => document.visibilityState === 'hidden' && telemetry && telemetry.flush();
+  // Back from the back/forward cache, the page missed what the other tabs said: ask the BFF.
+  const onShow = (event: PageTransitionEvent) => event.persisted && refresh();
 
   const unsubscribe = store.subscribe((now, previous) => {
     if (previous.status !== 'loading') {
@@ -476,6 +475,7 @@ export function createShell(options: ShellOptions): Shell {
     routes: table,
     async start() {
       addEventListener('popstate', render);
+      addEventListener('pageshow', onShow);
       document.addEventListener('click', onClick);
       document.addEventListener('visibilitychange', onHidden);
       const become = () => {
@@ -550,6 +550,7 @@ export function createShell(options: ShellOptions): Shell {
     async stop() {
       unsubscribe();
       removeEventListener('popstate', render);
+      removeEventListener('pageshow', onShow);
       document.removeEventListener('click', onClick);
       document.removeEventListener('visibilitychange', onHidden);
       for (const timer of timers) clearTimeout(timer);

@@ -48,6 +48,27 @@ await describeWith(['chromium'], 'shell: remote loading in Chromium', () => {
     await context.close();
   });
 
+  it('follows links to routes without a reload, and back with the browser’s history', async () => {
+    const context = await browser.newContext();
+    await servers.bff.signIn(context, 'alice');
+    const page = await openShell(context, servers.bff.origin, '/');
+    await expect.poll(() => text(page)).toBe('home: Alice');
+    await page.evaluate(() => {
+      (window as unknown as { marker: number }).marker = 7;
+      const link = document.createElement('a');
+      link.href = '/orders/order_123';
+      link.id = 'to-order';
+      link.textContent = 'order';
+      document.getElementById('header')!.after(link);
+    });
+    await page.click('#to-order');
+    await expect.poll(() => text(page)).toContain('Order order_123');
+    await page.goBack();
+    await expect.poll(() => text(page)).toBe('home: Alice');
+    expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(7);
+    await context.close();
+  });
+
   it('falls back to GET /auth/session and loads a protected remote only after it answered', async () => {
     servers.bff.page = { inlineIdentity: false, trustedTypes: 'gatehouse', sessionDelayMs: 400 };
     const context = await browser.newContext();

@@ -153,6 +153,22 @@ await describeWith(['chromium'], 'shell: session across tabs in Chromium', () =>
     await expect.poll(() => state(b)).toBe('expired');
   });
 
+  it('an anonymous visitor’s 401 only reaches the caller: no notice, no redirect', async () => {
+    const context = await newContext();
+    const page = await openShell(context, servers.bff.origin, '/');
+    const answer = await page.evaluate(() =>
+      window.gatehouseTest.shell.api.get('/api/orders').then(
+        () => 'resolved',
+        (error: { name: string; code: string }) => `${error.name} ${error.code}`,
+      ),
+    );
+    expect(answer).toBe('UnauthenticatedError unauthenticated');
+    await page.waitForTimeout(500);
+    expect(new URL(page.url()).pathname).toBe('/');
+    expect(await page.locator('[data-gatehouse-view="expired-notice"]').count()).toBe(0);
+    expect(await state(page)).toBe('anonymous');
+  });
+
   it('warns before the session expires, and extend() pushes the end back in every tab', async () => {
     const context = await newContext();
     await servers.bff.signIn(context, 'alice', 3500); // the warning comes 2000 ms ahead
