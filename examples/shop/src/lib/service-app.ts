@@ -39,6 +39,12 @@ export async function createServiceApp(service: string, options: ServiceOptions)
     audience: options.audience ?? SHOP_AUDIENCE,
     audit: createDatabaseAuditSink(options.db, service),
   });
+  // What a signed-in caller gets is theirs: no shared cache keeps it, unless a route says otherwise.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.principal && !reply.hasHeader('cache-control'))
+      reply.header('cache-control', 'private, no-store');
+    return payload;
+  });
   app.get('/health', { config: { auth: 'public' } }, async () => ({ service, ok: true }));
   return app;
 }

@@ -412,11 +412,17 @@ export function shopApiSuite(open: () => Promise<{ db: Database; dispose(): Prom
 
   it('puts an order placed by an acme member in acme’s audit log and not in globex’s', async () => {
     await api('grace', 'POST', '/cart/items', { productId: 'prod_yoga_mat', quantity: 1 });
-    const placed = await api('grace', 'POST', '/checkout/orders', {
-      address: ADDRESS,
-      paymentMethod: 'card',
-    });
+    // The W3C trace id a client sends reaches the audit event, through the BFF and the checkout service.
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const placed = await api(
+      'grace',
+      'POST',
+      '/checkout/orders',
+      { address: ADDRESS, paymentMethod: 'card' },
+      { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+    );
     expect(placed.status).toBe(201);
+    expect(placed.header('cache-control')).toBe('private, no-store');
     const order = placed.json<Order>();
     expect(order.tenant).toBe('acme');
 
@@ -427,6 +433,7 @@ export function shopApiSuite(open: () => Promise<{ db: Database; dispose(): Prom
       tenant: 'acme',
       actor: { sub: 'user_grace' },
       resource: { type: 'order', id: order.id },
+      traceId,
     });
     expect((await auditOf('globex')).items.some((entry) => entry.resource?.id === order.id)).toBe(false);
 
@@ -490,6 +497,26 @@ export function shopApiSuite(open: () => Promise<{ db: Database; dispose(): Prom
     expect((await api('bob', 'GET', '/cart')).json<Cart>().itemCount).toBe(3);
     expect((await api('bob', 'DELETE', '/cart/items/prod_keyboard')).json<Cart>().items).toEqual([]);
     expect((await api('bob', 'DELETE', '/cart/items/prod_keyboard')).status).toBe(404);
+  });
+
+  it('sells the last one once when two customers check out at the same moment', async () => {
+    await shop.db.query(`UPDATE catalog.products SET stock = 1 WHERE id = 'prod_sunglasses'`);
+    expect(
+      (await api('grace', 'POST', '/cart/items', { productId: 'prod_sunglasses', quantity: 1 })).status,
+    ).toBe(200);
+    expect(
+      (await api('frank', 'POST', '/cart/items', { productId: 'prod_sunglasses', quantity: 1 })).status,
+    ).toBe(200);
+    const answers = await Promise.all(
+      (['grace', 'frank'] as const).map((who) =>
+        api(who, 'POST', '/checkout/orders', { address: ADDRESS, paymentMethod: 'card' }),
+      ),
+    );
+    expect(answers.map((answer) => answer.status).sort()).toEqual([201, 409]);
+    expect(await stockOf('prod_sunglasses')).toBe(0);
+    const loser = answers[0]!.status === 409 ? 'grace' : 'frank';
+    expect((await api(loser, 'GET', '/cart')).json<Cart>().itemCount).toBe(1);
+    await api(loser, 'DELETE', '/cart');
   });
 
   it('answers 400 for a bad address, an unknown field or a payment method the total does not allow', async () => {
