@@ -42,7 +42,14 @@ export {
   type OrgBilling,
   type OrgMember,
 } from './services/org/org-service.js';
-export { buildProfileService, type Profile, ProfilePatch } from './services/profile/profile-service.js';
+export {
+  buildProfileService,
+  MAX_WISHLIST,
+  type Profile,
+  ProfilePatch,
+  type ProfileServiceOptions,
+  type WishlistItem,
+} from './services/profile/profile-service.js';
 export {
   defaultShopPorts,
   type ShopPorts,

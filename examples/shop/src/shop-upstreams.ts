@@ -38,7 +38,7 @@ export type ShopUpstreamName = 'catalog' | 'cart' | 'checkout' | 'orders' | 'pro
  * | `/api/cart`, `/api/cart/items`, `/api/cart/items/:productId` | cart `/`, `/items`, `/items/:productId` |
  * | `/api/checkout/orders`, `/api/checkout/payment-methods` | checkout `/orders`, `/payment-methods` |
  * | `/api/orders`, `/api/orders/:id` | orders `/`, `/:id` |
- * | `/api/profile` | profile `/` |
+ * | `/api/profile`, `/api/profile/wishlist`, `/api/profile/wishlist/:productId` | profile `/`, `/wishlist…` |
  * | `/api/admin/users` | org `/admin/users` |
  * | `/api/org/:tenant/users`, `…/billing`, `…/audit-logs` | org `/org/:tenant/…` |
  *
@@ -57,7 +57,7 @@ export function shopUpstreams(
     cart: { url: base('cart'), access: 'required', methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'] },
     checkout: { url: base('checkout'), access: 'required', methods: ['GET', 'HEAD', 'POST'] },
     orders: { url: base('orders'), access: 'required', methods: ['GET', 'HEAD'] },
-    profile: { url: base('profile'), access: 'required', methods: ['GET', 'HEAD', 'PATCH'] },
+    profile: { url: base('profile'), access: 'required', methods: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE'] },
     admin: { url: base('org', '/admin'), access: 'required', methods: ['GET', 'HEAD'] },
     org: { url: base('org', '/org'), access: 'required', methods: ['GET', 'HEAD', 'PATCH'] },
   };

@@ -102,12 +102,12 @@ export async function startShopApis(options: StartShopApisOptions): Promise<Shop
   }
 
   try {
-    // In dependency order: cart asks the catalog; checkout asks catalog, cart and orders.
+    // In dependency order: cart and profile ask the catalog; checkout asks catalog, cart and orders.
     const catalogUrl = await start('catalog', () => buildCatalogService(common));
     const ordersUrl = await start('orders', () => buildOrdersService(common));
     const cartUrl = await start('cart', () => buildCartService({ ...common, catalogUrl }));
     await start('checkout', () => buildCheckoutService({ ...common, catalogUrl, cartUrl, ordersUrl }));
-    await start('profile', () => buildProfileService(common));
+    await start('profile', () => buildProfileService({ ...common, catalogUrl }));
     await start('org', () => buildOrgService(common));
   } catch (error) {
     await Promise.allSettled(Object.values(apps).map((app) => app.close()));

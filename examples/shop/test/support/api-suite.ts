@@ -262,6 +262,28 @@ export function shopApiSuite(open: () => Promise<{ db: Database; dispose(): Prom
     expect(event).toEqual({ outcome: 'success' });
   });
 
+  it('keeps each user’s wishlist: seeded, added to once, removed from, with member prices', async () => {
+    type Wish = { productId: string; product: { name: string; memberPriceMinor?: number } | null };
+    const seeded = (await api('alice', 'GET', '/profile/wishlist')).json<Wish[]>();
+    expect(seeded.map((item) => item.productId).sort()).toEqual(['prod_book_cookbook', 'prod_smartwatch']);
+    expect(seeded.every((item) => item.product?.memberPriceMinor !== undefined)).toBe(true);
+
+    const added = await api('alice', 'PUT', '/profile/wishlist/prod_speaker');
+    expect(added.status).toBe(200);
+    expect(added.json<Wish[]>()[0]).toMatchObject({
+      productId: 'prod_speaker',
+      product: { name: 'Bassline Portable Speaker' },
+    });
+    expect((await api('alice', 'PUT', '/profile/wishlist/prod_speaker')).json<Wish[]>()).toHaveLength(3);
+    expect((await api('alice', 'PUT', '/profile/wishlist/prod_nope')).status).toBe(404);
+    expect(
+      (await api('bob', 'GET', '/profile/wishlist')).json<Wish[]>().map((item) => item.productId),
+    ).toEqual(['prod_cricket_bat']);
+    expect((await api('bob', 'DELETE', '/profile/wishlist/prod_speaker')).status).toBe(404); // not bob's
+    expect((await api('alice', 'DELETE', '/profile/wishlist/prod_speaker')).json<Wish[]>()).toHaveLength(2);
+    expect((await api('anonymous', 'GET', '/profile/wishlist')).status).toBe(401);
+  });
+
   // --- catalog -------------------------------------------------------------------------------------------
 
   it('serves the catalog to anyone, with filters, search and pages; member prices only when signed in', async () => {

@@ -1,6 +1,6 @@
 import { type Migration, sqlMigration } from '../../db/migrate.js';
 
-/** The profile service's schema `profile`: one profile per user, seeded for the six demo users. */
+/** The profile service's schema `profile`: one profile per user (seeded for the six demo users) and wishlists. */
 export const profileMigrations: readonly Migration[] = [
   sqlMigration('profile/0001-profiles', 'profile', [
     'CREATE SCHEMA IF NOT EXISTS profile',
@@ -33,6 +33,31 @@ export const profileMigrations: readonly Migration[] = [
           `INSERT INTO profile.profiles (user_id, display_name, email, phone, locale, currency)
            VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id) DO NOTHING`,
           [id, name, email, phone, locale, currency],
+        );
+      }
+    },
+  },
+  sqlMigration('profile/0003-wishlist', 'profile', [
+    `CREATE TABLE profile.wishlist (
+       user_id text NOT NULL,
+       product_id text NOT NULL,
+       added_at timestamptz NOT NULL DEFAULT now(),
+       PRIMARY KEY (user_id, product_id)
+     )`,
+  ]),
+  {
+    id: 'profile/0004-wishlist-seed',
+    service: 'profile',
+    async run(tx) {
+      for (const [user, product, daysAgo] of [
+        ['user_alice', 'prod_smartwatch', 6],
+        ['user_alice', 'prod_book_cookbook', 2],
+        ['user_bob', 'prod_cricket_bat', 4],
+      ] as const) {
+        await tx.query(
+          `INSERT INTO profile.wishlist (user_id, product_id, added_at)
+           VALUES ($1, $2, now() - make_interval(days => $3)) ON CONFLICT DO NOTHING`,
+          [user, product, daysAgo],
         );
       }
     },
