@@ -250,18 +250,20 @@ export function createShell(options: ShellOptions): Shell {
     }
   };
 
-  // Expiry: warn `warnBeforeMs` ahead, check at `expiresAt`; the BFF's answer decides, not this clock.
-  const check = async (warn: boolean) => {
+  // Expiry. The warning comes from the expiry this page knows (kept fresh by extend(), the push channel and
+  // the other tabs), with no request: asking `GET /auth/session` would count as activity and keep an idle
+  // session alive. The end itself comes from the BFF's push channel, which watches without touching; only a
+  // leader without a push stream asks, once the expiry has passed.
+  const check = async () => {
     const before = state().identity;
     const identity = await fetchIdentity().catch(noop);
     if (!identity) return;
-    const expiresAt = identity.isAuthenticated && identity.session.expiresAt;
-    if (before.isAuthenticated && expiresAt === before.session.expiresAt) {
-      if (warn) {
-        emit('auth:session-expiring', { expiresAt });
-        track('session_expiring');
-      } else later(() => check(false), 30_000);
-    }
+    if (
+      before.isAuthenticated &&
+      identity.isAuthenticated &&
+      identity.session.expiresAt === before.session.expiresAt
+    )
+      later(check, 30_000);
     applyIdentity(identity);
   };
 
@@ -460,9 +462,16 @@ export function createShell(options: ShellOptions): Shell {
     for (const timer of timers) clearTimeout(timer);
     timers = [];
     if (now.status === 'authenticated') {
-      const left = Date.parse(now.identity.session.expiresAt) - Date.now();
-      later(() => check(true), left - (options.warnBeforeMs ?? 120_000));
-      later(() => check(false), left + 1000);
+      const { expiresAt } = now.identity.session;
+      const left = Date.parse(expiresAt) - Date.now();
+      later(
+        () => {
+          emit('auth:session-expiring', { expiresAt });
+          track('session_expiring');
+        },
+        left - (options.warnBeforeMs ?? 120_000),
+      );
+      later(() => leader && !closePush && check(), left + 1000);
     }
     syncPush();
     render();

@@ -19,7 +19,11 @@ export interface TelemetryEvent {
 
 /** Batches {@link TelemetryEvent}s to the BFF. */
 export interface Telemetry {
-  /** Queues an event; unknown fields are dropped, strings cut to 200 characters, credential-like events dropped. */
+  /**
+   * Queues an event. Unknown fields are dropped; strings lose control characters and are cut to the BFF's
+   * limits (route 512, permission 128, versions 32, others 64); an event with a credential-looking value is
+   * dropped, alone, rather than have the BFF refuse its whole batch.
+   */
   track(event: TelemetryEvent): void;
   /** Sends what is queued now (the shell calls it when the page is hidden). */
   flush(): void;
@@ -44,6 +48,17 @@ const FIELDS = [
   'permission',
   'userRoleGroup',
 ] as const;
+// The BFF's limits per field (its schema refuses a whole batch for one field too long).
+const LIMITS: Partial<Record<(typeof FIELDS)[number], number>> = {
+  route: 512,
+  permission: 128,
+  shellVersion: 32,
+  remoteVersion: 32,
+};
+// What the BFF refuses a whole batch for: drop the one event instead.
+const REFUSED = /eyJ[\w-]{4,}\.|bearer\s|(?:access|refresh|id)_?token|secret|password/i;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+const CONTROL = /[\u0000-\u001f\u007f]/g;
 const MAX_EVENTS = 20;
 const MAX_BYTES = 16_000;
 
@@ -80,9 +95,9 @@ export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
       const clean: Record<string, string> = { time: new Date().toISOString() };
       for (const key of FIELDS) {
         const value = event[key];
-        if (typeof value === 'string') clean[key] = value.slice(0, 200);
+        if (typeof value === 'string') clean[key] = value.replace(CONTROL, '').slice(0, LIMITS[key] ?? 64);
       }
-      if (findSecret(clean)) return;
+      if (findSecret(clean) || Object.values(clean).some((value) => REFUSED.test(value))) return;
       queue.push(clean as unknown as TelemetryEvent);
       if (queue.length >= MAX_EVENTS) flush();
       else timer ??= setTimeout(flush, options.flushMs ?? 5000);

@@ -62,14 +62,23 @@ describe('createTelemetry', () => {
     }
   });
 
-  it('keeps only the contract’s fields, cut to 200 characters, and drops credential-like events', () => {
+  it('keeps only the contract’s fields, cut to the BFF’s limits, and drops credential-like events alone', () => {
     const telemetry = createTelemetry();
-    telemetry.track({ type: 'x', route: 'r'.repeat(500), email: 'alice@example.com' } as TelemetryEvent);
+    telemetry.track({
+      type: 'x',
+      route: 'r'.repeat(600),
+      remoteName: 'n\u0007'.repeat(40),
+      email: 'a@example.com',
+    } as TelemetryEvent);
+    telemetry.track({ type: 'x', shellVersion: 'v'.repeat(40) });
     telemetry.track({ type: 'x', errorType: 'Bearer abc' });
     telemetry.track({ type: 'x', remoteName: 'eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.' });
+    telemetry.track({ type: 'x', route: '/account/password' }); // the BFF would refuse the batch for it
     telemetry.flush();
-    expect(posts[0]!.events).toHaveLength(1);
-    expect(posts[0]!.events[0]).toEqual({ type: 'x', time: expect.any(String), route: 'r'.repeat(200) });
+    expect(posts[0]!.events).toEqual([
+      { type: 'x', time: expect.any(String), route: 'r'.repeat(512), remoteName: 'n'.repeat(40) },
+      { type: 'x', time: expect.any(String), shellVersion: 'v'.repeat(32) },
+    ]);
   });
 
   it('never throws when the BFF is down', async () => {

@@ -103,6 +103,8 @@ export interface PageOptions {
   trustedTypes: string;
   /** Delay of `GET /auth/session`, in ms. */
   sessionDelayMs: number;
+  /** Serve the push channel (`GET /auth/events`); without it, 404. */
+  push: boolean;
 }
 
 /** The fake BFF on the shell's origin. */
@@ -116,7 +118,7 @@ export class FakeBff {
   /** When `GET /auth/session` last answered, in ms since the epoch. */
   sessionAnsweredAt = 0;
   origin = '';
-  page: PageOptions = { inlineIdentity: true, trustedTypes: 'gatehouse', sessionDelayMs: 0 };
+  page: PageOptions = { inlineIdentity: true, trustedTypes: 'gatehouse', sessionDelayMs: 0, push: true };
   #server?: Server;
 
   constructor(
@@ -153,15 +155,37 @@ export class FakeBff {
     return sid;
   }
 
-  /** Sends an `auth` event on every open push stream of `sid`. */
-  push(sid: string, message: unknown): number {
+  /**
+   * Sends an `auth` event on every open push stream of `sid`; like the real BFF, any event but
+   * `session-extended` ends the stream.
+   */
+  push(sid: string, message: { type: string; [field: string]: string }): number {
     let sent = 0;
     for (const [stream, owner] of this.streams)
       if (owner === sid) {
         stream.write(`event: auth\ndata: ${JSON.stringify(message)}\n\n`);
+        if (message.type !== 'session-extended') stream.end();
         sent++;
       }
     return sent;
+  }
+
+  // Like the real BFF: each stream checks its session at the expiry, without touching it.
+  #watch(sid: string) {
+    const session = this.sessions.get(sid);
+    if (!session) return;
+    const timer = setTimeout(
+      () => {
+        const now = this.sessions.get(sid);
+        if (now && now.expiresAt > Date.now()) this.#watch(sid);
+        else if (now) {
+          this.sessions.delete(sid);
+          this.push(sid, { type: 'session-expired' });
+        }
+      },
+      Math.max(50, session.expiresAt - Date.now() + 50),
+    );
+    timer.unref();
   }
 
   /** Ends a session server-side; its push streams close (the reconnect will get 401). */
@@ -223,10 +247,13 @@ export class FakeBff {
       const session = sid ? this.sessions.get(sid) : undefined;
       if (!session || !identity.isAuthenticated) return problem(401, 'session_expired');
       session.expiresAt = Date.now() + 3_600_000;
+      this.push(sid!, { type: 'session-extended', expiresAt: new Date(session.expiresAt).toISOString() });
       return json(200, this.identity(sid));
     }
     if (path === '/auth/events') {
+      if (!this.page.push) return problem(404, 'not_found');
       if (!sid || !identity.isAuthenticated) return problem(401, 'unauthenticated');
+      this.#watch(sid);
       this.eventStreamsOpened++;
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
       res.write('retry: 300\n: connected\n\n');

@@ -21,7 +21,7 @@ await describeWith(['chromium'], 'shell: remote loading in Chromium', () => {
     await servers?.close();
   });
   afterEach(() => {
-    servers.bff.page = { inlineIdentity: true, trustedTypes: 'gatehouse', sessionDelayMs: 0 };
+    servers.bff.page = { inlineIdentity: true, trustedTypes: 'gatehouse', sessionDelayMs: 0, push: true };
   });
 
   const failures = (name: string) =>
@@ -70,7 +70,7 @@ await describeWith(['chromium'], 'shell: remote loading in Chromium', () => {
   });
 
   it('falls back to GET /auth/session and loads a protected remote only after it answered', async () => {
-    servers.bff.page = { inlineIdentity: false, trustedTypes: 'gatehouse', sessionDelayMs: 400 };
+    servers.bff.page = { inlineIdentity: false, trustedTypes: 'gatehouse', sessionDelayMs: 400, push: true };
     const context = await browser.newContext();
     await servers.bff.signIn(context, 'alice');
     const page = await openShell(context, servers.bff.origin, '/orders');
@@ -213,7 +213,7 @@ await describeWith(['chromium'], 'shell: remote loading in Chromium', () => {
   });
 
   it('fails closed: when the page’s CSP refuses the runtime’s import map, no remote loads at all', async () => {
-    servers.bff.page = { inlineIdentity: true, trustedTypes: 'someone-else', sessionDelayMs: 0 };
+    servers.bff.page = { inlineIdentity: true, trustedTypes: 'someone-else', sessionDelayMs: 0, push: true };
     const before = servers.cdn.requests.length;
     const context = await browser.newContext();
     const page = await openShell(context, servers.bff.origin, '/');

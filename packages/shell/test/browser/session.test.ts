@@ -169,12 +169,15 @@ await describeWith(['chromium'], 'shell: session across tabs in Chromium', () =>
     expect(await state(page)).toBe('anonymous');
   });
 
-  it('warns before the session expires, and extend() pushes the end back in every tab', async () => {
+  it('warns before the session expires without asking the BFF, and extend() pushes the end back in every tab', async () => {
     const context = await newContext();
     await servers.bff.signIn(context, 'alice', 3500); // the warning comes 2000 ms ahead
     const a = await openShell(context, servers.bff.origin, '/orders');
     const b = await openShell(context, servers.bff.origin, '/orders');
+    const asked = servers.bff.requests.filter((r) => r === 'GET /auth/session').length;
     await expect.poll(() => loggedAt(a, 'auth:session-expiring'), { timeout: 3000 }).toBeGreaterThan(0);
+    // The warning costs no request: GET /auth/session would count as activity at the BFF.
+    expect(servers.bff.requests.filter((r) => r === 'GET /auth/session').length).toBe(asked);
     expect(await a.evaluate(() => window.gatehouseTest.shell.extend())).toBe(true);
     const expiresAt = await a.evaluate(() => {
       const s = window.gatehouseTest.shell.auth.getState();
@@ -194,7 +197,7 @@ await describeWith(['chromium'], 'shell: session across tabs in Chromium', () =>
     expect(await state(b)).toBe('authenticated');
   });
 
-  it('without extension, the session ends at expiresAt in every tab, the BFF having the last word', async () => {
+  it('without extension, the push channel ends the session at expiresAt in every tab', async () => {
     const context = await newContext();
     await servers.bff.signIn(context, 'alice', 3000);
     const a = await openShell(context, servers.bff.origin, '/orders');
@@ -204,5 +207,19 @@ await describeWith(['chromium'], 'shell: session across tabs in Chromium', () =>
     expect(await text(a)).toContain('Your session has expired.');
     await a.click('[data-gatehouse-view="signed-out"] button');
     await a.waitForURL(/\/auth\/login\?returnTo=%2Forders$/);
+  });
+
+  it('without a push channel, the leader asks the BFF once the expiry has passed', async () => {
+    servers.bff.page = { ...servers.bff.page, push: false };
+    try {
+      const context = await newContext();
+      await servers.bff.signIn(context, 'alice', 3000);
+      const a = await openShell(context, servers.bff.origin, '/orders');
+      const b = await openShell(context, servers.bff.origin, '/orders');
+      expect(await state(a)).toBe('authenticated');
+      for (const page of [a, b]) await expect.poll(() => viewIn(page), { timeout: 8000 }).toBe('signed-out');
+    } finally {
+      servers.bff.page = { ...servers.bff.page, push: true };
+    }
   });
 });
