@@ -6,7 +6,9 @@ const conditions = ['gatehouse-source', 'node', 'import', 'module', 'default'];
 
 export default defineConfig({
   resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: conditions } },
+  // Only our own condition is passed to dependencies loaded outside Vite: `import` there would make some
+  // CommonJS packages (pg → pg-pool) load their ESM wrappers the wrong way.
+  ssr: { resolve: { conditions, externalConditions: ['gatehouse-source'] } },
   test: {
     include: [
       'packages/*/src/**/*.test.ts',

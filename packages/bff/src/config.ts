@@ -89,6 +89,8 @@ export const BffOptionsSchema = T.Object(
     /** HTML navigation rules: the first matching route decides; unmatched paths are public. */
     routes: T.Array(RouteSchema, { default: [] }),
     redisUrl: T.Optional(T.String({ pattern: '^rediss?://' })),
+    /** Milliseconds a process may answer from its cache of recently read sessions (0: always ask the store). */
+    sessionCacheMs: T.Integer({ minimum: 0, maximum: 10_000, default: 1000 }),
     redisKeyPrefix: T.String({ pattern: '^[A-Za-z0-9:_-]{1,32}$', default: 'gh:' }),
     workers: T.Integer({ minimum: 1, maximum: 64, default: 1 }),
     /** Trust `X-Forwarded-*` from this many proxies in front (0: none). */

@@ -10,6 +10,10 @@ export type CookieSession =
   | { readonly kind: 'invalid' }
   | { readonly kind: 'id'; readonly id: string };
 
+const NONE: CookieSession = Object.freeze({ kind: 'none' });
+const INVALID: CookieSession = Object.freeze({ kind: 'invalid' });
+const VERIFIED_CACHE_SIZE = 10_000;
+
 /**
  * Reads and writes the BFF's two cookies: the session cookie (an opaque id signed with the session secret)
  * and the login cookie (binds login transactions to this browser). Both are `__Host-`, `HttpOnly`, `Secure`,
@@ -18,6 +22,8 @@ export type CookieSession =
 export class CookieJar {
   readonly #signer: InstanceType<typeof Signer>;
   readonly #config: BffConfig;
+  /** `Cookie` headers already verified → the session they name (bounded; only verified values enter). */
+  readonly #verified = new Map<string, CookieSession>();
 
   constructor(config: BffConfig) {
     this.#config = config;
@@ -26,10 +32,19 @@ export class CookieJar {
 
   /** The session named by the `Cookie` header, if any. Only cookies: never a query or another header. */
   session(cookieHeader: string | undefined): CookieSession {
+    if (cookieHeader === undefined) return NONE;
+    // The hot path: a browser sends the same header on every request, so its HMAC is checked once.
+    const known = this.#verified.get(cookieHeader);
+    if (known !== undefined) return known;
     const raw = this.#read(cookieHeader, this.#config.cookieName);
-    if (raw === undefined) return { kind: 'none' };
+    if (raw === undefined) return NONE;
     const id = this.#unsign(raw);
-    return id !== undefined && isWellFormedSessionId(id) ? { kind: 'id', id } : { kind: 'invalid' };
+    if (id === undefined || !isWellFormedSessionId(id)) return INVALID;
+    const session: CookieSession = Object.freeze({ kind: 'id', id });
+    if (this.#verified.size >= VERIFIED_CACHE_SIZE)
+      this.#verified.delete(this.#verified.keys().next().value as string);
+    this.#verified.set(cookieHeader, session);
+    return session;
   }
 
   /** The login binding of this browser, if its cookie is present and ours. */

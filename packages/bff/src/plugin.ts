@@ -261,7 +261,9 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
     });
 
     scope.get('/auth/session', async (request, reply) => {
-      const session = await sessionOf(request);
+      // Reading the session is not activity: a tab that asks must not keep an idle session alive.
+      const cookie = cookies.session(request.headers.cookie);
+      const session = cookie.kind === 'id' ? await sessions.peek(cookie.id) : { ended: undefined };
       if ('record' in session) return reply.send(sessions.identity(session.record));
       if (session.ended !== undefined) reply.header('set-cookie', cookies.clearSession());
       return reply.send(anonymousIdentity);

@@ -1,12 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { Pool } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import type { BffConfig, UpstreamConfig } from './config.js';
 import type { CookieJar } from './cookies.js';
 import { checkCsrf } from './csrf.js';
 import { BffError } from './errors.js';
 import { sendProblem } from './problem.js';
-import { SessionEndedError, type SessionManager, sessionRef } from './sessions.js';
+import {
+  type ActiveSession,
+  type Ended,
+  SessionEndedError,
+  type SessionManager,
+  sessionRef,
+} from './sessions.js';
 
 /** Request headers never forwarded: hop-by-hop, credentials, and identity claims a client could forge. */
 const DROPPED_REQUEST_HEADERS = new Set([
@@ -52,8 +58,8 @@ const DROPPED_RESPONSE_HEADERS = new Set([
 ]);
 const SIMPLE_CONTENT_TYPES = ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data'];
 // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-const UNSAFE_PATH = /[\\\u0000-\u001f\u007f#]|%(?:2f|5c|00|[01][0-9a-f]|7f)|\/\//i;
-const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
+const UNSAFE_PATH =
+  /[\\\u0000-\u001f\u007f#]|%(?:2f|5c|00|[01][0-9a-f]|7f)|\/\/|(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;
 
 interface Route {
   readonly name: string;
@@ -111,10 +117,16 @@ export class ApiProxy {
 
   /** Serves one `/api/*` request. Never throws; every failure becomes a problem+json answer. */
   handle(req: IncomingMessage, res: ServerResponse): void {
-    this.#handle(req, res).catch((error: unknown) => this.#fail(res, error));
+    try {
+      const pending = this.#handle(req, res);
+      if (pending !== undefined) pending.catch((error: unknown) => this.#fail(res, error));
+    } catch (error) {
+      this.#fail(res, error);
+    }
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** Checks and forwards; synchronous unless the session must be read from the store or refreshed. */
+  #handle(req: IncomingMessage, res: ServerResponse): Promise<void> | undefined {
     const url = req.url ?? '/';
     const method = req.method ?? 'GET';
     // `/api/<name>` then `/rest`, `?query` or nothing.
@@ -138,7 +150,7 @@ export class ApiProxy {
     const rest = url.slice(end);
     const queryAt = rest.indexOf('?');
     const restPath = queryAt === -1 ? rest : rest.slice(0, queryAt);
-    if (UNSAFE_PATH.test(restPath) || restPath.split('/').some((segment) => DOT_SEGMENT.test(segment))) {
+    if (UNSAFE_PATH.test(restPath)) {
       return this.#refuse(res, 400, 'bad_request', 'The API path is not allowed.');
     }
     const hasBody =
@@ -154,74 +166,106 @@ export class ApiProxy {
       }
     }
 
-    let bearer: string | undefined;
     const cookie = this.#cookies.session(req.headers.cookie);
-    if (cookie.kind === 'id') {
-      const session = await this.#sessions.resolve(cookie.id);
-      if ('record' in session) {
-        try {
-          bearer = await this.#sessions.accessToken(session);
-        } catch (error) {
-          if (!(error instanceof SessionEndedError)) throw error;
-          if (route.upstream.access === 'required') {
-            return this.#refuse(res, 401, 'session_expired', 'Your session has ended. Sign in again.');
-          }
-        }
-      } else if (route.upstream.access === 'required') {
+    if (cookie.kind !== 'id') {
+      if (route.upstream.access === 'required') {
+        return this.#refuse(res, 401, 'unauthenticated', 'Sign in to use this API.');
+      }
+      return this.#forward(req, res, route, method, rest, restPath, hasBody, undefined);
+    }
+    // Usually answered synchronously from the session cache: no promise, no extra tick.
+    const session = this.#sessions.resolve(cookie.id);
+    if (session instanceof Promise) {
+      return session.then((found) =>
+        this.#withSession(req, res, route, method, rest, restPath, hasBody, cookie.id, found),
+      );
+    }
+    return this.#withSession(req, res, route, method, rest, restPath, hasBody, cookie.id, session);
+  }
+
+  #withSession(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: Route,
+    method: string,
+    rest: string,
+    restPath: string,
+    hasBody: boolean,
+    id: string,
+    session: ActiveSession | Ended,
+  ): Promise<void> | undefined {
+    if (!('record' in session)) {
+      if (route.upstream.access === 'required') {
         this.#log.info(
-          { event: 'unauthorized', reason: session.ended, session: sessionRef(cookie.id) },
+          { event: 'unauthorized', reason: session.ended, session: sessionRef(id) },
           'session ended',
         );
         return this.#refuse(res, 401, 'session_expired', 'Your session has ended. Sign in again.');
       }
-    } else if (route.upstream.access === 'required') {
-      return this.#refuse(res, 401, 'unauthenticated', 'Sign in to use this API.');
+      return this.#forward(req, res, route, method, rest, restPath, hasBody, undefined);
     }
+    const token = this.#sessions.accessToken(session);
+    if (typeof token === 'string')
+      return this.#forward(req, res, route, method, rest, restPath, hasBody, token);
+    return token.then(
+      (fresh) => this.#forward(req, res, route, method, rest, restPath, hasBody, fresh),
+      (error: unknown) => {
+        if (!(error instanceof SessionEndedError)) throw error;
+        if (route.upstream.access === 'required') {
+          return this.#refuse(res, 401, 'session_expired', 'Your session has ended. Sign in again.');
+        }
+        return this.#forward(req, res, route, method, rest, restPath, hasBody, undefined);
+      },
+    );
+  }
 
-    const headers = this.#upstreamHeaders(req, route, bearer);
-    const abort = new AbortController();
-    const onClose = () => {
-      if (!res.writableFinished) abort.abort();
-    };
-    res.once('close', onClose);
-    try {
-      await route.pool.stream(
-        {
-          path: `${route.basePath}${rest.length === 0 ? '/' : rest}`,
-          method: method as 'GET',
-          headers,
-          body: hasBody ? req : null,
-          headersTimeout: route.upstream.timeoutMs,
-          bodyTimeout: route.upstream.timeoutMs,
-          signal: abort.signal,
-        },
-        ({ statusCode, headers: answer }) => {
-          if (statusCode === 401 || statusCode === 403) {
-            this.#log.info(
-              { event: 'access_denied', status: statusCode, upstream: route.name, method, path: restPath },
-              'upstream denied access',
-            );
-          }
-          res.writeHead(statusCode, responseHeaders(answer as Record<string, string | string[] | undefined>));
-          return res;
-        },
-      );
-      this.stats.forwarded++;
-    } catch (error) {
-      if (abort.signal.aborted) return;
-      this.stats.upstreamErrors++;
-      this.#log.warn({ event: 'upstream_error', upstream: route.name, err: error }, 'upstream failed');
-      const code = (error as { code?: string }).code;
-      const status =
-        code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT'
-          ? 504
-          : code === 'ECONNREFUSED'
-            ? 503
-            : 502;
-      sendProblem(res, status, 'upstream_unavailable', `The ${route.name} service is not available.`);
-    } finally {
-      res.off('close', onClose);
-    }
+  #forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: Route,
+    method: string,
+    rest: string,
+    restPath: string,
+    hasBody: boolean,
+    bearer: string | undefined,
+  ): undefined {
+    const forward = new Forward(this, res, route, method, restPath);
+    res.on('close', forward.onClientClose);
+    route.pool.dispatch(
+      {
+        // `rest` is '' or starts with '/' or '?': the upstream path always starts with '/'.
+        path:
+          rest.length === 0 || rest.charCodeAt(0) === 63
+            ? `${route.basePath}/${rest}`
+            : `${route.basePath}${rest}`,
+        method: method as 'GET',
+        headers: this.#upstreamHeaders(req, route, bearer),
+        body: hasBody ? req : null,
+        headersTimeout: route.upstream.timeoutMs,
+        bodyTimeout: route.upstream.timeoutMs,
+      },
+      forward,
+    );
+    return undefined;
+  }
+
+  /** Logs an upstream's 401/403 (an authorization failure worth an audit line). */
+  denied(upstream: string, status: number, method: string, path: string): void {
+    this.#log.info({ event: 'access_denied', status, upstream, method, path }, 'upstream denied access');
+  }
+
+  /** Answers an upstream failure before any of its answer was sent. */
+  upstreamFailed(res: ServerResponse, upstream: string, error: unknown): void {
+    this.stats.upstreamErrors++;
+    this.#log.warn({ event: 'upstream_error', upstream, err: error }, 'upstream failed');
+    const code = (error as { code?: string }).code;
+    const status =
+      code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT'
+        ? 504
+        : code === 'ECONNREFUSED'
+          ? 503
+          : 502;
+    sendProblem(res, status, 'upstream_unavailable', `The ${upstream} service is not available.`);
   }
 
   #upstreamHeaders(req: IncomingMessage, route: Route, bearer: string | undefined): string[] {
@@ -278,9 +322,10 @@ export class ApiProxy {
     code: Parameters<typeof sendProblem>[2],
     detail: string,
     headers?: Record<string, string>,
-  ): void {
+  ): undefined {
     this.stats.refused++;
     sendProblem(res, status, code, detail, headers);
+    return undefined;
   }
 
   #fail(res: ServerResponse, error: unknown): void {
@@ -300,14 +345,73 @@ export class ApiProxy {
   }
 }
 
-function responseHeaders(
-  headers: Record<string, string | string[] | undefined>,
-): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const name in headers) {
-    const value = headers[name];
-    if (value === undefined || DROPPED_RESPONSE_HEADERS.has(name)) continue;
-    out[name] = value;
+/**
+ * Carries one upstream answer onto the Node response through undici's dispatch API: no promise, no stream
+ * adapter and no AbortController per request. Backpressure: the upstream is paused while the client's
+ * socket drains. A client that goes away aborts the upstream request.
+ */
+class Forward implements Dispatcher.DispatchHandler {
+  readonly #proxy: ApiProxy;
+  readonly #res: ServerResponse;
+  readonly #route: Route;
+  readonly #method: string;
+  readonly #path: string;
+  #controller: Dispatcher.DispatchController | undefined;
+  #clientGone = false;
+
+  constructor(proxy: ApiProxy, res: ServerResponse, route: Route, method: string, path: string) {
+    this.#proxy = proxy;
+    this.#res = res;
+    this.#route = route;
+    this.#method = method;
+    this.#path = path;
   }
-  return out;
+
+  /** `close` listener of the client response. */
+  readonly onClientClose = (): void => {
+    if (this.#res.writableFinished) return;
+    this.#clientGone = true;
+    this.#controller?.abort(new Error('the client went away'));
+  };
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#clientGone) controller.abort(new Error('the client went away'));
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    if (statusCode === 401 || statusCode === 403)
+      this.#proxy.denied(this.#route.name, statusCode, this.#method, this.#path);
+    const out: Record<string, string | string[]> = {};
+    for (const name in headers) {
+      const value = headers[name];
+      if (value !== undefined && !DROPPED_RESPONSE_HEADERS.has(name)) out[name] = value;
+    }
+    this.#res.writeHead(statusCode, out);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.#res.write(chunk)) {
+      controller.pause();
+      this.#res.once('drain', () => controller.resume());
+    }
+  }
+
+  onResponseEnd(): void {
+    this.#proxy.stats.forwarded++;
+    this.#res.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.#clientGone || this.#res.destroyed) return;
+    if (this.#res.headersSent) {
+      this.#res.destroy(error);
+      return;
+    }
+    this.#proxy.upstreamFailed(this.#res, this.#route.name, error);
+  }
 }

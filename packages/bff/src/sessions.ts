@@ -17,6 +17,11 @@ export type EndReason =
   | 'backchannel_logout'
   | 'frontchannel_logout';
 
+/** Why a request has no live session. */
+export type Ended = { readonly ended: EndReason | 'missing' };
+
+const MAX_CACHED_SESSIONS = 100_000;
+
 /** A session found for a request. */
 export interface ActiveSession {
   readonly id: string;
@@ -56,6 +61,14 @@ export class SessionManager {
   readonly #log: Logger;
   readonly #refreshing = new Map<string, Promise<SessionRecord>>();
   readonly #touchEveryMs: number;
+  /** Recently read sessions (id → session), so the hot path skips the store; see {@link resolve}. */
+  readonly #cache = new Map<
+    string,
+    { readonly active: ActiveSession; readonly until: number; readonly key: string }
+  >();
+  /** Event-bus key → id, to forget a cached session when another process ends or extends it. */
+  readonly #cacheKeys = new Map<string, string>();
+  readonly #cacheMs: number;
   /** Counts refresh grants sent to the issuer by this process (tests and metrics read it). */
   refreshCount = 0;
 
@@ -72,6 +85,29 @@ export class SessionManager {
     this.#oidc = oidc;
     this.#log = log;
     this.#touchEveryMs = Math.min(60_000, (config.idleTimeout * 1000) / 10);
+    this.#cacheMs = config.sessionCacheMs;
+    events.subscribe((event) => {
+      const id = this.#cacheKeys.get(event.session);
+      if (id !== undefined) this.#forget(id);
+    });
+  }
+
+  #remember(active: ActiveSession): void {
+    if (this.#cacheMs === 0) return;
+    if (this.#cache.size >= MAX_CACHED_SESSIONS) {
+      const oldest = this.#cache.keys().next().value as string;
+      this.#forget(oldest);
+    }
+    const key = this.#cache.get(active.id)?.key ?? sessionChannelKey(active.id);
+    this.#cache.set(active.id, { active, until: Date.now() + this.#cacheMs, key });
+    this.#cacheKeys.set(key, active.id);
+  }
+
+  #forget(id: string): void {
+    const cached = this.#cache.get(id);
+    if (!cached) return;
+    this.#cache.delete(id);
+    this.#cacheKeys.delete(cached.key);
   }
 
   /** Starts a session for a completed login. Answers the new session's id (never an id the browser had). */
@@ -110,8 +146,30 @@ export class SessionManager {
   /**
    * The live session `id` names, or why there is none: `missing` (unknown id) or the timeout that ended it
    * (the session is then deleted). Records activity coarsely (at most every `idle / 10`, ≤ 60 s).
+   *
+   * The hot path answers synchronously from a short cache (`sessionCacheMs`, default 1 s) of sessions this
+   * process read or wrote. Every end and extension — in this process or, over the session event bus, in any
+   * other — removes the entry at once; the cache's lifetime only bounds how stale a session can be if an
+   * event is lost. Timeouts are checked on every call, cached or not.
    */
-  async resolve(id: string): Promise<ActiveSession | { readonly ended: EndReason | 'missing' }> {
+  resolve(id: string): ActiveSession | Ended | Promise<ActiveSession | Ended> {
+    const cached = this.#cache.get(id);
+    if (cached !== undefined) {
+      const now = Date.now();
+      const record = cached.active.record;
+      if (
+        now < cached.until &&
+        now - record.lastSeenAt < this.#touchEveryMs &&
+        this.#expiry(record, now) === undefined
+      ) {
+        return cached.active;
+      }
+    }
+    return this.#resolveFromStore(id);
+  }
+
+  async #resolveFromStore(id: string): Promise<ActiveSession | Ended> {
+    this.#forget(id);
     const record = await this.store.get(id);
     if (!record) return { ended: 'missing' };
     const now = Date.now();
@@ -123,15 +181,25 @@ export class SessionManager {
     if (now - record.lastSeenAt >= this.#touchEveryMs) {
       const touched = { ...record, lastSeenAt: now };
       if (!(await this.store.touch(id, now, this.#ttl(touched, now)))) return { ended: 'missing' };
-      return { id, record: touched };
+      const active = { id, record: touched };
+      this.#remember(active);
+      // Open tabs move their expiry warning: activity anywhere pushes the idle deadline back.
+      await this.events.publish({
+        type: 'session-extended',
+        session: this.#cache.get(id)?.key ?? sessionChannelKey(id),
+        expiresAt: new Date(this.expiresAt(touched)).toISOString(),
+      });
+      return active;
     }
-    return { id, record };
+    const active = { id, record };
+    this.#remember(active);
+    return active;
   }
 
   /**
    * Like {@link resolve} but records no activity: for the push channel, which must not keep a session alive.
    */
-  async peek(id: string): Promise<ActiveSession | { readonly ended: EndReason | 'missing' }> {
+  async peek(id: string): Promise<ActiveSession | Ended> {
     const record = await this.store.get(id);
     if (!record) return { ended: 'missing' };
     const ended = this.#expiry(record, Date.now());
@@ -143,12 +211,13 @@ export class SessionManager {
   }
 
   /** Records activity now (the user asked to stay signed in) and tells the other tabs the new expiry. */
-  async extend(id: string): Promise<ActiveSession | { readonly ended: EndReason | 'missing' }> {
+  async extend(id: string): Promise<ActiveSession | Ended> {
     const found = await this.peek(id);
     if (!('record' in found)) return found;
     const now = Date.now();
     const touched = { ...found.record, lastSeenAt: now };
     if (!(await this.store.touch(id, now, this.#ttl(touched, now)))) return { ended: 'missing' };
+    this.#forget(id);
     await this.events.publish({
       type: 'session-extended',
       session: sessionChannelKey(id),
@@ -158,10 +227,9 @@ export class SessionManager {
   }
 
   /** The access token to forward, refreshed first when it is due. */
-  async accessToken(session: ActiveSession): Promise<string> {
+  accessToken(session: ActiveSession): string | Promise<string> {
     if (!this.#due(session.record)) return session.record.tokens.accessToken;
-    const record = await this.fresh(session.id);
-    return record.tokens.accessToken;
+    return this.fresh(session.id).then((record) => record.tokens.accessToken);
   }
 
   /** Refreshes the session's tokens once across every caller and process, or returns them if not due. */
@@ -239,6 +307,7 @@ export class SessionManager {
     }
     const next = this.#sessionTokens(tokens, record.tokens.refreshTokenExpiresAt);
     if (!(await this.store.updateTokens(id, next))) throw new SessionEndedError('refresh_failed');
+    this.#remember({ id, record: { ...record, tokens: next } });
     this.#log.info(
       { event: 'refresh_success', sub: record.sub, session: sessionRef(id) },
       'tokens refreshed',
@@ -248,6 +317,7 @@ export class SessionManager {
 
   /** Ends one session: deletes it and, when it has one, revokes its refresh token at the issuer (best effort). */
   async end(id: string, record: SessionRecord | undefined, reason: EndReason): Promise<void> {
+    this.#forget(id);
     await this.store.delete(id);
     this.#log.info(
       { event: 'session_end', reason, sub: record?.sub, session: sessionRef(id) },

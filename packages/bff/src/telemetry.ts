@@ -38,7 +38,9 @@ export const TelemetryBatchSchema = T.Object(
 /** A validated telemetry event. */
 export type TelemetryEvent = T.Static<typeof TelemetryEventSchema>;
 
-const TOKEN_LIKE = /eyJ[A-Za-z0-9_-]{4,}\.|bearer\s|(?:access|refresh|id)_?token|secret|password/i;
+// A JWT, a bearer credential or a token parameter: refused. Words such as "password" in a route are fine.
+const TOKEN_LIKE =
+  /eyJ[A-Za-z0-9_-]{4,}\.|\bbearer\s+\S|(?:access|refresh|id|logout)_token\s*[=:]|client_secret\s*[=:]/i;
 
 /**
  * Validates a telemetry batch: the schema (unknown fields refused), and no value that looks like a token

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { API_HEADERS, freePort, NAVIGATION_HEADERS, TestBrowser } from '@gatehouse/testing';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, signIn, startStack } from './support/stack.js';
 
@@ -47,6 +48,15 @@ describe('API proxy: what reaches the upstream (SECURITY.md C 19–22)', () => {
     expect(last()?.headers.authorization).toMatch(/^Bearer eyJ/);
     expect(last()?.headers.cookie).toBeUndefined();
     expect(last()?.headers['x-csrf']).toBeUndefined();
+  });
+
+  it('maps /api/<service> and /api/<service>?query to the upstream base path', async () => {
+    await call('/api/echo?limit=5');
+    expect(last()?.url).toBe('/base/?limit=5');
+    await call('/api/echo');
+    expect(last()?.url).toBe('/base/');
+    await call('/api/readonly?limit=5');
+    expect(last()?.url).toBe('/?limit=5');
   });
 
   it('C19: no token reaches the browser in the answer; upstream cookies are not passed on', async () => {
@@ -118,6 +128,30 @@ describe('API proxy: what reaches the upstream (SECURITY.md C 19–22)', () => {
     expect(answer.status).toBe(405);
     expect(answer.header('allow')).toBe('GET');
     expect((await call('/api/echo/x', { method: 'TRACE' })).status).toBe(405);
+  });
+
+  it('streams a large answer with backpressure', async () => {
+    const answer = await call('/api/echo/blob?size=5000000');
+    expect(answer.status).toBe(200);
+    expect(answer.text.length).toBe(5_000_000);
+  });
+
+  it('a client that goes away mid-answer aborts the upstream request, and is not an upstream error', async () => {
+    const errorsBefore = stack.bff.runtime.proxy.stats.upstreamErrors;
+    const cookie = await browser.jar.getCookieString(stack.bffUrl);
+    const controller = new AbortController();
+    const answer = await request(`${stack.bffUrl}/api/echo/stream?slow=1`, {
+      headers: { ...API_HEADERS, cookie },
+      signal: controller.signal,
+    });
+    expect(answer.statusCode).toBe(200);
+    for await (const _chunk of answer.body) break;
+    controller.abort();
+    await expect
+      .poll(() => stack.echo.aborted.some((url) => url.includes('slow=1')), { timeout: 2000 })
+      .toBe(true);
+    expect(stack.bff.runtime.proxy.stats.upstreamErrors).toBe(errorsBefore);
+    expect(stack.logs.events('upstream_error').filter((event) => event.upstream === 'echo')).toEqual([]);
   });
 
   it('streams request and answer bodies', async () => {

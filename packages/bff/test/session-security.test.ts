@@ -160,16 +160,35 @@ describe('timeouts (SECURITY.md A 7)', () => {
     }
   });
 
+  it('reading /auth/session is not activity: a tab that polls it does not keep an idle session alive', async () => {
+    const short = await startStack({ bff: { idleTimeout: 2, absoluteTimeout: 60 } });
+    try {
+      const browser = new TestBrowser();
+      await signIn(browser, short, 'alice');
+      const answers: boolean[] = [];
+      for (let i = 0; i < 6; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        answers.push(
+          (await browser.get(`${short.bffUrl}/auth/session`, API_HEADERS)).json<{
+            isAuthenticated: boolean;
+          }>().isAuthenticated,
+        );
+      }
+      expect(answers.at(-1)).toBe(false);
+    } finally {
+      await short.close();
+    }
+  });
+
   it('ends a session at the absolute timeout even while it is in use', async () => {
     const short = await startStack({ bff: { idleTimeout: 2, absoluteTimeout: 3 } });
     try {
       const browser = new TestBrowser();
       await signIn(browser, short, 'alice');
+      // API calls are activity (reading /auth/session is not), so the idle limit never comes.
       for (let i = 0; i < 4; i++) {
         await new Promise((resolve) => setTimeout(resolve, 600));
-        expect((await browser.get(`${short.bffUrl}/auth/session`, API_HEADERS)).json()).toMatchObject({
-          isAuthenticated: true,
-        });
+        expect((await browser.get(`${short.bffUrl}/api/echo/x`, API_HEADERS)).status).toBe(200);
       }
       await new Promise((resolve) => setTimeout(resolve, 900));
       const session = await browser.get(`${short.bffUrl}/auth/session`, API_HEADERS);

@@ -15,6 +15,8 @@ const realClock: ContractClock = {
 
 const T0 = 1_750_000_000_000;
 const LONG = 60_000;
+/** A TTL that runs out during a test: long enough that a loaded machine's Redis round trips don't outlast it. */
+const SHORT = 300;
 
 /** Every test gets its own issuer, so index keys never collide between tests sharing one Redis prefix. */
 const newIssuer = (): string => `https://idp-${newOpaqueToken(16).toLowerCase()}.example`;
@@ -125,20 +127,20 @@ export function sessionStoreContract(
 
       it('forgets a session after its TTL', async () => {
         const id = newSessionId();
-        await store.create(id, sessionRecord({ iss, sub: 'alice' }), 50);
+        await store.create(id, sessionRecord({ iss, sub: 'alice' }), SHORT);
         expect(await store.get(id)).toBeDefined();
-        await clock.advance(150);
+        await clock.advance(SHORT * 2.5);
         expect(await store.get(id)).toBeUndefined();
         expect(await store.delete(id)).toBe(false);
       });
 
       it('keeps a touched session past its first TTL', async () => {
         const id = newSessionId();
-        await store.create(id, sessionRecord({ iss, sub: 'alice' }), 400);
-        await clock.advance(250);
-        expect(await store.touch(id, T0 + 250, 1_000)).toBe(true);
-        await clock.advance(250);
-        expect((await store.get(id))?.lastSeenAt).toBe(T0 + 250);
+        await store.create(id, sessionRecord({ iss, sub: 'alice' }), 1_000);
+        await clock.advance(600);
+        expect(await store.touch(id, T0 + 600, 3_000)).toBe(true);
+        await clock.advance(600);
+        expect((await store.get(id))?.lastSeenAt).toBe(T0 + 600);
       });
 
       it('updateTokens replaces the tokens and keeps lastSeenAt', async () => {
@@ -197,8 +199,8 @@ export function sessionStoreContract(
 
       it('never resurrects an expired session through updateTokens or touch', async () => {
         const id = newSessionId();
-        await store.create(id, sessionRecord({ iss, sub: 'alice' }), 50);
-        await clock.advance(150);
+        await store.create(id, sessionRecord({ iss, sub: 'alice' }), SHORT);
+        await clock.advance(SHORT * 2.5);
         expect(await store.updateTokens(id, tokensFor(1))).toBe(false);
         expect(await store.touch(id, T0 + 1, LONG)).toBe(false);
         expect(await store.get(id)).toBeUndefined();
@@ -268,9 +270,9 @@ export function sessionStoreContract(
       it('does not report sessions that already expired as deleted', async () => {
         const gone = newSessionId();
         const live = newSessionId();
-        await store.create(gone, sessionRecord({ iss, sub: 'alice', sid: 's1' }), 50);
+        await store.create(gone, sessionRecord({ iss, sub: 'alice', sid: 's1' }), SHORT);
         await store.create(live, sessionRecord({ iss, sub: 'alice', sid: 's1' }), LONG);
-        await clock.advance(150);
+        await clock.advance(SHORT * 2.5);
         expect(await store.deleteBySub(iss, 'alice')).toEqual([live]);
         expect(await store.deleteBySid(iss, 's1')).toEqual([]);
       });
@@ -326,8 +328,8 @@ export function sessionStoreContract(
 
       it('forgets a transaction after its TTL', async () => {
         const state = newOpaqueToken();
-        await store.putTransaction(state, loginTransaction(), 50);
-        await clock.advance(150);
+        await store.putTransaction(state, loginTransaction(), SHORT);
+        await clock.advance(SHORT * 2.5);
         expect(await store.takeTransaction(state)).toBeUndefined();
       });
 
@@ -363,8 +365,8 @@ export function sessionStoreContract(
       it('is freed by its expiry, and the old owner cannot release the new one', async () => {
         const key = `refresh:${newOpaqueToken()}`;
         const [owner, next] = [newOpaqueToken(), newOpaqueToken()];
-        expect(await store.acquireLock(key, owner, 50)).toBe(true);
-        await clock.advance(150);
+        expect(await store.acquireLock(key, owner, SHORT)).toBe(true);
+        await clock.advance(SHORT * 2.5);
         expect(await store.acquireLock(key, next, LONG)).toBe(true);
         expect(await store.releaseLock(key, owner)).toBe(false);
         expect(await store.releaseLock(key, next)).toBe(true);
@@ -374,10 +376,10 @@ export function sessionStoreContract(
     describe('markOnce', () => {
       it('answers true the first time, false while remembered, true again after expiry', async () => {
         const key = `jti:${newOpaqueToken()}`;
-        expect(await store.markOnce(key, 50)).toBe(true);
-        expect(await store.markOnce(key, 50)).toBe(false);
-        expect(await store.markOnce(`${key}x`, 50)).toBe(true);
-        await clock.advance(150);
+        expect(await store.markOnce(key, SHORT)).toBe(true);
+        expect(await store.markOnce(key, SHORT)).toBe(false);
+        expect(await store.markOnce(`${key}x`, SHORT)).toBe(true);
+        await clock.advance(SHORT * 2.5);
         expect(await store.markOnce(key, LONG)).toBe(true);
         expect(await store.markOnce(key, LONG)).toBe(false);
       });

@@ -5,7 +5,14 @@ export const shopRolePermissions: RolePermissionMap = Object.freeze({
   customer: Object.freeze(['orders:view', 'profile:edit', 'checkout:place_order'] as const),
   support: Object.freeze(['orders:view', 'orders:view_any'] as const),
   store_manager: Object.freeze(['catalog:edit'] as const),
-  admin: Object.freeze(['admin:access', 'users:view_any'] as const),
+  // Shop admins shop too: an admin's order is audited in their organisation's log (erin in acme).
+  admin: Object.freeze([
+    'admin:access',
+    'users:view_any',
+    'orders:view',
+    'profile:edit',
+    'checkout:place_order',
+  ] as const),
 });
 
 /** The reference shop's roles inside a tenant (organisation). */

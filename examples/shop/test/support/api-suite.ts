@@ -473,15 +473,21 @@ export function shopApiSuite(open: () => Promise<{ db: Database; dispose(): Prom
     expect(acmeAfter.items.some((entry) => entry.resource?.id === franks.id)).toBe(false);
   });
 
-  it('refuses checkout to erin (admin: no checkout:place_order), audited in acme', async () => {
-    const denied = await api('erin', 'POST', '/checkout/orders', { address: ADDRESS, paymentMethod: 'card' });
-    expect(denied.status).toBe(403);
+  it('erin (admin, acme org admin) shops too: her order is audited in acme; dave may not check out', async () => {
+    await api('erin', 'POST', '/cart/items', { productId: 'prod_yoga_mat', quantity: 1 });
+    const placed = await api('erin', 'POST', '/checkout/orders', { address: ADDRESS, paymentMethod: 'card' });
+    expect(placed.status).toBe(201);
+    const order = placed.json<Order>();
+    expect(order.tenant).toBe('acme');
     const acme = (await api('erin', 'GET', '/org/acme/audit-logs')).json<AuditLogPage>();
     expect(acme.items[0]).toMatchObject({
       action: 'checkout.place_order',
-      outcome: 'denied',
+      outcome: 'success',
       actor: { sub: 'user_erin' },
+      resource: { type: 'order', id: order.id },
     });
+    const denied = await api('dave', 'POST', '/checkout/orders', { address: ADDRESS, paymentMethod: 'card' });
+    expect(denied.status).toBe(403);
   });
 
   it('answers 409 for an empty cart, over-stock at add and at checkout, leaving cart and stock as they were', async () => {

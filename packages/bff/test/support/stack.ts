@@ -23,11 +23,14 @@ export interface SeenRequest {
 export interface EchoUpstream {
   readonly url: string;
   readonly seen: SeenRequest[];
+  /** URLs of slow answers whose connection closed before they finished. */
+  readonly aborted: string[];
   close(): Promise<void>;
 }
 
 export async function startEcho(): Promise<EchoUpstream> {
   const seen: SeenRequest[] = [];
+  const aborted: string[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -39,7 +42,30 @@ export async function startEcho(): Promise<EchoUpstream> {
         body: Buffer.concat(chunks).toString(),
       };
       seen.push(entry);
-      const status = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('status') ?? 200);
+      const params = new URL(req.url ?? '/', 'http://x').searchParams;
+      const status = Number(params.get('status') ?? 200);
+      if (params.has('size')) {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        res.end(Buffer.alloc(Number(params.get('size')), 120));
+        return;
+      }
+      if (params.has('slow')) {
+        // Streams a chunk every 50 ms until done or the proxy goes away.
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        let sent = 0;
+        const timer = setInterval(() => {
+          res.write('chunk\n');
+          if (++sent >= 100) {
+            clearInterval(timer);
+            res.end();
+          }
+        }, 50);
+        res.on('close', () => {
+          clearInterval(timer);
+          aborted.push(req.url ?? '');
+        });
+        return;
+      }
       const body = JSON.stringify({
         method: entry.method,
         url: entry.url,
@@ -58,6 +84,7 @@ export async function startEcho(): Promise<EchoUpstream> {
   return {
     url: `http://127.0.0.1:${port}`,
     seen,
+    aborted,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
