@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { type RolePermissionMap, shopRolePermissions, shopTenantRolePermissions } from '@gatehouse/policy';
 import * as T from 'typebox';
 import Value from 'typebox/value';
@@ -47,6 +48,26 @@ const RouteSchema = T.Object(
   { additionalProperties: false },
 );
 
+const AssetsSchema = T.Object(
+  {
+    /** URL prefix, e.g. `/remotes/admin/`: a request for `<prefix><file>` is answered from `<dir>/<file>`. */
+    prefix: T.String({ pattern: '^/[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*/$', maxLength: 128 }),
+    /** Absolute path of the directory served. */
+    dir: T.String({ pattern: '^/', minLength: 2 }),
+    /** `public`: anyone; `required`: a live session, and the rules below. */
+    access: T.Union([T.Literal('public'), T.Literal('required')], { default: 'public' }),
+    /** One of these global roles is needed. */
+    roles: T.Optional(T.Array(T.String({ minLength: 1, maxLength: 64 }), { minItems: 1 })),
+    /** Every one of these global permissions is needed. */
+    permissions: T.Optional(
+      T.Array(T.String({ pattern: '^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$' }), { minItems: 1 }),
+    ),
+    /** Membership of at least one tenant is needed. */
+    tenantMember: T.Optional(T.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
 /** JSON schema of the BFF's options. Every option has a default except the secrets in production. */
 export const BffOptionsSchema = T.Object(
   {
@@ -86,6 +107,8 @@ export const BffOptionsSchema = T.Object(
     /** Where the browser goes after the issuer's logout page (must be registered at the issuer). */
     postLogoutRedirectPath: Path,
     upstreams: T.Record(T.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), UpstreamSchema, { default: {} }),
+    /** Static files the BFF serves itself: the shell's bundle, and remotes only some sessions may load. */
+    assets: T.Array(AssetsSchema, { default: [] }),
     /** HTML navigation rules: the first matching route decides; unmatched paths are public. */
     routes: T.Array(RouteSchema, { default: [] }),
     redisUrl: T.Optional(T.String({ pattern: '^rediss?://' })),
@@ -119,6 +142,8 @@ export type BffOptions = Partial<Omit<T.Static<typeof BffOptionsSchema>, 'upstre
 
 /** One allow-listed upstream after validation. */
 export type UpstreamConfig = T.Static<typeof UpstreamSchema>;
+/** One directory of static files after validation. */
+export type AssetsConfig = T.Static<typeof AssetsSchema>;
 /** One HTML navigation rule after validation. */
 export type RouteRule = T.Static<typeof RouteSchema>;
 
@@ -153,6 +178,11 @@ function describe(error: { instancePath: string; message: string; params?: unkno
 export function resolveConfig(options: BffOptions): BffConfig {
   const input = Value.Clone(options ?? {}) as Record<string, unknown>;
   if (input.postLogoutRedirectPath === undefined) input.postLogoutRedirectPath = '/';
+  if (Array.isArray(input.assets)) {
+    input.assets = input.assets.map((entry) =>
+      entry && typeof entry === 'object' ? Value.Default(AssetsSchema, entry) : entry,
+    );
+  }
   // Defaults inside records are not filled by Value.Default: fill each upstream's own.
   if (input.upstreams && typeof input.upstreams === 'object') {
     input.upstreams = Object.fromEntries(
@@ -216,6 +246,15 @@ function semanticProblems(value: T.Static<typeof BffOptionsSchema>): string[] {
       ) {
         problems.push(`upstreams.${name}.url: production sends tokens only over https (or loopback)`);
       }
+    }
+  }
+  for (const [index, assets] of value.assets.entries()) {
+    if (/^\/(auth|api|telemetry)\//.test(assets.prefix) || assets.prefix === '/') {
+      problems.push(`assets.${index}.prefix: ${assets.prefix} would hide the BFF's own endpoints`);
+    }
+    if (!existsSync(assets.dir)) problems.push(`assets.${index}.dir: ${assets.dir} does not exist`);
+    if (assets.access === 'public' && (assets.roles || assets.permissions || assets.tenantMember)) {
+      problems.push(`assets.${index}: roles, permissions and tenantMember need access "required"`);
     }
   }
   for (const [index, route] of value.routes.entries()) {

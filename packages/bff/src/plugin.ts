@@ -1,5 +1,6 @@
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
 import { anonymousIdentity, type IdentityContext } from '@gatehouse/policy';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -161,6 +162,9 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
       log.error({ event: 'bff_error', url: request.url.split('?')[0], err: error }, 'unexpected error');
       return sendProblem(reply, 500, 'internal', 'Something went wrong.');
     });
+
+    // Every miss answers problem+json, including files the static handlers do not have.
+    scope.setNotFoundHandler((_request, reply) => sendProblem(reply, 404, 'not_found', 'No such resource.'));
 
     scope.addHook('onSend', async (request, reply) => {
       if (!request.url.startsWith('/auth/')) return;
@@ -421,6 +425,59 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
         },
       );
     });
+
+    // Static files: the shell's bundle (public) and sensitive remotes (served only to sessions allowed to
+    // load them: their code never reaches anyone else).
+    for (const assets of config.assets) {
+      await scope.register(async (files) => {
+        if (assets.access === 'required') {
+          files.addHook('onRequest', async (request, reply) => {
+            const cookie = cookies.session(request.headers.cookie);
+            const found = cookie.kind === 'id' ? await sessions.peek(cookie.id) : { ended: undefined };
+            if (!('record' in found)) {
+              return sendProblem(
+                reply,
+                401,
+                cookie.kind === 'id' ? 'session_expired' : 'unauthenticated',
+                'Sign in first.',
+              );
+            }
+            const user = found.record.user;
+            const allowed =
+              (!assets.roles || assets.roles.some((role) => user.roles.includes(role))) &&
+              (!assets.permissions ||
+                assets.permissions.every((permission) =>
+                  (user.permissions as string[]).includes(permission),
+                )) &&
+              (!assets.tenantMember || user.tenants.length > 0);
+            if (!allowed) {
+              log.info(
+                { event: 'access_denied', status: 403, path: assets.prefix, sub: found.record.sub },
+                'asset refused',
+              );
+              return sendProblem(reply, 403, 'forbidden', 'You may not load this.');
+            }
+          });
+        }
+        await files.register(fastifyStatic, {
+          root: assets.dir,
+          prefix: assets.prefix,
+          decorateReply: false,
+          index: false,
+          dotfiles: 'deny',
+          cacheControl: false,
+          setHeaders: (res) => {
+            res.setHeader(
+              'cache-control',
+              assets.access === 'public' ? 'public, no-cache' : 'private, no-cache',
+            );
+            res.setHeader('vary', 'Cookie');
+            res.setHeader('x-content-type-options', 'nosniff');
+            res.setHeader('cross-origin-resource-policy', 'same-origin');
+          },
+        });
+      });
+    }
 
     // The API proxy. The standalone server routes `/api/*` to the proxy before Fastify; this route serves
     // the same handler when the BFF is used as a plugin. Bodies stay unread so they stream to the upstream.
