@@ -135,9 +135,10 @@ export const BffOptionsSchema = T.Object(
 );
 
 /** Options as a user writes them: everything optional but the session secret(s). */
-export type BffOptions = Partial<Omit<T.Static<typeof BffOptionsSchema>, 'upstreams'>> & {
+export type BffOptions = Partial<Omit<T.Static<typeof BffOptionsSchema>, 'upstreams' | 'assets'>> & {
   sessionSecrets?: string[];
   upstreams?: Record<string, Partial<UpstreamConfig> & { url: string }>;
+  assets?: Array<Partial<AssetsConfig> & { prefix: string; dir: string }>;
 };
 
 /** One allow-listed upstream after validation. */
