@@ -107,6 +107,14 @@ export const BffOptionsSchema = T.Object(
     /** Where the browser goes after the issuer's logout page (must be registered at the issuer). */
     postLogoutRedirectPath: Path,
     upstreams: T.Record(T.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), UpstreamSchema, { default: {} }),
+    /** Exact origins remote code is loaded from (CSP `script-src` fallback for browsers without 'strict-dynamic'). */
+    remoteOrigins: T.Array(T.String({ pattern: '^https?://[^\\s/?#]+$' }), { default: [] }),
+    /** Trusted Types policy names the shell page may create; `[]` leaves Trusted Types off. */
+    trustedTypes: T.Array(T.String({ pattern: '^[A-Za-z0-9_#=@.%-]{1,64}$' }), { default: ['gatehouse'] }),
+    /** `Integrity-Policy` for scripts: report-only first, then enforced (every script must carry integrity). */
+    integrityPolicy: T.Union([T.Literal('off'), T.Literal('report-only'), T.Literal('enforce')], {
+      default: 'report-only',
+    }),
     /** Static files the BFF serves itself: the shell's bundle, and remotes only some sessions may load. */
     assets: T.Array(AssetsSchema, { default: [] }),
     /** HTML navigation rules: the first matching route decides; unmatched paths are public. */
@@ -246,6 +254,14 @@ function semanticProblems(value: T.Static<typeof BffOptionsSchema>): string[] {
         host !== '::1'
       ) {
         problems.push(`upstreams.${name}.url: production sends tokens only over https (or loopback)`);
+      }
+    }
+  }
+  if (value.production) {
+    for (const [index, origin] of value.remoteOrigins.entries()) {
+      const host = new URL(origin).hostname;
+      if (origin.startsWith('http://') && host !== 'localhost' && host !== '127.0.0.1') {
+        problems.push(`remoteOrigins.${index}: production loads remote code only over https`);
       }
     }
   }

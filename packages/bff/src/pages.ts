@@ -6,29 +6,66 @@ export function newNonce(): string {
   return randomBytes(16).toString('base64');
 }
 
-/** Security headers of every HTML answer, with a strict nonce-based CSP (SECURITY.md H 42, 47). */
-export function htmlHeaders(
-  nonce: string,
-  options: { frameAncestors?: string } = {},
-): Record<string, string> {
-  return {
+/** What shapes the security headers of the BFF's HTML answers. */
+export interface PageSecurity {
+  /** Exact origins of remote code (CSP fallback for browsers without `'strict-dynamic'`). */
+  readonly remoteOrigins?: readonly string[];
+  /** Trusted Types policy names; empty leaves Trusted Types off. */
+  readonly trustedTypes?: readonly string[];
+  /** `Integrity-Policy` for scripts. */
+  readonly integrityPolicy?: 'off' | 'report-only' | 'enforce';
+  /** Send HSTS (the public URL is https). */
+  readonly hsts?: boolean;
+  /** Who may frame the page: `'none'` unless given (the front-channel logout page names the issuer). */
+  readonly frameAncestors?: string;
+}
+
+/**
+ * Security headers of every HTML answer (SECURITY.md H 42–47): a strict CSP with a fresh nonce
+ * (`'strict-dynamic'`, `object-src 'none'`, `base-uri 'none'`, `frame-ancestors`), Trusted Types for
+ * scripts, `Integrity-Policy` for scripts (report-only or enforced, reported to `/reports`), `nosniff`,
+ * `Referrer-Policy: no-referrer`, COOP, HSTS over https, and `no-store`.
+ *
+ * @example
+ * reply.headers(htmlHeaders(nonce, { remoteOrigins: ['https://cdn.example'], trustedTypes: ['gatehouse'] }));
+ */
+export function htmlHeaders(nonce: string, security: PageSecurity = {}): Record<string, string> {
+  const origins = (security.remoteOrigins ?? []).join(' ');
+  const directives = [
+    `default-src 'self'`,
+    // With 'strict-dynamic', CSP3 browsers ignore 'self' and host sources: only nonced scripts and what they
+    // load run. The remote loader enforces the origin allow-list and integrity; the hosts are for CSP2.
+    `script-src 'nonce-${nonce}' 'strict-dynamic' 'self'${origins ? ` ${origins}` : ''}`,
+    `style-src 'self' 'nonce-${nonce}'${origins ? ` ${origins}` : ''}`,
+    `img-src 'self' data:`,
+    `font-src 'self'${origins ? ` ${origins}` : ''}`,
+    `connect-src 'self'`,
+    `object-src 'none'`,
+    `base-uri 'none'`,
+    `form-action 'self'`,
+    `frame-ancestors ${security.frameAncestors ?? "'none'"}`,
+    `report-to gatehouse`,
+  ];
+  const policies = security.trustedTypes ?? [];
+  if (policies.length > 0) {
+    directives.push(`require-trusted-types-for 'script'`, `trusted-types ${policies.join(' ')}`);
+  }
+  const headers: Record<string, string> = {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
-    'content-security-policy': [
-      `default-src 'self'`,
-      `script-src 'nonce-${nonce}' 'strict-dynamic'`,
-      `style-src 'self' 'nonce-${nonce}'`,
-      `img-src 'self' data:`,
-      `connect-src 'self'`,
-      `object-src 'none'`,
-      `base-uri 'none'`,
-      `form-action 'self'`,
-      `frame-ancestors ${options.frameAncestors ?? "'none'"}`,
-    ].join('; '),
+    'content-security-policy': directives.join('; '),
+    'reporting-endpoints': 'gatehouse="/reports"',
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
     'cross-origin-opener-policy': 'same-origin',
   };
+  const integrity = security.integrityPolicy ?? 'off';
+  if (integrity !== 'off') {
+    const name = integrity === 'enforce' ? 'integrity-policy' : 'integrity-policy-report-only';
+    headers[name] = 'blocked-destinations=(script), endpoints=(gatehouse)';
+  }
+  if (security.hsts) headers['strict-transport-security'] = 'max-age=31536000; includeSubDomains';
+  return headers;
 }
 
 /**

@@ -13,10 +13,11 @@ import { BffError } from './errors.js';
 import { MemorySessionEventBus, RedisSessionEventBus, type SessionEventBus } from './events.js';
 import { createLogger } from './logger.js';
 import { OidcClient, oauthErrorCode } from './oidc.js';
-import { defaultPage, errorPage, htmlHeaders, newNonce } from './pages.js';
+import { defaultPage, errorPage, htmlHeaders, newNonce, type PageSecurity } from './pages.js';
 import { PROBLEM_HEADERS, problem } from './problem.js';
 import { ApiProxy } from './proxy.js';
 import { PushChannel } from './push.js';
+import { logSecurityReports } from './reports.js';
 import { safeReturnTo } from './return-to.js';
 import { RouteTable } from './route-table.js';
 import { newOpaqueToken } from './session/ids.js';
@@ -96,6 +97,12 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
   const proxy = new ApiProxy(config, sessions, cookies, log);
   const push = new PushChannel(sessions, events, log);
   const routes = new RouteTable(config.routes);
+  const pageSecurity: PageSecurity = {
+    remoteOrigins: config.remoteOrigins,
+    trustedTypes: config.trustedTypes,
+    integrityPolicy: config.integrityPolicy,
+    hsts: config.publicUrl.startsWith('https://'),
+  };
   const runtime: GatehouseRuntime = Object.freeze({
     config,
     store,
@@ -137,7 +144,7 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
     const nonce = newNonce();
     return reply
       .code(status)
-      .headers(htmlHeaders(nonce))
+      .headers(htmlHeaders(nonce, pageSecurity))
       .send(errorPage(nonce, title, message));
   }
 
@@ -349,7 +356,7 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
       const query = request.query as Record<string, unknown>;
       const issuer = await oidc.issuer().catch(() => undefined);
       const nonce = newNonce();
-      reply.headers(htmlHeaders(nonce, { frameAncestors: new URL(config.issuer).origin }));
+      reply.headers(htmlHeaders(nonce, { ...pageSecurity, frameAncestors: new URL(config.issuer).origin }));
       if (typeof query.iss !== 'string' || typeof query.sid !== 'string' || query.iss !== issuer) {
         return reply
           .code(400)
@@ -424,6 +431,31 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
           return reply.code(202).header('cache-control', NO_STORE).send();
         },
       );
+    });
+
+    // Browser security reports (CSP, Integrity-Policy): sent by the browser itself, so no CSRF header; only
+    // their own content types, small, rate-limited, logged.
+    await scope.register(async (reports) => {
+      await reports.register(rateLimit, { global: false, max: 120, timeWindow: 60_000 });
+      reports.addContentTypeParser(
+        ['application/reports+json', 'application/csp-report'],
+        { parseAs: 'string', bodyLimit: 64 * 1024 },
+        (_request, body, done) => {
+          try {
+            done(null, JSON.parse(body as string));
+          } catch {
+            done(Object.assign(new Error('The report is not JSON.'), { statusCode: 400 }), undefined);
+          }
+        },
+      );
+      reports.post('/reports', { config: { rateLimit: {} } }, async (request, reply) => {
+        const type = request.headers['content-type'] ?? '';
+        if (!type.startsWith('application/reports+json') && !type.startsWith('application/csp-report')) {
+          return sendProblem(reply, 415, 'bad_request', 'Send a browser report.');
+        }
+        logSecurityReports(log, request.body);
+        return reply.code(204).send();
+      });
     });
 
     // Static files: the shell's bundle (public) and sensitive remotes (served only to sessions allowed to
@@ -513,7 +545,7 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
           'record' in session ? sessions.identity((session as ActiveSession).record) : anonymousIdentity;
         const nonce = newNonce();
         const html = await render({ path, identity, nonce });
-        return reply.code(200).headers(htmlHeaders(nonce)).send(html);
+        return reply.code(200).headers(htmlHeaders(nonce, pageSecurity)).send(html);
       };
       scope.get('/', servePage);
       scope.get('/*', servePage);
