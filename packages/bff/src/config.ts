@@ -124,6 +124,8 @@ export const BffOptionsSchema = T.Object(
     sessionCacheMs: T.Integer({ minimum: 0, maximum: 10_000, default: 1000 }),
     redisKeyPrefix: T.String({ pattern: '^[A-Za-z0-9:_-]{1,32}$', default: 'gh:' }),
     workers: T.Integer({ minimum: 1, maximum: 64, default: 1 }),
+    /** Serve Prometheus metrics at `GET /metrics` on this port (never the public one); off when unset. */
+    metricsPort: T.Optional(T.Integer({ minimum: 0, maximum: 65_535 })),
     /** Trust `X-Forwarded-*` from this many proxies in front (0: none). */
     trustProxy: T.Integer({ minimum: 0, maximum: 10, default: 0 }),
     logLevel: T.Union(

@@ -17,6 +17,7 @@ export const ENVIRONMENT_VARIABLES = [
   'REDIS_URL',
   'GATEHOUSE_REDIS_KEY_PREFIX',
   'GATEHOUSE_WORKERS',
+  'GATEHOUSE_METRICS_PORT',
   'GATEHOUSE_IDLE_TIMEOUT',
   'GATEHOUSE_ABSOLUTE_TIMEOUT',
   'GATEHOUSE_ROLES_CLAIM',
@@ -91,6 +92,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, file: BffOptions = {}): B
   for (const [name, key] of [
     ['GATEHOUSE_PORT', 'port'],
     ['GATEHOUSE_WORKERS', 'workers'],
+    ['GATEHOUSE_METRICS_PORT', 'metricsPort'],
     ['GATEHOUSE_IDLE_TIMEOUT', 'idleTimeout'],
     ['GATEHOUSE_ABSOLUTE_TIMEOUT', 'absoluteTimeout'],
     ['GATEHOUSE_TRUST_PROXY', 'trustProxy'],

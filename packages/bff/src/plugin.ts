@@ -12,6 +12,7 @@ import { checkCsrf, isNavigation } from './csrf.js';
 import { BffError } from './errors.js';
 import { MemorySessionEventBus, RedisSessionEventBus, type SessionEventBus } from './events.js';
 import { createLogger } from './logger.js';
+import { BffMetrics } from './metrics.js';
 import { OidcClient, oauthErrorCode } from './oidc.js';
 import { defaultPage, errorPage, htmlHeaders, newNonce, type PageSecurity } from './pages.js';
 import { PROBLEM_HEADERS, problem } from './problem.js';
@@ -45,6 +46,8 @@ export interface GatehouseBffPluginOptions {
   readonly renderPage?: PageRenderer | false;
   /** Session events for the push channel; default: Redis pub/sub when `config.redisUrl` is set, else in memory. */
   readonly events?: SessionEventBus;
+  /** Prometheus metrics; default: a registry of the BFF's own. */
+  readonly metrics?: BffMetrics;
 }
 
 /** What the plugin decorates the Fastify instance with. */
@@ -57,6 +60,7 @@ export interface GatehouseRuntime {
   readonly proxy: ApiProxy;
   readonly events: SessionEventBus;
   readonly push: PushChannel;
+  readonly metrics: BffMetrics;
   readonly log: Logger;
 }
 
@@ -93,8 +97,9 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
     (config.redisUrl
       ? new RedisSessionEventBus({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix })
       : new MemorySessionEventBus());
-  const sessions = new SessionManager(config, store, oidc, log, events);
-  const proxy = new ApiProxy(config, sessions, cookies, log);
+  const metrics = options.metrics ?? new BffMetrics();
+  const sessions = new SessionManager(config, store, oidc, log, events, metrics);
+  const proxy = new ApiProxy(config, sessions, cookies, log, metrics);
   const push = new PushChannel(sessions, events, log);
   const routes = new RouteTable(config.routes);
   const pageSecurity: PageSecurity = {
@@ -103,6 +108,10 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
     integrityPolicy: config.integrityPolicy,
     hsts: config.publicUrl.startsWith('https://'),
   };
+  metrics.observe({
+    pushStreams: () => push.size,
+    sessions: () => (store as { stats?: () => { sessions?: number } }).stats?.().sessions,
+  });
   const runtime: GatehouseRuntime = Object.freeze({
     config,
     store,
@@ -112,6 +121,7 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
     proxy,
     events,
     push,
+    metrics,
     log,
   });
   fastify.decorate('gatehouseBff', null);
@@ -194,6 +204,7 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
           { event: 'login_failure', reason: 'issuer_unavailable', err: error },
           'login could not start',
         );
+        metrics.logins.inc({ outcome: 'issuer_unavailable' });
         return htmlError(
           reply,
           503,
@@ -219,6 +230,7 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
       const transaction = state ? await store.takeTransaction(state) : undefined;
       if (!transaction || !binding || transaction.binding !== binding) {
         log.warn({ event: 'login_failure', reason: 'state_mismatch' }, 'callback without a matching login');
+        metrics.logins.inc({ outcome: 'state_mismatch' });
         return htmlError(
           reply,
           400,
@@ -243,6 +255,7 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
             { event: 'login_failure', reason: 'issuer_unavailable', err: error.cause },
             'login failed',
           );
+          metrics.logins.inc({ outcome: 'issuer_unavailable' });
           return htmlError(
             reply,
             503,
@@ -251,6 +264,7 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
           );
         }
         log.warn({ event: 'login_failure', reason: code ?? 'invalid_response', err: error }, 'login failed');
+        metrics.logins.inc({ outcome: code === 'access_denied' ? 'cancelled' : 'rejected' });
         const message =
           code === 'access_denied'
             ? 'Sign-in was cancelled.'
@@ -268,6 +282,7 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
         { event: 'login_success', sub: session.record.sub, session: sessionRef(session.id) },
         'signed in',
       );
+      metrics.logins.inc({ outcome: 'success' });
       return reply.header('set-cookie', cookies.setSession(session.id)).redirect(transaction.returnTo, 302);
     });
 

@@ -5,6 +5,7 @@ import type { BffConfig, UpstreamConfig } from './config.js';
 import type { CookieJar } from './cookies.js';
 import { checkCsrf } from './csrf.js';
 import { BffError } from './errors.js';
+import { BffMetrics } from './metrics.js';
 import { sendProblem } from './problem.js';
 import {
   type ActiveSession,
@@ -94,7 +95,16 @@ export class ApiProxy {
   readonly #forwardedHost: string;
   readonly #forwardedProto: string;
 
-  constructor(config: BffConfig, sessions: SessionManager, cookies: CookieJar, log: Logger) {
+  readonly #metrics: BffMetrics | undefined;
+
+  constructor(
+    config: BffConfig,
+    sessions: SessionManager,
+    cookies: CookieJar,
+    log: Logger,
+    metrics?: BffMetrics,
+  ) {
+    this.#metrics = metrics;
     this.#config = config;
     this.#sessions = sessions;
     this.#cookies = cookies;
@@ -229,7 +239,7 @@ export class ApiProxy {
     hasBody: boolean,
     bearer: string | undefined,
   ): undefined {
-    const forward = new Forward(this, res, route, method, restPath);
+    const forward = new Forward(this, res, route, method, restPath, performance.now());
     res.on('close', forward.onClientClose);
     route.pool.dispatch(
       {
@@ -257,6 +267,7 @@ export class ApiProxy {
   /** Answers an upstream failure before any of its answer was sent. */
   upstreamFailed(res: ServerResponse, upstream: string, error: unknown): void {
     this.stats.upstreamErrors++;
+    this.#metrics?.proxyRequests.inc({ upstream, status: '5xx' });
     this.#log.warn({ event: 'upstream_error', upstream, err: error }, 'upstream failed');
     const code = (error as { code?: string }).code;
     const status =
@@ -324,8 +335,19 @@ export class ApiProxy {
     headers?: Record<string, string>,
   ): undefined {
     this.stats.refused++;
+    if (this.#metrics) {
+      this.#metrics.proxyRequests.inc({ upstream: 'refused', status: BffMetrics.statusClass(status) });
+      if (status === 401 || status === 403) this.#metrics.denials.inc({ code });
+    }
     sendProblem(res, status, code, detail, headers);
     return undefined;
+  }
+
+  /** Records one upstream answer's status and how long its headers took (metrics). */
+  answered(upstream: string, status: number, startedAt: number): void {
+    if (!this.#metrics) return;
+    this.#metrics.proxyRequests.inc({ upstream, status: BffMetrics.statusClass(status) });
+    this.#metrics.proxySeconds.observe({ upstream }, (performance.now() - startedAt) / 1000);
   }
 
   #fail(res: ServerResponse, error: unknown): void {
@@ -359,8 +381,17 @@ class Forward implements Dispatcher.DispatchHandler {
   #abort: ((reason?: Error) => void) | undefined;
   #resume: (() => void) | undefined;
   #clientGone = false;
+  readonly #startedAt: number;
 
-  constructor(proxy: ApiProxy, res: ServerResponse, route: Route, method: string, path: string) {
+  constructor(
+    proxy: ApiProxy,
+    res: ServerResponse,
+    route: Route,
+    method: string,
+    path: string,
+    startedAt: number,
+  ) {
+    this.#startedAt = startedAt;
     this.#proxy = proxy;
     this.#res = res;
     this.#route = route;
@@ -384,6 +415,7 @@ class Forward implements Dispatcher.DispatchHandler {
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true;
+    this.#proxy.answered(this.#route.name, statusCode, this.#startedAt);
     if (statusCode === 401 || statusCode === 403)
       this.#proxy.denied(this.#route.name, statusCode, this.#method, this.#path);
     const out: string[] = [];

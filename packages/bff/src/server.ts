@@ -2,9 +2,11 @@ import cluster from 'node:cluster';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { AggregatorRegistry } from 'prom-client';
 import type { BffConfig } from './config.js';
 import type { SessionEventBus } from './events.js';
 import { createLogger } from './logger.js';
+import { serveMetrics } from './metrics.js';
 import { type GatehouseRuntime, gatehouseBff, type PageRenderer } from './plugin.js';
 import type { SessionStore } from './session/types.js';
 
@@ -72,7 +74,27 @@ export async function createBffServer(
     async listen() {
       const address = await app.listen({ port: config.port, host: config.host });
       log.info({ event: 'listening', address, pid: process.pid }, 'Gatehouse BFF listening');
-      return { app, runtime, address, close: () => app.close() };
+      let metricsServer: Server | undefined;
+      if (cluster.isWorker) {
+        // The primary serves the metrics of every worker (prom-client's cluster aggregation).
+        AggregatorRegistry.setRegistries([runtime.metrics.registry]);
+      } else if (config.metricsPort !== undefined) {
+        metricsServer = await serveMetrics({
+          port: config.metricsPort,
+          host: config.host,
+          registry: runtime.metrics.registry,
+        });
+        log.info({ event: 'metrics_listening', port: config.metricsPort }, 'metrics at /metrics');
+      }
+      return {
+        app,
+        runtime,
+        address,
+        close: async () => {
+          metricsServer?.close();
+          await app.close();
+        },
+      };
     },
   };
 }
@@ -91,6 +113,10 @@ export async function startBff(
   if (config.workers > 1 && cluster.isPrimary) {
     const log = options.logger ?? createLogger(config.logLevel);
     for (let i = 0; i < config.workers; i++) cluster.fork();
+    const metricsServer =
+      config.metricsPort !== undefined
+        ? await serveMetrics({ port: config.metricsPort, host: config.host, aggregate: true })
+        : undefined;
     let stopping = false;
     cluster.on('exit', (worker, code, signal) => {
       if (stopping) return;
@@ -102,6 +128,7 @@ export async function startBff(
     });
     const stop = () => {
       stopping = true;
+      metricsServer?.close();
       for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGTERM');
     };
     process.once('SIGTERM', stop);

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { BffConfig } from './config.js';
 import { BffError } from './errors.js';
 import { type SessionEventBus, sessionChannelKey } from './events.js';
+import type { BffMetrics } from './metrics.js';
 import { type IdTokenClaims, type IssuedTokens, type OidcClient, oauthErrorCode } from './oidc.js';
 import { newOpaqueToken, newSessionId } from './session/ids.js';
 import type { SessionRecord, SessionStore, SessionTokens } from './session/types.js';
@@ -72,13 +73,17 @@ export class SessionManager {
   /** Counts refresh grants sent to the issuer by this process (tests and metrics read it). */
   refreshCount = 0;
 
+  readonly #metrics: BffMetrics | undefined;
+
   constructor(
     config: BffConfig,
     store: SessionStore,
     oidc: OidcClient,
     log: Logger,
     events: SessionEventBus,
+    metrics?: BffMetrics,
   ) {
+    this.#metrics = metrics;
     this.#config = config;
     this.store = store;
     this.events = events;
@@ -281,9 +286,15 @@ export class SessionManager {
     let tokens: IssuedTokens;
     try {
       this.refreshCount++;
-      tokens = await this.#oidc.refresh(refreshToken);
+      const timer = this.#metrics?.refreshSeconds.startTimer();
+      try {
+        tokens = await this.#oidc.refresh(refreshToken);
+      } finally {
+        timer?.();
+      }
     } catch (error) {
       const code = oauthErrorCode(error);
+      this.#metrics?.refreshes.inc({ outcome: code !== undefined ? 'rejected' : 'error' });
       if (code !== undefined) {
         // The issuer rejected the refresh token (revoked, expired, reused): the session is over.
         this.#log.warn(
@@ -308,6 +319,7 @@ export class SessionManager {
     const next = this.#sessionTokens(tokens, record.tokens.refreshTokenExpiresAt);
     if (!(await this.store.updateTokens(id, next))) throw new SessionEndedError('refresh_failed');
     this.#remember({ id, record: { ...record, tokens: next } });
+    this.#metrics?.refreshes.inc({ outcome: 'success' });
     this.#log.info(
       { event: 'refresh_success', sub: record.sub, session: sessionRef(id) },
       'tokens refreshed',
@@ -337,6 +349,7 @@ export class SessionManager {
 
   /** Tells every process's push channel that these sessions ended (they are already deleted). */
   async announceEnd(ids: readonly string[], reason: EndReason): Promise<void> {
+    if (ids.length > 0) this.#metrics?.sessionEnds.inc({ reason }, ids.length);
     const type = reason === 'logout' || reason.endsWith('channel_logout') ? 'logged-out' : 'session-expired';
     await Promise.all(ids.map((id) => this.events.publish({ type, session: sessionChannelKey(id), reason })));
   }

@@ -105,6 +105,7 @@ await describeWith(['redis'], 'gatehouse serve with GATEHOUSE_WORKERS=2 on Redis
 
   it('runs two workers on one port sharing sessions, and stops them all on SIGTERM', async () => {
     const port = await freePort();
+    const metricsPort = await freePort();
     const bffUrl = `http://localhost:${port}`;
     const idp = await createDevIdp({ port: 0, clients: [bffClient({ baseUrl: bffUrl })] });
     const serve = run(['serve'], {
@@ -116,6 +117,7 @@ await describeWith(['redis'], 'gatehouse serve with GATEHOUSE_WORKERS=2 on Redis
       REDIS_URL: redisUrl,
       GATEHOUSE_LOG_LEVEL: 'info',
       GATEHOUSE_REDIS_KEY_PREFIX: prefix,
+      GATEHOUSE_METRICS_PORT: String(metricsPort),
     });
     try {
       await serve.waitFor(/"event":"listening"[\s\S]*"event":"listening"/);

@@ -1,0 +1,125 @@
+import { createServer, type Server } from 'node:http';
+import { AggregatorRegistry, Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * The BFF's Prometheus metrics (prom-client), in a registry of its own: logins, refreshes, logouts and
+ * session ends, proxied requests by upstream and status class with latency, back-channel logouts, open push
+ * streams and live sessions. Labels never carry a user, a session or a token.
+ */
+export class BffMetrics {
+  readonly registry = new Registry();
+  #sources: { pushStreams?: () => number; sessions?: () => number | undefined } = {};
+  readonly logins = new Counter({
+    name: 'gatehouse_logins_total',
+    help: 'Completed logins by outcome (success, or the failure reason).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly refreshes = new Counter({
+    name: 'gatehouse_refreshes_total',
+    help: 'Token refreshes sent to the issuer, by outcome.',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly refreshSeconds = new Histogram({
+    name: 'gatehouse_refresh_duration_seconds',
+    help: 'Time the issuer took to answer a refresh.',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly sessionEnds = new Counter({
+    name: 'gatehouse_session_ends_total',
+    help: 'Sessions ended, by reason (logout, idle_timeout, absolute_timeout, refresh_failed, backchannel_logout…).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly proxyRequests = new Counter({
+    name: 'gatehouse_proxy_requests_total',
+    help: 'Requests answered on /api/*, by upstream and status class (2xx…5xx; refused ones carry the BFF’s status).',
+    labelNames: ['upstream', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly proxySeconds = new Histogram({
+    name: 'gatehouse_proxy_duration_seconds',
+    help: 'Time from a request reaching the proxy to the upstream answer’s headers, by upstream.',
+    labelNames: ['upstream'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly denials = new Counter({
+    name: 'gatehouse_denials_total',
+    help: 'Requests refused: 401 (unauthenticated, session_expired), 403 (csrf_failed, forbidden).',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly pushStreams: Gauge = new Gauge({
+    name: 'gatehouse_push_streams',
+    help: 'Open push-channel streams (browser tabs) in this process.',
+    registers: [this.registry],
+    collect: () => {
+      const value = this.#sources.pushStreams?.();
+      if (value !== undefined) this.pushStreams.set(value);
+    },
+  });
+  readonly activeSessions: Gauge = new Gauge({
+    name: 'gatehouse_active_sessions',
+    help: 'Sessions in the store (memory store: exact; Redis: not reported).',
+    registers: [this.registry],
+    collect: () => {
+      const value = this.#sources.sessions?.();
+      if (value !== undefined) this.activeSessions.set(value);
+    },
+  });
+
+  /** Where the gauges read their values when Prometheus scrapes. */
+  observe(sources: { pushStreams?: () => number; sessions?: () => number | undefined }): void {
+    this.#sources = { ...this.#sources, ...sources };
+  }
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics !== false)
+      collectDefaultMetrics({ register: this.registry, prefix: 'gatehouse_' });
+  }
+
+  /** A status class label: `2xx`, `4xx`… */
+  static statusClass(status: number): string {
+    return `${Math.floor(status / 100)}xx`;
+  }
+}
+
+/**
+ * Serves `GET /metrics` on its own port (never the public one). With cluster workers, run it in the primary
+ * with `aggregate: true`: it asks every worker for its metrics and sums them.
+ *
+ * @example
+ * const server = await serveMetrics({ port: 9464, registry: metrics.registry });
+ */
+export async function serveMetrics(options: {
+  port: number;
+  host?: string;
+  registry?: Registry;
+  aggregate?: boolean;
+}): Promise<Server> {
+  const aggregator = options.aggregate ? new AggregatorRegistry() : undefined;
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || req.url !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    const body = aggregator ? aggregator.clusterMetrics() : (options.registry as Registry).metrics();
+    body.then(
+      (text) =>
+        res
+          .writeHead(200, { 'content-type': (aggregator ?? (options.registry as Registry)).contentType })
+          .end(text),
+      () => res.writeHead(503, { 'content-type': 'text/plain' }).end('metrics unavailable\n'),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+  });
+  return server;
+}
