@@ -14,6 +14,7 @@ import {
   type SessionManager,
   sessionRef,
 } from './sessions.js';
+import { continueTrace } from './trace.js';
 
 /** Request headers never forwarded: hop-by-hop, credentials, and identity claims a client could forge. */
 const DROPPED_REQUEST_HEADERS = new Set([
@@ -249,7 +250,7 @@ export class ApiProxy {
             ? `${route.basePath}/${rest}`
             : `${route.basePath}${rest}`,
         method: method as 'GET',
-        headers: this.#upstreamHeaders(req, route, bearer),
+        headers: this.#upstreamHeaders(req, route, bearer, forward),
         body: hasBody ? req : null,
         headersTimeout: route.upstream.timeoutMs,
         bodyTimeout: route.upstream.timeoutMs,
@@ -260,15 +261,18 @@ export class ApiProxy {
   }
 
   /** Logs an upstream's 401/403 (an authorization failure worth an audit line). */
-  denied(upstream: string, status: number, method: string, path: string): void {
-    this.#log.info({ event: 'access_denied', status, upstream, method, path }, 'upstream denied access');
+  denied(upstream: string, status: number, method: string, path: string, traceId: string | undefined): void {
+    this.#log.info(
+      { event: 'access_denied', status, upstream, method, path, traceId },
+      'upstream denied access',
+    );
   }
 
   /** Answers an upstream failure before any of its answer was sent. */
-  upstreamFailed(res: ServerResponse, upstream: string, error: unknown): void {
+  upstreamFailed(res: ServerResponse, upstream: string, error: unknown, traceId: string | undefined): void {
     this.stats.upstreamErrors++;
     this.#metrics?.proxyRequests.inc({ upstream, status: '5xx' });
-    this.#log.warn({ event: 'upstream_error', upstream, err: error }, 'upstream failed');
+    this.#log.warn({ event: 'upstream_error', upstream, traceId, err: error }, 'upstream failed');
     const code = (error as { code?: string }).code;
     const status =
       code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT'
@@ -279,7 +283,12 @@ export class ApiProxy {
     sendProblem(res, status, 'upstream_unavailable', `The ${upstream} service is not available.`);
   }
 
-  #upstreamHeaders(req: IncomingMessage, route: Route, bearer: string | undefined): string[] {
+  #upstreamHeaders(
+    req: IncomingMessage,
+    route: Route,
+    bearer: string | undefined,
+    forward: Forward,
+  ): string[] {
     const raw = req.rawHeaders;
     const out: string[] = [];
     let connectionTokens: Set<string> | undefined;
@@ -292,8 +301,13 @@ export class ApiProxy {
           .map((token) => token.trim()),
       );
     }
+    let traceparent: string | undefined;
     for (let i = 0; i < raw.length; i += 2) {
       const name = (raw[i] as string).toLowerCase();
+      if (name === 'traceparent') {
+        traceparent ??= raw[i + 1] as string;
+        continue;
+      }
       if (DROPPED_REQUEST_HEADERS.has(name) || connectionTokens?.has(name)) continue;
       if (name.charCodeAt(0) === 120 /* x */ || name.charCodeAt(0) === 112 /* p */) {
         if (DROPPED_REQUEST_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
@@ -311,6 +325,9 @@ export class ApiProxy {
     const client = this.#clientAddress(req);
     if (client) out.push('x-forwarded-for', client);
     if (bearer) out.push('authorization', `Bearer ${bearer}`);
+    const trace = continueTrace(traceparent);
+    out.push('traceparent', trace.traceparent);
+    forward.traceId = trace.traceId;
     return out;
   }
 
@@ -382,6 +399,8 @@ class Forward implements Dispatcher.DispatchHandler {
   #resume: (() => void) | undefined;
   #clientGone = false;
   readonly #startedAt: number;
+  /** The W3C trace id this request travels under (for log lines). */
+  traceId: string | undefined;
 
   constructor(
     proxy: ApiProxy,
@@ -417,7 +436,7 @@ class Forward implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return true;
     this.#proxy.answered(this.#route.name, statusCode, this.#startedAt);
     if (statusCode === 401 || statusCode === 403)
-      this.#proxy.denied(this.#route.name, statusCode, this.#method, this.#path);
+      this.#proxy.denied(this.#route.name, statusCode, this.#method, this.#path, this.traceId);
     const out: string[] = [];
     for (let i = 0; i < rawHeaders.length; i += 2) {
       const name = (rawHeaders[i] as Buffer).toString('latin1');
@@ -446,6 +465,6 @@ class Forward implements Dispatcher.DispatchHandler {
       this.#res.destroy(error);
       return;
     }
-    this.#proxy.upstreamFailed(this.#res, this.#route.name, error);
+    this.#proxy.upstreamFailed(this.#res, this.#route.name, error, this.traceId);
   }
 }

@@ -59,6 +59,26 @@ describe('API proxy: what reaches the upstream (SECURITY.md C 19–22)', () => {
     expect(last()?.url).toBe('/?limit=5');
   });
 
+  it('continues the caller’s W3C trace with a span of its own, or starts one; logs carry the trace id', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    await call('/api/echo/x?status=403', { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+    const forwarded = String(last()?.headers.traceparent);
+    expect(forwarded).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    expect(forwarded).not.toContain('00f067aa0ba902b7');
+    expect(stack.logs.events('access_denied').at(-1)).toMatchObject({ traceId });
+    for (const bad of [
+      undefined,
+      'garbage',
+      `00-${'0'.repeat(32)}-00f067aa0ba902b7-01`,
+      `ff-${traceId}-00f067aa0ba902b7-01`,
+    ]) {
+      await call('/api/echo/x', bad ? { headers: { traceparent: bad } } : {});
+      const started = String(last()?.headers.traceparent);
+      expect(started).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+      expect(started).not.toContain(traceId);
+    }
+  });
+
   it('C19: no token reaches the browser in the answer; upstream cookies are not passed on', async () => {
     const answer = await call('/api/echo/things');
     expect(answer.text).not.toMatch(/eyJ/);
