@@ -63,6 +63,12 @@ const UNSAFE_PATH =
   // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   /[\\\u0000-\u001f\u007f#]|%(?:2f|5c|00|[01][0-9a-f]|7f)|\/\/|(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;
 
+/** Metric children bound to one upstream and status class. */
+interface BoundMetrics {
+  readonly requests: { inc(): void };
+  readonly seconds: { observe(value: number): void };
+}
+
 interface Route {
   readonly name: string;
   readonly upstream: UpstreamConfig;
@@ -97,6 +103,7 @@ export class ApiProxy {
   readonly #forwardedProto: string;
 
   readonly #metrics: BffMetrics | undefined;
+  readonly #boundMetrics = new Map<string, Array<BoundMetrics | undefined>>();
 
   constructor(
     config: BffConfig,
@@ -363,8 +370,24 @@ export class ApiProxy {
   /** Records one upstream answer's status and how long its headers took (metrics). */
   answered(upstream: string, status: number, startedAt: number): void {
     if (!this.#metrics) return;
-    this.#metrics.proxyRequests.inc({ upstream, status: BffMetrics.statusClass(status) });
-    this.#metrics.proxySeconds.observe({ upstream }, (performance.now() - startedAt) / 1000);
+    // Label children are bound once per upstream and status class: prom-client's label hashing stays off
+    // the hot path.
+    const statusClass = Math.floor(status / 100);
+    let byClass = this.#boundMetrics.get(upstream);
+    if (byClass === undefined) {
+      byClass = [];
+      this.#boundMetrics.set(upstream, byClass);
+    }
+    let bound = byClass[statusClass];
+    if (bound === undefined) {
+      bound = {
+        requests: this.#metrics.proxyRequests.labels(upstream, BffMetrics.statusClass(status)),
+        seconds: this.#metrics.proxySeconds.labels(upstream),
+      };
+      byClass[statusClass] = bound;
+    }
+    bound.requests.inc();
+    bound.seconds.observe((performance.now() - startedAt) / 1000);
   }
 
   #fail(res: ServerResponse, error: unknown): void {
