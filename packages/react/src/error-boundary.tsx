@@ -91,7 +91,7 @@ const none = () => () => {};
  *
  * @example
  * <RemoteErrorBoundary fallback={({ kind }) => (kind === 'not-found' ? <NoSuchOrder /> : undefined)}>
- *   <Suspense fallback={<Spinner />}><Order id={id} /></Suspense>
+ *   <OrderPage id={id} />
  * </RemoteErrorBoundary>
  */
 export function RemoteErrorBoundary(props: RemoteErrorBoundaryProps): ReactNode {

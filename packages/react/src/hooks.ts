@@ -63,7 +63,8 @@ export function useCan(permission: Permission, resource?: Resource): boolean {
  *
  * @example
  * const api = useApi();
- * const order = use(useMemo(() => api.get<Order>(`/api/orders/${id}`), [api, id]));
+ * // above the <Suspense> boundary, so the promise is made once; read it below with use(order)
+ * const order = useMemo(() => api.get<Order>(`/api/orders/${id}`), [api, id]);
  */
 export function useApi(): ApiClient {
   return useBinding().api;

@@ -65,10 +65,19 @@ const errors = {
   other: () => new TypeError('boom'),
 };
 
+// The promise comes from a component above the Suspense boundary: one that suspends before it ever mounted
+// keeps no hooks, so a promise made there would be made again on every retry.
 function Order({ id }: { id: string }) {
   const api = useApi();
-  const order = use(useMemo(() => api.get<{ id: string }>(`/api/orders/${id}`), [api, id]));
-  return <p id="order">Order {order.id}</p>;
+  const order = useMemo(() => api.get<{ id: string }>(`/api/orders/${id}`), [api, id]);
+  return (
+    <Suspense fallback={<p>loading</p>}>
+      <OrderView order={order} />
+    </Suspense>
+  );
+}
+function OrderView({ order }: { order: Promise<{ id: string }> }) {
+  return <p id="order">Order {use(order).id}</p>;
 }
 
 class Catch extends Component<{ children: ReactNode }, { error?: string }> {
@@ -134,7 +143,10 @@ const gh = {
   setIdentity(identity: IdentityContext | { id: string; displayName?: string; permissions: string[] }) {
     context = context!.setIdentity(identity as never);
   },
-  boundary(kind: keyof typeof errors | 'unauthenticated-api' | 'forbidden-api', signedIn = true) {
+  boundary(
+    kind: keyof typeof errors | 'unauthenticated-api' | 'forbidden-api' | 'fine-api',
+    signedIn = true,
+  ) {
     context = createTestContext({
       ...(signedIn ? { permissions: ['orders:view'] } : {}),
       api: {
@@ -143,7 +155,9 @@ const gh = {
       },
     });
     const child =
-      kind === 'forbidden-api' ? (
+      kind === 'fine-api' ? (
+        <Order id="mine" />
+      ) : kind === 'forbidden-api' ? (
         <Order id="theirs" />
       ) : kind === 'unauthenticated-api' ? (
         <Order id="anon" />
@@ -152,9 +166,7 @@ const gh = {
       );
     render(
       <GatehouseProvider context={context} telemetry={sink}>
-        <RemoteErrorBoundary>
-          <Suspense fallback={<p>loading</p>}>{child}</Suspense>
-        </RemoteErrorBoundary>
+        <RemoteErrorBoundary>{child}</RemoteErrorBoundary>
       </GatehouseProvider>,
     );
   },

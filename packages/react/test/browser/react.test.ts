@@ -137,6 +137,8 @@ await describeWith(['chromium'], 'react: bindings in Chromium', () => {
   });
 
   it('the error boundary catches the API client’s 403 read with use(), and offers sign-in for an anonymous 401', async () => {
+    await page.evaluate(() => window.gh.boundary('fine-api'));
+    await expect.poll(() => text(page, '#order')).toBe('Order mine');
     await page.evaluate(() => window.gh.boundary('forbidden-api'));
     await expect.poll(() => view(page)).toBe('no-access');
     expect(await page.evaluate(() => window.gh.telemetry[0]?.errorType)).toBe('forbidden');
