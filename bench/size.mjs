@@ -141,6 +141,8 @@ ${goal}
 
 ## Notes
 
+- Why the shell runtime stays above 6 KB, with what each part costs and what each lever would save, measured:
+  \`packages/shell/README.md\`, "Size".
 - @auth0/auth0-spa-js is pinned to 2.27.0, the newest 2.x this machine's registry can install (2.28.x needs an
   @auth0/auth0-auth-js release the registry lacks). Releases since 2.1x (2.15 already; 2.10 not yet) depend on
   @auth0/auth0-auth-js, which their prebuilt ESM file carries: hence far more than the 19.4 KB the issue
