@@ -115,6 +115,18 @@ export const BffOptionsSchema = T.Object(
     integrityPolicy: T.Union([T.Literal('off'), T.Literal('report-only'), T.Literal('enforce')], {
       default: 'report-only',
     }),
+    /** The signed remote manifest handed to the shell page (Ed25519, checked at start and on every change). */
+    manifest: T.Optional(
+      T.Object(
+        {
+          file: T.String({ pattern: '^/', minLength: 2 }),
+          signature: T.Optional(T.String({ pattern: '^/', minLength: 2 })),
+          publicKey: T.String({ minLength: 2 }),
+          watch: T.Boolean({ default: true }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** Static files the BFF serves itself: the shell's bundle, and remotes only some sessions may load. */
     assets: T.Array(AssetsSchema, { default: [] }),
     /** HTML navigation rules: the first matching route decides; unmatched paths are public. */

@@ -17,7 +17,8 @@ export type BffErrorCode =
   | 'GH_BFF_ISSUER_UNAVAILABLE'
   | 'GH_BFF_REFRESH_FAILED'
   | 'GH_BFF_REFRESH_TIMEOUT'
-  | 'GH_BFF_LOGOUT_TOKEN_INVALID';
+  | 'GH_BFF_LOGOUT_TOKEN_INVALID'
+  | 'GH_BFF_MANIFEST_INVALID';
 
 /**
  * The base error of `@gatehouse/bff`: a stable `code`, the HTTP status and problem code it maps to on the
@@ -56,4 +57,5 @@ export const bffErrorCodes: readonly BffErrorCode[] = Object.freeze([
   'GH_BFF_REFRESH_FAILED',
   'GH_BFF_REFRESH_TIMEOUT',
   'GH_BFF_LOGOUT_TOKEN_INVALID',
+  'GH_BFF_MANIFEST_INVALID',
 ]);

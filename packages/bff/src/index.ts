@@ -26,6 +26,7 @@ export {
   sessionChannelKey,
 } from './events.js';
 export { createLogger, REDACTED_PATHS } from './logger.js';
+export { type ManifestSource, readSignedManifest, SignedManifest } from './manifest.js';
 export { BffMetrics, serveMetrics } from './metrics.js';
 export { type IdTokenClaims, type IssuedTokens, type LogoutTokenSubject, OidcClient } from './oidc.js';
 export { defaultPage, htmlHeaders, identityScript, newNonce } from './pages.js';

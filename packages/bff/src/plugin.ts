@@ -12,6 +12,7 @@ import { checkCsrf, isNavigation } from './csrf.js';
 import { BffError } from './errors.js';
 import { MemorySessionEventBus, RedisSessionEventBus, type SessionEventBus } from './events.js';
 import { createLogger } from './logger.js';
+import { SignedManifest } from './manifest.js';
 import { BffMetrics } from './metrics.js';
 import { OidcClient, oauthErrorCode } from './oidc.js';
 import { defaultPage, errorPage, htmlHeaders, newNonce, type PageSecurity } from './pages.js';
@@ -32,6 +33,8 @@ export type PageRenderer = (context: {
   readonly path: string;
   readonly identity: IdentityContext;
   readonly nonce: string;
+  /** The verified remote manifest (when `manifest` is configured); `undefined` when it fails to verify. */
+  readonly manifest?: unknown;
 }) => string | Promise<string>;
 
 /** Options of the {@link gatehouseBff} Fastify plugin. */
@@ -61,6 +64,8 @@ export interface GatehouseRuntime {
   readonly events: SessionEventBus;
   readonly push: PushChannel;
   readonly metrics: BffMetrics;
+  /** The signed remote manifest, when configured. */
+  readonly manifest: SignedManifest | undefined;
   readonly log: Logger;
 }
 
@@ -97,6 +102,9 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
     (config.redisUrl
       ? new RedisSessionEventBus({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix })
       : new MemorySessionEventBus());
+  // A manifest that does not verify stops the start: nothing unverified is ever handed to a page.
+  const manifest = config.manifest ? new SignedManifest(config.manifest, log) : undefined;
+  if (manifest && config.manifest?.watch) manifest.watch();
   const metrics = options.metrics ?? new BffMetrics();
   const sessions = new SessionManager(config, store, oidc, log, events, metrics);
   const proxy = new ApiProxy(config, sessions, cookies, log, metrics);
@@ -122,6 +130,7 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
     events,
     push,
     metrics,
+    manifest,
     log,
   });
   fastify.decorate('gatehouseBff', null);
@@ -133,6 +142,7 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
     await proxy.close();
     if (!options.store) await store.close();
     if (!options.events) await events.close();
+    manifest?.close();
   });
 
   // Discover the issuer early, without failing start-up when it is down (logins then show a clear error).
@@ -559,7 +569,12 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
         const identity =
           'record' in session ? sessions.identity((session as ActiveSession).record) : anonymousIdentity;
         const nonce = newNonce();
-        const html = await render({ path, identity, nonce });
+        const html = await render({
+          path,
+          identity,
+          nonce,
+          ...(manifest ? { manifest: manifest.current() } : {}),
+        });
         return reply.code(200).headers(htmlHeaders(nonce, pageSecurity)).send(html);
       };
       scope.get('/', servePage);

@@ -1,5 +1,7 @@
 export { demoPage } from './demo-page.js';
+export { type DoctorOptions, type DoctorProblem, type DoctorReport, doctor, formatReport } from './doctor.js';
 export { CliError } from './errors.js';
 export { loadConfigFile } from './load-config.js';
 export { main, serve } from './main.js';
+export { keygen, signManifest, verifyManifest } from './manifest-commands.js';
 export { createSampleApi, type SampleApiOptions } from './sample-api.js';

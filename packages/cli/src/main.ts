@@ -9,8 +9,10 @@ import {
 } from '@gatehouse/bff';
 import { bffClient, createDevIdp, DevIdpError, demoUsers } from '@gatehouse/dev-idp';
 import { demoPage } from './demo-page.js';
+import { doctor, formatReport } from './doctor.js';
 import { CliError } from './errors.js';
 import { loadConfigFile } from './load-config.js';
+import { keygen, signManifest, verifyManifest } from './manifest-commands.js';
 import { createSampleApi } from './sample-api.js';
 
 const USAGE = `Usage: gatehouse <command> [options]
@@ -22,6 +24,15 @@ Commands:
                             Run the development identity provider (never in production).
   demo [--bff-port N] [--idp-port N] [--api-port N]
                             Run the dev IdP (:4001), a sample API (:4101) and the BFF (:4000) together.
+  manifest keygen --out DIR Make an Ed25519 key pair for signing remote manifests.
+  manifest sign --key KEY FILE
+                            Sign a manifest's bytes; writes FILE.sig (the BFF checks it with the public key).
+  manifest verify --public-key KEY FILE
+                            Check a manifest's signature as the BFF does.
+  doctor --manifest FILE --allowed-origin ORIGIN… [--root URL=DIR…] [--public-key KEY] [--production] [--json]
+                            Check a manifest and the built remotes: hashes recomputed, every module listed,
+                            origins allowed, auth rules present, shared singletons compatible, https in
+                            production. Exit code 1 when anything is wrong.
   help                      Show this text.
 `;
 
@@ -69,6 +80,10 @@ export async function main(
         return await devIdp(rest, io);
       case 'demo':
         return await demo(rest, io);
+      case 'manifest':
+        return manifestCommand(rest, io);
+      case 'doctor':
+        return await doctorCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -89,12 +104,83 @@ export async function main(
   }
 }
 
-function flags<T extends Record<string, { type: 'string' | 'boolean' }>>(args: string[], options: T) {
+function flags<T extends Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>>(
+  args: string[],
+  options: T,
+) {
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
   } catch (error) {
     throw new CliError((error as Error).message);
   }
+}
+
+function manifestCommand(args: string[], io: { out: NodeJS.WritableStream }): number {
+  const [action, ...rest] = args;
+  const parsed = (() => {
+    try {
+      return parseArgs({
+        args: rest,
+        options: { out: { type: 'string' }, key: { type: 'string' }, 'public-key': { type: 'string' } },
+        strict: true,
+        allowPositionals: true,
+      });
+    } catch (error) {
+      throw new CliError((error as Error).message);
+    }
+  })();
+  const file = parsed.positionals[0];
+  switch (action) {
+    case 'keygen': {
+      const [privatePath, publicPath] = keygen(parsed.values.out ?? '.');
+      io.out.write(
+        `Wrote ${privatePath} (private: keep it with the build) and ${publicPath} (give it to the BFF).\n`,
+      );
+      return 0;
+    }
+    case 'sign': {
+      if (!file || !parsed.values.key) throw new CliError('usage: gatehouse manifest sign --key KEY FILE');
+      io.out.write(`Wrote ${signManifest(file, parsed.values.key)}\n`);
+      return 0;
+    }
+    case 'verify': {
+      if (!file || !parsed.values['public-key'])
+        throw new CliError('usage: gatehouse manifest verify --public-key KEY FILE');
+      verifyManifest(file, parsed.values['public-key']);
+      io.out.write(`${file}: signature verified\n`);
+      return 0;
+    }
+    default:
+      throw new CliError('usage: gatehouse manifest keygen|sign|verify …');
+  }
+}
+
+async function doctorCommand(args: string[], io: { out: NodeJS.WritableStream }): Promise<number> {
+  const values = flags(args, {
+    manifest: { type: 'string' },
+    'allowed-origin': { type: 'string', multiple: true },
+    root: { type: 'string', multiple: true },
+    'public-key': { type: 'string' },
+    production: { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
+  if (!values.manifest)
+    throw new CliError('usage: gatehouse doctor --manifest FILE --allowed-origin ORIGIN …');
+  const roots: Record<string, string> = {};
+  for (const entry of (values.root as string[] | undefined) ?? []) {
+    const at = entry.indexOf('=');
+    if (at < 1) throw new CliError(`--root: expected URL=DIR, got "${entry}"`);
+    roots[entry.slice(0, at)] = entry.slice(at + 1);
+  }
+  const report = await doctor({
+    manifest: values.manifest as string,
+    allowedOrigins: (values['allowed-origin'] as string[] | undefined) ?? [],
+    roots,
+    production: Boolean(values.production) || process.env.NODE_ENV === 'production',
+    ...(values['public-key'] ? { publicKey: values['public-key'] as string } : {}),
+  });
+  io.out.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+  return report.ok ? 0 : 1;
 }
 
 /**
