@@ -11,6 +11,7 @@ export { freePort } from './ports.js';
 export {
   chromiumPath,
   describeWith,
+  nginxPath,
   postgresUrl,
   redisUrl,
   type Service,

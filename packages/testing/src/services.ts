@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { describe, it } from 'vitest';
 
 /** A real service some tests need. */
-export type Service = 'redis' | 'postgres' | 'chromium';
+export type Service = 'redis' | 'postgres' | 'chromium' | 'nginx';
 
 /** True when CI asked for every service: a missing one fails instead of skipping. */
 export const servicesRequired = process.env.GATEHOUSE_REQUIRE_SERVICES === '1';
@@ -31,6 +31,12 @@ function tcpOpen(url: string, defaultPort: number): Promise<boolean> {
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });
+}
+
+/** Path of the nginx binary (`NGINX_PATH` or Debian's), for the deployment example's test. */
+export function nginxPath(): string | undefined {
+  const candidates = [process.env.NGINX_PATH, '/usr/sbin/nginx', '/usr/bin/nginx'];
+  return candidates.find((path): path is string => Boolean(path && existsSync(path)));
 }
 
 /** Says why a service cannot be used, or `undefined` when it can. */
