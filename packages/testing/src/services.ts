@@ -50,6 +50,10 @@ export async function serviceMissing(service: Service): Promise<string | undefin
       return chromiumPath()
         ? undefined
         : 'Chromium is not installed (apt-get install -y chromium, or set CHROMIUM_PATH)';
+    case 'nginx':
+      return nginxPath()
+        ? undefined
+        : 'nginx is not installed (apt-get install -y nginx-light, or set NGINX_PATH)';
   }
 }
 
