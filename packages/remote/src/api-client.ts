@@ -41,6 +41,18 @@ export interface ApiClientOptions {
   readonly onUnauthenticated?: (error: UnauthenticatedError) => void;
   /** Called on every error answer before it is thrown (telemetry). */
   readonly onError?: (error: ApiError, path: string) => void;
+  /**
+   * The W3C trace id of the current user action (the shell starts one per navigation), so every call it
+   * makes is one trace from the browser through the BFF to the APIs. Default: a new trace per call.
+   */
+  readonly traceId?: () => string;
+}
+
+/** Random lower-case hex from the browser's CSPRNG (`bytes` bytes). */
+export function randomHex(bytes: number): string {
+  let hex = '';
+  for (const byte of crypto.getRandomValues(new Uint8Array(bytes))) hex += byte.toString(16).padStart(2, '0');
+  return hex;
 }
 
 const STATUS_CODES: Readonly<Record<number, ProblemCode>> = {
@@ -108,6 +120,7 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
           ...(json ? { 'content-type': 'application/json' } : {}),
           ...init.headers,
           'x-csrf': '1',
+          traceparent: `00-${options.traceId?.() ?? randomHex(16)}-${randomHex(8)}-01`,
         },
         body: json ? JSON.stringify(init.body) : null,
         signal: init.signal ?? null,

@@ -11,6 +11,7 @@ export {
   type ApiRequestInit,
   createApiClient,
   problemError,
+  randomHex,
 } from './api-client.js';
 export {
   createRemoteContext,

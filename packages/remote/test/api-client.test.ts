@@ -27,6 +27,24 @@ describe('createApiClient', () => {
     expect(init.body).toBe('{"productId":"p1"}');
   });
 
+  it('sends a W3C traceparent: the current action’s trace id when given, a new trace otherwise, a new span each call', async () => {
+    const fetch = vi.fn(async (_input: string, _init: RequestInit) => new Response(null, { status: 204 }));
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const traced = createApiClient({ fetch, traceId: () => traceId });
+    await traced.get('/api/a');
+    await traced.get('/api/b');
+    const [first, second] = fetch.mock.calls.map(
+      ([, init]) => (init.headers as Record<string, string>).traceparent,
+    );
+    expect(first).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    expect(second).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    expect(second).not.toBe(first);
+    await createApiClient({ fetch }).get('/api/c');
+    const own = (fetch.mock.calls[2]![1].headers as Record<string, string>).traceparent;
+    expect(own).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(own).not.toContain(traceId);
+  });
+
   it('keeps x-csrf even when the caller tries to override it', async () => {
     const fetch = vi.fn(async (_input: string, _init: RequestInit) => new Response(null, { status: 204 }));
     await createApiClient({ fetch }).get('/api/x', { headers: { 'x-csrf': '0' } });

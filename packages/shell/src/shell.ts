@@ -8,6 +8,7 @@ import {
   type EventBus,
   type RemoteLifecycle,
   type RouteInfo,
+  randomHex,
   scopeEventBus,
 } from '@gatehouse/remote';
 import { type AuthState, createAuthStore, type ReadonlyAuthStore } from './auth-store.js';
@@ -193,7 +194,10 @@ export function createShell(options: ShellOptions): Shell {
   const login = (returnTo = location.pathname + location.search) =>
     location.assign(`/auth/login?returnTo=${encodeURIComponent(returnTo)}`);
   let notice: HTMLElement | undefined;
+  // One W3C trace per user action: a navigation starts a new one, and every API call it leads to shares it.
+  let traceId = randomHex(16);
   const api = createApiClient({
+    traceId: () => traceId,
     onUnauthenticated() {
       if (notice || state().status !== 'authenticated') return;
       applyIdentity(anonymousIdentity);
@@ -407,6 +411,7 @@ export function createShell(options: ShellOptions): Shell {
     showView(region, { kind: decision.kind, ...('reason' in decision ? { reason: decision.reason } : {}) });
   };
   const render = () => {
+    traceId = randomHex(16);
     for (const region of regions) renderRegion(region);
   };
 

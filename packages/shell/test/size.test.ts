@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
  * `@gatehouse/policy` and `@gatehouse/remote` included. The issue's goal is 6 KB; see the README for where
  * the bytes go and why it stays above. The budget fails the build on any growth beyond 1 %.
  */
-const BUDGET = 9_500;
+const BUDGET = 9_600;
 
 async function measure(
   contents: string,
