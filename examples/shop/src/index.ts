@@ -59,7 +59,24 @@ export {
   shopUpstreams,
 } from './shop-upstreams.js';
 export {
+  defaultStartPorts,
+  type RunningShop,
+  type ShopStartPorts,
+  type StartShopOptions,
+  startShop,
+} from './start-shop.js';
+export {
   type ShopApis,
   type StartShopApisOptions,
   startShopApis,
 } from './start-shop-apis.js';
+export { type RemotesOrigin, type RemotesOriginOptions, startRemotesOrigin } from './web/remotes-origin.js';
+export {
+  type AssetsRule,
+  type BuiltShop,
+  loadShopWeb,
+  mayLoad,
+  type NavigationRule,
+  type ShopWeb,
+  shopWebRoot,
+} from './web/shop-page.js';

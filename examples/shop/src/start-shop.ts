@@ -1,0 +1,192 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import {
+  type BffOptions,
+  type BffServer,
+  createBffServer,
+  createLogger,
+  resolveConfig,
+} from '@gatehouse/bff';
+import {
+  bffClient,
+  createDevIdp,
+  type DevIdp,
+  type DevIdpTtl,
+  type DevIdpUser,
+  demoUsers,
+} from '@gatehouse/dev-idp';
+import type { Database } from './db/database.js';
+import { openShopDatabase } from './db/open-shop-database.js';
+import { defaultShopPorts, type ShopPorts, shopUpstreams } from './shop-upstreams.js';
+import { type ShopApis, startShopApis } from './start-shop-apis.js';
+import { type RemotesOrigin, startRemotesOrigin } from './web/remotes-origin.js';
+import { loadShopWeb, type ShopWeb } from './web/shop-page.js';
+
+/** Every port of the shop; `0` picks a free one. */
+export interface ShopStartPorts extends ShopPorts {
+  readonly bff: number;
+  readonly idp: number;
+  readonly remotes: number;
+}
+
+/** The ports of `npm start` (CONTRACT.md). */
+export const defaultStartPorts: ShopStartPorts = Object.freeze({
+  bff: 4000,
+  idp: 4001,
+  remotes: 4002,
+  ...defaultShopPorts,
+});
+
+/** Options of {@link startShop}. */
+export interface StartShopOptions {
+  /** Ports (any subset; `0` picks a free one); default {@link defaultStartPorts}. */
+  readonly ports?: Partial<ShopStartPorts>;
+  /** PGlite's folder; default `<repo>/.data/shop` (or `DATABASE_URL`'s server). */
+  readonly dataDir?: string;
+  /** A throw-away PGlite in memory (tests). */
+  readonly memory?: boolean;
+  /** A Postgres server instead of PGlite. */
+  readonly databaseUrl?: string;
+  /** An already open database (left open by `close()`). */
+  readonly db?: Database;
+  /** Token and IdP-session lifetimes in seconds (short ones for expiry tests). */
+  readonly ttl?: DevIdpTtl;
+  /** The BFF's idle and absolute session timeouts in seconds (defaults 1800 and 28800). */
+  readonly idleTimeout?: number;
+  readonly absoluteTimeout?: number;
+  /** Users of the dev IdP besides the six demo users. */
+  readonly extraUsers?: readonly DevIdpUser[];
+  /** More BFF options (`redisUrl`, `logLevel`, …), applied last. */
+  readonly bff?: Partial<BffOptions>;
+  /** The BFF's log level; default `warn`. */
+  readonly logLevel?: BffOptions['logLevel'];
+}
+
+/** A running shop. */
+export interface RunningShop {
+  readonly urls: {
+    /** The shop (the BFF): `http://localhost:4000`. */
+    readonly shop: string;
+    readonly idp: string;
+    readonly remotes: string;
+    readonly apis: Readonly<Record<keyof ShopPorts, string>>;
+  };
+  readonly ports: ShopStartPorts;
+  readonly db: Database;
+  readonly idp: DevIdp;
+  readonly apis: ShopApis;
+  readonly bff: BffServer;
+  readonly web: ShopWeb;
+  /** Stops everything (BFF, remotes origin, APIs, IdP) and closes the database it opened (PGlite flushes). */
+  close(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/**
+ * The whole reference shop in one call: the shop database (PGlite under `.data/shop` by default), the dev
+ * identity provider, the six domain APIs, the remotes origin and the BFF serving the React shell, its
+ * gated remotes and the API proxy. Needs the web build (`npm run build`).
+ *
+ * @example
+ * const shop = await startShop({ ports: { bff: 0, idp: 0, remotes: 0, catalog: 0, cart: 0,
+ *   checkout: 0, orders: 0, profile: 0, org: 0 }, memory: true });
+ * await page.goto(shop.urls.shop);
+ * await shop.close();
+ */
+export async function startShop(options: StartShopOptions = {}): Promise<RunningShop> {
+  const wanted = { ...defaultStartPorts, ...options.ports };
+  const bffPort = wanted.bff || (await freePort());
+  const remotesPort = wanted.remotes || (await freePort());
+  const shopUrl = `http://localhost:${bffPort}`;
+  const remotesUrl = `http://localhost:${remotesPort}`;
+  // Fail before anything starts when the web build is missing.
+  const web = loadShopWeb({ bffUrl: shopUrl, remotesUrl });
+
+  const stops: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop().catch((error) => console.error(error));
+  };
+  try {
+    const db =
+      options.db ??
+      (await openShopDatabase({
+        ...(options.databaseUrl ? { url: options.databaseUrl } : {}),
+        ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+        ...(options.memory ? { memory: true } : {}),
+      }));
+    if (!options.db) stops.push(() => db.close());
+    const idp = await createDevIdp({
+      port: wanted.idp,
+      clients: [bffClient({ baseUrl: shopUrl })],
+      users: [...demoUsers, ...(options.extraUsers ?? [])],
+      ...(options.ttl ? { ttl: options.ttl } : {}),
+    });
+    stops.push(() => idp.close());
+    const apis = await startShopApis({
+      db,
+      issuer: idp.issuer,
+      ports: {
+        catalog: wanted.catalog,
+        cart: wanted.cart,
+        checkout: wanted.checkout,
+        orders: wanted.orders,
+        profile: wanted.profile,
+        org: wanted.org,
+      },
+    });
+    stops.push(() => apis.close());
+    const remotes: RemotesOrigin = await startRemotesOrigin({
+      remotes: web.publicRemotes,
+      allowOrigin: shopUrl,
+      port: remotesPort,
+    });
+    stops.push(() => remotes.close());
+    const logLevel = options.logLevel ?? 'warn';
+    const config = resolveConfig({
+      publicUrl: shopUrl,
+      port: bffPort,
+      issuer: idp.issuer,
+      resource: 'urn:gatehouse:shop',
+      sessionSecrets: [randomBytes(32).toString('base64url')],
+      upstreams: shopUpstreams(apis.ports),
+      routes: web.navigation,
+      assets: web.assets,
+      // For CSP2 browsers only: under 'strict-dynamic' the runtime's allow-list and integrity decide.
+      remoteOrigins: [new URL(remotes.url).origin],
+      logLevel,
+      ...(options.idleTimeout ? { idleTimeout: options.idleTimeout } : {}),
+      ...(options.absoluteTimeout ? { absoluteTimeout: options.absoluteTimeout } : {}),
+      ...options.bff,
+    } as BffOptions);
+    const server = await createBffServer({
+      config,
+      logger: createLogger(config.logLevel),
+      renderPage: web.page,
+    });
+    const bff = await server.listen();
+    stops.push(() => bff.close());
+    return {
+      urls: { shop: shopUrl, idp: idp.issuer, remotes: remotes.url, apis: apis.urls },
+      ports: { ...apis.ports, bff: bffPort, idp: idp.port, remotes: remotes.port },
+      db,
+      idp,
+      apis,
+      bff,
+      web,
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

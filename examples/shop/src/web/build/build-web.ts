@@ -1,0 +1,245 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, type InlineConfig, type Rolldown } from 'vite';
+import { listModules, type RemoteManifest, remoteManifest, satisfies, sri } from './manifest.js';
+import {
+  packageOf,
+  readRemotePackage,
+  remoteViteConfig,
+  SHARED_MODULES,
+  sharedViteConfig,
+  shellViteConfig,
+} from './vite-config.js';
+
+/** `examples/shop/web`, from `src/web/build` or `dist/web/build`. */
+export const webRoot = fileURLToPath(new URL('../../../web/', import.meta.url));
+const repoRoot = join(webRoot, '../../..');
+const buildCode = fileURLToPath(new URL('.', import.meta.url));
+
+/** The default origins the built manifest is written for (CONTRACT.md); `startShop` rebases to others. */
+export const DEFAULT_ORIGINS = Object.freeze({
+  bff: 'http://localhost:4000',
+  remotes: 'http://localhost:4002',
+});
+
+/** The shell's part of the build manifest: paths on the BFF's origin (`/shell/…`). */
+export interface ShellManifest {
+  readonly version: string;
+  /** The application module, `/shell/main-<hash>.js`. */
+  readonly entry: string;
+  readonly integrity: string;
+  readonly css: { readonly href: string; readonly integrity: string };
+  /** Every module of the shell (the shared ones included) → `sha384-…`. */
+  readonly modules: Readonly<Record<string, string>>;
+  /** The import map's `imports`: shared specifier → module path. */
+  readonly imports: Readonly<Record<string, string>>;
+  /** Shared package → the exact version built. */
+  readonly shared: Readonly<Record<string, string>>;
+}
+
+/** `web/dist/shop-manifest.json`: the shell and every remote, as built. */
+export interface ShopManifest {
+  readonly shell: ShellManifest;
+  /** Every remote, with the origin it is served from (`bff`: gated by the BFF's session check). */
+  readonly remotes: readonly (RemoteManifest & { readonly serve: 'remotes' | 'bff' })[];
+}
+
+/** Where the build manifest is written. */
+export const shopManifestPath = join(webRoot, 'dist/shop-manifest.json');
+
+/** Names of the remote packages under `web/remotes`, sorted. */
+export function remoteNames(): string[] {
+  const dir = join(webRoot, 'remotes');
+  return readdirSync(dir)
+    .filter((name) => existsSync(join(dir, name, 'package.json')))
+    .sort();
+}
+
+/** The newest modification time under these files and folders (node_modules and dist skipped). */
+function newest(paths: readonly string[]): number {
+  let latest = 0;
+  const visit = (path: string) => {
+    if (!existsSync(path)) return;
+    const stat = statSync(path);
+    if (stat.isDirectory()) {
+      for (const entry of readdirSync(path))
+        if (entry !== 'node_modules' && entry !== 'dist' && !entry.startsWith('.')) visit(join(path, entry));
+    } else latest = Math.max(latest, stat.mtimeMs);
+  };
+  for (const path of paths) visit(path);
+  return latest;
+}
+
+const STAMP = '.build-stamp';
+const upToDate = (outDir: string, inputs: readonly string[]) => {
+  const stamp = join(outDir, STAMP);
+  return existsSync(stamp) && statSync(stamp).mtimeMs >= newest(inputs);
+};
+const stampOf = (outDir: string) => writeFileSync(join(outDir, STAMP), `${new Date().toISOString()}\n`);
+
+const entryOf = (output: Awaited<ReturnType<typeof build>>, name?: string): string => {
+  const outputs = (Array.isArray(output) ? output : [output]) as Rolldown.RolldownOutput[];
+  for (const { output: files } of outputs)
+    for (const file of files)
+      if (file.type === 'chunk' && file.isEntry && (!name || file.name === name)) return file.fileName;
+  throw new Error(`the build wrote no entry${name ? ` ${name}` : ''}`);
+};
+
+const run = (config: InlineConfig) => build(config);
+
+const require = createRequire(import.meta.url);
+const versionOf = (pkg: string) => {
+  const workspace = join(repoRoot, 'packages', pkg.replace('@gatehouse/', ''), 'package.json');
+  const file = pkg.startsWith('@gatehouse/') ? workspace : require.resolve(`${pkg}/package.json`);
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+};
+
+async function buildShell(outDir: string): Promise<void> {
+  const root = join(webRoot, 'shell');
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  const shared = await run(sharedViteConfig(root, outDir));
+  const app = await run(shellViteConfig(root, outDir));
+  const imports: Record<string, string> = {};
+  for (const [specifier, file] of Object.entries(SHARED_MODULES))
+    imports[specifier] = `/shell/${entryOf(shared, file)}`;
+  const css = readFileSync(join(root, 'src/shop.css'));
+  const cssFile = `shop-${sri(css).slice(7, 15).replace(/[+/]/g, '_')}.css`;
+  writeFileSync(join(outDir, cssFile), css);
+  const modules: Record<string, string> = {};
+  for (const file of listModules(outDir)) modules[`/shell/${file}`] = sri(readFileSync(join(outDir, file)));
+  const entry = `/shell/${entryOf(app, 'main')}`;
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  const manifest: ShellManifest = {
+    version: pkg.version,
+    entry,
+    integrity: modules[entry]!,
+    css: { href: `/shell/${cssFile}`, integrity: sri(css) },
+    modules,
+    imports,
+    shared: Object.fromEntries(
+      [...new Set(Object.keys(SHARED_MODULES).map(packageOf))].map((pkg) => [pkg, versionOf(pkg)]),
+    ),
+  };
+  writeFileSync(join(outDir, 'shell.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+async function buildRemote(dir: string): Promise<void> {
+  const { description, serve } = readRemotePackage(dir);
+  const output = await run(remoteViteConfig(dir));
+  const baseUrl =
+    serve === 'bff'
+      ? `${DEFAULT_ORIGINS.bff}/remotes/${description.name}/`
+      : `${DEFAULT_ORIGINS.remotes}/${description.name}/`;
+  const manifest = remoteManifest(description, {
+    dir: join(dir, 'dist'),
+    entry: entryOf(output, description.name),
+    baseUrl,
+  });
+  writeFileSync(join(dir, 'dist/manifest.json'), `${JSON.stringify({ ...manifest, serve }, null, 2)}\n`);
+}
+
+/** Options of {@link buildWeb}. */
+export interface BuildWebOptions {
+  /** Build everything, even what is up to date. */
+  readonly force?: boolean;
+  /** Only these remotes (and the shell when `shell` is listed). */
+  readonly only?: readonly string[];
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * Builds the shop's browser half, incrementally: the shell (with the shared modules) and each remote are
+ * rebuilt only when one of their sources is newer than their last build; then the build manifest
+ * `web/dist/shop-manifest.json` is written from the built files, and the shared versions every remote
+ * declares are checked against the versions the shell provides (one copy of React for the whole page).
+ *
+ * @example
+ * await buildWeb({ log: console.log });
+ */
+export async function buildWeb(options: BuildWebOptions = {}): Promise<ShopManifest> {
+  const release = await lock();
+  try {
+    return await buildUnlocked(options);
+  } finally {
+    release();
+  }
+}
+
+/** One build at a time over the web folder (test files build from several workers). */
+async function lock(): Promise<() => void> {
+  const dir = join(webRoot, 'dist/.lock');
+  mkdirSync(dirname(dir), { recursive: true });
+  for (const started = Date.now(); ; ) {
+    try {
+      mkdirSync(dir);
+      return () => rmSync(dir, { recursive: true, force: true });
+    } catch {
+      const age = Date.now() - (existsSync(dir) ? statSync(dir).mtimeMs : Date.now());
+      if (age > 300_000) rmSync(dir, { recursive: true, force: true });
+      else if (Date.now() - started > 300_000) throw new Error(`the web build stayed locked (${dir})`);
+      else await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+async function buildUnlocked(options: BuildWebOptions): Promise<ShopManifest> {
+  const log = options.log ?? (() => {});
+  const wanted = (name: string) => !options.only || options.only.includes(name);
+  const ui = [join(webRoot, 'ui/src'), join(webRoot, 'ui/package.json')];
+  const targets = [
+    {
+      name: 'shell',
+      outDir: join(webRoot, 'shell/dist'),
+      inputs: [
+        join(webRoot, 'shell'),
+        buildCode,
+        ...['policy', 'remote', 'shell', 'react'].map((pkg) => join(repoRoot, 'packages', pkg, 'src')),
+        require.resolve('react/package.json'),
+        require.resolve('react-dom/package.json'),
+      ],
+      build: (outDir: string) => buildShell(outDir),
+    },
+    ...remoteNames().map((name) => ({
+      name,
+      outDir: join(webRoot, 'remotes', name, 'dist'),
+      inputs: [join(webRoot, 'remotes', name), ...ui, buildCode],
+      build: () => buildRemote(join(webRoot, 'remotes', name)),
+    })),
+  ];
+  let built = 0;
+  for (const target of targets) {
+    if (!wanted(target.name)) continue;
+    if (!options.force && upToDate(target.outDir, target.inputs)) continue;
+    const started = Date.now();
+    await target.build(target.outDir);
+    stampOf(target.outDir);
+    built++;
+    log(`built ${target.name} (${Date.now() - started} ms)`);
+  }
+  if (!built && existsSync(shopManifestPath) && !options.force)
+    return JSON.parse(readFileSync(shopManifestPath, 'utf8')) as ShopManifest;
+  const shell = JSON.parse(readFileSync(join(webRoot, 'shell/dist/shell.json'), 'utf8')) as ShellManifest;
+  const remotes = remoteNames().map(
+    (name) =>
+      JSON.parse(
+        readFileSync(join(webRoot, 'remotes', name, 'dist/manifest.json'), 'utf8'),
+      ) as ShopManifest['remotes'][number],
+  );
+  const conflicts = remotes.flatMap((remote) =>
+    Object.entries(remote.shared)
+      .filter(([pkg, range]) => !shell.shared[pkg] || !satisfies(shell.shared[pkg]!, range))
+      .map(
+        ([pkg, range]) =>
+          `${remote.name} wants ${pkg}@${range}, the shell has ${shell.shared[pkg] ?? 'none'}`,
+      ),
+  );
+  if (conflicts.length) throw new Error(`shared versions disagree:\n  ${conflicts.join('\n  ')}`);
+  const manifest: ShopManifest = { shell, remotes };
+  mkdirSync(dirname(shopManifestPath), { recursive: true });
+  writeFileSync(shopManifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+  log(`wrote ${shopManifestPath.slice(repoRoot.length + 1)} (${remotes.length} remotes)`);
+  return manifest;
+}

@@ -1,0 +1,30 @@
+export {
+  type BuildWebOptions,
+  buildWeb,
+  DEFAULT_ORIGINS,
+  remoteNames,
+  type ShellManifest,
+  type ShopManifest,
+  shopManifestPath,
+  webRoot,
+} from './build-web.js';
+export {
+  listModules,
+  type ManifestRoute,
+  type RemoteDescription,
+  type RemoteManifest,
+  relativeImports,
+  remoteManifest,
+  satisfies,
+  sri,
+  verifyManifest,
+} from './manifest.js';
+export {
+  packageOf,
+  type RemotePackage,
+  readRemotePackage,
+  remoteViteConfig,
+  SHARED_MODULES,
+  sharedViteConfig,
+  shellViteConfig,
+} from './vite-config.js';

@@ -1,0 +1,196 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  buildWeb,
+  listModules,
+  relativeImports,
+  remoteManifest,
+  type ShopManifest,
+  satisfies,
+  sri,
+  verifyManifest,
+  webRoot,
+} from '../src/web/build/index.js';
+
+const description = {
+  name: 'orders',
+  version: '1.4.0',
+  routes: ['/orders', '/orders/:id'],
+  auth: 'required' as const,
+  shared: { react: '^19.3.1' },
+};
+const BASE = 'http://localhost:4002/orders/';
+
+describe('remoteManifest', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gh-manifest-'));
+    mkdirSync(join(dir, 'chunks'));
+    mkdirSync(join(dir, '.vite'));
+    writeFileSync(
+      join(dir, 'orders-abc12345.js'),
+      `import{a}from"./chunks/list-11111111.js";export const remote={mount(){return import("./chunks/detail-22222222.js")},unmount(){}};`,
+    );
+    writeFileSync(join(dir, 'chunks/list-11111111.js'), 'export const a=1;');
+    writeFileSync(join(dir, 'chunks/detail-22222222.js'), `export*from"../chunks/list-11111111.js";`);
+    writeFileSync(join(dir, '.vite/manifest.json'), '{}');
+    writeFileSync(join(dir, 'manifest.json'), '{}');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('lists every module (entry and chunks, dot-folders skipped) with a sha384 recomputed from its bytes', () => {
+    const manifest = remoteManifest(description, { dir, entry: 'orders-abc12345.js', baseUrl: BASE });
+    expect(manifest.entry).toBe(`${BASE}orders-abc12345.js`);
+    expect(manifest.integrity).toBe(sri(readFileSync(join(dir, 'orders-abc12345.js'))));
+    expect(Object.keys(manifest.modules).sort()).toEqual([
+      `${BASE}chunks/detail-22222222.js`,
+      `${BASE}chunks/list-11111111.js`,
+    ]);
+    for (const [url, hash] of Object.entries(manifest.modules)) {
+      expect(hash).toMatch(/^sha384-[A-Za-z0-9+/]{64}$/);
+      expect(hash).toBe(sri(readFileSync(join(dir, url.slice(BASE.length)))));
+    }
+    expect(manifest).toMatchObject({
+      name: 'orders',
+      version: '1.4.0',
+      auth: 'required',
+      routes: description.routes,
+    });
+    expect(verifyManifest(manifest, dir, BASE)).toEqual([]);
+  });
+
+  it('refuses a build whose module imports a chunk that is not there, and a missing entry', () => {
+    const broken = mkdtempSync(join(tmpdir(), 'gh-manifest-'));
+    try {
+      writeFileSync(join(broken, 'x-abcdefgh.js'), 'import"./gone-12345678.js";');
+      expect(() =>
+        remoteManifest(description, { dir: broken, entry: 'x-abcdefgh.js', baseUrl: BASE }),
+      ).toThrow(/imports \.\/gone-12345678\.js/);
+      expect(() => remoteManifest(description, { dir: broken, entry: 'nope.js', baseUrl: BASE })).toThrow(
+        /not built/,
+      );
+    } finally {
+      rmSync(broken, { recursive: true, force: true });
+    }
+  });
+
+  it('finds what no longer matches: one changed byte, a module it lacks, a module that is gone', () => {
+    const manifest = remoteManifest(description, { dir, entry: 'orders-abc12345.js', baseUrl: BASE });
+    const file = join(dir, 'chunks/list-11111111.js');
+    const original = readFileSync(file);
+    try {
+      writeFileSync(file, 'export const a=2;');
+      writeFileSync(join(dir, 'chunks/extra-33333333.js'), '');
+      expect(verifyManifest(manifest, dir, BASE)).toEqual([
+        'chunks/extra-33333333.js: not in the manifest',
+        'chunks/list-11111111.js: hash differs',
+      ]);
+      rmSync(join(dir, 'chunks/extra-33333333.js'));
+      rmSync(file);
+      expect(verifyManifest(manifest, dir, BASE)).toEqual([
+        `${BASE}chunks/list-11111111.js: listed but not built`,
+      ]);
+    } finally {
+      writeFileSync(file, original);
+    }
+  });
+
+  it('reads static, dynamic and re-exporting imports', () => {
+    expect(
+      relativeImports(
+        `import a from"./a.js";import{b}from'../b.js';export*from"./c.js";import("./d.js");import"./e.js";import x from"react";`,
+      ).sort(),
+    ).toEqual(['../b.js', './a.js', './c.js', './d.js', './e.js']);
+  });
+
+  it('checks shared versions against ranges', () => {
+    expect(satisfies('19.3.1', '^19.3.1')).toBe(true);
+    expect(satisfies('19.4.0', '^19.3.1')).toBe(true);
+    expect(satisfies('20.0.0', '^19.3.1')).toBe(false);
+    expect(satisfies('19.3.0', '^19.3.1')).toBe(false);
+    expect(satisfies('0.1.0', '0.1.0')).toBe(true);
+    expect(satisfies('0.1.1', '^0.1.0')).toBe(true);
+    expect(satisfies('0.2.0', '^0.1.0')).toBe(false);
+    expect(satisfies('1.2.9', '~1.2.3')).toBe(true);
+    expect(satisfies('1.3.0', '~1.2.3')).toBe(false);
+    expect(satisfies('1.0.0', '*')).toBe(false);
+  });
+});
+
+describe('the shop’s web build', () => {
+  let manifest: ShopManifest;
+  beforeAll(async () => {
+    manifest = await buildWeb();
+  }, 120_000);
+
+  it('builds nine remotes, each manifest pinning every module it wrote', () => {
+    expect(manifest.remotes.map((remote) => remote.name).sort()).toEqual(
+      ['admin', 'cart', 'catalog', 'checkout', 'home', 'orders', 'org', 'product', 'profile'].sort(),
+    );
+    for (const remote of manifest.remotes) {
+      const dist = join(webRoot, 'remotes', remote.name, 'dist');
+      const base = new URL('./', remote.entry).href;
+      expect(verifyManifest(remote, dist, base), remote.name).toEqual([]);
+      expect(listModules(dist).length).toBe(1 + Object.keys(remote.modules).length);
+      expect(remote.integrity).toMatch(/^sha384-/);
+    }
+  });
+
+  it('serves admin and org only through the BFF; the rest from the remotes origin', () => {
+    for (const remote of manifest.remotes) {
+      const sensitive = remote.name === 'admin' || remote.name === 'org';
+      expect(remote.serve, remote.name).toBe(sensitive ? 'bff' : 'remotes');
+      expect(
+        remote.entry.startsWith(sensitive ? 'http://localhost:4000/remotes/' : 'http://localhost:4002/'),
+      ).toBe(true);
+    }
+    expect(manifest.remotes.find((r) => r.name === 'admin')).toMatchObject({
+      auth: 'required',
+      roles: ['admin'],
+    });
+  });
+
+  it('pins every module of the shell, and maps each shared module once', () => {
+    const dist = join(webRoot, 'shell/dist');
+    const { shell } = manifest;
+    expect(Object.keys(shell.modules).length).toBe(listModules(dist).length);
+    expect(shell.modules[shell.entry]).toBe(shell.integrity);
+    for (const file of listModules(dist))
+      expect(shell.modules[`/shell/${file}`], file).toBe(sri(readFileSync(join(dist, file))));
+    expect(Object.keys(shell.imports).sort()).toEqual(
+      [
+        '@gatehouse/policy',
+        '@gatehouse/react',
+        '@gatehouse/remote',
+        '@gatehouse/shell',
+        'react',
+        'react-dom',
+        'react-dom/client',
+        'react/jsx-runtime',
+      ].sort(),
+    );
+    for (const path of Object.values(shell.imports)) expect(shell.modules[path]).toMatch(/^sha384-/);
+    expect(shell.css.integrity).toBe(sri(readFileSync(join(dist, shell.css.href.slice('/shell/'.length)))));
+  });
+
+  it('agrees on shared versions: every remote’s range admits the one copy the shell provides', () => {
+    for (const remote of manifest.remotes)
+      for (const [pkg, range] of Object.entries(remote.shared))
+        expect(satisfies(manifest.shell.shared[pkg]!, range), `${remote.name}: ${pkg}@${range}`).toBe(true);
+    expect(manifest.shell.shared.react).toBe(manifest.shell.shared['react-dom']);
+  });
+
+  it('leaves React and the Gatehouse runtime out of every remote (bare imports the import map resolves)', () => {
+    for (const remote of manifest.remotes) {
+      const dist = join(webRoot, 'remotes', remote.name, 'dist');
+      const code = listModules(dist)
+        .map((file) => readFileSync(join(dist, file), 'utf8'))
+        .join('\n');
+      expect(code, remote.name).toMatch(/from"react"|from"react\/jsx-runtime"/);
+      expect(code, remote.name).not.toContain('__CLIENT_INTERNALS_DO_NOT_USE');
+      expect(code, remote.name).not.toContain('react.production');
+    }
+  });
+});

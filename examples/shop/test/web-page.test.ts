@@ -1,0 +1,160 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { anonymousIdentity, type IdentityContext } from '@gatehouse/policy';
+import { TestBrowser } from '@gatehouse/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadShopWeb, type ShopWeb, startRemotesOrigin } from '../src/index.js';
+import { buildWeb } from '../src/web/build/index.js';
+
+const user = (
+  id: string,
+  roles: string[],
+  tenants: { id: string; roles: string[]; permissions: string[] }[] = [],
+) =>
+  ({
+    isAuthenticated: true,
+    user: { id, displayName: id, roles, permissions: [], tenants, locale: 'en-IN', currency: 'INR' },
+    session: { expiresAt: '2030-01-01T00:00:00Z' },
+  }) as unknown as IdentityContext;
+const alice = user('user_alice', ['customer']);
+const erin = user(
+  'user_erin',
+  ['admin'],
+  [{ id: 'acme', roles: ['org_admin'], permissions: ['users:view'] }],
+);
+const frank = user(
+  'user_frank',
+  ['customer'],
+  [{ id: 'globex', roles: ['member'], permissions: ['users:view'] }],
+);
+
+const configOf = (html: string) =>
+  JSON.parse(/<script type="application\/json" id="shop-config">(.*?)<\/script>/s.exec(html)![1]!) as {
+    remotes: { name: string; entry: string }[];
+    routes: unknown[];
+    allowedOrigins: string[];
+  };
+
+describe('the shop page', () => {
+  let web: ShopWeb;
+  beforeAll(async () => {
+    await buildWeb();
+    web = loadShopWeb({ bffUrl: 'http://localhost:5100', remotesUrl: 'http://localhost:5102' });
+  }, 120_000);
+
+  it('inlines only the manifests the user may load: admin for admins, org for tenant members', () => {
+    const names = (identity: IdentityContext) =>
+      configOf(web.page({ path: '/', identity, nonce: 'n' })).remotes.map((r) => r.name);
+    const common = ['cart', 'catalog', 'checkout', 'home', 'orders', 'product', 'profile'];
+    expect(names(anonymousIdentity).sort()).toEqual(['cart', 'catalog', 'home', 'product']);
+    expect(names(alice).sort()).toEqual(common);
+    expect(names(erin).sort()).toEqual([...common, 'admin', 'org'].sort());
+    expect(names(frank).sort()).toEqual([...common, 'org'].sort());
+    for (const identity of [anonymousIdentity, alice, frank])
+      expect(web.page({ path: '/admin', identity, nonce: 'n' })).not.toContain('/remotes/admin/');
+    expect(web.page({ path: '/', identity: alice, nonce: 'n' })).not.toContain('/remotes/org/');
+  });
+
+  it('rebases the manifests to the origins in use and keeps the whole route table', () => {
+    const config = configOf(web.page({ path: '/', identity: erin, nonce: 'n' }));
+    expect(config.allowedOrigins).toEqual(['http://localhost:5100', 'http://localhost:5102']);
+    expect(config.remotes.find((r) => r.name === 'admin')!.entry).toMatch(
+      /^http:\/\/localhost:5100\/remotes\/admin\//,
+    );
+    expect(config.remotes.find((r) => r.name === 'home')!.entry).toMatch(/^http:\/\/localhost:5102\/home\//);
+    expect(configOf(web.page({ path: '/', identity: anonymousIdentity, nonce: 'n' })).routes).toHaveLength(9);
+  });
+
+  it('nonces the import map and the shell module, pins the shell by integrity, escapes the inlined JSON', () => {
+    const html = web.page({ path: '/', identity: user('<script>', ['customer']), nonce: 'abc' });
+    expect(html).toMatch(
+      /<script type="importmap" nonce="abc">\{"imports":\{"react":"\/shell\/vendor\/react-/,
+    );
+    expect(html).toMatch(
+      /<script type="module" nonce="abc" src="\/shell\/main-[\w-]+\.js" integrity="sha384-/,
+    );
+    expect(html).toMatch(/<link rel="stylesheet" href="\/shell\/shop-[\w-]+\.css" integrity="sha384-/);
+    expect(html).not.toContain('<script>"');
+    expect(html.match(/<script/g)).toHaveLength(4);
+  });
+
+  it('gives the BFF its navigation rules and gated assets', () => {
+    const rules = Object.fromEntries(web.navigation.map((rule) => [rule.path, rule.auth]));
+    expect(rules).toMatchObject({
+      '/cart': 'optional',
+      '/checkout': 'required',
+      '/profile': 'required',
+      '/orders': 'required',
+      '/orders/:id': 'required',
+      '/admin': 'required',
+      '/org/:tenant': 'required',
+      '/org/:tenant/users': 'required',
+      '/org/:tenant/billing': 'required',
+      '/org/:tenant/audit-logs': 'required',
+    });
+    expect(rules['/']).toBeUndefined();
+    expect(web.assets.map(({ dir: _dir, ...rule }) => rule)).toEqual([
+      { prefix: '/shell/', access: 'public' },
+      { prefix: '/remotes/admin/', access: 'required', roles: ['admin'] },
+      { prefix: '/remotes/org/', access: 'required', tenantMember: true },
+    ]);
+    expect(Object.keys(web.publicRemotes).sort()).toEqual(
+      ['cart', 'catalog', 'checkout', 'home', 'orders', 'product', 'profile'].sort(),
+    );
+  });
+});
+
+describe('the remotes origin', () => {
+  let dir: string;
+  let origin: Awaited<ReturnType<typeof startRemotesOrigin>>;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gh-remotes-'));
+    mkdirSync(join(dir, 'home'));
+    writeFileSync(join(dir, 'home/home-abcdefgh.js'), 'export const remote = {};');
+    writeFileSync(join(dir, 'home/.build-stamp'), 'x');
+    writeFileSync(join(dir, 'secret.js'), 'nope');
+    origin = await startRemotesOrigin({
+      remotes: { home: join(dir, 'home') },
+      allowOrigin: 'http://localhost:4000',
+    });
+  });
+  afterAll(async () => {
+    await origin?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const browser = new TestBrowser();
+  const get = (path: string, headers: Record<string, string> = {}, method = 'GET') =>
+    browser.request(`${origin.url}${path}`, { method, headers });
+
+  it('serves a module with CORS for exactly the shell’s origin, nosniff and immutable caching', async () => {
+    const answer = await get('/home/home-abcdefgh.js', { origin: 'http://localhost:4000' });
+    expect(answer.status).toBe(200);
+    expect(answer.text).toBe('export const remote = {};');
+    expect(answer.headers).toMatchObject({
+      'content-type': 'text/javascript; charset=utf-8',
+      'access-control-allow-origin': 'http://localhost:4000',
+      vary: 'Origin',
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'public, max-age=31536000, immutable',
+    });
+    const other = await get('/home/home-abcdefgh.js', { origin: 'http://evil.example' });
+    expect(other.header('access-control-allow-origin')).toBeUndefined();
+  });
+
+  it('answers 404 for traversal, dot-files and unknown remotes, 405 for other methods', async () => {
+    for (const path of [
+      '/home/../secret.js',
+      '/home/%2e%2e/secret.js',
+      '/home/.build-stamp',
+      '/admin/x.js',
+      '/secret.js',
+      '/home/',
+    ]) {
+      const answer = await get(path);
+      expect(answer.status, path).toBe(404);
+    }
+    const post = await get('/home/home-abcdefgh.js', {}, 'POST');
+    expect(post.status).toBe(405);
+  });
+});

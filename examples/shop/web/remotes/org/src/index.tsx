@@ -1,0 +1,285 @@
+import { defineReactRemote, useApi, useCan, useIdentity, useRemoteContext } from '@gatehouse/react';
+import { UnauthenticatedError } from '@gatehouse/remote';
+import {
+  type AuditLogEntry,
+  type AuditLogPage,
+  ErrorView,
+  formatDate,
+  type Organisation,
+  type OrgBilling,
+  type OrgMember,
+  PageHeader,
+  plural,
+  problemText,
+  Skeleton,
+  StateView,
+  useApiData,
+} from '@gatehouse/shop-ui';
+import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
+
+const TABS = [
+  ['users', 'Users'],
+  ['billing', 'Billing'],
+  ['audit-logs', 'Audit log'],
+] as const;
+type Tab = (typeof TABS)[number][0];
+
+function Users({ tenant }: { tenant: string }): ReactNode {
+  const identity = useIdentity();
+  const members = useApiData<OrgMember[]>(`/api/org/${encodeURIComponent(tenant)}/users`);
+  if (members.status === 'loading') return <Skeleton kind="lines" count={5} />;
+  if (members.status === 'error')
+    return <ErrorView error={members.error} what="organisation" retry={members.reload} />;
+  return (
+    <div className="card table-wrap">
+      <table className="table" data-testid="org-users">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Email</th>
+            <th>Role</th>
+            <th>Status</th>
+            <th>Joined</th>
+          </tr>
+        </thead>
+        <tbody>
+          {members.data.map((member) => (
+            <tr key={member.id} data-testid="org-user">
+              <td>
+                <strong>{member.displayName}</strong>
+              </td>
+              <td>{member.email}</td>
+              <td>
+                <span className="chip chip--tenant">
+                  {member.role === 'org_admin' ? 'Org admin' : 'Member'}
+                </span>
+              </td>
+              <td>
+                <span className={`status status--${member.status}`}>{member.status}</span>
+              </td>
+              <td>{formatDate(member.joinedAt, identity)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function Billing({ tenant }: { tenant: string }): ReactNode {
+  const api = useApi();
+  const identity = useIdentity();
+  const canEdit = useCan('billing:edit', { tenantId: tenant });
+  const billing = useApiData<OrgBilling>(`/api/org/${encodeURIComponent(tenant)}/billing`);
+  const [form, setForm] = useState<{ email: string; plan: OrgBilling['plan']; seats: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
+  const data = billing.status === 'ok' ? billing.data : null;
+  useEffect(() => {
+    if (data) setForm({ email: data.email, plan: data.plan, seats: String(data.seats) });
+  }, [data]);
+  if (billing.status === 'loading' || !form) return <Skeleton kind="lines" count={5} />;
+  if (billing.status === 'error')
+    return <ErrorView error={billing.error} what="billing" retry={billing.reload} />;
+  const save = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setResult(null);
+    try {
+      const saved = await api.patch<OrgBilling>(`/api/org/${encodeURIComponent(tenant)}/billing`, {
+        email: form.email.trim(),
+        plan: form.plan,
+        seats: Number(form.seats),
+      });
+      billing.set(saved);
+      setResult({ ok: true, text: 'Billing saved. The change is in the audit log.' });
+    } catch (error) {
+      if (!(error instanceof UnauthenticatedError)) setResult({ ok: false, text: problemText(error) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="card" onSubmit={save} data-testid="org-billing" aria-label="Billing">
+      {!canEdit && (
+        <p className="alert alert--info">
+          You can see the billing of {tenant}; only an org admin can change it.
+        </p>
+      )}
+      <div className="form-grid">
+        <div className="field">
+          <label htmlFor="billing-plan">Plan</label>
+          <select
+            id="billing-plan"
+            className="select"
+            disabled={!canEdit}
+            value={form.plan}
+            onChange={(event) => setForm({ ...form, plan: event.target.value as OrgBilling['plan'] })}
+          >
+            <option value="starter">Starter</option>
+            <option value="business">Business</option>
+            <option value="enterprise">Enterprise</option>
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="billing-seats">Seats</label>
+          <input
+            id="billing-seats"
+            className="input"
+            type="number"
+            min="1"
+            max="10000"
+            disabled={!canEdit}
+            value={form.seats}
+            onChange={(event) => setForm({ ...form, seats: event.target.value })}
+          />
+        </div>
+        <div className="field field--wide">
+          <label htmlFor="billing-email">Invoices go to</label>
+          <input
+            id="billing-email"
+            className="input"
+            type="email"
+            disabled={!canEdit}
+            value={form.email}
+            onChange={(event) => setForm({ ...form, email: event.target.value })}
+          />
+        </div>
+      </div>
+      <p className="muted section">Last changed {formatDate(billing.data.updatedAt, identity, true)}</p>
+      {result && (
+        <p className={result.ok ? 'alert alert--ok' : 'alert alert--error'} role="status">
+          {result.text}
+        </p>
+      )}
+      {canEdit && (
+        <div className="form-actions">
+          <button type="submit" className="button button--primary" disabled={busy} data-testid="billing-save">
+            {busy ? 'Saving…' : 'Save billing'}
+          </button>
+        </div>
+      )}
+    </form>
+  );
+}
+
+function AuditLog({ tenant }: { tenant: string }): ReactNode {
+  const api = useApi();
+  const identity = useIdentity();
+  const first = useApiData<AuditLogPage>(`/api/org/${encodeURIComponent(tenant)}/audit-logs?limit=25`);
+  const [more, setMore] = useState<AuditLogEntry[]>([]);
+  const [next, setNext] = useState<number | null | undefined>(undefined);
+  if (first.status === 'loading') return <Skeleton kind="lines" count={8} />;
+  if (first.status === 'error')
+    return <ErrorView error={first.error} what="audit log" retry={first.reload} />;
+  const cursor = next === undefined ? first.data.next : next;
+  const items = [...first.data.items, ...more];
+  const loadMore = async () => {
+    const page = await api.get<AuditLogPage>(
+      `/api/org/${encodeURIComponent(tenant)}/audit-logs?limit=25&before=${cursor}`,
+    );
+    setMore([...more, ...page.items]);
+    setNext(page.next);
+  };
+  return (
+    <div className="card table-wrap">
+      <table className="table" data-testid="org-audit">
+        <thead>
+          <tr>
+            <th>When</th>
+            <th>Action</th>
+            <th>Outcome</th>
+            <th>Who</th>
+            <th>Resource</th>
+            <th>Request</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((entry) => (
+            <tr key={entry.id} data-testid="audit-entry" data-action={entry.action}>
+              <td>{formatDate(entry.time, identity, true)}</td>
+              <td className="mono">{entry.action}</td>
+              <td>
+                <span className={`status status--${entry.outcome}`}>{entry.outcome}</span>
+              </td>
+              <td className="mono">{entry.actor?.sub ?? '—'}</td>
+              <td className="mono">
+                {entry.resource ? `${entry.resource.type ?? ''} ${entry.resource.id ?? ''}`.trim() : '—'}
+              </td>
+              <td className="mono">
+                {entry.method} {entry.route} · {entry.status}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {cursor !== null && (
+        <div className="pager">
+          <button type="button" className="button" onClick={loadMore}>
+            Load older entries
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** An organisation (`/org/:tenant/users|billing|audit-logs`): the tenant comes from the route, the API checks it. */
+function Org(): ReactNode {
+  const { route, navigate } = useRemoteContext();
+  const identity = useIdentity();
+  const tenant = route.params.tenant ?? '';
+  const tab = route.path.split('/')[3] as Tab | undefined;
+  const allowed: Record<Tab, boolean> = {
+    users: useCan('users:view', { tenantId: tenant }),
+    billing: useCan('billing:view', { tenantId: tenant }),
+    'audit-logs': useCan('audit:view', { tenantId: tenant }),
+  };
+  const org = useApiData<Organisation>(`/api/org/${encodeURIComponent(tenant)}`);
+  useEffect(() => {
+    if (!tab) navigate(`/org/${encodeURIComponent(tenant)}/users`);
+  }, [tab, tenant, navigate]);
+  if (!tab) return <Skeleton kind="lines" />;
+  const membership = identity.isAuthenticated
+    ? identity.user.tenants.find((t) => t.id === tenant)
+    : undefined;
+  return (
+    <div data-testid="org">
+      <PageHeader
+        title={org.status === 'ok' ? org.data.name : tenant}
+        subtitle={
+          org.status === 'ok'
+            ? `${plural(org.data.memberCount, 'member')} · you are ${membership?.roles.join(', ') ?? 'a member'}`
+            : 'Organisation'
+        }
+      />
+      <nav className="tabs" aria-label="Organisation">
+        {TABS.map(([id, label]) => (
+          <a
+            key={id}
+            href={`/org/${encodeURIComponent(tenant)}/${id}`}
+            className={
+              [id === tab ? 'is-active' : '', allowed[id] ? '' : 'is-disabled'].join(' ').trim() || undefined
+            }
+            aria-current={id === tab ? 'page' : undefined}
+            aria-disabled={!allowed[id]}
+          >
+            {label}
+          </a>
+        ))}
+      </nav>
+      {!allowed[tab] ? (
+        <StateView kind="no-access" title="Your role in this organisation does not include this page" />
+      ) : tab === 'users' ? (
+        <Users tenant={tenant} />
+      ) : tab === 'billing' ? (
+        <Billing tenant={tenant} />
+      ) : (
+        <AuditLog tenant={tenant} />
+      )}
+    </div>
+  );
+}
+
+/** The org remote (a member of the route's tenant). Its code is served only to tenant members. */
+export const remote = defineReactRemote(Org);
