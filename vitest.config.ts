@@ -11,10 +11,10 @@ export default defineConfig({
   ssr: { resolve: { conditions, externalConditions: ['gatehouse-source'] } },
   test: {
     include: [
-      'packages/*/src/**/*.test.ts',
-      'packages/*/test/**/*.test.ts',
-      'examples/**/test/**/*.test.ts',
-      'e2e/**/*.test.ts',
+      'packages/*/src/**/*.test.{ts,tsx}',
+      'packages/*/test/**/*.test.{ts,tsx}',
+      'examples/**/test/**/*.test.{ts,tsx}',
+      'e2e/**/*.test.{ts,tsx}',
     ],
     exclude: ['**/node_modules/**', '**/dist/**'],
     environment: 'node',
