@@ -102,8 +102,8 @@ export const BffOptionsSchema = T.Object(
     /** Refresh this many seconds before the access token expires. */
     refreshLeeway: Seconds(60, 0),
     /** How long a refresh lock is held at most, and how long a request waits for someone else's refresh. */
-    refreshLockMs: T.Integer({ minimum: 500, maximum: 120_000, default: 10_000 }),
-    refreshWaitMs: T.Integer({ minimum: 500, maximum: 120_000, default: 15_000 }),
+    refreshLockMs: T.Integer({ minimum: 500, maximum: 120_000, default: 20_000 }),
+    refreshWaitMs: T.Integer({ minimum: 500, maximum: 120_000, default: 25_000 }),
     /** Where the browser goes after the issuer's logout page (must be registered at the issuer). */
     postLogoutRedirectPath: Path,
     upstreams: T.Record(T.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), UpstreamSchema, { default: {} }),

@@ -44,6 +44,16 @@ export class SessionEndedError extends BffError {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** True when a refresh request certainly never reached the issuer (no connection, or no discovery). */
+function neverSent(error: unknown): boolean {
+  // Discovery failed: the refresh request was not even built.
+  if (error instanceof BffError && error.code === 'GH_BFF_ISSUER_UNAVAILABLE') return true;
+  const cause = (error as { cause?: { code?: string } } | undefined)?.cause;
+  return NOT_SENT.has(cause?.code ?? (error as { code?: string } | undefined)?.code ?? '');
+}
+
 /** A short, non-reversible reference to a session id for log lines (never the id itself). */
 export function sessionRef(id: string): string {
   return createHash('sha256').update(id).digest('base64url').slice(0, 12);
@@ -283,6 +293,22 @@ export class SessionManager {
       await this.end(id, record, 'refresh_failed');
       throw new SessionEndedError('refresh_failed');
     }
+    // Write-ahead: mark this refresh token as sent before sending it. A process that finds the mark already
+    // there knows another one sent it and never stored the answer (it died mid-refresh): sending it again
+    // would be refresh-token reuse, which the issuer punishes by revoking the whole grant. The session ends
+    // cleanly instead. When the request certainly never reached the issuer, the mark is taken back.
+    const sent = `refresh-sent:${createHash('sha256').update(refreshToken).digest('base64url')}`;
+    const marker = newOpaqueToken(16);
+    const markTtl = Math.max(60_000, record.absoluteExpiresAt - Date.now());
+    if (!(await this.store.acquireLock(sent, marker, markTtl))) {
+      this.#log.warn(
+        { event: 'refresh_failure', sub: record.sub, session: sessionRef(id), error: 'abandoned_refresh' },
+        'an earlier refresh of this token never completed; not reusing it',
+      );
+      this.#metrics?.refreshes.inc({ outcome: 'abandoned' });
+      await this.end(id, record, 'refresh_failed');
+      throw new SessionEndedError('refresh_failed');
+    }
     let tokens: IssuedTokens;
     try {
       this.refreshCount++;
@@ -293,6 +319,7 @@ export class SessionManager {
         timer?.();
       }
     } catch (error) {
+      if (neverSent(error)) await this.store.releaseLock(sent, marker).catch(() => false);
       const code = oauthErrorCode(error);
       this.#metrics?.refreshes.inc({ outcome: code !== undefined ? 'rejected' : 'error' });
       if (code !== undefined) {

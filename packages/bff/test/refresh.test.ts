@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { API_HEADERS, describeWith, freePort, redisUrl, TestBrowser } from '@gatehouse/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -171,5 +171,67 @@ await describeWith(['redis'], 'token refresh across two BFF instances on one Red
     });
     expect(out.status).toBe(200);
     expect((await browser.get(`${a.bffUrl}/api/echo/x`, { ...API_HEADERS, cookie })).status).toBe(401);
+  });
+});
+
+await describeWith(['redis'], 'an instance dying mid-refresh (two instances on one Redis)', () => {
+  const prefix = `gh-test-${randomBytes(4).toString('hex')}:`;
+  const stacks: Stack[] = [];
+  afterAll(async () => {
+    for (const stack of stacks.reverse()) await stack.close();
+    const redis = new Redis(redisUrl);
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    await redis.quit();
+  });
+
+  async function pair() {
+    const shared = { redisUrl, redisKeyPrefix: prefix, refreshLockMs: 1500, refreshWaitMs: 6000 };
+    const a = await shortLived({ bff: shared });
+    stacks.push(a);
+    const portB = await freePort();
+    const b = await shortLived({ idp: a.idp, bffPort: portB, bff: { ...shared, publicUrl: a.bffUrl } });
+    stacks.push(b);
+    const browser = new TestBrowser();
+    await signIn(browser, a, 'bob');
+    const cookie = await browser.jar.getCookieString(a.bffUrl);
+    const id =
+      (await browser.jar.getCookies(a.bffUrl))
+        .find((entry) => entry.key === '__Host-Http-gatehouse')
+        ?.value.split('.')[0] ?? '';
+    return { a, b, browser, cookie, id, bUrl: `http://localhost:${portB}` };
+  }
+
+  it('a lock left by a dead instance before it sent anything: the others wait, then exactly one refreshes', async () => {
+    const { a, b, browser, cookie, id, bUrl } = await pair();
+    await sleep(2200);
+    // The "dead" instance took the lock and vanished without sending the refresh.
+    expect(await a.bff.runtime.store.acquireLock(`refresh:${id}`, 'dead-instance', 1500)).toBe(true);
+    const started = Date.now();
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        browser.get(`${i % 2 ? a.bffUrl : bUrl}/api/echo/${i}`, { ...API_HEADERS, cookie }),
+      ),
+    );
+    expect(answers.map((answer) => answer.status).filter((status) => status !== 200)).toEqual([]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(a.refreshGrants()).toBe(1);
+    expect(a.bff.runtime.sessions.refreshCount + b.bff.runtime.sessions.refreshCount).toBe(1);
+  });
+
+  it('a dead instance that had sent the refresh token: nobody sends it again; the session ends cleanly', async () => {
+    const { a, browser, cookie, id } = await pair();
+    const record = await a.bff.runtime.store.get(id);
+    await sleep(2200);
+    // The write-ahead mark the dead instance left before sending its refresh token.
+    const sent = `refresh-sent:${createHash('sha256')
+      .update(record?.tokens.refreshToken ?? '')
+      .digest('base64url')}`;
+    expect(await a.bff.runtime.store.acquireLock(sent, 'dead-instance', 60_000)).toBe(true);
+    const answer = await browser.get(`${a.bffUrl}/api/echo/x`, { ...API_HEADERS, cookie });
+    expect(answer.status).toBe(401);
+    expect(answer.json()).toMatchObject({ code: 'session_expired' });
+    expect(a.refreshGrants()).toBe(0);
+    expect(a.logs.events('refresh_failure').at(-1)).toMatchObject({ error: 'abandoned_refresh' });
   });
 });

@@ -48,8 +48,9 @@ describe('an unreachable identity provider', () => {
 /** A TCP relay to Redis that a test can cut and restore, to take Redis away mid-traffic. */
 async function relay(
   target: URL,
+  listenPort?: number,
 ): Promise<{ port: number; cut(): void; restore(): Promise<void>; close(): Promise<void> }> {
-  const port = await freePort();
+  const port = listenPort ?? (await freePort());
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   const start = () =>
@@ -120,5 +121,48 @@ await describeWith(['redis'], 'Redis going away mid-traffic', () => {
       recovered = (await browser.get(`${stack.bffUrl}/api/echo/x`, API_HEADERS)).status;
     }
     expect(recovered).toBe(200);
+  });
+});
+
+describe('the identity provider going away with sessions open', () => {
+  it('keeps sessions working until their token expires, answers 503 (session kept) after, and refreshes once it is back', async () => {
+    const relayPort = await freePort();
+    const bffPort = await freePort();
+    const { bffClient, createDevIdp } = await import('@gatehouse/dev-idp');
+    const idp = await createDevIdp({
+      port: 0,
+      issuer: `http://localhost:${relayPort}`,
+      clients: [bffClient({ baseUrl: `http://localhost:${bffPort}` })],
+      ttl: { AccessToken: 4 },
+    });
+    const link = await relay(new URL(`http://127.0.0.1:${idp.port}`), relayPort);
+    const stack = await startStack({
+      idp,
+      bffPort,
+      bff: (echo) => ({ refreshLeeway: 2, upstreams: { echo: { url: echo } } }),
+    });
+    try {
+      const browser = new TestBrowser();
+      await signIn(browser, stack, 'alice');
+      await new Promise((resolve) => setTimeout(resolve, 2300));
+      link.cut();
+      // The refresh is due but the IdP is gone: the still-valid token keeps the API working.
+      expect((await browser.get(`${stack.bffUrl}/api/echo/a`, API_HEADERS)).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      const expired = await browser.get(`${stack.bffUrl}/api/echo/b`, API_HEADERS);
+      expect(expired.status).toBe(503);
+      expect(expired.json()).toMatchObject({ code: 'upstream_unavailable' });
+      expect((await browser.get(`${stack.bffUrl}/auth/session`, API_HEADERS)).json()).toMatchObject({
+        isAuthenticated: true,
+      });
+      await link.restore();
+      const back = await browser.get(`${stack.bffUrl}/api/echo/c`, API_HEADERS);
+      expect(back.status).toBe(200);
+      expect(stack.refreshGrants()).toBe(1);
+    } finally {
+      await stack.close();
+      await link.close();
+      await idp.close();
+    }
   });
 });
