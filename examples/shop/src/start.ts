@@ -91,7 +91,9 @@ const users = demoUsers
   .map((user) => `    ${user.login.padEnd(6)} ${ROLE_NOTES[user.login] ?? user.roles.join(', ')}`)
   .join('\n');
 const apis = Object.entries(shop.urls.apis)
-  .map(([name, url]) => `${name} ${new URL(url).port}`)
+  .map(([name, url]) => [name, Number(new URL(url).port)] as const)
+  .sort((a, b) => a[1] - b[1])
+  .map(([name, port]) => `${name} ${port}`)
   .join(', ');
 console.log(`
 Gatehouse shop is ready (${Date.now() - started} ms):

@@ -20,7 +20,7 @@ await describeWith(['chromium'], 'the shop in Chromium (smoke)', () => {
     await shop?.close();
   });
 
-  it('takes alice from a deep link through the IdP’s form back to her orders', async () => {
+  it('takes alice from a deep link through the IdP’s form to her orders, and out again', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     const errors: string[] = [];
@@ -55,6 +55,19 @@ await describeWith(['chromium'], 'the shop in Chromium (smoke)', () => {
       expect(await page.content()).not.toContain('/remotes/admin/');
       await page.goto(`${shop.urls.shop}/admin`);
       await page.locator('[data-gatehouse-view=no-access]').waitFor();
+
+      // Sign out ends the session at the BFF: back home, anonymous, and /orders asks to sign in again.
+      await page.getByTestId('account-button').click();
+      await Promise.all([
+        page.waitForURL(`${shop.urls.shop}/`), // through the IdP's end-session page
+        page.getByRole('menuitem', { name: 'Sign out' }).click(),
+      ]);
+      await page.getByTestId('sign-in').waitFor();
+      expect(await page.evaluate(() => fetch('/auth/session').then((r) => r.json()))).toEqual({
+        isAuthenticated: false,
+      });
+      await page.goto(`${shop.urls.shop}/orders`);
+      expect(new URL(page.url()).origin).toBe(shop.urls.idp);
       expect(errors).toEqual([]);
     } finally {
       await context.close();

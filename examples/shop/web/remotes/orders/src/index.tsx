@@ -168,7 +168,16 @@ function OrderDetail({ id }: { id: string }): ReactNode {
       {o.status !== 'cancelled' && (
         <ol className="steps" aria-label="Progress">
           {STEPS.map((name, index) => (
-            <li key={name} className={index < step ? 'is-done' : index === step ? 'is-current' : undefined}>
+            <li
+              key={name}
+              className={
+                index < step || o.status === 'delivered'
+                  ? 'is-done'
+                  : index === step
+                    ? 'is-current'
+                    : undefined
+              }
+            >
               {name[0]!.toUpperCase() + name.slice(1)}
             </li>
           ))}
