@@ -3,10 +3,6 @@ import { describe, expect, it } from 'vitest';
 
 const root = new URL('../../../', import.meta.url);
 const page = readFileSync(new URL('docs/security-model.md', root), 'utf8');
-const requirements = readFileSync(
-  new URL('../../../../shared/SECURITY.md', import.meta.url).pathname.replace('/work/main/../', '/work/'),
-  'utf8',
-).length;
 
 describe('docs/security-model.md', () => {
   it('lists every SECURITY.md item, A1 to J55, in order', () => {
