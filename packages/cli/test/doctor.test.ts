@@ -80,7 +80,7 @@ describe('gatehouse doctor', () => {
         r[0] = {
           ...r[0],
           modules: {
-            [`${ORIGIN}/orders/chunk-a1.js`]: (r[0]?.modules as Record<string, string>)[
+            [`${ORIGIN}/orders/chunk-a1.js`]: (r[0]?.modules as Record<string, string> | undefined)?.[
               `${ORIGIN}/orders/chunk-a1.js`
             ],
           },
