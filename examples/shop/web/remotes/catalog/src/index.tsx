@@ -67,13 +67,7 @@ function Catalog(): ReactNode {
       />
       <PageHeader
         title={title}
-        subtitle={
-          slug
-            ? category?.description
-            : total !== undefined
-              ? `${plural(total, 'product')} found`
-              : 'Searching the shop…'
-        }
+        subtitle={slug ? category?.description : q ? undefined : 'Everything in the shop'}
       />
       <div className="toolbar">
         <span className="muted">{total !== undefined ? plural(total, 'product') : ' '}</span>
