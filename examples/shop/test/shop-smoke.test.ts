@@ -13,7 +13,10 @@ await describeWith(['chromium'], 'the shop in Chromium (smoke)', () => {
 
   beforeAll(async () => {
     await buildWeb();
-    [shop, browser] = await Promise.all([startShop({ ports: FREE, memory: true }), launchChromium()]);
+    [shop, browser] = await Promise.all([
+      startShop({ ports: FREE, memory: true, logLevel: 'silent' }),
+      launchChromium(),
+    ]);
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
