@@ -10,6 +10,8 @@ export function projectDirs(root, file) {
     for (const name of readdirSync(base).sort()) {
       const dir = join(base, name);
       if (existsSync(join(dir, file))) dirs.push(dir);
+      // An example's browser code has its own project (DOM types, no Node types): examples/<name>/web.
+      if (group === 'examples' && existsSync(join(dir, 'web', file))) dirs.push(join(dir, 'web'));
     }
   }
   // Root-level test projects (browser end-to-end tests) are typechecked too.

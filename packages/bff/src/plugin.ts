@@ -190,6 +190,15 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
       return sendProblem(reply, 500, 'internal', 'Something went wrong.');
     });
 
+    // JSON with an empty body means "no body" (a bodiless POST that still says JSON), never a 400; otherwise
+    // Fastify's own parser, with its prototype-poisoning protection.
+    const parseJson = scope.getDefaultJsonParser('error', 'error');
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+      if (body === '') return done(null, undefined);
+      return parseJson(request, body as string, done);
+    });
+
     // Every miss answers problem+json, including files the static handlers do not have.
     scope.setNotFoundHandler((_request, reply) => sendProblem(reply, 404, 'not_found', 'No such resource.'));
 

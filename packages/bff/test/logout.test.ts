@@ -270,3 +270,31 @@ describe('logout-token validation (SECURITY.md F 35)', () => {
     expect(await isSignedIn(two, bffUrl)).toBe(false);
   });
 });
+
+describe('bodiless POSTs that still say JSON', () => {
+  it('POST /auth/logout and /auth/session/extend with content-type JSON and no body work (no 400)', async () => {
+    const browser = new TestBrowser();
+    await signIn(browser, stack, 'alice');
+    const headers = { ...API_HEADERS, origin: stack.bffUrl, 'content-type': 'application/json' };
+    expect(
+      (await browser.request(`${stack.bffUrl}/auth/session/extend`, { method: 'POST', headers })).status,
+    ).toBe(200);
+    expect((await browser.request(`${stack.bffUrl}/auth/logout`, { method: 'POST', headers })).status).toBe(
+      200,
+    );
+    expect(await isSignedIn(browser)).toBe(false);
+    const broken = await browser.request(`${stack.bffUrl}/telemetry`, {
+      method: 'POST',
+      headers,
+      body: '{"events": [',
+    });
+    expect(broken.status).toBe(400);
+    expect(broken.header('content-type')).toMatch(/^application\/problem\+json/);
+    const poisoned = await browser.request(`${stack.bffUrl}/telemetry`, {
+      method: 'POST',
+      headers,
+      body: '{"__proto__": {"x": 1}, "events": []}',
+    });
+    expect(poisoned.status).toBe(400);
+  });
+});

@@ -114,7 +114,8 @@ const post = (url: string, body?: unknown) =>
   fetch(url, {
     method: 'POST',
     keepalive: true,
-    headers: { 'content-type': 'application/json', 'x-csrf': '1' },
+    // A content type only with a body: an empty JSON body is not JSON.
+    headers: body ? { 'content-type': 'application/json', 'x-csrf': '1' } : { 'x-csrf': '1' },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
 

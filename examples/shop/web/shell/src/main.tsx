@@ -1,4 +1,3 @@
-import './empty-json-fix.js';
 import { GatehouseProvider } from '@gatehouse/react';
 import { createShell } from '@gatehouse/shell';
 import { createRoot } from 'react-dom/client';
