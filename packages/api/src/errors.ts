@@ -1,14 +1,6 @@
-/** The `code` of a problem+json answer, as CONTRACT.md lists them. */
-export type ProblemCode =
-  | 'unauthenticated'
-  | 'session_expired'
-  | 'forbidden'
-  | 'csrf_failed'
-  | 'not_found'
-  | 'bad_request'
-  | 'conflict'
-  | 'upstream_unavailable'
-  | 'internal';
+import type { ProblemCode } from '@gatehouse/policy';
+
+export type { ProblemCode };
 
 /** Stable error codes of `@gatehouse/api`. Each one has an HTTP status and a problem code: see {@link apiErrorCodes}. */
 export type ApiErrorCode =

@@ -1,4 +1,4 @@
-import type { Policy, RolePermissionMap } from '@gatehouse/policy';
+import { asymmetricJwsAlgorithms, type Policy, type RolePermissionMap } from '@gatehouse/policy';
 import * as T from 'typebox';
 import Value from 'typebox/value';
 import type { AuditSink } from './audit.js';
@@ -10,19 +10,7 @@ import { ApiError } from './errors.js';
  * @example
  * createAccessTokenVerifier({ issuer, audience, algorithms: ['ES256'] }) // one of supportedAlgorithms
  */
-export const supportedAlgorithms = Object.freeze([
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-] as const);
+export const supportedAlgorithms = asymmetricJwsAlgorithms;
 
 /** An algorithm of {@link supportedAlgorithms}. */
 export type SupportedAlgorithm = (typeof supportedAlgorithms)[number];

@@ -1,14 +1,8 @@
+import { type Problem, type ProblemCode, problemCodeOf } from '@gatehouse/policy';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError, apiErrorCodes, type ProblemCode } from './errors.js';
+import { ApiError, apiErrorCodes } from './errors.js';
 
-/** An RFC 9457 problem as CONTRACT.md shapes it. */
-export interface Problem {
-  readonly type: string;
-  readonly title: string;
-  readonly status: number;
-  readonly code: ProblemCode;
-  readonly detail?: string;
-}
+export type { Problem };
 
 const TITLES: Record<ProblemCode, string> = {
   unauthenticated: 'Unauthenticated',
@@ -26,16 +20,6 @@ const DETAILS: Partial<Record<number, string>> = {
   413: 'The request body is too large.',
   415: 'The request content type is not supported.',
 };
-
-function problemOfStatus(status: number): ProblemCode {
-  if (status === 401) return 'unauthenticated';
-  if (status === 403) return 'forbidden';
-  if (status === 404) return 'not_found';
-  if (status === 409) return 'conflict';
-  if (status >= 400 && status < 500) return 'bad_request';
-  if (status === 502 || status === 503 || status === 504) return 'upstream_unavailable';
-  return 'internal';
-}
 
 const TOKEN_DETAIL: Record<string, string> = {
   GH_API_TOKEN_MISSING: 'A bearer access token is required.',
@@ -74,7 +58,7 @@ export function problemFor(error: unknown, typeBase = 'urn:gatehouse:problem:'):
   }
   const status = typeof fastifyError?.statusCode === 'number' ? fastifyError.statusCode : 500;
   if (status >= 400 && status < 500) {
-    return make(status, problemOfStatus(status), DETAILS[status] ?? 'The request could not be processed.');
+    return make(status, problemCodeOf(status), DETAILS[status] ?? 'The request could not be processed.');
   }
   return make(500, 'internal');
 }

@@ -1,3 +1,4 @@
+import { asymmetricJwsAlgorithms } from '@gatehouse/policy';
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import type { BffConfig } from './config.js';
@@ -215,19 +216,7 @@ export class OidcClient {
         issuer: metadata.issuer,
         audience: this.#config.clientId,
         typ: 'logout+jwt',
-        algorithms: [
-          'RS256',
-          'RS384',
-          'RS512',
-          'PS256',
-          'PS384',
-          'PS512',
-          'ES256',
-          'ES384',
-          'ES512',
-          'EdDSA',
-          'Ed25519',
-        ],
+        algorithms: [...asymmetricJwsAlgorithms],
         maxTokenAge: '5m',
         clockTolerance: 30,
         requiredClaims: ['iat'],

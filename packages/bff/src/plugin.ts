@@ -168,6 +168,18 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
       .send(errorPage(nonce, title, message));
   }
 
+  /** The login cannot reach the identity provider: logged, counted, and a clear page (no stack, no detail). */
+  function issuerUnavailable(reply: FastifyReply, cause: unknown): FastifyReply {
+    log.error({ event: 'login_failure', reason: 'issuer_unavailable', err: cause }, 'login failed');
+    metrics.logins.inc({ outcome: 'issuer_unavailable' });
+    return htmlError(
+      reply,
+      503,
+      'Sign-in is unavailable',
+      'The identity provider cannot be reached right now. Please try again in a moment.',
+    );
+  }
+
   await fastify.register(async (scope) => {
     await scope.register(formbody, { bodyLimit: 64 * 1024 });
 
@@ -219,17 +231,7 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
       try {
         location = await oidc.authorizationUrl({ state, nonce, codeVerifier });
       } catch (error) {
-        log.error(
-          { event: 'login_failure', reason: 'issuer_unavailable', err: error },
-          'login could not start',
-        );
-        metrics.logins.inc({ outcome: 'issuer_unavailable' });
-        return htmlError(
-          reply,
-          503,
-          'Sign-in is unavailable',
-          'The identity provider cannot be reached right now. Please try again in a moment.',
-        );
+        return issuerUnavailable(reply, error);
       }
       await store.putTransaction(
         state,
@@ -270,17 +272,7 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
       } catch (error) {
         const code = oauthErrorCode(error);
         if (error instanceof BffError && error.status === 503) {
-          log.error(
-            { event: 'login_failure', reason: 'issuer_unavailable', err: error.cause },
-            'login failed',
-          );
-          metrics.logins.inc({ outcome: 'issuer_unavailable' });
-          return htmlError(
-            reply,
-            503,
-            'Sign-in is unavailable',
-            'The identity provider cannot be reached right now. Please try again in a moment.',
-          );
+          return issuerUnavailable(reply, error.cause);
         }
         log.warn({ event: 'login_failure', reason: code ?? 'invalid_response', err: error }, 'login failed');
         metrics.logins.inc({ outcome: code === 'access_denied' ? 'cancelled' : 'rejected' });

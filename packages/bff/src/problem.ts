@@ -1,14 +1,7 @@
 import type { ServerResponse } from 'node:http';
-import type { ProblemCode } from './errors.js';
+import type { Problem, ProblemCode } from '@gatehouse/policy';
 
-/** An RFC 9457 problem document with the contract's `code`. */
-export interface Problem {
-  readonly type: string;
-  readonly title: string;
-  readonly status: number;
-  readonly code: ProblemCode;
-  readonly detail?: string;
-}
+export type { Problem };
 
 const TITLES: Record<ProblemCode, string> = {
   unauthenticated: 'Sign-in required',

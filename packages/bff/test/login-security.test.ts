@@ -1,8 +1,7 @@
-import { API_HEADERS, freePort, NAVIGATION_HEADERS, readForm, TestBrowser } from '@gatehouse/testing';
+import { API_HEADERS, NAVIGATION_HEADERS, readForm, TestBrowser } from '@gatehouse/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBffServer, createLogger, resolveConfig } from '../src/index.js';
-import { type MockOp, startMockOp } from './support/mock-op.js';
-import { LogCapture, SECRET, type Stack, signIn, startStack } from './support/stack.js';
+import { type MockOp, startMockOpStack } from './support/mock-op.js';
+import { type Stack, signIn, startStack } from './support/stack.js';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -185,23 +184,7 @@ describe('ID token checks against a provider that misbehaves (SECURITY.md B 14)'
   let bffUrl: string;
   let close: () => Promise<void>;
   beforeAll(async () => {
-    op = await startMockOp();
-    const port = await freePort();
-    bffUrl = `http://localhost:${port}`;
-    const config = resolveConfig({
-      publicUrl: bffUrl,
-      port,
-      issuer: op.issuer,
-      clientSecret: op.clientSecret,
-      sessionSecrets: [SECRET],
-    });
-    const bff = await (
-      await createBffServer({ config, logger: createLogger('debug', new LogCapture()) })
-    ).listen();
-    close = async () => {
-      await bff.close();
-      await op.close();
-    };
+    ({ op, bffUrl, close } = await startMockOpStack());
   });
   afterAll(async () => {
     await close?.();

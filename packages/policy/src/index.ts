@@ -1,6 +1,13 @@
 export { type ClaimMapping, identityFromClaims } from './claims.js';
 export { type Condition, defineCondition, featureFlag, type PermissionPattern } from './conditions.js';
 export {
+  asymmetricJwsAlgorithms,
+  type Problem,
+  type ProblemCode,
+  problemCodeOf,
+  problemCodes,
+} from './contract.js';
+export {
   type AccessRequest,
   can,
   type Decision,

@@ -1,3 +1,4 @@
+import { problemCodeOf, problemCodes } from '@gatehouse/policy';
 import {
   ApiError,
   ForbiddenError,
@@ -55,17 +56,6 @@ export function randomHex(bytes: number): string {
   return hex;
 }
 
-const STATUS_CODES: Readonly<Record<number, ProblemCode>> = {
-  400: 'bad_request',
-  401: 'unauthenticated',
-  403: 'forbidden',
-  404: 'not_found',
-  409: 'conflict',
-  502: 'upstream_unavailable',
-  503: 'upstream_unavailable',
-  504: 'upstream_unavailable',
-};
-const CODES = [...Object.values(STATUS_CODES), 'session_expired', 'csrf_failed', 'internal'];
 const CLASSES: Readonly<Record<number, typeof ApiError>> = {
   401: UnauthenticatedError,
   403: ForbiddenError,
@@ -88,9 +78,7 @@ export function problemError(status: number, body: unknown, options?: ErrorOptio
     type: text(p.type, 'about:blank'),
     title: text(p.title, `HTTP ${status}`),
     status,
-    code: CODES.includes(p.code as ProblemCode)
-      ? (p.code as ProblemCode)
-      : (STATUS_CODES[status] ?? 'internal'),
+    code: problemCodes.includes(p.code as ProblemCode) ? (p.code as ProblemCode) : problemCodeOf(status),
     ...(detail ? { detail } : {}),
   });
   return new (CLASSES[status] ?? ApiError)(problem, options);

@@ -1,3 +1,5 @@
+import type { ProblemCode } from '@gatehouse/policy';
+
 const KINDS = Symbol.for('gatehouse.error.kinds');
 
 /** Codes of {@link RemoteError}s raised by this package (API answers carry a {@link ProblemCode} instead). */
@@ -8,17 +10,7 @@ export type RemoteErrorCode =
   | 'GH_REMOTE_TOKEN_IN_EVENT'
   | 'GH_REMOTE_BAD_API_PATH';
 
-/** The `code` of a problem+json answer (CONTRACT.md "Errors"). */
-export type ProblemCode =
-  | 'unauthenticated'
-  | 'session_expired'
-  | 'forbidden'
-  | 'csrf_failed'
-  | 'not_found'
-  | 'bad_request'
-  | 'conflict'
-  | 'upstream_unavailable'
-  | 'internal';
+export type { ProblemCode };
 
 /** An RFC 9457 problem as the BFF and the domain APIs answer it. */
 export interface Problem {

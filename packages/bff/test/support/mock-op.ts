@@ -149,3 +149,37 @@ export async function startMockOp(clientId = 'gatehouse-bff', clientSecret = 'mo
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return op;
 }
+
+/** A BFF in front of a {@link MockOp}, on a free port. */
+export interface MockOpStack {
+  readonly op: MockOp;
+  readonly bffUrl: string;
+  close(): Promise<void>;
+}
+
+/** Starts a mock OP and a BFF configured for it (the negative tests' stand). */
+export async function startMockOpStack(): Promise<MockOpStack> {
+  const { createBffServer, createLogger, resolveConfig } = await import('../../src/index.js');
+  const { LogCapture, SECRET } = await import('./stack.js');
+  const op = await startMockOp();
+  const port = await freePort();
+  const bffUrl = `http://localhost:${port}`;
+  const config = resolveConfig({
+    publicUrl: bffUrl,
+    port,
+    issuer: op.issuer,
+    clientSecret: op.clientSecret,
+    sessionSecrets: [SECRET],
+  });
+  const bff = await (
+    await createBffServer({ config, logger: createLogger('debug', new LogCapture()) })
+  ).listen();
+  return {
+    op,
+    bffUrl,
+    close: async () => {
+      await bff.close();
+      await op.close();
+    },
+  };
+}
