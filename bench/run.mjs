@@ -6,33 +6,35 @@
 //   4. through the BFF, Redis store, one process (skipped with a reason when Redis is unreachable),
 //   5. through the BFF, Redis store, node:cluster workers.
 // The BFF sessions are real: the dev IdP runs here and the bench signs in through its login form.
-// Prints one table and the goal lines of issue 2, and writes bench/results.md. See bench/README.md.
+// Then, in the same run, the rest of issue 7's suite (each in lib/, each with its own processes):
+//   - the refresh storm: 1000 concurrent requests at access-token expiry over 4 BFF instances (lib/storm.mjs);
+//   - the Redis session store: latency per lookup and per proxied request, bytes per session and the layouts
+//     that would shrink it (lib/session-store.mjs);
+//   - in Chromium: requests before the auth state is known, time to first remote mounted, cross-tab logout,
+//     back-channel logout to an open tab (lib/browser.mjs).
+// Prints every table with its goals, and writes bench/results.md. See bench/README.md.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bffClient, createDevIdp } from '@gatehouse/dev-idp';
 import { Agent, request } from 'undici';
+import { browserFigures } from './lib/browser.mjs';
 import { benchCpuMs, cpuMs, machineBusyMs } from './lib/cpu.mjs';
 import { formatSummary, summarize } from './lib/cpuprofile.mjs';
 import { pickLoadGenerator } from './lib/load.mjs';
 import { ask, killAllNow, startServer, stopAll } from './lib/processes.mjs';
 import { deleteByPrefix, probeRedis } from './lib/redis.mjs';
 import { goalLines, machine, resultsMarkdown, textTable } from './lib/report.mjs';
+import { sessionStoreFigures } from './lib/session-store.mjs';
 import { signIn } from './lib/sign-in.mjs';
+import { refreshStorm } from './lib/storm.mjs';
+import { suitesMarkdown, suitesText } from './lib/suites-report.mjs';
+import { envNumber, freePort } from './lib/util.mjs';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 
-/** A whole number from the environment, at least `min`. */
-const number = (name, fallback, min = 1) => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min)
-    throw new Error(`${name} must be a whole number ≥ ${min}, not ${raw}`);
-  return value;
-};
+const number = envNumber;
 
 const settings = {
   durationS: number('BENCH_DURATION', 10),
@@ -73,6 +75,32 @@ for (const id of only) {
 }
 const scenarios = only.length > 0 ? SCENARIOS.filter((scenario) => only.includes(scenario.id)) : SCENARIOS;
 
+/** The suites of one run: the proxied GET table, then the rest of issue 7 (BENCH_SUITES to pick some). */
+const SUITES = ['proxy', 'storm', 'store', 'browser'];
+const suites = (process.env.BENCH_SUITES ?? SUITES.join(','))
+  .split(',')
+  .map((id) => id.trim())
+  .filter(Boolean);
+for (const id of suites) {
+  if (!SUITES.includes(id))
+    throw new Error(`BENCH_SUITES: unknown suite ${id} (known: ${SUITES.join(', ')})`);
+}
+const suiteTimeoutS = number('BENCH_SUITE_TIMEOUT', 900);
+const suiteSettings = {
+  storm: {
+    instances: number('BENCH_STORM_INSTANCES', 4),
+    requests: number('BENCH_STORM_REQUESTS', 1000),
+    rounds: number('BENCH_STORM_ROUNDS', 5),
+    ttlS: number('BENCH_STORM_TTL', 3),
+  },
+  store: { lookups: number('BENCH_STORE_LOOKUPS', 20_000), requests: number('BENCH_STORE_REQUESTS', 5_000) },
+  browser: {
+    loads: number('BENCH_PAGE_LOADS', 20),
+    tabRuns: number('BENCH_TAB_RUNS', 30),
+    backchannelRuns: number('BENCH_BACKCHANNEL_RUNS', 20),
+  },
+};
+
 const generator = pickLoadGenerator();
 const SESSION_SECRET = randomBytes(36).toString('base64url');
 const REDIS_PREFIX = `ghbench:${process.pid}-${randomBytes(3).toString('hex')}:`;
@@ -105,17 +133,6 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 process.on('exit', killAllNow);
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** One GET like the load generator's, checked: 200 and the upstream's JSON. */
 async function preflight(url, headers) {
@@ -181,19 +198,31 @@ async function otherLoad(ms) {
  * Waits (up to BENCH_QUIET_WAIT seconds) until other processes use at most OTHER_LOAD_LIMIT cores: on a
  * 2-core machine a concurrent build or test run halves a server's throughput and would pass for a result.
  */
-async function waitForQuiet() {
-  const deadline = Date.now() + settings.quietWaitS * 1000;
+async function waitForQuiet(maxWaitMs = settings.quietWaitS * 1000) {
+  const deadline = Date.now() + Math.min(maxWaitMs, settings.quietWaitS * 1000);
   let told = false;
   for (;;) {
     const load = await otherLoad(1000);
     if (load === undefined || load <= OTHER_LOAD_LIMIT) return;
     if (Date.now() > deadline) {
-      log(`  still ${load.toFixed(2)} cores busy elsewhere after ${settings.quietWaitS}s: measuring anyway`);
+      log(`  still ${load.toFixed(2)} cores busy elsewhere: measuring anyway`);
       return;
     }
     if (!told) log(`  waiting for other processes to settle (${load.toFixed(2)} cores busy elsewhere)…`);
     told = true;
   }
+}
+
+/** Starts measuring other processes' load; the function it answers gives their cores since then. */
+function meter() {
+  const before = [ownCpuMs(), machineBusyMs()];
+  const at = Date.now();
+  return () => {
+    const after = [ownCpuMs(), machineBusyMs()];
+    const ms = Date.now() - at;
+    if (before.concat(after).includes(undefined) || ms <= 0) return undefined;
+    return Math.max(0, (after[1] - before[1] - (after[0] - before[0])) / ms);
+  };
 }
 
 /** One measurement, with the server's CPU per request, other processes' load, and the upstream's hits. */
@@ -244,8 +273,10 @@ async function main() {
 
   const rows = [];
   const notes = [];
-  const bffScenarios = scenarios.filter((scenario) => scenario.bff);
-  const needsRedis = bffScenarios.some((scenario) => scenario.bff.redis);
+  const proxyScenarios = suites.includes('proxy') ? scenarios : [];
+  const bffScenarios = proxyScenarios.filter((scenario) => scenario.bff);
+  const otherSuites = suites.filter((id) => id !== 'proxy');
+  const needsRedis = bffScenarios.some((scenario) => scenario.bff.redis) || otherSuites.length > 0;
   let redis = { ok: false, reason: 'not needed' };
   if (needsRedis) {
     redis = await probeRedis(redisUrl);
@@ -256,7 +287,7 @@ async function main() {
         log(`Redis: deleted ${deleted} key(s) under ${REDIS_PREFIX}`);
       });
     } else {
-      log(`Redis scenarios skipped: ${redis.reason}`);
+      log(`Redis scenarios and suites skipped: ${redis.reason}`);
     }
   }
 
@@ -350,15 +381,15 @@ async function main() {
   }
 
   /** @type {Map<string, object[]>} measurements per scenario id; failures per scenario id */
-  const runs = new Map(scenarios.map((scenario) => [scenario.id, []]));
+  const runs = new Map(proxyScenarios.map((scenario) => [scenario.id, []]));
   const failures = new Map();
-  for (const scenario of scenarios) {
+  for (const scenario of proxyScenarios) {
     if (scenario.bff?.redis && !redis.ok) failures.set(scenario.id, redis.reason);
   }
   // Rounds interleave the scenarios, so a slow phase of the machine touches every target alike.
-  for (let round = 1; round <= settings.repeat; round++) {
-    for (const scenario of scenarios) {
-      if (interrupted) return rows;
+  for (let round = 1; round <= (proxyScenarios.length > 0 ? settings.repeat : 0); round++) {
+    for (const scenario of proxyScenarios) {
+      if (interrupted) return { rows };
       if (failures.has(scenario.id)) continue;
       log(`\n▸ ${scenario.label}${settings.repeat > 1 ? ` (round ${round} of ${settings.repeat})` : ''}`);
       try {
@@ -370,7 +401,7 @@ async function main() {
       }
     }
   }
-  for (const scenario of scenarios) {
+  for (const scenario of proxyScenarios) {
     const measured = runs.get(scenario.id);
     if (failures.has(scenario.id)) {
       rows.push({ ...scenario, skipped: failures.get(scenario.id) });
@@ -395,11 +426,70 @@ async function main() {
     rows.push({ ...scenario, result });
   }
 
-  if (interrupted) return rows;
-  const description = machine({ generator, settings, redisVersion: redis.ok ? redis.version : undefined });
-  log(`\n${textTable(rows)}\n`);
-  for (const line of goalLines(rows)) log(line);
-  for (const note of notes) log(`note: ${note}`);
+  if (interrupted) return { rows };
+
+  // The rest of issue 7's suite, each with processes of its own, after the proxied GET (nothing else runs).
+  const ctx = {
+    redisUrl,
+    prefix: REDIS_PREFIX,
+    secret: SESSION_SECRET,
+    log,
+    quiet: waitForQuiet,
+    meter,
+  };
+  const SUITE_RUNS = {
+    storm: ['Refresh storm', () => refreshStorm(ctx, suiteSettings.storm)],
+    store: ['Redis session store', () => sessionStoreFigures(ctx, suiteSettings.store)],
+    browser: ['In Chromium', () => browserFigures(ctx, suiteSettings.browser)],
+  };
+  const suiteResults = {};
+  for (const id of otherSuites) {
+    if (interrupted) return { rows, suiteResults };
+    const [title, run] = SUITE_RUNS[id];
+    log(`\n▸ ${title}`);
+    if (!redis.ok) {
+      suiteResults[id] = { skipped: redis.reason };
+      log(`  skipped: ${redis.reason}`);
+      continue;
+    }
+    try {
+      // A suite that hangs (a browser that never answers) fails alone; stopAll() ends its processes at exit.
+      let timer;
+      const limit = new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`did not finish within ${suiteTimeoutS} s (BENCH_SUITE_TIMEOUT)`)),
+          suiteTimeoutS * 1000,
+        );
+      });
+      const pending = run();
+      pending.catch(() => {}); // a late failure after the time limit is not news
+      try {
+        suiteResults[id] = { settings: suiteSettings[id], ...(await Promise.race([pending, limit])) };
+      } finally {
+        clearTimeout(timer);
+      }
+    } catch (error) {
+      const reason = error?.message?.split('\n')[0] ?? String(error);
+      log(`  failed: ${reason}`);
+      if (process.env.BENCH_DEBUG === '1') console.error(error);
+      suiteResults[id] = { failed: reason };
+    }
+  }
+
+  if (interrupted) return { rows, suiteResults };
+  const description = machine({
+    generator,
+    settings,
+    redisVersion: redis.ok ? redis.version : undefined,
+    chromium: suiteResults.browser?.chromium,
+  });
+  if (rows.length > 0) {
+    log(`\n${textTable(rows)}\n`);
+    for (const line of goalLines(rows)) log(line);
+    for (const note of notes) log(`note: ${note}`);
+  }
+  const suiteText = suitesText(suiteResults);
+  if (suiteText) log(`\n${suiteText}`);
   log(
     `\n${description.cpu}, ${description.cores} cores, Node ${description.node}, ${description.loadSettings}, ${description.date}`,
   );
@@ -407,17 +497,23 @@ async function main() {
     log('\nBENCH_PROFILE=1: bench/results.md left as it was (profiled figures are not the record).');
   } else if (only.length > 0) {
     log('\nBENCH_SCENARIOS is set: bench/results.md left as it was (it records full runs only).');
+  } else if (suites.length < SUITES.length) {
+    log('\nBENCH_SUITES is set: bench/results.md left as it was (it records full runs only).');
   } else {
-    writeFileSync(here('./results.md'), resultsMarkdown({ rows, machine: description, notes }));
+    writeFileSync(
+      here('./results.md'),
+      resultsMarkdown({ rows, machine: description, notes, extra: suitesMarkdown(suiteResults) }),
+    );
     log('\nWrote bench/results.md');
   }
-  return rows;
+  return { rows, suiteResults };
 }
 
 let exitCode = 0;
 try {
-  const rows = await main();
+  const { rows, suiteResults = {} } = await main();
   if (rows.some((row) => row.skipped?.startsWith('failed'))) exitCode = 1;
+  if (Object.values(suiteResults).some((result) => result.failed)) exitCode = 1;
 } catch (error) {
   console.error(error?.stack ?? error);
   exitCode = 1;

@@ -132,7 +132,7 @@ export function goalLines(rows) {
 }
 
 /** What ran where: CPU, cores, memory, OS, Node, load generator, Redis, commit, date. */
-export function machine({ generator, settings, redisVersion }) {
+export function machine({ generator, settings, redisVersion, chromium }) {
   const cpus = os.cpus();
   let commit = 'unknown';
   try {
@@ -160,13 +160,14 @@ export function machine({ generator, settings, redisVersion }) {
       `${loadSettings}; warm-up ${settings.warmupS}s per target; targets one at a time, each server in its own process` +
       (settings.repeat > 1 ? `; ${settings.repeat} interleaved rounds, the median reported` : ''),
     redis: redisVersion ?? 'not used',
+    chromium: chromium ?? 'not used',
     commit,
     date: new Date().toISOString(),
   };
 }
 
 /** bench/results.md. */
-export function resultsMarkdown({ rows, machine: m, notes }) {
+export function resultsMarkdown({ rows, machine: m, notes, extra = '' }) {
   return `# Gatehouse benchmark results
 
 Written by \`npm run bench\` (bench/run.mjs); see bench/README.md for how it measures and how to read it.
@@ -188,7 +189,7 @@ request, the local Redis server per request, and what processes outside the benc
 figures are disturbed, see bench/README.md).
 
 ${diagnosticsMarkdown(rows)}
-
+${extra ? `\n${extra}\n` : ''}
 ## Machine
 
 | | |
@@ -201,6 +202,7 @@ ${diagnosticsMarkdown(rows)}
 | load generator | ${m.loadGenerator} |
 | settings | ${m.loadSettings} |
 | Redis | ${m.redis} |
+| Chromium | ${m.chromium} |
 | commit | ${m.commit} |
 | date | ${m.date} |
 `;

@@ -32,6 +32,21 @@ function readForm(html, base) {
  * @returns {Promise<string>} e.g. `__Host-Http-gatehouse=…`
  */
 export async function signIn(bffUrl, options = {}) {
+  const session = await signInSession(bffUrl, options);
+  await session.close();
+  return session.cookie;
+}
+
+/**
+ * Signs `user` in and keeps the browser's cookie jar, so the same "browser" can later end its session at the
+ * IdP (RP-initiated logout at the end-session endpoint, which makes the IdP send back-channel logout tokens).
+ * @param {string} bffUrl
+ * @param {{ user?: string, cookieName?: string }} [options]
+ * @returns {Promise<{ cookie: string, sessionId: string, endAtIdp: (issuer: string, clientId?: string) => Promise<number>, close: () => Promise<void> }>}
+ *   `sessionId` is the server-side id (the cookie value before its signature); `endAtIdp` answers the time
+ *   (ms since the epoch) it confirmed the logout at the IdP.
+ */
+export async function signInSession(bffUrl, options = {}) {
   const user = options.user ?? 'alice';
   const cookieName = options.cookieName ?? '__Host-Http-gatehouse';
   const jar = new CookieJar();
@@ -92,8 +107,30 @@ export async function signIn(bffUrl, options = {}) {
     }
     const session = (await jar.getCookies(bffOrigin)).find((cookie) => cookie.key === cookieName);
     if (!session) throw new Error(`sign-in: no ${cookieName} cookie after the callback`);
-    return `${session.key}=${session.value}`;
-  } finally {
+    return {
+      cookie: `${session.key}=${session.value}`,
+      sessionId: session.value.split('.')[0],
+      async endAtIdp(issuer, clientId = 'gatehouse-bff') {
+        const end = new URL(`${issuer}/session/end`);
+        end.searchParams.set('client_id', clientId);
+        const page = await follow(end.href, {});
+        if (page.answer.status !== 200)
+          throw new Error(
+            `end-session page answered ${page.answer.status}: ${page.answer.text.slice(0, 300)}`,
+          );
+        const confirm = readForm(page.answer.text, page.url);
+        const sentAt = Date.now();
+        const answer = await send(confirm.action, {
+          form: { ...confirm.fields, logout: 'yes' },
+          headers: { ...NAVIGATION_HEADERS, 'sec-fetch-site': 'same-origin' },
+        });
+        if (answer.status >= 400) throw new Error(`end-session confirm answered ${answer.status}`);
+        return sentAt;
+      },
+      close: () => dispatcher.close(),
+    };
+  } catch (error) {
     await dispatcher.close();
+    throw error;
   }
 }
