@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import {
   type BffOptions,
   type BffServer,
   createBffServer,
   createLogger,
+  readSignedManifest,
   resolveConfig,
 } from '@gatehouse/bff';
 import {
@@ -19,8 +21,9 @@ import type { Database } from './db/database.js';
 import { openShopDatabase } from './db/open-shop-database.js';
 import { defaultShopPorts, type ShopPorts, shopUpstreams } from './shop-upstreams.js';
 import { type ShopApis, startShopApis } from './start-shop-apis.js';
+import { shopSigningKey } from './web/build/signing.js';
 import { type RemotesOrigin, startRemotesOrigin } from './web/remotes-origin.js';
-import { loadShopWeb, type ShopWeb } from './web/shop-page.js';
+import { loadShopWeb, type ShopWeb, shopWebRoot } from './web/shop-page.js';
 
 /** Every port of the shop; `0` picks a free one. */
 export interface ShopStartPorts extends ShopPorts {
@@ -60,6 +63,16 @@ export interface StartShopOptions {
   readonly bff?: Partial<BffOptions>;
   /** The BFF's log level; default `warn`. */
   readonly logLevel?: BffOptions['logLevel'];
+  /**
+   * The web folder to serve (a copy of `examples/shop/web` with its `dist` folders, e.g. for a test that
+   * tampers with files); default the build's own.
+   */
+  readonly webRoot?: string;
+  /**
+   * The Ed25519 public key (PEM, or the path of a PEM file) the manifest's signature must verify with;
+   * default the build's key, `.data/shop-keys/manifest.pub.pem`.
+   */
+  readonly manifestKey?: string;
 }
 
 /** A running shop. */
@@ -77,6 +90,8 @@ export interface RunningShop {
   readonly apis: ShopApis;
   readonly bff: BffServer;
   readonly web: ShopWeb;
+  /** The remotes origin (the public remotes' code). */
+  readonly remotesOrigin: RemotesOrigin;
   /** Stops everything (BFF, remotes origin, APIs, IdP) and closes the database it opened (PGlite flushes). */
   close(): Promise<void>;
 }
@@ -95,7 +110,9 @@ function freePort(): Promise<number> {
 /**
  * The whole reference shop in one call: the shop database (PGlite under `.data/shop` by default), the dev
  * identity provider, the six domain APIs, the remotes origin and the BFF serving the React shell, its
- * gated remotes and the API proxy. Needs the web build (`npm run build`).
+ * gated remotes and the API proxy. Needs the web build (`npm run build`), signed: the BFF checks the
+ * manifest's Ed25519 signature at start and whenever the file changes, and every page is built from the
+ * manifest it verified (none verifies: no remote loads). Scripts run under an enforced Integrity-Policy.
  *
  * @example
  * const shop = await startShop({ ports: { bff: 0, idp: 0, remotes: 0, catalog: 0, cart: 0,
@@ -109,8 +126,21 @@ export async function startShop(options: StartShopOptions = {}): Promise<Running
   const remotesPort = wanted.remotes || (await freePort());
   const shopUrl = `http://localhost:${bffPort}`;
   const remotesUrl = `http://localhost:${remotesPort}`;
-  // Fail before anything starts when the web build is missing.
-  const web = loadShopWeb({ bffUrl: shopUrl, remotesUrl });
+  // Fail before anything starts when the web build is missing or its manifest does not verify.
+  const root = options.webRoot ?? shopWebRoot;
+  const manifest = {
+    file: join(root, 'dist/shop-manifest.json'),
+    publicKey: options.manifestKey ?? shopSigningKey().publicKey,
+  };
+  let verified: unknown;
+  try {
+    verified = readSignedManifest(manifest);
+  } catch (error) {
+    throw new Error(`${(error as Error).message} (run "npm run build": it builds and signs the shop)`, {
+      cause: error,
+    });
+  }
+  const web = loadShopWeb({ bffUrl: shopUrl, remotesUrl, root, manifest: verified, verified: true });
 
   const stops: (() => Promise<void>)[] = [];
   const close = async () => {
@@ -164,6 +194,11 @@ export async function startShop(options: StartShopOptions = {}): Promise<Running
       // For CSP2 browsers only: under 'strict-dynamic' the runtime's allow-list and integrity decide.
       remoteOrigins: [new URL(remotes.url).origin],
       logLevel,
+      // The page is built from this manifest, verified at start and again on every change (fail closed).
+      manifest: { ...manifest, watch: true },
+      // Every script the page runs carries integrity (the shell's by the page, the remotes' by the import
+      // map the runtime writes): one without is blocked.
+      integrityPolicy: 'enforce',
       ...(options.idleTimeout ? { idleTimeout: options.idleTimeout } : {}),
       ...(options.absoluteTimeout ? { absoluteTimeout: options.absoluteTimeout } : {}),
       ...options.bff,
@@ -183,6 +218,7 @@ export async function startShop(options: StartShopOptions = {}): Promise<Running
       apis,
       bff,
       web,
+      remotesOrigin: remotes,
       close,
     };
   } catch (error) {

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +88,13 @@ describe('startShop', () => {
     );
     expect(row?.stock).toBe(42);
   }, 60_000);
+
+  it('refuses to start when the manifest’s signature does not verify with its key', async () => {
+    const other = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    await expect(startShop({ ports: FREE, memory: true, manifestKey: other })).rejects.toThrow(
+      /signature does not match .*npm run build/,
+    );
+  });
 
   it('says how to build when the web build is missing', () => {
     expect(() =>

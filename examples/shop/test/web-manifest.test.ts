@@ -158,7 +158,9 @@ describe('the shop’s web build', () => {
     expect(Object.keys(shell.modules).length).toBe(listModules(dist).length);
     expect(shell.modules[shell.entry]).toBe(shell.integrity);
     for (const file of listModules(dist))
-      expect(shell.modules[`/shell/${file}`], file).toBe(sri(readFileSync(join(dist, file))));
+      expect(shell.modules[`http://localhost:4000/shell/${file}`], file).toBe(
+        sri(readFileSync(join(dist, file))),
+      );
     expect(Object.keys(shell.imports).sort()).toEqual(
       [
         '@gatehouse/policy',
@@ -172,7 +174,8 @@ describe('the shop’s web build', () => {
       ].sort(),
     );
     for (const path of Object.values(shell.imports)) expect(shell.modules[path]).toMatch(/^sha384-/);
-    expect(shell.css.integrity).toBe(sri(readFileSync(join(dist, shell.css.href.slice('/shell/'.length)))));
+    const css = shell.css.href.slice('http://localhost:4000/shell/'.length);
+    expect(shell.css.integrity).toBe(sri(readFileSync(join(dist, css))));
   });
 
   it('agrees on shared versions: every remote’s range admits the one copy the shell provides', () => {

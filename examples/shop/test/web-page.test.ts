@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { anonymousIdentity, type IdentityContext } from '@gatehouse/policy';
 import { TestBrowser } from '@gatehouse/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadShopWeb, type ShopWeb, startRemotesOrigin } from '../src/index.js';
+import { type BuiltShop, loadShopWeb, type ShopWeb, shopWebRoot, startRemotesOrigin } from '../src/index.js';
 import { buildWeb } from '../src/web/build/index.js';
 
 const user = (
@@ -34,6 +34,7 @@ const configOf = (html: string) =>
     remotes: { name: string; entry: string }[];
     routes: unknown[];
     allowedOrigins: string[];
+    unavailable?: boolean;
   };
 
 describe('the shop page', () => {
@@ -77,6 +78,36 @@ describe('the shop page', () => {
     expect(html).toMatch(/<link rel="stylesheet" href="\/shell\/shop-[\w-]+\.css" integrity="sha384-/);
     expect(html).not.toContain('<script>"');
     expect(html.match(/<script/g)).toHaveLength(4);
+  });
+
+  it('with `verified`, builds each page from the manifest the BFF hands it, and names no remote without one', () => {
+    const raw = JSON.parse(readFileSync(join(shopWebRoot, 'dist/shop-manifest.json'), 'utf8')) as BuiltShop;
+    const verified = loadShopWeb({
+      bffUrl: 'http://localhost:5100',
+      remotesUrl: 'http://localhost:5102',
+      manifest: raw,
+      verified: true,
+    });
+    const names = (manifest: unknown) =>
+      configOf(verified.page({ path: '/', identity: erin, nonce: 'n', manifest })).remotes.map((r) => r.name);
+    expect(names(raw)).toHaveLength(9);
+    // A newer verified manifest (here without the cart) is what the next page gets.
+    expect(names({ ...raw, remotes: raw.remotes.filter((r) => r.name !== 'cart') })).not.toContain('cart');
+    for (const manifest of [undefined, null, { remotes: 'nope' }]) {
+      const html = verified.page({ path: '/', identity: erin, nonce: 'n', manifest });
+      expect(configOf(html)).toMatchObject({
+        remotes: [],
+        routes: [],
+        allowedOrigins: [],
+        unavailable: true,
+      });
+      expect(html).not.toContain('/remotes/');
+      expect(html).not.toContain('localhost:5102');
+      // The shell still loads, pinned by the hashes verified at start, to say the shop is unavailable.
+      expect(html).toMatch(
+        /<script type="module" nonce="n" src="\/shell\/main-[\w-]+\.js" integrity="sha384-/,
+      );
+    }
   });
 
   it('gives the BFF its navigation rules and gated assets', () => {

@@ -41,13 +41,17 @@ export interface AssetsRule {
 
 /** The shop's browser half, ready for the BFF: its page, its navigation rules, its static files. */
 export interface ShopWeb {
-  /** The build manifest with URLs on the origins actually used. */
+  /** The build manifest with URLs on the origins actually used (the one read at start). */
   readonly built: BuiltShop;
-  /** The BFF's `renderPage`. */
+  /**
+   * The BFF's `renderPage`. With `verified`, the page is built from `manifest`, the copy the BFF verified
+   * (and watches): without one, the page loads no remote and says the shop is unavailable.
+   */
   page(context: {
     readonly path: string;
     readonly identity: IdentityContext;
     readonly nonce: string;
+    readonly manifest?: unknown;
   }): string;
   /** The manifests `identity` may load (admin and org only for who may load them). */
   remotesFor(identity: IdentityContext): RemoteManifest[];
@@ -61,12 +65,63 @@ export interface ShopWeb {
   readonly allowedOrigins: string[];
 }
 
+/** Options of {@link loadShopWeb}. */
+export interface LoadShopWebOptions {
+  readonly bffUrl: string;
+  readonly remotesUrl: string;
+  readonly shopName?: string;
+  /** The web folder (`shell/dist`, `remotes/<name>/dist`, `dist/shop-manifest.json`); default {@link shopWebRoot}. */
+  readonly root?: string;
+  /** The build manifest's file; default `<root>/dist/shop-manifest.json`. */
+  readonly manifestPath?: string;
+  /** The build manifest, already read (and its signature checked): then no file is read. */
+  readonly manifest?: unknown;
+  /**
+   * Render each page from the manifest the BFF hands `renderPage` (its `manifest` option: verified at start
+   * and on every change), never from a file of its own; no verified manifest, no remote (fail closed).
+   */
+  readonly verified?: boolean;
+}
+
 const rebase = (url: string, origins: { bff: string; remotes: string }) =>
   url.startsWith(`${BUILT_FOR.remotes}/`)
     ? origins.remotes + url.slice(BUILT_FOR.remotes.length)
     : url.startsWith(`${BUILT_FOR.bff}/`)
       ? origins.bff + url.slice(BUILT_FOR.bff.length)
       : url;
+/** The shell is served by the page's own origin: its URLs become paths (`/shell/main-….js`). */
+const samePath = (url: string) =>
+  url.startsWith(`${BUILT_FOR.bff}/`) ? url.slice(BUILT_FOR.bff.length) : url;
+
+/** The build manifest (as `buildWeb` writes it, for the default origins) on the origins in use. */
+function rebaseShop(raw: unknown, origins: { bff: string; remotes: string }): BuiltShop {
+  const shop = raw as BuiltShop | undefined;
+  if (
+    typeof shop !== 'object' ||
+    shop === null ||
+    typeof shop.shell?.entry !== 'string' ||
+    typeof shop.shell.css?.href !== 'string' ||
+    !Array.isArray(shop.remotes)
+  )
+    throw new Error('not a shop manifest: { shell, remotes } expected');
+  const { shell } = shop;
+  return {
+    shell: {
+      ...shell,
+      entry: samePath(shell.entry),
+      css: { ...shell.css, href: samePath(shell.css.href) },
+      modules: Object.fromEntries(Object.entries(shell.modules).map(([url, hash]) => [samePath(url), hash])),
+      imports: Object.fromEntries(Object.entries(shell.imports).map(([name, url]) => [name, samePath(url)])),
+    },
+    remotes: shop.remotes.map((remote) => ({
+      ...remote,
+      entry: rebase(remote.entry, origins),
+      modules: Object.fromEntries(
+        Object.entries(remote.modules).map(([url, hash]) => [rebase(url, origins), hash]),
+      ),
+    })),
+  };
+}
 
 /** The routes of a remote with the manifest's rules, as `@gatehouse/shell`'s `routesFromManifests` makes them. */
 function routeDefinition(manifest: RemoteManifest) {
@@ -142,53 +197,63 @@ const SKELETON = `<header class="site-header"><div class="site-header__bar"><div
 /**
  * Loads the built shop (`web/dist/shop-manifest.json`) for a BFF at `bffUrl` and remotes at `remotesUrl`.
  * The page it renders carries: the stylesheet; ONE import map mapping the shared modules (React, React DOM,
- * the Gatehouse runtime) to the shell's copies, with the `integrity` of every shell module and of every
- * module of the remotes this user may load; the identity context; the shell's config (the user's manifests
- * and the whole route table); and the shell's module, nonced and pinned.
+ * the Gatehouse runtime) to the shell's copies, with the `integrity` of every shell module; the identity
+ * context; the shell's config (the manifests this user may load and the whole route table); and the shell's
+ * module, nonced and pinned. With `verified`, every page is built from the manifest the BFF verified.
  *
  * @example
  * const web = loadShopWeb({ bffUrl: 'http://localhost:4000', remotesUrl: 'http://localhost:4002' });
  * await createBffServer({ config, renderPage: web.page });
  */
-export function loadShopWeb(options: {
-  readonly bffUrl: string;
-  readonly remotesUrl: string;
-  readonly shopName?: string;
-  readonly manifestPath?: string;
-}): ShopWeb {
+export function loadShopWeb(options: LoadShopWebOptions): ShopWeb {
   const origins = { bff: new URL(options.bffUrl).origin, remotes: new URL(options.remotesUrl).origin };
-  const path = options.manifestPath ?? join(shopWebRoot, 'dist/shop-manifest.json');
-  let raw: BuiltShop;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8')) as BuiltShop;
-  } catch (cause) {
-    throw new Error(`the shop's web build is missing (${path}): run "npm run build"`, { cause });
+  const root = options.root ?? shopWebRoot;
+  const path = options.manifestPath ?? join(root, 'dist/shop-manifest.json');
+  let raw = options.manifest;
+  if (raw === undefined) {
+    try {
+      raw = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (cause) {
+      throw new Error(`the shop's web build is missing (${path}): run "npm run build"`, { cause });
+    }
   }
-  const built: BuiltShop = {
-    shell: raw.shell,
-    remotes: raw.remotes.map((remote) => ({
-      ...remote,
-      entry: rebase(remote.entry, origins),
-      modules: Object.fromEntries(
-        Object.entries(remote.modules).map(([url, hash]) => [rebase(url, origins), hash]),
-      ),
-    })),
-  };
   const shopName = options.shopName ?? 'Bazaar';
-  const routes = built.remotes.map(routeDefinition);
-  const allowedOrigins = [...new Set(built.remotes.map((remote) => new URL(remote.entry).origin))].sort();
   const manifestOf = ({ serve: _serve, ...manifest }: BuiltShop['remotes'][number]) => manifest;
-  const remotesFor = (identity: IdentityContext) =>
-    built.remotes.filter((remote) => mayLoad(remote, identity)).map(manifestOf);
-  const dirOf = (name: string) => join(shopWebRoot, 'remotes', name, 'dist');
+  const dirOf = (name: string) => join(root, 'remotes', name, 'dist');
+
+  /** What a page needs of one manifest, computed once per manifest object. */
+  const viewOf = (built: BuiltShop) => ({
+    built,
+    routes: built.remotes.map(routeDefinition),
+    allowedOrigins: [...new Set(built.remotes.map((remote) => new URL(remote.entry).origin))].sort(),
+    remotesFor: (identity: IdentityContext) =>
+      built.remotes.filter((remote) => mayLoad(remote, identity)).map(manifestOf),
+  });
+  const atStart = viewOf(rebaseShop(raw, origins));
+  const views = new WeakMap<object, ReturnType<typeof viewOf> | null>();
+  /** The view of the manifest the BFF handed this page, or `null`: none (it stopped verifying), or not a shop's. */
+  const verifiedView = (manifest: unknown) => {
+    if (typeof manifest !== 'object' || manifest === null) return null;
+    let view = views.get(manifest);
+    if (view === undefined) {
+      try {
+        view = viewOf(rebaseShop(manifest, origins));
+      } catch {
+        view = null;
+      }
+      views.set(manifest, view);
+    }
+    return view;
+  };
+  const { built } = atStart;
 
   return {
     built,
-    remotesFor,
-    allowedOrigins,
+    remotesFor: atStart.remotesFor,
+    allowedOrigins: atStart.allowedOrigins,
     navigation: built.remotes.flatMap(navigationRules).filter((rule) => rule.auth !== 'public'),
     assets: [
-      { prefix: '/shell/', dir: join(shopWebRoot, 'shell/dist'), access: 'public' },
+      { prefix: '/shell/', dir: join(root, 'shell/dist'), access: 'public' },
       ...built.remotes
         .filter((remote) => remote.serve === 'bff')
         .map(
@@ -206,13 +271,30 @@ export function loadShopWeb(options: {
         .filter((remote) => remote.serve !== 'bff')
         .map((remote) => [remote.name, dirOf(remote.name)]),
     ),
-    page({ identity, nonce }) {
-      const remotes = remotesFor(identity);
+    page({ identity, nonce, manifest }) {
+      const view = options.verified ? verifiedView(manifest) : atStart;
+      // Fail closed: without a verified manifest the page names no remote, so the shell loads none and says
+      // why. The shell's own files are pinned by the hashes verified at start.
+      const { shell } = (view ?? atStart).built;
+      const config = view
+        ? {
+            shopName,
+            version: shell.version,
+            remotes: view.remotesFor(identity),
+            routes: view.routes,
+            allowedOrigins: view.allowedOrigins,
+          }
+        : {
+            shopName,
+            version: shell.version,
+            remotes: [],
+            routes: [],
+            allowedOrigins: [],
+            unavailable: true,
+          };
       // The shell's modules are pinned here; the remotes' hashes travel in their manifests, and the runtime
       // adds them to the page's import map (a second map, merged) before it imports any remote.
-      const integrity = built.shell.modules;
-      const config = { shopName, version: built.shell.version, remotes, routes, allowedOrigins };
-      const { shell } = built;
+      const integrity = shell.modules;
       return `<!doctype html>
 <html lang="en">
 <head>

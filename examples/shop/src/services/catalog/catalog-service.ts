@@ -86,9 +86,14 @@ async function loadProduct(db: Queryable, id: string): Promise<ProductRow | unde
   return row;
 }
 
-/** A personal answer (member price) must never be cached for someone else. */
+/**
+ * A personal answer (member price) must never be cached for someone else. Browsers reach the catalog through
+ * the BFF, where the session cookie (not an Authorization header) decides whether a token is sent: without
+ * `Cookie` in `Vary`, a browser that just signed in would keep showing the anonymous answer it cached
+ * (no member price) for up to 30 s.
+ */
 function cacheHeaders(reply: FastifyReply, request: FastifyRequest): void {
-  reply.header('vary', 'Authorization');
+  reply.header('vary', 'Authorization, Cookie');
   reply.header('cache-control', request.principal ? 'private, no-store' : 'public, max-age=30');
 }
 

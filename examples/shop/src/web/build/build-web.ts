@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type InlineConfig, type Rolldown } from 'vite';
 import { listModules, type RemoteManifest, remoteManifest, satisfies, sri } from './manifest.js';
+import { ensureShopSigningKey, signShopManifest } from './signing.js';
 import {
   packageOf,
   readRemotePackage,
@@ -24,16 +25,19 @@ export const DEFAULT_ORIGINS = Object.freeze({
   remotes: 'http://localhost:4002',
 });
 
-/** The shell's part of the build manifest: paths on the BFF's origin (`/shell/…`). */
+/**
+ * The shell's part of the build manifest: URLs on the BFF's default origin (`http://localhost:4000/shell/…`),
+ * absolute like the remotes' so `gatehouse doctor` can check them; the page uses them as same-origin paths.
+ */
 export interface ShellManifest {
   readonly version: string;
-  /** The application module, `/shell/main-<hash>.js`. */
+  /** The application module, `http://localhost:4000/shell/main-<hash>.js`. */
   readonly entry: string;
   readonly integrity: string;
   readonly css: { readonly href: string; readonly integrity: string };
   /** Every module of the shell (the shared ones included) → `sha384-…`. */
   readonly modules: Readonly<Record<string, string>>;
-  /** The import map's `imports`: shared specifier → module path. */
+  /** The import map's `imports`: shared specifier → module URL. */
   readonly imports: Readonly<Record<string, string>>;
   /** Shared package → the exact version built. */
   readonly shared: Readonly<Record<string, string>>;
@@ -102,21 +106,22 @@ async function buildShell(outDir: string): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const shared = await run(sharedViteConfig(root, outDir));
   const app = await run(shellViteConfig(root, outDir));
+  const base = `${DEFAULT_ORIGINS.bff}/shell/`;
   const imports: Record<string, string> = {};
   for (const [specifier, file] of Object.entries(SHARED_MODULES))
-    imports[specifier] = `/shell/${entryOf(shared, file)}`;
+    imports[specifier] = `${base}${entryOf(shared, file)}`;
   const css = readFileSync(join(root, 'src/shop.css'));
   const cssFile = `shop-${sri(css).slice(7, 15).replace(/[+/]/g, '_')}.css`;
   writeFileSync(join(outDir, cssFile), css);
   const modules: Record<string, string> = {};
-  for (const file of listModules(outDir)) modules[`/shell/${file}`] = sri(readFileSync(join(outDir, file)));
-  const entry = `/shell/${entryOf(app, 'main')}`;
+  for (const file of listModules(outDir)) modules[`${base}${file}`] = sri(readFileSync(join(outDir, file)));
+  const entry = `${base}${entryOf(app, 'main')}`;
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
   const manifest: ShellManifest = {
     version: pkg.version,
     entry,
     integrity: modules[entry]!,
-    css: { href: `/shell/${cssFile}`, integrity: sri(css) },
+    css: { href: `${base}${cssFile}`, integrity: sri(css) },
     modules,
     imports,
     shared: Object.fromEntries(
@@ -148,6 +153,8 @@ export interface BuildWebOptions {
   /** Only these remotes (and the shell when `shell` is listed). */
   readonly only?: readonly string[];
   readonly log?: (line: string) => void;
+  /** Folder of the manifest signing key (default `.data/shop-keys`, created with a new key when missing). */
+  readonly keyDir?: string;
 }
 
 /**
@@ -155,6 +162,8 @@ export interface BuildWebOptions {
  * rebuilt only when one of their sources is newer than their last build; then the build manifest
  * `web/dist/shop-manifest.json` is written from the built files, and the shared versions every remote
  * declares are checked against the versions the shell provides (one copy of React for the whole page).
+ * Last, the manifest is signed (Ed25519, `shop-manifest.json.sig`) with the key in `.data/shop-keys`, made on
+ * the first build: the BFF serves only a manifest that verifies.
  *
  * @example
  * await buildWeb({ log: console.log });
@@ -186,6 +195,13 @@ async function lock(): Promise<() => void> {
 }
 
 async function buildUnlocked(options: BuildWebOptions): Promise<ShopManifest> {
+  const manifest = await writeManifest(options);
+  if (signShopManifest(shopManifestPath, ensureShopSigningKey(options.keyDir)))
+    options.log?.(`signed ${shopManifestPath.slice(repoRoot.length + 1)}`);
+  return manifest;
+}
+
+async function writeManifest(options: BuildWebOptions): Promise<ShopManifest> {
   const log = options.log ?? (() => {});
   const wanted = (name: string) => !options.only || options.only.includes(name);
   const ui = [join(webRoot, 'ui/src'), join(webRoot, 'ui/package.json')];

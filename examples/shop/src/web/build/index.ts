@@ -20,6 +20,13 @@ export {
   verifyManifest,
 } from './manifest.js';
 export {
+  defaultShopKeyDir,
+  ensureShopSigningKey,
+  type ShopSigningKey,
+  shopSigningKey,
+  signShopManifest,
+} from './signing.js';
+export {
   packageOf,
   type RemotePackage,
   readRemotePackage,

@@ -1,7 +1,8 @@
 import type { IdentityContext } from '@gatehouse/policy';
 import { useAuthState, useShell } from '@gatehouse/react';
 import { Icon } from '@gatehouse/shop-ui';
-import { type FormEvent, type ReactNode, useEffect, useRef, useState } from 'react';
+import { type FormEvent, type ReactNode, useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import type { ExpiryNotices } from './expiry.js';
 import { useLocation } from './location.js';
 
 interface Category {
@@ -233,24 +234,18 @@ function Header({ shopName }: { shopName: string }): ReactNode {
 }
 
 /** "Your session ends in 1:42 — Stay signed in", from the runtime's `auth:session-expiring`. */
-function ExpiryWarning(): ReactNode {
+function ExpiryWarning({ expiry }: { expiry: ExpiryNotices }): ReactNode {
   const shell = useShell();
   const { status, identity } = useAuthState();
-  const [warnedFor, setWarnedFor] = useState<string | null>(null);
+  const warnedFor = useSyncExternalStore(expiry.subscribe, expiry.current);
   const [now, setNow] = useState(Date.now());
   const [busy, setBusy] = useState(false);
-  useEffect(
-    () =>
-      shell.events.on('auth:session-expiring', ({ expiresAt }: { expiresAt: string }) => {
-        setWarnedFor(expiresAt);
-        setNow(Date.now());
-      }),
-    [shell],
-  );
   const expiresAt = identity.isAuthenticated ? identity.session.expiresAt : null;
+  // A warning about an earlier expiry (before "Stay signed in" or activity elsewhere moved it) is over.
   const showing = status === 'authenticated' && warnedFor !== null && warnedFor === expiresAt;
   useEffect(() => {
     if (!showing) return;
+    setNow(Date.now());
     const timer = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(timer);
   }, [showing]);
@@ -258,9 +253,8 @@ function ExpiryWarning(): ReactNode {
   const left = Math.max(0, Math.round((Date.parse(expiresAt) - now) / 1000));
   const stay = async () => {
     setBusy(true);
-    const extended = await shell.extend();
+    await shell.extend();
     setBusy(false);
-    if (extended) setWarnedFor(null);
   };
   return (
     <div className="expiry" role="alertdialog" aria-labelledby="expiry-title" data-testid="expiry-warning">
@@ -296,14 +290,36 @@ function Outlet({ element }: { element: HTMLElement }): ReactNode {
   return <div ref={host} className="outlet-host" />;
 }
 
+/** In place of every remote when the BFF had no verified manifest for this page (fail closed). */
+function Unavailable(): ReactNode {
+  return (
+    <section className="state state--error" data-gatehouse-view="error" data-reason="manifest" role="alert">
+      <h1 className="state__title">The shop is not available right now</h1>
+      <p className="state__text">
+        Its code could not be verified, so none of it was loaded. Please try again in a few minutes.
+      </p>
+    </section>
+  );
+}
+
 /** The shop's chrome around the routed remote. */
-export function App({ shopName, outlet }: { shopName: string; outlet: HTMLElement }): ReactNode {
+export function App({
+  shopName,
+  outlet,
+  expiry,
+  unavailable = false,
+}: {
+  shopName: string;
+  outlet: HTMLElement;
+  expiry: ExpiryNotices;
+  unavailable?: boolean;
+}): ReactNode {
   return (
     <>
       <Header shopName={shopName} />
-      <ExpiryWarning />
+      <ExpiryWarning expiry={expiry} />
       <main className="site-main" id="main">
-        <Outlet element={outlet} />
+        {unavailable ? <Unavailable /> : <Outlet element={outlet} />}
       </main>
       <footer className="site-footer">
         <div>

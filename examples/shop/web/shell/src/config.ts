@@ -10,6 +10,8 @@ export interface ShopPageConfig {
   readonly routes: readonly RouteDefinition[];
   /** Exact origins remote code comes from. */
   readonly allowedOrigins: readonly string[];
+  /** The BFF had no verified remote manifest for this page: no remote is listed, and the page says so. */
+  readonly unavailable?: boolean;
 }
 
 /** Reads the page's config; throws when the page has none (the BFF always writes one). */

@@ -3,6 +3,7 @@ import { createShell } from '@gatehouse/shell';
 import { createRoot } from 'react-dom/client';
 import { App } from './app.js';
 import { pageUserId, readPageConfig } from './config.js';
+import { watchExpiry } from './expiry.js';
 import { shopView } from './views.js';
 
 const config = readPageConfig();
@@ -17,6 +18,15 @@ const shell = createShell({
   view: shopView,
 });
 
+// Before start(): a page opened inside the warning window is warned at once, before React renders.
+const expiry = watchExpiry(shell.events);
+
+// Test hook (web/README.md): an end-to-end test defines `gatehouseTestHook` in an init script, before the
+// page runs, to watch every event of the page's bus (its leak scan reads the auth events' payloads). It gets
+// `on` only: it cannot emit. Under the page's CSP no script of the shop's runs before this module.
+const testHook = (globalThis as { gatehouseTestHook?: unknown }).gatehouseTestHook;
+if (typeof testHook === 'function') testHook({ on: shell.events.on });
+
 // The page lists the remotes its user may load: when another user signs in (in another tab), load the
 // page again so the list is theirs.
 const renderedFor = pageUserId();
@@ -26,7 +36,12 @@ shell.auth.subscribe((state) => {
 
 createRoot(document.getElementById('app')!).render(
   <GatehouseProvider shell={shell}>
-    <App shopName={config.shopName} outlet={outlet} />
+    <App
+      shopName={config.shopName}
+      outlet={outlet}
+      expiry={expiry}
+      unavailable={config.unavailable === true}
+    />
   </GatehouseProvider>,
 );
 shell.start().catch((error: unknown) => console.error(error));
