@@ -461,11 +461,20 @@ class Forward implements Dispatcher.DispatchHandler {
     if (statusCode === 401 || statusCode === 403)
       this.#proxy.denied(this.#route.name, statusCode, this.#method, this.#path, this.traceId);
     const out: string[] = [];
+    let vary = false;
     for (let i = 0; i < rawHeaders.length; i += 2) {
       const name = (rawHeaders[i] as Buffer).toString('latin1');
-      if (DROPPED_RESPONSE_HEADERS.has(name.toLowerCase())) continue;
-      out.push(name, (rawHeaders[i + 1] as Buffer).toString('latin1'));
+      const lower = name.toLowerCase();
+      if (DROPPED_RESPONSE_HEADERS.has(lower)) continue;
+      let value = (rawHeaders[i + 1] as Buffer).toString('latin1');
+      // The answer depends on the session the BFF attached: caches must key on the cookie too.
+      if (lower === 'vary') {
+        vary = true;
+        if (value.trim() !== '*' && !/(^|,)\s*cookie\s*(,|$)/i.test(value)) value = `${value}, Cookie`;
+      }
+      out.push(name, value);
     }
+    if (!vary) out.push('vary', 'Cookie');
     this.#resume = resume;
     this.#res.writeHead(statusCode, out);
     return true;

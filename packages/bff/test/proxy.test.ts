@@ -183,6 +183,12 @@ describe('API proxy: what reaches the upstream (SECURITY.md C 19–22)', () => {
 });
 
 describe('API proxy: answers (CONTRACT.md "API proxy", "Errors")', () => {
+  it('adds Cookie to Vary: the answer depends on the session the BFF attached', async () => {
+    expect((await call('/api/open/x')).header('vary')).toBe('Cookie');
+    const echoed = await call('/api/echo/x?vary=Accept-Language');
+    expect(echoed.header('vary')).toMatch(/Cookie/);
+  });
+
   it('an upstream 403 (or any status) passes through unchanged', async () => {
     const answer = await call('/api/echo/x?status=403');
     expect(answer.status).toBe(403);

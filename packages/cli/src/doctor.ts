@@ -34,6 +34,8 @@ export interface DoctorOptions {
   readonly production?: boolean;
   /** Shared packages that must be one version across shell and remotes. */
   readonly singletons?: readonly string[];
+  /** Resolve relative URLs (a shell served from the page's own origin: `/shell/…`) against this origin. */
+  readonly base?: string;
 }
 
 /** The report: every remote checked and every problem found. */
@@ -133,6 +135,13 @@ export async function doctor(options: DoctorOptions): Promise<DoctorReport> {
 
   const record = (remote: string, check: DoctorProblem['check'], message: string) =>
     problems.push({ remote, check, message });
+  const absolute = (url: string) => {
+    try {
+      return new URL(url, options.base).href;
+    } catch {
+      return url;
+    }
+  };
   const checkUrl = (remote: string, url: string) => {
     let parsed: URL;
     try {
@@ -182,10 +191,10 @@ export async function doctor(options: DoctorOptions): Promise<DoctorReport> {
       record(name, 'shape', 'entry and a sha384 integrity are required');
       continue;
     }
-    const modules = new Map<string, string>([[remote.entry, remote.integrity]]);
+    const modules = new Map<string, string>([[absolute(remote.entry), remote.integrity]]);
     for (const [url, hash] of Object.entries((remote.modules as Record<string, unknown>) ?? {})) {
       if (typeof hash !== 'string' || !SRI.test(hash)) record(name, 'integrity', `${url} has no sha384 hash`);
-      else modules.set(url, hash);
+      else modules.set(absolute(url), hash);
     }
     remotesSeen.push({ name, version: String(remote.version), modules: modules.size });
     for (const [url, expected] of modules) {

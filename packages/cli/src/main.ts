@@ -29,7 +29,8 @@ Commands:
                             Sign a manifest's bytes; writes FILE.sig (the BFF checks it with the public key).
   manifest verify --public-key KEY FILE
                             Check a manifest's signature as the BFF does.
-  doctor --manifest FILE --allowed-origin ORIGIN… [--root URL=DIR…] [--public-key KEY] [--production] [--json]
+  doctor --manifest FILE --allowed-origin ORIGIN… [--root URL=DIR…] [--base ORIGIN] [--public-key KEY]
+         [--production] [--json]
                             Check a manifest and the built remotes: hashes recomputed, every module listed,
                             origins allowed, auth rules present, shared singletons compatible, https in
                             production. Exit code 1 when anything is wrong.
@@ -163,6 +164,7 @@ async function doctorCommand(args: string[], io: { out: NodeJS.WritableStream })
     'public-key': { type: 'string' },
     production: { type: 'boolean' },
     json: { type: 'boolean' },
+    base: { type: 'string' },
   });
   if (!values.manifest)
     throw new CliError('usage: gatehouse doctor --manifest FILE --allowed-origin ORIGIN …');
@@ -178,6 +180,7 @@ async function doctorCommand(args: string[], io: { out: NodeJS.WritableStream })
     roots,
     production: Boolean(values.production) || process.env.NODE_ENV === 'production',
     ...(values['public-key'] ? { publicKey: values['public-key'] as string } : {}),
+    ...(values.base ? { base: values.base as string } : {}),
   });
   io.out.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   return report.ok ? 0 : 1;

@@ -129,6 +129,14 @@ describe('gatehouse doctor', () => {
     expect(report.problems.map((problem) => problem.check)).toContain(check);
   });
 
+  it('resolves relative URLs (a shell on the page’s own origin) against --base', async () => {
+    const { manifest, roots } = fixture((r) => {
+      r[1] = { ...r[1], entry: '/cart/entry.js' };
+    });
+    expect((await doctor({ manifest, roots, allowedOrigins: [ORIGIN] })).ok).toBe(false);
+    expect((await doctor({ manifest, roots, allowedOrigins: [ORIGIN], base: ORIGIN })).problems).toEqual([]);
+  });
+
   it('requires https in production', async () => {
     const report = await run(undefined, { production: true });
     expect(report.ok).toBe(true);

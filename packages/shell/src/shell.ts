@@ -75,6 +75,11 @@ export interface Shell {
   /** `POST /auth/session/extend`; `true` when the session now ends later. */
   extend(): Promise<boolean>;
   /**
+   * The session's `expiresAt` while inside the warning window (`auth:session-expiring` has fired), else
+   * `undefined`: a view that mounts after the event still knows to warn.
+   */
+  expiring(): string | undefined;
+  /**
    * Mounts `remote` in a fixed region (a header widget) under its manifest's auth rules, re-checked on every
    * change; returns the function that removes it. Its context's route is empty.
    */
@@ -160,6 +165,8 @@ export function createShell(options: ShellOptions): Shell {
   const state = store.getState;
   let pattern: string | undefined;
   let timers: ReturnType<typeof setTimeout>[] = [];
+  /** The session's `expiresAt` once the expiry warning fired (until the session changes). */
+  let expiring: string | undefined;
   const later = (fn: () => unknown, ms: number) =>
     timers.push(setTimeout(fn, Math.min(Math.max(ms, 0), 2 ** 31 - 1)));
 
@@ -467,11 +474,13 @@ export function createShell(options: ShellOptions): Shell {
     }
     for (const timer of timers) clearTimeout(timer);
     timers = [];
+    expiring = undefined;
     if (now.status === 'authenticated') {
       const { expiresAt } = now.identity.session;
       const left = Date.parse(expiresAt) - Date.now();
       later(
         () => {
+          expiring = expiresAt;
           emit('auth:session-expiring', { expiresAt });
           track('session_expiring');
         },
@@ -516,17 +525,20 @@ export function createShell(options: ShellOptions): Shell {
     },
     navigate,
     login,
+    expiring: () => expiring,
     async logout() {
       let to = '/';
+      // The user's own action, told first: the BFF's push message about the same logout comes after and
+      // changes nothing, so remotes always see `user_action`.
+      store.logOut('user_action');
+      tabs.post({ type: 'logged-out', reason: 'user_action' });
       try {
         const response = await post('/auth/logout');
         const { redirectTo } = await response.json();
         if (response.ok && /^https?:\/\/|^\/(?!\/)/i.test(redirectTo)) to = redirectTo;
       } catch {
-        // The BFF did not answer: forget the session here anyway, and go home.
+        // The BFF did not answer: the session is forgotten here anyway; go home.
       }
-      store.logOut('user_action');
-      tabs.post({ type: 'logged-out', reason: 'user_action' });
       await Promise.all(regions.map((region) => region.queue));
       location.assign(to);
     },

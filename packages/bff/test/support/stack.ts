@@ -75,6 +75,7 @@ export async function startEcho(): Promise<EchoUpstream> {
         'content-type': 'application/json',
         'set-cookie': 'upstream=1; Path=/',
         'x-upstream': 'echo',
+        ...(params.has('vary') ? { vary: params.get('vary') as string } : {}),
       });
       res.end(body);
     });

@@ -176,6 +176,8 @@ await describeWith(['chromium'], 'shell: session across tabs in Chromium', () =>
     const b = await openShell(context, servers.bff.origin, '/orders');
     const asked = servers.bff.requests.filter((r) => r === 'GET /auth/session').length;
     await expect.poll(() => loggedAt(a, 'auth:session-expiring'), { timeout: 3000 }).toBeGreaterThan(0);
+    // A view that mounts after the event can still read that the session is about to end.
+    expect(await a.evaluate(() => window.gatehouseTest.shell.expiring())).toMatch(/^\d{4}-/);
     // The warning costs no request: GET /auth/session would count as activity at the BFF.
     expect(servers.bff.requests.filter((r) => r === 'GET /auth/session').length).toBe(asked);
     expect(await a.evaluate(() => window.gatehouseTest.shell.extend())).toBe(true);
@@ -184,6 +186,7 @@ await describeWith(['chromium'], 'shell: session across tabs in Chromium', () =>
       return s.identity.isAuthenticated ? s.identity.session.expiresAt : '';
     });
     expect(Date.parse(expiresAt) - Date.now()).toBeGreaterThan(60_000);
+    expect(await a.evaluate(() => window.gatehouseTest.shell.expiring())).toBeUndefined();
     await expect
       .poll(() =>
         b.evaluate(() => {
