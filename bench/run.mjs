@@ -488,6 +488,9 @@ async function main() {
     for (const line of goalLines(rows)) log(line);
     for (const note of notes) log(`note: ${note}`);
   }
+  // Everything measured, for a closer look (bench/.tmp is not committed).
+  mkdirSync(here('./.tmp'), { recursive: true });
+  writeFileSync(here('./.tmp/last-run.json'), JSON.stringify({ rows, suiteResults }, null, 1));
   const suiteText = suitesText(suiteResults);
   if (suiteText) log(`\n${suiteText}`);
   log(

@@ -139,8 +139,8 @@ function storeSection(result) {
       `the two index keys) ${bytes(b.fields.i)}; \`t\` ${bytes(b.fields.t)}. The rest, ` +
       `${bytes(b.session - fieldBytes)}, is Redis's: the key (${b.keyLengths[0]} characters), and the ` +
       `\`${b.encoding}\` encoding (a field over \`hash-max-listpack-value\`, 64 B, turns the compact listpack ` +
-      'into a hash table) rounded up to allocator size classes. Each index set costs 300–360 B: a hash-table set ' +
-      `(Redis 7.0 has no listpack sets) under a long key (${b.keyLengths.slice(1).join(' and ')} characters: the ` +
+      `into a hash table) rounded up to allocator size classes. The index sets cost ${b.indexes.map(bytes).join(' and ')}: ` +
+      `${b.indexEncoding}-encoded sets of one member under long keys (${b.keyLengths.slice(1).join(' and ')} characters: the ` +
       "issuer's SHA-256 in hex).",
   ];
   if (perRequest.length > 0) {
@@ -182,9 +182,9 @@ function storeSection(result) {
     lines.push(
       `The compact codec: the record is ${bytes(codec.jsonBytes)} as JSON and ${bytes(codec.compactBytes)} ` +
         `compact; ${codec.encodeUs.toFixed(1)} µs to encode and ${codec.decodeUs.toFixed(1)} µs to decode on this ` +
-        `machine (JSON.parse + stringify of the record: ${codec.jsonParseUs.toFixed(1)} µs). The store is read ` +
-        'only on a session-cache miss (once per session per instance per `sessionCacheMs`), so the codec costs ' +
-        'nothing measurable per proxied request.',
+        `machine (JSON.parse + stringify of the record: ${codec.jsonParseUs.toFixed(1)} µs). On the proxy's hot ` +
+        'path the store is read only on a session-cache miss (once per session per instance per ' +
+        '`sessionCacheMs`), so the codec would cost nothing measurable per proxied request.',
     );
   }
   return { title, paragraphs, tables, lines };
@@ -349,7 +349,7 @@ export function suitesMarkdown(results) {
     for (const table of section.tables ?? []) {
       if (table.title) out.push(`${table.title}:`, '');
       out.push(`| ${table.head.map(cell).join(' | ')} |`);
-      out.push(`| ${table.head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`);
+      out.push(`| ${table.head.map(() => '---').join(' | ')} |`);
       for (const row of table.rows) out.push(`| ${row.map(cell).join(' | ')} |`);
       out.push('');
     }
