@@ -27,7 +27,7 @@ export type DenyReason =
  * @example
  * denyReasons.includes(decision.reason) // true for every denial
  */
-export const denyReasons: readonly DenyReason[] = Object.freeze([
+export const denyReasons: readonly DenyReason[] = /* @__PURE__ */ Object.freeze([
   'unauthenticated',
   'invalid_permission',
   'missing_permission',
@@ -68,14 +68,61 @@ export interface AccessRequest {
   readonly context?: DecisionContext;
 }
 
-const deny = (reason: DenyReason, detail: string, condition?: string): Decision =>
-  Object.freeze(
-    condition === undefined
-      ? { allowed: false, reason, detail }
-      : { allowed: false, reason, detail, condition },
-  );
+/** What the rules say, without the human explanation: all that {@link can} needs. */
+type Verdict =
+  | { readonly allowed: true; readonly grant: Grant; readonly tenant?: string }
+  | { readonly allowed: false; readonly reason: DenyReason; readonly condition?: string };
 
 const ANY = '_any';
+
+function judge(
+  principal: Principal | null | undefined,
+  permission: Permission | string,
+  resource?: Resource | null,
+  conditions: readonly Condition[] = [],
+  context?: DecisionContext,
+): Verdict {
+  const deny = (reason: DenyReason, condition?: string): Verdict =>
+    condition === undefined ? { allowed: false, reason } : { allowed: false, reason, condition };
+  if (!principal || typeof principal.id !== 'string' || !principal.id) return deny('unauthenticated');
+  if (!isPermission(permission)) return deny('invalid_permission');
+  const list = <T = Permission>(value: readonly T[]): readonly T[] => (Array.isArray(value) ? value : []);
+  let held = list(principal.permissions);
+  const tenant = resource?.tenantId ?? undefined;
+  if (tenant !== undefined) {
+    const membership = list(principal.tenants).find((candidate) => candidate.id === tenant);
+    if (!membership || typeof tenant !== 'string' || !tenant) return deny('not_tenant_member');
+    held = list(membership.permissions);
+  }
+  const missing = tenant === undefined ? 'missing_permission' : 'missing_tenant_permission';
+  let grant: Grant = 'any';
+  if (permission.endsWith(ANY)) {
+    if (!held.includes(permission)) return deny(missing);
+  } else if (!held.includes(`${permission}${ANY}`)) {
+    if (!held.includes(permission)) return deny(missing);
+    grant = 'permission';
+    if (resource && resource.ownerId !== undefined) {
+      if (typeof resource.ownerId !== 'string' || resource.ownerId !== principal.id) return deny('not_owner');
+      grant = 'owner';
+    }
+  }
+  const request: AccessRequest = {
+    principal,
+    permission,
+    ...(resource ? { resource } : {}),
+    ...(context ? { context } : {}),
+  };
+  for (const condition of conditions) {
+    let holds = !condition.guards(permission);
+    try {
+      holds ||= condition.test(request) === true;
+    } catch {
+      // A throwing condition does not hold.
+    }
+    if (!holds) return deny('condition_failed', condition.name);
+  }
+  return tenant === undefined ? { allowed: true, grant } : { allowed: true, grant, tenant };
+}
 
 /**
  * The one decision function. Denies by default: a request is allowed only when a rule grants it, then only
@@ -101,63 +148,27 @@ export function decide(
   conditions: readonly Condition[] = [],
   context?: DecisionContext,
 ): Decision {
-  if (!principal || typeof principal.id !== 'string' || principal.id.length === 0) {
-    return deny('unauthenticated', 'no signed-in user');
-  }
-  if (!isPermission(permission)) return deny('invalid_permission', 'not a <domain>:<action> permission');
-
-  let held: readonly Permission[] = Array.isArray(principal.permissions) ? principal.permissions : [];
-  let tenant: string | undefined;
-  if (resource && resource.tenantId !== undefined && resource.tenantId !== null) {
-    tenant = resource.tenantId;
-    const memberships = Array.isArray(principal.tenants) ? principal.tenants : [];
-    const membership = memberships.find((candidate) => candidate.id === tenant);
-    if (!membership || typeof tenant !== 'string' || tenant.length === 0) {
-      return deny('not_tenant_member', 'the resource belongs to a tenant the user is not a member of');
-    }
-    held = Array.isArray(membership.permissions) ? membership.permissions : [];
-  }
-  const missing: DenyReason = tenant === undefined ? 'missing_permission' : 'missing_tenant_permission';
-
-  let grant: Grant;
-  if (permission.endsWith(ANY)) {
-    if (!held.includes(permission)) return deny(missing, `requires ${permission}`);
-    grant = 'any';
-  } else {
-    const any = `${permission}${ANY}` as Permission;
-    const hasBase = held.includes(permission);
-    if (held.includes(any)) {
-      grant = 'any';
-    } else if (!hasBase) {
-      return deny(missing, `requires ${permission}`);
-    } else if (resource && resource.ownerId !== undefined) {
-      if (typeof resource.ownerId !== 'string' || resource.ownerId !== principal.id) {
-        return deny('not_owner', `${permission} covers own resources only; others need ${any}`);
-      }
-      grant = 'owner';
-    } else {
-      grant = 'permission';
-    }
-  }
-
-  const request: AccessRequest = {
-    principal,
-    permission,
-    ...(resource ? { resource } : {}),
-    ...(context ? { context } : {}),
-  };
-  for (const condition of conditions) {
-    if (!condition.guards(permission)) continue;
-    let holds = false;
-    try {
-      holds = condition.test(request) === true;
-    } catch {
-      holds = false;
-    }
-    if (!holds)
-      return deny('condition_failed', `condition "${condition.name}" does not hold`, condition.name);
-  }
-  return Object.freeze(tenant === undefined ? { allowed: true, grant } : { allowed: true, grant, tenant });
+  const verdict = judge(principal, permission, resource, conditions, context);
+  if (verdict.allowed) return Object.freeze(verdict);
+  const { reason, condition } = verdict;
+  // Only the permission-related reasons name the permission, which is then a well-formed string.
+  const detail =
+    reason === 'unauthenticated'
+      ? 'no signed-in user'
+      : reason === 'invalid_permission'
+        ? 'not a <domain>:<action> permission'
+        : reason === 'not_tenant_member'
+          ? 'the resource belongs to a tenant the user is not a member of'
+          : reason === 'not_owner'
+            ? `${permission} covers own resources only; others need ${permission}${ANY}`
+            : reason === 'condition_failed'
+              ? `condition "${condition}" does not hold`
+              : `requires ${permission}`;
+  return Object.freeze(
+    condition === undefined
+      ? { allowed: false, reason, detail }
+      : { allowed: false, reason, detail, condition },
+  );
 }
 
 /**
@@ -174,5 +185,5 @@ export function can(
   conditions?: readonly Condition[],
   context?: DecisionContext,
 ): boolean {
-  return decide(principal, permission, resource, conditions, context).allowed;
+  return judge(principal, permission, resource, conditions, context).allowed;
 }
