@@ -35,19 +35,18 @@ export class BffMetrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
-  readonly proxyRequests = new Counter({
+  readonly proxyRequests: Counter<'upstream' | 'status'> = new Counter({
     name: 'gatehouse_proxy_requests_total',
     help: 'Requests answered on /api/*, by upstream and status class (2xx…5xx; refused ones carry the BFF’s status).',
     labelNames: ['upstream', 'status'] as const,
     registers: [this.registry],
+    collect: () => this.proxyAnswers.drainCounts(this.proxyRequests),
   });
-  readonly proxySeconds = new Histogram({
-    name: 'gatehouse_proxy_duration_seconds',
-    help: 'Time from a request reaching the proxy to the upstream answer’s headers, by upstream.',
-    labelNames: ['upstream'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
+  /** The proxy's answers, tallied in plain numbers on the hot path and read when Prometheus scrapes. */
+  readonly proxyAnswers = new ProxyAnswers(
+    'gatehouse_proxy_duration_seconds',
+    'Time from a request reaching the proxy to the upstream answer’s headers, by upstream.',
+  );
   readonly denials = new Counter({
     name: 'gatehouse_denials_total',
     help: 'Requests refused: 401 (unauthenticated, session_expired), 403 (csrf_failed, forbidden).',
@@ -79,6 +78,7 @@ export class BffMetrics {
   }
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
+    this.registry.registerMetric(this.proxyAnswers as unknown as Histogram);
     if (options.defaultMetrics !== false)
       collectDefaultMetrics({ register: this.registry, prefix: 'gatehouse_' });
   }
@@ -86,6 +86,100 @@ export class BffMetrics {
   /** A status class label: `2xx`, `4xx`… */
   static statusClass(status: number): string {
     return `${Math.floor(status / 100)}xx`;
+  }
+}
+
+/** One upstream's tallies: answers by status class not yet added to the counter, and the latency histogram. */
+export interface UpstreamTally {
+  readonly byClass: number[];
+  readonly buckets: Float64Array;
+  sum: number;
+  count: number;
+}
+
+/**
+ * The proxy's per-request figures. prom-client hashes and validates the labels on every `inc` and
+ * `observe`, even on a bound child; the proxy instead adds to plain numbers, one tally per upstream, and
+ * Prometheus reads them at scrape time: the status-class counts are added to
+ * `gatehouse_proxy_requests_total` (its `collect` hook), and the latency histogram is served from here,
+ * in prom-client's metric shape (`get()`), so the registry formats it and cluster aggregation sums it.
+ */
+export class ProxyAnswers {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  readonly #tallies = new Map<string, UpstreamTally>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
+
+  /** The tally of one upstream, made on first use; the proxy keeps it for the hot path. */
+  tally(upstream: string): UpstreamTally {
+    let tally = this.#tallies.get(upstream);
+    if (tally === undefined) {
+      tally = {
+        byClass: [0, 0, 0, 0, 0, 0],
+        buckets: new Float64Array(LATENCY_BUCKETS.length),
+        sum: 0,
+        count: 0,
+      };
+      this.#tallies.set(upstream, tally);
+    }
+    return tally;
+  }
+
+  /** Counts one answer: its status and the seconds its headers took. */
+  static record(tally: UpstreamTally, status: number, seconds: number): void {
+    const statusClass = Math.min(5, Math.floor(status / 100));
+    tally.byClass[statusClass] = (tally.byClass[statusClass] as number) + 1;
+    tally.count++;
+    tally.sum += seconds;
+    for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
+      if (seconds <= (LATENCY_BUCKETS[i] as number)) {
+        tally.buckets[i] = (tally.buckets[i] as number) + 1;
+        return;
+      }
+    }
+  }
+
+  /** Adds the status-class counts gathered since the last scrape to the counter. */
+  drainCounts(counter: Counter<'upstream' | 'status'>): void {
+    for (const [upstream, tally] of this.#tallies) {
+      for (let statusClass = 1; statusClass < tally.byClass.length; statusClass++) {
+        const count = tally.byClass[statusClass] as number;
+        if (count === 0) continue;
+        counter.inc({ upstream, status: `${statusClass}xx` }, count);
+        tally.byClass[statusClass] = 0;
+      }
+    }
+  }
+
+  /** prom-client's metric interface: the histogram's series. */
+  get(): { name: string; help: string; type: string; aggregator: string; values: object[] } {
+    const values: object[] = [];
+    for (const [upstream, tally] of this.#tallies) {
+      let cumulative = 0;
+      for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
+        cumulative += tally.buckets[i] as number;
+        values.push({
+          metricName: `${this.name}_bucket`,
+          labels: { le: LATENCY_BUCKETS[i], upstream },
+          value: cumulative,
+        });
+      }
+      values.push(
+        { metricName: `${this.name}_bucket`, labels: { le: '+Inf', upstream }, value: tally.count },
+        { metricName: `${this.name}_sum`, labels: { upstream }, value: tally.sum },
+        { metricName: `${this.name}_count`, labels: { upstream }, value: tally.count },
+      );
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  /** prom-client's metric interface: `registry.resetMetrics()`. */
+  reset(): void {
+    this.#tallies.clear();
   }
 }
 

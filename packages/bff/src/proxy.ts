@@ -5,7 +5,7 @@ import type { BffConfig, UpstreamConfig } from './config.js';
 import type { CookieJar } from './cookies.js';
 import { checkCsrf } from './csrf.js';
 import { BffError } from './errors.js';
-import { BffMetrics } from './metrics.js';
+import { BffMetrics, ProxyAnswers, type UpstreamTally } from './metrics.js';
 import { sendProblem } from './problem.js';
 import {
   type ActiveSession,
@@ -63,12 +63,6 @@ const UNSAFE_PATH =
   // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   /[\\\u0000-\u001f\u007f#]|%(?:2f|5c|00|[01][0-9a-f]|7f)|\/\/|(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;
 
-/** Metric children bound to one upstream and status class. */
-interface BoundMetrics {
-  readonly requests: { inc(): void };
-  readonly seconds: { observe(value: number): void };
-}
-
 interface Route {
   readonly name: string;
   readonly upstream: UpstreamConfig;
@@ -76,6 +70,8 @@ interface Route {
   readonly basePath: string;
   readonly host: string;
   readonly methods: ReadonlySet<string>;
+  /** Where the metrics of its answers are counted (none without metrics). */
+  readonly tally: UpstreamTally | undefined;
 }
 
 /** What the proxy counts, for tests, benchmarks and metrics. */
@@ -103,7 +99,6 @@ export class ApiProxy {
   readonly #forwardedProto: string;
 
   readonly #metrics: BffMetrics | undefined;
-  readonly #boundMetrics = new Map<string, Array<BoundMetrics | undefined>>();
 
   constructor(
     config: BffConfig,
@@ -129,6 +124,7 @@ export class ApiProxy {
         basePath: url.pathname.replace(/\/+$/, ''),
         host: url.host,
         methods: new Set(upstream.methods),
+        tally: metrics?.proxyAnswers.tally(name),
       });
     }
   }
@@ -368,26 +364,9 @@ export class ApiProxy {
   }
 
   /** Records one upstream answer's status and how long its headers took (metrics). */
-  answered(upstream: string, status: number, startedAt: number): void {
-    if (!this.#metrics) return;
-    // Label children are bound once per upstream and status class: prom-client's label hashing stays off
-    // the hot path.
-    const statusClass = Math.floor(status / 100);
-    let byClass = this.#boundMetrics.get(upstream);
-    if (byClass === undefined) {
-      byClass = [];
-      this.#boundMetrics.set(upstream, byClass);
-    }
-    let bound = byClass[statusClass];
-    if (bound === undefined) {
-      bound = {
-        requests: this.#metrics.proxyRequests.labels(upstream, BffMetrics.statusClass(status)),
-        seconds: this.#metrics.proxySeconds.labels(upstream),
-      };
-      byClass[statusClass] = bound;
-    }
-    bound.requests.inc();
-    bound.seconds.observe((performance.now() - startedAt) / 1000);
+  answered(route: Route, status: number, startedAt: number): void {
+    if (route.tally !== undefined)
+      ProxyAnswers.record(route.tally, status, (performance.now() - startedAt) / 1000);
   }
 
   #fail(res: ServerResponse, error: unknown): void {
@@ -457,7 +436,7 @@ class Forward implements Dispatcher.DispatchHandler {
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true;
-    this.#proxy.answered(this.#route.name, statusCode, this.#startedAt);
+    this.#proxy.answered(this.#route, statusCode, this.#startedAt);
     if (statusCode === 401 || statusCode === 403)
       this.#proxy.denied(this.#route.name, statusCode, this.#method, this.#path, this.traceId);
     const out: string[] = [];
