@@ -99,30 +99,24 @@ interface Mounted {
   key: string;
 }
 
+/** A part of the page the shell renders: the outlet, or a fixed region (`mount`). */
 interface Region {
-  readonly element: HTMLElement;
-  readonly table: RouteTable;
-  readonly fixed?: boolean;
-  /** Bumped by every render: a queued step whose token is stale is skipped. */
-  token: number;
-  /** Steps on one region run one after another. */
-  queue: Promise<unknown>;
-  mounted?: Mounted | undefined;
-  /** What the region shows when it is not a mounted remote. */
-  view?: string | undefined;
+  /** Shows what the current route and auth state call for. */
+  render(): void;
+  /** Shows a view (none: empty) instead of a remote. */
+  showView(info?: Omit<ViewInfo, 'login'>): void;
+  /** Unmounts and empties the region. */
+  clear(): Promise<unknown>;
+  /** Settles once every queued step has run. */
+  idle(): Promise<unknown>;
 }
 
 const noop = () => {};
 const EMPTY_ROUTE: RouteInfo = { path: '', search: '', params: {} };
+const here = () => location.pathname + location.search;
 const user = (state: AuthState) => JSON.stringify(state.identity.isAuthenticated && state.identity.user);
-const post = (url: string, body?: unknown) =>
-  fetch(url, {
-    method: 'POST',
-    keepalive: true,
-    // A content type only with a body: an empty JSON body is not JSON.
-    headers: body ? { 'content-type': 'application/json', 'x-csrf': '1' } : { 'x-csrf': '1' },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
+// Bodiless, so no content type: an empty JSON body is not JSON.
+const post = (url: string) => fetch(url, { method: 'POST', keepalive: true, headers: { 'x-csrf': '1' } });
 
 /**
  * The shell runtime: auth store, route guard, remote loader, API client, event bus, cross-tab sync, push
@@ -157,11 +151,13 @@ export function createShell(options: ShellOptions): Shell {
       return [];
     }
   });
+  const manifest = (name: string) => manifests.find((m) => m.name === name);
   const table = createRouteTable(options.routes ?? routesFromManifests(manifests));
   const loader = createRemoteLoader({ manifests, timeoutMs, nonce: options.nonce });
   const store = createAuthStore();
   const telemetry = telemetryOptions !== false && createTelemetry(telemetryOptions);
   const broken = new Set<string>();
+  const listening = new AbortController();
   const state = store.getState;
   let pattern: string | undefined;
   let timers: ReturnType<typeof setTimeout>[] = [];
@@ -169,6 +165,8 @@ export function createShell(options: ShellOptions): Shell {
   let expiring: string | undefined;
   const later = (fn: () => unknown, ms: number) =>
     timers.push(setTimeout(fn, Math.min(Math.max(ms, 0), 2 ** 31 - 1)));
+  const listen = (target: EventTarget, type: string, listener: (event: never) => unknown) =>
+    target.addEventListener(type, listener as () => void, { signal: listening.signal });
 
   const track = (type: string, extra?: Omit<TelemetryEvent, 'type'>) => {
     const { identity, status } = state();
@@ -184,7 +182,7 @@ export function createShell(options: ShellOptions): Shell {
             ? [...identity.user.roles].sort().join('+')
             : 'anonymous',
         ...extra,
-      } as TelemetryEvent);
+      });
   };
   const events = createEventBus({
     onRefused: (_type, error) => track('event_refused', { errorType: error.code }),
@@ -196,10 +194,15 @@ export function createShell(options: ShellOptions): Shell {
       console.error(error);
     }
   };
+  /** An auth event, and the same to telemetry (`logged-in` → `logged_in`). */
+  const tell = (name: string, payload: object, extra?: Omit<TelemetryEvent, 'type'>) => {
+    emit(`auth:${name}` as keyof AuthEventMap, payload);
+    track(name.replace('-', '_'), extra);
+  };
 
   // Sign-in, and the one flow for a 401 while signed in: mark the session expired everywhere, say so, then
   // sign in again coming back to this route. (Anonymous, a 401 only reaches the remote, which offers login.)
-  const login = (returnTo = location.pathname + location.search) =>
+  const login = (returnTo = here()) =>
     location.assign(`/auth/login?returnTo=${encodeURIComponent(returnTo)}`);
   let notice: HTMLElement | undefined;
   // One W3C trace per user action: a navigation starts a new one, and every API call it leads to shares it.
@@ -225,15 +228,14 @@ export function createShell(options: ShellOptions): Shell {
 
   // Tabs and the push channel send the same messages; the push channel's are relayed to the other tabs.
   const apply = (message: AuthMessage, relay?: boolean) => {
-    const now = state();
+    const { status, identity } = state();
     const m = Object(message) as Partial<Record<string, string>>;
     if (m.type === 'logged-out') store.logOut(String(m.reason ?? 'unknown').slice(0, 64));
     else if (m.type === 'session-expired') store.expire();
-    else if (m.type === 'session-extended' && now.status === 'authenticated' && Date.parse(m.expiresAt!))
-      store.setIdentity({ ...now.identity, session: { expiresAt: m.expiresAt! } });
+    else if (m.type === 'session-extended' && status === 'authenticated' && Date.parse(m.expiresAt!))
+      store.setIdentity({ ...identity, session: { expiresAt: m.expiresAt! } });
     else if (m.type === 'logged-in') {
-      if (user(now) === 'false' || (now.identity.isAuthenticated && now.identity.user.id !== m.userId))
-        refresh();
+      if (!identity.isAuthenticated || identity.user.id !== m.userId) refresh();
     } else return;
     if (relay) tabs.post(message);
   };
@@ -284,8 +286,6 @@ export function createShell(options: ShellOptions): Shell {
     const full = { ...info, login: () => login() };
     return options.view?.(full) ?? defaultView(full);
   };
-  const run = (region: Region, token: number, step: () => unknown) =>
-    (region.queue = region.queue.then(() => token === region.token && step()).catch(console.error));
   const call = (what: string, name: string, fn: () => unknown) =>
     withTimeout(
       Promise.resolve()
@@ -296,36 +296,6 @@ export function createShell(options: ShellOptions): Shell {
       timeoutMs,
       `${what} of "${name}"`,
     );
-  const show = async (region: Region, key?: string, node?: Node) => {
-    const mounted = region.mounted;
-    region.mounted = undefined;
-    region.view = key;
-    region.element.replaceChildren(...(node ? [node] : []));
-    if (mounted) {
-      mounted.dispose();
-      await call('unmount', mounted.name, () => mounted.lifecycle.unmount(mounted.element)).catch(
-        console.error,
-      );
-    }
-  };
-  const showView = (region: Region, info?: Omit<ViewInfo, 'login'>) => {
-    const key = JSON.stringify(info);
-    if (region.view !== key || region.mounted)
-      run(region, ++region.token, () => show(region, key, info && view(info)));
-  };
-  // A failing remote is marked broken and shows an error view in its own region; nothing else is touched.
-  const fail = (region: Region, name: string, error?: unknown) => {
-    if (error) {
-      broken.add(name);
-      console.error(error);
-      track('remote_failed', {
-        remoteName: name,
-        remoteVersion: manifests.find((m) => m.name === name)?.version,
-        errorType: (error as ShellError).code,
-      });
-    }
-    return show(region, `error:${name}`, view({ kind: 'error', remote: name }));
-  };
   const context = (mounted: Mounted, route: RouteInfo) =>
     createRemoteContext({
       name: mounted.name,
@@ -340,149 +310,163 @@ export function createShell(options: ShellOptions): Shell {
       login,
       navigate: (to) => navigate(to),
     });
-  const showRemote = async (region: Region, name: string, route: RouteInfo) => {
-    const token = ++region.token;
-    const key = JSON.stringify(route) + user(state());
-    const mounted = region.mounted;
-    if (mounted?.name === name && mounted.key === key) return;
-    if (mounted?.name === name && mounted.lifecycle.update)
-      return run(region, token, async () => {
-        const userChanged = !mounted.key.endsWith(user(state()));
-        mounted.key = key;
-        const next = context(mounted, route);
-        try {
-          // Listeners first (a remote drops what it held of the old user), then the re-render.
-          if (userChanged) for (const listener of [...mounted.listeners]) listener(next.identity);
-          await call('update', name, () => mounted.lifecycle.update!(next, mounted.element));
-        } catch (error) {
-          await fail(region, name, error);
+  const region = (element: HTMLElement, table: RouteTable, fixed?: boolean): Region => {
+    /** Bumped by every render: a queued step whose token is stale is skipped. */
+    let token = 0;
+    /** Steps on one region run one after another. */
+    let queue: Promise<unknown> = Promise.resolve();
+    let mounted: Mounted | undefined;
+    /** What the region shows when it is not a mounted remote. */
+    let shown: string | undefined;
+    const run = (at: number, step: () => unknown) =>
+      (queue = queue.then(() => at === token && step()).catch(console.error));
+    const show = async (key?: string, node?: Node) => {
+      const previous = mounted;
+      mounted = undefined;
+      shown = key;
+      element.replaceChildren(...(node ? [node] : []));
+      if (previous) {
+        previous.dispose();
+        await call('unmount', previous.name, () => previous.lifecycle.unmount(previous.element)).catch(
+          console.error,
+        );
+      }
+    };
+    const showView = (info?: Omit<ViewInfo, 'login'>) => {
+      const key = JSON.stringify(info);
+      if (shown !== key || mounted) run(++token, () => show(key, info && view(info)));
+    };
+    // A failing remote is marked broken and shows an error view in its own region; nothing else is touched.
+    const fail = (name: string, error?: unknown) => {
+      if (error) {
+        broken.add(name);
+        console.error(error);
+        track('remote_failed', {
+          remoteName: name,
+          remoteVersion: manifest(name)?.version,
+          errorType: (error as ShellError).code,
+        });
+      }
+      return show(`error:${name}`, view({ kind: 'error', remote: name }));
+    };
+    const showRemote = (name: string, route: RouteInfo) => {
+      const at = ++token;
+      const key = JSON.stringify(route) + user(state());
+      const current = mounted;
+      if (current?.name === name && current.key === key) return;
+      if (current?.name === name && current.lifecycle.update)
+        run(at, async () => {
+          const userChanged = !current.key.endsWith(user(state()));
+          current.key = key;
+          const next = context(current, route);
+          try {
+            // Listeners first (a remote drops what it held of the old user), then the re-render.
+            if (userChanged) for (const listener of [...current.listeners]) listener(next.identity);
+            await call('update', name, () => current.lifecycle.update!(next, current.element));
+          } catch (error) {
+            await fail(name, error);
+          }
+        });
+      else if (broken.has(name)) {
+        if (shown !== `error:${name}`) run(at, () => fail(name));
+      } else {
+        run(at, () => show(undefined, fixed ? undefined : view({ kind: 'loading' })));
+        loader.load(name).then(
+          (lifecycle) =>
+            run(at, async () => {
+              const scoped = scopeEventBus(events);
+              const listeners = new Set<(identity: IdentityContext) => void>();
+              const remoteElement = document.createElement('div');
+              remoteElement.dataset.gatehouseRemote = name;
+              const next: Mounted = {
+                name,
+                lifecycle,
+                element: remoteElement,
+                bus: scoped.bus,
+                listeners,
+                key,
+                dispose() {
+                  scoped.dispose();
+                  listeners.clear();
+                },
+              };
+              await show();
+              mounted = next;
+              element.append(remoteElement);
+              await call('mount', name, () => lifecycle.mount(remoteElement, context(next, route))).catch(
+                (error) => fail(name, error),
+              );
+            }),
+          (error) => run(at, () => fail(name, error)),
+        );
+      }
+    };
+    return {
+      render() {
+        const match = table.match(here());
+        const decision = guard(match, state());
+        const { kind } = decision;
+        if (!fixed) pattern = match?.route.pattern;
+        if (kind === 'render') showRemote(match!.route.remote, fixed ? EMPTY_ROUTE : match!);
+        else if (fixed) showView();
+        else if (kind === 'login') login(decision.returnTo);
+        else if (kind === 'wait') {
+          // Public code may load while the session is checked; protected code never does.
+          if (match!.route.auth !== 'required') loader.load(match!.route.remote).catch(noop);
+          showView({ kind: 'loading' });
+        } else {
+          if (kind === 'no-access')
+            track('access_denied', {
+              remoteName: match?.route.remote,
+              errorType: decision.reason,
+              permission: decision.permission,
+            });
+          showView({ kind, ...('reason' in decision ? { reason: decision.reason } : {}) });
         }
-      });
-    if (broken.has(name)) {
-      if (region.view !== `error:${name}`) run(region, token, () => fail(region, name));
-      return;
-    }
-    run(region, token, () => show(region, undefined, region.fixed ? undefined : view({ kind: 'loading' })));
-    let lifecycle: RemoteLifecycle;
-    try {
-      lifecycle = await loader.load(name);
-    } catch (error) {
-      return run(region, token, () => fail(region, name, error));
-    }
-    return run(region, token, async () => {
-      const scoped = scopeEventBus(events);
-      const listeners = new Set<(identity: IdentityContext) => void>();
-      const element = document.createElement('div');
-      element.dataset.gatehouseRemote = name;
-      const next: Mounted = {
-        name,
-        lifecycle,
-        element,
-        bus: scoped.bus,
-        listeners,
-        key,
-        dispose() {
-          scoped.dispose();
-          listeners.clear();
-        },
-      };
-      await show(region);
-      region.mounted = next;
-      region.element.append(element);
-      await call('mount', name, () => lifecycle.mount(element, context(next, route))).catch((error) =>
-        fail(region, name, error),
-      );
-    });
+      },
+      showView,
+      clear: () => run(++token, () => show()),
+      idle: () => queue,
+    };
   };
 
-  const outlet: Region = { element: options.outlet, table, token: 0, queue: Promise.resolve() };
+  const outlet = region(options.outlet, table);
   const regions = [outlet];
-  const renderRegion = (region: Region) => {
-    const match = region.table.match(location.pathname + location.search);
-    const decision = guard(match, state());
-    if (!region.fixed) pattern = match?.route.pattern;
-    if (decision.kind === 'render')
-      return showRemote(region, match!.route.remote, region.fixed ? EMPTY_ROUTE : match!);
-    if (region.fixed) return showView(region);
-    if (decision.kind === 'login') return login(decision.returnTo);
-    if (decision.kind === 'wait') {
-      // Public code may load while the session is checked; protected code never does.
-      if (match!.route.auth !== 'required') loader.load(match!.route.remote).catch(noop);
-      return showView(region, { kind: 'loading' });
-    }
-    if (decision.kind === 'no-access')
-      track('access_denied', {
-        remoteName: match?.route.remote,
-        errorType: decision.reason,
-        permission: decision.permission,
-      });
-    showView(region, { kind: decision.kind, ...('reason' in decision ? { reason: decision.reason } : {}) });
-  };
   const render = () => {
     traceId = randomHex(16);
-    for (const region of regions) renderRegion(region);
+    for (const r of regions) r.render();
   };
+  const settle = (step: (r: Region) => Promise<unknown>) => Promise.all(regions.map(step));
 
+  // Only same-origin URLs of a route are the shell's to show.
+  const ours = (url: URL) => url.origin === location.origin && table.match(url.pathname);
   const navigate = (to: string, { replace = false } = {}) => {
     const url = new URL(to, location.href);
-    if (url.origin !== location.origin || !table.match(url.pathname)) return location.assign(url.href);
+    if (!ours(url)) return location.assign(url.href);
     history[replace ? 'replaceState' : 'pushState'](null, '', url.href);
     render();
   };
-  const onClick = (event: MouseEvent) => {
-    const a = (event.target as Element).closest?.('a[href]') as HTMLAnchorElement | null;
-    const url = a && new URL(a.href);
-    if (
-      url &&
-      !(
-        event.defaultPrevented ||
-        event.button ||
-        event.metaKey ||
-        event.ctrlKey ||
-        event.shiftKey ||
-        event.altKey
-      ) &&
-      !(a.target && a.target !== '_self') &&
-      !a.hasAttribute('download') &&
-      url.origin === location.origin &&
-      !(url.hash && url.pathname + url.search === location.pathname + location.search) &&
-      table.match(url.pathname)
-    ) {
-      event.preventDefault();
-      navigate(url.href);
-    }
-  };
-  const onHidden = () => document.visibilityState === 'hidden' && telemetry && telemetry.flush();
-  // Back from the back/forward cache, the page missed what the other tabs said: ask the BFF.
-  const onShow = (event: PageTransitionEvent) => event.persisted && refresh();
 
   const unsubscribe = store.subscribe((now, previous) => {
+    const { status, identity } = now;
     if (previous.status !== 'loading') {
-      if (now.status === 'authenticated' && previous.status !== 'authenticated') {
-        emit('auth:logged-in', { userId: now.identity.user.id });
-        track('logged_in');
+      if (status !== previous.status) {
+        if (status === 'authenticated') tell('logged-in', { userId: identity.user.id });
+        if (status === 'expired') tell('session-expired', {});
+        if (status === 'logged-out') tell('logged-out', { reason: now.reason }, { errorType: now.reason });
       }
-      if (now.status === 'expired') {
-        emit('auth:session-expired', {});
-        track('session_expired');
-      }
-      if (now.status === 'logged-out') {
-        emit('auth:logged-out', { reason: now.reason });
-        track('logged_out', { errorType: now.reason });
-      }
-      if (user(now) !== user(previous)) emit('auth:identity-changed', { identity: now.identity });
+      if (user(now) !== user(previous)) emit('auth:identity-changed', { identity });
     }
     for (const timer of timers) clearTimeout(timer);
     timers = [];
     expiring = undefined;
-    if (now.status === 'authenticated') {
-      const { expiresAt } = now.identity.session;
+    if (status === 'authenticated') {
+      const { expiresAt } = identity.session;
       const left = Date.parse(expiresAt) - Date.now();
       later(
         () => {
           expiring = expiresAt;
-          emit('auth:session-expiring', { expiresAt });
-          track('session_expiring');
+          tell('session-expiring', { expiresAt });
         },
         left - (options.warnBeforeMs ?? 120_000),
       );
@@ -498,10 +482,36 @@ export function createShell(options: ShellOptions): Shell {
     api,
     routes: table,
     async start() {
-      addEventListener('popstate', render);
-      addEventListener('pageshow', onShow);
-      document.addEventListener('click', onClick);
-      document.addEventListener('visibilitychange', onHidden);
+      listen(window, 'popstate', render);
+      // Back from the back/forward cache, the page missed what the other tabs said: ask the BFF.
+      listen(window, 'pageshow', (event: PageTransitionEvent) => event.persisted && refresh());
+      listen(
+        document,
+        'visibilitychange',
+        () => document.visibilityState === 'hidden' && telemetry && telemetry.flush(),
+      );
+      listen(document, 'click', (event: MouseEvent) => {
+        const a = (event.target as Element).closest?.('a[href]') as HTMLAnchorElement | null;
+        const url = a && new URL(a.href);
+        if (
+          url &&
+          !(
+            event.defaultPrevented ||
+            event.button ||
+            event.metaKey ||
+            event.ctrlKey ||
+            event.shiftKey ||
+            event.altKey
+          ) &&
+          !(a.target && a.target !== '_self') &&
+          !a.hasAttribute('download') &&
+          !(url.hash && url.pathname + url.search === here()) &&
+          ours(url)
+        ) {
+          event.preventDefault();
+          navigate(url.href);
+        }
+      });
       const become = () => {
         leader = true;
         syncPush();
@@ -517,7 +527,7 @@ export function createShell(options: ShellOptions): Shell {
       try {
         identity ??= await fetchIdentity();
       } catch (error) {
-        showView(outlet, { kind: 'error' });
+        outlet.showView({ kind: 'error' });
         throw error;
       }
       store.setIdentity(identity);
@@ -539,7 +549,7 @@ export function createShell(options: ShellOptions): Shell {
       } catch {
         // The BFF did not answer: the session is forgotten here anyway; go home.
       }
-      await Promise.all(regions.map((region) => region.queue));
+      await settle((r) => r.idle());
       location.assign(to);
     },
     async extend() {
@@ -557,29 +567,22 @@ export function createShell(options: ShellOptions): Shell {
       }
     },
     mount(remote, element) {
-      const m = manifests.find((candidate) => candidate.name === remote);
-      const region: Region = {
+      const { auth, roles, permissions } = manifest(remote) ?? {};
+      const fixed = region(
         element,
-        table: createRouteTable([
-          { path: '/*', remote, auth: m?.auth, roles: m?.roles, permissions: m?.permissions },
-        ]),
-        fixed: true,
-        token: 0,
-        queue: Promise.resolve(),
-      };
-      regions.push(region);
-      renderRegion(region);
+        createRouteTable([{ path: '/*', remote, auth, roles, permissions }]),
+        true,
+      );
+      regions.push(fixed);
+      fixed.render();
       return () => {
-        regions.splice(regions.indexOf(region), 1);
-        run(region, ++region.token, () => show(region));
+        regions.splice(regions.indexOf(fixed), 1);
+        fixed.clear();
       };
     },
     async stop() {
       unsubscribe();
-      removeEventListener('popstate', render);
-      removeEventListener('pageshow', onShow);
-      document.removeEventListener('click', onClick);
-      document.removeEventListener('visibilitychange', onHidden);
+      listening.abort();
       for (const timer of timers) clearTimeout(timer);
       leader = false;
       syncPush();
@@ -587,7 +590,7 @@ export function createShell(options: ShellOptions): Shell {
       tabs.close();
       notice?.remove();
       if (telemetry) telemetry.flush();
-      await Promise.all(regions.map((region) => run(region, ++region.token, () => show(region))));
+      await settle((r) => r.clear());
     },
   };
 }
