@@ -1,5 +1,3 @@
-import { findSecret } from '@gatehouse/remote';
-
 /** One auth event for `POST /telemetry` (CONTRACT.md): no token, no personal data, route patterns only. */
 export interface TelemetryEvent {
   /** `logged_in`, `logged_out`, `session_expired`, `session_expiring`, `session_extended`, `access_denied`, `api_error`, `remote_failed`, `event_refused`. */
@@ -55,8 +53,9 @@ const LIMITS: Partial<Record<(typeof FIELDS)[number], number>> = {
   shellVersion: 32,
   remoteVersion: 32,
 };
-// What the BFF refuses a whole batch for: drop the one event instead.
-const REFUSED = /eyJ[\w-]{4,}\.|bearer\s|(?:access|refresh|id)_?token|secret|password/i;
+// What the BFF refuses a whole batch for, and what the event bus calls a credential (a JWT's start, `Bearer `):
+// drop the one event instead.
+const REFUSED = /eyJ[\w-]{4,}(?:\.|[\w-]{4})|bearer\s|(?:access|refresh|id)_?token|secret|password/i;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
 const CONTROL = /[\u0000-\u001f\u007f]/g;
 const MAX_EVENTS = 20;
@@ -74,19 +73,18 @@ const MAX_BYTES = 16_000;
 export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
   const queue: TelemetryEvent[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const size = (events: TelemetryEvent[]) => new TextEncoder().encode(JSON.stringify({ events })).length;
+  const body = (events: TelemetryEvent[]) => JSON.stringify({ events });
   const flush = () => {
     clearTimeout(timer);
     timer = undefined;
     while (queue.length) {
       const batch = queue.splice(0, MAX_EVENTS);
-      while (batch.length > 1 && size(batch) > MAX_BYTES) queue.unshift(batch.pop()!);
+      while (batch.length > 1 && new Blob([body(batch)]).size > MAX_BYTES) queue.unshift(batch.pop()!);
       fetch(options.endpoint ?? '/telemetry', {
         method: 'POST',
         keepalive: true,
-        credentials: 'same-origin',
         headers: { 'content-type': 'application/json', 'x-csrf': '1' },
-        body: JSON.stringify({ events: batch }),
+        body: body(batch),
       }).catch(() => {});
     }
   };
@@ -97,7 +95,7 @@ export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
         const value = event[key];
         if (typeof value === 'string') clean[key] = value.replace(CONTROL, '').slice(0, LIMITS[key] ?? 64);
       }
-      if (findSecret(clean) || Object.values(clean).some((value) => REFUSED.test(value))) return;
+      if (Object.values(clean).some((value) => REFUSED.test(value))) return;
       queue.push(clean as unknown as TelemetryEvent);
       if (queue.length >= MAX_EVENTS) flush();
       else timer ??= setTimeout(flush, options.flushMs ?? 5000);
