@@ -82,8 +82,7 @@ function judge(
   conditions: readonly Condition[] = [],
   context?: DecisionContext,
 ): Verdict {
-  const deny = (reason: DenyReason, condition?: string): Verdict =>
-    condition === undefined ? { allowed: false, reason } : { allowed: false, reason, condition };
+  const deny = (reason: DenyReason, condition?: string): Verdict => ({ allowed: false, reason, condition });
   if (!principal || typeof principal.id !== 'string' || !principal.id) return deny('unauthenticated');
   if (!isPermission(permission)) return deny('invalid_permission');
   const list = <T = Permission>(value: readonly T[]): readonly T[] => (Array.isArray(value) ? value : []);
