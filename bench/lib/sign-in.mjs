@@ -1,6 +1,9 @@
 // Signs in to a running BFF exactly as a browser does (and as packages/bff/test/support/stack.ts `signIn()`
 // does): GET /auth/login → the IdP's real login form → POST login + password → redirects back through the
 // BFF's /auth/callback. undici for HTTP (no Fetch Metadata of its own), tough-cookie for the cookie jar.
+// The same browser signs in to Apache mod_auth_openidc (`startPath` a protected URL, `callbackPrefix` its
+// redirect URI's folder, `cookieName` its session cookie): the protected URL redirects to the IdP, and the
+// redirect URI back to it.
 // @gatehouse/testing ships TypeScript source only, so its TestBrowser cannot be imported from plain node.
 import { CookieJar } from 'tough-cookie';
 import { Agent, request } from 'undici';
@@ -26,9 +29,18 @@ function readForm(html, base) {
 }
 
 /**
+ * @typedef {object} SignInOptions
+ * @property {string} [user] login and password at the dev IdP (default `alice`)
+ * @property {string} [cookieName] the session cookie (default `__Host-Http-gatehouse`)
+ * @property {string} [startPath] where the browser starts (default `/auth/login?returnTo=%2F`)
+ * @property {string} [callbackPrefix] paths of the relying party's own sign-in routes; the first redirect to
+ *   its origin outside them ends the sign-in (default `/auth/`)
+ */
+
+/**
  * Signs `user` in at the BFF and answers the session cookie as a `Cookie` header value.
  * @param {string} bffUrl the BFF's public URL, e.g. `http://localhost:4000`
- * @param {{ user?: string, cookieName?: string }} [options]
+ * @param {SignInOptions} [options]
  * @returns {Promise<string>} e.g. `__Host-Http-gatehouse=…`
  */
 export async function signIn(bffUrl, options = {}) {
@@ -41,7 +53,7 @@ export async function signIn(bffUrl, options = {}) {
  * Signs `user` in and keeps the browser's cookie jar, so the same "browser" can later end its session at the
  * IdP (RP-initiated logout at the end-session endpoint, which makes the IdP send back-channel logout tokens).
  * @param {string} bffUrl
- * @param {{ user?: string, cookieName?: string }} [options]
+ * @param {SignInOptions} [options]
  * @returns {Promise<{ cookie: string, sessionId: string, endAtIdp: (issuer: string, clientId?: string) => Promise<number>, close: () => Promise<void> }>}
  *   `sessionId` is the server-side id (the cookie value before its signature); `endAtIdp` answers the time
  *   (ms since the epoch) it confirmed the logout at the IdP.
@@ -49,6 +61,8 @@ export async function signIn(bffUrl, options = {}) {
 export async function signInSession(bffUrl, options = {}) {
   const user = options.user ?? 'alice';
   const cookieName = options.cookieName ?? '__Host-Http-gatehouse';
+  const startPath = options.startPath ?? '/auth/login?returnTo=%2F';
+  const callbackPrefix = options.callbackPrefix ?? '/auth/';
   const jar = new CookieJar();
   const dispatcher = new Agent({ keepAliveTimeout: 1_000 });
   const bffOrigin = new URL(bffUrl).origin;
@@ -90,7 +104,7 @@ export async function signInSession(bffUrl, options = {}) {
   };
 
   try {
-    const start = await follow(`${bffOrigin}/auth/login?returnTo=%2F`, {});
+    const start = await follow(`${bffOrigin}${startPath}`, {});
     if (start.answer.status !== 200) {
       throw new Error(
         `sign-in: login page answered ${start.answer.status} ${start.answer.text.slice(0, 300)}`,
@@ -100,7 +114,7 @@ export async function signInSession(bffUrl, options = {}) {
     const done = await follow(
       form.action,
       { form: { ...form.fields, login: user, password: user }, headers: { 'sec-fetch-site': 'same-origin' } },
-      (location) => location.origin === bffOrigin && !location.pathname.startsWith('/auth/'),
+      (location) => location.origin === bffOrigin && !location.pathname.startsWith(callbackPrefix),
     );
     if (!done.stoppedAt) {
       throw new Error(`sign-in did not come back: ${done.answer.status} ${done.answer.text.slice(0, 300)}`);
