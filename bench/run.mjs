@@ -2,10 +2,12 @@
 // time, each server in its own process:
 //   1. direct to the upstream (node:http),
 //   2. through a bare Fastify + @fastify/reply-from proxy,
-//   3. through the Gatehouse BFF, memory store, one process,
-//   4. through the BFF, Redis store, one process (skipped with a reason when Redis is unreachable),
-//   5. through the BFF, Redis store, node:cluster workers.
-// The BFF sessions are real: the dev IdP runs here and the bench signs in through its login form.
+//   3. through Apache httpd + mod_auth_openidc, the reference of the goals (skipped with a reason when Apache or
+//      the module is not installed),
+//   4. through the Gatehouse BFF, memory store, one process,
+//   5. through the BFF, Redis store, one process (skipped with a reason when Redis is unreachable),
+//   6. through the BFF, Redis store, node:cluster workers.
+// The BFF and Apache sessions are real: the dev IdP runs here and the bench signs in through its login form.
 // Then, in the same run, the rest of issue 7's suite (each in lib/, each with its own processes):
 //   - the refresh storm: 1000 concurrent requests at access-token expiry over 4 BFF instances (lib/storm.mjs);
 //   - the Redis session store: latency per lookup and per proxied request, bytes per session and the layouts
@@ -19,6 +21,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bffClient, createDevIdp } from '@gatehouse/dev-idp';
 import { Agent, request } from 'undici';
+import { APACHE_CALLBACK_PATH, APACHE_SESSION_COOKIE, apacheClient, findApache } from './lib/apache.mjs';
 import { browserFigures } from './lib/browser.mjs';
 import { benchCpuMs, cpuMs, machineBusyMs } from './lib/cpu.mjs';
 import { formatSummary, summarize } from './lib/cpuprofile.mjs';
@@ -54,6 +57,7 @@ const profileRoot = here('./.tmp/profiles');
 const SCENARIOS = [
   { id: 'direct', label: 'direct to upstream (node:http)' },
   { id: 'reply-from', label: 'bare @fastify/reply-from proxy' },
+  { id: 'mod-auth-openidc', label: 'Apache mod_auth_openidc', apache: true },
   { id: 'bff-memory', label: 'Gatehouse BFF, memory store', bff: { redis: false, workers: 1 } },
   { id: 'bff-redis', label: 'Gatehouse BFF, Redis store', bff: { redis: true, workers: 1 } },
   {
@@ -275,6 +279,14 @@ async function main() {
   const notes = [];
   const proxyScenarios = suites.includes('proxy') ? scenarios : [];
   const bffScenarios = proxyScenarios.filter((scenario) => scenario.bff);
+  const apacheScenario = proxyScenarios.find((scenario) => scenario.apache);
+  /** Apache httpd and mod_auth_openidc, when the scenario is asked for and both are installed. */
+  let apache = { ok: false, reason: 'not needed' };
+  if (apacheScenario) {
+    apache = findApache();
+    if (apache.ok) log(`Apache: ${apache.version} (${apache.binary})`);
+    else log(`mod_auth_openidc scenario skipped: ${apache.reason}`);
+  }
   const otherSuites = suites.filter((id) => id !== 'proxy');
   const needsRedis = bffScenarios.some((scenario) => scenario.bff.redis) || otherSuites.length > 0;
   let redis = { ok: false, reason: 'not needed' };
@@ -293,14 +305,24 @@ async function main() {
 
   let idp;
   let bffPort;
-  if (bffScenarios.length > 0) {
+  /** Apache's port, public URL and client secret at the dev IdP. */
+  let apacheRp;
+  if (bffScenarios.length > 0 || apache.ok) {
     bffPort = await freePort();
+    const clients = [bffClient({ baseUrl: `http://localhost:${bffPort}` })];
+    if (apache.ok) {
+      const port = await freePort();
+      // 127.0.0.1, the host the load generator uses: mod_auth_openidc refuses a session cookie presented to
+      // another host than the one it was issued for (`oidc_check_cookie_domain`).
+      apacheRp = {
+        port,
+        publicUrl: `http://127.0.0.1:${port}`,
+        clientSecret: randomBytes(24).toString('base64url'),
+      };
+      clients.push(apacheClient({ baseUrl: apacheRp.publicUrl, clientSecret: apacheRp.clientSecret }));
+    }
     // A long access-token lifetime: no refresh happens during the run, so the hot path is what is measured.
-    idp = await createDevIdp({
-      port: 0,
-      clients: [bffClient({ baseUrl: `http://localhost:${bffPort}` })],
-      ttl: { AccessToken: 6 * 3600, IdToken: 3600 },
-    });
+    idp = await createDevIdp({ port: 0, clients, ttl: { AccessToken: 6 * 3600, IdToken: 3600 } });
     cleanups.push(() => idp.close());
   }
 
@@ -317,6 +339,7 @@ async function main() {
   async function runOnce(scenario) {
     let server;
     let profileDir;
+    let requestHeaders = headers;
     try {
       let url;
       if (scenario.id === 'direct') {
@@ -328,6 +351,22 @@ async function main() {
           execArgv: profileArgs(profileDir),
         });
         url = `${server.url}/api/bench/item`;
+      } else if (scenario.apache) {
+        server = await startServer(scenario.label, here('./servers/apache.mjs'), {
+          env: {
+            BENCH_APACHE_OPTIONS: JSON.stringify({ ...apacheRp, issuer: idp.issuer, upstream: upstream.url }),
+          },
+        });
+        // A browser's first visit to the protected API: mod_auth_openidc redirects it to the IdP, and back.
+        const cookie = await signIn(apacheRp.publicUrl, {
+          user: 'alice',
+          startPath: '/api/bench/item',
+          callbackPrefix: APACHE_CALLBACK_PATH,
+          cookieName: APACHE_SESSION_COOKIE,
+        });
+        requestHeaders = { ...API_HEADERS, cookie };
+        url = `${server.url}/api/bench/item`;
+        log(`  signed in as alice (session cookie ${cookie.length} bytes)`);
       } else {
         const options = {
           publicUrl: `http://localhost:${bffPort}`,
@@ -348,11 +387,12 @@ async function main() {
         });
         const cookie = await signIn(`http://localhost:${bffPort}`, { user: 'alice' });
         headers = { ...API_HEADERS, cookie };
+        requestHeaders = headers;
         url = `${server.url}/api/bench/item`;
         log(`  signed in as alice (session cookie ${cookie.length} bytes)`);
       }
-      await preflight(url, headers);
-      if (scenario.bff) {
+      await preflight(url, requestHeaders);
+      if (scenario.bff || scenario.apache) {
         const seen = await ask(upstream.child, 'stats');
         if (!seen.bearer || seen.cookie) {
           throw new Error(
@@ -360,12 +400,12 @@ async function main() {
           );
         }
       }
-      await generator.run(url, headers, { ...settings, durationS: settings.warmupS });
+      await generator.run(url, requestHeaders, { ...settings, durationS: settings.warmupS });
       const serverPid = (server ?? upstream).child.pid;
       let run;
       for (let attempt = 0; attempt <= settings.retries; attempt++) {
         await waitForQuiet();
-        const candidate = await measure(url, headers, serverPid);
+        const candidate = await measure(url, requestHeaders, serverPid);
         if (!run || (candidate.otherCores ?? 0) < (run.otherCores ?? 0)) run = candidate;
         if ((candidate.otherCores ?? 0) <= OTHER_LOAD_LIMIT) break;
         if (attempt < settings.retries) {
@@ -385,6 +425,7 @@ async function main() {
   const failures = new Map();
   for (const scenario of proxyScenarios) {
     if (scenario.bff?.redis && !redis.ok) failures.set(scenario.id, redis.reason);
+    if (scenario.apache && !apache.ok) failures.set(scenario.id, apache.reason);
   }
   // Rounds interleave the scenarios, so a slow phase of the machine touches every target alike.
   for (let round = 1; round <= (proxyScenarios.length > 0 ? settings.repeat : 0); round++) {
@@ -481,6 +522,7 @@ async function main() {
     generator,
     settings,
     redisVersion: redis.ok ? redis.version : undefined,
+    apacheVersion: apache.ok ? apache.version : undefined,
     chromium: suiteResults.browser?.chromium,
   });
   if (rows.length > 0) {
