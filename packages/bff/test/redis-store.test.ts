@@ -1,14 +1,19 @@
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
-import { describeWith, freePort, redisUrl } from '@gatehouse/testing';
+import { describeWith, freePort, redisUrl, TestBrowser } from '@gatehouse/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BffError, StoreUnavailableError } from '../src/errors.js';
 import { newOpaqueToken, newSessionId, RedisSessionStore, type SessionStore } from '../src/session/index.js';
+import { indexHash } from '../src/session/redis-codec.js';
 import { sessionRecord, sessionStoreContract, tokensFor } from './session-store.contract.js';
+import { legacyIndexKeys, writeLegacySession } from './support/legacy-redis-layout.js';
+import { signIn, startStack } from './support/stack.js';
 
 /** One prefix per run of this file: nothing here touches keys of other tests sharing the server. */
 const keyPrefix = `gh-test:${newOpaqueToken(16)}:`;
 const iss = 'https://idp.example';
+const T0 = 1_750_000_000_000;
+const sorted = (ids: string[]): string[] => [...ids].sort();
 
 async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
   let cursor = '0';
@@ -127,36 +132,101 @@ await describeWith(['redis'], 'RedisSessionStore', () => {
 
   sessionStoreContract('RedisSessionStore', async () => new RedisSessionStore({ url: redisUrl, keyPrefix }));
 
-  it('lays a session out as one hash, with index sets that live at least as long', async () => {
+  it('lays a session out as one string, with index keys that live at least as long', async () => {
     const store = new RedisSessionStore({ url: redisUrl, keyPrefix });
     const id = newSessionId();
     const issuer = `https://${newOpaqueToken(16).toLowerCase()}.example`;
-    const issHash = (await import('node:crypto')).createHash('sha256').update(issuer).digest('hex');
     await store.create(id, sessionRecord({ iss: issuer, sub: 'alice', sid: 's1', lastSeenAt: 42 }), 10_000);
-    const hash = await admin.hgetall(`${keyPrefix}s:${id}`);
-    expect(Object.keys(hash).sort()).toEqual(['i', 'k', 'r', 't']);
-    expect(hash.t).toBe('42');
-    expect(JSON.parse(hash.r!)).not.toHaveProperty('tokens');
-    expect(JSON.parse(hash.r!)).not.toHaveProperty('lastSeenAt');
-    const sidKey = `${keyPrefix}sid:${issHash}:s1`;
-    const subKey = `${keyPrefix}sub:${issHash}:alice`;
-    expect(await admin.smembers(sidKey)).toEqual([id]);
-    expect(await admin.smembers(subKey)).toEqual([id]);
-    expect(await admin.pttl(`${keyPrefix}s:${id}`)).toBeGreaterThan(9_000);
+    const sessionKey = `${keyPrefix}s:${id}`;
+    const userKey = `${keyPrefix}u:${indexHash(issuer, 'alice').toString('base64url')}`;
+    const opKey = `${keyPrefix}o:${indexHash(issuer, 's1').toString('base64url')}`;
+    expect(await admin.type(sessionKey)).toBe('string');
+    const value = (await admin.getBuffer(sessionKey)) as Buffer;
+    expect(value[0]).toBe(0x11);
+    expect(value.readDoubleBE(1)).toBe(42);
+    // Each index entry is the id after its length in one byte.
+    expect(await admin.get(userKey)).toBe(`\x2b${id}`);
+    expect(await admin.get(opKey)).toBe(`\x2b${id}`);
+    expect(await admin.pttl(sessionKey)).toBeGreaterThan(9_000);
 
     await store.touch(id, 43, 100_000);
-    expect(await admin.pttl(`${keyPrefix}s:${id}`)).toBeGreaterThan(99_000);
-    expect(await admin.pttl(sidKey)).toBeGreaterThan(99_000);
-    expect(await admin.pttl(subKey)).toBeGreaterThan(99_000);
+    expect(((await admin.getBuffer(sessionKey)) as Buffer).readDoubleBE(1)).toBe(43);
+    expect(await admin.pttl(sessionKey)).toBeGreaterThan(99_000);
+    expect(await admin.pttl(userKey)).toBeGreaterThan(99_000);
+    expect(await admin.pttl(opKey)).toBeGreaterThan(99_000);
+
+    // updateTokens rewrites the value and keeps the TTL and lastSeenAt.
+    await store.updateTokens(id, tokensFor(5));
+    expect(await admin.pttl(sessionKey)).toBeGreaterThan(99_000);
+    expect((await store.get(id))?.lastSeenAt).toBe(43);
 
     await store.delete(id);
-    expect(await admin.exists(sidKey, subKey, `${keyPrefix}s:${id}`)).toBe(0);
+    expect(await admin.exists(userKey, opKey, sessionKey)).toBe(0);
+    await store.close();
+  });
+
+  it('drops index entries of sessions that expired when it lists a new one', async () => {
+    const store = new RedisSessionStore({ url: redisUrl, keyPrefix });
+    const issuer = `https://${newOpaqueToken(16).toLowerCase()}.example`;
+    const userKey = `${keyPrefix}u:${indexHash(issuer, 'alice').toString('base64url')}`;
+    const gone = newSessionId();
+    await store.create(gone, sessionRecord({ iss: issuer, sub: 'alice' }), 200);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    // The index key itself lived exactly as long as its only session.
+    expect(await admin.exists(userKey)).toBe(0);
+    const [one, two] = [newSessionId(), newSessionId()];
+    await store.create(one, sessionRecord({ iss: issuer, sub: 'alice' }), 200);
+    await store.create(two, sessionRecord({ iss: issuer, sub: 'alice' }), 60_000);
+    expect(await admin.pttl(userKey)).toBeGreaterThan(59_000);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const three = newSessionId();
+    await store.create(three, sessionRecord({ iss: issuer, sub: 'alice' }), 60_000);
+    expect(await admin.get(userKey)).toBe(`\x2b${two}\x2b${three}`);
+    expect(sorted(await store.deleteBySub(issuer, 'alice'))).toEqual(sorted([two, three]));
+    expect(await admin.exists(userKey)).toBe(0);
+    await store.close();
+  });
+
+  it('applies updateTokens to the session that replaced the one it read', async () => {
+    const store = new RedisSessionStore({ url: redisUrl, keyPrefix });
+    const issuer = `https://${newOpaqueToken(16).toLowerCase()}.example`;
+    const id = newSessionId();
+    await store.create(id, sessionRecord({ iss: issuer, sub: 'alice', sid: 's1' }), 60_000);
+    // One connection keeps commands in order: updateTokens reads alice's session, then create replaces it
+    // with bob's, then updateTokens' write finds another session than it read and starts over.
+    const replaced = sessionRecord({ iss: issuer, sub: 'bob', sid: 's2', createdAt: 7 });
+    const [updated] = await Promise.all([
+      store.updateTokens(id, tokensFor(9)),
+      store.create(id, replaced, 60_000),
+    ]);
+    expect(updated).toBe(true);
+    expect(await store.get(id)).toEqual({ ...replaced, tokens: tokensFor(9) });
+    expect(await store.deleteBySub(issuer, 'alice')).toEqual([]);
+    expect(await store.deleteBySid(issuer, 's2')).toEqual([id]);
     await store.close();
   });
 
   it('treats a corrupt or malformed session as missing and deletes it', async () => {
     const store = new RedisSessionStore({ url: redisUrl, keyPrefix });
     const issuer = `https://${newOpaqueToken(16).toLowerCase()}.example`;
+    const corrupt: ((value: Buffer) => Buffer | string)[] = [
+      () => 'not a session',
+      () => '',
+      (value) => value.subarray(0, 30),
+      (value) => value.subarray(0, value.length - 3),
+      (value) => Buffer.concat([Buffer.of(0x20), value.subarray(1)]),
+      (value) => Buffer.concat([value.subarray(0, 60), Buffer.alloc(20, 0xff), value.subarray(80)]),
+    ];
+    for (const damage of corrupt) {
+      const id = newSessionId();
+      await store.create(id, sessionRecord({ iss: issuer, sub: 'alice', sid: 's1' }), 60_000);
+      const key = `${keyPrefix}s:${id}`;
+      await admin.set(key, damage((await admin.getBuffer(key)) as Buffer), 'KEEPTTL');
+      await expect(store.get(id), damage.toString()).resolves.toBeUndefined();
+      expect(await admin.exists(key)).toBe(0);
+      expect(await store.updateTokens(id, tokensFor(1))).toBe(false);
+    }
+    // The same for the layout before, field by field.
     for (const [field, value] of [
       ['r', '{"iss":'],
       ['k', 'not json'],
@@ -166,13 +236,90 @@ await describeWith(['redis'], 'RedisSessionStore', () => {
       ['t', ''],
     ] as const) {
       const id = newSessionId();
-      await store.create(id, sessionRecord({ iss: issuer, sub: 'alice', sid: 's1' }), 60_000);
+      await writeLegacySession(
+        admin,
+        keyPrefix,
+        id,
+        sessionRecord({ iss: issuer, sub: 'alice', sid: 's1' }),
+        60_000,
+      );
       await admin.hset(`${keyPrefix}s:${id}`, field, value);
       await expect(store.get(id), `${field}=${value}`).resolves.toBeUndefined();
       expect(await admin.exists(`${keyPrefix}s:${id}`)).toBe(0);
     }
     expect(await store.deleteBySub(issuer, 'alice')).toEqual([]);
     await store.close();
+  });
+
+  it('reads, touches, updates and deletes sessions written in the layout before (rolling deploys)', async () => {
+    const store = new RedisSessionStore({ url: redisUrl, keyPrefix });
+    const issuer = `https://${newOpaqueToken(16).toLowerCase()}.example`;
+    const [old1, old2, old3, fresh] = [newSessionId(), newSessionId(), newSessionId(), newSessionId()];
+    const record = sessionRecord({ iss: issuer, sub: 'alice', sid: 's1' });
+    await writeLegacySession(admin, keyPrefix, old1, record, 10_000);
+    await writeLegacySession(
+      admin,
+      keyPrefix,
+      old2,
+      sessionRecord({ iss: issuer, sub: 'alice', sid: 's2' }),
+      10_000,
+    );
+    await writeLegacySession(
+      admin,
+      keyPrefix,
+      old3,
+      sessionRecord({ iss: issuer, sub: 'bob', sid: 's3' }),
+      10_000,
+    );
+    await store.create(fresh, sessionRecord({ iss: issuer, sub: 'alice', sid: 's1' }), 10_000);
+    expect(await admin.type(`${keyPrefix}s:${old1}`)).toBe('hash');
+
+    expect(await store.get(old1)).toEqual(record);
+    expect(await store.touch(old1, T0 + 5, 100_000)).toBe(true);
+    expect(await store.updateTokens(old1, tokensFor(3))).toBe(true);
+    expect(await store.get(old1)).toEqual({ ...record, lastSeenAt: T0 + 5, tokens: tokensFor(3) });
+    // touch kept the old index sets alive with the session.
+    for (const key of legacyIndexKeys(keyPrefix, record))
+      expect(await admin.pttl(key)).toBeGreaterThan(99_000);
+
+    // Back-channel logout finds sessions of both layouts.
+    expect(sorted(await store.deleteBySid(issuer, 's1'))).toEqual(sorted([old1, fresh]));
+    expect(await store.get(old1)).toBeUndefined();
+    expect(sorted(await store.deleteBySub(issuer, 'alice'))).toEqual([old2]);
+    expect(await store.delete(old3)).toBe(true);
+    expect(await store.delete(old3)).toBe(false);
+    expect(await store.updateTokens(old3, tokensFor(1))).toBe(false);
+    expect(await store.touch(old3, T0, 1_000)).toBe(false);
+    for (const key of [
+      ...legacyIndexKeys(keyPrefix, record),
+      ...legacyIndexKeys(keyPrefix, sessionRecord({ iss: issuer, sub: 'bob', sid: 's3' })),
+    ]) {
+      expect(await admin.exists(key), key).toBe(0);
+    }
+    await store.close();
+  });
+
+  it('keeps a session made by a real login at or under 1 KB of Redis memory, index keys included', async () => {
+    // A prefix as short as the default `gh:` (six characters cost the same: allocator size classes).
+    const shortPrefix = `g${newOpaqueToken(16).slice(0, 4)}:`;
+    const store = new RedisSessionStore({ url: redisUrl, keyPrefix: shortPrefix });
+    const stack = await startStack({ store });
+    try {
+      await signIn(new TestBrowser(), stack, 'alice');
+      const keys = (await admin.keys(`${shortPrefix}*`)).sort();
+      expect(keys.map((key) => key.slice(shortPrefix.length, shortPrefix.length + 2))).toEqual([
+        'o:',
+        's:',
+        'u:',
+      ]);
+      let bytes = 0;
+      for (const key of keys) bytes += Number(await admin.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'));
+      expect(bytes).toBeLessThanOrEqual(1_024);
+    } finally {
+      await stack.close();
+      await store.close();
+      await deleteKeys(admin, shortPrefix);
+    }
   });
 
   it('treats a corrupt transaction as missing', async () => {

@@ -1,9 +1,18 @@
 // Lua scripts of the Redis session store. Each runs atomically on the server, so a refresh, a touch, a
 // delete and a back-channel logout can interleave in any order without one undoing another.
 //
-// A session is a hash with fields r (record JSON without tokens and lastSeenAt), k (tokens JSON),
-// t (lastSeenAt) and i (JSON array of the index set keys that list it). Scripts that follow set members
-// build session keys from the prefix, so they assume one Redis node (or a prefix with a hash tag).
+// A session `s:<id>` is one string (format version 1, see redis-codec.ts): the scripts read only its header
+// (format byte, lastSeenAt at offset 1, the two 12-byte index hashes at 17 and 29) and never decode the rest.
+// Its index keys `u:<hash>` (the user: iss and sub) and `o:<hash>` (the OP's session: iss and sid) are
+// strings listing session ids, each prefixed by its length in one byte. They live at least as long as the
+// sessions they list.
+//
+// Sessions written before format version 1 (a rolling deploy shares Redis with older instances) are hashes
+// with fields r, k, t and i (the JSON list of their index set keys `sid:<sha256hex(iss)>:<sid>` and
+// `sub:<sha256hex(iss)>:<sub>`). Every script below still reads, touches, updates and deletes them; nothing
+// writes that layout any more.
+//
+// Scripts that follow index entries build session keys from the prefix, so they assume one Redis node.
 import { createHash } from 'node:crypto';
 
 /** A Lua script and the SHA-1 that `EVALSHA` knows it by. */
@@ -19,9 +28,59 @@ const script = (name: string, source: string): LuaScript => ({
   sha: createHash('sha1').update(source).digest('hex'),
 });
 
-/** Removes session id `id` from every index set listed in the JSON `list` (the `i` field). */
-const UNINDEX = `
-local function unindex(list, id)
+/** Helpers shared by the scripts: index key names from a session header, index entries, session removal. */
+const HELPERS = `
+local B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+local function b64(bytes)
+  local out = {}
+  for i = 1, #bytes, 3 do
+    local a, b, c = string.byte(bytes, i, i + 2)
+    local n = a * 65536 + (b or 0) * 256 + (c or 0)
+    for _, d in ipairs({ math.floor(n / 262144), math.floor(n / 4096) % 64, math.floor(n / 64) % 64, n % 64 }) do
+      out[#out + 1] = string.sub(B64, d + 1, d + 1)
+    end
+  end
+  return table.concat(out)
+end
+
+-- The index keys named by a session header (its first 41 bytes), or nil when it is not format version 1.
+local function indexKeys(prefix, head)
+  local format = string.byte(head, 1)
+  if format == 16 and #head >= 29 then
+    return { prefix .. 'u:' .. b64(string.sub(head, 18, 29)) }
+  elseif format == 17 and #head >= 41 then
+    return { prefix .. 'u:' .. b64(string.sub(head, 18, 29)), prefix .. 'o:' .. b64(string.sub(head, 30, 41)) }
+  end
+  return nil
+end
+
+local function entries(value)
+  local list, at = {}, 1
+  while value and at <= #value do
+    local n = string.byte(value, at)
+    if n > 0 then list[#list + 1] = string.sub(value, at + 1, at + n) end
+    at = at + 1 + n
+  end
+  return list
+end
+
+local function pack(list)
+  local parts = {}
+  for _, id in ipairs(list) do parts[#parts + 1] = string.char(#id) .. id end
+  return table.concat(parts)
+end
+
+-- Takes id off index key; deletes the key once it lists nothing. Its TTL stays.
+local function unlist(key, id)
+  local kept = {}
+  for _, entry in ipairs(entries(redis.call('GET', key))) do
+    if entry ~= id then kept[#kept + 1] = entry end
+  end
+  if #kept == 0 then redis.call('DEL', key) else redis.call('SET', key, pack(kept), 'KEEPTTL') end
+end
+
+-- A session of the old layout: takes id off every index set its field i lists.
+local function unlistLegacy(list, id)
   if not list then return end
   local ok, keys = pcall(cjson.decode, list)
   if not ok or type(keys) ~= 'table' then return end
@@ -29,93 +88,147 @@ local function unindex(list, id)
     if type(key) == 'string' then redis.call('SREM', key, id) end
   end
 end
+
+-- Deletes session id (either layout) and its index entries; 1 when it existed. With only_of, a session of
+-- format version 1 is deleted only if that index key is one of its own.
+local function drop(prefix, id, only_of)
+  local key = prefix .. 's:' .. id
+  local kind = redis.call('TYPE', key)['ok']
+  if kind == 'string' then
+    local keys = indexKeys(prefix, redis.call('GETRANGE', key, 0, 40))
+    if keys then
+      if only_of then
+        local mine = false
+        for _, index in ipairs(keys) do mine = mine or index == only_of end
+        if not mine then return 0 end
+      end
+      for _, index in ipairs(keys) do unlist(index, id) end
+    end
+  elseif kind == 'hash' then
+    unlistLegacy(redis.call('HGET', key, 'i'), id)
+  end
+  return redis.call('DEL', key)
+end
 `;
 
 /**
- * KEYS: session key, then its index sets. ARGV: id, r, k, t, ttl, i, prefix.
- * Replaces any previous session under the id, prunes index members whose session is gone, adds the id to
- * each index set and makes each set live at least as long as the session.
+ * KEYS: session key, then its index keys. ARGV: id, value, ttl, prefix.
+ * Replaces any previous session under the id (either layout, with its index entries), drops index entries
+ * whose session is gone, lists the id in each index key and makes each live at least as long as the session.
  */
 export const CREATE = script(
   'create',
-  `${UNINDEX}
-local id, ttl, prefix = ARGV[1], tonumber(ARGV[5]), ARGV[7]
-unindex(redis.call('HGET', KEYS[1], 'i'), id)
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'r', ARGV[2], 'k', ARGV[3], 't', ARGV[4], 'i', ARGV[6])
-redis.call('PEXPIRE', KEYS[1], ttl)
+  `${HELPERS}
+local id, ttl, prefix = ARGV[1], tonumber(ARGV[3]), ARGV[4]
+drop(prefix, id)
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ttl)
 for n = 2, #KEYS do
-  local set = KEYS[n]
-  for _, member in ipairs(redis.call('SMEMBERS', set)) do
-    if redis.call('EXISTS', prefix .. 's:' .. member) == 0 then redis.call('SREM', set, member) end
+  local key = KEYS[n]
+  local kept = {}
+  for _, entry in ipairs(entries(redis.call('GET', key))) do
+    if entry ~= id and redis.call('EXISTS', prefix .. 's:' .. entry) == 1 then kept[#kept + 1] = entry end
   end
-  redis.call('SADD', set, id)
-  if redis.call('PTTL', set) < ttl then redis.call('PEXPIRE', set, ttl) end
+  kept[#kept + 1] = id
+  redis.call('SET', key, pack(kept), 'PX', math.max(redis.call('PTTL', key), ttl))
 end
 return 1
 `,
 );
 
-/** KEYS: session key. ARGV: tokens JSON. Writes `k` only if the session still exists. */
+/**
+ * KEYS: session key. ARGV: guard (format byte and header after lastSeenAt, as read), the new value.
+ * Writes the new value with the stored lastSeenAt and TTL, only if the stored session still has that guard.
+ * 1 written, 0 gone, -1 replaced meanwhile (read again).
+ */
 export const UPDATE_TOKENS = script(
   'updateTokens',
   `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local kind = redis.call('TYPE', KEYS[1])['ok']
+if kind == 'none' then return 0 end
+if kind ~= 'string' then return -1 end
+local current, guard, value = redis.call('GET', KEYS[1]), ARGV[1], ARGV[2]
+if string.sub(current, 1, 1) .. string.sub(current, 10, 8 + #guard) ~= guard then return -1 end
+redis.call('SET', KEYS[1], string.sub(value, 1, 1) .. string.sub(current, 2, 9) .. string.sub(value, 10), 'KEEPTTL')
+return 1
+`,
+);
+
+/**
+ * KEYS: session key (old layout). ARGV: tokens JSON. Writes field k if the session is still a hash.
+ * 1 written, 0 gone, -1 not a hash any more (read again).
+ */
+export const UPDATE_TOKENS_LEGACY = script(
+  'updateTokensLegacy',
+  `
+local kind = redis.call('TYPE', KEYS[1])['ok']
+if kind == 'none' then return 0 end
+if kind ~= 'hash' then return -1 end
 redis.call('HSET', KEYS[1], 'k', ARGV[1])
 return 1
 `,
 );
 
 /**
- * KEYS: session key. ARGV: lastSeenAt, ttl. Writes `t` and extends the TTL only if the session still
- * exists, and keeps its index sets alive at least as long.
+ * KEYS: session key. ARGV: lastSeenAt as 8 bytes (float64 BE), ttl, prefix, lastSeenAt as text (old layout).
+ * Writes lastSeenAt and extends the TTL only if the session still exists, and keeps its index keys alive
+ * at least as long. 1 done, 0 gone.
  */
 export const TOUCH = script(
   'touch',
-  `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local ttl = tonumber(ARGV[2])
-redis.call('HSET', KEYS[1], 't', ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ttl)
-local list = redis.call('HGET', KEYS[1], 'i')
-if list then
-  local ok, keys = pcall(cjson.decode, list)
+  `${HELPERS}
+local key, ttl, prefix = KEYS[1], tonumber(ARGV[2]), ARGV[3]
+local kind = redis.call('TYPE', key)['ok']
+local indexes
+if kind == 'string' then
+  indexes = indexKeys(prefix, redis.call('GETRANGE', key, 0, 40))
+  if not indexes then return 0 end
+  redis.call('SETRANGE', key, 1, ARGV[1])
+elseif kind == 'hash' then
+  redis.call('HSET', key, 't', ARGV[4])
+  indexes = {}
+  local ok, keys = pcall(cjson.decode, redis.call('HGET', key, 'i') or '')
   if ok and type(keys) == 'table' then
-    for _, key in ipairs(keys) do
-      if type(key) == 'string' then
-        local left = redis.call('PTTL', key)
-        if left >= 0 and left < ttl then redis.call('PEXPIRE', key, ttl) end
-      end
+    for _, index in ipairs(keys) do
+      if type(index) == 'string' then indexes[#indexes + 1] = index end
     end
   end
+else
+  return 0
+end
+redis.call('PEXPIRE', key, ttl)
+for _, index in ipairs(indexes) do
+  local left = redis.call('PTTL', index)
+  if left >= 0 and left < ttl then redis.call('PEXPIRE', index, ttl) end
 end
 return 1
 `,
 );
 
-/** KEYS: session key. ARGV: id. Deletes the session and its index entries; 1 when it existed. */
+/** KEYS: session key. ARGV: id, prefix. Deletes the session and its index entries; 1 when it existed. */
 export const DELETE = script(
   'delete',
-  `${UNINDEX}
-unindex(redis.call('HGET', KEYS[1], 'i'), ARGV[1])
-return redis.call('DEL', KEYS[1])
+  `${HELPERS}
+return drop(ARGV[2], ARGV[1])
 `,
 );
 
 /**
- * KEYS: an index set. ARGV: prefix. Deletes every session the set lists (and their entries in other
- * index sets), then the set; answers the ids of the sessions that existed.
+ * KEYS: an index key, then the old layout's index set for the same iss and sid or sub. ARGV: prefix.
+ * Deletes every session they list (and their entries in other index keys), then both keys; answers the ids
+ * of the sessions that existed.
  */
 export const DELETE_INDEXED = script(
   'deleteIndexed',
-  `${UNINDEX}
-local deleted = {}
-for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local key = ARGV[1] .. 's:' .. id
-  unindex(redis.call('HGET', key, 'i'), id)
-  if redis.call('DEL', key) == 1 then deleted[#deleted + 1] = id end
+  `${HELPERS}
+local prefix, deleted = ARGV[1], {}
+for _, id in ipairs(entries(redis.call('GET', KEYS[1]))) do
+  if drop(prefix, id, KEYS[1]) == 1 then deleted[#deleted + 1] = id end
 end
 redis.call('DEL', KEYS[1])
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  if drop(prefix, id) == 1 then deleted[#deleted + 1] = id end
+end
+redis.call('DEL', KEYS[2])
 return deleted
 `,
 );

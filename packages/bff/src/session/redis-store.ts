@@ -11,6 +11,14 @@ import {
   ttlMillis,
 } from './codec.js';
 import {
+  decodeSession,
+  encodeSession,
+  encodeTime,
+  indexesOf,
+  indexHash,
+  sessionGuard,
+} from './redis-codec.js';
+import {
   CREATE,
   DELETE,
   DELETE_INDEXED,
@@ -18,6 +26,7 @@ import {
   RELEASE_LOCK,
   TOUCH,
   UPDATE_TOKENS,
+  UPDATE_TOKENS_LEGACY,
 } from './redis-scripts.js';
 import type { LoginTransaction, SessionRecord, SessionStore, SessionTokens } from './types.js';
 
@@ -54,6 +63,18 @@ const KNOWN_OPTIONS = [
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
+/** What a read of a session key found: the value, nothing, or a hash of the old layout. */
+const LEGACY = Symbol('legacy session');
+
+const isWrongType = (error: unknown): boolean =>
+  error instanceof Error && error.message.startsWith('WRONGTYPE');
+
+/** Longest session id the index keys can list (each entry carries its length in one byte). */
+const MAX_ID_BYTES = 255;
+
+/** Attempts of `updateTokens` when the session is replaced under it between its read and its write. */
+const UPDATE_ATTEMPTS = 3;
+
 /** Turns anything a Redis call threw into a `StoreUnavailableError`: the one place ioredis errors are wrapped. */
 function unavailable(operation: string, cause: unknown): StoreUnavailableError {
   if (cause instanceof StoreUnavailableError) return cause;
@@ -66,11 +87,16 @@ const ignore = (): void => {};
  * A {@link SessionStore} in Redis (6.2 or later, one node or Sentinel), shared by every BFF instance.
  *
  * Layout, under `keyPrefix` (default `gh:`):
- * - `s:<id>`: a hash per session: `r` the record JSON without tokens and `lastSeenAt`, `k` the tokens JSON,
- *   `t` lastSeenAt, `i` the index keys listing it. `updateTokens` writes `k`, `touch` writes `t`, each in
- *   a Lua script that does nothing when the session is gone, so they never overwrite or resurrect.
- * - `sid:<sha256(iss)>:<sid>` and `sub:<sha256(iss)>:<sub>`: sets of session ids, living at least as long
- *   as the sessions they list.
+ * - `s:<id>`: one string per session in a compact binary form (about 600 bytes for a real RS256 session):
+ *   lastSeenAt at a fixed offset, so `touch` overwrites 8 bytes in place; `updateTokens` rewrites the value
+ *   keeping the stored lastSeenAt. Both run as Lua scripts that do nothing when the session is gone, so they
+ *   never overwrite each other or resurrect a session.
+ * - `u:<h>` and `o:<h>` (`h`: 96 bits of SHA-256 over `[iss, sub]` or `[iss, sid]`, 16 characters):
+ *   strings listing the ids of the user's sessions and of the OP session's, living at least as long as
+ *   the sessions they list.
+ * - Sessions of the layout before (hashes, with index sets `sid:<sha256hex(iss)>:<sid>` and
+ *   `sub:<sha256hex(iss)>:<sub>`) are still read, touched, updated and deleted, so old and new instances can
+ *   share one Redis during a rolling deploy; nothing writes that layout any more.
  * - `tx:<state>` (`SET PX`, taken with `GETDEL`), `lock:<key>` (`SET NX PX`, released by compare-and-delete),
  *   `once:<key>` (`SET NX PX`).
  *
@@ -132,65 +158,86 @@ export class RedisSessionStore implements SessionStore {
 
   async create(id: string, record: SessionRecord, ttlMs: number): Promise<void> {
     const ttl = ttlMillis(ttlMs, 'create');
-    const { tokens, lastSeenAt, ...body } = record;
-    const indexKeys = [this.#subKey(record.iss, record.sub)];
-    if (record.sid !== undefined) indexKeys.unshift(this.#sidKey(record.iss, record.sid));
+    const size = Buffer.byteLength(id);
+    if (size === 0 || size > MAX_ID_BYTES) {
+      throw new RangeError(`create: id must be 1 to ${MAX_ID_BYTES} bytes, got ${size}`);
+    }
+    const value = encodeSession(record);
+    const indexes = indexesOf(record);
+    const indexKeys = [this.#indexKey('u:', indexes.sub)];
+    if (indexes.sid !== undefined) indexKeys.push(this.#indexKey('o:', indexes.sid));
     await this.#script(
       'create',
       CREATE,
       [this.#sessionKey(id), ...indexKeys],
-      [
-        id,
-        JSON.stringify(body),
-        JSON.stringify(tokens),
-        String(lastSeenAt),
-        ttl,
-        JSON.stringify(indexKeys),
-        this.#prefix,
-      ],
+      [id, value, ttl, this.#prefix],
     );
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {
-    const fields = await this.#run('get', (client) => client.hgetall(this.#sessionKey(id)));
-    if (fields.r === undefined && fields.k === undefined && fields.t === undefined) return undefined;
-    const body = parseJson(fields.r);
-    const tokens = parseJson(fields.k);
-    const lastSeenAt = Number(fields.t);
-    if (!isSessionBody(body) || !isSessionTokens(tokens) || fields.t === '' || !Number.isFinite(lastSeenAt)) {
+    const value = await this.#read('get', id);
+    if (value === LEGACY) return this.#getLegacy(id);
+    if (value === null) return undefined;
+    const record = decodeSession(value);
+    if (record === undefined) {
       // Corrupt or foreign data: treat it as missing, and remove it so it cannot linger.
-      await this.#script('delete', DELETE, [this.#sessionKey(id)], [id]);
+      await this.#script('delete', DELETE, [this.#sessionKey(id)], [id, this.#prefix]);
       return undefined;
     }
-    return deepFreeze({ ...body, tokens, lastSeenAt });
+    return deepFreeze(record);
   }
 
   async updateTokens(id: string, tokens: SessionTokens): Promise<boolean> {
-    const done = await this.#script(
-      'updateTokens',
-      UPDATE_TOKENS,
-      [this.#sessionKey(id)],
-      [JSON.stringify(tokens)],
-    );
-    return done === 1;
+    const fresh: SessionTokens = { ...tokens };
+    const key = this.#sessionKey(id);
+    for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+      const value = await this.#read('updateTokens', id);
+      let done: unknown;
+      if (value === null) return false;
+      if (value === LEGACY) {
+        done = await this.#script('updateTokens', UPDATE_TOKENS_LEGACY, [key], [JSON.stringify(fresh)]);
+      } else {
+        const record = decodeSession(value);
+        if (record === undefined) {
+          await this.#script('delete', DELETE, [key], [id, this.#prefix]);
+          return false;
+        }
+        const next = encodeSession({ ...record, tokens: fresh });
+        done = await this.#script('updateTokens', UPDATE_TOKENS, [key], [sessionGuard(value), next]);
+      }
+      // -1: the session was replaced between the read and the write; read it again.
+      if (done !== -1) return done === 1;
+    }
+    throw new StoreUnavailableError('Redis session store: updateTokens raced with create too often');
   }
 
   async touch(id: string, lastSeenAt: number, ttlMs: number): Promise<boolean> {
     const ttl = ttlMillis(ttlMs, 'touch');
-    const done = await this.#script('touch', TOUCH, [this.#sessionKey(id)], [String(lastSeenAt), ttl]);
+    const done = await this.#script(
+      'touch',
+      TOUCH,
+      [this.#sessionKey(id)],
+      [encodeTime(lastSeenAt), ttl, this.#prefix, String(lastSeenAt)],
+    );
     return done === 1;
   }
 
   async delete(id: string): Promise<boolean> {
-    return (await this.#script('delete', DELETE, [this.#sessionKey(id)], [id])) === 1;
+    return (await this.#script('delete', DELETE, [this.#sessionKey(id)], [id, this.#prefix])) === 1;
   }
 
   deleteBySid(iss: string, sid: string): Promise<string[]> {
-    return this.#deleteIndexed('deleteBySid', this.#sidKey(iss, sid));
+    return this.#deleteIndexed('deleteBySid', [
+      this.#indexKey('o:', indexHash(iss, sid)),
+      `${this.#prefix}sid:${sha256(iss)}:${sid}`,
+    ]);
   }
 
   deleteBySub(iss: string, sub: string): Promise<string[]> {
-    return this.#deleteIndexed('deleteBySub', this.#subKey(iss, sub));
+    return this.#deleteIndexed('deleteBySub', [
+      this.#indexKey('u:', indexHash(iss, sub)),
+      `${this.#prefix}sub:${sha256(iss)}:${sub}`,
+    ]);
   }
 
   async putTransaction(state: string, transaction: LoginTransaction, ttlMs: number): Promise<void> {
@@ -267,21 +314,48 @@ export class RedisSessionStore implements SessionStore {
     return `${this.#prefix}s:${id}`;
   }
 
-  #sidKey(iss: string, sid: string): string {
-    return `${this.#prefix}sid:${sha256(iss)}:${sid}`;
+  #indexKey(kind: 'u:' | 'o:', hash: Buffer): string {
+    return `${this.#prefix}${kind}${hash.toString('base64url')}`;
   }
 
-  #subKey(iss: string, sub: string): string {
-    return `${this.#prefix}sub:${sha256(iss)}:${sub}`;
+  /** Reads session `id`: its value, `null` when there is none, or {@link LEGACY} for the old layout. */
+  #read(operation: string, id: string): Promise<Buffer | null | typeof LEGACY> {
+    return this.#run(operation, async (client) => {
+      try {
+        return await client.getBuffer(this.#sessionKey(id));
+      } catch (error) {
+        if (isWrongType(error)) return LEGACY;
+        throw error;
+      }
+    });
   }
 
-  async #deleteIndexed(operation: string, indexKey: string): Promise<string[]> {
-    const ids = await this.#script(operation, DELETE_INDEXED, [indexKey], [this.#prefix]);
+  /** A session of the layout before format version 1: a hash with fields r, k, t and i. */
+  async #getLegacy(id: string): Promise<SessionRecord | undefined> {
+    const fields = await this.#run('get', (client) => client.hgetall(this.#sessionKey(id)));
+    if (fields.r === undefined && fields.k === undefined && fields.t === undefined) return undefined;
+    const body = parseJson(fields.r);
+    const tokens = parseJson(fields.k);
+    const lastSeenAt = Number(fields.t);
+    if (!isSessionBody(body) || !isSessionTokens(tokens) || fields.t === '' || !Number.isFinite(lastSeenAt)) {
+      await this.#script('delete', DELETE, [this.#sessionKey(id)], [id, this.#prefix]);
+      return undefined;
+    }
+    return deepFreeze({ ...body, tokens, lastSeenAt });
+  }
+
+  async #deleteIndexed(operation: string, indexKeys: string[]): Promise<string[]> {
+    const ids = await this.#script(operation, DELETE_INDEXED, indexKeys, [this.#prefix]);
     return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [];
   }
 
   /** Runs a Lua script by SHA, sending its source only when the server does not know it yet. */
-  #script(operation: string, lua: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
+  #script(
+    operation: string,
+    lua: LuaScript,
+    keys: string[],
+    args: (string | number | Buffer)[],
+  ): Promise<unknown> {
     return this.#run(operation, async (client) => {
       try {
         return await client.evalsha(lua.sha, keys.length, ...keys, ...args);
