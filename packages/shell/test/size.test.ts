@@ -6,9 +6,9 @@ import { describe, expect, it } from 'vitest';
 /**
  * Bytes after gzip of what a shell ships, bundled like an app would: esbuild, ESM, minified, tree-shaken,
  * `@gatehouse/policy` and `@gatehouse/remote` included. The issue's goal is 6 KB; see the README for where
- * the bytes go and why it stays above. The budget fails the build on any growth beyond 1 %.
+ * the bytes go and why it stays above. The budget fails the build on any growth beyond about half a percent.
  */
-const BUDGET = 9_600;
+const BUDGET = 9_450;
 
 async function measure(
   contents: string,
