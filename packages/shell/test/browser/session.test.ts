@@ -202,11 +202,11 @@ await describeWith(['chromium'], 'shell: session across tabs in Chromium', () =>
 
   it('without extension, the push channel ends the session at expiresAt in every tab', async () => {
     const context = await newContext();
-    await servers.bff.signIn(context, 'alice', 3000);
+    await servers.bff.signIn(context, 'alice', 6000); // room for two page loads on a busy machine
     const a = await openShell(context, servers.bff.origin, '/orders');
     const b = await openShell(context, servers.bff.origin, '/orders');
     expect(await state(a)).toBe('authenticated');
-    for (const page of [a, b]) await expect.poll(() => viewIn(page), { timeout: 8000 }).toBe('signed-out');
+    for (const page of [a, b]) await expect.poll(() => viewIn(page), { timeout: 15_000 }).toBe('signed-out');
     expect(await text(a)).toContain('Your session has expired.');
     await a.click('[data-gatehouse-view="signed-out"] button');
     await a.waitForURL(/\/auth\/login\?returnTo=%2Forders$/);
@@ -216,11 +216,12 @@ await describeWith(['chromium'], 'shell: session across tabs in Chromium', () =>
     servers.bff.page = { ...servers.bff.page, push: false };
     try {
       const context = await newContext();
-      await servers.bff.signIn(context, 'alice', 3000);
+      await servers.bff.signIn(context, 'alice', 6000);
       const a = await openShell(context, servers.bff.origin, '/orders');
       const b = await openShell(context, servers.bff.origin, '/orders');
       expect(await state(a)).toBe('authenticated');
-      for (const page of [a, b]) await expect.poll(() => viewIn(page), { timeout: 8000 }).toBe('signed-out');
+      for (const page of [a, b])
+        await expect.poll(() => viewIn(page), { timeout: 15_000 }).toBe('signed-out');
     } finally {
       servers.bff.page = { ...servers.bff.page, push: true };
     }
