@@ -57,11 +57,13 @@ describe('token refresh', () => {
   });
 
   it('200 concurrent requests at expiry cause exactly one refresh at the IdP', async () => {
-    const stack = await shortLived();
+    // 6-second tokens due 1 s early: the refreshed token stays fresh for 5 s, long enough for 200
+    // requests on a busy machine (with 3-second tokens a slow batch would rightly refresh again).
+    const stack = await shortLived({ ttl: { AccessToken: 6 } });
     stacks.push(stack);
     const browser = new TestBrowser();
     await signIn(browser, stack, 'bob');
-    await sleep(2200);
+    await sleep(5200);
     const answers = await Promise.all(
       Array.from({ length: 200 }, (_, i) => browser.get(`${stack.bffUrl}/api/echo/${i}`, API_HEADERS)),
     );
@@ -147,7 +149,7 @@ await describeWith(['redis'], 'token refresh across two BFF instances on one Red
 
   it('200 concurrent requests over both instances at expiry cause exactly one refresh', async () => {
     const shared = { redisUrl, redisKeyPrefix: prefix };
-    const a = await shortLived({ bff: shared });
+    const a = await shortLived({ ttl: { AccessToken: 6 }, bff: shared });
     stacks.push(a);
     const portB = await freePort();
     const b = await shortLived({ idp: a.idp, bffPort: portB, bff: { ...shared, publicUrl: a.bffUrl } });
@@ -155,7 +157,7 @@ await describeWith(['redis'], 'token refresh across two BFF instances on one Red
     const browser = new TestBrowser();
     await signIn(browser, a, 'erin');
     const cookie = await browser.jar.getCookieString(a.bffUrl);
-    await sleep(2200);
+    await sleep(5200);
     const urls = Array.from(
       { length: 200 },
       (_, i) => `${i % 2 ? a.bffUrl : `http://localhost:${portB}`}/api/echo/${i}`,
