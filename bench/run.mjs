@@ -10,8 +10,8 @@
 // The BFF and Apache sessions are real: the dev IdP runs here and the bench signs in through its login form.
 // Then, in the same run, the rest of issue 7's suite (each in lib/, each with its own processes):
 //   - the refresh storm: 1000 concurrent requests at access-token expiry over 4 BFF instances (lib/storm.mjs);
-//   - the Redis session store: latency per lookup and per proxied request, bytes per session and the layouts
-//     that would shrink it (lib/session-store.mjs);
+//   - the Redis session store: latency per lookup and per proxied request, bytes per session beside the
+//     layouts it replaced (lib/session-store.mjs);
 //   - in Chromium: requests before the auth state is known, time to first remote mounted, cross-tab logout,
 //     back-channel logout to an open tab (lib/browser.mjs).
 // Prints every table with its goals, and writes bench/results.md. See bench/README.md.
