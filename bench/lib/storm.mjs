@@ -6,6 +6,7 @@
 // provider.on('grant.success')), the BFF instances (`startBff`, Redis store, refreshLeeway 0 so the token is due
 // exactly at expiry) and an upstream that counts the distinct bearer tokens it receives.
 import { fileURLToPath } from 'node:url';
+import { RedisSessionStore } from '@gatehouse/bff';
 import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
 import { scrape, total } from './metrics.mjs';
@@ -31,6 +32,8 @@ export async function refreshStorm(ctx, settings) {
   const agents = [];
   const redis = new Redis(ctx.redisUrl, { maxRetriesPerRequest: 1 });
   redis.on('error', () => {});
+  /** @type {RedisSessionStore | undefined} */
+  let store;
   try {
     const ports = await Promise.all(Array.from({ length: instances }, freePort));
     const metricsPorts = await Promise.all(Array.from({ length: instances }, freePort));
@@ -76,11 +79,13 @@ export async function refreshStorm(ctx, settings) {
     const session = await signInSession(publicUrl, { user: 'alice' });
     await session.close();
     const headers = { ...API_HEADERS, cookie: session.cookie };
-    const sessionKey = `${ctx.prefix}s:${session.sessionId}`;
+    // The session as the instances read it (RedisSessionStore of the built package, whatever its layout).
+    store = new RedisSessionStore({ url: ctx.redisUrl, keyPrefix: ctx.prefix });
+    const sessionStore = store;
     const expiresAt = async () => {
-      const tokens = JSON.parse((await redis.hget(sessionKey, 'k')) ?? 'null');
-      if (!tokens) throw new Error('storm: the session is not in Redis');
-      return tokens.accessTokenExpiresAt;
+      const record = await sessionStore.get(session.sessionId);
+      if (!record) throw new Error('storm: the session is not in Redis');
+      return record.tokens.accessTokenExpiresAt;
     };
 
     /** `requests` requests at once, round-robin over the instances; statuses and latencies. */
@@ -172,6 +177,7 @@ export async function refreshStorm(ctx, settings) {
   } finally {
     await Promise.all(agents.map((agent) => agent.close().catch(() => {})));
     redis.disconnect();
+    await store?.close();
     for (const server of servers.reverse()) await server.stop();
   }
 }

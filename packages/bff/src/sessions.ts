@@ -343,8 +343,16 @@ export class SessionManager {
         cause: error,
       });
     }
-    const next = this.#sessionTokens(tokens, record.tokens.refreshTokenExpiresAt);
+    // An issuer that does not rotate answers without a refresh token (RFC 6749 §6) or with the same one:
+    // the session keeps the one it has.
+    const next = this.#sessionTokens(
+      tokens.refreshToken ? tokens : { ...tokens, refreshToken },
+      record.tokens.refreshTokenExpiresAt,
+    );
     if (!(await this.store.updateTokens(id, next))) throw new SessionEndedError('refresh_failed');
+    // The answer is stored: the mark has done its work. Taken back, so that an issuer that returned the same
+    // refresh token can be sent it again at the next refresh.
+    await this.store.releaseLock(sent, marker).catch(() => false);
     this.#remember({ id, record: { ...record, tokens: next } });
     this.#metrics?.refreshes.inc({ outcome: 'success' });
     this.#log.info(

@@ -56,6 +56,23 @@ describe('token refresh', () => {
     expect(stack.logs.events('refresh_success')).toHaveLength(1);
   });
 
+  it('an issuer that does not rotate: the same refresh token serves every refresh, and the session lives on', async () => {
+    const stack = await shortLived({ rotateRefreshTokens: false });
+    stacks.push(stack);
+    const browser = new TestBrowser();
+    await signIn(browser, stack, 'dave');
+    const before = await sessionRecord(stack, browser);
+    for (let refresh = 1; refresh <= 3; refresh++) {
+      await sleep(2200);
+      expect((await browser.get(`${stack.bffUrl}/api/echo/${refresh}`, API_HEADERS)).status).toBe(200);
+      expect(stack.refreshGrants()).toBe(refresh);
+    }
+    const after = await sessionRecord(stack, browser);
+    expect(after.record?.tokens.refreshToken).toBe(before.record?.tokens.refreshToken);
+    expect(stack.logs.events('refresh_success')).toHaveLength(3);
+    expect(stack.logs.events('refresh_failure')).toHaveLength(0);
+  });
+
   it('200 concurrent requests at expiry cause exactly one refresh at the IdP', async () => {
     // 6-second tokens due 1 s early: the refreshed token stays fresh for 5 s, long enough for 200
     // requests on a busy machine (with 3-second tokens a slow batch would rightly refresh again).
@@ -173,6 +190,29 @@ await describeWith(['redis'], 'token refresh across two BFF instances on one Red
     });
     expect(out.status).toBe(200);
     expect((await browser.get(`${a.bffUrl}/api/echo/x`, { ...API_HEADERS, cookie })).status).toBe(401);
+  });
+
+  it('an issuer that does not rotate: refreshes take turns between instances, and no write-ahead mark stays behind', async () => {
+    const shared = { redisUrl, redisKeyPrefix: prefix };
+    const a = await shortLived({ rotateRefreshTokens: false, bff: shared });
+    stacks.push(a);
+    const portB = await freePort();
+    const b = await shortLived({ idp: a.idp, bffPort: portB, bff: { ...shared, publicUrl: a.bffUrl } });
+    stacks.push(b);
+    const browser = new TestBrowser();
+    await signIn(browser, a, 'frank');
+    const cookie = await browser.jar.getCookieString(a.bffUrl);
+    for (const [refresh, url] of [a.bffUrl, `http://localhost:${portB}`, a.bffUrl].entries()) {
+      await sleep(2200);
+      expect((await browser.get(`${url}/api/echo/x`, { ...API_HEADERS, cookie })).status).toBe(200);
+      expect(a.refreshGrants()).toBe(refresh + 1);
+    }
+    const redis = new Redis(redisUrl);
+    try {
+      expect(await redis.keys(`${prefix}*refresh-sent:*`)).toEqual([]);
+    } finally {
+      await redis.quit();
+    }
   });
 });
 

@@ -44,6 +44,12 @@ export interface DevIdpOptions {
   readonly audiences?: readonly DevIdpAudience[];
   /** Users who can sign in; default {@link demoUsers}. */
   readonly users?: readonly DevIdpUser[];
+  /**
+   * Whether every refresh issues a new refresh token (rotation; presenting a rotated one revokes the grant).
+   * Default `true`. `false` returns the same refresh token on every refresh, as many issuers do, to test
+   * relying parties against both.
+   */
+  readonly rotateRefreshTokens?: boolean;
 }
 
 /** The validated options with every default applied. */
@@ -55,6 +61,7 @@ export interface ResolvedDevIdpOptions {
   readonly ttl: Required<DevIdpTtl>;
   readonly audiences: readonly Required<DevIdpAudience>[];
   readonly users: readonly DevIdpUser[];
+  readonly rotateRefreshTokens: boolean;
 }
 
 /** The default API audience (resource indicator) of the reference shop. */
@@ -64,7 +71,7 @@ export const DEFAULT_AUDIENCE_SCOPE = 'openid profile email offline_access';
 
 const EIGHT_HOURS = 8 * 60 * 60;
 const MAX_TTL = 366 * 24 * 60 * 60;
-const OPTION_KEYS = ['port', 'host', 'issuer', 'clients', 'ttl', 'audiences', 'users'];
+const OPTION_KEYS = ['port', 'host', 'issuer', 'clients', 'ttl', 'audiences', 'users', 'rotateRefreshTokens'];
 const TTL_KEYS = [
   'AccessToken',
   'RefreshToken',
@@ -259,7 +266,10 @@ export function resolveOptions(input: unknown): ResolvedDevIdpOptions {
   }
   unknownKeys(options, OPTION_KEYS, '', problems);
 
-  const { port, host, issuer, clients, ttl, audiences, users } = options;
+  const { port, host, issuer, clients, ttl, audiences, users, rotateRefreshTokens } = options;
+  if (rotateRefreshTokens !== undefined && typeof rotateRefreshTokens !== 'boolean') {
+    problems.push('rotateRefreshTokens: must be true or false');
+  }
   if (port !== undefined && (!Number.isInteger(port) || (port as number) < 0 || (port as number) > 65_535)) {
     problems.push('port: must be an integer from 0 to 65535');
   }
@@ -367,5 +377,6 @@ export function resolveOptions(input: unknown): ResolvedDevIdpOptions {
       ),
     ),
     users: Object.freeze([...((users as DevIdpUser[] | undefined) ?? demoUsers)]),
+    rotateRefreshTokens: (rotateRefreshTokens as boolean | undefined) ?? true,
   });
 }

@@ -55,10 +55,12 @@ describe('createDevIdp options', () => {
       port: -1,
       issuer: 'http://localhost:4001/path',
       ttl: { Acces: 1 },
+      rotateRefreshTokens: 'no',
     });
     expect(error.code).toBe('GH_DEV_IDP_OPTIONS_INVALID');
     expect(error.problems).toEqual([
       'prot: unknown option',
+      'rotateRefreshTokens: must be true or false',
       'port: must be an integer from 0 to 65535',
       'issuer: must be an http(s) origin without path or trailing slash, e.g. http://localhost:4001',
       'ttl.Acces: unknown option',

@@ -124,6 +124,8 @@ export interface StackOptions {
   /** Start the BFF on this port (several instances share one public URL in multi-instance tests). */
   readonly bffPort?: number;
   readonly idp?: DevIdp;
+  /** The dev IdP's `rotateRefreshTokens` (default true). */
+  readonly rotateRefreshTokens?: boolean;
 }
 
 export const SECRET = 'test-session-secret-of-at-least-32-characters';
@@ -138,6 +140,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       port: 0,
       clients: [bffClient({ baseUrl: bffUrl })],
       ...(options.ttl ? { ttl: options.ttl } : {}),
+      ...(options.rotateRefreshTokens !== undefined
+        ? { rotateRefreshTokens: options.rotateRefreshTokens }
+        : {}),
     }));
   let refreshes = 0;
   idp.provider.on('grant.success', (ctx: { oidc: { params?: { grant_type?: unknown } } }) => {

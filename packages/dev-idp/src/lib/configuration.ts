@@ -115,8 +115,9 @@ export function providerConfiguration(
         (code.kind === 'AuthorizationCode' || code.scopes.has('offline_access'))
       );
     },
-    // Every use of a refresh token rotates it; presenting a rotated one revokes the whole grant.
-    rotateRefreshToken: () => true,
+    // By default every use of a refresh token rotates it; presenting a rotated one revokes the whole grant.
+    // Without rotation the same refresh token comes back on every refresh.
+    rotateRefreshToken: () => options.rotateRefreshTokens,
 
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
 
