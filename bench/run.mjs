@@ -2,6 +2,7 @@
 // time, each server in its own process:
 //   1. direct to the upstream (node:http),
 //   2. through a bare Fastify + @fastify/reply-from proxy,
+//   2b. through the floor: node:http + an undici pool attaching a fixed bearer, with no checks at all,
 //   3. through Apache httpd + mod_auth_openidc, the reference of the goals (skipped with a reason when Apache or
 //      the module is not installed),
 //   4. through the Gatehouse BFF, memory store, one process,
@@ -57,6 +58,7 @@ const profileRoot = here('./.tmp/profiles');
 const SCENARIOS = [
   { id: 'direct', label: 'direct to upstream (node:http)' },
   { id: 'reply-from', label: 'bare @fastify/reply-from proxy' },
+  { id: 'raw-proxy', label: 'floor: node:http + undici pool, fixed bearer, no checks' },
   { id: 'mod-auth-openidc', label: 'Apache mod_auth_openidc', apache: true },
   { id: 'bff-memory', label: 'Gatehouse BFF, memory store', bff: { redis: false, workers: 1 } },
   { id: 'bff-redis', label: 'Gatehouse BFF, Redis store', bff: { redis: true, workers: 1 } },
@@ -344,9 +346,9 @@ async function main() {
       let url;
       if (scenario.id === 'direct') {
         url = upstreamItem;
-      } else if (scenario.id === 'reply-from') {
+      } else if (scenario.id === 'reply-from' || scenario.id === 'raw-proxy') {
         profileDir = profiling(scenario.id);
-        server = await startServer('reply-from proxy', here('./servers/reply-from.mjs'), {
+        server = await startServer(scenario.label, here(`./servers/${scenario.id}.mjs`), {
           env: { BENCH_UPSTREAM_URL: upstream.url },
           execArgv: profileArgs(profileDir),
         });

@@ -148,6 +148,16 @@ export function goalLines(rows) {
       `BFF (one process) ≥ ${ONE_PROCESS_GOAL}× bare reply-from: ${one.length > 0 ? one.join('; ') : 'not measured'}`,
     );
   }
+  const floor = rps('raw-proxy');
+  const memory = rps('bff-memory');
+  if (floor && memory) {
+    lines.push(
+      `The floor (node:http + undici pool, fixed bearer, no checks): ${fmt.rps(floor)} req/s` +
+        (baseline ? ` = ${fmt.ratio(floor / baseline)} bare reply-from` : '') +
+        `; the BFF with the memory store does its session, CSRF, header and trace work at ` +
+        `${fmt.ratio(memory / floor)} the floor's throughput`,
+    );
+  }
   const workers = rps('bff-workers');
   const single = rps('bff-redis');
   if (workers === undefined) {
