@@ -1,7 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { DevIdpTtl } from '@gatehouse/dev-idp';
 import { API_HEADERS, describeWith, freePort, redisUrl, TestBrowser } from '@gatehouse/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { BffOptions } from '../src/index.js';
 import { type Stack, signIn, startStack } from './support/stack.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -153,8 +155,40 @@ describe('token refresh', () => {
   });
 });
 
-await describeWith(['redis'], 'token refresh across two BFF instances on one Redis', () => {
-  const prefix = `gh-test-${randomBytes(4).toString('hex')}:`;
+/**
+ * Two BFF instances (A, and B on another port) sharing one public URL and one Redis under `prefix`, signed in
+ * as `user` on A. `ttl` and `rotateRefreshTokens` go to the dev IdP, `bff` to both instances.
+ */
+async function twoInstances(
+  prefix: string,
+  stacks: Stack[],
+  user: string,
+  options: { ttl?: DevIdpTtl; rotateRefreshTokens?: boolean; bff?: Partial<BffOptions> } = {},
+) {
+  const shared = { redisUrl, redisKeyPrefix: prefix, ...options.bff };
+  const a = await shortLived({
+    ...(options.ttl ? { ttl: options.ttl } : {}),
+    ...(options.rotateRefreshTokens !== undefined
+      ? { rotateRefreshTokens: options.rotateRefreshTokens }
+      : {}),
+    bff: shared,
+  });
+  stacks.push(a);
+  const portB = await freePort();
+  const b = await shortLived({ idp: a.idp, bffPort: portB, bff: { ...shared, publicUrl: a.bffUrl } });
+  stacks.push(b);
+  const browser = new TestBrowser();
+  await signIn(browser, a, user);
+  const cookie = await browser.jar.getCookieString(a.bffUrl);
+  const id =
+    (await browser.jar.getCookies(a.bffUrl))
+      .find((entry) => entry.key === '__Host-Http-gatehouse')
+      ?.value.split('.')[0] ?? '';
+  return { a, b, browser, cookie, id, bUrl: `http://localhost:${portB}` };
+}
+
+/** The stacks of a Redis suite: closed after it, with every key under its prefix deleted. */
+function redisSuite(prefix: string): Stack[] {
   const stacks: Stack[] = [];
   afterAll(async () => {
     for (const stack of stacks.reverse()) await stack.close();
@@ -163,28 +197,25 @@ await describeWith(['redis'], 'token refresh across two BFF instances on one Red
     if (keys.length) await redis.del(...keys);
     await redis.quit();
   });
+  return stacks;
+}
+
+await describeWith(['redis'], 'token refresh across two BFF instances on one Redis', () => {
+  const prefix = `gh-test-${randomBytes(4).toString('hex')}:`;
+  const stacks = redisSuite(prefix);
 
   it('200 concurrent requests over both instances at expiry cause exactly one refresh', async () => {
-    const shared = { redisUrl, redisKeyPrefix: prefix };
-    const a = await shortLived({ ttl: { AccessToken: 6 }, bff: shared });
-    stacks.push(a);
-    const portB = await freePort();
-    const b = await shortLived({ idp: a.idp, bffPort: portB, bff: { ...shared, publicUrl: a.bffUrl } });
-    stacks.push(b);
-    const browser = new TestBrowser();
-    await signIn(browser, a, 'erin');
-    const cookie = await browser.jar.getCookieString(a.bffUrl);
+    const { a, b, browser, cookie, bUrl } = await twoInstances(prefix, stacks, 'erin', {
+      ttl: { AccessToken: 6 },
+    });
     await sleep(5200);
-    const urls = Array.from(
-      { length: 200 },
-      (_, i) => `${i % 2 ? a.bffUrl : `http://localhost:${portB}`}/api/echo/${i}`,
-    );
+    const urls = Array.from({ length: 200 }, (_, i) => `${i % 2 ? a.bffUrl : bUrl}/api/echo/${i}`);
     const answers = await Promise.all(urls.map((url) => browser.get(url, { ...API_HEADERS, cookie })));
     expect(answers.map((answer) => answer.status).filter((status) => status !== 200)).toEqual([]);
     expect(a.refreshGrants()).toBe(1);
     expect(a.bff.runtime.sessions.refreshCount + b.bff.runtime.sessions.refreshCount).toBe(1);
     // A session made on one instance works on the other, and logout on one ends it on both.
-    const out = await browser.request(`http://localhost:${portB}/auth/logout`, {
+    const out = await browser.request(`${bUrl}/auth/logout`, {
       method: 'POST',
       headers: { ...API_HEADERS, origin: a.bffUrl, cookie },
     });
@@ -193,16 +224,10 @@ await describeWith(['redis'], 'token refresh across two BFF instances on one Red
   });
 
   it('an issuer that does not rotate: refreshes take turns between instances, and no write-ahead mark stays behind', async () => {
-    const shared = { redisUrl, redisKeyPrefix: prefix };
-    const a = await shortLived({ rotateRefreshTokens: false, bff: shared });
-    stacks.push(a);
-    const portB = await freePort();
-    const b = await shortLived({ idp: a.idp, bffPort: portB, bff: { ...shared, publicUrl: a.bffUrl } });
-    stacks.push(b);
-    const browser = new TestBrowser();
-    await signIn(browser, a, 'frank');
-    const cookie = await browser.jar.getCookieString(a.bffUrl);
-    for (const [refresh, url] of [a.bffUrl, `http://localhost:${portB}`, a.bffUrl].entries()) {
+    const { a, browser, cookie, bUrl } = await twoInstances(prefix, stacks, 'frank', {
+      rotateRefreshTokens: false,
+    });
+    for (const [refresh, url] of [a.bffUrl, bUrl, a.bffUrl].entries()) {
       await sleep(2200);
       expect((await browser.get(`${url}/api/echo/x`, { ...API_HEADERS, cookie })).status).toBe(200);
       expect(a.refreshGrants()).toBe(refresh + 1);
@@ -218,31 +243,10 @@ await describeWith(['redis'], 'token refresh across two BFF instances on one Red
 
 await describeWith(['redis'], 'an instance dying mid-refresh (two instances on one Redis)', () => {
   const prefix = `gh-test-${randomBytes(4).toString('hex')}:`;
-  const stacks: Stack[] = [];
-  afterAll(async () => {
-    for (const stack of stacks.reverse()) await stack.close();
-    const redis = new Redis(redisUrl);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
-  });
+  const stacks = redisSuite(prefix);
 
-  async function pair() {
-    const shared = { redisUrl, redisKeyPrefix: prefix, refreshLockMs: 1500, refreshWaitMs: 6000 };
-    const a = await shortLived({ bff: shared });
-    stacks.push(a);
-    const portB = await freePort();
-    const b = await shortLived({ idp: a.idp, bffPort: portB, bff: { ...shared, publicUrl: a.bffUrl } });
-    stacks.push(b);
-    const browser = new TestBrowser();
-    await signIn(browser, a, 'bob');
-    const cookie = await browser.jar.getCookieString(a.bffUrl);
-    const id =
-      (await browser.jar.getCookies(a.bffUrl))
-        .find((entry) => entry.key === '__Host-Http-gatehouse')
-        ?.value.split('.')[0] ?? '';
-    return { a, b, browser, cookie, id, bUrl: `http://localhost:${portB}` };
-  }
+  const pair = () =>
+    twoInstances(prefix, stacks, 'bob', { bff: { refreshLockMs: 1500, refreshWaitMs: 6000 } });
 
   it('a lock left by a dead instance before it sent anything: the others wait, then exactly one refreshes', async () => {
     const { a, b, browser, cookie, id, bUrl } = await pair();
