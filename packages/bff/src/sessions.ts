@@ -412,7 +412,8 @@ export class SessionManager {
   }
 
   #due(record: SessionRecord): boolean {
-    return Date.now() >= record.tokens.accessTokenExpiresAt - this.#config.refreshLeeway * 1000;
+    const { refreshAt, accessTokenExpiresAt } = record.tokens;
+    return Date.now() >= (refreshAt ?? accessTokenExpiresAt - this.#config.refreshLeeway * 1000);
   }
 
   #ttl(record: SessionRecord, now: number): number {
@@ -424,9 +425,14 @@ export class SessionManager {
 
   #sessionTokens(tokens: IssuedTokens, refreshTokenExpiresAt: number | undefined): SessionTokens {
     // The ID token is not kept: logout uses client_id, so the store holds only what requests need.
+    // Due `refreshLeeway` before expiry, but never before half the token's life: with tokens shorter than
+    // twice the leeway, every request would otherwise find its token due and refresh it.
+    const life = Math.max(0, tokens.accessTokenExpiresAt - Date.now());
     return {
       accessToken: tokens.accessToken,
       accessTokenExpiresAt: tokens.accessTokenExpiresAt,
+      refreshAt:
+        tokens.accessTokenExpiresAt - Math.min(this.#config.refreshLeeway * 1000, Math.floor(life / 2)),
       ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}),
       ...(refreshTokenExpiresAt !== undefined ? { refreshTokenExpiresAt } : {}),
       ...(tokens.scope ? { scope: tokens.scope } : {}),

@@ -58,6 +58,30 @@ describe('token refresh', () => {
     expect(stack.logs.events('refresh_success')).toHaveLength(1);
   });
 
+  it('tokens shorter than twice the leeway are refreshed halfway through their life, not on every request', async () => {
+    // 4-second tokens and the default 60 s leeway: due after 2 s, not at once.
+    const stack = await startStack({
+      ttl: { AccessToken: 4 },
+      bff: (echo) => ({ upstreams: { echo: { url: echo } } }),
+    });
+    stacks.push(stack);
+    const browser = new TestBrowser();
+    await signIn(browser, stack, 'erin');
+    for (let i = 0; i < 5; i++) {
+      expect((await browser.get(`${stack.bffUrl}/api/echo/early-${i}`, API_HEADERS)).status).toBe(200);
+    }
+    expect(stack.refreshGrants()).toBe(0);
+    await sleep(2200);
+    for (let i = 0; i < 5; i++) {
+      expect((await browser.get(`${stack.bffUrl}/api/echo/late-${i}`, API_HEADERS)).status).toBe(200);
+    }
+    expect(stack.refreshGrants()).toBe(1);
+    const { record } = await sessionRecord(stack, browser);
+    const tokens = record?.tokens;
+    expect((tokens?.accessTokenExpiresAt ?? 0) - (tokens?.refreshAt ?? 0)).toBeGreaterThanOrEqual(1900);
+    expect((tokens?.accessTokenExpiresAt ?? 0) - (tokens?.refreshAt ?? 0)).toBeLessThanOrEqual(2000);
+  });
+
   it('an issuer that does not rotate: the same refresh token serves every refresh, and the session lives on', async () => {
     const stack = await shortLived({ rotateRefreshTokens: false });
     stacks.push(stack);

@@ -53,6 +53,7 @@ export function isSessionTokens(value: unknown): value is SessionTokens {
     isObject(value) &&
     isString(value.accessToken) &&
     isTime(value.accessTokenExpiresAt) &&
+    isOptional(value.refreshAt, isTime) &&
     isOptional(value.refreshToken, isString) &&
     isOptional(value.refreshTokenExpiresAt, isTime) &&
     isOptional(value.idToken, isString) &&

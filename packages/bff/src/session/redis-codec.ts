@@ -43,7 +43,7 @@ const MAX_VALUE_BYTES = 1 << 20;
 const RUN = /[A-Za-z0-9_-]{20,}/g;
 const MARK = 0x01;
 const TOKEN_FIELDS = ['accessToken', 'refreshToken', 'idToken'] as const;
-const TOKEN_TIMES = ['accessTokenExpiresAt', 'refreshTokenExpiresAt'] as const;
+const TOKEN_TIMES = ['accessTokenExpiresAt', 'refreshAt', 'refreshTokenExpiresAt'] as const;
 
 /**
  * The preset dictionary of DEFLATE in format version 1: the skeleton of the JSON the codec writes and of

@@ -5,6 +5,12 @@ export interface SessionTokens {
   readonly accessToken: string;
   /** Epoch milliseconds. */
   readonly accessTokenExpiresAt: number;
+  /**
+   * Epoch milliseconds from which the access token is due for refresh: `refreshLeeway` before it expires, or
+   * halfway through its life when that comes later (short-lived tokens). Absent in records written before
+   * it existed: then `refreshLeeway` before expiry.
+   */
+  readonly refreshAt?: number;
   readonly refreshToken?: string;
   /** Epoch milliseconds, when the issuer says (or configuration caps) how long the refresh token lives. */
   readonly refreshTokenExpiresAt?: number;
