@@ -7,6 +7,7 @@ export {
   type TestResponse,
 } from './browser.js';
 export { CHROMIUM_ARGS, launchChromium } from './chromium.js';
+export { findJwts } from './jwt.js';
 export { freePort } from './ports.js';
 export {
   chromiumPath,

@@ -1,3 +1,4 @@
+import { findJwts } from '@gatehouse/testing';
 import type { BrowserContext, Page } from 'playwright-core';
 
 /**
@@ -23,12 +24,10 @@ export interface Secret {
   readonly name: string;
 }
 
-const JWT = /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/;
-
-/** Where `text` holds a credential: a JWT's shape or one of `secrets` (whole, or its first 24 characters). */
+/** Where `text` holds a credential: a JWT (`findJwts`) or one of `secrets` (whole, or its first 24 characters). */
 export function findLeaks(where: string, text: string, secrets: readonly Secret[]): Leak[] {
   const leaks: Leak[] = [];
-  if (JWT.test(text)) leaks.push({ where, what: 'a JWT (eyJ….…)' });
+  if (findJwts(text).length) leaks.push({ where, what: 'a JWT (eyJ….…)' });
   for (const secret of secrets)
     if (text.includes(secret.value.slice(0, 24))) leaks.push({ where, what: secret.name });
   return leaks;
