@@ -60,12 +60,14 @@ export interface EventBusOptions {
 
 const EVENT_TYPE = /^[a-z][\w-]*:[\w-]+$/i;
 const SECRET_KEY = /token|secret|passw|authorization|cookie|credential|api.?key|session.?id|^sid$/i;
-const SECRET_VALUE = /eyJ[\w-]{8,}|^bearer\s/i;
+// A JWT's header and the dot after it (random ids hold `eyJ` too, about one 21-character nanoid in 3,000), or
+// `Bearer `.
+const SECRET_VALUE = /eyJ[\w-]{8,}\.|^bearer\s/i;
 
 /**
  * Where `value` seems to hold a credential, or `undefined`. Looks at every key and string at any depth: keys
  * like `token`, `accessToken`, `secret`, `password`, `authorization`, `cookie`, `apiKey`, `sessionId`; values
- * with a JWT's shape (`eyJ…`, base64url JSON) anywhere in them, or `Bearer …`. Names the key, never the value.
+ * with a JWT's shape (`eyJ…` then a dot: a JWS or JWE, whole or cut) anywhere in them, or `Bearer …`. Names the key, never the value.
  *
  * @example
  * findSecret({ order: { id: 'order_1' } })                 // undefined

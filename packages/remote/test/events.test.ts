@@ -26,8 +26,15 @@ describe('findSecret', () => {
     expect(findSecret(payload)).toBe(where);
   });
 
-  it('finds one even inside a JWE-looking value and base64url JSON with no dot', () => {
-    expect(findSecret({ blob: 'eyJzdWIiOiJ1c2VyX2FsaWNlIn0' })).toBeDefined();
+  it('finds a JWE and a JWT cut after its header', () => {
+    expect(
+      findSecret({ blob: 'eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..SqkpV2C-M7Zn4XyY.fDg.HsG01ZTMZ' }),
+    ).toBe('value of "blob"');
+    expect(findSecret({ cut: 'eyJhbGciOiJSUzI1NiJ9.' })).toBe('value of "cut"');
+  });
+
+  it('passes random ids that hold eyJ (about one 21-character nanoid in 3,000 does)', () => {
+    expect(findSecret({ orderId: 'V1StGXeyJaBc3kQ9xT_zR', sku: 'EYJK8f2LmQ0pZ7vWb-3nA' })).toBeUndefined();
   });
 
   it('passes ordinary payloads, including the identity context and its session', () => {
