@@ -1,6 +1,7 @@
 import { API_HEADERS, NAVIGATION_HEADERS, readForm, TestBrowser } from '@gatehouse/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SECRET, type Stack, signIn, startStack } from './support/stack.js';
+import { sessionRef } from '../src/index.js';
+import { type LogCapture, SECRET, type Stack, signIn, startStack } from './support/stack.js';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -14,6 +15,33 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The raw log lines of `event` written since line `from`. */
+const linesSince = (logs: LogCapture, from: number, event: string) =>
+  logs.lines.slice(from).filter((line) => (JSON.parse(line) as { event?: unknown }).event === event);
+
+/** A signed-in browser's session: its id, its cookie and every value that must never be logged. */
+async function sessionOf(target: Stack, browser: TestBrowser) {
+  const cookie = (await browser.jar.getCookies(target.bffUrl)).find(
+    (entry) => entry.key === '__Host-Http-gatehouse',
+  );
+  const id = cookie?.value.split('.')[0] ?? '';
+  const record = await target.bff.runtime.store.get(id);
+  expect(record, 'a live session').toBeDefined();
+  const secrets = [
+    cookie?.value ?? '',
+    id,
+    record?.tokens.accessToken ?? '',
+    record?.tokens.refreshToken ?? '',
+  ];
+  expect(secrets.every((secret) => secret.length > 0)).toBe(true);
+  return {
+    id,
+    header: `__Host-Http-gatehouse=${cookie?.value}`,
+    lastSeenAt: record?.lastSeenAt ?? 0,
+    secrets,
+  };
+}
 
 describe('logs (SECURITY.md I 48–50)', () => {
   it('I48: after every flow, no token, session id, cookie or secret appears in any log line', async () => {
@@ -85,5 +113,99 @@ describe('logs (SECURITY.md I 48–50)', () => {
     await browser.get(`${stack.bffUrl}/auth/callback?state=a%0d%0ab&code=%0a`, NAVIGATION_HEADERS);
     for (const line of stack.logs.lines.slice(before)) expect(() => JSON.parse(line)).not.toThrow();
     expect(stack.logs.events('forged')).toEqual([]);
+  });
+});
+
+describe('auth-failure log lines', () => {
+  it('a navigation to a protected route without a live session logs protected_route_redirect: the path, no query, no session id or token', async () => {
+    const from = stack.logs.lines.length;
+    const anonymous = await new TestBrowser().get(
+      `${stack.bffUrl}/checkout?coupon=c4n4ry`,
+      NAVIGATION_HEADERS,
+    );
+    expect(anonymous.status).toBe(302);
+    expect(anonymous.header('location')).toMatch(/^\/auth\/login\?returnTo=%2Fcheckout%3Fcoupon%3Dc4n4ry$/);
+    // A signed-out session whose cookie the browser still sends.
+    const alice = new TestBrowser();
+    await signIn(alice, stack, 'alice');
+    const session = await sessionOf(stack, alice);
+    const out = await alice.request(`${stack.bffUrl}/auth/logout`, {
+      method: 'POST',
+      headers: { ...API_HEADERS, origin: stack.bffUrl },
+    });
+    expect(out.status).toBe(200);
+    const stale = await new TestBrowser().get(`${stack.bffUrl}/orders/42?tab=items`, {
+      ...NAVIGATION_HEADERS,
+      cookie: session.header,
+    });
+    expect(stale.status).toBe(302);
+    // A public route needs no session: no line.
+    expect((await new TestBrowser().get(`${stack.bffUrl}/`, NAVIGATION_HEADERS)).status).toBe(200);
+
+    const lines = linesSince(stack.logs, from, 'protected_route_redirect');
+    const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(entries).toEqual([
+      expect.objectContaining({ level: 'info', path: '/checkout', msg: 'navigation needs a session' }),
+      expect.objectContaining({ level: 'info', path: '/orders/42', msg: 'navigation needs a session' }),
+    ]);
+    for (const entry of entries) {
+      expect(entry.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(Object.keys(entry).sort()).toEqual(['event', 'level', 'msg', 'path', 'service', 'time']);
+    }
+    const text = lines.join('\n');
+    for (const secret of [...session.secrets, 'c4n4ry', 'items']) {
+      expect(text.includes(secret), 'a secret or the query is in protected_route_redirect').toBe(false);
+    }
+  });
+
+  it('an API call with an idle-expired session logs unauthorized: the reason and a session reference, never the id or a token', async () => {
+    const short = await startStack({
+      bff: (echo) => ({ idleTimeout: 2, absoluteTimeout: 60, upstreams: { echo: { url: echo } } }),
+    });
+    try {
+      const browser = new TestBrowser();
+      await signIn(browser, short, 'carol');
+      const session = await sessionOf(short, browser);
+      // The session is idle from its creation on: wait out its idle limit.
+      await sleep(Math.max(0, session.lastSeenAt + 2000 - Date.now()) + 100);
+      const from = short.logs.lines.length;
+      const expired = await browser.get(`${short.bffUrl}/api/echo/x`, API_HEADERS);
+      expect(expired.status).toBe(401);
+      expect(expired.json()).toMatchObject({ code: 'session_expired' });
+      // The same cookie again: the session is gone now.
+      const gone = await new TestBrowser().get(`${short.bffUrl}/api/echo/y`, {
+        ...API_HEADERS,
+        cookie: session.header,
+      });
+      expect(gone.status).toBe(401);
+
+      const lines = linesSince(short.logs, from, 'unauthorized');
+      const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+      const common = { level: 'info', session: sessionRef(session.id), msg: 'session ended' };
+      expect(entries).toEqual([
+        expect.objectContaining({ ...common, reason: 'idle_timeout' }),
+        expect.objectContaining({ ...common, reason: 'missing' }),
+      ]);
+      for (const entry of entries) {
+        expect(Object.keys(entry).sort()).toEqual([
+          'event',
+          'level',
+          'msg',
+          'reason',
+          'service',
+          'session',
+          'time',
+        ]);
+      }
+      expect(short.logs.events('session_end')).toEqual([
+        expect.objectContaining({ reason: 'idle_timeout', session: sessionRef(session.id) }),
+      ]);
+      const text = lines.join('\n');
+      for (const secret of session.secrets) {
+        expect(text.includes(secret), 'a secret is in unauthorized').toBe(false);
+      }
+    } finally {
+      await short.close();
+    }
   });
 });

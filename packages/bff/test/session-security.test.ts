@@ -195,7 +195,6 @@ describe('timeouts (SECURITY.md A 7)', () => {
       expect(session.json()).toEqual({ isAuthenticated: false });
       const api = await browser.get(`${short.bffUrl}/api/echo/x`, API_HEADERS);
       expect(api.status).toBe(401);
-      expect(stack.logs.lines.length).toBeGreaterThan(0);
       expect(short.logs.events('session_end').map((event) => event.reason)).toContain('absolute_timeout');
     } finally {
       await short.close();
