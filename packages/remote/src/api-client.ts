@@ -38,8 +38,12 @@ export interface ApiClient {
 export interface ApiClientOptions {
   /** The `fetch` to use (tests pass a fake); the global one by default. */
   readonly fetch?: (input: string, init: RequestInit) => Promise<Response>;
-  /** Called on every 401 before the error is thrown: the shell's central session flow. */
-  readonly onUnauthenticated?: (error: UnauthenticatedError) => void;
+  /**
+   * Called on every 401 before the error is thrown: the shell's central session flow. `sentAt` is when the
+   * request left (`Date.now()`), so the flow can tell a call made while signed in, whose answer comes after
+   * the session ended, from one made after.
+   */
+  readonly onUnauthenticated?: (error: UnauthenticatedError, sentAt: number) => void;
   /** Called on every error answer before it is thrown (telemetry). */
   readonly onError?: (error: ApiError, path: string) => void;
   /**
@@ -99,6 +103,7 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     if (url.host !== 'h' || !url.pathname.startsWith('/api/'))
       throw new RemoteError('GH_REMOTE_BAD_API_PATH', `not a same-origin /api/ path: ${path.slice(0, 100)}`);
     const json = init.body !== undefined;
+    const sentAt = Date.now();
     let response: Response;
     try {
       response = await (options.fetch ?? fetch)(url.pathname + url.search, {
@@ -129,7 +134,7 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     }
     if (response.ok) return data as T;
     const error = problemError(response.status, data);
-    if (error instanceof UnauthenticatedError) options.onUnauthenticated?.(error);
+    if (error instanceof UnauthenticatedError) options.onUnauthenticated?.(error, sentAt);
     options.onError?.(error, url.pathname);
     throw error;
   };

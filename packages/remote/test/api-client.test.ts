@@ -82,11 +82,25 @@ describe('createApiClient', () => {
 
   it('maps 401 to UnauthenticatedError after calling the central flow once per answer', async () => {
     const onUnauthenticated = vi.fn();
-    const api = createApiClient({ fetch: async () => problem(401, 'session_expired'), onUnauthenticated });
+    let answered = 0;
+    const api = createApiClient({
+      fetch: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        answered = Date.now();
+        return problem(401, 'session_expired');
+      },
+      onUnauthenticated,
+    });
+    const before = Date.now();
     const error = await api.get('/api/orders').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnauthenticatedError);
     expect(error).toMatchObject({ status: 401, code: 'session_expired' });
-    expect(onUnauthenticated).toHaveBeenCalledWith(error);
+    expect(onUnauthenticated).toHaveBeenCalledTimes(1);
+    // With when the request left: before the answer came, not when it came.
+    const [passed, sentAt] = onUnauthenticated.mock.calls[0]!;
+    expect(passed).toBe(error);
+    expect(sentAt).toBeGreaterThanOrEqual(before);
+    expect(sentAt).toBeLessThan(answered);
   });
 
   it('maps 403 to ForbiddenError and 404 to NotFoundError, never to the 401 flow', async () => {

@@ -205,12 +205,17 @@ export function createShell(options: ShellOptions): Shell {
   const login = (returnTo = here()) =>
     location.assign(`/auth/login?returnTo=${encodeURIComponent(returnTo)}`);
   let notice: HTMLElement | undefined;
+  /** When this page last saw the session end (`Date.now()`). */
+  let endedAt = 0;
   // One W3C trace per user action: a navigation starts a new one, and every API call it leads to shares it.
   let traceId = randomHex(16);
   const api = createApiClient({
     traceId: () => traceId,
-    onUnauthenticated() {
-      if (notice || state().status !== 'authenticated') return;
+    onUnauthenticated(_error, sentAt) {
+      // A call made while signed in, even when the push channel told of the session's end before its 401 came
+      // (a refresh the IdP refused): the user acted, so the flow runs. A call made after the end does not.
+      const { status } = state();
+      if (notice || !(status === 'authenticated' || (status === 'expired' && sentAt <= endedAt))) return;
       applyIdentity(anonymousIdentity);
       notice = document.body.appendChild(document.createElement('div'));
       notice.append(view({ kind: 'expired-notice' }));
@@ -457,6 +462,7 @@ export function createShell(options: ShellOptions): Shell {
       }
       if (user(now) !== user(previous)) emit('auth:identity-changed', { identity });
     }
+    if (previous.status === 'authenticated' && status !== 'authenticated') endedAt = Date.now();
     for (const timer of timers) clearTimeout(timer);
     timers = [];
     expiring = undefined;

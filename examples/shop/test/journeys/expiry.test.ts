@@ -2,6 +2,9 @@ import { describeWith } from '@gatehouse/testing';
 import { expect, it } from 'vitest';
 import { atIdp, signInAt, submitLogin, useShopJourneys } from './harness.js';
 
+/** Seconds an access token lives in the second shop: due for refresh after half of it. */
+const ACCESS_TOKEN = 4;
+
 /** Seconds of inactivity after which the BFF ends a session in this file's shop (configuration, not a clock trick). */
 const IDLE = 6;
 
@@ -51,5 +54,57 @@ await describeWith(['chromium'], 'journeys: session expiry', () => {
     if (atIdp(h.shop, page.url())) await submitLogin(h.shop, page, 'alice', '/orders/order_123');
     await page.getByTestId('order-detail').waitFor();
     expect(page.url()).toBe(h.url('/orders/order_123'));
+  }, 60_000);
+});
+
+/**
+ * The other way a session ends while a remote is open (seed §26): the identity provider
+ * refuses the refresh. Nothing is faked: the refresh token is revoked at the real IdP, the access token
+ * really comes due, and the BFF's refresh really fails.
+ */
+await describeWith(['chromium'], 'journeys: a refresh the identity provider refuses', () => {
+  const h = useShopJourneys({ ttl: { AccessToken: ACCESS_TOKEN } });
+
+  it('the next API call ends the session (401 session_expired): the remote is cleared, the user told, then signed in again on the same route', async () => {
+    const journey = await h.journey();
+    const { page, context } = journey;
+    await signInAt(h.shop, page, 'bob', '/orders');
+    await page.locator('[data-testid=order-row][data-order-id=order_456]').waitFor();
+
+    const { config, cookies, store } = h.shop.bff.runtime;
+    const cookie = (await context.cookies(h.shop.urls.shop)).find((c) => c.name === config.cookieName);
+    const session = cookies.session(`${cookie!.name}=${cookie!.value}`) as { id: string };
+    const record = await store.get(session.id);
+    const revoked = await fetch(`${h.shop.urls.idp}/token/revocation`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${config.clientId}:${config.clientSecret}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({ token: record!.tokens.refreshToken!, token_type_hint: 'refresh_token' }),
+    });
+    expect(revoked.status).toBe(200);
+    // Past half the access token's life, the next API call must refresh it first.
+    await page.waitForTimeout(ACCESS_TOKEN * 500 + 500);
+
+    const [answer] = await Promise.all([
+      page.waitForResponse((response) => response.url() === h.url('/api/orders/order_456')),
+      page.locator('[data-testid=order-row][data-order-id=order_456] a').click(),
+    ]);
+    expect(answer.status()).toBe(401);
+    expect(await answer.json()).toMatchObject({ code: 'session_expired' });
+    // The BFF's push that the session ended may come before the 401: the flow runs all the same.
+    await page.locator('[data-gatehouse-view=expired-notice]').waitFor();
+    expect(await store.get(session.id)).toBeUndefined();
+    expect(journey.events('auth:session-expired')).toEqual([{}]);
+
+    // The shell sends the user to sign in, coming back to the route; the IdP's own session may still be
+    // alive (revoking a refresh token does not end it), so the login form may be skipped.
+    await page.waitForURL((url) => atIdp(h.shop, url.href) || url.pathname === '/orders/order_456');
+    if (atIdp(h.shop, page.url())) await submitLogin(h.shop, page, 'bob', '/orders/order_456');
+    await page.getByRole('heading', { name: 'Order order_456' }).waitFor();
+    expect(journey.requests.some((r) => r.url === h.url('/auth/login?returnTo=%2Forders%2Forder_456'))).toBe(
+      true,
+    );
   }, 60_000);
 });
