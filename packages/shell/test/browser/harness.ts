@@ -112,8 +112,13 @@ export class FakeBff {
   readonly sessions = new Map<string, Session>();
   readonly requests: string[] = [];
   readonly telemetry: TelemetryEvent[] = [];
+  /** `returnTo` of each `GET /auth/login`, decoded. */
   readonly logins: string[] = [];
+  /** Each `GET /auth/login` as the browser sent it: path and query, still encoded. */
+  readonly loginUrls: string[] = [];
   readonly streams = new Map<ServerResponse, string>();
+  /** API paths whose answer waits for this promise; the session is looked at once it settles. */
+  readonly holds = new Map<string, Promise<unknown>>();
   eventStreamsOpened = 0;
   /** When `GET /auth/session` last answered, in ms since the epoch. */
   sessionAnsweredAt = 0;
@@ -235,6 +240,7 @@ export class FakeBff {
     }
     if (path === '/auth/login') {
       this.logins.push(url.searchParams.get('returnTo') ?? '');
+      this.loginUrls.push(req.url ?? '');
       return void res
         .writeHead(200, { 'content-type': 'text/html' })
         .end('<!doctype html><h1>Identity provider</h1>');
@@ -266,7 +272,9 @@ export class FakeBff {
       return void res.writeHead(202).end();
     }
     if (path.startsWith('/api/')) {
-      if (!identity.isAuthenticated) return problem(401, sid ? 'session_expired' : 'unauthenticated');
+      await this.holds.get(path);
+      if (!this.identity(sid).isAuthenticated)
+        return problem(401, sid ? 'session_expired' : 'unauthenticated');
       if (path === '/api/orders') return json(200, [{ id: 'order_123', ownerId: 'user_alice', total: 42 }]);
       if (path === '/api/orders/order_123')
         return json(200, { id: 'order_123', ownerId: 'user_alice', total: 42 });
@@ -324,6 +332,7 @@ export async function startServers() {
   const [header] = await bundle('./remotes/header.ts');
   const [throws] = await bundle('./remotes/throws.ts');
   const [token] = await bundle('./remotes/token.ts');
+  const [account] = await bundle('./remotes/account.ts');
   const [orders] = await bundle('../../../remote/test/example/orders-remote.ts');
   const chunked = await bundle('./remotes/chunked.ts', { splitting: true, chunkNames: 'chunk-[hash]' });
 
@@ -360,6 +369,7 @@ export async function startServers() {
     remote('tampered', '/tampered.js', greeter!.contents),
     remote('slow', '/slow.js', greeter!.contents),
     remote('token', '/token.js', token!.contents),
+    remote('account', '/account.js', account!.contents),
     remote('chunked', '/chunked/chunked.js', chunkedEntry!, { modules: chunkModules }),
     remote('evil', '/evil.js', greeter!.contents, {}, evil),
   ];
@@ -378,6 +388,7 @@ export async function startServers() {
     },
     { path: '/admin', remote: 'admin', roles: ['admin'] },
     { path: '/token', remote: 'token' },
+    { path: '/account', remote: 'account', children: [{ path: ':id' }] },
     { path: '/chunked', remote: 'chunked' },
     ...['throws', 'missing', 'tampered', 'slow', 'evil'].map((name) => ({
       path: `/broken/${name}`,
