@@ -173,6 +173,50 @@ describe('the remotes origin', () => {
     expect(other.header('access-control-allow-origin')).toBeUndefined();
   });
 
+  it('allows exactly the shell’s origin: no suffix, prefix or look-alike origin, never `*` (SECURITY 27)', async () => {
+    const shell = 'http://localhost:4000';
+    for (const method of ['GET', 'HEAD']) {
+      const exact = await get('/home/home-abcdefgh.js', { origin: shell }, method);
+      expect(exact.status, method).toBe(200);
+      expect(exact.header('access-control-allow-origin'), method).toBe(shell);
+      expect(exact.header('vary'), method).toBe('Origin');
+    }
+    expect((await get('/home/home-abcdefgh.js')).header('access-control-allow-origin')).toBeUndefined();
+    const spoofs = [
+      `${shell}.evil.example`,
+      'http://localhost:4000.evil.example:4000',
+      'http://evil.localhost:4000',
+      'http://evillocalhost:4000',
+      'http://evil.example#http://localhost:4000',
+      'http://localhost:40000',
+      'http://localhost:400',
+      'http://localhost',
+      'https://localhost:4000',
+      'http://LOCALHOST:4000',
+      'http://127.0.0.1:4000',
+      `${shell}/`,
+      `${shell}, http://evil.example`,
+      'null',
+      '*',
+    ];
+    for (const origin of spoofs) {
+      for (const [method, path, headers] of [
+        ['GET', '/home/home-abcdefgh.js', {}],
+        ['HEAD', '/home/home-abcdefgh.js', {}],
+        ['GET', '/home/missing-abcdefgh.js', {}],
+        ['OPTIONS', '/home/home-abcdefgh.js', { 'access-control-request-method': 'GET' }],
+      ] as const) {
+        const answer = await get(path, { origin, ...headers }, method);
+        const what = `${method} ${path} from ${origin}`;
+        expect(answer.header('access-control-allow-origin'), what).toBeUndefined();
+        expect(
+          Object.keys(answer.headers).filter((name) => name.startsWith('access-control-')),
+          what,
+        ).toEqual([]);
+      }
+    }
+  });
+
   it('answers 404 for traversal, dot-files and unknown remotes, 405 for other methods', async () => {
     for (const path of [
       '/home/../secret.js',

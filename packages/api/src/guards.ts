@@ -106,14 +106,28 @@ export function requireTenantPermission(
   };
 }
 
+/** A scope token of RFC 6749 §3.3: printable ASCII without space, `"` or `\`. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
 /**
  * A `preHandler` that needs every one of `scopes` in the token's `scope`: 403 with
- * `WWW-Authenticate: Bearer error="insufficient_scope"` otherwise.
+ * `WWW-Authenticate: Bearer error="insufficient_scope"` otherwise. No scope, or one that is not a scope token
+ * (empty, with a space…), throws `GH_API_OPTIONS_INVALID` when the route is defined: it would let every
+ * caller through, or none.
  *
  * @example
  * app.get('/orders', { preHandler: [requireScope('orders'), requirePermission('orders:view')] }, handler);
  */
 export function requireScope(...scopes: string[]): preHandlerAsyncHookHandler {
+  const bad =
+    scopes.length === 0
+      ? ['none given']
+      : scopes.filter((scope) => typeof scope !== 'string' || !SCOPE_TOKEN.test(scope));
+  if (bad.length > 0)
+    throw new ApiError(
+      'GH_API_OPTIONS_INVALID',
+      `requireScope: not scope tokens: ${bad.map(String).join(', ')}`,
+    );
   const needed = Object.freeze([...scopes]);
   return async (request) => {
     const principal = requirePrincipal(request);

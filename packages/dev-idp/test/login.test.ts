@@ -1,6 +1,6 @@
 import { freePort } from '@gatehouse/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bffClient, createDevIdp, type DevIdp, demoUsers } from '../src/index.js';
+import { bffClient, createDevIdp, type DevIdp, type DevIdpClient, demoUsers } from '../src/index.js';
 import {
   authorizationUrl,
   Browser,
@@ -270,5 +270,76 @@ describe('authorization code flow', () => {
     expect(await response.text()).toContain('invalid_client');
     // the server still answers
     expect((await fetch(`${idp.issuer}/.well-known/openid-configuration`)).status).toBe(200);
+  });
+});
+
+describe('redirect URIs of an https client (SECURITY 17)', () => {
+  const registered = 'https://app.example/auth/callback';
+  const client: DevIdpClient = {
+    client_id: 'https-app',
+    client_secret: 'https-app-secret',
+    redirect_uris: [registered],
+  };
+  let idp: DevIdp;
+
+  beforeAll(async () => {
+    idp = await createDevIdp({ port: 0, clients: [client] });
+  });
+  afterAll(() => idp.close());
+
+  // The browser stops at the first redirect away from the IdP, so app.example is never contacted.
+  it('sends the code to the registered https URI itself (the control case)', async () => {
+    const flow = await signIn(idp, { client });
+    expect(flow.callback.origin + flow.callback.pathname).toBe(registered);
+    expect(flow.callback.protocol).toBe('https:');
+    expect((await redeemCode(idp, client, flow)).status).toBe(200);
+  });
+
+  it('17: refuses an http downgrade and every other variant with a 400 and no Location', async () => {
+    const variants = [
+      'http://app.example/auth/callback',
+      'http://app.example:443/auth/callback',
+      'http://app.example:80/auth/callback',
+      // The same URL once normalised, but not the registered string.
+      'https://app.example:443/auth/callback',
+      'https://app.example/auth/x/../callback',
+      'https://app.example/auth/callback?',
+      // Another port, query, path, fragment, case or host.
+      'https://app.example:8443/auth/callback',
+      'https://app.example/auth/callback?next=/evil',
+      'https://app.example/auth/callback/',
+      'https://app.example/auth/callback/../../evil',
+      'https://app.example/auth/%2e%2e/callback',
+      'https://app.example/auth/%2E%2E/evil',
+      'https://app.example/auth//callback',
+      'https://app.example/auth/callback#x',
+      'https://app.example/Auth/Callback',
+      'https://APP.example/auth/callback',
+      'https://app.example./auth/callback',
+      'https://app.example.evil.example/auth/callback',
+      'https://evil.app.example/auth/callback',
+      'https://app.example@evil.example/auth/callback',
+      'https://evil.example/auth/callback',
+      '//app.example/auth/callback',
+      '/auth/callback',
+    ];
+    for (const redirectUri of variants) {
+      const auth = authorizationUrl(idp, { client, redirectUri });
+      const response = await new Browser().request(auth.url);
+      expect(response.status, redirectUri).toBe(400);
+      expect(response.headers.get('location'), redirectUri).toBeNull();
+      expect(await response.text(), redirectUri).toContain('invalid_redirect_uri');
+    }
+  });
+
+  it('17: refuses to redeem an https code with the http redirect_uri', async () => {
+    const flow = await signIn(idp, { client });
+    const downgraded = await redeemCode(idp, client, {
+      ...flow,
+      redirectUri: registered.replace('https:', 'http:'),
+    });
+    expect(downgraded.status).toBe(400);
+    expect(downgraded.body.error).toBe('invalid_grant');
+    expect(downgraded.body.access_token).toBeUndefined();
   });
 });
