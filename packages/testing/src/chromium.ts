@@ -13,15 +13,16 @@ export const CHROMIUM_ARGS = Object.freeze([
 ]);
 
 /**
- * Launches the system Chromium (`CHROMIUM_PATH` or `/usr/bin/chromium`) headless through playwright-core.
- * Never a downloaded browser.
+ * Launches the system Chromium (`CHROMIUM_PATH` or `/usr/bin/chromium`) headless through playwright-core,
+ * with {@link CHROMIUM_ARGS} and `extraArgs`. Never a downloaded browser.
  *
  * @example
  * const browser = await launchChromium();
+ * const reporting = await launchChromium(['--short-reporting-delay']);
  */
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   const executablePath = chromiumPath();
   if (!executablePath)
     throw new Error('Chromium is not installed (apt-get install -y chromium, or set CHROMIUM_PATH)');
-  return chromium.launch({ executablePath, headless: true, args: [...CHROMIUM_ARGS] });
+  return chromium.launch({ executablePath, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
