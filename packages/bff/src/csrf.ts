@@ -51,6 +51,40 @@ export function checkCsrf(
   return undefined;
 }
 
+const TRUSTED_SITES = new Set(['same-origin', 'same-site', 'none']);
+const NAVIGATION_METHODS = new Set(['GET', 'HEAD']);
+/** Navigations that load a page into a plugin element of another site's page: treated as subresources. */
+const EMBEDDING_DESTINATIONS = new Set(['object', 'embed']);
+
+/**
+ * Fetch Metadata resource isolation for endpoints without the `x-csrf` header, such as `GET /auth/session` and
+ * the push channel's `EventSource` (SECURITY.md D 29; Google's Resource Isolation Policy): a cross-site (or
+ * unknown `Sec-Fetch-Site`) request is refused unless it is a GET or HEAD navigation (not into `<object>` or
+ * `<embed>`): another site may link to the login, the issuer may redirect to the callback and frame the
+ * front-channel logout, but no other site can read these answers or load them as an image or a script.
+ * Requests without Fetch Metadata (older browsers, servers) and same-origin, same-site or user-initiated ones
+ * pass.
+ *
+ * @example
+ * const verdict = checkResourceIsolation(req.method, req.headers);
+ * if (verdict) return sendProblem(res, 403, 'csrf_failed', verdict.reason);
+ */
+export function checkResourceIsolation(
+  method: string | undefined,
+  headers: IncomingHttpHeaders,
+): CsrfVerdict {
+  const site = first(headers['sec-fetch-site']);
+  if (site === undefined || TRUSTED_SITES.has(site)) return undefined;
+  const navigation =
+    NAVIGATION_METHODS.has(method ?? 'GET') &&
+    first(headers['sec-fetch-mode']) === 'navigate' &&
+    !EMBEDDING_DESTINATIONS.has(first(headers['sec-fetch-dest']) ?? '');
+  if (navigation) return undefined;
+  return {
+    reason: site === 'cross-site' ? 'Cross-site requests are refused.' : 'Unknown Sec-Fetch-Site value.',
+  };
+}
+
 /**
  * True when a request is a top-level HTML navigation (Fetch Metadata, or `Accept: text/html` for
  * clients that send none). Only navigations are answered with redirects; API calls never are.

@@ -8,7 +8,7 @@ export {
   type UpstreamConfig,
 } from './config.js';
 export { CookieJar, type CookieSession } from './cookies.js';
-export { type CsrfVerdict, checkCsrf, isNavigation } from './csrf.js';
+export { type CsrfVerdict, checkCsrf, checkResourceIsolation, isNavigation } from './csrf.js';
 export { ENVIRONMENT_VARIABLES, optionsFromEnv, parseUpstreams } from './env.js';
 export {
   BffError,

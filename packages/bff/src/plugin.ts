@@ -8,7 +8,7 @@ import { randomNonce, randomPKCECodeVerifier, randomState } from 'openid-client'
 import type { Logger } from 'pino';
 import type { BffConfig } from './config.js';
 import { CookieJar } from './cookies.js';
-import { checkCsrf, isNavigation } from './csrf.js';
+import { checkCsrf, checkResourceIsolation, isNavigation } from './csrf.js';
 import { BffError } from './errors.js';
 import { MemorySessionEventBus, RedisSessionEventBus, type SessionEventBus } from './events.js';
 import { createLogger } from './logger.js';
@@ -214,6 +214,19 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
     // Every miss answers problem+json, including files the static handlers do not have.
     scope.setNotFoundHandler((_request, reply) => sendProblem(reply, 404, 'not_found', 'No such resource.'));
 
+    // Another site may navigate to /auth/* (a login link, the issuer's redirect to the callback, its
+    // front-channel logout frame) but never read an answer or load one as a subresource (SECURITY.md D 29).
+    scope.addHook('onRequest', async (request, reply) => {
+      if (!request.url.startsWith('/auth/')) return;
+      const refused = checkResourceIsolation(request.method, request.headers);
+      if (!refused) return;
+      log.warn(
+        { event: 'csrf_refused', reason: refused.reason, path: request.url.split('?')[0] },
+        'request refused',
+      );
+      return sendProblem(reply, 403, 'csrf_failed', refused.reason);
+    });
+
     scope.addHook('onSend', async (request, reply) => {
       if (!request.url.startsWith('/auth/')) return;
       const current = reply.getHeader('cache-control');
@@ -379,6 +392,15 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
     });
 
     scope.get('/auth/frontchannel-logout', async (request, reply) => {
+      // The issuer frames this page; a browser that says what it loads must say an iframe, so an <img> or a
+      // fetch from a page of the same site cannot end sessions (SECURITY.md D 30). No Fetch Metadata: older
+      // browsers, allowed.
+      const dest = request.headers['sec-fetch-dest'];
+      if (dest !== undefined && dest !== 'iframe') {
+        const reason = 'Front-channel logout is loaded in an iframe only.';
+        log.warn({ event: 'csrf_refused', reason, path: '/auth/frontchannel-logout' }, 'request refused');
+        return sendProblem(reply, 403, 'csrf_failed', reason);
+      }
       const query = request.query as Record<string, unknown>;
       const issuer = await oidc.issuer().catch(() => undefined);
       const nonce = newNonce();

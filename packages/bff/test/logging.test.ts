@@ -105,13 +105,64 @@ describe('logs (SECURITY.md I 48–50)', () => {
   });
 
   it('I50: CR/LF in request data never splits a log line', async () => {
-    const before = stack.logs.lines.length;
+    const forged = 'x\r\n{"event":"forged"}';
+    /** Sends one request and answers the log lines it wrote, each of which must be JSON. */
+    const logged = async (send: () => Promise<unknown>) => {
+      const from = stack.logs.lines.length;
+      await send();
+      const lines = stack.logs.lines.slice(from);
+      for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+      return lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    };
     const browser = new TestBrowser();
-    await browser.get(`${stack.bffUrl}/api/echo/x%0d%0a{"event":"forged"}`, {
-      'sec-fetch-site': 'cross-site',
+    // Browser security reports: their directive is logged.
+    for (const [type, body] of [
+      [
+        'application/reports+json',
+        [{ type: 'csp-violation', url: `${stack.bffUrl}/`, body: { effectiveDirective: forged } }],
+      ],
+      ['application/csp-report', { 'csp-report': { 'effective-directive': forged } }],
+    ] as const) {
+      const entries = await logged(async () => {
+        const answer = await browser.request(`${stack.bffUrl}/reports`, {
+          method: 'POST',
+          headers: { 'content-type': type },
+          body: JSON.stringify(body),
+        });
+        expect(answer.status).toBe(204);
+      });
+      expect(entries).toEqual([expect.objectContaining({ event: 'security_report', directive: forged })]);
+    }
+    // The IdP's error answer to a live login: its error and description are logged.
+    const start = await browser.get(`${stack.bffUrl}/auth/login?returnTo=%2F`, NAVIGATION_HEADERS);
+    const state = new URL(start.header('location') ?? '').searchParams.get('state') ?? '';
+    expect(state).not.toBe('');
+    const callback = new URL(`${stack.bffUrl}/auth/callback`);
+    callback.search = new URLSearchParams({
+      state,
+      iss: stack.idp.issuer,
+      error: 'access_denied',
+      error_description: forged,
+    }).toString();
+    const entries = await logged(async () => {
+      expect((await browser.get(callback.href, NAVIGATION_HEADERS)).status).toBe(400);
     });
-    await browser.get(`${stack.bffUrl}/auth/callback?state=a%0d%0ab&code=%0a`, NAVIGATION_HEADERS);
-    for (const line of stack.logs.lines.slice(before)) expect(() => JSON.parse(line)).not.toThrow();
+    expect(entries).toEqual([
+      expect.objectContaining({
+        event: 'login_failure',
+        reason: 'access_denied',
+        err: expect.objectContaining({ error_description: forged }),
+      }),
+    ]);
+    // Paths and parameters that are not logged must not split lines either.
+    const refused = await logged(() =>
+      browser.get(`${stack.bffUrl}/api/echo/x%0d%0a{"event":"forged"}`, { 'sec-fetch-site': 'cross-site' }),
+    );
+    expect(refused).toEqual([expect.objectContaining({ event: 'csrf_refused' })]);
+    const unknown = await logged(() =>
+      browser.get(`${stack.bffUrl}/auth/callback?state=a%0d%0ab&code=%0a`, NAVIGATION_HEADERS),
+    );
+    expect(unknown).toEqual([expect.objectContaining({ event: 'login_failure', reason: 'state_mismatch' })]);
     expect(stack.logs.events('forged')).toEqual([]);
   });
 });

@@ -110,6 +110,30 @@ describe('callback (SECURITY.md B 13, 15, 16)', () => {
     expect((await a.get(callback.href, NAVIGATION_HEADERS)).status).toBe(400);
   });
 
+  it('B13: browser B with a login cookie of its own cannot finish browser A’s login (the binding is compared)', async () => {
+    const a = new TestBrowser();
+    const callback = await callbackUrl(a);
+    const b = new TestBrowser();
+    await loginRedirect(b);
+    const own = (await b.jar.getCookies(stack.bffUrl)).find((cookie) => cookie.key.endsWith('-login'));
+    const theirs = (await a.jar.getCookies(stack.bffUrl)).find((cookie) => cookie.key.endsWith('-login'));
+    expect(own?.value).toBeTruthy();
+    expect(own?.value).not.toBe(theirs?.value);
+    const answer = await b.get(callback.href, NAVIGATION_HEADERS);
+    expect(answer.status).toBe(400);
+    expect(answer.setCookies().some((line) => line.startsWith('__Host-Http-gatehouse='))).toBe(false);
+    expect(
+      (await b.get(`${stack.bffUrl}/auth/session`, API_HEADERS)).json<{ isAuthenticated: boolean }>()
+        .isAuthenticated,
+    ).toBe(false);
+    expect(stack.logs.events('login_failure').at(-1)).toMatchObject({ reason: 'state_mismatch' });
+    // The callback takes the transaction before it compares: state is single-use, so B's attempt spends it
+    // and A must start again (the code was never redeemed; it is useless without the BFF's PKCE verifier).
+    expect((await a.get(callback.href, NAVIGATION_HEADERS)).status).toBe(400);
+    const again = await signIn(a, stack, 'alice', '/orders');
+    expect(again.pathname).toBe('/orders');
+  });
+
   it('B15: a callback naming another issuer (mix-up) is aborted', async () => {
     const browser = new TestBrowser();
     const callback = await callbackUrl(browser);
@@ -167,6 +191,8 @@ describe('returnTo attack strings through the real login (SECURITY.md E 31)', ()
     '//evil.example',
     '/\\evil.example',
     '/%5Cevil.example',
+    '%2F%2Fevil.example',
+    '/%2F%2Fevil.example',
     'https:evil.example',
     'javascript:alert(1)',
     '/%0d%0aSet-Cookie:%20x=1',

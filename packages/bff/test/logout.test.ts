@@ -242,8 +242,9 @@ describe('logout-token validation (SECURITY.md F 35)', () => {
     expect(first.cacheControl).toBe('no-cache, no-store');
     expect(await isSignedIn(target, bffUrl)).toBe(false);
     expect(await isSignedIn(bystander, bffUrl)).toBe(true);
-    await victim('sid-b');
+    const again = await victim('sid-b');
     expect((await post(token)).status).toBe(400);
+    expect(await isSignedIn(again, bffUrl)).toBe(true);
   });
 
   it('F36: a token with only sub ends every session of that user at this issuer', async () => {

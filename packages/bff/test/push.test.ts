@@ -161,6 +161,53 @@ describe('front-channel logout (OpenID Connect Front-Channel Logout 1.0)', () =>
   });
 });
 
+describe('front-channel logout needs an iframe (SECURITY.md D 30)', () => {
+  /** A signed-in browser and the front-channel logout URL of its session. */
+  async function victim(user: string) {
+    const browser = new TestBrowser();
+    await signIn(browser, stack, user);
+    const cookie = (await browser.jar.getCookies(stack.bffUrl)).find(
+      (entry) => entry.key === '__Host-Http-gatehouse',
+    );
+    const record = await stack.bff.runtime.store.get(cookie?.value.split('.')[0] ?? '');
+    expect(record?.sid).toBeTruthy();
+    const url = `${stack.bffUrl}/auth/frontchannel-logout?iss=${encodeURIComponent(stack.idp.issuer)}&sid=${encodeURIComponent(record?.sid ?? '')}`;
+    const signedIn = async () =>
+      (await browser.get(`${stack.bffUrl}/auth/session`, API_HEADERS)).json<{ isAuthenticated: boolean }>()
+        .isAuthenticated;
+    return { url, signedIn };
+  }
+
+  it('an <img> (cross-site or same-site) or a fetch naming iss and sid leaves the session intact; the issuer’s iframe ends it', async () => {
+    const { url, signedIn } = await victim('dave');
+    const image = { 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' };
+    for (const headers of [
+      { ...image, 'sec-fetch-site': 'cross-site' },
+      { ...image, 'sec-fetch-site': 'same-site' },
+      { ...API_HEADERS, 'sec-fetch-site': 'same-site' },
+      { ...NAVIGATION_HEADERS, 'sec-fetch-site': 'same-site' },
+    ]) {
+      const answer = await new TestBrowser().get(url, headers);
+      expect(answer.status, JSON.stringify(headers)).toBe(403);
+      expect(answer.json()).toMatchObject({ code: 'csrf_failed' });
+      expect(await signedIn()).toBe(true);
+    }
+    const framed = await new TestBrowser().get(url, {
+      ...NAVIGATION_HEADERS,
+      'sec-fetch-site': 'cross-site',
+      'sec-fetch-dest': 'iframe',
+    });
+    expect(framed.status).toBe(200);
+    expect(await signedIn()).toBe(false);
+  });
+
+  it('a browser that sends no Fetch Metadata (older browsers) is still served', async () => {
+    const { url, signedIn } = await victim('carol');
+    expect((await new TestBrowser().get(url, { accept: 'text/html' })).status).toBe(200);
+    expect(await signedIn()).toBe(false);
+  });
+});
+
 describe('telemetry POST /telemetry', () => {
   const post = (browser: TestBrowser, body: unknown, headers: Record<string, string> = {}) =>
     browser.request(`${stack.bffUrl}/telemetry`, {

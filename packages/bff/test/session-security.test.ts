@@ -201,11 +201,14 @@ describe('timeouts (SECURITY.md A 7)', () => {
       }
       expect(calls).toBeGreaterThanOrEqual(3);
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, end - Date.now()) + 100));
-      const session = await browser.get(`${short.bffUrl}/auth/session`, API_HEADERS);
-      expect(session.json()).toEqual({ isAuthenticated: false });
+      // The API first: /auth/session clears the cookie of an ended session, and a request without one is
+      // `unauthenticated`, not `session_expired`.
       const api = await browser.get(`${short.bffUrl}/api/echo/x`, API_HEADERS);
       expect(api.status).toBe(401);
+      expect(api.json()).toMatchObject({ code: 'session_expired' });
       expect(short.logs.events('session_end').map((event) => event.reason)).toContain('absolute_timeout');
+      const session = await browser.get(`${short.bffUrl}/auth/session`, API_HEADERS);
+      expect(session.json()).toEqual({ isAuthenticated: false });
     } finally {
       await short.close();
     }
