@@ -165,7 +165,13 @@ await describeWith(['chromium'], 'Integrity-Policy in Chromium, reported by Chro
         .poll(() => bff.reports().find((report) => report.blocked === `${bff.url}/static/plain.js`), {
           timeout: 10_000,
         })
-        .toMatchObject({ type: 'integrity-violation', directive: 'script', url: `${bff.url}/` });
+        .toMatchObject({
+          type: 'integrity-violation',
+          directive: 'script',
+          url: `${bff.url}/`,
+          // Chromium says `reportOnly: true | false`; the log line says which.
+          disposition: mode === 'enforce' ? 'enforce' : 'report',
+        });
     }
     await context.close();
   });

@@ -38,7 +38,16 @@ export function logSecurityReports(log: Logger, body: unknown): number {
           details.effectiveDirective ?? details['effective-directive'] ?? details.destination,
           64,
         ),
-        disposition: text(details.disposition ?? details.reportOnly, 16),
+        // CSP reports name it; Integrity-Policy reports (Chromium) say `reportOnly: true | false` instead.
+        disposition: text(
+          details.disposition ??
+            (typeof details.reportOnly === 'boolean'
+              ? details.reportOnly
+                ? 'report'
+                : 'enforce'
+              : undefined),
+          16,
+        ),
       },
       'browser security report',
     );
