@@ -226,6 +226,11 @@ export class ApiProxy {
       (error: unknown) => {
         if (!(error instanceof SessionEndedError)) throw error;
         if (route.upstream.access === 'required') {
+          // The same line as a session found ended, so every 401 of an ended session is in the audit trail.
+          this.#log.info(
+            { event: 'unauthorized', reason: error.reason, session: sessionRef(id) },
+            'session ended',
+          );
           return this.#refuse(res, 401, 'session_expired', 'Your session has ended. Sign in again.');
         }
         return this.#forward(req, res, route, method, rest, restPath, hasBody, undefined);

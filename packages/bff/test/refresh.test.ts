@@ -121,7 +121,7 @@ describe('token refresh', () => {
     stacks.push(stack);
     const browser = new TestBrowser();
     await signIn(browser, stack, 'carol');
-    const { record } = await sessionRecord(stack, browser);
+    const { id, record } = await sessionRecord(stack, browser);
     const revoke = await fetch(`${stack.idp.issuer}/token/revocation`, {
       method: 'POST',
       headers: {
@@ -142,6 +142,10 @@ describe('token refresh', () => {
       isAuthenticated: false,
     });
     expect(stack.logs.events('session_end').at(-1)).toMatchObject({ reason: 'refresh_failed' });
+    // The 401 is in the audit trail like any other of an ended session: a reference, never the id.
+    const unauthorized = stack.logs.events('unauthorized').at(-1);
+    expect(unauthorized).toMatchObject({ reason: 'refresh_failed', session: expect.any(String) });
+    expect(JSON.stringify(unauthorized)).not.toContain(id);
   });
 
   it('SECURITY C23: a stolen refresh token is useless without the client secret, and its reuse ends the session', async () => {
