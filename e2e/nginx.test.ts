@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -20,6 +20,7 @@ import {
 import { Redis } from 'ioredis';
 import { Agent, type Dispatcher, getGlobalDispatcher, request, setGlobalDispatcher } from 'undici';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { selfSignedCertificate } from './support/https.js';
 
 /** The deployment guide's example, run as written: only ports, addresses, names and paths are substituted. */
 const EXAMPLE = fileURLToPath(new URL('../docs/examples/nginx.conf', import.meta.url));
@@ -147,32 +148,12 @@ await describeWith(['nginx', 'redis'], 'deployment example: nginx in front of tw
   let previousDispatcher: Dispatcher;
 
   beforeAll(async () => {
-    // A self-signed certificate for localhost, trusted by this test's HTTP client only.
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost',
-        '-keyout',
-        join(dir, 'tls.key'),
-        '-out',
-        join(dir, 'tls.crt'),
-      ],
-      { stdio: 'pipe' },
-    );
+    // A self-signed certificate for localhost, trusted by this test's HTTP client only; nginx reads the files.
+    const certificate = selfSignedCertificate(['localhost']);
+    writeFileSync(join(dir, 'tls.key'), certificate.key);
+    writeFileSync(join(dir, 'tls.crt'), certificate.cert);
     previousDispatcher = getGlobalDispatcher();
-    setGlobalDispatcher(new Agent({ connect: { ca: readFileSync(join(dir, 'tls.crt')) } }));
+    setGlobalDispatcher(new Agent({ connect: { ca: certificate.cert } }));
 
     const [tlsPort, plainPort, portA, portB] = await Promise.all([
       freePort(),

@@ -6,9 +6,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { RouteDefinition, TelemetryEvent } from '@gatehouse/shell';
-import { freePort } from '@gatehouse/testing';
+import { freePort, launchChromium } from '@gatehouse/testing';
 import { build } from 'esbuild';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const sha384 = (bytes: Uint8Array) => `sha384-${createHash('sha384').update(bytes).digest('base64')}`;
@@ -431,3 +432,38 @@ export const viewIn = (page: Page, selector = '#outlet') =>
     (s) => document.querySelector(`${s} [data-gatehouse-view]`)?.getAttribute('data-gatehouse-view') ?? null,
     selector,
   );
+
+/**
+ * The fake BFF, the CDN and one Chromium for a test file, and fresh browser contexts closed after each test.
+ * Call it inside a `describe`.
+ */
+export function useShellBrowser() {
+  let servers: Awaited<ReturnType<typeof startServers>> | undefined;
+  let browser: Browser | undefined;
+  const contexts: BrowserContext[] = [];
+  const closeContexts = () => Promise.all(contexts.splice(0).map((context) => context.close()));
+  beforeAll(async () => {
+    servers = await startServers();
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await servers?.close();
+  });
+  afterEach(closeContexts);
+  return {
+    get servers() {
+      return servers!;
+    },
+    /** A fresh context (its own cookies), closed after the test. */
+    async newContext(): Promise<BrowserContext> {
+      const context = await browser!.newContext();
+      contexts.push(context);
+      return context;
+    },
+    /** Closes this test's contexts now (their pages flush what they hold), as after each test. */
+    closeContexts,
+    /** How many push streams of session `sid` are open. */
+    streamsOf: (sid: string) => [...servers!.bff.streams.values()].filter((owner) => owner === sid).length,
+  };
+}

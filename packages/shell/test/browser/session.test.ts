@@ -1,8 +1,8 @@
 /// <reference types="node" />
-import { describeWith, launchChromium } from '@gatehouse/testing';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { openShell, startServers, text, viewIn } from './harness.js';
+import { describeWith } from '@gatehouse/testing';
+import type { Page } from 'playwright-core';
+import { expect, it } from 'vitest';
+import { openShell, text, useShellBrowser, viewIn } from './harness.js';
 
 /** When `type` first appears in the page's log, in ms since the epoch. */
 const loggedAt = (page: Page, type: string) =>
@@ -20,35 +20,16 @@ const storage = (page: Page) =>
  * (EventSource), the one 401 flow, the expiry warning and extension.
  */
 await describeWith(['chromium'], 'shell: session across tabs in Chromium', () => {
-  let servers: Awaited<ReturnType<typeof startServers>>;
-  let browser: Browser;
-  beforeAll(async () => {
-    servers = await startServers();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await servers?.close();
-  });
-  const contexts: BrowserContext[] = [];
-  const newContext = async () => {
-    const context = await browser.newContext();
-    contexts.push(context);
-    return context;
-  };
-  afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((context) => context.close()));
-  });
-  const streamsOf = (sid: string) =>
-    [...servers.bff.streams.values()].filter((owner) => owner === sid).length;
+  const env = useShellBrowser();
+  const { newContext, streamsOf } = env;
 
   it('logout in one tab reaches the other within a second, without reload; one push connection for both', async () => {
     const context = await newContext();
-    const sid = await servers.bff.signIn(context, 'alice');
-    const a = await openShell(context, servers.bff.origin, '/orders/order_123');
+    const sid = await env.servers.bff.signIn(context, 'alice');
+    const a = await openShell(context, env.servers.bff.origin, '/orders/order_123');
     const heardInA: { type: string; at: number }[] = [];
     await a.exposeFunction('gatehouseReport', (entry: { type: string; at: number }) => heardInA.push(entry));
-    const b = await openShell(context, servers.bff.origin, '/orders/order_123');
+    const b = await openShell(context, env.servers.bff.origin, '/orders/order_123');
     await expect.poll(() => text(b)).toContain('Order order_123');
     await expect.poll(() => text(b, '#header')).toContain('header: Alice');
     // One tab holds the push connection (Web Lock), the other hears it from there.
@@ -82,17 +63,17 @@ await describeWith(['chromium'], 'shell: session across tabs in Chromium', () =>
       reason: 'user_action',
     });
     // Tab A went on to the identity provider's logout page (here: /).
-    await a.waitForURL(`${servers.bff.origin}/`);
+    await a.waitForURL(`${env.servers.bff.origin}/`);
     expect(await storage(b)).toEqual({ local: 0, session: 0, databases: 0 });
   });
 
   it('login in one tab reaches the other within a second, without reload', async () => {
     const context = await newContext();
-    const b = await openShell(context, servers.bff.origin, '/');
+    const b = await openShell(context, env.servers.bff.origin, '/');
     await expect.poll(() => text(b)).toBe('home: guest');
     // Tab A finishes a login (the BFF sets the cookie, the shell page loads signed in).
-    await servers.bff.signIn(context, 'alice');
-    const a = await openShell(context, servers.bff.origin, '/product/p1');
+    await env.servers.bff.signIn(context, 'alice');
+    const a = await openShell(context, env.servers.bff.origin, '/product/p1');
     const sentAt = (await loggedAt(a, 'state:authenticated'))!;
     await expect.poll(() => text(b)).toBe('home: Alice');
     const heardAt = await loggedAt(b, 'state:authenticated');
@@ -106,12 +87,12 @@ await describeWith(['chromium'], 'shell: session across tabs in Chromium', () =>
 
   it('a back-channel logout pushed by the BFF reaches every tab at once', async () => {
     const context = await newContext();
-    const sid = await servers.bff.signIn(context, 'alice');
-    const a = await openShell(context, servers.bff.origin, '/orders');
-    const b = await openShell(context, servers.bff.origin, '/');
+    const sid = await env.servers.bff.signIn(context, 'alice');
+    const a = await openShell(context, env.servers.bff.origin, '/orders');
+    const b = await openShell(context, env.servers.bff.origin, '/');
     await expect.poll(() => streamsOf(sid)).toBe(1);
-    servers.bff.endSession(sid, false);
-    expect(servers.bff.push(sid, { type: 'logged-out', reason: 'backchannel' })).toBe(1);
+    env.servers.bff.endSession(sid, false);
+    expect(env.servers.bff.push(sid, { type: 'logged-out', reason: 'backchannel' })).toBe(1);
     await expect.poll(() => viewIn(a)).toBe('signed-out');
     await expect.poll(() => text(b)).toBe('home: guest');
     for (const page of [a, b])
@@ -127,35 +108,35 @@ await describeWith(['chromium'], 'shell: session across tabs in Chromium', () =>
 
   it('when the push stream is refused (401), the tabs learn the session is gone', async () => {
     const context = await newContext();
-    const sid = await servers.bff.signIn(context, 'alice');
-    const a = await openShell(context, servers.bff.origin, '/orders');
-    const b = await openShell(context, servers.bff.origin, '/orders');
+    const sid = await env.servers.bff.signIn(context, 'alice');
+    const a = await openShell(context, env.servers.bff.origin, '/orders');
+    const b = await openShell(context, env.servers.bff.origin, '/orders');
     await expect.poll(() => streamsOf(sid)).toBe(1);
-    servers.bff.endSession(sid); // closes the stream; the reconnect gets 401
+    env.servers.bff.endSession(sid); // closes the stream; the reconnect gets 401
     for (const page of [a, b]) await expect.poll(() => state(page), { timeout: 3000 }).toBe('expired');
     await expect.poll(() => text(b)).toContain('Your session has expired.');
   });
 
   it('an API 401 goes to the one flow: expired everywhere, a notice, then login back to the route', async () => {
     const context = await newContext();
-    const sid = await servers.bff.signIn(context, 'alice');
-    const a = await openShell(context, servers.bff.origin, '/orders');
-    const b = await openShell(context, servers.bff.origin, '/');
+    const sid = await env.servers.bff.signIn(context, 'alice');
+    const a = await openShell(context, env.servers.bff.origin, '/orders');
+    const b = await openShell(context, env.servers.bff.origin, '/');
     await expect.poll(() => text(a)).toContain('Your orders');
-    servers.bff.endSession(sid, false); // silently: only the API will tell
+    env.servers.bff.endSession(sid, false); // silently: only the API will tell
     await a.evaluate(() => window.gatehouseTest.shell.navigate('/orders/order_123?tab=items'));
     await expect
       .poll(() => a.textContent('[data-gatehouse-view="expired-notice"]'))
       .toContain('Your session has expired');
     await a.waitForURL(/\/auth\/login\?/);
     expect(new URL(a.url()).searchParams.get('returnTo')).toBe('/orders/order_123?tab=items');
-    expect(servers.bff.logins).toContain('/orders/order_123?tab=items');
+    expect(env.servers.bff.logins).toContain('/orders/order_123?tab=items');
     await expect.poll(() => state(b)).toBe('expired');
   });
 
   it('an anonymous visitor’s 401 only reaches the caller: no notice, no redirect', async () => {
     const context = await newContext();
-    const page = await openShell(context, servers.bff.origin, '/');
+    const page = await openShell(context, env.servers.bff.origin, '/');
     const answer = await page.evaluate(() =>
       window.gatehouseTest.shell.api.get('/api/orders').then(
         () => 'resolved',
@@ -171,15 +152,15 @@ await describeWith(['chromium'], 'shell: session across tabs in Chromium', () =>
 
   it('warns before the session expires without asking the BFF, and extend() pushes the end back in every tab', async () => {
     const context = await newContext();
-    await servers.bff.signIn(context, 'alice', 3500); // the warning comes 2000 ms ahead
-    const a = await openShell(context, servers.bff.origin, '/orders');
-    const b = await openShell(context, servers.bff.origin, '/orders');
-    const asked = servers.bff.requests.filter((r) => r === 'GET /auth/session').length;
+    await env.servers.bff.signIn(context, 'alice', 3500); // the warning comes 2000 ms ahead
+    const a = await openShell(context, env.servers.bff.origin, '/orders');
+    const b = await openShell(context, env.servers.bff.origin, '/orders');
+    const asked = env.servers.bff.requests.filter((r) => r === 'GET /auth/session').length;
     await expect.poll(() => loggedAt(a, 'auth:session-expiring'), { timeout: 3000 }).toBeGreaterThan(0);
     // A view that mounts after the event can still read that the session is about to end.
     expect(await a.evaluate(() => window.gatehouseTest.shell.expiring())).toMatch(/^\d{4}-/);
     // The warning costs no request: GET /auth/session would count as activity at the BFF.
-    expect(servers.bff.requests.filter((r) => r === 'GET /auth/session').length).toBe(asked);
+    expect(env.servers.bff.requests.filter((r) => r === 'GET /auth/session').length).toBe(asked);
     expect(await a.evaluate(() => window.gatehouseTest.shell.extend())).toBe(true);
     const expiresAt = await a.evaluate(() => {
       const s = window.gatehouseTest.shell.auth.getState();
@@ -202,9 +183,9 @@ await describeWith(['chromium'], 'shell: session across tabs in Chromium', () =>
 
   it('without extension, the push channel ends the session at expiresAt in every tab', async () => {
     const context = await newContext();
-    await servers.bff.signIn(context, 'alice', 6000); // room for two page loads on a busy machine
-    const a = await openShell(context, servers.bff.origin, '/orders');
-    const b = await openShell(context, servers.bff.origin, '/orders');
+    await env.servers.bff.signIn(context, 'alice', 6000); // room for two page loads on a busy machine
+    const a = await openShell(context, env.servers.bff.origin, '/orders');
+    const b = await openShell(context, env.servers.bff.origin, '/orders');
     expect(await state(a)).toBe('authenticated');
     for (const page of [a, b]) await expect.poll(() => viewIn(page), { timeout: 15_000 }).toBe('signed-out');
     expect(await text(a)).toContain('Your session has expired.');
@@ -213,17 +194,17 @@ await describeWith(['chromium'], 'shell: session across tabs in Chromium', () =>
   });
 
   it('without a push channel, the leader asks the BFF once the expiry has passed', async () => {
-    servers.bff.page = { ...servers.bff.page, push: false };
+    env.servers.bff.page = { ...env.servers.bff.page, push: false };
     try {
       const context = await newContext();
-      await servers.bff.signIn(context, 'alice', 6000);
-      const a = await openShell(context, servers.bff.origin, '/orders');
-      const b = await openShell(context, servers.bff.origin, '/orders');
+      await env.servers.bff.signIn(context, 'alice', 6000);
+      const a = await openShell(context, env.servers.bff.origin, '/orders');
+      const b = await openShell(context, env.servers.bff.origin, '/orders');
       expect(await state(a)).toBe('authenticated');
       for (const page of [a, b])
         await expect.poll(() => viewIn(page), { timeout: 15_000 }).toBe('signed-out');
     } finally {
-      servers.bff.page = { ...servers.bff.page, push: true };
+      env.servers.bff.page = { ...env.servers.bff.page, push: true };
     }
   });
 });

@@ -1,9 +1,9 @@
 /// <reference types="node" />
 import type { TelemetryEvent } from '@gatehouse/shell';
-import { describeWith, findJwts, launchChromium } from '@gatehouse/testing';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { openShell, startServers, text, viewIn } from './harness.js';
+import { describeWith, findJwts } from '@gatehouse/testing';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterEach, expect, it } from 'vitest';
+import { openShell, text, useShellBrowser, viewIn } from './harness.js';
 
 /** `expect.poll` with room for a loaded two-core machine (its default gives up after 1 s). */
 const poll = <T>(actual: () => T) => expect.poll(actual, { timeout: 10_000 });
@@ -37,34 +37,20 @@ const FIELDS = [
  * fixture page flushes after 100 ms (`telemetry: { flushMs: 100 }`), so polling the fake BFF is enough.
  */
 await describeWith(['chromium'], 'shell: telemetry of real flows in Chromium', () => {
-  let servers: Awaited<ReturnType<typeof startServers>>;
-  let browser: Browser;
   /** Session cookies handed out in this file: none may reach telemetry. */
   const sids: string[] = [];
-  beforeAll(async () => {
-    servers = await startServers();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await servers?.close();
-  });
-  const contexts: BrowserContext[] = [];
-  const newContext = async () => {
-    const context = await browser.newContext();
-    contexts.push(context);
-    return context;
-  };
+  const env = useShellBrowser();
+  const { newContext, streamsOf } = env;
   const signIn = async (context: BrowserContext) => {
-    const sid = await servers.bff.signIn(context, 'alice');
+    const sid = await env.servers.bff.signIn(context, 'alice');
     sids.push(sid);
     return sid;
   };
   afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((context) => context.close()));
+    await env.closeContexts();
     // Only the contract's fields, and nothing that looks like a credential.
-    const all = JSON.stringify(servers.bff.telemetry);
-    for (const e of servers.bff.telemetry)
+    const all = JSON.stringify(env.servers.bff.telemetry);
+    for (const e of env.servers.bff.telemetry)
       expect(Object.keys(e).filter((key) => !FIELDS.includes(key))).toEqual([]);
     expect(findJwts(all)).toEqual([]);
     expect(all).not.toMatch(/eyJ|bearer|token|secret|password|sid=/i);
@@ -73,16 +59,14 @@ await describeWith(['chromium'], 'shell: telemetry of real flows in Chromium', (
 
   /** Events received since `from` of one of `types`, in the order they came. */
   const received = (from: number, ...types: string[]) =>
-    servers.bff.telemetry.slice(from).filter((e) => types.includes(e.type));
-  const streamsOf = (sid: string) =>
-    [...servers.bff.streams.values()].filter((owner) => owner === sid).length;
+    env.servers.bff.telemetry.slice(from).filter((e) => types.includes(e.type));
   const SESSION_EVENTS = ['api_error', 'session_expired', 'logged_out', 'logged_in'];
 
   it('a remote’s API call answered 403: one api_error "403 forbidden" with the route pattern; the session goes on', async () => {
     const context = await newContext();
     await signIn(context);
-    const from = servers.bff.telemetry.length;
-    const page = await openShell(context, servers.bff.origin, '/account/order_456?tab=items');
+    const from = env.servers.bff.telemetry.length;
+    const page = await openShell(context, env.servers.bff.origin, '/account/order_456?tab=items');
     await poll(() => text(page)).toContain('account: Alice');
     await page.click('[data-action="load"]');
     await poll(() => text(page, '[data-gatehouse-remote="account"] output')).toBe('403 forbidden');
@@ -101,8 +85,8 @@ await describeWith(['chromium'], 'shell: telemetry of real flows in Chromium', (
 
   it('an anonymous visitor’s API 401: api_error "401 unauthenticated", and no session_expired', async () => {
     const context = await newContext();
-    const from = servers.bff.telemetry.length;
-    const page = await openShell(context, servers.bff.origin, '/account/order_123');
+    const from = env.servers.bff.telemetry.length;
+    const page = await openShell(context, env.servers.bff.origin, '/account/order_123');
     await poll(() => text(page)).toContain('account: guest');
     await page.click('[data-action="load"]');
     await poll(() => text(page, '[data-gatehouse-remote="account"] output')).toBe('401 unauthenticated');
@@ -121,16 +105,16 @@ await describeWith(['chromium'], 'shell: telemetry of real flows in Chromium', (
   it('an API 401 while signed in: session_expired then api_error "401 session_expired" in that tab, session_expired in the other, then login', async () => {
     const context = await newContext();
     const sid = await signIn(context);
-    const a = await openShell(context, servers.bff.origin, '/account/order_123?tab=items');
-    const b = await openShell(context, servers.bff.origin, '/');
+    const a = await openShell(context, env.servers.bff.origin, '/account/order_123?tab=items');
+    const b = await openShell(context, env.servers.bff.origin, '/');
     await poll(() => text(a)).toContain('account: Alice');
     await poll(() => text(b)).toBe('home: Alice');
-    const from = servers.bff.telemetry.length;
-    servers.bff.endSession(sid, false); // silently: only the API will tell
+    const from = env.servers.bff.telemetry.length;
+    env.servers.bff.endSession(sid, false); // silently: only the API will tell
     await a.click('[data-action="load"]');
     await poll(() => state(b)).toBe('expired');
     await poll(() => a.url()).toBe(
-      `${servers.bff.origin}/auth/login?returnTo=${encodeURIComponent('/account/order_123?tab=items')}`,
+      `${env.servers.bff.origin}/auth/login?returnTo=${encodeURIComponent('/account/order_123?tab=items')}`,
     );
     // By then the state was already `expired` in tab A: the 401 is what ended it.
     const ended = { authState: 'expired', userRoleGroup: 'anonymous' };
@@ -146,12 +130,12 @@ await describeWith(['chromium'], 'shell: telemetry of real flows in Chromium', (
   it('the BFF pushes session-expired: session_expired from the tab holding the stream and the one it relays to', async () => {
     const context = await newContext();
     const sid = await signIn(context);
-    const a = await openShell(context, servers.bff.origin, '/orders/order_123');
-    const b = await openShell(context, servers.bff.origin, '/account/order_123');
+    const a = await openShell(context, env.servers.bff.origin, '/orders/order_123');
+    const b = await openShell(context, env.servers.bff.origin, '/account/order_123');
     await poll(() => streamsOf(sid)).toBe(1);
-    const from = servers.bff.telemetry.length;
-    servers.bff.endSession(sid, false);
-    expect(servers.bff.push(sid, { type: 'session-expired' })).toBe(1);
+    const from = env.servers.bff.telemetry.length;
+    env.servers.bff.endSession(sid, false);
+    expect(env.servers.bff.push(sid, { type: 'session-expired' })).toBe(1);
     await poll(() => viewIn(a)).toBe('signed-out');
     await poll(() => text(b)).toContain('account: guest');
     const ended = { authState: 'expired', userRoleGroup: 'anonymous' };
@@ -166,12 +150,12 @@ await describeWith(['chromium'], 'shell: telemetry of real flows in Chromium', (
   it('a back-channel logout pushed by the BFF: logged_out "backchannel" from every tab', async () => {
     const context = await newContext();
     const sid = await signIn(context);
-    const a = await openShell(context, servers.bff.origin, '/orders');
-    const b = await openShell(context, servers.bff.origin, '/account/order_123');
+    const a = await openShell(context, env.servers.bff.origin, '/orders');
+    const b = await openShell(context, env.servers.bff.origin, '/account/order_123');
     await poll(() => streamsOf(sid)).toBe(1);
-    const from = servers.bff.telemetry.length;
-    servers.bff.endSession(sid, false);
-    expect(servers.bff.push(sid, { type: 'logged-out', reason: 'backchannel' })).toBe(1);
+    const from = env.servers.bff.telemetry.length;
+    env.servers.bff.endSession(sid, false);
+    expect(env.servers.bff.push(sid, { type: 'logged-out', reason: 'backchannel' })).toBe(1);
     await poll(() => viewIn(a)).toBe('signed-out');
     await poll(() => text(b)).toContain('account: guest');
     const out = { type: 'logged_out', authState: 'logged-out', userRoleGroup: 'anonymous' };
@@ -186,15 +170,15 @@ await describeWith(['chromium'], 'shell: telemetry of real flows in Chromium', (
   it('logout in one tab: logged_out "user_action" from it (sent before it leaves the page) and from the other tab', async () => {
     const context = await newContext();
     await signIn(context);
-    const a = await openShell(context, servers.bff.origin, '/account/order_123');
-    const b = await openShell(context, servers.bff.origin, '/orders');
+    const a = await openShell(context, env.servers.bff.origin, '/account/order_123');
+    const b = await openShell(context, env.servers.bff.origin, '/orders');
     await poll(() => text(a)).toContain('account: Alice');
     await poll(() => text(b)).toContain('Your orders');
-    const from = servers.bff.telemetry.length;
+    const from = env.servers.bff.telemetry.length;
     await a.evaluate(() => {
       void window.gatehouseTest.shell.logout();
     });
-    await poll(() => a.url()).toBe(`${servers.bff.origin}/`);
+    await poll(() => a.url()).toBe(`${env.servers.bff.origin}/`);
     await poll(() => viewIn(b)).toBe('signed-out');
     const out = { type: 'logged_out', authState: 'logged-out', userRoleGroup: 'anonymous' };
     await poll(() =>
