@@ -1,7 +1,7 @@
 import { API_HEADERS, freePort, NAVIGATION_HEADERS, readForm, TestBrowser } from '@gatehouse/testing';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SECRET, type Stack, signIn, startStack } from './support/stack.js';
+import { revokeRefreshToken, SECRET, type Stack, signIn, startStack } from './support/stack.js';
 
 let stack: Stack;
 let metricsUrl: string;
@@ -142,18 +142,7 @@ describe('Prometheus metrics of auth failures', () => {
         .find((entry) => entry.key === '__Host-Http-gatehouse')
         ?.value.split('.')[0] ?? '';
     const record = await stack.bff.runtime.store.get(id);
-    const revoke = await fetch(`${stack.idp.issuer}/token/revocation`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        authorization: `Basic ${Buffer.from('gatehouse-bff:gatehouse-dev-secret').toString('base64')}`,
-      },
-      body: new URLSearchParams({
-        token: record?.tokens.refreshToken ?? '',
-        token_type_hint: 'refresh_token',
-      }),
-    });
-    expect(revoke.status).toBe(200);
+    expect(await revokeRefreshToken(stack, record?.tokens.refreshToken ?? '')).toBe(200);
     const before = await scrape();
     // Wait until the access token is due for a refresh.
     await sleep(Math.max(0, (record?.tokens.refreshAt ?? 0) - Date.now()) + 100);

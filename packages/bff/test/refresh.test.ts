@@ -4,7 +4,7 @@ import { API_HEADERS, describeWith, freePort, redisUrl, TestBrowser } from '@gat
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BffOptions } from '../src/index.js';
-import { type Stack, signIn, startStack } from './support/stack.js';
+import { revokeRefreshToken, type Stack, signIn, startStack } from './support/stack.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -122,18 +122,7 @@ describe('token refresh', () => {
     const browser = new TestBrowser();
     await signIn(browser, stack, 'carol');
     const { id, record } = await sessionRecord(stack, browser);
-    const revoke = await fetch(`${stack.idp.issuer}/token/revocation`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        authorization: `Basic ${Buffer.from('gatehouse-bff:gatehouse-dev-secret').toString('base64')}`,
-      },
-      body: new URLSearchParams({
-        token: record?.tokens.refreshToken ?? '',
-        token_type_hint: 'refresh_token',
-      }),
-    });
-    expect(revoke.status).toBe(200);
+    expect(await revokeRefreshToken(stack, record?.tokens.refreshToken ?? '')).toBe(200);
     await sleep(2200);
     const answer = await browser.get(`${stack.bffUrl}/api/echo/x`, API_HEADERS);
     expect(answer.status).toBe(401);

@@ -218,6 +218,22 @@ export async function signIn(
   return done.stoppedAt;
 }
 
+/**
+ * Revokes `refreshToken` at the stack's IdP as the BFF's client (RFC 7009), as an operator or the user's
+ * account page would; resolves to the revocation endpoint's status (200).
+ */
+export async function revokeRefreshToken(stack: Pick<Stack, 'idp'>, refreshToken: string): Promise<number> {
+  const response = await fetch(`${stack.idp.issuer}/token/revocation`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from('gatehouse-bff:gatehouse-dev-secret').toString('base64')}`,
+    },
+    body: new URLSearchParams({ token: refreshToken, token_type_hint: 'refresh_token' }),
+  });
+  return response.status;
+}
+
 /** The page text of a response, for assertions in failures. */
 export function describeResponse(response: TestResponse): string {
   return `${response.status} ${response.text.slice(0, 200)}`;
