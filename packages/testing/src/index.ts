@@ -9,6 +9,7 @@ export {
 export { CHROMIUM_ARGS, launchChromium } from './chromium.js';
 export { findJwts } from './jwt.js';
 export { freePort } from './ports.js';
+export { demoRoleMaps, demoRolePermissions, demoTenantRolePermissions } from './roles.js';
 export {
   chromiumPath,
   describeWith,

@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { Writable } from 'node:stream';
 import { bffClient, createDevIdp, type DevIdp, type DevIdpTtl } from '@gatehouse/dev-idp';
-import { freePort, readForm, type TestBrowser, type TestResponse } from '@gatehouse/testing';
+import { demoRoleMaps, freePort, readForm, type TestBrowser, type TestResponse } from '@gatehouse/testing';
 import {
   type BffOptions,
   type BffServer,
@@ -155,6 +155,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     port: bffPort,
     issuer: idp.issuer,
     resource: 'urn:gatehouse:shop',
+    ...demoRoleMaps,
     sessionSecrets: [SECRET],
     upstreams: { echo: { url: echo.url }, open: { url: `${echo.url}/open`, access: 'public' } },
     routes: [

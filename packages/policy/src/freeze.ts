@@ -1,5 +1,6 @@
 /**
- * Freezes `value` and everything reachable from it; returns it.
+ * Freezes `value` and everything reachable from it; returns it. Configuration, manifests and identities are
+ * frozen once validated, so nothing downstream can change what was checked.
  *
  * @example
  * const identity = deepFreeze(structuredClone(json));

@@ -1,6 +1,11 @@
-import type { RolePermissionMap } from './permissions.js';
+import type { RolePermissionMap } from '@gatehouse/policy';
 
-/** The reference shop's global roles. Deployments pass their own map instead. */
+/**
+ * The reference shop's role map: what each role of the identity provider may do in the shop. The BFF (for the
+ * identity the browser sees) and every domain API (for what it enforces) are given this map; the Gatehouse
+ * packages grant nothing by default. To let a role do something new, add the permission here (and check it in
+ * the API that owns it).
+ */
 export const shopRolePermissions: RolePermissionMap = Object.freeze({
   customer: Object.freeze(['orders:view', 'profile:edit', 'checkout:place_order'] as const),
   support: Object.freeze(['orders:view', 'orders:view_any'] as const),
@@ -19,4 +24,10 @@ export const shopRolePermissions: RolePermissionMap = Object.freeze({
 export const shopTenantRolePermissions: RolePermissionMap = Object.freeze({
   org_admin: Object.freeze(['users:view', 'billing:view', 'billing:edit', 'audit:view'] as const),
   member: Object.freeze(['users:view'] as const),
+});
+
+/** Both maps, as the BFF's and the API plugin's `roles` / `tenantRoles` options take them. */
+export const shopRoleMaps = Object.freeze({
+  roles: shopRolePermissions,
+  tenantRoles: shopTenantRolePermissions,
 });
