@@ -19,3 +19,4 @@ export {
   serviceMissing,
   servicesRequired,
 } from './services.js';
+export { endIdpSession, type SignInOptions, signIn } from './sign-in.js';
