@@ -95,60 +95,7 @@ export async function browserFigures(
   const servers: Server[] = [];
   const closers: Array<() => unknown> = [];
   try {
-    const [portA, portB] = [await freePort(), await freePort()];
-    const publicUrl = `http://localhost:${portA}`;
-
-    // The page's runtime in the BFF's assets; the remote on its own origin, pinned by integrity.
-    const assets = join(TMP_DIR, 'browser-assets');
-    mkdirSync(assets, { recursive: true });
-    const app = await bundleForBrowser(benchPath('browser/page/app.ts'));
-    writeFileSync(join(assets, 'app.js'), app);
-    const remote = await bundleForBrowser(benchPath('browser/page/remote.ts'));
-    const remotes = await startRemotesOrigin(new Map([['/home.js', remote]]), publicUrl);
-    closers.push(() => remotes.close());
-    const pageConfig = {
-      remotes: [
-        { name: 'home', version: '1.0.0', entry: `${remotes.origin}/home.js`, integrity: sha384(remote) },
-      ],
-      allowedOrigins: [remotes.origin],
-      routes: [
-        { path: '/', remote: 'home' },
-        { path: '/account', remote: 'home', auth: 'required' },
-        { path: '/noinline/account', remote: 'home', auth: 'required' },
-      ],
-    };
-
-    const idp = await startServer('dev IdP', benchPath('servers/idp.ts'), {
-      env: {
-        BENCH_IDP_OPTIONS: JSON.stringify({
-          bffBaseUrl: publicUrl,
-          backchannelUrl: `http://localhost:${portB}/auth/backchannel-logout`,
-        }),
-      },
-    });
-    servers.push(idp);
-    const bffs = await Promise.all(
-      [portA, portB].map((port, i) =>
-        startServer(`BFF instance ${i ? 'B' : 'A'}`, benchPath('browser/bff-page.ts'), {
-          env: {
-            BENCH_BFF_OPTIONS: JSON.stringify(
-              bffOptions(
-                { publicUrl, port, issuer: idp.url, secret: ctx.secret },
-                {
-                  redisUrl: ctx.redisUrl,
-                  redisKeyPrefix: ctx.prefix,
-                  remoteOrigins: [remotes.origin],
-                  assets: [{ prefix: '/assets/', dir: assets, access: 'public' }],
-                },
-              ),
-            ),
-            BENCH_PAGE_CONFIG: JSON.stringify(pageConfig),
-          },
-        }),
-      ),
-    );
-    servers.push(...bffs);
-
+    const { publicUrl, idp, appBytes } = await startPageStack(ctx, servers, closers);
     const browser = await launchChromium();
     closers.push(() => browser.close());
     const stack: PageStack = { publicUrl, idp, browser };
@@ -156,19 +103,66 @@ export async function browserFigures(
     const crossTab = await crossTabLogout(ctx, stack, settings);
     const backchannel = await backchannelLogout(ctx, stack, settings);
     const shop = await shopFigures(ctx, browser, settings);
-    return {
-      settings,
-      chromium: browser.version(),
-      appBytes: app.length,
-      pageLoads,
-      crossTab,
-      backchannel,
-      shop,
-    };
+    return { settings, chromium: browser.version(), appBytes, pageLoads, crossTab, backchannel, shop };
   } finally {
     for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => {});
     for (const server of servers.reverse()) await server.stop();
   }
+}
+
+/**
+ * The fixture page's runtime bundled into the BFF's assets, the remote on its own origin (pinned by
+ * integrity), the dev IdP (its logout tokens to instance B) and the two BFF instances serving the page. Every
+ * process goes to `servers` and everything else to `closers` as it starts, so the caller stops what started.
+ */
+async function startPageStack(
+  ctx: SuiteContext,
+  servers: Server[],
+  closers: Array<() => unknown>,
+): Promise<{ publicUrl: string; idp: Server; appBytes: number }> {
+  const [portA, portB] = [await freePort(), await freePort()];
+  const publicUrl = `http://localhost:${portA}`;
+  const assets = join(TMP_DIR, 'browser-assets');
+  mkdirSync(assets, { recursive: true });
+  const app = await bundleForBrowser(benchPath('browser/page/app.ts'));
+  writeFileSync(join(assets, 'app.js'), app);
+  const remote = await bundleForBrowser(benchPath('browser/page/remote.ts'));
+  const remotes = await startRemotesOrigin(new Map([['/home.js', remote]]), publicUrl);
+  closers.push(() => remotes.close());
+  const pageConfig = {
+    remotes: [
+      { name: 'home', version: '1.0.0', entry: `${remotes.origin}/home.js`, integrity: sha384(remote) },
+    ],
+    allowedOrigins: [remotes.origin],
+    routes: [
+      { path: '/', remote: 'home' },
+      { path: '/account', remote: 'home', auth: 'required' },
+      { path: '/noinline/account', remote: 'home', auth: 'required' },
+    ],
+  };
+  const idp = await startServer('dev IdP', benchPath('servers/idp.ts'), {
+    env: {
+      BENCH_IDP_OPTIONS: JSON.stringify({
+        bffBaseUrl: publicUrl,
+        backchannelUrl: `http://localhost:${portB}/auth/backchannel-logout`,
+      }),
+    },
+  });
+  servers.push(idp);
+  const extra = {
+    redisUrl: ctx.redisUrl,
+    redisKeyPrefix: ctx.prefix,
+    remoteOrigins: [remotes.origin],
+    assets: [{ prefix: '/assets/', dir: assets, access: 'public' as const }],
+  };
+  for (const [i, port] of [portA, portB].entries()) {
+    const options = bffOptions({ publicUrl, port, issuer: idp.url, secret: ctx.secret }, extra);
+    const bff = startServer(`BFF instance ${i ? 'B' : 'A'}`, benchPath('browser/bff-page.ts'), {
+      env: { BENCH_BFF_OPTIONS: JSON.stringify(options), BENCH_PAGE_CONFIG: JSON.stringify(pageConfig) },
+    });
+    servers.push(await bff);
+  }
+  return { publicUrl, idp, appBytes: app.length };
 }
 
 const sha384 = (bytes: Uint8Array) => `sha384-${createHash('sha384').update(bytes).digest('base64')}`;

@@ -73,11 +73,28 @@ interface Target {
   readonly profileDir?: string;
 }
 
+/** What the targets share during the suite: the upstream, the dev IdP and where the BFF and Apache listen. */
+interface Rig {
+  readonly ctx: ProxyContext;
+  readonly upstream: Server;
+  /** Running when a BFF or Apache scenario is measured. */
+  readonly idp: DevIdp | undefined;
+  readonly bffPort: number;
+  readonly bffUrl: string;
+  /** Apache's port, public URL and client secret at the dev IdP, when Apache is installed. */
+  readonly apacheRp: Omit<ApacheRp, 'issuer' | 'upstream'> | undefined;
+  /**
+   * Headers of the targets without a session of their own: a cookie as long as the BFF's real one, so request
+   * sizes match, and the BFF's real cookie once a BFF scenario signed in.
+   */
+  headers: Record<string, string>;
+}
+
 /** Measures every scenario in `ctx.settings.repeat` interleaved rounds and answers each one's median round. */
 export async function proxySuite(ctx: ProxyContext): Promise<ProxyRun> {
   const { scenarios, settings, log } = ctx;
   const upstream = await startServer('upstream', benchPath('servers/upstream.ts'));
-  let idp: DevIdp | undefined;
+  let rig: Rig | undefined;
   try {
     const apache = scenarios.some((scenario) => scenario.apache) ? findApache() : undefined;
     if (apache?.ok) log(`Apache: ${apache.version} (${apache.binary})`);
@@ -87,132 +104,7 @@ export async function proxySuite(ctx: ProxyContext): Promise<ProxyRun> {
       if (scenario.bff?.redis && !ctx.redis.ok) failures.set(scenario.id, ctx.redis.reason);
       if (scenario.apache && apache && !apache.ok) failures.set(scenario.id, apache.reason);
     }
-
-    const bffPort = await freePort();
-    const bffUrl = `http://localhost:${bffPort}`;
-    let apacheRp: Omit<ApacheRp, 'issuer' | 'upstream'> | undefined;
-    if (scenarios.some((scenario) => scenario.bff) || apache?.ok) {
-      const clients: DevIdpClient[] = [bffClient({ baseUrl: bffUrl })];
-      if (apache?.ok) {
-        const port = await freePort();
-        // 127.0.0.1, the host the load generator uses: mod_auth_openidc refuses a session cookie presented to
-        // another host than the one it was issued for (`oidc_check_cookie_domain`).
-        apacheRp = {
-          port,
-          publicUrl: `http://127.0.0.1:${port}`,
-          clientSecret: randomBytes(24).toString('base64url'),
-        };
-        clients.push(apacheClient({ baseUrl: apacheRp.publicUrl, clientSecret: apacheRp.clientSecret }));
-      }
-      // A long access-token lifetime: no refresh happens during the run, so the hot path is what is measured.
-      idp = await createDevIdp({ port: 0, clients, ttl: { AccessToken: 6 * 3600, IdToken: 3600 } });
-    }
-
-    // Same request size everywhere: direct and reply-from get a cookie as long as the BFF's real one (and,
-    // once a BFF scenario signed in, its real cookie).
-    let headers: Record<string, string> = {
-      ...BENCH_API_HEADERS,
-      cookie: `${SESSION_COOKIE}=${randomBytes(64).toString('base64url').slice(0, 87)}`,
-    };
-
-    /** Starts one scenario's server and signs in; answers where to send the load. */
-    const start = async (scenario: Scenario): Promise<Target> => {
-      if (scenario.id === 'direct') return { url: `${upstream.url}/item`, headers };
-      if (scenario.id === 'reply-from' || scenario.id === 'raw-proxy') {
-        const profileDir = profiling(ctx, scenario.id);
-        const server = await startServer(scenario.label, benchPath(`proxy/servers/${scenario.id}.ts`), {
-          env: { BENCH_UPSTREAM_URL: upstream.url },
-          execArgv: profileArgs(profileDir),
-        });
-        return {
-          url: `${server.url}/api/bench/item`,
-          headers,
-          server,
-          ...(profileDir ? { profileDir } : {}),
-        };
-      }
-      if (!idp) throw new Error('the dev IdP is not running');
-      if (scenario.apache) {
-        if (!apacheRp) throw new Error('Apache is not installed');
-        const options: ApacheRp = { ...apacheRp, issuer: idp.issuer, upstream: upstream.url };
-        const server = await startServer(scenario.label, benchPath('proxy/servers/apache.ts'), {
-          env: { BENCH_APACHE_OPTIONS: JSON.stringify(options) },
-        });
-        // A browser's first visit to the protected API: mod_auth_openidc redirects it to the IdP, and back.
-        const cookie = await signInCookie(apacheRp.publicUrl, 'alice', {
-          startPath: '/api/bench/item',
-          callbackPrefix: APACHE_CALLBACK_PATH,
-          cookieName: APACHE_SESSION_COOKIE,
-        });
-        log(`  signed in as alice (session cookie ${cookie.length} bytes)`);
-        return { url: `${server.url}/api/bench/item`, headers: { ...BENCH_API_HEADERS, cookie }, server };
-      }
-      const bff = scenario.bff ?? { redis: false, workers: 1 };
-      const options = bffOptions(
-        { publicUrl: bffUrl, port: bffPort, issuer: idp.issuer, secret: ctx.secret, upstream: upstream.url },
-        {
-          workers: bff.workers,
-          ...(bff.redis ? { redisUrl: ctx.redisUrl, redisKeyPrefix: ctx.prefix } : {}),
-        },
-      );
-      const profileDir = profiling(ctx, scenario.id);
-      const server = await startServer(scenario.label, benchPath('servers/bff.ts'), {
-        env: { BENCH_BFF_OPTIONS: JSON.stringify(options) },
-        execArgv: profileArgs(profileDir),
-      });
-      const cookie = await signInCookie(bffUrl, 'alice');
-      log(`  signed in as alice (session cookie ${cookie.length} bytes)`);
-      headers = { ...BENCH_API_HEADERS, cookie };
-      return { url: `${server.url}/api/bench/item`, headers, server, ...(profileDir ? { profileDir } : {}) };
-    };
-
-    /**
-     * One round of one scenario: start its server (and sign in), check one request, warm up, measure (again
-     * when other processes disturbed the measurement), stop the server.
-     */
-    const runOnce = async (scenario: Scenario): Promise<ProxyResult> => {
-      let target: Target | undefined;
-      try {
-        target = await start(scenario);
-        const { url } = target;
-        await preflight(url, target.headers);
-        if (scenario.bff || scenario.apache) {
-          const seen = await ask<UpstreamStats>(upstream.child, 'stats');
-          if (!seen.bearer || seen.cookie) {
-            throw new Error(
-              `the upstream got ${seen.bearer ? 'a' : 'no'} bearer token and ${seen.cookie ? 'a' : 'no'} cookie`,
-            );
-          }
-        }
-        await ctx.generator.run(url, target.headers, { ...settings, durationS: settings.warmupS });
-        const serverPid = (target.server ?? upstream).child.pid;
-        let run: ProxyResult | undefined;
-        for (let attempt = 0; attempt <= settings.retries; attempt++) {
-          await ctx.load.waitForQuiet();
-          const candidate = await measure({
-            generator: ctx.generator,
-            settings,
-            url,
-            headers: target.headers,
-            serverPid,
-            upstream: upstream.child,
-            load: ctx.load,
-          });
-          const other = candidate.cpu?.otherCores ?? 0;
-          if (!run || other < (run.cpu?.otherCores ?? 0)) run = candidate;
-          if (other <= OTHER_LOAD_LIMIT) break;
-          if (attempt < settings.retries)
-            log(`  disturbed: other processes used ${other.toFixed(2)} cores; measuring again`);
-        }
-        if (!run) throw new Error('nothing was measured');
-        log(`  ${describe(run)}`);
-        return run;
-      } finally {
-        await target?.server?.stop();
-        if (target?.profileDir) printProfile(target.profileDir, log);
-      }
-    };
-
+    rig = await startRig(ctx, upstream, apache?.ok === true);
     const runs = new Map<string, ProxyResult[]>(scenarios.map((scenario) => [scenario.id, []]));
     // Rounds interleave the scenarios, so a slow phase of the machine touches every target alike.
     for (let round = 1; round <= (scenarios.length > 0 ? settings.repeat : 0); round++) {
@@ -221,7 +113,7 @@ export async function proxySuite(ctx: ProxyContext): Promise<ProxyRun> {
         if (failures.has(scenario.id)) continue;
         log(`\n▸ ${scenario.label}${settings.repeat > 1 ? ` (round ${round} of ${settings.repeat})` : ''}`);
         try {
-          runs.get(scenario.id)?.push(await runOnce(scenario));
+          runs.get(scenario.id)?.push(await measureRound(rig, scenario));
         } catch (error) {
           const reason = messageOf(error).split('\n')[0] ?? '';
           log(`  failed: ${reason}`);
@@ -234,8 +126,148 @@ export async function proxySuite(ctx: ProxyContext): Promise<ProxyRun> {
       ...(apache?.ok ? { apacheVersion: apache.version } : {}),
     };
   } finally {
-    await idp?.close();
+    await rig?.idp?.close();
     await upstream.stop();
+  }
+}
+
+/**
+ * The dev IdP (in this process) with the BFF's client and, when Apache runs, Apache's, and a 6-hour access
+ * token: no refresh happens during the run, so the hot path is what is measured.
+ */
+async function startRig(ctx: ProxyContext, upstream: Server, withApache: boolean): Promise<Rig> {
+  const bffPort = await freePort();
+  const bffUrl = `http://localhost:${bffPort}`;
+  let apacheRp: Rig['apacheRp'];
+  let idp: DevIdp | undefined;
+  if (ctx.scenarios.some((scenario) => scenario.bff) || withApache) {
+    const clients: DevIdpClient[] = [bffClient({ baseUrl: bffUrl })];
+    if (withApache) {
+      const port = await freePort();
+      // 127.0.0.1, the host the load generator uses: mod_auth_openidc refuses a session cookie presented to
+      // another host than the one it was issued for (`oidc_check_cookie_domain`).
+      apacheRp = {
+        port,
+        publicUrl: `http://127.0.0.1:${port}`,
+        clientSecret: randomBytes(24).toString('base64url'),
+      };
+      clients.push(apacheClient({ baseUrl: apacheRp.publicUrl, clientSecret: apacheRp.clientSecret }));
+    }
+    idp = await createDevIdp({ port: 0, clients, ttl: { AccessToken: 6 * 3600, IdToken: 3600 } });
+  }
+  const headers = {
+    ...BENCH_API_HEADERS,
+    cookie: `${SESSION_COOKIE}=${randomBytes(64).toString('base64url').slice(0, 87)}`,
+  };
+  return { ctx, upstream, idp, bffPort, bffUrl, apacheRp, headers };
+}
+
+/** Starts one scenario's server and signs in; answers where to send the load. */
+async function startTarget(rig: Rig, scenario: Scenario): Promise<Target> {
+  const { ctx, upstream } = rig;
+  if (scenario.id === 'direct') return { url: `${upstream.url}/item`, headers: rig.headers };
+  if (scenario.id === 'reply-from' || scenario.id === 'raw-proxy') {
+    const profileDir = profiling(ctx, scenario.id);
+    const server = await startServer(scenario.label, benchPath(`proxy/servers/${scenario.id}.ts`), {
+      env: { BENCH_UPSTREAM_URL: upstream.url },
+      execArgv: profileArgs(profileDir),
+    });
+    return {
+      url: `${server.url}/api/bench/item`,
+      headers: rig.headers,
+      server,
+      ...(profileDir ? { profileDir } : {}),
+    };
+  }
+  if (!rig.idp) throw new Error('the dev IdP is not running');
+  if (scenario.apache) {
+    if (!rig.apacheRp) throw new Error('Apache is not installed');
+    const options: ApacheRp = { ...rig.apacheRp, issuer: rig.idp.issuer, upstream: upstream.url };
+    const server = await startServer(scenario.label, benchPath('proxy/servers/apache.ts'), {
+      env: { BENCH_APACHE_OPTIONS: JSON.stringify(options) },
+    });
+    // A browser's first visit to the protected API: mod_auth_openidc redirects it to the IdP, and back.
+    const cookie = await signInCookie(rig.apacheRp.publicUrl, 'alice', {
+      startPath: '/api/bench/item',
+      callbackPrefix: APACHE_CALLBACK_PATH,
+      cookieName: APACHE_SESSION_COOKIE,
+    });
+    ctx.log(`  signed in as alice (session cookie ${cookie.length} bytes)`);
+    return { url: `${server.url}/api/bench/item`, headers: { ...BENCH_API_HEADERS, cookie }, server };
+  }
+  const bff = scenario.bff ?? { redis: false, workers: 1 };
+  const options = bffOptions(
+    {
+      publicUrl: rig.bffUrl,
+      port: rig.bffPort,
+      issuer: rig.idp.issuer,
+      secret: ctx.secret,
+      upstream: upstream.url,
+    },
+    { workers: bff.workers, ...(bff.redis ? { redisUrl: ctx.redisUrl, redisKeyPrefix: ctx.prefix } : {}) },
+  );
+  const profileDir = profiling(ctx, scenario.id);
+  const server = await startServer(scenario.label, benchPath('servers/bff.ts'), {
+    env: { BENCH_BFF_OPTIONS: JSON.stringify(options) },
+    execArgv: profileArgs(profileDir),
+  });
+  const cookie = await signInCookie(rig.bffUrl, 'alice');
+  ctx.log(`  signed in as alice (session cookie ${cookie.length} bytes)`);
+  rig.headers = { ...BENCH_API_HEADERS, cookie };
+  return {
+    url: `${server.url}/api/bench/item`,
+    headers: rig.headers,
+    server,
+    ...(profileDir ? { profileDir } : {}),
+  };
+}
+
+/**
+ * One round of one scenario: start its server (and sign in), check one request, warm up, measure (again when
+ * other processes disturbed the measurement), stop the server.
+ */
+async function measureRound(rig: Rig, scenario: Scenario): Promise<ProxyResult> {
+  const { ctx, upstream } = rig;
+  const { settings } = ctx;
+  let target: Target | undefined;
+  try {
+    target = await startTarget(rig, scenario);
+    const { url, headers } = target;
+    await preflight(url, headers);
+    if (scenario.bff || scenario.apache) {
+      const seen = await ask<UpstreamStats>(upstream.child, 'stats');
+      if (!seen.bearer || seen.cookie) {
+        throw new Error(
+          `the upstream got ${seen.bearer ? 'a' : 'no'} bearer token and ${seen.cookie ? 'a' : 'no'} cookie`,
+        );
+      }
+    }
+    await ctx.generator.run(url, headers, { ...settings, durationS: settings.warmupS });
+    const serverPid = (target.server ?? upstream).child.pid;
+    let run: ProxyResult | undefined;
+    for (let attempt = 0; attempt <= settings.retries; attempt++) {
+      await ctx.load.waitForQuiet();
+      const candidate = await measure({
+        generator: ctx.generator,
+        settings,
+        url,
+        headers,
+        serverPid,
+        upstream: upstream.child,
+        load: ctx.load,
+      });
+      const other = candidate.cpu?.otherCores ?? 0;
+      if (!run || other < (run.cpu?.otherCores ?? 0)) run = candidate;
+      if (other <= OTHER_LOAD_LIMIT) break;
+      if (attempt < settings.retries)
+        ctx.log(`  disturbed: other processes used ${other.toFixed(2)} cores; measuring again`);
+    }
+    if (!run) throw new Error('nothing was measured');
+    ctx.log(`  ${describe(run)}`);
+    return run;
+  } finally {
+    await target?.server?.stop();
+    if (target?.profileDir) printProfile(target.profileDir, ctx.log);
   }
 }
 

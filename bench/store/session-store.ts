@@ -155,30 +155,11 @@ export async function sessionStoreFigures(ctx: SuiteContext, settings: StoreSett
     const perRequest = await perProxiedRequest(ctx, settings, startBff, mine, bff);
 
     // 3. The same record in other layouts, on the private Redis (flushed before each); the codec's cost.
-    const layouts: Array<Layout & LayoutBytes> = [];
-    for (const layout of LAYOUTS) {
-      const listpack = layout.redis['hash-max-listpack-value'] ?? '64';
-      await mine.client.config('SET', 'hash-max-listpack-value', listpack);
-      const measured = await layoutBytes(mine.client, mine.url, layout, session.sessionId, record, 3_600_000);
-      layouts.push({ ...layout, ...measured });
-    }
-    await mine.client.config('SET', 'hash-max-listpack-value', '64');
-    await mine.client.flushall();
-    const { encodeSession, decodeSession } = await loadCodec();
-    const encoded = encodeSession(record);
-    if (!isDeepStrictEqual(decodeSession(encoded), record)) {
-      result.notes.push('the session codec did not round-trip this record: its figures are not valid');
-    }
-    const codec = {
-      compactBytes: encoded.length,
-      jsonBytes: Buffer.byteLength(JSON.stringify(record)),
-      encodeUs: microseconds(() => encodeSession(record), 5000),
-      decodeUs: microseconds(() => decodeSession(encoded), 5000),
-      jsonParseUs: microseconds(() => JSON.parse(JSON.stringify(record)), 5000),
-    };
+    const { layouts, codec, notes } = await layoutFigures(mine, session.sessionId, record);
     for (const layout of layouts) ctx.log(`  layout ${layout.id}: ${layout.total} B`);
     return {
       ...result,
+      notes: [...result.notes, ...notes],
       ...(mine.version ? { privateRedisVersion: mine.version } : {}),
       perRequest,
       layouts,
@@ -188,6 +169,40 @@ export async function sessionStoreFigures(ctx: SuiteContext, settings: StoreSett
     for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => {});
     for (const server of servers.reverse()) await server.stop();
   }
+}
+
+/**
+ * The record in every layout of {@link LAYOUTS} on the private Redis (its listpack setting as the layout
+ * needs), and the built codec's size and time on it.
+ */
+async function layoutFigures(
+  mine: PrivateRedis,
+  sessionId: string,
+  record: SessionRecord,
+): Promise<Required<Pick<StoreResult, 'layouts' | 'codec'>> & { notes: string[] }> {
+  const layouts: Array<Layout & LayoutBytes> = [];
+  for (const layout of LAYOUTS) {
+    const listpack = layout.redis['hash-max-listpack-value'] ?? '64';
+    await mine.client.config('SET', 'hash-max-listpack-value', listpack);
+    const measured = await layoutBytes(mine.client, mine.url, layout, sessionId, record, 3_600_000);
+    layouts.push({ ...layout, ...measured });
+  }
+  await mine.client.config('SET', 'hash-max-listpack-value', '64');
+  await mine.client.flushall();
+  const notes: string[] = [];
+  const { encodeSession, decodeSession } = await loadCodec();
+  const encoded = encodeSession(record);
+  if (!isDeepStrictEqual(decodeSession(encoded), record)) {
+    notes.push('the session codec did not round-trip this record: its figures are not valid');
+  }
+  const codec = {
+    compactBytes: encoded.length,
+    jsonBytes: Buffer.byteLength(JSON.stringify(record)),
+    encodeUs: microseconds(() => encodeSession(record), 5000),
+    decodeUs: microseconds(() => decodeSession(encoded), 5000),
+    jsonParseUs: microseconds(() => JSON.parse(JSON.stringify(record)), 5000),
+  };
+  return { layouts, codec, notes };
 }
 
 /** `MEMORY USAGE` of the session and its index keys in the run's Redis, and what the value holds. */
