@@ -10,7 +10,7 @@
 // writes the committed bench/results.md. `--quick` shortens every measurement (a check, not a record).
 import { randomBytes } from 'node:crypto';
 import { redisUrl } from '@gatehouse/testing';
-import { type BrowserResult, type BrowserSettings, browserFigures } from './browser/suite.js';
+import { type BrowserSettings, browserFigures } from './browser/suite.js';
 import { MachineLoad } from './lib/machine-load.js';
 import { writeReport } from './lib/output.js';
 import { killAllNow, stopAll } from './lib/processes.js';
@@ -22,8 +22,8 @@ import { goalLines, textTable } from './proxy/report.js';
 import { allScenarios, selectScenarios } from './proxy/scenarios.js';
 import { type ProxyRun, type ProxySettings, proxySuite } from './proxy/suite.js';
 import { resultsMarkdown, runMachine, type SuiteResults, suitesMarkdown, suitesText } from './report.js';
-import { type StoreResult, type StoreSettings, sessionStoreFigures } from './store/session-store.js';
-import { refreshStorm, type StormResult, type StormSettings } from './store/storm.js';
+import { type StoreSettings, sessionStoreFigures } from './store/session-store.js';
+import { refreshStorm, type StormSettings } from './store/storm.js';
 
 const USAGE = 'npm run bench -- [--quick] [--record]';
 const flags = parseFlags(USAGE);
@@ -194,23 +194,19 @@ async function main(): Promise<boolean> {
     meter: () => load.meter(),
   };
   const results: SuiteResults = {};
-  for (const id of otherSuites) {
+  const titles = { storm: 'Refresh storm', store: 'Redis session store', browser: 'In Chromium' } as const;
+  for (const id of otherSuites as Array<Exclude<SuiteId, 'proxy'>>) {
     if (interrupted) return true;
     if (!redis.ok) {
-      log(`\n▸ ${id}\n  skipped: ${redis.reason}`);
-      results[id as Exclude<SuiteId, 'proxy'>] = { skipped: redis.reason };
+      log(`\n▸ ${titles[id]}\n  skipped: ${redis.reason}`);
+      results[id] = { skipped: redis.reason };
       continue;
     }
-    if (id === 'storm')
-      results.storm = await runSuite<StormResult>('Refresh storm', () => refreshStorm(ctx, stormSettings));
+    if (id === 'storm') results.storm = await runSuite(titles.storm, () => refreshStorm(ctx, stormSettings));
     if (id === 'store')
-      results.store = await runSuite<StoreResult>('Redis session store', () =>
-        sessionStoreFigures(ctx, storeSettings),
-      );
+      results.store = await runSuite(titles.store, () => sessionStoreFigures(ctx, storeSettings));
     if (id === 'browser')
-      results.browser = await runSuite<BrowserResult>('In Chromium', () =>
-        browserFigures(ctx, browserSettings),
-      );
+      results.browser = await runSuite(titles.browser, () => browserFigures(ctx, browserSettings));
   }
   if (interrupted) return true;
   report(proxy, results, redis.ok ? redis.version : undefined, partial);
