@@ -17,6 +17,7 @@ export const APACHE_SESSION_COOKIE = 'mod_auth_openidc_session';
  * every one of them lands on one process; Debian's default is 2 processes at start, 25 threads each.
  */
 export const APACHE_PROCESSES = 2;
+/** Threads per mpm_event process (see {@link APACHE_PROCESSES}). */
 export const APACHE_THREADS = 32;
 
 const BINARIES = ['/usr/sbin/apache2', '/usr/sbin/httpd', '/usr/local/apache2/bin/httpd'];
