@@ -20,3 +20,4 @@ export {
   serviceMissing,
   servicesRequired,
 } from './services.js';
+export { endIdpSession, type SignInOptions, signIn } from './sign-in.js';
