@@ -1,5 +1,6 @@
 import { anonymousIdentity, type IdentityContext } from '@gatehouse/policy';
-import type { AuthState, AuthStore } from './auth-store.js';
+import type { AuthEventMap } from '@gatehouse/remote';
+import { type AuthStore, signedInUser } from './auth-store.js';
 import { fetchIdentity, parseIdentity, readInlineIdentity } from './identity.js';
 import { type AuthMessage, connectPush, connectTabs } from './sync.js';
 import type { TelemetryEvent } from './telemetry.js';
@@ -10,8 +11,8 @@ export interface SessionSyncOptions {
   readonly push: false | { readonly url?: string };
   /** How long before `session.expiresAt` to warn, in ms. */
   readonly warnBeforeMs: number;
-  /** Emits an auth event and reports it to telemetry (`session-expiring`). */
-  tell(name: string, payload: Readonly<Record<string, string>>): void;
+  /** Emits an auth event on the page's bus (never throws). */
+  emit(type: keyof AuthEventMap, payload: object): void;
   /** Reports to telemetry (`session_extended`). */
   track(type: string, extra?: Omit<TelemetryEvent, 'type'>): void;
 }
@@ -24,8 +25,6 @@ export interface SessionSync {
    * back/forward cache (until `signal` aborts). Rejects with `GH_SHELL_SESSION_UNAVAILABLE`.
    */
   start(signal: AbortSignal): Promise<void>;
-  /** Follows a change of the auth state: the expiry timers start again, the push connection opens or closes. */
-  follow(state: AuthState, previous: AuthState): void;
   /**
    * A 401 answered a call sent at `sentAt` (`Date.now()`). When the call was made while signed in (the
    * session goes on, or it ended on this page after the call left), the session ends here and in every tab:
@@ -60,8 +59,7 @@ const post = (url: string) => fetch(url, { method: 'POST', keepalive: true, head
  * session; only a leader without a push stream asks, once the expiry has passed.
  *
  * @example
- * const session = createSessionSync(store, { push: {}, warnBeforeMs: 120_000, tell, track });
- * store.subscribe((state, previous) => session.follow(state, previous));
+ * const session = createSessionSync(store, { push: {}, warnBeforeMs: 120_000, emit, track });
  * await session.start(controller.signal);
  */
 export function createSessionSync(store: AuthStore, options: SessionSyncOptions): SessionSync {
@@ -128,6 +126,36 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
       later(check, 30_000);
     apply(identity);
   };
+  /** An auth event, and the same to telemetry (`logged-out` → `logged_out`, its reason as `errorType`). */
+  const tell = (name: string, payload: Readonly<Record<string, string>>) => {
+    options.emit(`auth:${name}` as keyof AuthEventMap, payload);
+    options.track(name.replace('-', '_'), { errorType: payload.reason });
+  };
+  // Each change of state: the auth events, then new expiry timers, then the push connection opened or closed.
+  const unsubscribe = store.subscribe((now, previous) => {
+    const { status, identity } = now;
+    if (previous.status !== 'loading') {
+      if (status !== previous.status) {
+        if (status === 'authenticated') tell('logged-in', { userId: identity.user.id });
+        if (status === 'expired') tell('session-expired', {});
+        if (status === 'logged-out') tell('logged-out', { reason: now.reason });
+      }
+      if (signedInUser(now) !== signedInUser(previous)) options.emit('auth:identity-changed', { identity });
+    }
+    if (previous.status === 'authenticated' && status !== 'authenticated') endedAt = Date.now();
+    clear();
+    expiring = undefined;
+    if (status === 'authenticated') {
+      const { expiresAt } = identity.session;
+      const left = Date.parse(expiresAt) - Date.now();
+      later(() => {
+        expiring = expiresAt;
+        tell('session-expiring', { expiresAt });
+      }, left - options.warnBeforeMs);
+      later(() => leader && !closePush && check(), left + 1000);
+    }
+    syncPush();
+  });
   return {
     async start(signal) {
       // Back from the back/forward cache, the page missed what the other tabs said: ask the BFF.
@@ -145,21 +173,6 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
       const identity = readInlineIdentity() ?? (await fetchIdentity());
       store.setIdentity(identity);
       if (identity.isAuthenticated) tabs.post({ type: 'logged-in', userId: identity.user.id });
-    },
-    follow(now, previous) {
-      if (previous.status === 'authenticated' && now.status !== 'authenticated') endedAt = Date.now();
-      clear();
-      expiring = undefined;
-      if (now.status === 'authenticated') {
-        const { expiresAt } = now.identity.session;
-        const left = Date.parse(expiresAt) - Date.now();
-        later(() => {
-          expiring = expiresAt;
-          options.tell('session-expiring', { expiresAt });
-        }, left - options.warnBeforeMs);
-        later(() => leader && !closePush && check(), left + 1000);
-      }
-      syncPush();
     },
     refused(sentAt) {
       // A call made while signed in, even when the push channel told of the session's end before its 401 came
@@ -200,6 +213,7 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
     },
     expiring: () => expiring,
     stop() {
+      unsubscribe();
       clear();
       leader = false;
       syncPush();

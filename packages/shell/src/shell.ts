@@ -8,7 +8,7 @@ import {
   type EventBus,
   randomHex,
 } from '@gatehouse/remote';
-import { createAuthStore, type ReadonlyAuthStore, signedInUser } from './auth-store.js';
+import { createAuthStore, type ReadonlyAuthStore } from './auth-store.js';
 import { ShellError } from './errors.js';
 import { createLinks, here } from './links.js';
 import { createRemoteLoader } from './loader.js';
@@ -159,11 +159,6 @@ export function createShell(options: ShellOptions): Shell {
       console.error(error);
     }
   };
-  /** An auth event, and the same to telemetry (`logged-out` → `logged_out`, its reason as `errorType`). */
-  const tell = (name: string, payload: Readonly<Record<string, string>>) => {
-    emit(`auth:${name}` as keyof AuthEventMap, payload);
-    track(name.replace('-', '_'), { errorType: payload.reason });
-  };
 
   // Sign-in, and the one flow for a 401 while signed in: mark the session expired everywhere, say so, then
   // sign in again coming back to this route. (Anonymous, a 401 only reaches the remote, which offers login.)
@@ -205,7 +200,7 @@ export function createShell(options: ShellOptions): Shell {
     login,
     view,
     track,
-    tell,
+    emit,
     version: (name) => manifest(name)?.version,
     push: options.push ?? {},
     warnBeforeMs: options.warnBeforeMs ?? 120_000,
@@ -220,19 +215,8 @@ export function createShell(options: ShellOptions): Shell {
   const settle = (step: (r: Region) => Promise<unknown>) => Promise.all(regions.map(step));
   const links = createLinks(table, render);
 
-  const unsubscribe = store.subscribe((now, previous) => {
-    const { status, identity } = now;
-    if (previous.status !== 'loading') {
-      if (status !== previous.status) {
-        if (status === 'authenticated') tell('logged-in', { userId: identity.user.id });
-        if (status === 'expired') tell('session-expired', {});
-        if (status === 'logged-out') tell('logged-out', { reason: now.reason });
-      }
-      if (signedInUser(now) !== signedInUser(previous)) emit('auth:identity-changed', { identity });
-    }
-    session.follow(now, previous);
-    render();
-  });
+  // After the session sync's own steps (auth events, expiry timers, push connection), every region renders.
+  const unsubscribe = store.subscribe(render);
 
   return {
     auth: { getState: state, subscribe: store.subscribe },
