@@ -133,15 +133,16 @@ export function createRegion(
   /** Steps on one region run one after another. */
   let queue: Promise<unknown> = Promise.resolve();
   let mounted: Mounted | undefined;
-  /** What the region shows when it is not a mounted remote. */
+  /** The view the region shows (as JSON) when it is not a mounted remote. */
   let shown: string | undefined;
   const run = (at: number, step: () => unknown) =>
     (queue = queue.then(() => at === token && step()).catch(console.error));
-  const show = async (key?: string, node?: Node) => {
+  /** Unmounts the remote, if any, and shows `info`'s view (none: empty). */
+  const show = async (info?: ViewRequest) => {
     const previous = mounted;
     mounted = undefined;
-    shown = key;
-    element.replaceChildren(...(node ? [node] : []));
+    shown = JSON.stringify(info);
+    element.replaceChildren(...(info ? [view(info)] : []));
     if (previous) {
       previous.dispose();
       await call(host, 'unmount', previous.name, () => previous.lifecycle.unmount(previous.element)).catch(
@@ -150,20 +151,17 @@ export function createRegion(
     }
   };
   const showView = (info?: ViewRequest) => {
-    const key = JSON.stringify(info);
-    if (shown !== key || mounted) run(++token, () => show(key, info && view(info)));
+    if (shown !== JSON.stringify(info) || mounted) run(++token, () => show(info));
   };
-  const fail = (name: string, error?: unknown) => {
-    if (error) {
-      broken.add(name);
-      console.error(error);
-      host.track('remote_failed', {
-        remoteName: name,
-        remoteVersion: host.version(name),
-        errorType: (error as ShellError).code,
-      });
-    }
-    return show(`error:${name}`, view({ kind: 'error', remote: name }));
+  const fail = (name: string, error: unknown) => {
+    broken.add(name);
+    console.error(error);
+    host.track('remote_failed', {
+      remoteName: name,
+      remoteVersion: host.version(name),
+      errorType: (error as ShellError).code,
+    });
+    return show({ kind: 'error', remote: name });
   };
   const showRemote = (name: string, route: RouteInfo) => {
     const at = ++token;
@@ -183,10 +181,9 @@ export function createRegion(
           await fail(name, error);
         }
       });
-    else if (broken.has(name)) {
-      if (shown !== `error:${name}`) run(at, () => fail(name));
-    } else {
-      run(at, () => show(undefined, fixed ? undefined : view({ kind: 'loading' })));
+    else if (broken.has(name)) showView({ kind: 'error', remote: name });
+    else {
+      run(at, () => show(fixed ? undefined : { kind: 'loading' }));
       host.loader.load(name).then(
         (lifecycle) =>
           run(at, async () => {
