@@ -130,24 +130,23 @@ export function createShell(options: ShellOptions): Shell {
   const table = createRouteTable(options.routes ?? routesFromManifests(manifests));
   const store = createAuthStore();
   const state = store.getState;
-  const telemetry = telemetryOptions !== false && createTelemetry(telemetryOptions);
+  const telemetry = telemetryOptions === false ? undefined : createTelemetry(telemetryOptions);
   const listening = new AbortController();
 
   const track = (type: string, extra?: Omit<TelemetryEvent, 'type'>) => {
     const { identity, status } = state();
-    if (telemetry)
-      telemetry.track({
-        type,
-        route: table.match(here())?.route.pattern,
-        shellVersion: options.version,
-        authState: status,
-        userRoleGroup: options.roleGroup
-          ? options.roleGroup(identity)
-          : identity.isAuthenticated
-            ? [...identity.user.roles].sort().join('+')
-            : 'anonymous',
-        ...extra,
-      });
+    telemetry?.track({
+      type,
+      route: table.match(here())?.route.pattern,
+      shellVersion: options.version,
+      authState: status,
+      userRoleGroup: options.roleGroup
+        ? options.roleGroup(identity)
+        : identity.isAuthenticated
+          ? [...identity.user.roles].sort().join('+')
+          : 'anonymous',
+      ...extra,
+    });
   };
   const events = createEventBus({
     onRefused: (_type, error) => track('event_refused', { errorType: error.code }),
@@ -228,7 +227,7 @@ export function createShell(options: ShellOptions): Shell {
       links.listen(signal);
       document.addEventListener(
         'visibilitychange',
-        () => document.visibilityState === 'hidden' && telemetry && telemetry.flush(),
+        () => document.visibilityState === 'hidden' && telemetry?.flush(),
         { signal },
       );
       render();
@@ -266,7 +265,7 @@ export function createShell(options: ShellOptions): Shell {
       listening.abort();
       session.stop();
       notice?.remove();
-      if (telemetry) telemetry.flush();
+      telemetry?.flush();
       await settle((r) => r.clear());
     },
   };
