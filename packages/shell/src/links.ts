@@ -22,7 +22,8 @@ export interface Links {
  * links.navigate('/orders/order_123');
  */
 export function createLinks(table: RouteTable, render: () => void): Links {
-  const ours = (url: URL) => url.origin === location.origin && table.match(url.pathname);
+  // A URL or a link (an anchor has a URL's parts).
+  const ours = (url: URL | HTMLAnchorElement) => url.origin === location.origin && table.match(url.pathname);
   const navigate = (to: string, { replace = false } = {}) => {
     const url = new URL(to, location.href);
     if (!ours(url)) return location.assign(url.href);
@@ -37,9 +38,8 @@ export function createLinks(table: RouteTable, render: () => void): Links {
         'click',
         (event) => {
           const a = (event.target as Element).closest?.('a[href]') as HTMLAnchorElement | null;
-          const url = a && new URL(a.href);
           if (
-            url &&
+            a &&
             !(
               event.defaultPrevented ||
               event.button ||
@@ -50,11 +50,11 @@ export function createLinks(table: RouteTable, render: () => void): Links {
             ) &&
             !(a.target && a.target !== '_self') &&
             !a.hasAttribute('download') &&
-            !(url.hash && url.pathname + url.search === here()) &&
-            ours(url)
+            !(a.hash && a.pathname + a.search === here()) &&
+            ours(a)
           ) {
             event.preventDefault();
-            navigate(url.href);
+            navigate(a.href);
           }
         },
         { signal },
