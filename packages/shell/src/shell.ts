@@ -188,14 +188,7 @@ export function createShell(options: ShellOptions): Shell {
     events,
     timeoutMs,
     broken: new Set(),
-    context: (init) =>
-      createRemoteContext({
-        ...init,
-        identity: state().identity,
-        api,
-        login,
-        navigate: (to) => links.navigate(to),
-      }),
+    context: (init) => createRemoteContext({ ...init, identity: state().identity, api, login, navigate }),
     login,
     view,
     track,
@@ -213,6 +206,7 @@ export function createShell(options: ShellOptions): Shell {
   };
   const settle = (step: (r: Region) => Promise<unknown>) => Promise.all(regions.map(step));
   const links = createLinks(table, render);
+  const navigate = links.navigate;
 
   // After the session sync's own steps (auth events, expiry timers, push connection), every region renders.
   const unsubscribe = store.subscribe(render);
@@ -238,7 +232,7 @@ export function createShell(options: ShellOptions): Shell {
         throw error;
       }
     },
-    navigate: links.navigate,
+    navigate,
     login,
     expiring: session.expiring,
     async logout() {
