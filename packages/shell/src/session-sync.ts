@@ -1,5 +1,5 @@
 import { anonymousIdentity, type IdentityContext } from '@gatehouse/policy';
-import type { AuthEventMap } from '@gatehouse/remote';
+import type { AuthEventMap, EventBus } from '@gatehouse/remote';
 import { type AuthStore, signedInUser } from './auth-store.js';
 import { fetchIdentity, parseIdentity, readInlineIdentity } from './identity.js';
 import { type AuthMessage, connectPush, connectTabs } from './sync.js';
@@ -11,8 +11,8 @@ export interface SessionSyncOptions {
   readonly push: false | { readonly url?: string };
   /** How long before `session.expiresAt` to warn, in ms. */
   readonly warnBeforeMs: number;
-  /** Emits an auth event on the page's bus (never throws). */
-  emit(type: keyof AuthEventMap, payload: object): void;
+  /** The page's bus, for the auth events. */
+  readonly events: EventBus;
   /** Reports to telemetry (`session_extended`). */
   track(type: string, extra?: Omit<TelemetryEvent, 'type'>): void;
 }
@@ -126,9 +126,17 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
       later(check, 30_000);
     apply(identity);
   };
+  // The shell's own events: a payload the bus refuses (a display name that looks like a token) is only logged.
+  const emit = (type: keyof AuthEventMap, payload: object) => {
+    try {
+      (options.events.emit as (type: string, payload: object) => void)(type, payload);
+    } catch (error) {
+      console.error(error);
+    }
+  };
   /** An auth event, and the same to telemetry (`logged-out` → `logged_out`, its reason as `errorType`). */
   const tell = (name: string, payload: Readonly<Record<string, string>>) => {
-    options.emit(`auth:${name}` as keyof AuthEventMap, payload);
+    emit(`auth:${name}` as keyof AuthEventMap, payload);
     options.track(name.replace('-', '_'), { errorType: payload.reason });
   };
   // Each change of state: the auth events, then new expiry timers, then the push connection opened or closed.
@@ -140,7 +148,7 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
         if (status === 'expired') tell('session-expired', {});
         if (status === 'logged-out') tell('logged-out', { reason: now.reason });
       }
-      if (signedInUser(now) !== signedInUser(previous)) options.emit('auth:identity-changed', { identity });
+      if (signedInUser(now) !== signedInUser(previous)) emit('auth:identity-changed', { identity });
     }
     if (previous.status === 'authenticated' && status !== 'authenticated') endedAt = Date.now();
     clear();

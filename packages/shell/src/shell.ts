@@ -1,7 +1,6 @@
 import type { IdentityContext } from '@gatehouse/policy';
 import {
   type ApiClient,
-  type AuthEventMap,
   createApiClient,
   createEventBus,
   createRemoteContext,
@@ -151,13 +150,6 @@ export function createShell(options: ShellOptions): Shell {
   const events = createEventBus({
     onRefused: (_type, error) => track('event_refused', { errorType: error.code }),
   });
-  const emit = (type: keyof AuthEventMap, payload: object) => {
-    try {
-      (events.emit as (type: string, payload: object) => void)(type, payload);
-    } catch (error) {
-      console.error(error);
-    }
-  };
 
   // Sign-in, and the one flow for a 401 while signed in: mark the session expired everywhere, say so, then
   // sign in again coming back to this route. (Anonymous, a 401 only reaches the remote, which offers login.)
@@ -192,7 +184,6 @@ export function createShell(options: ShellOptions): Shell {
     login,
     view,
     track,
-    emit,
     version: (name) => manifest(name)?.version,
     push: options.push ?? {},
     warnBeforeMs: options.warnBeforeMs ?? 120_000,
