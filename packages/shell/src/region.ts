@@ -12,6 +12,7 @@ import { ShellError } from './errors.js';
 import { guard } from './guard.js';
 import { here } from './links.js';
 import { type RemoteLoader, withTimeout } from './loader.js';
+import type { RemoteManifest } from './manifest.js';
 import type { RouteTable } from './routes.js';
 import type { TelemetryEvent } from './telemetry.js';
 import type { ViewInfo } from './views.js';
@@ -37,8 +38,8 @@ export interface RegionHost {
   view(info: ViewRequest): Node;
   /** Reports to telemetry. */
   track(type: string, extra?: Omit<TelemetryEvent, 'type'>): void;
-  /** The manifest's version of a remote (for telemetry). */
-  version(name: string): string | undefined;
+  /** A remote's manifest (its version goes to telemetry). */
+  manifest(name: string): RemoteManifest | undefined;
 }
 
 /** A part of the page the shell renders: the outlet, or a fixed region (`shell.mount`). */
@@ -158,7 +159,7 @@ export function createRegion(
     console.error(error);
     host.track('remote_failed', {
       remoteName: name,
-      remoteVersion: host.version(name),
+      remoteVersion: host.manifest(name)?.version,
       errorType: (error as ShellError).code,
     });
     return show({ kind: 'error', remote: name });

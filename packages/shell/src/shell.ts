@@ -184,7 +184,7 @@ export function createShell(options: ShellOptions): Shell {
     login,
     view,
     track,
-    version: (name) => manifest(name)?.version,
+    manifest,
     push: options.push ?? {},
     warnBeforeMs: options.warnBeforeMs ?? 120_000,
   };
