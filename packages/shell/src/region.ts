@@ -128,6 +128,9 @@ export function createRegion(
   table: RouteTable,
   fixed?: boolean,
 ): Region {
+  // One closure of about 100 lines, on purpose: every step shares the region's queue, token and mounted remote.
+  // As separate functions they would pass them around, and the runtime's size budget (test/size.test.ts)
+  // counts every name passed.
   const { state, view, broken } = host;
   /** Bumped by every render: a queued step whose token is stale is skipped. */
   let token = 0;

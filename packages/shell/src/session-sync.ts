@@ -63,6 +63,9 @@ const post = (url: string) => fetch(url, { method: 'POST', keepalive: true, head
  * await session.start(controller.signal);
  */
 export function createSessionSync(store: AuthStore, options: SessionSyncOptions): SessionSync {
+  // One closure of about 170 lines, on purpose: its steps share the timers, the leader flag and the push
+  // connection. As separate functions they would pass them around, and the runtime's size budget
+  // (test/size.test.ts) counts every name passed. It reads in sections, in the order they run.
   const { push } = options;
   const state = store.getState;
   let timers: ReturnType<typeof setTimeout>[] = [];
@@ -78,7 +81,8 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
     timers.map(clearTimeout);
     timers = [];
   };
-  // What the BFF says now; an end of the session seen here is told to the other tabs.
+  // Messages: what the BFF says now, what the other tabs and the push channel tell. An end of the session seen
+  // here is told to the other tabs.
   const apply = (identity: IdentityContext) => {
     if (state().identity.isAuthenticated && !identity.isAuthenticated) tabs.post({ type: 'session-expired' });
     store.setIdentity(identity);
@@ -96,6 +100,7 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
     if (relay) tabs.post(message);
   };
   const tabs = connectTabs(receive);
+  // The push connection: open while this tab leads and someone is signed in.
   const syncPush = () => {
     const on = leader && push && state().status === 'authenticated';
     if (on && !closePush)
@@ -114,6 +119,7 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
       closePush = undefined;
     }
   };
+  // Past the expiry, a leader without a push stream asks the BFF, again every 30 s while nothing moved.
   const check = async () => {
     const before = state().identity;
     const identity = await fetchIdentity().catch(noop);
@@ -164,6 +170,7 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
     }
     syncPush();
   });
+  // What the shell calls.
   return {
     async start(signal) {
       // Back from the back/forward cache, the page missed what the other tabs said: ask the BFF.

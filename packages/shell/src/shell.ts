@@ -123,6 +123,9 @@ function readManifests(options: ShellOptions): RemoteManifest[] {
  * await shell.start();
  */
 export function createShell(options: ShellOptions): Shell {
+  // The wiring, in the order it runs: the parts, what they share (the host), then the Shell. About 130 lines:
+  // pieces moved out of this closure take what they use as arguments, which the runtime's size budget
+  // (test/size.test.ts) counts. The parts live in session-sync.ts, region.ts and links.ts.
   const { timeoutMs = 10_000, telemetry: telemetryOptions } = options;
   const manifests = readManifests(options);
   const manifest = (name: string) => manifests.find((m) => m.name === name);
