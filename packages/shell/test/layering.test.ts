@@ -25,6 +25,15 @@ describe('layering: policy ← remote ← shell, browser only', () => {
         ).toBe(true);
   });
 
+  it('inside the shell, the wiring (shell.ts) imports its parts and no part imports the wiring', () => {
+    const wiring = join(packages, 'shell', 'src', 'shell.ts');
+    expect(imports(wiring)).toEqual(
+      expect.arrayContaining(['./session-sync.js', './region.js', './links.js']),
+    );
+    for (const file of sources('shell').filter((file) => !/[/\\](shell|index)\.ts$/.test(file)))
+      for (const specifier of imports(file)) expect(specifier, file).not.toMatch(/^\.\/(shell|index)\.js$/);
+  });
+
   it('the sources compile with the DOM and no Node types (`types: []`)', () => {
     const program = ts.createProgram([...sources('shell'), ...sources('remote')], {
       strict: true,
