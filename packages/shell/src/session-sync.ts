@@ -95,7 +95,7 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
     else if (type === 'session-expired') store.expire();
     else if (type === 'session-extended') {
       if (identity.isAuthenticated)
-        store.setIdentity({ ...identity, session: { expiresAt: message.expiresAt } });
+        apply({ ...identity, session: { expiresAt: message.expiresAt } });
     } else if (!identity.isAuthenticated || identity.user.id !== message.userId) refresh();
     if (relay) tabs.post(message);
   };
@@ -186,7 +186,7 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
       if (locks) locks.request('gatehouse:push', become).catch(noop);
       else become();
       const identity = readInlineIdentity() ?? (await fetchIdentity());
-      store.setIdentity(identity);
+      apply(identity);
       if (identity.isAuthenticated) tabs.post({ type: 'logged-in', userId: identity.user.id });
     },
     refused(sentAt) {
@@ -203,7 +203,7 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
         const identity = parseIdentity(await response.json());
         if (response.status === 401) apply(anonymousIdentity);
         if (!response.ok || !identity?.isAuthenticated) return false;
-        store.setIdentity(identity);
+        apply(identity);
         tabs.post({ type: 'session-extended', expiresAt: identity.session.expiresAt });
         options.track('session_extended');
         return true;
