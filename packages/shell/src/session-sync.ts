@@ -94,8 +94,7 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
     if (type === 'logged-out') store.logOut(message.reason);
     else if (type === 'session-expired') store.expire();
     else if (type === 'session-extended') {
-      if (identity.isAuthenticated)
-        apply({ ...identity, session: { expiresAt: message.expiresAt } });
+      if (identity.isAuthenticated) apply({ ...identity, session: { expiresAt: message.expiresAt } });
     } else if (!identity.isAuthenticated || identity.user.id !== message.userId) refresh();
     if (relay) tabs.post(message);
   };
