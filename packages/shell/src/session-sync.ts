@@ -87,7 +87,21 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
     if (state().identity.isAuthenticated && !identity.isAuthenticated) tabs.post({ type: 'session-expired' });
     store.setIdentity(identity);
   };
-  const refresh = () => fetchIdentity().then(apply, noop);
+  // `GET /auth/session`. Past the expiry (`again`), a leader without a push stream asks this way, then again
+  // every 30 s while the expiry has not moved.
+  const refresh = (again?: boolean) => {
+    const before = state().identity;
+    fetchIdentity().then((identity) => {
+      if (
+        again &&
+        before.isAuthenticated &&
+        identity.isAuthenticated &&
+        identity.session.expiresAt === before.session.expiresAt
+      )
+        later(() => refresh(true), 30_000);
+      apply(identity);
+    }, noop);
+  };
   const receive = (message: AuthMessage, relay?: boolean) => {
     const { identity } = state();
     const { type } = message;
@@ -117,19 +131,6 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
       closePush();
       closePush = undefined;
     }
-  };
-  // Past the expiry, a leader without a push stream asks the BFF, again every 30 s while nothing moved.
-  const check = async () => {
-    const before = state().identity;
-    const identity = await fetchIdentity().catch(noop);
-    if (!identity) return;
-    if (
-      before.isAuthenticated &&
-      identity.isAuthenticated &&
-      identity.session.expiresAt === before.session.expiresAt
-    )
-      later(check, 30_000);
-    apply(identity);
   };
   // The shell's own events: a payload the bus refuses (a display name that looks like a token) is only logged.
   const emit = (type: keyof AuthEventMap, payload: object) => {
@@ -165,7 +166,7 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
         expiring = expiresAt;
         tell('session-expiring', { expiresAt });
       }, left - options.warnBeforeMs);
-      later(() => leader && !closePush && check(), left + 1000);
+      later(() => leader && !closePush && refresh(true), left + 1000);
     }
     syncPush();
   });
