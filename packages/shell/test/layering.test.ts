@@ -30,7 +30,11 @@ describe('layering: policy ← remote ← shell, browser only', () => {
     expect(imports(wiring)).toEqual(
       expect.arrayContaining(['./session-sync.js', './region.js', './links.js']),
     );
-    for (const file of sources('shell').filter((file) => !/[/\\](shell|index)\.ts$/.test(file)))
+    const parts = sources('shell').filter((file) => !/[/\\](shell|index)\.ts$/.test(file));
+    expect(parts.map((file) => file.replace(/.*[/\\]/, ''))).toEqual(
+      expect.arrayContaining(['session-sync.ts', 'region.ts', 'links.ts']),
+    );
+    for (const file of parts)
       for (const specifier of imports(file)) expect(specifier, file).not.toMatch(/^\.\/(shell|index)\.js$/);
   });
 
