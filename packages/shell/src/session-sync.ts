@@ -40,7 +40,7 @@ export interface SessionSync {
   logOut(): Promise<string>;
   /** The session's `expiresAt` once the expiry warning fired, until the session changes. */
   expiring(): string | undefined;
-  /** Stops the timers, the push connection and the tabs' channel, and lets another tab lead. */
+  /** Stops following the store, the timers, the push connection and the tabs' channel; lets another tab lead. */
   stop(): void;
 }
 
@@ -50,8 +50,10 @@ const noop = () => {};
 const post = (url: string) => fetch(url, { method: 'POST', keepalive: true, headers: { 'x-csrf': '1' } });
 
 /**
- * The session sync. Tabs and the BFF's push channel carry the same {@link AuthMessage}s; the push channel's
- * are relayed to the other tabs. One tab, the holder of a Web Lock, keeps the push connection.
+ * The session sync. It follows `store` from the start: on each change it emits the auth events (with their
+ * telemetry), starts the expiry timers again and opens or closes the push connection; subscribe after it to
+ * act once those are done. Tabs and the BFF's push channel carry the same {@link AuthMessage}s; the push
+ * channel's are relayed to the other tabs. One tab, the holder of a Web Lock, keeps the push connection.
  *
  * Expiry: the warning comes from the expiry this page knows (kept fresh by `extend()`, the push channel and
  * the other tabs), with no request: asking `GET /auth/session` would count as activity and keep an idle
@@ -59,7 +61,8 @@ const post = (url: string) => fetch(url, { method: 'POST', keepalive: true, head
  * session; only a leader without a push stream asks, once the expiry has passed.
  *
  * @example
- * const session = createSessionSync(store, { push: {}, warnBeforeMs: 120_000, emit, track });
+ * const session = createSessionSync(store, { push: {}, warnBeforeMs: 120_000, events, track });
+ * store.subscribe(render);
  * await session.start(controller.signal);
  */
 export function createSessionSync(store: AuthStore, options: SessionSyncOptions): SessionSync {
