@@ -19,8 +19,8 @@ export type AccessRefusal =
 
 /**
  * Checks a requirement against a principal in one fixed order (roles, tenant, permissions: {@link allows},
- * without conditions), so the shell's
- * route guard and the BFF's gate on protected code decide alike. Answers `undefined` when allowed.
+ * without conditions), so the shell's route guard and the BFF's gate on protected code decide alike. Answers
+ * `undefined` when allowed.
  *
  * @example
  * checkAccess(erin, { roles: [['admin']] })                                  // undefined
