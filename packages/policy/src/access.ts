@@ -1,4 +1,4 @@
-import { can } from './decision.js';
+import { allows } from './decision.js';
 import type { Permission } from './permissions.js';
 import type { Principal } from './principal.js';
 
@@ -6,7 +6,7 @@ import type { Principal } from './principal.js';
 export interface AccessRequirement {
   /** At least one role of each set (a route nested in another must satisfy every level). */
   readonly roles?: readonly (readonly string[])[];
-  /** Every one of these, decided by {@link can}: inside `tenant` when it names one, else globally. */
+  /** Every one of these, decided by {@link allows}: inside `tenant` when it names one, else globally. */
   readonly permissions?: readonly Permission[];
   /** A tenant the user must be a member of: its id, or `true` for any tenant. */
   readonly tenant?: string | true;
@@ -18,8 +18,9 @@ export type AccessRefusal =
   | { readonly reason: 'permission'; readonly permission: Permission };
 
 /**
- * Checks a requirement against a principal in one fixed order (roles, tenant, permissions), so the shell's
- * route guard and the BFF's gate on protected code decide alike. Answers `undefined` when allowed.
+ * Checks a requirement against a principal in one fixed order (roles, tenant, permissions: {@link allows},
+ * without conditions), so the shell's route guard and the BFF's gate on protected code decide alike. Answers
+ * `undefined` when allowed.
  *
  * @example
  * checkAccess(erin, { roles: [['admin']] })                                  // undefined
@@ -34,6 +35,6 @@ export function checkAccess(principal: Principal, requirement: AccessRequirement
     return { reason: 'tenant' };
   const resource = typeof tenant === 'string' ? { tenantId: tenant } : undefined;
   for (const permission of permissions)
-    if (!can(principal, permission, resource)) return { reason: 'permission', permission };
+    if (!allows(principal, permission, resource)) return { reason: 'permission', permission };
   return undefined;
 }

@@ -75,14 +75,13 @@ type Verdict =
 
 const ANY = '_any';
 
-function judge(
+/** Rules 1–4 of {@link decide}: what they grant, before any condition. */
+function rule(
   principal: Principal | null | undefined,
   permission: Permission | string,
   resource?: Resource | null,
-  conditions: readonly Condition[] = [],
-  context?: DecisionContext,
 ): Verdict {
-  const deny = (reason: DenyReason, condition?: string): Verdict => ({ allowed: false, reason, condition });
+  const deny = (reason: DenyReason): Verdict => ({ allowed: false, reason });
   if (!principal || typeof principal.id !== 'string' || !principal.id) return deny('unauthenticated');
   if (!isPermission(permission)) return deny('invalid_permission');
   const list = <T = Permission>(value: readonly T[]): readonly T[] => (Array.isArray(value) ? value : []);
@@ -105,22 +104,37 @@ function judge(
       grant = 'owner';
     }
   }
+  return tenant === undefined ? { allowed: true, grant } : { allowed: true, grant, tenant };
+}
+
+/** Every rule of {@link decide}: rules 1–4, then, when they grant, the conditions (rule 5). */
+function judge(
+  principal: Principal | null | undefined,
+  permission: Permission | string,
+  resource?: Resource | null,
+  conditions: readonly Condition[] = [],
+  context?: DecisionContext,
+): Verdict {
+  const verdict = rule(principal, permission, resource);
+  if (!verdict.allowed) return verdict;
+  // Granted: the principal is there and the permission well-formed.
+  const asked = permission as Permission;
   const request: AccessRequest = {
-    principal,
-    permission,
+    principal: principal as Principal,
+    permission: asked,
     ...(resource ? { resource } : {}),
     ...(context ? { context } : {}),
   };
   for (const condition of conditions) {
-    let holds = !condition.guards(permission);
+    let holds = !condition.guards(asked);
     try {
       holds ||= condition.test(request) === true;
     } catch {
       // A throwing condition does not hold.
     }
-    if (!holds) return deny('condition_failed', condition.name);
+    if (!holds) return { allowed: false, reason: 'condition_failed', condition: condition.name };
   }
-  return tenant === undefined ? { allowed: true, grant } : { allowed: true, grant, tenant };
+  return verdict;
 }
 
 /**
@@ -185,4 +199,20 @@ export function can(
   context?: DecisionContext,
 ): boolean {
   return judge(principal, permission, resource, conditions, context).allowed;
+}
+
+/**
+ * Whether rules 1–4 of {@link decide} grant `permission`: {@link can} without conditions. What the browser
+ * asks (a remote's `context.can`, the route guard's `checkAccess`), where no condition is known; it leaves the
+ * conditions' code out of the browser's bundle.
+ *
+ * @example
+ * allows(frank, 'users:view', { tenantId: 'globex' }) // true
+ */
+export function allows(
+  principal: Principal | null | undefined,
+  permission: Permission | string,
+  resource?: Resource | null,
+): boolean {
+  return rule(principal, permission, resource).allowed;
 }

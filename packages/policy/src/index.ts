@@ -39,6 +39,7 @@ export {
 export { formatTraceparent, parseTraceparent, type TraceParent } from './contract/trace.js';
 export {
   type AccessRequest,
+  allows,
   can,
   type Decision,
   type DecisionContext,

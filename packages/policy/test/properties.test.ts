@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  allows,
+  can,
   decide,
   defineCondition,
   type Permission,
@@ -130,6 +132,24 @@ describe('policy properties', () => {
         fc.pre(!decide(p, asked, r).allowed);
         expect(decide(p, asked, r, [condition]).allowed).toBe(false);
       }),
+    );
+  });
+
+  it("allows, the browser's check, answers what decide and can answer without conditions", () => {
+    fc.assert(
+      fc.property(principal, permission, resource, (p, asked, r) => {
+        expect(allows(p, asked, r)).toBe(decide(p, asked, r).allowed);
+        expect(allows(p, asked, r)).toBe(can(p, asked, r));
+      }),
+      { numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(fc.anything(), fc.anything(), fc.anything(), (p, asked, r) => {
+        expect(allows(p as Principal, asked as string, r as Resource)).toBe(
+          decide(p as Principal, asked as string, r as Resource).allowed,
+        );
+      }),
+      { numRuns: 2000 },
     );
   });
 

@@ -34,7 +34,7 @@ async function bundle(contents: string): Promise<Uint8Array> {
 // What the browser runtime takes from this package: the decision, the route grammar, the auth messages, the
 // credential check and the problem codes (the shell's own size test counts them in its budget too).
 const BROWSER_PART = [
-  'can',
+  'allows',
   'checkAccess',
   'decide',
   'deepFreeze',

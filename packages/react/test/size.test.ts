@@ -5,7 +5,7 @@ import { expect, it } from 'vitest';
 
 /**
  * What a React remote bundles from `@gatehouse/react` (React itself external: the app has it anyway): the
- * bindings, `defineRemote` and the error classes of `@gatehouse/remote`, the policy's `can`. Never the shell's
+ * bindings, `defineRemote` and the error classes of `@gatehouse/remote`, the policy's `allows`. Never the shell's
  * code: this package only takes its types.
  */
 it('a React remote pays little for the bindings, and nothing of the shell', async () => {

@@ -1,4 +1,4 @@
-import { can, deepFreeze, type IdentityContext, type Permission, type Resource } from '@gatehouse/policy';
+import { allows, deepFreeze, type IdentityContext, type Permission, type Resource } from '@gatehouse/policy';
 import type { ApiClient } from './api-client.js';
 import type { EventBus } from './events.js';
 
@@ -23,8 +23,8 @@ export interface RemoteContext {
   readonly identity: IdentityContext;
   readonly route: RouteInfo;
   /**
-   * What the shared policy (`@gatehouse/policy` `can`) says about this user; `false` when anonymous. For UI
-   * only: the API decides for real.
+   * What the shared policy's rules say about this user (`@gatehouse/policy` `allows`: `can` without
+   * conditions); `false` when anonymous. For UI only: the API decides for real.
    */
   can(permission: Permission, resource?: Resource): boolean;
   /** Same-origin calls to `/api/*` through the BFF. */
@@ -60,6 +60,6 @@ export function createRemoteContext(init: RemoteContextInit): RemoteContext {
     identity,
     route: deepFreeze(structuredClone(init.route)),
     can: (permission: Permission, resource?: Resource) =>
-      identity.isAuthenticated && can(identity.user, permission, resource),
+      identity.isAuthenticated && allows(identity.user, permission, resource),
   });
 }

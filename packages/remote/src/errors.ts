@@ -32,7 +32,7 @@ export interface Problem extends Omit<WireProblem, 'code'> {
 export class RemoteError extends Error {
   /** The stable class name that `instanceof` and `name` use. */
   static readonly kind: string = 'RemoteError';
-  readonly code: string;
+  declare readonly code: string;
 
   constructor(
     code: RemoteErrorCode | ProblemCode | 'network_error',
@@ -65,8 +65,8 @@ export class RemoteError extends Error {
 export class ApiError extends RemoteError {
   static override readonly kind: string = 'ApiError';
   declare readonly code: ProblemCode | 'network_error';
-  readonly status: number;
-  readonly problem: Problem;
+  declare readonly status: number;
+  declare readonly problem: Problem;
 
   constructor(problem: Problem, options?: ErrorOptions) {
     super(problem.code, problem.detail ? `${problem.title}: ${problem.detail}` : problem.title, options);

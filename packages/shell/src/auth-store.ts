@@ -46,6 +46,10 @@ export interface AuthStore extends ReadonlyAuthStore {
 
 const anonymous = anonymousIdentity as AnonymousIdentity;
 
+/** Who is signed in, as a string to compare (`false` for nobody). */
+export const signedInUser = (state: AuthState): string =>
+  JSON.stringify(state.identity.isAuthenticated && state.identity.user);
+
 /**
  * A store with explicit states and `subscribe()`. Pure: no DOM, no requests; the shell feeds it.
  *

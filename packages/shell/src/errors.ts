@@ -33,8 +33,8 @@ export type ShellErrorCode =
  */
 export class ShellError extends Error {
   override readonly name = 'ShellError';
-  readonly code: ShellErrorCode;
-  readonly problems: readonly string[];
+  declare readonly code: ShellErrorCode;
+  declare readonly problems: readonly string[];
 
   constructor(code: ShellErrorCode, message: string, options?: ErrorOptions & { problems?: string[] }) {
     super(options?.problems ? `${message}: ${options.problems.join('; ')}` : message, options);

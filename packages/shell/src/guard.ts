@@ -38,11 +38,10 @@ export function guard(match: RouteMatch | undefined, state: AuthState): GuardDec
   if (state.status === 'anonymous') return { kind: 'login', returnTo: match.path + match.search };
   if (state.status !== 'authenticated')
     return { kind: 'signed-out', reason: 'reason' in state ? state.reason : 'session_expired' };
-  const tenant = route.tenantParam === undefined ? undefined : params[route.tenantParam];
+  // The route's roles and permissions; the tenant its `tenantParam` names, if any.
   const refused = checkAccess(state.identity.user, {
-    roles: route.roles,
-    permissions: route.permissions,
-    ...(tenant !== undefined ? { tenant } : {}),
+    ...route,
+    tenant: route.tenantParam === undefined ? undefined : params[route.tenantParam],
   });
   return refused ? { kind: 'no-access', ...refused } : { kind: 'render' };
 }

@@ -70,10 +70,9 @@ async function pinModules(manifests: readonly RemoteManifest[], nonce: string | 
     script.type = 'importmap';
     if (nonce) script.nonce = nonce;
     const text = JSON.stringify({ integrity });
-    const tt = (
+    trustedTypesPolicy ??= (
       globalThis as { trustedTypes?: { createPolicy(n: string, o: object): typeof trustedTypesPolicy } }
-    ).trustedTypes;
-    trustedTypesPolicy ??= tt?.createPolicy('gatehouse', { createScript: (s: string) => s });
+    ).trustedTypes?.createPolicy('gatehouse', { createScript: (s: string) => s });
     script.textContent = (trustedTypesPolicy?.createScript(text) ?? text) as string;
     document.head.append(script);
   } catch (cause) {

@@ -128,9 +128,10 @@ export function validateManifest(value: unknown, options: ManifestOptions): Remo
 export function routesFromManifests(manifests: readonly RemoteManifest[]): RouteDefinition[] {
   return manifests.map(({ name, routes = [], auth, roles, permissions }) => ({
     remote: name,
-    ...(auth ? { auth } : {}),
-    ...(roles ? { roles } : {}),
-    ...(permissions ? { permissions } : {}),
+    // A falsy value counts as absent.
+    auth: auth || undefined,
+    roles,
+    permissions: permissions || undefined,
     children: routes.map((route) => (typeof route === 'string' ? { path: route } : route)),
   }));
 }

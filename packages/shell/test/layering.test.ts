@@ -28,6 +28,19 @@ describe('layering: policy ← remote ← shell, browser only', () => {
         ).toBe(true);
   });
 
+  it('inside the shell, the wiring (shell.ts) imports its parts and no part imports the wiring', () => {
+    const wiring = join(packages, 'shell', 'src', 'shell.ts');
+    expect(imports(wiring)).toEqual(
+      expect.arrayContaining(['./session-sync.js', './region.js', './links.js']),
+    );
+    const parts = sources('shell').filter((file) => !/[/\\](shell|index)\.ts$/.test(file));
+    expect(parts.map((file) => file.replace(/.*[/\\]/, ''))).toEqual(
+      expect.arrayContaining(['session-sync.ts', 'region.ts', 'links.ts']),
+    );
+    for (const file of parts)
+      for (const specifier of imports(file)) expect(specifier, file).not.toMatch(/^\.\/(shell|index)\.js$/);
+  });
+
   it('the sources compile with the DOM and no Node types (`types: []`)', () => {
     const program = ts.createProgram([...sources('shell'), ...sources('remote')], {
       strict: true,

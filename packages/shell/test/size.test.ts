@@ -6,11 +6,11 @@ import { describe, expect, it } from 'vitest';
 /**
  * Bytes after gzip of what a shell ships, bundled like an app would: esbuild, ESM, minified, tree-shaken,
  * `@gatehouse/policy` and `@gatehouse/remote` included. The issue's goal was 6 KB; the README's "Size" has
- * the decision to keep every required part at about 9.4 KB instead, and where the bytes go. The budget fails the build on any growth beyond about half a percent.
+ * the decision to keep every required part instead, and where the bytes go. The budget fails the build on any
+ * growth beyond about half a percent of the 9,744 B measured after the shell split (the 9,450 B set for that
+ * split is not met: the README says what stands between).
  */
-// Raised for the wire contract moved into @gatehouse/policy (one message check, one credential check, the
-// access rule); the shell split that follows brings it back to 9,450 B.
-const BUDGET = 9_950;
+const BUDGET = 9_800;
 
 async function measure(
   contents: string,

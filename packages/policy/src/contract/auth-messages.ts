@@ -64,12 +64,13 @@ export function endMessage(reason: SessionEndReason): SessionEndMessage {
     : { type: 'logged-out', reason: reason as LogoutReason };
 }
 
-// The one field each message type may carry besides `type`.
-const FIELD: Readonly<Record<AuthMessageType, string>> = {
-  'logged-out': 'reason',
-  'session-expired': 'reason',
-  'session-extended': 'expiresAt',
-  'logged-in': 'userId',
+// The one field each message type may carry besides `type`, and what a valid value of it is (`undefined`: the
+// field is absent).
+const FIELDS: Readonly<Record<AuthMessageType, readonly [string, (value: unknown) => unknown]>> = {
+  'logged-out': ['reason', (v) => logoutReasons.includes(v as LogoutReason)],
+  'session-expired': ['reason', (v) => v === undefined || expiryReasons.includes(v as ExpiryReason)],
+  'session-extended': ['expiresAt', (v) => typeof v === 'string' && v.length <= 40 && Date.parse(v) > 0],
+  'logged-in': ['userId', (v) => typeof v === 'string' && v && v.length <= 256],
 };
 
 /**
@@ -83,18 +84,11 @@ const FIELD: Readonly<Record<AuthMessageType, string>> = {
  */
 export function readAuthMessage(value: unknown): AuthMessage | undefined {
   const m = Object(value) as Record<string, unknown>;
-  const type = m.type as AuthMessageType;
-  const field = Object.hasOwn(FIELD, type) ? FIELD[type] : '';
-  const v = m[field];
-  const valid =
-    type === 'logged-out'
-      ? logoutReasons.includes(v as LogoutReason)
-      : type === 'session-expired'
-        ? v === undefined || expiryReasons.includes(v as ExpiryReason)
-        : typeof v === 'string' &&
-          v.length <= 256 &&
-          (type === 'logged-in' ? v.length > 0 : v.length <= 40 && Date.parse(v) > 0);
-  return field && valid && Object.keys(m).length === (v === undefined ? 1 : 2)
-    ? ({ type, ...(v === undefined ? {} : { [field]: v }) } as AuthMessage)
+  const { type } = m;
+  // An unknown type has neither field nor check: it is refused.
+  const [field, valid] = Object.hasOwn(FIELDS, type as string) ? FIELDS[type as AuthMessageType] : [];
+  const v = m[field as string];
+  return valid?.(v) && Object.keys(m).length === (v === undefined ? 1 : 2)
+    ? ({ type, ...(v === undefined ? {} : { [field as string]: v }) } as AuthMessage)
     : undefined;
 }

@@ -97,6 +97,17 @@ export function isProblemCode(value: unknown): value is ProblemCode {
   return (problemCodes as readonly unknown[]).includes(value);
 }
 
+// The statuses whose code the table names alone (401 and 403 name the first of their family).
+const CODE_OF_STATUS: Readonly<Record<number, ProblemCode>> = {
+  401: 'unauthenticated',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  415: 'unsupported_media_type',
+  429: 'too_many_requests',
+};
+
 /**
  * The code an answer's status stands for when its body names none: the table's code for 401, 403, 404, 405,
  * 409, 415 and 429; another 4xx `bad_request`; 502–504 `upstream_unavailable`; else `internal`.
@@ -105,14 +116,12 @@ export function isProblemCode(value: unknown): value is ProblemCode {
  * problemCodeOf(404) // 'not_found'
  */
 export function problemCodeOf(status: number): ProblemCode {
-  if (status === 401) return 'unauthenticated';
-  if (status === 403) return 'forbidden';
-  if (status === 404) return 'not_found';
-  if (status === 405) return 'method_not_allowed';
-  if (status === 409) return 'conflict';
-  if (status === 415) return 'unsupported_media_type';
-  if (status === 429) return 'too_many_requests';
-  if (status >= 400 && status < 500) return 'bad_request';
-  if (status >= 502 && status <= 504) return 'upstream_unavailable';
-  return 'internal';
+  return (
+    CODE_OF_STATUS[status] ??
+    (status >= 400 && status < 500
+      ? 'bad_request'
+      : status >= 502 && status <= 504
+        ? 'upstream_unavailable'
+        : 'internal')
+  );
 }

@@ -1,4 +1,4 @@
-import { can, type Permission, type Resource } from '@gatehouse/policy';
+import { allows, type Permission, type Resource } from '@gatehouse/policy';
 import { type ApiClient, createRemoteContext, type RemoteContext } from '@gatehouse/remote';
 import type { AuthState, Shell, Telemetry } from '@gatehouse/shell';
 
@@ -33,7 +33,7 @@ export function shellBinding(shell: Shell, telemetry?: TelemetrySink): Binding {
     // The rule the shell's guard and every remote context apply: the shared policy over the signed-in user.
     can(permission, resource) {
       const { identity } = shell.auth.getState();
-      return identity.isAuthenticated && can(identity.user, permission, resource);
+      return identity.isAuthenticated && allows(identity.user, permission, resource);
     },
     api: shell.api,
     login: (returnTo) => shell.login(returnTo),
