@@ -1,0 +1,207 @@
+// What a newcomer waits for: `npm ci && npm start` on a fresh clone, until the shop answers.
+//
+//   npx tsx bench/first-start.ts [--record] [--keep]
+//
+// Clones this repository's HEAD (committed work only) into a temporary folder, runs `npm ci`, then `npm start`
+// until http://localhost:4000 serves the shop's page and http://localhost:4001 the dev IdP's discovery; stops
+// it as Ctrl-C does (SIGINT to its process group) and starts it again (the warm start). Every step is timed,
+// from the clone's own progress lines. The first start runs with an empty temporary folder (TMPDIR), so tsx's
+// compile cache is as cold as on a new machine; npm's download cache is whatever this machine has.
+// Prints a table and writes it to bench/.tmp/first-start.md (git-ignored); `--record` writes
+// bench/first-start.md, the committed figures. `--keep` leaves the clone in place.
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { cpus as cpuList, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const record = process.argv.includes('--record');
+const keep = process.argv.includes('--keep');
+const SHOP = 'http://localhost:4000/';
+const IDP = 'http://localhost:4001/.well-known/openid-configuration';
+/** The progress lines of `npm start` (examples/shop/src/start.ts) that mark the end of a step. */
+const MARKS = [
+  ['first line printed', /^Starting the Gatehouse shop/m],
+  ['code loaded (tsx)', /^ {2}code loaded/m],
+  ['web build ready (Vite, signed)', /^ {2}web: the shell and \d+ remotes are ready/m],
+  ['database ready (PGlite)', /^ {2}database ready/m],
+  ['servers listening', /^ {2}all listening/m],
+] as const;
+const TIMEOUT_MS = 300_000;
+
+const seconds = (ms: number | undefined) => (ms === undefined ? '—' : `${(ms / 1000).toFixed(1)} s`);
+const log = (line: string) => console.log(`first-start: ${line}`);
+
+/** Status of a GET (the page asked for as a browser navigation), or undefined when nothing answers. */
+function status(url: string): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const req = request(
+      url,
+      {
+        headers: {
+          accept: 'text/html',
+          'sec-fetch-mode': 'navigate',
+          'sec-fetch-site': 'none',
+          'sec-fetch-dest': 'document',
+        },
+        timeout: 2000,
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      },
+    );
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+    req.end();
+  });
+}
+
+/** Runs a command to its end, timed; answers its time and what it printed (shown when it fails). */
+function timed(cwd: string, command: string, args: string[], env: NodeJS.ProcessEnv) {
+  const started = performance.now();
+  const child = spawnSync(command, args, { cwd, env, encoding: 'utf8', timeout: TIMEOUT_MS });
+  const output = `${child.stdout ?? ''}${child.stderr ?? ''}`;
+  if (child.status !== 0) throw new Error(`${command} ${args.join(' ')} failed:\n${output}`);
+  return { ms: performance.now() - started, output };
+}
+
+/** One `npm start`: when each step ended and when the shop and the IdP first answered (ms after launch). */
+interface StartRun {
+  readonly marks: Record<string, number | undefined>;
+  readonly shop: number;
+  readonly idp: number;
+  readonly stopped: number;
+  readonly output: string;
+}
+
+/** Waits for `check` to hold, polling; throws with the output when the process ends or time runs out. */
+async function until(child: ChildProcess, output: () => string, check: () => Promise<boolean>) {
+  for (const deadline = Date.now() + TIMEOUT_MS; !(await check()); ) {
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`npm start did not get there:\n${output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Starts the shop in the clone, as a terminal would (own process group), times it, stops it with SIGINT. */
+async function startOnce(cwd: string, env: NodeJS.ProcessEnv): Promise<StartRun> {
+  const launched = performance.now();
+  const child = spawn('npm', ['start'], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const marks: Record<string, number | undefined> = {};
+  let output = '';
+  const read = (chunk: Buffer) => {
+    output += chunk;
+    for (const [name, pattern] of MARKS)
+      if (marks[name] === undefined && pattern.test(output)) marks[name] = performance.now() - launched;
+  };
+  child.stdout?.on('data', read);
+  child.stderr?.on('data', read);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const answered: { shop?: number; idp?: number } = {};
+  try {
+    await until(
+      child,
+      () => output,
+      async () => {
+        const [shop, idp] = await Promise.all([
+          answered.shop === undefined ? status(SHOP) : 200,
+          answered.idp === undefined ? status(IDP) : 200,
+        ]);
+        if (shop === 200) answered.shop ??= performance.now() - launched;
+        if (idp === 200) answered.idp ??= performance.now() - launched;
+        return answered.shop !== undefined && answered.idp !== undefined;
+      },
+    );
+  } finally {
+    if (child.exitCode === null && child.pid) process.kill(-child.pid, 'SIGINT');
+  }
+  const stopping = performance.now();
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
+  const stopped = performance.now() - stopping;
+  if (child.exitCode === null || (await status(SHOP)) !== undefined || (await status(IDP)) !== undefined) {
+    if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    throw new Error(`Ctrl-C did not stop everything:\n${output}`);
+  }
+  return { marks, shop: answered.shop!, idp: answered.idp!, stopped, output };
+}
+
+async function main(): Promise<void> {
+  for (const url of [SHOP, IDP])
+    if ((await status(url)) !== undefined)
+      throw new Error(
+        `${new URL(url).host} already answers: stop what runs there (another npm start?) first`,
+      );
+  const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+  const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+    cwd: root,
+    encoding: 'utf8',
+  }).trim();
+  const work = mkdtempSync(join(tmpdir(), 'gh-first-start-'));
+  const clone = join(work, 'gatehouse');
+  const tmp = join(work, 'tmp');
+  mkdirSync(tmp);
+  // A cold tsx cache (it lives under TMPDIR), as on a machine that never ran the shop.
+  const env = { ...process.env, TMPDIR: tmp, GATEHOUSE_SHOP_DATA_DIR: '', DATABASE_URL: '' };
+  const load = loadavg()[0]!.toFixed(1);
+  try {
+    log(
+      `cloning ${head.slice(0, 12)}${dirty ? ' (uncommitted changes are not measured)' : ''} into ${clone}`,
+    );
+    const cloneMs = timed(work, 'git', ['clone', '--quiet', '--no-local', root, clone], env).ms;
+    execFileSync('git', ['checkout', '--quiet', '--detach', head], { cwd: clone });
+    log('npm ci');
+    const ci = timed(clone, 'npm', ['ci', '--no-audit', '--no-fund'], env);
+    const ciMs = ci.ms;
+    const badEngines = [...ci.output.matchAll(/EBADENGINE +package: '([^']+)'/g)].map((match) => match[1]);
+    log(`npm ci: ${seconds(ciMs)}; npm start (first)`);
+    const first = await startOnce(clone, env);
+    log(`the shop answered ${seconds(first.shop)} after npm start; npm start again (warm)`);
+    const second = await startOnce(clone, env);
+    log(`the shop answered ${seconds(second.shop)} after npm start`);
+
+    const rows: [string, string, string][] = [
+      ['`npm ci`', seconds(ciMs), '—'],
+      ...MARKS.map(
+        ([name]) =>
+          [`npm start: ${name}`, seconds(first.marks[name]), seconds(second.marks[name])] as [
+            string,
+            string,
+            string,
+          ],
+      ),
+      ['npm start: the shop answers (`:4000`, HTTP 200)', seconds(first.shop), seconds(second.shop)],
+      ['npm start: the dev IdP answers (`:4001` discovery)', seconds(first.idp), seconds(second.idp)],
+      ['**`npm ci && npm start` until the shop answers**', `**${seconds(ciMs + first.shop)}**`, '—'],
+      ['Ctrl-C until everything stopped', seconds(first.stopped), seconds(second.stopped)],
+    ];
+    const table = [
+      '| step (npm start rows: time since `npm start` was launched) | fresh clone | second start |',
+      '| --- | --- | --- |',
+      ...rows.map((row) => `| ${row.join(' | ')} |`),
+    ].join('\n');
+    const cpus = cpuList();
+    const report = `# First start
+
+\`npx tsx bench/first-start.ts\`: a fresh clone of ${head.slice(0, 12)}, \`npm ci\`, then \`npm start\` until
+http://localhost:4000 serves the shop (goal: ≤ 30 s with \`npm ci\`, on two cores), then a second start.
+Machine: ${cpus.length} × ${cpus[0]?.model ?? 'CPU'}, Node.js ${process.version}, load average ${load} when it
+began (other work on the machine slows every figure). The clone took ${seconds(cloneMs)} (not counted);
+\`npm ci\` warned EBADENGINE for ${badEngines.length ? badEngines.join(', ') : 'no package'}.
+
+${table}
+`;
+    console.log(`\n${report}`);
+    const out = record ? join(root, 'bench/first-start.md') : join(root, 'bench/.tmp/first-start.md');
+    mkdirSync(join(out, '..'), { recursive: true });
+    writeFileSync(out, report);
+    log(`written to ${out.slice(root.length)}${record ? '' : ' (--record writes bench/first-start.md)'}`);
+  } finally {
+    if (keep) log(`kept ${clone}`);
+    else rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();
