@@ -86,6 +86,15 @@ async function until(child: ChildProcess, output: () => string, check: () => Pro
   }
 }
 
+/** Signals the child's whole process group, as a terminal's Ctrl-C does (it may have ended already). */
+function signal(child: ChildProcess, name: NodeJS.Signals): void {
+  try {
+    if (child.pid) process.kill(-child.pid, name);
+  } catch {
+    // ESRCH: nothing left in the group.
+  }
+}
+
 /** Starts the shop in the clone, as a terminal would (own process group), times it, stops it with SIGINT. */
 async function startOnce(cwd: string, env: NodeJS.ProcessEnv): Promise<StartRun> {
   const launched = performance.now();
@@ -116,13 +125,13 @@ async function startOnce(cwd: string, env: NodeJS.ProcessEnv): Promise<StartRun>
       },
     );
   } finally {
-    if (child.exitCode === null && child.pid) process.kill(-child.pid, 'SIGINT');
+    if (child.exitCode === null) signal(child, 'SIGINT');
   }
   const stopping = performance.now();
   await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
   const stopped = performance.now() - stopping;
   if (child.exitCode === null || (await status(SHOP)) !== undefined || (await status(IDP)) !== undefined) {
-    if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    signal(child, 'SIGKILL');
     throw new Error(`Ctrl-C did not stop everything:\n${output}`);
   }
   return { marks, shop: answered.shop!, idp: answered.idp!, stopped, output };
