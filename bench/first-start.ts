@@ -77,11 +77,13 @@ interface StartRun {
   readonly output: string;
 }
 
+/** True once the process has ended, by itself or by a signal (npm ends by the SIGINT it gets). */
+const ended = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+
 /** Waits for `check` to hold, polling; throws with the output when the process ends or time runs out. */
 async function until(child: ChildProcess, output: () => string, check: () => Promise<boolean>) {
   for (const deadline = Date.now() + TIMEOUT_MS; !(await check()); ) {
-    if (child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`npm start did not get there:\n${output()}`);
+    if (ended(child) || Date.now() > deadline) throw new Error(`npm start did not get there:\n${output()}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -125,12 +127,12 @@ async function startOnce(cwd: string, env: NodeJS.ProcessEnv): Promise<StartRun>
       },
     );
   } finally {
-    if (child.exitCode === null) signal(child, 'SIGINT');
+    if (!ended(child)) signal(child, 'SIGINT');
   }
   const stopping = performance.now();
   await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
   const stopped = performance.now() - stopping;
-  if (child.exitCode === null || (await status(SHOP)) !== undefined || (await status(IDP)) !== undefined) {
+  if (!ended(child) || (await status(SHOP)) !== undefined || (await status(IDP)) !== undefined) {
     signal(child, 'SIGKILL');
     throw new Error(`Ctrl-C did not stop everything:\n${output}`);
   }
