@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // `npm start`: the whole reference shop on the contract's ports, until Ctrl-C. Run from the TypeScript sources
 // (`node --import tsx --conditions gatehouse-source`, no compile step) or from dist/ after `npm run build`.
-// It says what it waits for: the web build runs in a child process beside the server's start (loading the
-// code, opening the database), so the two cores work at once; every step prints its time.
+// It says what it waits for, and times every step. The web build and, on the first start, the database's
+// creation run in child processes beside the server's own start (loading its code), so both cores work at once.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { shopDataDir } from './db/shop-data-dir.js';
 
 const USAGE = (ports: {
   bff: number;
@@ -88,67 +89,77 @@ console.log(
 );
 
 /**
- * The web build (incremental), in a child process started with this one's flags (tsx, the source
- * condition), so it runs beside the server's start; it prints its own lines (`  web: …`).
+ * Runs one of the shop's commands in a child process started with this one's flags (tsx and the source
+ * condition, when run from the sources), beside the server's start; it prints its own lines.
  */
-function buildWeb(): Promise<void> {
-  const command = fileURLToPath(
-    new URL(`./web/build/build-command.${fromSource ? 'ts' : 'js'}`, import.meta.url),
-  );
-  const child = spawn(
-    process.execPath,
-    [...process.execArgv.filter((arg) => !arg.startsWith('--inspect')), command],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
-  );
+function runBeside(command: string, args: string[], what: string): Promise<void> {
+  const file = fileURLToPath(new URL(`./${command}.${fromSource ? 'ts' : 'js'}`, import.meta.url));
+  const flags = process.execArgv.filter((arg) => !arg.startsWith('--inspect'));
+  const child = spawn(process.execPath, [...flags, file, ...args], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   const orphan = () => child.kill();
   process.once('exit', orphan);
-  return new Promise((resolve, reject) => {
+  const done = new Promise<void>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code, signal) => {
       process.off('exit', orphan);
       if (code === 0) resolve();
-      else reject(new Error(`the web build failed (${signal ?? `exit code ${code}`})`));
+      else reject(new Error(`${what} failed (${signal ?? `exit code ${code}`})`));
     });
   });
+  // Ctrl-C during the start stops the children too (the terminal signals them all); failures are reported
+  // where the start waits for them.
+  done.catch(() => {});
+  return done;
 }
-const webBuilt = buildWeb();
-// Ctrl-C during the start stops the child too (the terminal signals both); a failed build is reported below.
-webBuilt.catch(() => {});
 
-const [{ startShop, defaultStartPorts }, { openShopDatabase, defaultShopDataDir }, { demoUsers }] =
-  await step(
-    `loading the shop's code${fromSource ? ' (tsx compiles it on the first run, then reuses its cache)' : ''}`,
-    'code loaded',
-    () =>
-      Promise.all([
-        import('./start-shop.js'),
-        import('./db/open-shop-database.js'),
-        import('@gatehouse/dev-idp'),
-      ]),
-  );
+// The web build: incremental, it prints `  web: …` lines.
+const webBuilt = runBeside('web/build/build-command', [], 'the web build');
 
-const dataDir =
-  (values['data-dir'] as string | undefined) || process.env.GATEHOUSE_SHOP_DATA_DIR || defaultShopDataDir;
+// The database: PGlite in a folder made on the first start (Postgres's initdb takes seconds: beside the
+// rest, in its own process), in memory, or the Postgres server of DATABASE_URL.
+const dataDir = (values['data-dir'] as string | undefined) || shopDataDir();
 const where =
   process.env.DATABASE_URL && !values['data-dir'] && !values.memory
     ? 'Postgres (DATABASE_URL)'
     : values.memory
       ? 'PGlite in memory'
       : `PGlite in ${relative(process.cwd(), dataDir) || '.'}`;
-const creating = where.startsWith('PGlite') && !existsSync(join(dataDir, 'PG_VERSION'));
-const db = await step(
-  values.memory
-    ? `creating the database: ${where} (set up anew on every start)`
-    : creating
-      ? `creating the database: ${where} (the first start sets it up; later starts open it in a second)`
-      : `opening the database: ${where}`,
-  'database ready',
+let dbMade: Promise<void> | undefined;
+if (where.startsWith('PGlite in ') && !values.memory && !existsSync(dataDir)) {
+  console.log(`  creating the database: ${where} (the first start only; later starts open it in a second)…`);
+  const started = performance.now();
+  dbMade = runBeside('db/create-command', [dataDir], 'creating the database').then(() =>
+    console.log(`  database created (${seconds(performance.now() - started)})`),
+  );
+}
+
+const [{ startShop, defaultStartPorts }, { openShopDatabase }, { demoUsers }] = await step(
+  `loading the shop's code${fromSource ? ' (tsx compiles it on the first run, then reuses its cache)' : ''}`,
+  'code loaded',
   () =>
-    openShopDatabase({
-      ...(values['data-dir'] ? { dataDir: values['data-dir'] as string } : {}),
-      ...(values.memory ? { memory: true } : {}),
-    }),
-).catch((error: Error) => {
+    Promise.all([
+      import('./start-shop.js'),
+      import('./db/open-shop-database.js'),
+      import('@gatehouse/dev-idp'),
+    ]),
+);
+
+const db = await (async () => {
+  await dbMade;
+  return step(
+    values.memory
+      ? `creating the database: ${where} (anew on every start)`
+      : `opening the database: ${where}`,
+    'database ready',
+    () =>
+      openShopDatabase({
+        ...(values['data-dir'] ? { dataDir: values['data-dir'] as string } : {}),
+        ...(values.memory ? { memory: true } : {}),
+      }),
+  );
+})().catch((error: Error) => {
   console.error(`Could not open the database: ${error.message}`);
   process.exit(1);
 });

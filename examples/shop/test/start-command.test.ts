@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NAVIGATION_HEADERS, TestBrowser } from '@gatehouse/testing';
 import { describe, expect, it } from 'vitest';
@@ -16,9 +18,11 @@ function startCommand(): string[] {
 
 describe('npm start (examples/shop/src/start.ts from the sources)', () => {
   it('says what it does, serves the shop and the IdP, and stops everything on Ctrl-C', async () => {
-    const args = [...startCommand(), '--memory'];
+    // Not the repository's own `.data/shop`: a folder to make, as on a first start; free ports.
+    const parent = mkdtempSync(join(tmpdir(), 'gh-shop-start-'));
+    const dataDir = join(parent, 'shop');
+    const args = [...startCommand(), '--data-dir', dataDir];
     for (const flag of ['--bff-port', '--idp-port', '--remotes-port', '--api-port']) args.push(flag, '0');
-    // Not the repository's own `.data/shop`: a throw-away database; free ports: no clash with anything.
     const child = spawn(process.execPath, args, { cwd: root, stdio: 'pipe' });
     let output = '';
     child.stdout.on('data', (chunk) => {
@@ -37,8 +41,14 @@ describe('npm start (examples/shop/src/start.ts from the sources)', () => {
       expect(output).toMatch(/^Starting the Gatehouse shop from its TypeScript sources/m);
       expect(output).toMatch(/^ {2}code loaded \(\d+\.\d s\)$/m);
       expect(output).toMatch(/^ {2}web: the shell and 9 remotes are ready, pinned by integrity and signed/m);
-      expect(output).toMatch(/^ {2}creating the database: PGlite in memory/m);
+      expect(output).toMatch(
+        /^ {2}creating the database: PGlite in .*gh-shop-start-.*\/shop \(the first start/m,
+      );
+      expect(output).toMatch(/^ {2}database created \(\d+\.\d s\)$/m);
       expect(output).toMatch(/^ {2}database ready \(\d+\.\d s\)$/m);
+      // Made under a temporary name, then renamed whole.
+      expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(true);
+      expect(readdirSync(parent)).toEqual(['shop']);
       expect(output).toMatch(/^ {2}all listening \(\d+\.\d s\)$/m);
       expect(output).toMatch(/^Gatehouse shop is ready \(\d+\.\d s after the start\)/m);
       const shop = /^ {2}Shop +(http:\/\/localhost:\d+)$/m.exec(output)![1]!;
@@ -49,11 +59,12 @@ describe('npm start (examples/shop/src/start.ts from the sources)', () => {
       expect((await fetch(`${idp}/.well-known/openid-configuration`)).status).toBe(200);
       child.kill('SIGINT');
       expect(await exited).toBe(0);
-      expect(output).toMatch(/Stopping…\nStopped\.\n/);
+      expect(output).toMatch(/Stopping…\nStopped\. Shop data is saved\.\n/);
       await expect(fetch(`${shop}/`)).rejects.toThrow();
       await expect(fetch(`${idp}/.well-known/openid-configuration`)).rejects.toThrow();
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(parent, { recursive: true, force: true });
     }
   }, 180_000);
 });
