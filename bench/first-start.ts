@@ -10,7 +10,15 @@
 // Prints a table and writes it to bench/.tmp/first-start.md (git-ignored); `--record` writes
 // bench/first-start.md, the committed figures. `--keep` leaves the clone in place.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { request } from 'node:http';
 import { cpus as cpuList, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +39,7 @@ const MARKS = [
 ] as const;
 const TIMEOUT_MS = 300_000;
 
+const cpuSeconds = (value: number | undefined) => (value === undefined ? '—' : `${value.toFixed(1)} s`);
 const seconds = (ms: number | undefined) => (ms === undefined ? '—' : `${(ms / 1000).toFixed(1)} s`);
 const log = (line: string) => console.log(`first-start: ${line}`);
 
@@ -65,7 +74,33 @@ function timed(cwd: string, command: string, args: string[], env: NodeJS.Process
   const child = spawnSync(command, args, { cwd, env, encoding: 'utf8', timeout: TIMEOUT_MS });
   const output = `${child.stdout ?? ''}${child.stderr ?? ''}`;
   if (child.status !== 0) throw new Error(`${command} ${args.join(' ')} failed:\n${output}`);
-  return { ms: performance.now() - started, output };
+  return { ms: performance.now() - started, output, stdout: child.stdout ?? '' };
+}
+
+const TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
+/**
+ * CPU seconds (user + system) a process group has used so far: its live members' own and that of the
+ * children they have reaped (Linux /proc). A figure the machine's other work does not inflate much, unlike
+ * the wall-clock ones.
+ */
+function groupCpu(pgid: number | undefined): number | undefined {
+  if (!pgid || !existsSync('/proc/self/stat')) return undefined;
+  let ticks = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    // After "pid (comm) ": state, ppid, pgrp, …; utime, stime, cutime, cstime are fields 14-17.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) === pgid)
+      ticks += fields.slice(11, 15).reduce((sum, value) => sum + Number(value), 0);
+  }
+  return ticks / TICKS;
 }
 
 /** One `npm start`: when each step ended and when the shop and the IdP first answered (ms after launch). */
@@ -73,6 +108,8 @@ interface StartRun {
   readonly marks: Record<string, number | undefined>;
   readonly shop: number;
   readonly idp: number;
+  /** CPU seconds of the whole `npm start` process group when the shop answered. */
+  readonly cpu: number | undefined;
   readonly stopped: number;
   readonly output: string;
 }
@@ -111,7 +148,7 @@ async function startOnce(cwd: string, env: NodeJS.ProcessEnv): Promise<StartRun>
   child.stdout?.on('data', read);
   child.stderr?.on('data', read);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const answered: { shop?: number; idp?: number } = {};
+  const answered: { shop?: number; idp?: number; cpu?: number } = {};
   try {
     await until(
       child,
@@ -123,7 +160,9 @@ async function startOnce(cwd: string, env: NodeJS.ProcessEnv): Promise<StartRun>
         ]);
         if (shop === 200) answered.shop ??= performance.now() - launched;
         if (idp === 200) answered.idp ??= performance.now() - launched;
-        return answered.shop !== undefined && answered.idp !== undefined;
+        const done = answered.shop !== undefined && answered.idp !== undefined;
+        if (done) answered.cpu = groupCpu(child.pid);
+        return done;
       },
     );
   } finally {
@@ -136,7 +175,7 @@ async function startOnce(cwd: string, env: NodeJS.ProcessEnv): Promise<StartRun>
     signal(child, 'SIGKILL');
     throw new Error(`Ctrl-C did not stop everything:\n${output}`);
   }
-  return { marks, shop: answered.shop!, idp: answered.idp!, stopped, output };
+  return { marks, shop: answered.shop!, idp: answered.idp!, cpu: answered.cpu, stopped, output };
 }
 
 async function main(): Promise<void> {
@@ -164,8 +203,13 @@ async function main(): Promise<void> {
     const cloneMs = timed(work, 'git', ['clone', '--quiet', '--no-local', root, clone], env).ms;
     execFileSync('git', ['checkout', '--quiet', '--detach', head], { cwd: clone });
     log('npm ci');
-    const ci = timed(clone, 'npm', ['ci', '--no-audit', '--no-fund'], env);
+    // `times` (POSIX sh): the last line is the CPU time of the shell's children, npm ci and all it ran.
+    const ci = timed(clone, 'sh', ['-c', 'npm ci --no-audit --no-fund && times'], env);
     const ciMs = ci.ms;
+    const ciCpu = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(ci.stdout);
+    const ciCpuSeconds = ciCpu
+      ? Number(ciCpu[1]) * 60 + Number(ciCpu[2]) + Number(ciCpu[3]) * 60 + Number(ciCpu[4])
+      : undefined;
     const badEngines = [...ci.output.matchAll(/EBADENGINE +package: '([^']+)'/g)].map((match) => match[1]);
     log(`npm ci: ${seconds(ciMs)}; npm start (first)`);
     const first = await startOnce(clone, env);
@@ -187,6 +231,8 @@ async function main(): Promise<void> {
       ['npm start: the dev IdP answers (`:4001` discovery)', seconds(first.idp), seconds(second.idp)],
       ['**`npm ci && npm start` until the shop answers**', `**${seconds(ciMs + first.shop)}**`, '—'],
       ['Ctrl-C until everything stopped', seconds(first.stopped), seconds(second.stopped)],
+      ['CPU time (user + system) of `npm ci`', cpuSeconds(ciCpuSeconds), '—'],
+      ['CPU time of `npm start` until the shop answers', cpuSeconds(first.cpu), cpuSeconds(second.cpu)],
     ];
     const table = [
       '| step (npm start rows: time since `npm start` was launched) | fresh clone | second start |',
@@ -199,7 +245,7 @@ async function main(): Promise<void> {
 \`npx tsx bench/first-start.ts\`: a fresh clone of ${head.slice(0, 12)}, \`npm ci\`, then \`npm start\` until
 http://localhost:4000 serves the shop (goal: ≤ 30 s with \`npm ci\`, on two cores), then a second start.
 Machine: ${cpus.length} × ${cpus[0]?.model ?? 'CPU'}, Node.js ${process.version}, load average ${load} when it
-began (other work on the machine slows every figure). The clone took ${seconds(cloneMs)} (not counted);
+began (other work on the machine slows every wall-clock figure; the CPU times below much less). The clone took ${seconds(cloneMs)} (not counted);
 \`npm ci\` warned EBADENGINE for ${badEngines.length ? badEngines.join(', ') : 'no package'}.
 
 ${table}
