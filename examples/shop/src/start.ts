@@ -5,7 +5,7 @@
 // creation run in child processes beside the server's own start (loading its code), so both cores work at once.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { relative } from 'node:path';
+import { isAbsolute, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { shopDataDir } from './db/shop-data-dir.js';
@@ -120,12 +120,17 @@ const webBuilt = runBeside('web/build/build-command', [], 'the web build');
 // The database: PGlite in a folder made on the first start (Postgres's initdb takes seconds: beside the
 // rest, in its own process), in memory, or the Postgres server of DATABASE_URL.
 const dataDir = (values['data-dir'] as string | undefined) || shopDataDir();
+/** A folder as the user would write it: relative when inside the current one. */
+const shown = (dir: string) => {
+  const path = relative(process.cwd(), dir);
+  return path.startsWith('..') || isAbsolute(path) ? dir : path || '.';
+};
 const where =
   process.env.DATABASE_URL && !values['data-dir'] && !values.memory
     ? 'Postgres (DATABASE_URL)'
     : values.memory
       ? 'PGlite in memory'
-      : `PGlite in ${relative(process.cwd(), dataDir) || '.'}`;
+      : `PGlite in ${shown(dataDir)}`;
 let dbMade: Promise<void> | undefined;
 if (where.startsWith('PGlite in ') && !values.memory && !existsSync(dataDir)) {
   console.log(`  creating the database: ${where} (the first start only; later starts open it in a second)…`);
