@@ -245,8 +245,8 @@ async function main(): Promise<void> {
 \`npx tsx bench/first-start.ts\`: a fresh clone of ${head.slice(0, 12)}, \`npm ci\`, then \`npm start\` until
 http://localhost:4000 serves the shop (goal: ≤ 30 s with \`npm ci\`, on two cores), then a second start.
 Machine: ${cpus.length} × ${cpus[0]?.model ?? 'CPU'}, Node.js ${process.version}, load average ${load} when it
-began (other work on the machine slows every wall-clock figure; the CPU times below much less). The clone took ${seconds(cloneMs)} (not counted);
-\`npm ci\` warned EBADENGINE for ${badEngines.length ? badEngines.join(', ') : 'no package'}.
+began: other work on the machine slows every wall-clock figure, the CPU times much less. The clone took
+${seconds(cloneMs)} (not counted); \`npm ci\` warned EBADENGINE for ${badEngines.length ? badEngines.join(', ') : 'no package'}.
 
 ${table}
 `;
