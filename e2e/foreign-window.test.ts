@@ -26,7 +26,7 @@ type E2eWindow = {
 /** Auth-looking messages, as the shell's tabs and the BFF's push channel word them, and variants. */
 const FORGED = [
   { type: 'logged-out', reason: 'x' },
-  { type: 'logged-out', reason: 'backchannel' },
+  { type: 'logged-out', reason: 'backchannel_logout' },
   { type: 'session-expired' },
   { type: 'logged-in', userId: 'user_bob' },
   { type: 'session-extended', expiresAt: '2099-01-01T00:00:00.000Z' },
@@ -140,14 +140,18 @@ for (const message of messages) { parent.postMessage(message, '*'); channel.post
     const session = await page.evaluate(async () => (await (await fetch('/auth/session')).json()) as unknown);
     expect(session).toMatchObject({ isAuthenticated: true, user: { id: 'user_alice' } });
 
-    // What the same message does on the channel the shell does listen to (another tab of this origin): it
-    // logs this tab out. So the messages above were ignored for where they came from, not for what they said.
+    // On the channel the shell does listen to (another tab of this origin), messages outside the contract (a
+    // reason the BFF never sends, an extra field) are ignored too, and one of the contract logs this tab out:
+    // sent in that order, the state changes once, to the last one.
     await page.evaluate(() => {
       const channel = new BroadcastChannel('gatehouse:auth');
       channel.postMessage({ type: 'logged-out', reason: 'x' });
+      channel.postMessage({ type: 'logged-out', reason: 'logout', extra: 1 });
+      channel.postMessage({ type: 'logged-out', reason: 'user_action' });
       channel.close();
     });
-    await expect.poll(() => state(page)).toMatchObject({ status: 'logged-out', reason: 'x' });
+    await expect.poll(() => state(page)).toMatchObject({ status: 'logged-out', reason: 'user_action' });
+    expect(await changes(), 'only the message of the contract changed the state').toBe(changesBefore + 1);
     await context.close();
   });
 });

@@ -14,8 +14,9 @@ export function projectDirs(root, file) {
       if (group === 'examples' && existsSync(join(dir, 'web', file))) dirs.push(join(dir, 'web'));
     }
   }
-  // Root-level test projects (browser end-to-end tests, repository checks) are typechecked too.
-  for (const name of ['e2e', 'test']) {
+  // Root-level projects are typechecked too: the browser end-to-end tests, the benchmarks and the repository
+  // checks (test/).
+  for (const name of ['e2e', 'bench', 'test']) {
     const dir = join(root, name);
     if (existsSync(join(dir, file))) dirs.push(dir);
   }

@@ -50,6 +50,7 @@ export {
   type ProfileServiceOptions,
   type WishlistItem,
 } from './services/profile/profile-service.js';
+export { shopRoleMaps, shopRolePermissions, shopTenantRolePermissions } from './shop-roles.js';
 export {
   defaultShopPorts,
   type ShopPorts,

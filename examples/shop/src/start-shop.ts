@@ -19,6 +19,7 @@ import {
 } from '@gatehouse/dev-idp';
 import type { Database } from './db/database.js';
 import { openShopDatabase } from './db/open-shop-database.js';
+import { shopRoleMaps } from './shop-roles.js';
 import { defaultShopPorts, type ShopPorts, shopUpstreams } from './shop-upstreams.js';
 import { type ShopApis, startShopApis } from './start-shop-apis.js';
 import { shopSigningKey } from './web/build/signing.js';
@@ -190,6 +191,7 @@ export async function startShop(options: StartShopOptions = {}): Promise<Running
       port: bffPort,
       issuer: idp.issuer,
       resource: 'urn:gatehouse:shop',
+      ...shopRoleMaps,
       sessionSecrets: [randomBytes(32).toString('base64url')],
       upstreams: shopUpstreams(apis.ports),
       routes: web.navigation,

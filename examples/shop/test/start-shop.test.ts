@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NAVIGATION_HEADERS, readForm, TestBrowser } from '@gatehouse/testing';
+import { NAVIGATION_HEADERS, signIn as signInAt, TestBrowser } from '@gatehouse/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadShopWeb, type RunningShop, startShop } from '../src/index.js';
 import { buildWeb } from '../src/web/build/index.js';
@@ -12,15 +12,7 @@ const FREE = { bff: 0, idp: 0, remotes: 0, catalog: 0, cart: 0, checkout: 0, ord
 /** Signs in through the BFF and the IdP's login form, like a browser. */
 async function signIn(shop: RunningShop, login: string): Promise<TestBrowser> {
   const browser = new TestBrowser();
-  const home = (url: URL) => url.origin === shop.urls.shop && !url.pathname.startsWith('/auth/');
-  const start = await browser.follow(`${shop.urls.shop}/auth/login?returnTo=%2F`, {}, home);
-  const form = readForm(start.response.text, start.response.url);
-  const done = await browser.follow(
-    form.action,
-    { form: { ...form.fields, login, password: login }, headers: { 'sec-fetch-site': 'same-origin' } },
-    home,
-  );
-  if (!done.stoppedAt) throw new Error(`${login} did not come back: ${done.response.status}`);
+  await signInAt(browser, shop.urls.shop, login);
   return browser;
 }
 

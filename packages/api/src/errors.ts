@@ -1,4 +1,4 @@
-import type { ProblemCode } from '@gatehouse/policy';
+import { type ProblemCode, problemTable } from '@gatehouse/policy';
 
 export type { ProblemCode };
 
@@ -28,40 +28,40 @@ export type ApiErrorCode =
 export interface ApiErrorCodeInfo {
   readonly status: number;
   readonly problem: ProblemCode;
-  /** The problem's `title`: fixed per code, never request data. */
+  /** The problem's `title`: the problem code's, from the one table of `@gatehouse/policy`. */
   readonly title: string;
 }
 
-const info = (status: number, problem: ProblemCode, title: string): ApiErrorCodeInfo =>
-  Object.freeze({ status, problem, title });
+const info = (status: number, problem: ProblemCode): ApiErrorCodeInfo =>
+  Object.freeze({ status, problem, title: problemTable[problem].title });
 
 /**
  * Every code of {@link ApiError} with its status, problem code and title. A test checks that each is
  * documented in the README.
  *
  * @example
- * apiErrorCodes.GH_API_TOKEN_EXPIRED // { status: 401, problem: 'unauthenticated', title: 'Unauthenticated' }
+ * apiErrorCodes.GH_API_TOKEN_EXPIRED // { status: 401, problem: 'unauthenticated', title: 'Sign-in required' }
  */
 export const apiErrorCodes: Readonly<Record<ApiErrorCode, ApiErrorCodeInfo>> = Object.freeze({
-  GH_API_OPTIONS_INVALID: info(500, 'internal', 'Internal error'),
-  GH_API_TOKEN_MISSING: info(401, 'unauthenticated', 'Unauthenticated'),
-  GH_API_TOKEN_MALFORMED: info(401, 'unauthenticated', 'Unauthenticated'),
-  GH_API_TOKEN_ALG_REFUSED: info(401, 'unauthenticated', 'Unauthenticated'),
-  GH_API_TOKEN_HEADER_REFUSED: info(401, 'unauthenticated', 'Unauthenticated'),
-  GH_API_TOKEN_TYPE_REFUSED: info(401, 'unauthenticated', 'Unauthenticated'),
-  GH_API_TOKEN_KEY_UNKNOWN: info(401, 'unauthenticated', 'Unauthenticated'),
-  GH_API_TOKEN_SIGNATURE_INVALID: info(401, 'unauthenticated', 'Unauthenticated'),
-  GH_API_TOKEN_EXPIRED: info(401, 'unauthenticated', 'Unauthenticated'),
-  GH_API_TOKEN_NOT_YET_VALID: info(401, 'unauthenticated', 'Unauthenticated'),
-  GH_API_TOKEN_CLAIM_INVALID: info(401, 'unauthenticated', 'Unauthenticated'),
-  GH_API_ISSUER_UNAVAILABLE: info(503, 'upstream_unavailable', 'Upstream unavailable'),
-  GH_API_FORBIDDEN: info(403, 'forbidden', 'Forbidden'),
-  GH_API_INSUFFICIENT_SCOPE: info(403, 'forbidden', 'Forbidden'),
-  GH_API_NOT_FOUND: info(404, 'not_found', 'Not found'),
-  GH_API_BAD_REQUEST: info(400, 'bad_request', 'Bad request'),
-  GH_API_FIELD_REFUSED: info(400, 'bad_request', 'Bad request'),
-  GH_API_CONFLICT: info(409, 'conflict', 'Conflict'),
-  GH_API_INTERNAL: info(500, 'internal', 'Internal error'),
+  GH_API_OPTIONS_INVALID: info(500, 'internal'),
+  GH_API_TOKEN_MISSING: info(401, 'unauthenticated'),
+  GH_API_TOKEN_MALFORMED: info(401, 'unauthenticated'),
+  GH_API_TOKEN_ALG_REFUSED: info(401, 'unauthenticated'),
+  GH_API_TOKEN_HEADER_REFUSED: info(401, 'unauthenticated'),
+  GH_API_TOKEN_TYPE_REFUSED: info(401, 'unauthenticated'),
+  GH_API_TOKEN_KEY_UNKNOWN: info(401, 'unauthenticated'),
+  GH_API_TOKEN_SIGNATURE_INVALID: info(401, 'unauthenticated'),
+  GH_API_TOKEN_EXPIRED: info(401, 'unauthenticated'),
+  GH_API_TOKEN_NOT_YET_VALID: info(401, 'unauthenticated'),
+  GH_API_TOKEN_CLAIM_INVALID: info(401, 'unauthenticated'),
+  GH_API_ISSUER_UNAVAILABLE: info(503, 'upstream_unavailable'),
+  GH_API_FORBIDDEN: info(403, 'forbidden'),
+  GH_API_INSUFFICIENT_SCOPE: info(403, 'forbidden'),
+  GH_API_NOT_FOUND: info(404, 'not_found'),
+  GH_API_BAD_REQUEST: info(400, 'bad_request'),
+  GH_API_FIELD_REFUSED: info(400, 'bad_request'),
+  GH_API_CONFLICT: info(409, 'conflict'),
+  GH_API_INTERNAL: info(500, 'internal'),
 });
 
 /** Options of {@link ApiError}. */

@@ -1,4 +1,4 @@
-import { asymmetricJwsAlgorithms, type Policy, type RolePermissionMap } from '@gatehouse/policy';
+import { asymmetricJwsAlgorithms, deepFreeze, type Policy, type RolePermissionMap } from '@gatehouse/policy';
 import * as T from 'typebox';
 import Value from 'typebox/value';
 import type { AuditSink } from './audit.js';
@@ -127,9 +127,9 @@ export type GatehouseApiOptions = AccessTokenVerifierOptions &
       keyof T.Static<typeof VerifierOptionsSchema> | 'roles' | 'tenantRoles' | 'protectedFields'
     >
   > & {
-    /** Global role → permissions; defaults to the reference shop's (`shopRolePermissions`). */
+    /** Global role → permissions. None by default: without a map, tokens grant no permissions. */
     roles?: RolePermissionMap;
-    /** Tenant role → permissions inside that tenant; defaults to `shopTenantRolePermissions`. */
+    /** Tenant role → permissions inside that tenant. None by default. */
     tenantRoles?: RolePermissionMap;
     /** Body fields refused unless a route's schema declares them; defaults to {@link defaultProtectedFields}. */
     protectedFields?: readonly string[];
@@ -265,12 +265,4 @@ export function resolveApiOptions(options: GatehouseApiOptions): ApiConfig {
     problemTypeBase,
   };
   return Object.freeze(config);
-}
-
-function deepFreeze<V>(value: V): V {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }

@@ -1,4 +1,10 @@
-import { createPolicy, type Permission, type Policy } from '@gatehouse/policy';
+import {
+  createPolicy,
+  type Permission,
+  type Policy,
+  parseTraceparent,
+  type RouteAuth,
+} from '@gatehouse/policy';
 import type {
   FastifyInstance,
   FastifyPluginAsync,
@@ -17,14 +23,14 @@ import {
   requireTenantPermission,
 } from './guards.js';
 import { addNote, noteOf } from './lib/audit-notes.js';
-import { traceIdFrom } from './lib/trace.js';
 import { refuseUnknownFields } from './mass-assignment.js';
 import { type ApiConfig, type GatehouseApiOptions, resolveApiOptions } from './options.js';
 import { type ApiPrincipal, principalFromClaims } from './principal.js';
 import { sendProblem } from './problem.js';
 
-/** How a route treats the bearer token: `required` (default), `optional` (verified when sent) or `public` (ignored). */
-export type RouteAuth = 'required' | 'optional' | 'public';
+// How a route treats the bearer token: `required` (default), `optional` (verified when sent) or `public`
+// (ignored). The same three words as the shell's and the BFF's routes.
+export type { RouteAuth };
 
 /** What the plugin adds to the Fastify instance as `app.gatehouse`. */
 export interface GatehouseApi {
@@ -82,6 +88,12 @@ function outcomeOf(status: number): AuditOutcome {
 
 const plugin: FastifyPluginAsync<GatehouseApiOptions> = async (fastify: FastifyInstance, options) => {
   const config = resolveApiOptions(options);
+  // A library grants nothing by default; a deployment that forgot its role map should hear so at once.
+  if (!config.production && !config.roles && !config.tenantRoles)
+    fastify.log.warn(
+      { event: 'no_role_map' },
+      'no role map configured (roles, tenantRoles): tokens grant no permissions',
+    );
   const verifier = createAccessTokenVerifier({
     issuer: config.issuer,
     audience: [...config.audiences],
@@ -148,7 +160,7 @@ const plugin: FastifyPluginAsync<GatehouseApiOptions> = async (fastify: FastifyI
   fastify.decorateRequest('traceId', null);
 
   fastify.addHook('onRequest', async (request) => {
-    request.traceId = traceIdFrom(request.headers.traceparent) ?? null;
+    request.traceId = parseTraceparent(request.headers.traceparent)?.traceId ?? null;
     const mode = request.routeOptions.config?.auth ?? 'required';
     if (mode === 'public') return;
     const header = request.headers.authorization;

@@ -1,10 +1,4 @@
-import {
-  identityFromClaims,
-  type Principal,
-  type RolePermissionMap,
-  shopRolePermissions,
-  shopTenantRolePermissions,
-} from '@gatehouse/policy';
+import { identityFromClaims, type Principal, type RolePermissionMap } from '@gatehouse/policy';
 import type { AccessTokenClaims } from './access-token-verifier.js';
 
 /**
@@ -40,17 +34,21 @@ function scopesFrom(claims: Readonly<Record<string, unknown>>): string[] {
 
 /**
  * Builds the {@link ApiPrincipal} of verified claims: roles from the roles claim, permissions from the role
- * map (never from a `permissions` claim), tenant memberships from the `tenants` claim
+ * map (never from a `permissions` claim; no map, no permissions), tenant memberships from the `tenants` claim
  * (`[{ id, roles }]`) with the tenant role map.
  *
  * @example
- * principalFromClaims({ iss: 'http://localhost:4001', sub: 'user_frank', exp: 1, roles: ['customer'], tenants: [{ id: 'globex', roles: ['member'] }] })
+ * principalFromClaims(
+ *   { iss: 'http://localhost:4001', sub: 'user_frank', exp: 1, roles: ['customer'], tenants: [{ id: 'globex', roles: ['member'] }] },
+ *   { roles: { customer: ['checkout:place_order'] }, tenantRoles: { member: ['users:view'] } },
+ * )
  * // { sub: 'user_frank', id: 'user_frank', permissions: ['checkout:place_order', ...], tenants: [{ id: 'globex', roles: ['member'], permissions: ['users:view'] }], ... }
  */
 export function principalFromClaims(claims: AccessTokenClaims, mapping: PrincipalMapping = {}): ApiPrincipal {
   const user = identityFromClaims(claims, {
-    roles: mapping.roles ?? shopRolePermissions,
-    tenantRoles: mapping.tenantRoles ?? shopTenantRolePermissions,
+    // No map, no permissions: the API grants only what the deployment wrote down.
+    roles: mapping.roles ?? {},
+    tenantRoles: mapping.tenantRoles ?? {},
     ...(mapping.rolesClaim ? { rolesClaim: mapping.rolesClaim } : {}),
   });
   const client = typeof claims.client_id === 'string' ? claims.client_id : claims.azp;

@@ -1,20 +1,8 @@
-import { type Problem, type ProblemCode, problemCodeOf } from '@gatehouse/policy';
+import { type Problem, type ProblemCode, problem, problemCodeOf } from '@gatehouse/policy';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, apiErrorCodes } from './errors.js';
 
 export type { Problem };
-
-const TITLES: Record<ProblemCode, string> = {
-  unauthenticated: 'Unauthenticated',
-  session_expired: 'Session expired',
-  forbidden: 'Forbidden',
-  csrf_failed: 'CSRF check failed',
-  not_found: 'Not found',
-  bad_request: 'Bad request',
-  conflict: 'Conflict',
-  upstream_unavailable: 'Upstream unavailable',
-  internal: 'Internal error',
-};
 
 const DETAILS: Partial<Record<number, string>> = {
   413: 'The request body is too large.',
@@ -35,13 +23,8 @@ const TOKEN_DETAIL: Record<string, string> = {
  * problemFor(new ApiError('GH_API_NOT_FOUND', 'x')) // { type: 'urn:gatehouse:problem:not_found', title: 'Not found', status: 404, code: 'not_found' }
  */
 export function problemFor(error: unknown, typeBase = 'urn:gatehouse:problem:'): Problem {
-  const make = (status: number, code: ProblemCode, detail?: string): Problem => ({
-    type: `${typeBase}${code}`,
-    title: TITLES[code],
-    status,
-    code,
-    ...(detail ? { detail } : {}),
-  });
+  const make = (status: number, code: ProblemCode, detail?: string): Problem =>
+    problem(code, { status, detail, typeBase });
   if (error instanceof ApiError) {
     const detail =
       error.detail ??

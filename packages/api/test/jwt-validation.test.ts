@@ -40,7 +40,7 @@ async function expect401(authorization?: string, code?: ApiErrorCode) {
   if (code) expect(audit.events.at(-1)?.reason).toBe(code);
   expect(response.statusCode).toBe(401);
   expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(response.json()).toMatchObject({ status: 401, code: 'unauthenticated', title: 'Unauthenticated' });
+  expect(response.json()).toMatchObject({ status: 401, code: 'unauthenticated', title: 'Sign-in required' });
   expect(response.headers['www-authenticate']).toMatch(/^Bearer /);
   expect(response.body).not.toMatch(/eyJ|at |stack/);
   return response;

@@ -1,3 +1,4 @@
+import { demoRoleMaps } from '@gatehouse/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { JWTPayload } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -14,7 +15,7 @@ let handled = 0;
 beforeAll(async () => {
   issuer = await startTestIssuer();
   app = Fastify({ logger: false });
-  await app.register(gatehouseApi, { issuer: issuer.issuer, audience: AUDIENCE, audit });
+  await app.register(gatehouseApi, { issuer: issuer.issuer, audience: AUDIENCE, ...demoRoleMaps, audit });
   const ok = async () => {
     handled++;
     return { ok: true };

@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { freePort } from '@gatehouse/testing';
+import { demoRoleMaps, freePort } from '@gatehouse/testing';
 import fc from 'fast-check';
 import { base64url } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -235,15 +235,18 @@ describe('principalFromClaims', () => {
   const base = { iss: 'https://id.example', exp: 1 };
 
   it('takes permissions from the role map only, and tenants from the tenants claim', () => {
-    const principal = principalFromClaims({
-      ...base,
-      sub: 'user_frank',
-      roles: ['customer'],
-      permissions: ['admin:access'],
-      tenants: [{ id: 'globex', roles: ['member'] }],
-      scope: 'openid profile',
-      client_id: 'gatehouse-bff',
-    });
+    const principal = principalFromClaims(
+      {
+        ...base,
+        sub: 'user_frank',
+        roles: ['customer'],
+        permissions: ['admin:access'],
+        tenants: [{ id: 'globex', roles: ['member'] }],
+        scope: 'openid profile',
+        client_id: 'gatehouse-bff',
+      },
+      demoRoleMaps,
+    );
     expect(principal).toEqual({
       iss: 'https://id.example',
       sub: 'user_frank',
@@ -260,10 +263,21 @@ describe('principalFromClaims', () => {
   it('reads scp arrays and a custom roles claim', () => {
     const principal = principalFromClaims(
       { ...base, sub: 'u', scp: ['orders.read', 7], groups: ['support'] },
-      { rolesClaim: 'groups' },
+      { rolesClaim: 'groups', ...demoRoleMaps },
     );
     expect(principal.scope).toEqual(['orders.read']);
     expect(principal.permissions).toContain('orders:view_any');
+  });
+
+  it('grants nothing without a role map: a library never hands out permissions nobody configured', () => {
+    const principal = principalFromClaims({
+      ...base,
+      sub: 'user_erin',
+      roles: ['admin'],
+      tenants: [{ id: 'acme', roles: ['org_admin'] }],
+    });
+    expect(principal.permissions).toEqual([]);
+    expect(principal.tenants).toEqual([{ id: 'acme', roles: ['org_admin'], permissions: [] }]);
   });
 });
 

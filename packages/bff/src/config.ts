@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { type RolePermissionMap, shopRolePermissions, shopTenantRolePermissions } from '@gatehouse/policy';
+import { deepFreeze, type Permission, type RolePermissionMap } from '@gatehouse/policy';
 import * as T from 'typebox';
 import Value from 'typebox/value';
 import { BffError } from './errors.js';
@@ -7,10 +7,9 @@ import { BffError } from './errors.js';
 const Seconds = (defaultValue: number, minimum = 1) =>
   T.Integer({ minimum, maximum: 31_536_000, default: defaultValue });
 const Path = T.String({ pattern: '^/[^\\s]*$', maxLength: 512 });
-const Permissions = T.Record(
-  T.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' }),
-  T.Array(T.String({ pattern: '^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$' })),
-);
+// Checked by the same pattern `isPermission` uses; typed as the policy's `Permission`.
+const PermissionString = T.Unsafe<Permission>(T.String({ pattern: '^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$' }));
+const Permissions = T.Record(T.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' }), T.Array(PermissionString));
 
 const UpstreamSchema = T.Object(
   {
@@ -59,9 +58,7 @@ const AssetsSchema = T.Object(
     /** One of these global roles is needed. */
     roles: T.Optional(T.Array(T.String({ minLength: 1, maxLength: 64 }), { minItems: 1 })),
     /** Every one of these global permissions is needed. */
-    permissions: T.Optional(
-      T.Array(T.String({ pattern: '^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$' }), { minItems: 1 }),
-    ),
+    permissions: T.Optional(T.Array(PermissionString, { minItems: 1 })),
     /** Membership of at least one tenant is needed. */
     tenantMember: T.Optional(T.Boolean()),
   },
@@ -157,8 +154,14 @@ export const BffOptionsSchema = T.Object(
 );
 
 /** Options as a user writes them: everything optional but the session secret(s). */
-export type BffOptions = Partial<Omit<T.Static<typeof BffOptionsSchema>, 'upstreams' | 'assets'>> & {
+export type BffOptions = Partial<
+  Omit<T.Static<typeof BffOptionsSchema>, 'upstreams' | 'assets' | 'roles' | 'tenantRoles'>
+> & {
   sessionSecrets?: string[];
+  /** Global role → permissions. None by default: without a map, signed-in users get no permissions. */
+  roles?: RolePermissionMap;
+  /** Tenant role → permissions inside that tenant. None by default. */
+  tenantRoles?: RolePermissionMap;
   upstreams?: Record<string, Partial<UpstreamConfig> & { url: string }>;
   assets?: Array<Partial<AssetsConfig> & { prefix: string; dir: string }>;
 };
@@ -231,8 +234,9 @@ export function resolveConfig(options: BffOptions): BffConfig {
   const port = value.port ?? (url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80);
   const config: BffConfig = {
     ...value,
-    roles: (value.roles as RolePermissionMap | undefined) ?? shopRolePermissions,
-    tenantRoles: (value.tenantRoles as RolePermissionMap | undefined) ?? shopTenantRolePermissions,
+    // No map, no permissions: a library never grants what the deployment did not write down.
+    roles: (value.roles as RolePermissionMap | undefined) ?? {},
+    tenantRoles: (value.tenantRoles as RolePermissionMap | undefined) ?? {},
     port,
     origin: url.origin,
     callbackUrl: `${url.origin}/auth/callback`,
@@ -306,12 +310,4 @@ export class ConfigError extends BffError {
     });
     this.problems = Object.freeze(problems);
   }
-}
-
-function deepFreeze<V>(value: V): V {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }

@@ -1,17 +1,15 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { type AuthMessage, readAuthMessage } from '@gatehouse/policy';
 import { Redis } from 'ioredis';
 
-/** What happened to a session, as the browser's push channel tells it. */
-export type SessionEventType = 'logged-out' | 'session-expired' | 'session-extended';
-
-/** One session event. `session` is {@link sessionChannelKey} of the id: the raw id never travels. */
-export interface SessionEvent {
-  readonly type: SessionEventType;
+/**
+ * One session event: the message the session's open tabs get (the push channel's own words, from
+ * `@gatehouse/policy`), and `session`, the {@link sessionChannelKey} of its id: the raw id never travels.
+ */
+export type SessionEvent = Exclude<AuthMessage, { readonly type: 'logged-in' }> & {
   readonly session: string;
-  readonly reason?: string;
-  readonly expiresAt?: string;
-}
+};
 
 /**
  * Carries session events to every BFF process, so an open tab hears about a logout or an expiry wherever
@@ -29,23 +27,20 @@ export function sessionChannelKey(id: string): string {
   return createHash('sha256').update(id).digest('base64url');
 }
 
-const TYPES = new Set<SessionEventType>(['logged-out', 'session-expired', 'session-extended']);
-
-/** Parses an event from the wire, or `undefined` when it is not one. */
+/** Parses an event from the wire, or `undefined` when it is not exactly one. */
 function parseEvent(text: string): SessionEvent | undefined {
+  let value: unknown;
   try {
-    const value = JSON.parse(text) as Partial<SessionEvent>;
-    if (!value || !TYPES.has(value.type as SessionEventType) || typeof value.session !== 'string')
-      return undefined;
-    return {
-      type: value.type as SessionEventType,
-      session: value.session,
-      ...(typeof value.reason === 'string' ? { reason: value.reason.slice(0, 64) } : {}),
-      ...(typeof value.expiresAt === 'string' ? { expiresAt: value.expiresAt.slice(0, 40) } : {}),
-    };
+    value = JSON.parse(text);
   } catch {
     return undefined;
   }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { session, ...rest } = value as Record<string, unknown>;
+  const message = readAuthMessage(rest);
+  if (typeof session !== 'string' || session.length > 64 || !message || message.type === 'logged-in')
+    return undefined;
+  return { ...message, session };
 }
 
 /** Session events within one process. */

@@ -22,7 +22,6 @@ export {
   RedisSessionEventBus,
   type SessionEvent,
   type SessionEventBus,
-  type SessionEventType,
   sessionChannelKey,
 } from './events.js';
 export { createLogger, REDACTED_PATHS } from './logger.js';

@@ -1,7 +1,13 @@
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
-import { anonymousIdentity, type IdentityContext } from '@gatehouse/policy';
+import {
+  anonymousIdentity,
+  checkAccess,
+  type IdentityContext,
+  problemCodeOf,
+  telemetryBatchLimits,
+} from '@gatehouse/policy';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { randomNonce, randomPKCECodeVerifier, randomState } from 'openid-client';
@@ -16,7 +22,7 @@ import { SignedManifest } from './manifest.js';
 import { BffMetrics } from './metrics.js';
 import { OidcClient, oauthErrorCode } from './oidc.js';
 import { defaultPage, errorPage, htmlHeaders, newNonce, type PageSecurity } from './pages.js';
-import { PROBLEM_HEADERS, problem } from './problem.js';
+import { replyProblem } from './problem.js';
 import { ApiProxy } from './proxy.js';
 import { PushChannel } from './push.js';
 import { logSecurityReports } from './reports.js';
@@ -76,20 +82,8 @@ declare module 'fastify' {
 }
 
 const NO_STORE = 'no-store';
+const isEmpty = (map: object) => Object.keys(map).length === 0;
 const CLEAR_SITE_DATA = '"cache", "cookies", "storage"';
-
-/** Answers a problem+json error. */
-function sendProblem(
-  reply: FastifyReply,
-  status: number,
-  code: Parameters<typeof problem>[1],
-  detail?: string,
-): FastifyReply {
-  return reply
-    .code(status)
-    .headers(PROBLEM_HEADERS)
-    .send(JSON.stringify(problem(status, code, detail)));
-}
 
 async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptions): Promise<void> {
   const { config } = options;
@@ -145,6 +139,14 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
     manifest?.close();
   });
 
+  // A library grants nothing by default; a deployment that forgot its role map should hear so at once.
+  if (!config.production && isEmpty(config.roles) && isEmpty(config.tenantRoles)) {
+    log.warn(
+      { event: 'no_role_map' },
+      'no role map configured (roles, tenantRoles): signed-in users get no permissions',
+    );
+  }
+
   // Discover the issuer early, without failing start-up when it is down (logins then show a clear error).
   oidc.configuration().catch((error: unknown) => {
     log.warn(
@@ -187,19 +189,14 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
       if (error instanceof BffError) {
         if (error.status >= 500)
           log.error({ event: 'bff_error', code: error.code, err: error.cause ?? error }, error.message);
-        return sendProblem(reply, error.status, error.problem, error.message);
+        return replyProblem(reply, error.status, error.problem, error.message);
       }
       const status = (error as { statusCode?: number }).statusCode;
       if (typeof status === 'number' && status >= 400 && status < 500) {
-        return sendProblem(
-          reply,
-          status,
-          status === 404 ? 'not_found' : 'bad_request',
-          (error as Error).message,
-        );
+        return replyProblem(reply, status, problemCodeOf(status), (error as Error).message);
       }
       log.error({ event: 'bff_error', url: request.url.split('?')[0], err: error }, 'unexpected error');
-      return sendProblem(reply, 500, 'internal', 'Something went wrong.');
+      return replyProblem(reply, 500, 'internal', 'Something went wrong.');
     });
 
     // JSON with an empty body means "no body" (a bodiless POST that still says JSON), never a 400; otherwise
@@ -212,7 +209,7 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
     });
 
     // Every miss answers problem+json, including files the static handlers do not have.
-    scope.setNotFoundHandler((_request, reply) => sendProblem(reply, 404, 'not_found', 'No such resource.'));
+    scope.setNotFoundHandler((_request, reply) => replyProblem(reply, 404, 'not_found', 'No such resource.'));
 
     // Another site may navigate to /auth/* (a login link, the issuer's redirect to the callback, its
     // front-channel logout frame) but never read an answer or load one as a subresource (SECURITY.md D 29).
@@ -224,7 +221,7 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
         { event: 'csrf_refused', reason: refused.reason, path: request.url.split('?')[0] },
         'request refused',
       );
-      return sendProblem(reply, 403, 'csrf_failed', refused.reason);
+      return replyProblem(reply, 403, 'csrf_failed', refused.reason);
     });
 
     scope.addHook('onSend', async (request, reply) => {
@@ -323,11 +320,11 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
       const csrf = checkCsrf(request.method, request.headers, config.origin);
       if (csrf) {
         log.warn({ event: 'csrf_refused', reason: csrf.reason, path: '/auth/logout' }, 'request refused');
-        return sendProblem(reply, 403, 'csrf_failed', csrf.reason);
+        return replyProblem(reply, 403, 'csrf_failed', csrf.reason);
       }
       const type = request.headers['content-type'];
       if (type !== undefined && !type.toLowerCase().startsWith('application/json')) {
-        return sendProblem(reply, 415, 'bad_request', 'Send no body, or JSON.');
+        return replyProblem(reply, 415, 'unsupported_media_type', 'Send no body, or JSON.');
       }
       const cookie = cookies.session(request.headers.cookie);
       if (cookie.kind === 'id') {
@@ -347,7 +344,7 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
         url: '/auth/logout',
         handler: (_request, reply) => {
           reply.header('allow', 'POST');
-          return sendProblem(reply, 405, 'bad_request', 'Sign out with POST and the x-csrf header.');
+          return replyProblem(reply, 405, 'method_not_allowed', 'Sign out with POST and the x-csrf header.');
         },
       });
     }
@@ -399,7 +396,7 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
       if (dest !== undefined && dest !== 'iframe') {
         const reason = 'Front-channel logout is loaded in an iframe only.';
         log.warn({ event: 'csrf_refused', reason, path: '/auth/frontchannel-logout' }, 'request refused');
-        return sendProblem(reply, 403, 'csrf_failed', reason);
+        return replyProblem(reply, 403, 'csrf_failed', reason);
       }
       const query = request.query as Record<string, unknown>;
       const issuer = await oidc.issuer().catch(() => undefined);
@@ -425,27 +422,27 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
     scope.get('/auth/events', async (request, reply) => {
       const session = await sessionOf(request);
       if (!('record' in session)) {
-        return sendProblem(
+        return replyProblem(
           reply,
           401,
           session.ended === undefined ? 'unauthenticated' : 'session_expired',
           'No session to follow.',
         );
       }
-      if (push.full) return sendProblem(reply, 503, 'upstream_unavailable', 'Too many open event streams.');
+      if (push.full) return replyProblem(reply, 503, 'upstream_unavailable', 'Too many open event streams.');
       reply.hijack();
       push.open(session.id, reply.raw, sessions.expiresAt(session.record));
     });
 
     scope.post('/auth/session/extend', async (request, reply) => {
       const csrf = checkCsrf(request.method, request.headers, config.origin);
-      if (csrf) return sendProblem(reply, 403, 'csrf_failed', csrf.reason);
+      if (csrf) return replyProblem(reply, 403, 'csrf_failed', csrf.reason);
       const cookie = cookies.session(request.headers.cookie);
-      if (cookie.kind !== 'id') return sendProblem(reply, 401, 'unauthenticated', 'Sign in first.');
+      if (cookie.kind !== 'id') return replyProblem(reply, 401, 'unauthenticated', 'Sign in first.');
       const extended = await sessions.extend(cookie.id);
       if (!('record' in extended)) {
         reply.header('set-cookie', cookies.clearSession());
-        return sendProblem(reply, 401, 'session_expired', 'Your session has ended. Sign in again.');
+        return replyProblem(reply, 401, 'session_expired', 'Your session has ended. Sign in again.');
       }
       return reply.send(sessions.identity(extended.record));
     });
@@ -466,15 +463,15 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
       });
       telemetry.post(
         '/telemetry',
-        { bodyLimit: 16 * 1024, config: { rateLimit: {} } },
+        { bodyLimit: telemetryBatchLimits.bytes, config: { rateLimit: {} } },
         async (request, reply) => {
           const csrf = checkCsrf(request.method, request.headers, config.origin);
-          if (csrf) return sendProblem(reply, 403, 'csrf_failed', csrf.reason);
+          if (csrf) return replyProblem(reply, 403, 'csrf_failed', csrf.reason);
           if (!request.headers['content-type']?.toLowerCase().startsWith('application/json')) {
-            return sendProblem(reply, 415, 'bad_request', 'Send JSON.');
+            return replyProblem(reply, 415, 'unsupported_media_type', 'Send JSON.');
           }
           const result = readTelemetry(request.body);
-          if ('problem' in result) return sendProblem(reply, 400, 'bad_request', result.problem);
+          if ('problem' in result) return replyProblem(reply, 400, 'bad_request', result.problem);
           logTelemetry(log, result.events);
           return reply.code(202).header('cache-control', NO_STORE).send();
         },
@@ -499,7 +496,7 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
       reports.post('/reports', { config: { rateLimit: {} } }, async (request, reply) => {
         const type = request.headers['content-type'] ?? '';
         if (!type.startsWith('application/reports+json') && !type.startsWith('application/csp-report')) {
-          return sendProblem(reply, 415, 'bad_request', 'Send a browser report.');
+          return replyProblem(reply, 415, 'unsupported_media_type', 'Send a browser report.');
         }
         logSecurityReports(log, request.body);
         return reply.code(204).send();
@@ -515,27 +512,24 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
             const cookie = cookies.session(request.headers.cookie);
             const found = cookie.kind === 'id' ? await sessions.peek(cookie.id) : { ended: undefined };
             if (!('record' in found)) {
-              return sendProblem(
+              return replyProblem(
                 reply,
                 401,
                 cookie.kind === 'id' ? 'session_expired' : 'unauthenticated',
                 'Sign in first.',
               );
             }
-            const user = found.record.user;
-            const allowed =
-              (!assets.roles || assets.roles.some((role) => user.roles.includes(role))) &&
-              (!assets.permissions ||
-                assets.permissions.every((permission) =>
-                  (user.permissions as string[]).includes(permission),
-                )) &&
-              (!assets.tenantMember || user.tenants.length > 0);
-            if (!allowed) {
+            const refused = checkAccess(found.record.user, {
+              ...(assets.roles ? { roles: [assets.roles] } : {}),
+              ...(assets.permissions ? { permissions: assets.permissions } : {}),
+              ...(assets.tenantMember ? { tenant: true } : {}),
+            });
+            if (refused) {
               log.info(
                 { event: 'access_denied', status: 403, path: assets.prefix, sub: found.record.sub },
                 'asset refused',
               );
-              return sendProblem(reply, 403, 'forbidden', 'You may not load this.');
+              return replyProblem(reply, 403, 'forbidden', 'You may not load this.');
             }
           });
         }
@@ -576,7 +570,7 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
       const servePage = async (request: FastifyRequest, reply: FastifyReply) => {
         const queryAt = request.url.indexOf('?');
         const path = queryAt === -1 ? request.url : request.url.slice(0, queryAt);
-        if (!isNavigation(request.headers)) return sendProblem(reply, 404, 'not_found', 'No such resource.');
+        if (!isNavigation(request.headers)) return replyProblem(reply, 404, 'not_found', 'No such resource.');
         const session = await sessionOf(request);
         const auth = routes.auth(path);
         if (!('record' in session)) {

@@ -1,34 +1,17 @@
 import type { ServerResponse } from 'node:http';
-import type { Problem, ProblemCode } from '@gatehouse/policy';
+import { type Problem, type ProblemCode, problem as problemDocument } from '@gatehouse/policy';
+import type { FastifyReply } from 'fastify';
 
 export type { Problem };
 
-const TITLES: Record<ProblemCode, string> = {
-  unauthenticated: 'Sign-in required',
-  session_expired: 'Session expired',
-  forbidden: 'Forbidden',
-  csrf_failed: 'Cross-site request refused',
-  not_found: 'Not found',
-  bad_request: 'Bad request',
-  conflict: 'Conflict',
-  upstream_unavailable: 'Service unavailable',
-  internal: 'Internal error',
-};
-
 /**
- * Builds the problem document for `code`.
+ * Builds the problem document for `code` (its title from the one table of `@gatehouse/policy`).
  *
  * @example
  * problem(401, 'session_expired', 'Your session has ended.')
  */
 export function problem(status: number, code: ProblemCode, detail?: string): Problem {
-  return {
-    type: `urn:gatehouse:problem:${code}`,
-    title: TITLES[code],
-    status,
-    code,
-    ...(detail ? { detail } : {}),
-  };
+  return problemDocument(code, { status, detail });
 }
 
 /** Headers every problem answer carries. */
@@ -53,4 +36,17 @@ export function sendProblem(
   const body = JSON.stringify(problem(status, code, detail));
   res.writeHead(status, { ...PROBLEM_HEADERS, ...headers, 'content-length': Buffer.byteLength(body) });
   res.end(body);
+}
+
+/** Answers a problem+json error through Fastify (every route but the proxy's). */
+export function replyProblem(
+  reply: FastifyReply,
+  status: number,
+  code: ProblemCode,
+  detail?: string,
+): FastifyReply {
+  return reply
+    .code(status)
+    .headers(PROBLEM_HEADERS)
+    .send(JSON.stringify(problem(status, code, detail)));
 }

@@ -149,7 +149,7 @@ export class ApiProxy {
     const route = this.#routes.get(url.slice(5, end));
     if (!route) return this.#refuse(res, 404, 'not_found', 'No such API.');
     if (!route.methods.has(method)) {
-      return this.#refuse(res, 405, 'bad_request', `${method} is not allowed on this API.`, {
+      return this.#refuse(res, 405, 'method_not_allowed', `${method} is not allowed on this API.`, {
         allow: [...route.methods].join(', '),
       });
     }
@@ -176,7 +176,12 @@ export class ApiProxy {
     if (hasBody) {
       const type = (req.headers['content-type'] ?? '').toLowerCase();
       if (type === '' || SIMPLE_CONTENT_TYPES.some((simple) => type.startsWith(simple))) {
-        return this.#refuse(res, 415, 'bad_request', 'Send a JSON (or other non-simple) content type.');
+        return this.#refuse(
+          res,
+          415,
+          'unsupported_media_type',
+          'Send a JSON (or other non-simple) content type.',
+        );
       }
     }
 

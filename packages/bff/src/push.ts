@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { AuthMessage } from '@gatehouse/policy';
 import type { Logger } from 'pino';
 import type { SessionEvent, SessionEventBus } from './events.js';
 import { sessionChannelKey } from './events.js';
@@ -108,17 +109,14 @@ export class PushChannel {
     if (!group) return;
     for (const stream of [...group]) {
       this.#send(stream, event);
-      if (event.type === 'session-extended' && event.expiresAt)
+      if (event.type === 'session-extended')
         this.#watchExpiry(event.session, stream, Date.parse(event.expiresAt));
     }
   }
 
   #send(stream: Stream, event: SessionEvent): void {
-    const data = {
-      type: event.type,
-      ...(event.reason ? { reason: event.reason } : {}),
-      ...(event.expiresAt ? { expiresAt: event.expiresAt } : {}),
-    };
+    const { session: _, ...message } = event;
+    const data: AuthMessage = message;
     stream.res.write(`event: auth\ndata: ${JSON.stringify(data)}\n\n`);
     if (event.type !== 'session-extended') stream.res.end();
   }

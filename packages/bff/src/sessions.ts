@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
-import { type IdentityContext, identityFromClaims } from '@gatehouse/policy';
+import {
+  endMessage,
+  type IdentityContext,
+  identityFromClaims,
+  type SessionEndReason,
+} from '@gatehouse/policy';
 import type { Logger } from 'pino';
 import type { BffConfig } from './config.js';
 import { BffError } from './errors.js';
@@ -9,14 +14,8 @@ import { type IdTokenClaims, type IssuedTokens, type OidcClient, oauthErrorCode 
 import { newOpaqueToken, newSessionId } from './session/ids.js';
 import type { SessionRecord, SessionStore, SessionTokens } from './session/types.js';
 
-/** Why a session ended, for logs and the browser's `auth:logged-out` reason. */
-export type EndReason =
-  | 'logout'
-  | 'idle_timeout'
-  | 'absolute_timeout'
-  | 'refresh_failed'
-  | 'backchannel_logout'
-  | 'frontchannel_logout';
+/** Why a session ended, for logs, metrics and the push channel (the closed list of `@gatehouse/policy`). */
+export type EndReason = SessionEndReason;
 
 /** Why a request has no live session. */
 export type Ended = { readonly ended: EndReason | 'missing' };
@@ -385,8 +384,8 @@ export class SessionManager {
   /** Tells every process's push channel that these sessions ended (they are already deleted). */
   async announceEnd(ids: readonly string[], reason: EndReason): Promise<void> {
     if (ids.length > 0) this.#metrics?.sessionEnds.inc({ reason }, ids.length);
-    const type = reason === 'logout' || reason.endsWith('channel_logout') ? 'logged-out' : 'session-expired';
-    await Promise.all(ids.map((id) => this.events.publish({ type, session: sessionChannelKey(id), reason })));
+    const message = endMessage(reason);
+    await Promise.all(ids.map((id) => this.events.publish({ ...message, session: sessionChannelKey(id) })));
   }
 
   /** The identity context of CONTRACT.md for a live session. */

@@ -1,50 +1,50 @@
+import {
+  looksLikeCredential,
+  telemetryAuthStates,
+  telemetryBatchLimits,
+  telemetryFieldLimits,
+} from '@gatehouse/policy';
 import type { Logger } from 'pino';
 import * as T from 'typebox';
 import Value from 'typebox/value';
 
-const Text = (max: number) => T.String({ maxLength: max, pattern: '^[^\\u0000-\\u001f\\u007f]*$' });
+const NO_CONTROL = '^[^\\u0000-\\u001f\\u007f]*$';
+const Text = (maxLength: number, pattern = NO_CONTROL) => T.Optional(T.String({ maxLength, pattern }));
+const limits = telemetryFieldLimits;
 
-/** One auth event from the browser (CONTRACT.md "Browser side"; seed §27). */
+/**
+ * One auth event from the browser: the fields and limits of `@gatehouse/policy`'s telemetry contract (the
+ * shell trims to the same limits), unknown fields refused.
+ */
 export const TelemetryEventSchema = T.Object(
   {
-    type: T.String({ pattern: '^[a-z][a-z0-9_:.-]{0,63}$' }),
-    time: T.Optional(T.String({ maxLength: 40, pattern: '^\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z$' })),
-    route: T.Optional(Text(512)),
-    remoteName: T.Optional(Text(64)),
-    shellVersion: T.Optional(Text(32)),
-    remoteVersion: T.Optional(Text(32)),
-    authState: T.Optional(
-      T.Union([
-        T.Literal('loading'),
-        T.Literal('anonymous'),
-        T.Literal('authenticated'),
-        T.Literal('expired'),
-        T.Literal('logged-out'),
-      ]),
-    ),
-    errorType: T.Optional(Text(64)),
-    permission: T.Optional(T.String({ maxLength: 128, pattern: '^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$' })),
-    userRoleGroup: T.Optional(Text(64)),
+    type: T.String({ maxLength: limits.type, pattern: '^[a-z][a-z0-9_:.-]*$' }),
+    time: Text(limits.time, '^\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z$'),
+    route: Text(limits.route),
+    remoteName: Text(limits.remoteName),
+    shellVersion: Text(limits.shellVersion),
+    remoteVersion: Text(limits.remoteVersion),
+    authState: T.Optional(T.Union(telemetryAuthStates.map((state) => T.Literal(state)))),
+    errorType: Text(limits.errorType),
+    permission: Text(limits.permission, '^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$'),
+    userRoleGroup: Text(limits.userRoleGroup),
   },
   { additionalProperties: false },
 );
 
-/** The body of `POST /telemetry`: at most 20 events. */
+/** The body of `POST /telemetry`: at most `telemetryBatchLimits.events` events. */
 export const TelemetryBatchSchema = T.Object(
-  { events: T.Array(TelemetryEventSchema, { minItems: 1, maxItems: 20 }) },
+  { events: T.Array(TelemetryEventSchema, { minItems: 1, maxItems: telemetryBatchLimits.events }) },
   { additionalProperties: false },
 );
 
 /** A validated telemetry event. */
 export type TelemetryEvent = T.Static<typeof TelemetryEventSchema>;
 
-// A JWT, a bearer credential or a token parameter: refused. Words such as "password" in a route are fine.
-const TOKEN_LIKE =
-  /eyJ[A-Za-z0-9_-]{4,}\.|\bbearer\s+\S|(?:access|refresh|id|logout)_token\s*[=:]|client_secret\s*[=:]/i;
-
 /**
- * Validates a telemetry batch: the schema (unknown fields refused), and no value that looks like a token
- * or a secret. Answers the events, or the reason the batch is refused.
+ * Validates a telemetry batch: the schema (unknown fields refused), and no value that looks like a
+ * credential (`looksLikeCredential` of `@gatehouse/policy`, the shell's own test too). Answers the events,
+ * or the reason the batch is refused.
  *
  * @example
  * const result = readTelemetry(request.body);
@@ -58,7 +58,7 @@ export function readTelemetry(body: unknown): { events: TelemetryEvent[] } | { p
   }
   for (const event of body.events) {
     for (const value of Object.values(event)) {
-      if (typeof value === 'string' && TOKEN_LIKE.test(value))
+      if (typeof value === 'string' && looksLikeCredential(value))
         return { problem: 'telemetry must not carry tokens or secrets' };
     }
   }

@@ -1,8 +1,6 @@
 import { randomFillSync } from 'node:crypto';
+import { formatTraceparent, parseTraceparent } from '@gatehouse/policy';
 
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-const ZERO_TRACE = '0'.repeat(32);
-const ZERO_SPAN = '0'.repeat(16);
 const pool = Buffer.allocUnsafe(4096);
 let offset = pool.length;
 
@@ -25,19 +23,19 @@ export interface TraceContext {
 }
 
 /**
- * Continues the caller's W3C `traceparent` (version 00, non-zero ids) with a new span for the BFF, or
- * starts a trace when there is none or it is malformed, so one user action is one trace from the shell
- * through the BFF to the APIs.
+ * Continues the caller's W3C `traceparent` (as `parseTraceparent` of `@gatehouse/policy` reads it) with a
+ * new span for the BFF, sent as version 00 with the caller's flags, or starts a trace when there is none or it
+ * is not valid, so one user action is one trace from the shell through the BFF to the APIs.
  *
  * @example
  * continueTrace('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01').traceId // '4bf92f…'
  */
 export function continueTrace(incoming: string | undefined): TraceContext {
-  const match = incoming === undefined ? null : TRACEPARENT.exec(incoming);
-  if (match && match[1] !== ZERO_TRACE && match[2] !== ZERO_SPAN) {
-    const traceId = match[1] as string;
-    return { traceId, traceparent: `00-${traceId}-${randomHex(8)}-${match[3]}` };
+  const parent = parseTraceparent(incoming);
+  if (parent) {
+    const { traceId, flags } = parent;
+    return { traceId, traceparent: formatTraceparent(traceId, randomHex(8), flags) };
   }
   const traceId = randomHex(16);
-  return { traceId, traceparent: `00-${traceId}-${randomHex(8)}-01` };
+  return { traceId, traceparent: formatTraceparent(traceId, randomHex(8)) };
 }

@@ -1,4 +1,4 @@
-import { API_HEADERS, NAVIGATION_HEADERS, readForm, TestBrowser } from '@gatehouse/testing';
+import { API_HEADERS, endIdpSession, NAVIGATION_HEADERS, TestBrowser } from '@gatehouse/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionRef } from '../src/index.js';
 import { type LogCapture, SECRET, type Stack, signIn, startStack } from './support/stack.js';
@@ -75,12 +75,8 @@ describe('logs (SECURITY.md I 48–50)', () => {
     const bob = new TestBrowser();
     await signIn(bob, stack, 'bob');
     await collect(bob);
-    const end = new URL(`${stack.idp.issuer}/session/end`);
-    end.searchParams.set('client_id', 'gatehouse-bff');
-    const confirm = await bob.follow(end.href);
     const delivered = new Promise((resolve) => stack.idp.provider.once('backchannel.success', resolve));
-    const form = readForm(confirm.response.text, confirm.response.url);
-    await bob.follow(form.action, { form: { ...form.fields, logout: 'yes' } }, () => true);
+    await endIdpSession(bob, stack.idp.issuer);
     await delivered;
 
     expect(canaries.size).toBeGreaterThan(6);

@@ -1,4 +1,11 @@
-import { API_HEADERS, findJwts, NAVIGATION_HEADERS, readForm, TestBrowser } from '@gatehouse/testing';
+import {
+  API_HEADERS,
+  endIdpSession,
+  findJwts,
+  NAVIGATION_HEADERS,
+  readForm,
+  TestBrowser,
+} from '@gatehouse/testing';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MockOp, startMockOpStack } from './support/mock-op.js';
@@ -125,11 +132,7 @@ describe('back-channel logout from the real dev IdP (SECURITY.md F 36)', () => {
       stack.idp.provider.once('backchannel.success', () => resolve()),
     );
     // The user signs out at the IdP directly (another application's logout, or the IdP's own page).
-    const end = new URL(`${stack.idp.issuer}/session/end`);
-    end.searchParams.set('client_id', 'gatehouse-bff');
-    const confirm = await browser.follow(end.href);
-    const form = readForm(confirm.response.text, confirm.response.url);
-    await browser.follow(form.action, { form: { ...form.fields, logout: 'yes' } }, () => true);
+    await endIdpSession(browser, stack.idp.issuer);
     await delivered;
     expect(await isSignedIn(browser)).toBe(false);
     const api = await browser.get(`${stack.bffUrl}/api/echo/x`, API_HEADERS);

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import {
   API_HEADERS,
   describeWith,
+  endIdpSession,
   findJwts,
   freePort,
   NAVIGATION_HEADERS,
-  readForm,
   redisUrl,
   TestBrowser,
 } from '@gatehouse/testing';
@@ -53,11 +53,7 @@ describe('push channel GET /auth/events', () => {
     const browser = new TestBrowser();
     await signIn(browser, stack, 'bob');
     const reader = await openEvents(`${stack.bffUrl}/auth/events`, await headersOf(browser, stack.bffUrl));
-    const end = new URL(`${stack.idp.issuer}/session/end`);
-    end.searchParams.set('client_id', 'gatehouse-bff');
-    const confirm = await browser.follow(end.href);
-    const form = readForm(confirm.response.text, confirm.response.url);
-    await browser.follow(form.action, { form: { ...form.fields, logout: 'yes' } }, () => true);
+    await endIdpSession(browser, stack.idp.issuer);
     expect(await reader.next()).toEqual({ type: 'logged-out', reason: 'backchannel_logout' });
   });
 
@@ -248,7 +244,8 @@ describe('telemetry POST /telemetry', () => {
       'a token-looking value',
       { events: [{ ...event, errorType: 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.sig' }] },
     ],
-    ['a bearer value', { events: [{ ...event, route: '/x Bearer abc' }] }],
+    ['a bearer value', { events: [{ ...event, route: '/x Bearer 2YotnFZFEjr1zCsicMWpAA' }] }],
+    ['a token parameter', { events: [{ ...event, route: '/cb?access_token=x' }] }],
     ['more than 20 events', { events: Array.from({ length: 21 }, () => event) }],
     ['no events', { events: [] }],
     ['a wrong shape', { events: 'all' }],

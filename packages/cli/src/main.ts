@@ -13,7 +13,7 @@ import { doctor, formatReport } from './doctor.js';
 import { CliError } from './errors.js';
 import { loadConfigFile } from './load-config.js';
 import { keygen, signManifest, verifyManifest } from './manifest-commands.js';
-import { createSampleApi } from './sample-api.js';
+import { createSampleApi, sampleRoleMaps } from './sample-api.js';
 
 const USAGE = `Usage: gatehouse <command> [options]
 
@@ -244,6 +244,7 @@ async function demo(args: string[], io: { out: NodeJS.WritableStream }): Promise
       publicUrl: bffUrl,
       issuer: idp.issuer,
       resource: 'urn:gatehouse:shop',
+      ...sampleRoleMaps,
       upstreams: { sample: { url: `http://127.0.0.1:${ports.api}` } },
       routes: [{ path: '/account', auth: 'required' }],
       logLevel: 'warn',

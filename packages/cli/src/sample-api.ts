@@ -1,4 +1,5 @@
 import { authorize, gatehouseApi, requirePermission, requirePrincipal } from '@gatehouse/api';
+import type { RolePermissionMap } from '@gatehouse/policy';
 import Fastify, { type FastifyInstance } from 'fastify';
 
 /** Options of {@link createSampleApi}. */
@@ -8,6 +9,19 @@ export interface SampleApiOptions {
   /** The audience it accepts; default `urn:gatehouse:shop`. */
   readonly audience?: string;
 }
+
+/**
+ * The demo's role map: what the dev IdP's demo users may do in the sample API. `gatehouse demo` gives it to the
+ * BFF (the identity the page shows) and to the sample API (what it enforces); nothing is granted without one.
+ */
+export const sampleRoleMaps = Object.freeze({
+  roles: Object.freeze({
+    customer: ['orders:view'],
+    support: ['orders:view', 'orders:view_any'],
+    admin: ['orders:view', 'orders:view_any', 'admin:access'],
+  }),
+  tenantRoles: Object.freeze({ org_admin: ['users:view'], member: ['users:view'] }),
+} satisfies { roles: RolePermissionMap; tenantRoles: RolePermissionMap });
 
 const orders = new Map([
   ['order_123', { id: 'order_123', ownerId: 'user_alice', total: 2499, currency: 'INR' }],
@@ -27,6 +41,7 @@ export async function createSampleApi(options: SampleApiOptions): Promise<Fastif
   await app.register(gatehouseApi, {
     issuer: options.issuer,
     audience: options.audience ?? 'urn:gatehouse:shop',
+    ...sampleRoleMaps,
   });
   app.get('/health', { config: { auth: 'public' } }, async () => ({ ok: true }));
   app.get('/me', async (request) => {

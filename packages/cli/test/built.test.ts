@@ -2,7 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { bffClient, createDevIdp } from '@gatehouse/dev-idp';
-import { API_HEADERS, describeWith, freePort, readForm, redisUrl, TestBrowser } from '@gatehouse/testing';
+import { API_HEADERS, describeWith, freePort, redisUrl, signIn, TestBrowser } from '@gatehouse/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -56,13 +56,7 @@ function run(args: string[], env: Record<string, string> = {}): Running {
 
 async function signInAt(bffUrl: string, user: string): Promise<TestBrowser> {
   const browser = new TestBrowser();
-  const start = await browser.follow(`${bffUrl}/auth/login?returnTo=%2F`);
-  const form = readForm(start.response.text, start.response.url);
-  await browser.follow(
-    form.action,
-    { form: { ...form.fields, login: user, password: user } },
-    (url) => url.origin === bffUrl && url.pathname === '/',
-  );
+  await signIn(browser, bffUrl, user);
   return browser;
 }
 

@@ -1,12 +1,42 @@
+export { type AccessRefusal, type AccessRequirement, checkAccess } from './access.js';
 export { type ClaimMapping, identityFromClaims } from './claims.js';
 export { type Condition, defineCondition, featureFlag, type PermissionPattern } from './conditions.js';
+export { asymmetricJwsAlgorithms } from './contract/algorithms.js';
 export {
-  asymmetricJwsAlgorithms,
+  type AuthMessage,
+  type AuthMessageType,
+  type ExpiryReason,
+  endMessage,
+  expiryReasons,
+  type LogoutReason,
+  logoutReasons,
+  readAuthMessage,
+  type SessionEndMessage,
+  type SessionEndReason,
+} from './contract/auth-messages.js';
+export { hasJwtShape, looksLikeCredential } from './contract/credentials.js';
+export {
+  isProblemCode,
   type Problem,
   type ProblemCode,
+  type ProblemOptions,
+  problem,
   problemCodeOf,
   problemCodes,
-} from './contract.js';
+  problemTable,
+  problemTypeBase,
+} from './contract/problems.js';
+export { matchRoutePattern, pathSegments, type RouteAuth, routeAuths } from './contract/routes.js';
+export {
+  type TelemetryEvent,
+  type TelemetryField,
+  telemetryAuthStates,
+  telemetryBatchLimits,
+  telemetryEventTypes,
+  telemetryFieldLimits,
+  telemetryFields,
+} from './contract/telemetry.js';
+export { formatTraceparent, parseTraceparent, type TraceParent } from './contract/trace.js';
 export {
   type AccessRequest,
   can,
@@ -17,6 +47,7 @@ export {
   denyReasons,
   type Grant,
 } from './decision.js';
+export { deepFreeze } from './freeze.js';
 export {
   anonymousIdentity,
   type IdentityContext,
@@ -26,4 +57,3 @@ export {
 export { isPermission, type Permission, permissionsForRoles, type RolePermissionMap } from './permissions.js';
 export { createPolicy, type Policy, type PolicyOptions } from './policy.js';
 export type { Principal, Resource } from './principal.js';
-export { shopRolePermissions, shopTenantRolePermissions } from './shop-roles.js';

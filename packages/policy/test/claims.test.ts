@@ -1,12 +1,8 @@
+import { demoRolePermissions, demoTenantRolePermissions } from '@gatehouse/testing/roles';
 import { describe, expect, it } from 'vitest';
-import {
-  identityFromClaims,
-  permissionsForRoles,
-  shopRolePermissions,
-  shopTenantRolePermissions,
-} from '../src/index.js';
+import { identityFromClaims, permissionsForRoles } from '../src/index.js';
 
-const mapping = { roles: shopRolePermissions, tenantRoles: shopTenantRolePermissions };
+const mapping = { roles: demoRolePermissions, tenantRoles: demoTenantRolePermissions };
 
 describe('identityFromClaims', () => {
   it('builds the contract identity of alice', () => {
@@ -62,7 +58,7 @@ describe('identityFromClaims', () => {
 
   it('grants nothing for unknown roles, including prototype keys', () => {
     expect(
-      permissionsForRoles(['root', '__proto__', 'constructor', 'toString'], shopRolePermissions),
+      permissionsForRoles(['root', '__proto__', 'constructor', 'toString'], demoRolePermissions),
     ).toEqual([]);
   });
 });

@@ -1,11 +1,7 @@
-import {
-  identityFromClaims,
-  type Principal,
-  shopRolePermissions,
-  shopTenantRolePermissions,
-} from '../src/index.js';
+import { demoRolePermissions, demoTenantRolePermissions } from '@gatehouse/testing/roles';
+import { identityFromClaims, type Principal } from '../src/index.js';
 
-const mapping = { roles: shopRolePermissions, tenantRoles: shopTenantRolePermissions };
+const mapping = { roles: demoRolePermissions, tenantRoles: demoTenantRolePermissions };
 
 /** The demo users of CONTRACT.md, built from token-shaped claims exactly as the BFF and APIs build them. */
 export const users = {

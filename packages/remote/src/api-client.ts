@@ -1,10 +1,9 @@
-import { problemCodeOf, problemCodes } from '@gatehouse/policy';
+import { isProblemCode, problemCodeOf } from '@gatehouse/policy';
 import {
   ApiError,
   ForbiddenError,
   NotFoundError,
   type Problem,
-  type ProblemCode,
   RemoteError,
   UnauthenticatedError,
 } from './errors.js';
@@ -82,7 +81,7 @@ export function problemError(status: number, body: unknown, options?: ErrorOptio
     type: text(p.type, 'about:blank'),
     title: text(p.title, `HTTP ${status}`),
     status,
-    code: problemCodes.includes(p.code as ProblemCode) ? (p.code as ProblemCode) : problemCodeOf(status),
+    code: isProblemCode(p.code) ? p.code : problemCodeOf(status),
     ...(detail ? { detail } : {}),
   });
   return new (CLASSES[status] ?? ApiError)(problem, options);

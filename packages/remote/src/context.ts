@@ -1,7 +1,6 @@
-import { can, type IdentityContext, type Permission, type Resource } from '@gatehouse/policy';
+import { can, deepFreeze, type IdentityContext, type Permission, type Resource } from '@gatehouse/policy';
 import type { ApiClient } from './api-client.js';
 import type { EventBus } from './events.js';
-import { deepFreeze } from './lib/freeze.js';
 
 /** Where the remote is mounted: the current path, its query and the route's parameters. */
 export interface RouteInfo {

@@ -1,4 +1,4 @@
-import type { ProblemCode } from '@gatehouse/policy';
+import type { ProblemCode, Problem as WireProblem } from '@gatehouse/policy';
 
 const KINDS = Symbol.for('gatehouse.error.kinds');
 
@@ -12,13 +12,12 @@ export type RemoteErrorCode =
 
 export type { ProblemCode };
 
-/** An RFC 9457 problem as the BFF and the domain APIs answer it. */
-export interface Problem {
-  readonly type: string;
-  readonly title: string;
-  readonly status: number;
+/**
+ * An RFC 9457 problem as the BFF and the domain APIs answer it, or `network_error` (status 0) when no answer
+ * came at all: that one is the client's own, never on the wire.
+ */
+export interface Problem extends Omit<WireProblem, 'code'> {
   readonly code: ProblemCode | 'network_error';
-  readonly detail?: string;
 }
 
 /**

@@ -1,12 +1,7 @@
-import type { IdentityContext } from '@gatehouse/policy';
+import { deepFreeze, type IdentityContext, type LogoutReason, looksLikeCredential } from '@gatehouse/policy';
 import { RemoteError } from './errors.js';
-import { deepFreeze } from './lib/freeze.js';
 
-/**
- * Why a session ended: `user_action` (sign-out button), `session_expired`, `backchannel` (the identity
- * provider ended it), or any reason the BFF's push channel names.
- */
-export type LogoutReason = 'user_action' | 'session_expired' | 'backchannel' | (string & {});
+export type { LogoutReason };
 
 /**
  * The auth events of CONTRACT.md, with their payloads, plus `auth:session-expiring`. Only the shell emits
@@ -60,14 +55,12 @@ export interface EventBusOptions {
 
 const EVENT_TYPE = /^[a-z][\w-]*:[\w-]+$/i;
 const SECRET_KEY = /token|secret|passw|authorization|cookie|credential|api.?key|session.?id|^sid$/i;
-// A JWT's header and the dot after it (random ids hold `eyJ` too, about one 21-character nanoid in 3,000), or
-// `Bearer `.
-const SECRET_VALUE = /eyJ[\w-]{8,}\.|^bearer\s/i;
 
 /**
  * Where `value` seems to hold a credential, or `undefined`. Looks at every key and string at any depth: keys
  * like `token`, `accessToken`, `secret`, `password`, `authorization`, `cookie`, `apiKey`, `sessionId`; values
- * with a JWT's shape (`eyJ…` then a dot: a JWS or JWE, whole or cut) anywhere in them, or `Bearer …`. Names the key, never the value.
+ * that look like a credential by `looksLikeCredential` of `@gatehouse/policy` (a JWT's start anywhere in them,
+ * `Bearer <token>`, `access_token=…`), checked in linear time. Names the key, never the value.
  *
  * @example
  * findSecret({ order: { id: 'order_1' } })                 // undefined
@@ -78,9 +71,9 @@ export function findSecret(value: unknown): string | undefined {
   let found: string | undefined;
   try {
     JSON.stringify(value, (key, v: unknown) => {
-      if (!found && SECRET_VALUE.test(key)) found = 'a key';
+      if (!found && looksLikeCredential(key)) found = 'a key';
       if (!found && SECRET_KEY.test(key)) found = `key "${key}"`;
-      if (!found && typeof v === 'string' && SECRET_VALUE.test(v))
+      if (!found && typeof v === 'string' && looksLikeCredential(v))
         found = key ? `value of "${key}"` : 'value';
       return found ? undefined : v;
     });

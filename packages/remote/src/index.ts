@@ -5,6 +5,7 @@ export type {
   Resource,
   TenantMembership,
 } from '@gatehouse/policy';
+export { deepFreeze } from '@gatehouse/policy';
 export {
   type ApiClient,
   type ApiClientOptions,
@@ -41,7 +42,6 @@ export {
   type LogoutReason,
   scopeEventBus,
 } from './events.js';
-export { deepFreeze } from './lib/freeze.js';
 export { defineRemote, type RemoteLifecycle, type RemoteModule } from './lifecycle.js';
 export {
   type ApiHandler,

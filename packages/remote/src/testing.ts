@@ -2,7 +2,13 @@ import {
   anonymousIdentity,
   type IdentityContext,
   type IdentityUser,
+  type LogoutReason,
+  matchRoutePattern,
   type Permission,
+  type ProblemCode,
+  pathSegments,
+  problemCodeOf,
+  problem as problemDocument,
 } from '@gatehouse/policy';
 import { createApiClient } from './api-client.js';
 import { createRemoteContext, type RemoteContext, type RouteInfo } from './context.js';
@@ -56,17 +62,22 @@ export interface TestContext extends RemoteContext {
    * `reason` when it becomes anonymous), calls the `onAuthChange` listeners, and returns the context a shell
    * would pass to `update`.
    */
-  setIdentity(identity: IdentityContext | Partial<IdentityUser>, reason?: string): TestContext;
+  setIdentity(identity: IdentityContext | Partial<IdentityUser>, reason?: LogoutReason): TestContext;
 }
 
 /**
- * A problem+json answer for a fake API handler.
+ * A problem+json answer for a fake API handler, as the BFF and the APIs write it: `code` defaults to the one
+ * the status stands for, the title is the code's.
  *
  * @example
  * createTestContext({ api: { 'GET /api/orders/:id': () => problem(403) } });
  */
-export function problem(status: number, code?: string, detail?: string): Response {
-  const body = { type: 'about:blank', title: `HTTP ${status}`, status, ...(code ? { code } : {}), detail };
+export function problem(
+  status: number,
+  code: ProblemCode = problemCodeOf(status),
+  detail?: string,
+): Response {
+  const body = problemDocument(code, { status, detail });
   return new Response(JSON.stringify(body), {
     status,
     headers: { 'content-type': 'application/problem+json' },
@@ -94,18 +105,6 @@ function toIdentity(
     },
     session: { expiresAt: new Date(Date.now() + 3_600_000).toISOString() },
   } satisfies IdentityContext;
-}
-
-function matchPattern(pattern: string, path: string): Record<string, string> | undefined {
-  const want = pattern.split('/');
-  const have = path.split('/');
-  if (want.length !== have.length) return undefined;
-  const params: Record<string, string> = {};
-  for (const [i, part] of want.entries()) {
-    if (part.startsWith(':')) params[part.slice(1)] = decodeURIComponent(have[i]!);
-    else if (part !== have[i]) return undefined;
-  }
-  return params;
 }
 
 /**
@@ -145,7 +144,8 @@ export function createTestContext(options: TestContextOptions = {}): TestContext
     const body = typeof init.body === 'string' ? JSON.parse(init.body) : undefined;
     for (const [key, handler] of Object.entries(options.api ?? {})) {
       const [want, pattern = ''] = key.split(' ');
-      const params = want === method ? matchPattern(pattern, url.pathname) : undefined;
+      const parts = pathSegments(url.pathname);
+      const params = want === method && parts ? matchRoutePattern(pattern, parts) : undefined;
       if (!params) continue;
       const request = { method, path: url.pathname, params, query: url.searchParams, body };
       requests.push(request);
@@ -180,7 +180,7 @@ export function createTestContext(options: TestContextOptions = {}): TestContext
       emitted,
       logins,
       navigations,
-      setIdentity(next: IdentityContext | Partial<IdentityUser>, reason = 'user_action') {
+      setIdentity(next: IdentityContext | Partial<IdentityUser>, reason: LogoutReason = 'user_action') {
         const changed = make(toIdentity(next));
         if (!changed.identity.isAuthenticated) recordingBus.emit('auth:logged-out', { reason });
         recordingBus.emit('auth:identity-changed', { identity: changed.identity });

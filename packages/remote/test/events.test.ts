@@ -18,7 +18,8 @@ describe('findSecret', () => {
     [{ sessionId: 'x' }, 'key "sessionId"'],
     [{ sid: 'x' }, 'key "sid"'],
     [{ note: `here: ${JWT}` }, 'value of "note"'],
-    [{ header: 'Bearer abc.def' }, 'value of "header"'],
+    [{ header: 'Bearer 2YotnFZFEjr1zCsicMWpAA' }, 'value of "header"'],
+    [{ link: '/cb?access_token=x' }, 'value of "link"'],
     [{ a: [{ b: { c: [JWT] } }] }, 'value of "0"'],
     [JWT, 'value'],
     [{ [JWT]: true }, 'a key'],
@@ -64,7 +65,7 @@ describe('createEventBus', () => {
     const off = bus.on('auth:logged-out', ({ reason }) => seen.push(reason));
     bus.emit('auth:logged-out', { reason: 'user_action' });
     off();
-    bus.emit('auth:logged-out', { reason: 'again' });
+    bus.emit('auth:logged-out', { reason: 'logout' });
     expect(seen).toEqual(['user_action']);
   });
 
@@ -135,7 +136,7 @@ describe('scopeEventBus', () => {
   it('keeps auth:* for the shell and removes every listener of the remote on dispose', () => {
     const bus = createEventBus();
     const scoped = scopeEventBus(bus);
-    expect(() => scoped.bus.emit('auth:logged-out', { reason: 'fake' })).toThrowError(
+    expect(() => scoped.bus.emit('auth:logged-out', { reason: 'user_action' })).toThrowError(
       expect.objectContaining({ code: 'GH_REMOTE_RESERVED_EVENT' }),
     );
     const listener = vi.fn();

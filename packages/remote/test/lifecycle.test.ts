@@ -106,7 +106,7 @@ describe('createTestContext', () => {
     const context = createTestContext({ route: { path: '/orders/order_123', search: '?tab=items' } });
     context.events.emit('orders:viewed', { id: 'order_123' });
     expect(() => context.events.emit('orders:viewed', { idToken: 'x' })).toThrow();
-    expect(() => context.events.emit('auth:logged-out', { reason: 'x' })).toThrow();
+    expect(() => context.events.emit('auth:logged-out', { reason: 'user_action' })).toThrow();
     context.login();
     context.navigate('/orders');
     expect(context.emitted).toEqual([{ type: 'orders:viewed', payload: { id: 'order_123' } }]);
@@ -120,11 +120,11 @@ describe('createTestContext', () => {
     const loggedOut = vi.fn();
     context.onAuthChange(changes);
     context.events.on('auth:logged-out', loggedOut);
-    const next: RemoteContext = context.setIdentity(anonymousIdentity, 'backchannel');
+    const next: RemoteContext = context.setIdentity(anonymousIdentity, 'backchannel_logout');
     expect(next.identity.isAuthenticated).toBe(false);
     expect(next.can('orders:view')).toBe(false);
     expect(changes).toHaveBeenCalledWith(anonymousIdentity);
-    expect(loggedOut).toHaveBeenCalledWith({ reason: 'backchannel' });
+    expect(loggedOut).toHaveBeenCalledWith({ reason: 'backchannel_logout' });
     expect(context.emitted.map((e) => e.type)).toEqual(['auth:logged-out', 'auth:identity-changed']);
   });
 });

@@ -1,5 +1,4 @@
-import { anonymousIdentity, type IdentityContext } from '@gatehouse/policy';
-import type { LogoutReason } from '@gatehouse/remote';
+import { anonymousIdentity, type IdentityContext, type LogoutReason } from '@gatehouse/policy';
 
 /** The identity context of a signed-in user. */
 export type SignedInIdentity = Extract<IdentityContext, { isAuthenticated: true }>;

@@ -1,4 +1,4 @@
-import { can, type Permission } from '@gatehouse/policy';
+import { checkAccess, type Permission } from '@gatehouse/policy';
 import type { AuthState } from './auth-store.js';
 import type { RouteMatch } from './routes.js';
 
@@ -38,14 +38,11 @@ export function guard(match: RouteMatch | undefined, state: AuthState): GuardDec
   if (state.status === 'anonymous') return { kind: 'login', returnTo: match.path + match.search };
   if (state.status !== 'authenticated')
     return { kind: 'signed-out', reason: 'reason' in state ? state.reason : 'session_expired' };
-  const { user } = state.identity;
-  if (!route.roles.every((set) => set.some((role) => user.roles.includes(role))))
-    return { kind: 'no-access', reason: 'role' };
-  const tenantId = route.tenantParam === undefined ? undefined : params[route.tenantParam];
-  if (tenantId !== undefined && !user.tenants.some((t) => t.id === tenantId))
-    return { kind: 'no-access', reason: 'tenant' };
-  for (const permission of route.permissions)
-    if (!can(user, permission, tenantId === undefined ? undefined : { tenantId }))
-      return { kind: 'no-access', reason: 'permission', permission };
-  return { kind: 'render' };
+  const tenant = route.tenantParam === undefined ? undefined : params[route.tenantParam];
+  const refused = checkAccess(state.identity.user, {
+    roles: route.roles,
+    permissions: route.permissions,
+    ...(tenant !== undefined ? { tenant } : {}),
+  });
+  return refused ? { kind: 'no-access', ...refused } : { kind: 'render' };
 }

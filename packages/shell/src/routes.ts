@@ -1,8 +1,14 @@
-import { isPermission, type Permission } from '@gatehouse/policy';
+import {
+  routeAuths as AUTH,
+  isPermission,
+  matchRoutePattern,
+  type Permission,
+  pathSegments,
+  type RouteAuth,
+} from '@gatehouse/policy';
 import { ShellError } from './errors.js';
 
-/** How a route treats anonymous visitors: shown, shown with a sign-in prompt in the remote, or sent to login. */
-export type RouteAuth = 'public' | 'optional' | 'required';
+export type { RouteAuth };
 
 /**
  * One entry of the route table. `children` nest: their paths continue the parent's, they inherit its remote
@@ -52,23 +58,7 @@ export interface RouteTable {
   match(url: string): RouteMatch | undefined;
 }
 
-const AUTH: readonly RouteAuth[] = ['public', 'optional', 'required'];
 const KEYS = ['path', 'remote', 'auth', 'roles', 'permissions', 'tenantParam', 'children'];
-
-function matchParams(pattern: string, parts: readonly string[]): Record<string, string> | undefined {
-  const segments = pattern.split('/').filter(Boolean);
-  const rest = segments.at(-1) === '*';
-  const n = rest ? segments.length - 1 : segments.length;
-  if (rest ? parts.length < n : parts.length !== n) return undefined;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < n; i++) {
-    const segment = segments[i]!;
-    if (segment[0] === ':') params[segment.slice(1)] = parts[i]!;
-    else if (segment !== parts[i]) return undefined;
-  }
-  if (rest) params['*'] = parts.slice(n).join('/');
-  return params;
-}
 
 /**
  * Compiles and checks route definitions: unknown keys, bad paths, unknown `auth`, malformed permissions, a
@@ -129,14 +119,10 @@ export function createRouteTable(definitions: readonly RouteDefinition[]): Route
     routes: Object.freeze(routes),
     match(url: string) {
       const [path = '/', query] = url.split('?', 2);
-      let parts: string[];
-      try {
-        parts = path.split('/').filter(Boolean).map(decodeURIComponent);
-      } catch {
-        return undefined;
-      }
+      const parts = pathSegments(path);
+      if (!parts) return undefined;
       for (const route of routes) {
-        const params = matchParams(route.pattern, parts);
+        const params = matchRoutePattern(route.pattern, parts);
         if (params) return { route, path, search: query === undefined ? '' : `?${query}`, params };
       }
       return undefined;

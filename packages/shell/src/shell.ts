@@ -234,14 +234,12 @@ export function createShell(options: ShellOptions): Shell {
   // Tabs and the push channel send the same messages; the push channel's are relayed to the other tabs.
   const apply = (message: AuthMessage, relay?: boolean) => {
     const { status, identity } = state();
-    const m = Object(message) as Partial<Record<string, string>>;
-    if (m.type === 'logged-out') store.logOut(String(m.reason ?? 'unknown').slice(0, 64));
+    const m = message;
+    if (m.type === 'logged-out') store.logOut(m.reason);
     else if (m.type === 'session-expired') store.expire();
-    else if (m.type === 'session-extended' && status === 'authenticated' && Date.parse(m.expiresAt!))
-      store.setIdentity({ ...identity, session: { expiresAt: m.expiresAt! } });
-    else if (m.type === 'logged-in') {
-      if (!identity.isAuthenticated || identity.user.id !== m.userId) refresh();
-    } else return;
+    else if (m.type === 'session-extended') {
+      if (status === 'authenticated') store.setIdentity({ ...identity, session: { expiresAt: m.expiresAt } });
+    } else if (!identity.isAuthenticated || identity.user.id !== m.userId) refresh();
     if (relay) tabs.post(message);
   };
   const tabs = connectTabs(apply);

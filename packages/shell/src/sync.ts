@@ -1,14 +1,6 @@
-import type { LogoutReason } from '@gatehouse/remote';
+import { type AuthMessage, readAuthMessage } from '@gatehouse/policy';
 
-/**
- * What tabs tell each other, and what the BFF's push channel (`GET /auth/events`, event `auth`) sends: the
- * same messages, so one handler applies both. Never a token, never the identity itself.
- */
-export type AuthMessage =
-  | { readonly type: 'logged-out'; readonly reason: LogoutReason }
-  | { readonly type: 'session-expired' }
-  | { readonly type: 'session-extended'; readonly expiresAt: string }
-  | { readonly type: 'logged-in'; readonly userId: string };
+export type { AuthMessage };
 
 /** A channel to the app's other tabs. */
 export interface TabChannel {
@@ -18,7 +10,7 @@ export interface TabChannel {
 
 /**
  * Cross-tab sync over `BroadcastChannel` (same origin only; nothing written to any storage). Without
- * BroadcastChannel it does nothing.
+ * BroadcastChannel it does nothing. Only well-formed {@link AuthMessage}s reach `onMessage`.
  *
  * @example
  * const tabs = connectTabs((message) => apply(message));
@@ -27,13 +19,16 @@ export interface TabChannel {
 export function connectTabs(onMessage: (message: AuthMessage) => void, name = 'gatehouse:auth'): TabChannel {
   if (typeof BroadcastChannel !== 'function') return { post() {}, close() {} };
   const channel = new BroadcastChannel(name);
-  channel.onmessage = (event: MessageEvent<AuthMessage>) => onMessage(event.data);
+  channel.onmessage = (event: MessageEvent<unknown>) => {
+    const message = readAuthMessage(event.data);
+    if (message) onMessage(message);
+  };
   return { post: (message) => channel.postMessage(message), close: () => channel.close() };
 }
 
 /**
  * The BFF's push channel: an `EventSource` on `url` (same origin, the session cookie goes by itself) whose
- * `auth` events carry {@link AuthMessage}s. EventSource reconnects by itself after a network error;
+ * `auth` events carry {@link AuthMessage}s (anything else is ignored). EventSource reconnects by itself after a network error;
  * `onClosed` runs when it gives up (the BFF answered 401 or anything but an event stream). Returns the
  * function that closes it.
  *
@@ -47,11 +42,13 @@ export function connectPush(
 ): () => void {
   const source = new EventSource(url);
   source.addEventListener('auth', (event) => {
+    let message: AuthMessage | undefined;
     try {
-      onMessage(JSON.parse((event as MessageEvent<string>).data));
+      message = readAuthMessage(JSON.parse((event as MessageEvent<string>).data));
     } catch {
       // Not JSON: ignored.
     }
+    if (message) onMessage(message);
   });
   source.onerror = () => {
     if (source.readyState === EventSource.CLOSED) onClosed();

@@ -25,7 +25,7 @@ describe('createAuthStore', () => {
     store.setIdentity(alice.identity);
     store.setIdentity({ isAuthenticated: false }); // the BFF says the session is gone
     store.setIdentity(alice.identity); // signed in again (another tab)
-    store.logOut('backchannel');
+    store.logOut('backchannel_logout');
     store.expire(); // already out: nothing
     store.setIdentity({ isAuthenticated: false }); // still out: nothing
     expect(seen).toEqual([
@@ -34,7 +34,7 @@ describe('createAuthStore', () => {
       'expired→authenticated',
       'authenticated→logged-out',
     ]);
-    expect(store.getState()).toMatchObject({ status: 'logged-out', reason: 'backchannel' });
+    expect(store.getState()).toMatchObject({ status: 'logged-out', reason: 'backchannel_logout' });
   });
 
   it('does not let an anonymous visitor be "expired" or "logged out"', () => {

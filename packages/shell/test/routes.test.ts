@@ -138,11 +138,11 @@ describe('guard', () => {
       guard(at('/profile'), {
         status: 'logged-out',
         identity: { isAuthenticated: false },
-        reason: 'backchannel',
+        reason: 'backchannel_logout',
       }),
     ).toEqual({
       kind: 'signed-out',
-      reason: 'backchannel',
+      reason: 'backchannel_logout',
     });
   });
 

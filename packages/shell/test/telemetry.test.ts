@@ -71,13 +71,17 @@ describe('createTelemetry', () => {
       email: 'a@example.com',
     } as TelemetryEvent);
     telemetry.track({ type: 'x', shellVersion: 'v'.repeat(40) });
-    telemetry.track({ type: 'x', errorType: 'Bearer abc' });
+    // What the BFF would refuse the whole batch for (looksLikeCredential) is dropped alone…
+    telemetry.track({ type: 'x', errorType: 'Bearer 2YotnFZFEjr1zCsicMWpAA' });
     telemetry.track({ type: 'x', remoteName: 'eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.' });
-    telemetry.track({ type: 'x', route: '/account/password' }); // the BFF would refuse the batch for it
+    telemetry.track({ type: 'x', route: '/cb?refresh_token=x' });
+    // …and what it accepts is kept: a word is not a credential.
+    telemetry.track({ type: 'x', route: '/account/password' });
     telemetry.flush();
     expect(posts[0]!.events).toEqual([
       { type: 'x', time: expect.any(String), route: 'r'.repeat(512), remoteName: 'n'.repeat(40) },
       { type: 'x', time: expect.any(String), shellVersion: 'v'.repeat(32) },
+      { type: 'x', time: expect.any(String), route: '/account/password' },
     ]);
   });
 

@@ -1,5 +1,5 @@
 import { CookieJar } from 'tough-cookie';
-import { request } from 'undici';
+import { type Dispatcher, request } from 'undici';
 
 /** One HTTP answer as a test sees it. */
 export interface TestResponse {
@@ -53,6 +53,15 @@ export const API_HEADERS = Object.freeze({
  */
 export class TestBrowser {
   readonly jar = new CookieJar();
+  readonly #dispatcher: Dispatcher | undefined;
+
+  /**
+   * @param options.dispatcher the undici dispatcher for every request (default undici's global one), e.g. an
+   *   `Agent` of the caller's that it closes when done
+   */
+  constructor(options: { dispatcher?: Dispatcher } = {}) {
+    this.#dispatcher = options.dispatcher;
+  }
 
   async request(url: string, init: TestRequest = {}): Promise<TestResponse> {
     const cookie = await this.jar.getCookieString(url);
@@ -70,6 +79,7 @@ export class TestBrowser {
       method: (init.method ?? (body !== undefined ? 'POST' : 'GET')) as 'GET',
       headers,
       body,
+      ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}),
     });
     const text = await answer.body.text();
     const raw = answer.headers as Record<string, string | string[] | undefined>;

@@ -9,6 +9,7 @@ export {
 export { CHROMIUM_ARGS, launchChromium } from './chromium.js';
 export { findJwts } from './jwt.js';
 export { freePort } from './ports.js';
+export { demoRoleMaps, demoRolePermissions, demoTenantRolePermissions } from './roles.js';
 export {
   chromiumPath,
   describeWith,
@@ -19,3 +20,4 @@ export {
   serviceMissing,
   servicesRequired,
 } from './services.js';
+export { endIdpSession, type SignInOptions, signIn } from './sign-in.js';

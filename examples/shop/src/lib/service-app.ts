@@ -2,6 +2,7 @@ import { gatehouseApi } from '@gatehouse/api';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Database } from '../db/database.js';
 import { createDatabaseAuditSink } from '../services/audit/database-audit-sink.js';
+import { shopRoleMaps } from '../shop-roles.js';
 
 /** What every shop service needs. */
 export interface ServiceOptions {
@@ -37,6 +38,7 @@ export async function createServiceApp(service: string, options: ServiceOptions)
   await app.register(gatehouseApi, {
     issuer: options.issuer,
     audience: options.audience ?? SHOP_AUDIENCE,
+    ...shopRoleMaps,
     audit: createDatabaseAuditSink(options.db, service),
   });
   // What a signed-in caller gets is theirs: no shared cache keeps it, unless a route says otherwise.

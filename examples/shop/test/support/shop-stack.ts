@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { createBffServer, createLogger, resolveConfig } from '@gatehouse/bff';
 import { bffClient, createDevIdp, type DevIdp, type DevIdpUser, demoUsers } from '@gatehouse/dev-idp';
-import { API_HEADERS, freePort, readForm, TestBrowser, type TestResponse } from '@gatehouse/testing';
+import { API_HEADERS, freePort, signIn, TestBrowser, type TestResponse } from '@gatehouse/testing';
 import { type Database, type ShopApis, shopUpstreams, startShopApis } from '../../src/index.js';
 
 /**
@@ -56,22 +56,6 @@ async function startTokenProbe(): Promise<{ url: string; server: Server }> {
   const port = await freePort();
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${port}`, server };
-}
-
-/** Signs in through the BFF, the IdP's login form and the callback, like a browser. */
-async function signIn(browser: TestBrowser, bffUrl: string, login: string): Promise<void> {
-  const back = (location: URL) =>
-    location.origin === new URL(bffUrl).origin && !location.pathname.startsWith('/auth/');
-  const start = await browser.follow(`${bffUrl}/auth/login?returnTo=%2F`, {}, back);
-  if (start.stoppedAt) return;
-  if (start.response.status !== 200) throw new Error(`login page for ${login}: ${start.response.status}`);
-  const form = readForm(start.response.text, start.response.url);
-  const done = await browser.follow(
-    form.action,
-    { form: { ...form.fields, login, password: login }, headers: { 'sec-fetch-site': 'same-origin' } },
-    back,
-  );
-  if (!done.stoppedAt) throw new Error(`sign-in of ${login} did not come back: ${done.response.status}`);
 }
 
 /** Starts the whole stack on `db` (already migrated and seeded) and signs every user in. */

@@ -1,6 +1,6 @@
-// Private helpers shared by the session stores: checks on what comes back from storage, deep freezing,
+// Private helpers shared by the session stores: checks on what comes back from storage, frozen copies,
 // and option validation. Not exported from the package.
-import type { IdentityUser } from '@gatehouse/policy';
+import { deepFreeze, type IdentityUser } from '@gatehouse/policy';
 import { BffError } from '../errors.js';
 import type { LoginTransaction, SessionRecord, SessionTokens } from './types.js';
 
@@ -84,15 +84,6 @@ export function isLoginTransaction(value: unknown): value is LoginTransaction {
     isString(value.returnTo) &&
     isTime(value.createdAt)
   );
-}
-
-/** Freezes `value` and everything reachable from it; answers it. Only for plain JSON-like data. */
-export function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }
 
 /** A frozen deep copy of `value`, so later changes on either side cannot reach the other. */

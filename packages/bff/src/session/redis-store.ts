@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
+import { deepFreeze } from '@gatehouse/policy';
 import { Redis, type RedisOptions } from 'ioredis';
 import { StoreUnavailableError } from '../errors.js';
 import {
-  deepFreeze,
   isLoginTransaction,
   isSessionBody,
   isSessionTokens,

@@ -1,6 +1,11 @@
+import { readAuthMessage } from '@gatehouse/policy';
 import { request } from 'undici';
 
-/** A Server-Sent Events reader for tests: `next()` resolves with the next `data:` JSON, or rejects on timeout. */
+/**
+ * A Server-Sent Events reader for tests: `next()` resolves with the next `data:` JSON, or rejects on timeout.
+ * Every event goes through `readAuthMessage`, the check the browser runtime runs: one the runtime would ignore
+ * comes out as `{ refusedByTheRuntime: … }`, so no test can pass on a message the shell does not understand.
+ */
 export interface EventReader {
   readonly status: number;
   next(timeoutMs?: number): Promise<Record<string, unknown>>;
@@ -28,7 +33,8 @@ export async function openEvents(url: string, headers: Record<string, string>): 
           buffer = buffer.slice(end + 2);
           const data = block.split('\n').find((line) => line.startsWith('data: '));
           if (data) {
-            const event = JSON.parse(data.slice(6)) as Record<string, unknown>;
+            const sent: unknown = JSON.parse(data.slice(6));
+            const event = (readAuthMessage(sent) ?? { refusedByTheRuntime: sent }) as Record<string, unknown>;
             const waiter = waiters.shift();
             if (waiter) waiter(event);
             else queue.push(event);

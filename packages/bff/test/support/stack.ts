@@ -1,7 +1,13 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { Writable } from 'node:stream';
 import { bffClient, createDevIdp, type DevIdp, type DevIdpTtl } from '@gatehouse/dev-idp';
-import { freePort, readForm, type TestBrowser, type TestResponse } from '@gatehouse/testing';
+import {
+  demoRoleMaps,
+  freePort,
+  signIn as signInAt,
+  type TestBrowser,
+  type TestResponse,
+} from '@gatehouse/testing';
 import {
   type BffOptions,
   type BffServer,
@@ -155,6 +161,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     port: bffPort,
     issuer: idp.issuer,
     resource: 'urn:gatehouse:shop',
+    ...demoRoleMaps,
     sessionSecrets: [SECRET],
     upstreams: { echo: { url: echo.url }, open: { url: `${echo.url}/open`, access: 'public' } },
     routes: [
@@ -190,32 +197,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
  * Signs in through the real flow: `/auth/login`, the IdP's login form (login + password), the callback.
  * Answers the callback's final redirect (the `returnTo` location), without loading it.
  */
-export async function signIn(
+export function signIn(
   browser: TestBrowser,
   stack: Pick<Stack, 'bffUrl'>,
   user: string,
   returnTo = '/',
 ): Promise<URL> {
-  const back = (location: URL) =>
-    location.origin === new URL(stack.bffUrl).origin && !location.pathname.startsWith('/auth/');
-  const start = await browser.follow(
-    `${stack.bffUrl}/auth/login?returnTo=${encodeURIComponent(returnTo)}`,
-    {},
-    back,
-  );
-  // Still signed in at the IdP: it answers at once, without its login form.
-  if (start.stoppedAt) return start.stoppedAt;
-  if (start.response.status !== 200)
-    throw new Error(`login page: ${start.response.status} ${start.response.text.slice(0, 300)}`);
-  const form = readForm(start.response.text, start.response.url);
-  const done = await browser.follow(
-    form.action,
-    { form: { ...form.fields, login: user, password: user }, headers: { 'sec-fetch-site': 'same-origin' } },
-    back,
-  );
-  if (!done.stoppedAt)
-    throw new Error(`sign-in did not come back: ${done.response.status} ${done.response.text.slice(0, 300)}`);
-  return done.stoppedAt;
+  return signInAt(browser, stack.bffUrl, user, { returnTo });
 }
 
 /**

@@ -206,7 +206,7 @@ await describeWith(['chromium'], 'react: bindings in Chromium', () => {
     expect(await text(page, '#probe')).toBe('can view, cannot edit own, Alice');
     // Identity inlined in the page: no session request.
     expect(served.requests).not.toContain('GET /auth/session');
-    await page.evaluate(() => window.gh.otherTabSays({ type: 'logged-out', reason: 'backchannel' }));
+    await page.evaluate(() => window.gh.otherTabSays({ type: 'logged-out', reason: 'backchannel_logout' }));
     await expect.poll(() => text(page, '#status')).toBe('logged-out');
     expect(await text(page, '#probe')).toBeNull();
     expect(await view(page)).toBe('signed-out');

@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import type { AuthMessage } from '@gatehouse/policy';
 import type { RouteDefinition, TelemetryEvent } from '@gatehouse/shell';
 import { freePort, launchChromium } from '@gatehouse/testing';
 import { build } from 'esbuild';
@@ -163,9 +164,10 @@ export class FakeBff {
 
   /**
    * Sends an `auth` event on every open push stream of `sid`; like the real BFF, any event but
-   * `session-extended` ends the stream.
+   * `session-extended` ends the stream. Typed as the BFF's own messages, so a test cannot push a word the
+   * real BFF never sends.
    */
-  push(sid: string, message: { type: string; [field: string]: string }): number {
+  push(sid: string, message: AuthMessage): number {
     let sent = 0;
     for (const [stream, owner] of this.streams)
       if (owner === sid) {

@@ -92,7 +92,7 @@ await describeWith(['chromium'], 'shell: session across tabs in Chromium', () =>
     const b = await openShell(context, env.servers.bff.origin, '/');
     await expect.poll(() => streamsOf(sid)).toBe(1);
     env.servers.bff.endSession(sid, false);
-    expect(env.servers.bff.push(sid, { type: 'logged-out', reason: 'backchannel' })).toBe(1);
+    expect(env.servers.bff.push(sid, { type: 'logged-out', reason: 'backchannel_logout' })).toBe(1);
     await expect.poll(() => viewIn(a)).toBe('signed-out');
     await expect.poll(() => text(b)).toBe('home: guest');
     for (const page of [a, b])
@@ -101,7 +101,7 @@ await describeWith(['chromium'], 'shell: session across tabs in Chromium', () =>
           () => window.gatehouseTest.log.find((e) => e.type === 'auth:logged-out')?.payload,
         ),
       ).toEqual({
-        reason: 'backchannel',
+        reason: 'backchannel_logout',
       });
     expect(await state(b)).toBe('logged-out');
   });

@@ -147,7 +147,7 @@ await describeWith(['chromium'], 'shell: telemetry of real flows in Chromium', (
     ]);
   });
 
-  it('a back-channel logout pushed by the BFF: logged_out "backchannel" from every tab', async () => {
+  it('a back-channel logout pushed by the BFF: logged_out "backchannel_logout" from every tab', async () => {
     const context = await newContext();
     const sid = await signIn(context);
     const a = await openShell(context, env.servers.bff.origin, '/orders');
@@ -155,15 +155,15 @@ await describeWith(['chromium'], 'shell: telemetry of real flows in Chromium', (
     await poll(() => streamsOf(sid)).toBe(1);
     const from = env.servers.bff.telemetry.length;
     env.servers.bff.endSession(sid, false);
-    expect(env.servers.bff.push(sid, { type: 'logged-out', reason: 'backchannel' })).toBe(1);
+    expect(env.servers.bff.push(sid, { type: 'logged-out', reason: 'backchannel_logout' })).toBe(1);
     await poll(() => viewIn(a)).toBe('signed-out');
     await poll(() => text(b)).toContain('account: guest');
     const out = { type: 'logged_out', authState: 'logged-out', userRoleGroup: 'anonymous' };
     await poll(() =>
       received(from, ...SESSION_EVENTS).sort((x, y) => (x.route ?? '').localeCompare(y.route ?? '')),
     ).toEqual([
-      event({ ...out, route: '/account/:id', errorType: 'backchannel' }),
-      event({ ...out, route: '/orders', errorType: 'backchannel' }),
+      event({ ...out, route: '/account/:id', errorType: 'backchannel_logout' }),
+      event({ ...out, route: '/orders', errorType: 'backchannel_logout' }),
     ]);
   });
 

@@ -1,0 +1,43 @@
+// What the bench sends and starts the same way in every suite: the API request headers and the BFF's options.
+import type { BffOptions } from '@gatehouse/bff';
+
+/**
+ * Headers of every API request the bench sends, to every target: what the shell's API client sends that the
+ * BFF checks (JSON, the CSRF header, Fetch Metadata), nothing more, so request sizes match across targets.
+ */
+export const BENCH_API_HEADERS = Object.freeze({
+  accept: 'application/json',
+  'x-csrf': '1',
+  'sec-fetch-site': 'same-origin',
+});
+
+/** The BFF's session cookie. */
+export const SESSION_COOKIE = '__Host-Http-gatehouse';
+
+/** Where a bench BFF runs and what it talks to. */
+export interface BenchBff {
+  readonly publicUrl: string;
+  readonly port: number;
+  readonly issuer: string;
+  readonly secret: string;
+  /** The upstream behind `/api/bench/`, when there is one. */
+  readonly upstream?: string;
+}
+
+/**
+ * The options of a bench BFF (`startBff(resolveConfig(…))` in servers/bff.ts): on 127.0.0.1, the shop's
+ * audience, log level warn, the upstream as `bench`; `extra` adds or overrides.
+ */
+export function bffOptions(bff: BenchBff, extra: BffOptions = {}): BffOptions {
+  return {
+    publicUrl: bff.publicUrl,
+    port: bff.port,
+    host: '127.0.0.1',
+    issuer: bff.issuer,
+    resource: 'urn:gatehouse:shop',
+    sessionSecrets: [bff.secret],
+    ...(bff.upstream ? { upstreams: { bench: { url: bff.upstream } } } : {}),
+    logLevel: 'warn',
+    ...extra,
+  };
+}

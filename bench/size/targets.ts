@@ -1,0 +1,76 @@
+// What `npm run size` bundles: Gatehouse's browser runtime, its parts, and the SPA auth SDKs and single-spa it is
+// compared with.
+
+/** React, left out of @gatehouse/react's figure (the app has it anyway). */
+const REACT = ['react', 'react-dom', 'react/*', 'react-dom/*'];
+
+/** One bundle to measure. */
+export interface SizeTarget {
+  readonly id: string;
+  readonly label: string;
+  /** The entry module's text. */
+  readonly code: string;
+  /** What stays out of the bundle. */
+  readonly external?: readonly string[];
+  /** The package whose version the notes name. */
+  readonly pkg?: string;
+}
+
+/** What is measured: a label, the entry module's text, and what stays external. */
+export const TARGETS: readonly SizeTarget[] = [
+  {
+    id: 'shell',
+    label: 'Gatehouse shell runtime (everything @gatehouse/shell exports)',
+    code: "export * from '@gatehouse/shell';",
+  },
+  {
+    id: 'createShell',
+    label: 'Gatehouse shell runtime (createShell alone)',
+    code: "export { createShell } from '@gatehouse/shell';",
+  },
+  {
+    // A lower bound for any shell with the issue's parts: each building block it needs, bundled without the
+    // wiring createShell adds (regions, 401 flow, tabs, push leader, expiry, links, logout, extend) and without
+    // telemetry.
+    id: 'parts',
+    label: 'its building blocks alone, no createShell wiring, no telemetry (a lower bound)',
+    code: [
+      "export { createRemoteLoader, validateManifest, createRouteTable, routesFromManifests, guard, createAuthStore, parseIdentity, readInlineIdentity, fetchIdentity, connectTabs, connectPush, defaultView, withTimeout } from '@gatehouse/shell';",
+      "export { createApiClient, createEventBus, scopeEventBus, createRemoteContext, defineRemote, randomHex } from '@gatehouse/remote';",
+    ].join('\n'),
+  },
+  {
+    id: 'remote',
+    label: 'a remote: @gatehouse/remote (defineRemote + error classes)',
+    code: "export { defineRemote, ForbiddenError, NotFoundError, UnauthenticatedError, ApiError } from '@gatehouse/remote';",
+  },
+  {
+    id: 'react',
+    label: 'a React remote: @gatehouse/react (everything, React external)',
+    code: "export * from '@gatehouse/react';",
+    external: REACT,
+  },
+  {
+    id: 'oidc',
+    label: 'oidc-client-ts (UserManager)',
+    code: "export { UserManager } from 'oidc-client-ts';",
+    pkg: 'oidc-client-ts',
+  },
+  {
+    id: 'auth0',
+    label: '@auth0/auth0-spa-js (createAuth0Client)',
+    code: "export { createAuth0Client } from '@auth0/auth0-spa-js';",
+    pkg: '@auth0/auth0-spa-js',
+  },
+  {
+    id: 'single-spa',
+    label: 'single-spa (registerApplication + start)',
+    code: "export { registerApplication, start } from 'single-spa';",
+    pkg: 'single-spa',
+  },
+  {
+    id: 'replaced',
+    label: 'what the shell replaces: single-spa + oidc-client-ts, in one bundle',
+    code: "export { registerApplication, start } from 'single-spa'; export { UserManager } from 'oidc-client-ts';",
+  },
+];

@@ -1,0 +1,118 @@
+/**
+ * The problem+json answers every Gatehouse server sends (RFC 9457), defined once: the BFF, the API plugin
+ * and the browser runtime import this table, so a code, its status and its title cannot drift apart.
+ */
+
+/** Every problem `code`. Browsers need only this list; {@link problemTable} gives each its status and title. */
+export const problemCodes = /* @__PURE__ */ Object.freeze([
+  'unauthenticated',
+  'session_expired',
+  'forbidden',
+  'csrf_failed',
+  'not_found',
+  'method_not_allowed',
+  'bad_request',
+  'unsupported_media_type',
+  'conflict',
+  'too_many_requests',
+  'upstream_unavailable',
+  'internal',
+] as const);
+
+/** The `code` of a problem+json answer. */
+export type ProblemCode = (typeof problemCodes)[number];
+
+/** What a {@link ProblemCode} is sent with: its default HTTP status and its fixed `title`. */
+export interface ProblemCodeInfo {
+  readonly status: number;
+  readonly title: string;
+}
+
+/** Each problem `code` with the HTTP status it is sent with by default and its fixed `title`. */
+export const problemTable: Readonly<Record<ProblemCode, ProblemCodeInfo>> = /* @__PURE__ */ Object.freeze({
+  /** No session or no token: sign in. */
+  unauthenticated: { status: 401, title: 'Sign-in required' },
+  /** There was a session, and it ended (timeout, refresh refused, logout elsewhere): sign in again. */
+  session_expired: { status: 401, title: 'Session expired' },
+  /** Signed in, not allowed. */
+  forbidden: { status: 403, title: 'Forbidden' },
+  /** The request failed the CSRF header, Origin or Fetch Metadata checks. */
+  csrf_failed: { status: 403, title: 'Cross-site request refused' },
+  not_found: { status: 404, title: 'Not found' },
+  /** The path exists; the method does not (an `Allow` header says which do). */
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
+  bad_request: { status: 400, title: 'Bad request' },
+  /** A body of a content type this endpoint does not take (a simple type on a JSON endpoint, say). */
+  unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  conflict: { status: 409, title: 'Conflict' },
+  /** Rate-limited: a `Retry-After` header says when to try again. */
+  too_many_requests: { status: 429, title: 'Too many requests' },
+  /** An upstream, the identity provider or the session store cannot be reached (502, 503 or 504). */
+  upstream_unavailable: { status: 503, title: 'Service unavailable' },
+  internal: { status: 500, title: 'Internal error' },
+});
+
+/** An RFC 9457 problem document with Gatehouse's `code`. */
+export interface Problem {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly code: ProblemCode;
+  readonly detail?: string;
+}
+
+/** The `type` URI prefix of every problem: `urn:gatehouse:problem:<code>`. */
+export const problemTypeBase = 'urn:gatehouse:problem:';
+
+/** Options of {@link problem}. */
+export interface ProblemOptions {
+  /** What to tell the client; never a token, a stack or request data that was not checked. */
+  readonly detail?: string | undefined;
+  /** The status, when it differs from the code's default (502 or 504 `upstream_unavailable`, 413 `bad_request`). */
+  readonly status?: number | undefined;
+  /** The `type` prefix (default {@link problemTypeBase}). */
+  readonly typeBase?: string | undefined;
+}
+
+/**
+ * The problem document for `code`.
+ *
+ * @example
+ * problem('session_expired', { detail: 'Your session has ended.' })
+ * // { type: 'urn:gatehouse:problem:session_expired', title: 'Session expired', status: 401, code: 'session_expired', detail: … }
+ */
+export function problem(code: ProblemCode, options: ProblemOptions = {}): Problem {
+  const { title, status } = problemTable[code];
+  return {
+    type: `${options.typeBase ?? problemTypeBase}${code}`,
+    title,
+    status: options.status ?? status,
+    code,
+    ...(options.detail ? { detail: options.detail } : {}),
+  };
+}
+
+/** True when `value` is a {@link ProblemCode}. */
+export function isProblemCode(value: unknown): value is ProblemCode {
+  return (problemCodes as readonly unknown[]).includes(value);
+}
+
+/**
+ * The code an answer's status stands for when its body names none: the table's code for 401, 403, 404, 405,
+ * 409, 415 and 429; another 4xx `bad_request`; 502–504 `upstream_unavailable`; else `internal`.
+ *
+ * @example
+ * problemCodeOf(404) // 'not_found'
+ */
+export function problemCodeOf(status: number): ProblemCode {
+  if (status === 401) return 'unauthenticated';
+  if (status === 403) return 'forbidden';
+  if (status === 404) return 'not_found';
+  if (status === 405) return 'method_not_allowed';
+  if (status === 409) return 'conflict';
+  if (status === 415) return 'unsupported_media_type';
+  if (status === 429) return 'too_many_requests';
+  if (status >= 400 && status < 500) return 'bad_request';
+  if (status >= 502 && status <= 504) return 'upstream_unavailable';
+  return 'internal';
+}
