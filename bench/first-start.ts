@@ -1,32 +1,31 @@
 // What a newcomer waits for: `npm ci && npm start` on a fresh clone, until the shop answers.
 //
-//   npx tsx bench/first-start.ts [--record] [--keep]
+//   npx tsx bench/first-start.ts [--record] [--keep] [--quiet-wait S]
 //
 // Clones this repository's HEAD (committed work only) into a temporary folder, runs `npm ci`, then `npm start`
 // until http://localhost:4000 serves the shop's page and http://localhost:4001 the dev IdP's discovery; stops
 // it as Ctrl-C does (SIGINT to its process group) and starts it again (the warm start). Every step is timed,
 // from the clone's own progress lines. The first start runs with an empty temporary folder (TMPDIR), so tsx's
-// compile cache is as cold as on a new machine; npm's download cache is whatever this machine has.
-// Prints a table and writes it to bench/.tmp/first-start.md (git-ignored); `--record` writes
-// bench/first-start.md, the committed figures. `--keep` leaves the clone in place.
+// compile cache is as cold as on a new machine; npm's download cache is whatever this machine has. Before each
+// phase it waits (up to --quiet-wait seconds, default 60) for other processes to settle, and it reports the
+// cores they used meanwhile and the CPU time the phase itself used, which other work inflates far less than
+// the wall-clock figures. Prints a table and writes it to .bench-results/first-start.md (not committed);
+// `--record` also writes bench/first-start.md. `--keep` leaves the clone in place.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { cpus as cpuList, loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { machine } from './lib/machine.js';
+import { MachineLoad } from './lib/machine-load.js';
+import { writeReport } from './lib/output.js';
+import { ROOT_DIR } from './lib/paths.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = ROOT_DIR;
 const record = process.argv.includes('--record');
 const keep = process.argv.includes('--keep');
+const quietFlag = process.argv.indexOf('--quiet-wait');
+const quietWaitS = quietFlag > 0 ? Number(process.argv[quietFlag + 1]) : 60;
 const SHOP = 'http://localhost:4000/';
 const IDP = 'http://localhost:4001/.well-known/openid-configuration';
 /** The progress lines of `npm start` (examples/shop/src/start.ts) that mark the end of a step. */
@@ -178,85 +177,118 @@ async function startOnce(cwd: string, env: NodeJS.ProcessEnv): Promise<StartRun>
   return { marks, shop: answered.shop!, idp: answered.idp!, cpu: answered.cpu, stopped, output };
 }
 
+/** What one run measured. */
+interface Figures {
+  readonly head: string;
+  readonly cloneMs: number;
+  readonly ci: { readonly ms: number; readonly cpu: number | undefined; readonly badEngines: string[] };
+  readonly first: StartRun;
+  readonly second: StartRun;
+  /** Cores other processes used during npm ci, the first start and the second start. */
+  readonly other: readonly (number | undefined)[];
+}
+
+/** CPU seconds of `npm ci` and all it ran, from `times` (POSIX sh) run after it: its children's line. */
+function ciCpuSeconds(stdout: string): number | undefined {
+  const match = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(stdout);
+  return match
+    ? Number(match[1]) * 60 + Number(match[2]) + Number(match[3]) * 60 + Number(match[4])
+    : undefined;
+}
+
+/** Clones HEAD into `work`, runs npm ci, then npm start twice; waits for a quiet machine before each. */
+async function measure(work: string): Promise<Figures> {
+  const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+  const clone = join(work, 'gatehouse');
+  const tmp = join(work, 'tmp');
+  mkdirSync(tmp);
+  // A cold tsx cache (it lives under TMPDIR), as on a machine that never ran the shop.
+  const env = { ...process.env, TMPDIR: tmp, GATEHOUSE_SHOP_DATA_DIR: '', DATABASE_URL: '' };
+  const load = new MachineLoad(quietWaitS, log);
+  const phase = async <T>(run: () => Promise<T> | T): Promise<[T, number | undefined]> => {
+    await load.waitForQuiet();
+    const other = load.meter();
+    const result = await run();
+    return [result, other()];
+  };
+  log(`cloning ${head.slice(0, 12)} into ${clone}`);
+  const cloneMs = timed(work, 'git', ['clone', '--quiet', '--no-local', root, clone], env).ms;
+  execFileSync('git', ['checkout', '--quiet', '--detach', head], { cwd: clone });
+  log('npm ci');
+  const [ci, ciOther] = await phase(() =>
+    timed(clone, 'sh', ['-c', 'npm ci --no-audit --no-fund && times'], env),
+  );
+  log(`npm ci: ${seconds(ci.ms)}; npm start (first)`);
+  const [first, firstOther] = await phase(() => startOnce(clone, env));
+  log(`the shop answered ${seconds(first.shop)} after npm start; npm start again (warm)`);
+  const [second, secondOther] = await phase(() => startOnce(clone, env));
+  log(`the shop answered ${seconds(second.shop)} after npm start`);
+  return {
+    head,
+    cloneMs,
+    ci: {
+      ms: ci.ms,
+      cpu: ciCpuSeconds(ci.stdout),
+      badEngines: [...ci.output.matchAll(/EBADENGINE +package: '([^']+)'/g)].map((match) => match[1]!),
+    },
+    first,
+    second,
+    other: [ciOther, firstOther, secondOther],
+  };
+}
+
+/** The report: the machine, then one row per step. */
+function report(figures: Figures): string {
+  const { ci, first, second, other } = figures;
+  const cores = (value: number | undefined) => (value === undefined ? '—' : value.toFixed(2));
+  const rows: (readonly [string, string, string])[] = [
+    ['`npm ci`', seconds(ci.ms), '—'],
+    ...MARKS.map(
+      ([name]) => [`npm start: ${name}`, seconds(first.marks[name]), seconds(second.marks[name])] as const,
+    ),
+    ['npm start: the shop answers (`:4000`, HTTP 200)', seconds(first.shop), seconds(second.shop)],
+    ['npm start: the dev IdP answers (`:4001` discovery)', seconds(first.idp), seconds(second.idp)],
+    ['**`npm ci && npm start` until the shop answers**', `**${seconds(ci.ms + first.shop)}**`, '—'],
+    ['Ctrl-C until everything stopped', seconds(first.stopped), seconds(second.stopped)],
+    ['CPU time (user + system) of `npm ci`', cpuSeconds(ci.cpu), '—'],
+    ['CPU time of `npm start` until the shop answers', cpuSeconds(first.cpu), cpuSeconds(second.cpu)],
+    [
+      'cores other processes used meanwhile',
+      `${cores(other[0])} (npm ci), ${cores(other[1])} (npm start)`,
+      cores(other[2]),
+    ],
+  ];
+  const m = machine([], '');
+  return `# First start
+
+\`npx tsx bench/first-start.ts\`: a fresh clone of ${figures.head.slice(0, 12)}, \`npm ci\`, then \`npm start\` until
+http://localhost:4000 serves the shop (goal: ≤ 30 s with \`npm ci\`, on two cores), then a second start.
+Machine: ${m.cores} × ${m.cpu}, ${m.memory}, ${m.os}, Node.js ${m.node}; ${m.date.slice(0, 16)}Z.
+Other work on the machine slows every wall-clock figure (the last row says how much there was), the CPU
+times much less. The clone took ${seconds(figures.cloneMs)} (not counted); \`npm ci\` warned EBADENGINE for
+${ci.badEngines.length ? ci.badEngines.join(', ') : 'no package'}.
+
+| step (npm start rows: time since \`npm start\` was launched) | fresh clone | second start |
+| --- | --- | --- |
+${rows.map((row) => `| ${row.join(' | ')} |`).join('\n')}
+`;
+}
+
 async function main(): Promise<void> {
   for (const url of [SHOP, IDP])
     if ((await status(url)) !== undefined)
       throw new Error(
         `${new URL(url).host} already answers: stop what runs there (another npm start?) first`,
       );
-  const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-  const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
-    cwd: root,
-    encoding: 'utf8',
-  }).trim();
+  if (execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8' }))
+    log('uncommitted changes are not measured: the clone is of HEAD');
   const work = mkdtempSync(join(tmpdir(), 'gh-first-start-'));
-  const clone = join(work, 'gatehouse');
-  const tmp = join(work, 'tmp');
-  mkdirSync(tmp);
-  // A cold tsx cache (it lives under TMPDIR), as on a machine that never ran the shop.
-  const env = { ...process.env, TMPDIR: tmp, GATEHOUSE_SHOP_DATA_DIR: '', DATABASE_URL: '' };
-  const load = loadavg()[0]!.toFixed(1);
   try {
-    log(
-      `cloning ${head.slice(0, 12)}${dirty ? ' (uncommitted changes are not measured)' : ''} into ${clone}`,
-    );
-    const cloneMs = timed(work, 'git', ['clone', '--quiet', '--no-local', root, clone], env).ms;
-    execFileSync('git', ['checkout', '--quiet', '--detach', head], { cwd: clone });
-    log('npm ci');
-    // `times` (POSIX sh): the last line is the CPU time of the shell's children, npm ci and all it ran.
-    const ci = timed(clone, 'sh', ['-c', 'npm ci --no-audit --no-fund && times'], env);
-    const ciMs = ci.ms;
-    const ciCpu = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(ci.stdout);
-    const ciCpuSeconds = ciCpu
-      ? Number(ciCpu[1]) * 60 + Number(ciCpu[2]) + Number(ciCpu[3]) * 60 + Number(ciCpu[4])
-      : undefined;
-    const badEngines = [...ci.output.matchAll(/EBADENGINE +package: '([^']+)'/g)].map((match) => match[1]);
-    log(`npm ci: ${seconds(ciMs)}; npm start (first)`);
-    const first = await startOnce(clone, env);
-    log(`the shop answered ${seconds(first.shop)} after npm start; npm start again (warm)`);
-    const second = await startOnce(clone, env);
-    log(`the shop answered ${seconds(second.shop)} after npm start`);
-
-    const rows: [string, string, string][] = [
-      ['`npm ci`', seconds(ciMs), '—'],
-      ...MARKS.map(
-        ([name]) =>
-          [`npm start: ${name}`, seconds(first.marks[name]), seconds(second.marks[name])] as [
-            string,
-            string,
-            string,
-          ],
-      ),
-      ['npm start: the shop answers (`:4000`, HTTP 200)', seconds(first.shop), seconds(second.shop)],
-      ['npm start: the dev IdP answers (`:4001` discovery)', seconds(first.idp), seconds(second.idp)],
-      ['**`npm ci && npm start` until the shop answers**', `**${seconds(ciMs + first.shop)}**`, '—'],
-      ['Ctrl-C until everything stopped', seconds(first.stopped), seconds(second.stopped)],
-      ['CPU time (user + system) of `npm ci`', cpuSeconds(ciCpuSeconds), '—'],
-      ['CPU time of `npm start` until the shop answers', cpuSeconds(first.cpu), cpuSeconds(second.cpu)],
-    ];
-    const table = [
-      '| step (npm start rows: time since `npm start` was launched) | fresh clone | second start |',
-      '| --- | --- | --- |',
-      ...rows.map((row) => `| ${row.join(' | ')} |`),
-    ].join('\n');
-    const cpus = cpuList();
-    const report = `# First start
-
-\`npx tsx bench/first-start.ts\`: a fresh clone of ${head.slice(0, 12)}, \`npm ci\`, then \`npm start\` until
-http://localhost:4000 serves the shop (goal: ≤ 30 s with \`npm ci\`, on two cores), then a second start.
-Machine: ${cpus.length} × ${cpus[0]?.model ?? 'CPU'}, Node.js ${process.version}, load average ${load} when it
-began: other work on the machine slows every wall-clock figure, the CPU times much less. The clone took
-${seconds(cloneMs)} (not counted); \`npm ci\` warned EBADENGINE for ${badEngines.length ? badEngines.join(', ') : 'no package'}.
-
-${table}
-`;
-    console.log(`\n${report}`);
-    const out = record ? join(root, 'bench/first-start.md') : join(root, 'bench/.tmp/first-start.md');
-    mkdirSync(join(out, '..'), { recursive: true });
-    writeFileSync(out, report);
-    log(`written to ${out.slice(root.length)}${record ? '' : ' (--record writes bench/first-start.md)'}`);
+    const text = report(await measure(work));
+    console.log(`\n${text}`);
+    log(`written to ${writeReport('first-start.md', text, record).join(' and ')}`);
   } finally {
-    if (keep) log(`kept ${clone}`);
+    if (keep) log(`kept ${work}`);
     else rmSync(work, { recursive: true, force: true });
   }
 }
