@@ -16,6 +16,7 @@ export default defineConfig({
       'examples/**/test/**/*.test.{ts,tsx}',
       'e2e/**/*.test.{ts,tsx}',
       'docs/test/**/*.test.ts',
+      'test/**/*.test.ts',
     ],
     exclude: ['**/node_modules/**', '**/dist/**'],
     environment: 'node',

@@ -1,4 +1,6 @@
-// Builds every package to dist/ (incremental: tsc -b skips what is up to date), then the examples.
+// `npm run build`: compiles every package to dist/ (incremental: tsc -b skips what is up to date), as they are
+// packed and published, then the examples' own builds (the shop's web build). `npm start` needs none of it: it
+// runs the shop from the TypeScript sources.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +14,12 @@ const run = (args, cwd = root) => {
   const result = spawnSync(process.execPath, args, { cwd, stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);
 };
+console.log(
+  `build: tsc -b over ${projects.length} packages to dist/ (incremental; a first build takes a minute or more on two cores)`,
+);
+const started = Date.now();
 run([tsc, '-b', ...projects]);
+console.log(`build: packages compiled (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 for (const dir of projectDirs(root, 'build.mjs')) {
   if (existsSync(join(dir, 'build.mjs'))) run([join(dir, 'build.mjs')], dir);
 }

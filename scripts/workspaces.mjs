@@ -14,8 +14,9 @@ export function projectDirs(root, file) {
       if (group === 'examples' && existsSync(join(dir, 'web', file))) dirs.push(join(dir, 'web'));
     }
   }
-  // Root-level projects are typechecked too: the browser end-to-end tests, the benchmarks and the docs' tests.
-  for (const name of ['e2e', 'bench', 'docs']) {
+  // Root-level projects are typechecked too: the browser end-to-end tests, the benchmarks, the docs' tests and
+  // the repository checks (test/).
+  for (const name of ['e2e', 'bench', 'docs', 'test']) {
     const dir = join(root, name);
     if (existsSync(join(dir, file))) dirs.push(dir);
   }

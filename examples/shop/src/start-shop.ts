@@ -111,7 +111,7 @@ function freePort(): Promise<number> {
 /**
  * The whole reference shop in one call: the shop database (PGlite under `.data/shop` by default), the dev
  * identity provider, the six domain APIs, the remotes origin and the BFF serving the React shell, its
- * gated remotes and the API proxy. Needs the web build (`npm run build`), signed: the BFF checks the
+ * gated remotes and the API proxy. Needs the web build (`npm start` makes it, or `buildWeb()`), signed: the BFF checks the
  * manifest's Ed25519 signature at start and whenever the file changes, and every page is built from the
  * manifest it verified (none verifies: no remote loads). Scripts run under an enforced Integrity-Policy.
  *
@@ -137,9 +137,12 @@ export async function startShop(options: StartShopOptions = {}): Promise<Running
   try {
     verified = readSignedManifest(manifest);
   } catch (error) {
-    throw new Error(`${(error as Error).message} (run "npm run build": it builds and signs the shop)`, {
-      cause: error,
-    });
+    throw new Error(
+      `${(error as Error).message} (npm start builds and signs it; in code, await buildWeb() first)`,
+      {
+        cause: error,
+      },
+    );
   }
   const web = loadShopWeb({ bffUrl: shopUrl, remotesUrl, root, manifest: verified, verified: true });
 

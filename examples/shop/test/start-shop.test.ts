@@ -84,7 +84,7 @@ describe('startShop', () => {
   it('refuses to start when the manifest’s signature does not verify with its key', async () => {
     const other = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
     await expect(startShop({ ports: FREE, memory: true, manifestKey: other })).rejects.toThrow(
-      /signature does not match .*npm run build/,
+      /signature does not match .*npm start builds and signs it; in code, await buildWeb\(\) first/,
     );
   });
 
@@ -95,6 +95,6 @@ describe('startShop', () => {
         remotesUrl: 'http://localhost:2',
         manifestPath: '/nope.json',
       }),
-    ).toThrow(/npm run build/);
+    ).toThrow(/npm start builds it; in code, await buildWeb\(\) first/);
   });
 });

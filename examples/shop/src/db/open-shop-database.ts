@@ -1,9 +1,9 @@
-import { fileURLToPath } from 'node:url';
 import { ShopError } from '../lib/shop-error.js';
 import type { Database } from './database.js';
 import { migrate } from './migrate.js';
 import { openPgliteDatabase } from './pglite-database.js';
 import { openPostgresDatabase } from './postgres-database.js';
+import { shopDataDir } from './shop-data-dir.js';
 import { shopMigrations } from './shop-migrations.js';
 
 /** Options of {@link openShopDatabase}; with none, `DATABASE_URL` or else PGlite in `<repo>/.data/shop`. */
@@ -18,8 +18,7 @@ export interface OpenShopDatabaseOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
-/** `.data/shop` at the repository root, from `examples/shop/{src,dist}/db/`. */
-export const defaultShopDataDir = fileURLToPath(new URL('../../../../.data/shop', import.meta.url));
+export { defaultShopDataDir } from './shop-data-dir.js';
 
 /**
  * Opens the shop's database, applies the migrations and seed data it does not have yet, and answers it
@@ -41,9 +40,7 @@ export async function openShopDatabase(options: OpenShopDatabaseOptions = {}): P
   const db = url
     ? await openPostgresDatabase({ url })
     : await openPgliteDatabase({
-        dataDir: options.memory
-          ? 'memory://'
-          : (options.dataDir ?? (env.GATEHOUSE_SHOP_DATA_DIR || defaultShopDataDir)),
+        dataDir: options.memory ? 'memory://' : (options.dataDir ?? shopDataDir(env)),
       });
   try {
     await migrate(db, shopMigrations);

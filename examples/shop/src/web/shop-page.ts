@@ -214,7 +214,10 @@ export function loadShopWeb(options: LoadShopWebOptions): ShopWeb {
     try {
       raw = JSON.parse(readFileSync(path, 'utf8'));
     } catch (cause) {
-      throw new Error(`the shop's web build is missing (${path}): run "npm run build"`, { cause });
+      throw new Error(
+        `the shop's web build is missing (${path}): npm start builds it; in code, await buildWeb() first`,
+        { cause },
+      );
     }
   }
   const shopName = options.shopName ?? 'Bazaar';

@@ -169,7 +169,7 @@ export interface BuildWebOptions {
  * await buildWeb({ log: console.log });
  */
 export async function buildWeb(options: BuildWebOptions = {}): Promise<ShopManifest> {
-  const release = await lock();
+  const release = await lock(options.log);
   try {
     return await buildUnlocked(options);
   } finally {
@@ -178,14 +178,20 @@ export async function buildWeb(options: BuildWebOptions = {}): Promise<ShopManif
 }
 
 /** One build at a time over the web folder (test files build from several workers). */
-async function lock(): Promise<() => void> {
+async function lock(log?: (line: string) => void): Promise<() => void> {
   const dir = join(webRoot, 'dist/.lock');
   mkdirSync(dirname(dir), { recursive: true });
-  for (const started = Date.now(); ; ) {
+  const started = Date.now();
+  let said = false;
+  for (;;) {
     try {
       mkdirSync(dir);
       return () => rmSync(dir, { recursive: true, force: true });
     } catch {
+      if (!said && Date.now() - started > 1000) {
+        said = true;
+        log?.(`waiting for another web build to finish (${dir.slice(repoRoot.length + 1)})`);
+      }
       const age = Date.now() - (existsSync(dir) ? statSync(dir).mtimeMs : Date.now());
       if (age > 300_000) rmSync(dir, { recursive: true, force: true });
       else if (Date.now() - started > 300_000) throw new Error(`the web build stayed locked (${dir})`);
@@ -225,10 +231,16 @@ async function writeManifest(options: BuildWebOptions): Promise<ShopManifest> {
       build: () => buildRemote(join(webRoot, 'remotes', name)),
     })),
   ];
+  const stale = targets.filter(
+    (target) => wanted(target.name) && (options.force || !upToDate(target.outDir, target.inputs)),
+  );
+  log(
+    stale.length
+      ? `building ${stale.map((target) => target.name).join(', ')} with Vite (${options.force ? 'all of it, --force' : 'what changed since the last build'})`
+      : `the shell and ${targets.length - 1} remotes are up to date`,
+  );
   let built = 0;
-  for (const target of targets) {
-    if (!wanted(target.name)) continue;
-    if (!options.force && upToDate(target.outDir, target.inputs)) continue;
+  for (const target of stale) {
     const started = Date.now();
     await target.build(target.outDir);
     stampOf(target.outDir);
