@@ -5,6 +5,7 @@ import { migrate } from './migrate.js';
 import { openPgliteDatabase } from './pglite-database.js';
 import { openPostgresDatabase } from './postgres-database.js';
 import { shopMigrations } from './shop-migrations.js';
+import { SHOP_SERVICE_ROLE } from './shop-service-role.js';
 
 /** Options of {@link openShopDatabase}; with none, `DATABASE_URL` or else PGlite in `<repo>/.data/shop`. */
 export interface OpenShopDatabaseOptions {
@@ -27,6 +28,12 @@ export const defaultShopDataDir = fileURLToPath(new URL('../../../../.data/shop'
  * `GATEHOUSE_SHOP_DATA_DIR`, then PGlite in {@link defaultShopDataDir}. Opening it again (a restart) keeps
  * every row and adds no seed twice.
  *
+ * On a Postgres server the migrations run as the URL's user (a superuser, or an owner with `CREATEROLE`),
+ * and the database answered runs every statement as {@link SHOP_SERVICE_ROLE}: it reads and writes the
+ * services' rows, appends to the audit log and reads it, and can do nothing else (no UPDATE, DELETE or
+ * TRUNCATE of `audit.events`, no DDL). On PGlite it is PGlite's one user; triggers keep the audit log
+ * append-only there (and on a server too).
+ *
  * @example
  * const db = await openShopDatabase();                       // PGlite in .data/shop, or DATABASE_URL
  * const test = await openShopDatabase({ memory: true });      // in memory
@@ -38,13 +45,21 @@ export async function openShopDatabase(options: OpenShopDatabaseOptions = {}): P
   if (url !== undefined && !/^postgres(ql)?:\/\//.test(url)) {
     throw new ShopError('GH_SHOP_OPTIONS_INVALID', ['url: not a postgres:// URL']);
   }
-  const db = url
-    ? await openPostgresDatabase({ url })
-    : await openPgliteDatabase({
-        dataDir: options.memory
-          ? 'memory://'
-          : (options.dataDir ?? (env.GATEHOUSE_SHOP_DATA_DIR || defaultShopDataDir)),
-      });
+  if (url) {
+    // Migrate as the URL's user (who owns what it creates), then hand out connections as the services' role.
+    const owner = await openPostgresDatabase({ url, maxConnections: 1 });
+    try {
+      await migrate(owner, shopMigrations);
+    } finally {
+      await owner.close();
+    }
+    return openPostgresDatabase({ url, role: SHOP_SERVICE_ROLE });
+  }
+  const db = await openPgliteDatabase({
+    dataDir: options.memory
+      ? 'memory://'
+      : (options.dataDir ?? (env.GATEHOUSE_SHOP_DATA_DIR || defaultShopDataDir)),
+  });
   try {
     await migrate(db, shopMigrations);
   } catch (error) {
