@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { demoUsers } from '@gatehouse/dev-idp';
 import { defaultShopDataDir } from './db/open-shop-database.js';
+import { SHOP_SERVICE_ROLE } from './db/shop-service-role.js';
 import { defaultStartPorts, type ShopStartPorts, startShop } from './start-shop.js';
 
 const USAGE = `Usage: npm start [-- options]
@@ -83,7 +84,7 @@ const shop = await startShop({
 
 const database =
   shop.db.kind === 'postgres'
-    ? 'Postgres (DATABASE_URL)'
+    ? `Postgres (DATABASE_URL), the services as role ${SHOP_SERVICE_ROLE}`
     : values.memory
       ? 'PGlite in memory (nothing is kept)'
       : `PGlite in ${values['data-dir'] ?? defaultShopDataDir}`;

@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeWith } from '@gatehouse/testing';
+import { describeWith, postgresUrl } from '@gatehouse/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDatabaseAuditSink,
@@ -303,6 +304,51 @@ await describeWith(['postgres'], 'data layer on a Postgres server', () => {
       }
     } finally {
       await owned.drop();
+    }
+  });
+
+  it('with DATABASE_MIGRATION_URL, runs the services as a login role of their own: switching role back gains nothing', async () => {
+    const split = await createTestPostgresDatabase();
+    const app = `gh_test_app_${randomBytes(6).toString('hex')}`;
+    const admin = await openPostgresDatabase({ url: postgresUrl, maxConnections: 1 });
+    try {
+      await (await openShopDatabase({ url: split.url })).close(); // makes the role, if this server has none yet
+      await admin.query(`CREATE ROLE ${app} LOGIN`);
+      await admin.query(`GRANT gatehouse_shop_service TO ${app}`);
+      const appUrl = new URL(split.url);
+      appUrl.username = app;
+      // The app's user could not even create public.shop_migrations: the owner's URL migrates.
+      const db = await openShopDatabase({
+        env: { DATABASE_URL: appUrl.href, DATABASE_MIGRATION_URL: split.url },
+      });
+      try {
+        const asItself = <T>(statement: string) =>
+          db.transaction(async (tx) => {
+            await tx.query('SET ROLE NONE');
+            return tx.query<T>(statement);
+          });
+        expect(await asItself('SELECT current_user AS role, session_user AS login')).toEqual([
+          { role: app, login: app },
+        ]);
+        const before = await auditRows(db);
+        for (const statement of [
+          ...rewrites,
+          'ALTER TABLE audit.events DISABLE TRIGGER ALL',
+          'SET ROLE postgres',
+          'ALTER ROLE CURRENT_USER SUPERUSER',
+        ]) {
+          await expect(asItself(statement), statement).rejects.toMatchObject({
+            code: 'GH_SHOP_DB_PERMISSION_DENIED',
+          });
+        }
+        expect(await auditRows(db)).toEqual(before);
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await split.drop();
+      await admin.query(`DROP ROLE IF EXISTS ${app}`);
+      await admin.close();
     }
   });
 
