@@ -9,6 +9,7 @@ import {
   type Database,
   listAuditLog,
   migrate,
+  openPgliteDatabase,
   openPostgresDatabase,
   openShopDatabase,
   shopMigrations,
@@ -369,6 +370,21 @@ async function openPostgresFresh(url: string): Promise<Database> {
   const { openPostgresDatabase } = await import('../src/index.js');
   return openPostgresDatabase({ url });
 }
+
+describe("the services' role", () => {
+  it('is refused when a role of its name already exists as a superuser: its grants would mean nothing', async () => {
+    const db = await openPgliteDatabase({ dataDir: 'memory://' });
+    try {
+      await db.query('CREATE ROLE gatehouse_shop_service NOLOGIN SUPERUSER');
+      await expect(migrate(db, shopMigrations)).rejects.toThrow(
+        /role gatehouse_shop_service is a superuser or bypasses row security/,
+      );
+      expect(await db.query(`SELECT to_regclass('audit.events') AS t`)).toEqual([{ t: null }]);
+    } finally {
+      await db.close();
+    }
+  });
+});
 
 describe('PGlite kept in a folder', () => {
   let dir: string;
