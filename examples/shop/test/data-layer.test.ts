@@ -283,6 +283,12 @@ await describeWith(['postgres'], 'data layer on a Postgres server', () => {
     }
   });
 
+  it('never hands out a connection that could not switch to its role: opening fails instead', async () => {
+    await expect(
+      openPostgresDatabase({ url: database.url, role: 'gh_test_no_such_role' }),
+    ).rejects.toMatchObject({ code: '22023', message: expect.stringContaining('gh_test_no_such_role') });
+  });
+
   it('migrates as an owner that is no superuser (CREATEROLE), whose services cannot rewrite the audit log either', async () => {
     const owned = await createTestPostgresDatabase({ ownedByRole: true });
     try {

@@ -56,17 +56,18 @@ function describe(url: string): string {
  * await db.query('SELECT 1 AS one'); // [{ one: 1 }]
  */
 export async function openPostgresDatabase(options: PostgresDatabaseOptions): Promise<Database> {
+  const role = options.role;
   const pool = new Pool({
     connectionString: options.url,
     max: options.maxConnections ?? 10,
     types,
     Client,
-    ...(options.role === undefined
+    ...(role === undefined
       ? {}
       : {
           // pg-pool waits for this before it hands the connection out, and closes it if this fails.
           onConnect: (client: Pick<PoolClient, 'query' | 'escapeIdentifier'>) =>
-            client.query(`SET ROLE ${client.escapeIdentifier(options.role as string)}`),
+            client.query(`SET ROLE ${client.escapeIdentifier(role)}`),
         }),
   });
   // An idle connection dropped by the server must not crash the process; the pool replaces it.
@@ -93,7 +94,7 @@ export async function openPostgresDatabase(options: PostgresDatabaseOptions): Pr
   }
   return Object.freeze({
     kind: 'postgres' as const,
-    location: options.role ? `${describe(options.url)} as ${options.role}` : describe(options.url),
+    location: role ? `${describe(options.url)} as ${role}` : describe(options.url),
     query: <T>(sql: string, params?: readonly SqlValue[]) => run<T>(pool, sql, params),
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
