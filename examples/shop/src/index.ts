@@ -8,6 +8,7 @@ export {
 export { openPgliteDatabase, type PgliteDatabaseOptions } from './db/pglite-database.js';
 export { openPostgresDatabase, type PostgresDatabaseOptions } from './db/postgres-database.js';
 export { shopMigrations } from './db/shop-migrations.js';
+export { grantSchemaToServices, SHOP_SERVICE_ROLE } from './db/shop-service-role.js';
 export { DeliveryAddress, type DeliveryAddressValue } from './lib/address.js';
 export { CASH_ON_DELIVERY_LIMIT_MINOR, memberPrice, SHOP_CURRENCY, shippingFor } from './lib/money.js';
 export { type ServiceOptions, SHOP_AUDIENCE } from './lib/service-app.js';

@@ -9,6 +9,7 @@ import { isAbsolute, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { shopDataDir } from './db/shop-data-dir.js';
+import { SHOP_SERVICE_ROLE } from './db/shop-service-role.js';
 
 const USAGE = (ports: {
   bff: number;
@@ -127,7 +128,7 @@ const shown = (dir: string) => {
 };
 const where =
   process.env.DATABASE_URL && !values['data-dir'] && !values.memory
-    ? 'Postgres (DATABASE_URL)'
+    ? `Postgres (DATABASE_URL), the services as role ${SHOP_SERVICE_ROLE}`
     : values.memory
       ? 'PGlite in memory'
       : `PGlite in ${shown(dataDir)}`;

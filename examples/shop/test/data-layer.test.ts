@@ -1,18 +1,49 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeWith } from '@gatehouse/testing';
+import { describeWith, postgresUrl } from '@gatehouse/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, migrate, openShopDatabase, shopMigrations, sqlMigration } from '../src/index.js';
+import {
+  createDatabaseAuditSink,
+  type Database,
+  listAuditLog,
+  migrate,
+  openPgliteDatabase,
+  openPostgresDatabase,
+  openShopDatabase,
+  shopMigrations,
+  sqlMigration,
+} from '../src/index.js';
 import { createTestPostgresDatabase, type TestPostgresDatabase } from './support/postgres.js';
 
+/**
+ * What a contract run gets: `db`, the database as `openShopDatabase` answers it, which the services use; and
+ * `owner`, a connection as the role that migrated it (the same PGlite, or the server URL's own user).
+ */
+interface OpenedDatabase {
+  readonly db: Database;
+  readonly owner: Database;
+}
+
+/** The audit log's rows, in order, to show that a refused statement changed none of them. */
+const auditRows = (db: Database) => db.query('SELECT * FROM audit.events ORDER BY id');
+
+const rewrites = [
+  `UPDATE audit.events SET outcome = 'success', reason = NULL`,
+  `DELETE FROM audit.events WHERE tenant = 'acme'`,
+  'TRUNCATE audit.events',
+];
+
 /** The same contract for both implementations: one body, run against PGlite and against a Postgres server. */
-function dataLayerContract(open: () => Promise<Database>) {
+function dataLayerContract(open: () => Promise<OpenedDatabase>) {
   let db: Database;
+  let owner: Database;
   beforeAll(async () => {
-    db = await open();
+    ({ db, owner } = await open());
   });
   afterAll(async () => {
+    if (owner !== db) await owner?.close();
     await db?.close();
   });
 
@@ -45,23 +76,24 @@ function dataLayerContract(open: () => Promise<Database>) {
   });
 
   it('commits a transaction that resolves and rolls back one that throws', async () => {
-    await db.query('CREATE TABLE IF NOT EXISTS public.tx_probe (v text PRIMARY KEY)');
-    await db.transaction(async (tx) => {
+    // The services' role has no table of its own in `public`: the probe is the owner's.
+    await owner.query('CREATE TABLE IF NOT EXISTS public.tx_probe (v text PRIMARY KEY)');
+    await owner.transaction(async (tx) => {
       await tx.query('INSERT INTO public.tx_probe VALUES ($1)', ['kept']);
     });
     await expect(
-      db.transaction(async (tx) => {
+      owner.transaction(async (tx) => {
         await tx.query('INSERT INTO public.tx_probe VALUES ($1)', ['lost']);
         throw new Error('boom');
       }),
     ).rejects.toThrow('boom');
     await expect(
-      db.transaction(async (tx) => {
+      owner.transaction(async (tx) => {
         await tx.query('INSERT INTO public.tx_probe VALUES ($1)', ['also lost']);
         await tx.query('INSERT INTO public.tx_probe VALUES ($1)', ['kept']); // unique violation
       }),
     ).rejects.toMatchObject({ code: '23505' });
-    const rows = await db.query<{ v: string }>('SELECT v FROM public.tx_probe ORDER BY v');
+    const rows = await owner.query<{ v: string }>('SELECT v FROM public.tx_probe ORDER BY v');
     expect(rows.map((row) => row.v)).toEqual(['kept']);
   });
 
@@ -115,10 +147,10 @@ function dataLayerContract(open: () => Promise<Database>) {
 
   it('records each migration once: migrating again applies nothing and duplicates no seed row', async () => {
     const before = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM catalog.products');
-    const report = await migrate(db, shopMigrations);
+    const report = await migrate(owner, shopMigrations);
     expect(report.applied).toEqual([]);
     expect(report.skipped).toHaveLength(shopMigrations.length);
-    const recorded = await db.query<{ id: string }>('SELECT id FROM public.shop_migrations ORDER BY id');
+    const recorded = await owner.query<{ id: string }>('SELECT id FROM public.shop_migrations ORDER BY id');
     expect(recorded.map((row) => row.id).sort()).toEqual(shopMigrations.map((m) => m.id).sort());
     const after = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM catalog.products');
     expect(after).toEqual(before);
@@ -132,12 +164,12 @@ function dataLayerContract(open: () => Promise<Database>) {
         'SELECT * FROM public.no_such_table',
       ]),
     ];
-    await expect(migrate(db, broken)).rejects.toMatchObject({ code: '42P01' });
+    await expect(migrate(owner, broken)).rejects.toMatchObject({ code: '42P01' });
     const [exists] = await db.query<{ t: string | null }>(
       `SELECT to_regclass('public.half_done')::text AS t`,
     );
     expect(exists?.t).toBeNull();
-    const recorded = await db.query('SELECT id FROM public.shop_migrations WHERE id = $1', [
+    const recorded = await owner.query('SELECT id FROM public.shop_migrations WHERE id = $1', [
       'test/0001-broken',
     ]);
     expect(recorded).toEqual([]);
@@ -145,12 +177,69 @@ function dataLayerContract(open: () => Promise<Database>) {
 
   it('refuses a migration list with a repeated id', async () => {
     const first = shopMigrations[0]!;
-    await expect(migrate(db, [first, first])).rejects.toThrow(/listed twice/);
+    await expect(migrate(owner, [first, first])).rejects.toThrow(/listed twice/);
+  });
+
+  it('keeps the audit log append-only: the services cannot UPDATE, DELETE or TRUNCATE audit.events', async () => {
+    const before = await auditRows(db);
+    for (const statement of rewrites) {
+      const refused = { name: 'ShopError', code: 'GH_SHOP_DB_PERMISSION_DENIED' };
+      await expect(db.query(statement), statement).rejects.toMatchObject(refused);
+      await expect(
+        db.transaction((tx) => tx.query(statement)),
+        statement,
+      ).rejects.toMatchObject(refused);
+      // PGlite: the trigger's words; Postgres: the grant's (the services' role lacks the privilege).
+      await expect(db.query(statement), statement).rejects.toThrow(
+        /audit\.events is append-only: (UPDATE|DELETE|TRUNCATE) refused|permission denied for table events/,
+      );
+    }
+    expect(await auditRows(db)).toEqual(before);
+  });
+
+  it('refuses a rewrite of the audit log even to the role that migrated it: the triggers stand behind the grants', async () => {
+    const before = await auditRows(owner);
+    for (const statement of rewrites) {
+      const verb = statement.split(' ')[0];
+      await expect(owner.query(statement), statement).rejects.toMatchObject({
+        code: 'GH_SHOP_DB_PERMISSION_DENIED',
+        message: expect.stringContaining(`audit.events is append-only: ${verb} refused`),
+      });
+    }
+    expect(await auditRows(owner)).toEqual(before);
+  });
+
+  it('still lets the services append to the audit log and read it back', async () => {
+    await createDatabaseAuditSink(db, 'orders').write({
+      time: '2026-01-02T03:04:05.000Z',
+      action: 'orders.read',
+      outcome: 'denied',
+      actor: { iss: 'http://localhost:4001', sub: 'user_bob' },
+      permission: 'orders:view',
+      resource: { type: 'order', id: 'order_123' },
+      tenant: 'acme',
+      reason: 'not_owner',
+      status: 403,
+      method: 'GET',
+      route: '/orders/:id',
+      requestId: 'req-append-only',
+    });
+    const { items } = await listAuditLog(db, 'acme', { limit: 1 });
+    expect(items[0]).toMatchObject({
+      service: 'orders',
+      action: 'orders.read',
+      outcome: 'denied',
+      actor: { sub: 'user_bob' },
+      time: '2026-01-02T03:04:05.000Z',
+    });
   });
 }
 
 describe('data layer on PGlite (in memory)', () => {
-  dataLayerContract(() => openShopDatabase({ memory: true }));
+  dataLayerContract(async () => {
+    const db = await openShopDatabase({ memory: true });
+    return { db, owner: db };
+  });
 });
 
 await describeWith(['postgres'], 'data layer on a Postgres server', () => {
@@ -161,7 +250,114 @@ await describeWith(['postgres'], 'data layer on a Postgres server', () => {
   afterAll(async () => {
     await database?.drop();
   });
-  dataLayerContract(() => openShopDatabase({ url: database.url }));
+  dataLayerContract(async () => ({
+    db: await openShopDatabase({ url: database.url }),
+    owner: await openPostgresDatabase({ url: database.url }),
+  }));
+
+  it('runs the services as a role that owns nothing: it cannot alter, drop or switch off the audit log', async () => {
+    const db = await openShopDatabase({ url: database.url });
+    try {
+      const [who] = await db.query<{ role: string; superuser: boolean }>(
+        `SELECT current_user AS role, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser`,
+      );
+      expect(who).toEqual({ role: 'gatehouse_shop_service', superuser: false });
+      const before = await auditRows(db);
+      for (const statement of [
+        'ALTER TABLE audit.events DISABLE TRIGGER ALL',
+        'DROP TRIGGER events_append_only ON audit.events',
+        'DROP TABLE audit.events',
+        `CREATE OR REPLACE FUNCTION audit.refuse_change() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END'`,
+        `INSERT INTO audit.events (id, time, service, action, outcome, status, method, route, request_id)
+           OVERRIDING SYSTEM VALUE VALUES (1, now(), 'x', 'x', 'success', 200, 'GET', '/', 'forged')`,
+        `INSERT INTO audit.events (time, service, action, outcome, status, method, route, request_id, seed_key)
+           VALUES (now(), 'x', 'x', 'success', 200, 'GET', '/', 'forged', 'seed-acme-created-2')`,
+      ]) {
+        await expect(db.query(statement), statement).rejects.toMatchObject({
+          code: 'GH_SHOP_DB_PERMISSION_DENIED',
+        });
+      }
+      expect(await auditRows(db)).toEqual(before);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('never hands out a connection that could not switch to its role: opening fails instead', async () => {
+    await expect(
+      openPostgresDatabase({ url: database.url, role: 'gh_test_no_such_role' }),
+    ).rejects.toMatchObject({ code: '22023', message: expect.stringContaining('gh_test_no_such_role') });
+  });
+
+  it('migrates as an owner that is no superuser (CREATEROLE), whose services cannot rewrite the audit log either', async () => {
+    const owned = await createTestPostgresDatabase({ ownedByRole: true });
+    try {
+      const db = await openShopDatabase({ url: owned.url });
+      const owner = await openPostgresDatabase({ url: owned.url });
+      try {
+        const [who] = await db.query<{ role: string; owner: string }>(
+          `SELECT current_user AS role, tableowner AS owner FROM pg_tables
+            WHERE schemaname = 'audit' AND tablename = 'events'`,
+        );
+        expect(who).toEqual({ role: 'gatehouse_shop_service', owner: owned.name });
+        const before = await auditRows(owner);
+        for (const statement of rewrites) {
+          await expect(db.query(statement), statement).rejects.toThrow(/permission denied for table events/);
+          await expect(owner.query(statement), statement).rejects.toThrow(/audit\.events is append-only/);
+        }
+        expect(await auditRows(owner)).toEqual(before);
+      } finally {
+        await Promise.all([db.close(), owner.close()]);
+      }
+    } finally {
+      await owned.drop();
+    }
+  });
+
+  it('with DATABASE_MIGRATION_URL, runs the services as a login role of their own: switching role back gains nothing', async () => {
+    const split = await createTestPostgresDatabase();
+    const app = `gh_test_app_${randomBytes(6).toString('hex')}`;
+    const admin = await openPostgresDatabase({ url: postgresUrl, maxConnections: 1 });
+    try {
+      await (await openShopDatabase({ url: split.url })).close(); // makes the role, if this server has none yet
+      await admin.query(`CREATE ROLE ${app} LOGIN`);
+      await admin.query(`GRANT gatehouse_shop_service TO ${app}`);
+      const appUrl = new URL(split.url);
+      appUrl.username = app;
+      // The app's user could not even create public.shop_migrations: the owner's URL migrates.
+      const db = await openShopDatabase({
+        env: { DATABASE_URL: appUrl.href, DATABASE_MIGRATION_URL: split.url },
+      });
+      try {
+        const asItself = <T>(statement: string) =>
+          db.transaction(async (tx) => {
+            await tx.query('SET ROLE NONE');
+            return tx.query<T>(statement);
+          });
+        expect(await asItself('SELECT current_user AS role, session_user AS login')).toEqual([
+          { role: app, login: app },
+        ]);
+        const before = await auditRows(db);
+        for (const statement of [
+          ...rewrites,
+          'ALTER TABLE audit.events DISABLE TRIGGER ALL',
+          'SET ROLE postgres',
+          'ALTER ROLE CURRENT_USER SUPERUSER',
+        ]) {
+          await expect(asItself(statement), statement).rejects.toMatchObject({
+            code: 'GH_SHOP_DB_PERMISSION_DENIED',
+          });
+        }
+        expect(await auditRows(db)).toEqual(before);
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await split.drop();
+      await admin.query(`DROP ROLE IF EXISTS ${app}`);
+      await admin.close();
+    }
+  });
 
   it('lets two processes migrate one database at once: each step applies once', async () => {
     const extra = await createTestPostgresDatabase();
@@ -180,6 +376,21 @@ async function openPostgresFresh(url: string): Promise<Database> {
   const { openPostgresDatabase } = await import('../src/index.js');
   return openPostgresDatabase({ url });
 }
+
+describe("the services' role", () => {
+  it('is refused when a role of its name already exists as a superuser: its grants would mean nothing', async () => {
+    const db = await openPgliteDatabase({ dataDir: 'memory://' });
+    try {
+      await db.query('CREATE ROLE gatehouse_shop_service NOLOGIN SUPERUSER');
+      await expect(migrate(db, shopMigrations)).rejects.toThrow(
+        /role gatehouse_shop_service is a superuser or bypasses row security/,
+      );
+      expect(await db.query(`SELECT to_regclass('audit.events') AS t`)).toEqual([{ t: null }]);
+    } finally {
+      await db.close();
+    }
+  });
+});
 
 describe('PGlite kept in a folder', () => {
   let dir: string;

@@ -73,6 +73,24 @@ describe('options', () => {
     });
   });
 
+  it('refuses a migration URL that is not postgres://, or one without a database URL', async () => {
+    await expect(
+      openShopDatabase({ url: 'mysql://root@127.0.0.1/shop', migrationUrl: 'shop' }),
+    ).rejects.toMatchObject({
+      problems: ['url: not a postgres:// URL', 'migrationUrl: not a postgres:// URL'],
+    });
+    await expect(
+      openShopDatabase({ memory: true, migrationUrl: 'postgres://owner@127.0.0.1/shop' }),
+    ).rejects.toMatchObject({
+      code: 'GH_SHOP_OPTIONS_INVALID',
+      problems: ['migrationUrl: only with a url (or DATABASE_URL)'],
+    });
+    // DATABASE_MIGRATION_URL goes with DATABASE_URL only, never with a url given in code.
+    await expect(
+      openShopDatabase({ url: 'mysql://root@127.0.0.1/shop', env: { DATABASE_MIGRATION_URL: 'nope' } }),
+    ).rejects.toMatchObject({ problems: ['url: not a postgres:// URL'] });
+  });
+
   it('keeps PGlite data under .data/shop at the repository root by default', () => {
     expect(defaultShopDataDir.replaceAll('\\', '/')).toMatch(/\/\.data\/shop$/);
     expect(defaultShopDataDir).not.toContain('examples');

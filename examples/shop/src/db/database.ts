@@ -35,8 +35,12 @@ export interface Database extends Queryable {
   close(): Promise<void>;
 }
 
-/** The SQLSTATE of a database error (`23505` for a unique violation), when the error carries one. */
+/**
+ * The SQLSTATE of a database error (`23505` for a unique violation), when the error carries one; for a
+ * `ShopError` a refused statement became (`GH_SHOP_DB_PERMISSION_DENIED`), its cause's (`42501`).
+ */
 export function sqlState(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+  const { code, cause } = (error ?? {}) as { code?: unknown; cause?: unknown };
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  return error instanceof Error && cause !== undefined && cause !== error ? sqlState(cause) : undefined;
 }

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import type { Database, Queryable, SqlValue } from './database.js';
+import { databaseError } from './database-errors.js';
 
 /** Options of {@link openPgliteDatabase}. */
 export interface PgliteDatabaseOptions {
@@ -12,7 +13,9 @@ const toParams = (params: readonly SqlValue[] | undefined) => (params ? [...para
 
 /**
  * Opens PGlite, Postgres compiled to WebAssembly running inside this process: in memory, or kept in a folder
- * between runs. One connection: statements run one at a time, a transaction holds it until it ends.
+ * between runs. One connection, as PGlite's one user (a superuser): statements run one at a time, a
+ * transaction holds it until it ends. A statement refused for want of privilege (the audit log's
+ * append-only triggers) throws a `ShopError` `GH_SHOP_DB_PERMISSION_DENIED`.
  *
  * @example
  * const db = await openPgliteDatabase({ dataDir: '.data/shop' });
@@ -23,8 +26,13 @@ export async function openPgliteDatabase(options: PgliteDatabaseOptions = {}): P
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
   const pglite = await PGlite.create({ dataDir });
   let closing: Promise<void> | undefined;
-  const query = async <T>(target: Pick<PGlite, 'query'>, sql: string, params?: readonly SqlValue[]) =>
-    (await target.query<T>(sql, toParams(params))).rows;
+  const query = async <T>(target: Pick<PGlite, 'query'>, sql: string, params?: readonly SqlValue[]) => {
+    try {
+      return (await target.query<T>(sql, toParams(params))).rows;
+    } catch (error) {
+      throw databaseError(error);
+    }
+  };
   return Object.freeze({
     kind: 'pglite' as const,
     location: dataDir,

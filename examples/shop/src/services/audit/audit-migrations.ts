@@ -1,8 +1,17 @@
 import { type Migration, sqlMigration } from '../../db/migrate.js';
+import { SHOP_SERVICE_ROLE } from '../../db/shop-service-role.js';
+
+/** The columns an event is written with: never `id` (the database numbers events) nor `seed_key`. */
+const WRITTEN_COLUMNS =
+  'time, service, action, outcome, actor_iss, actor_sub, permission, resource_type, resource_id, tenant, ' +
+  'reason, status, method, route, request_id, trace_id';
 
 /**
  * The audit log, schema `audit`: one append-only table that every service's audit sink writes to and that
- * the org service reads, tenant by tenant, for `/org/:tenant/audit-logs`.
+ * the org service reads, tenant by tenant, for `/org/:tenant/audit-logs`. Append-only twice over
+ * (`audit/0003-append-only`): the services' role may only SELECT it and INSERT into it, and triggers refuse
+ * every UPDATE, DELETE and TRUNCATE, whoever runs it (on PGlite, whose one user is a superuser, the triggers
+ * are the guard).
  */
 export const auditMigrations: readonly Migration[] = [
   sqlMigration('audit/0001-events', 'audit', [
@@ -144,4 +153,17 @@ export const auditMigrations: readonly Migration[] = [
       }
     },
   },
+  sqlMigration('audit/0003-append-only', 'audit', [
+    `CREATE FUNCTION audit.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+     BEGIN
+       RAISE EXCEPTION 'audit.events is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+     END $$`,
+    `CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON audit.events
+       FOR EACH ROW EXECUTE FUNCTION audit.refuse_change()`,
+    `CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON audit.events
+       FOR EACH STATEMENT EXECUTE FUNCTION audit.refuse_change()`,
+    'REVOKE ALL ON audit.events FROM PUBLIC',
+    `GRANT USAGE ON SCHEMA audit TO ${SHOP_SERVICE_ROLE}`,
+    `GRANT SELECT, INSERT (${WRITTEN_COLUMNS}) ON audit.events TO ${SHOP_SERVICE_ROLE}`,
+  ]),
 ];

@@ -1,4 +1,5 @@
 import { type Migration, sqlMigration } from '../../db/migrate.js';
+import { grantSchemaToServices } from '../../db/shop-service-role.js';
 
 /** The cart service's schema `cart`: one row per user and product. The cart starts empty: no seed. */
 export const cartMigrations: readonly Migration[] = [
@@ -13,4 +14,5 @@ export const cartMigrations: readonly Migration[] = [
        PRIMARY KEY (user_id, product_id)
      )`,
   ]),
+  grantSchemaToServices('cart/0002-service-role', 'cart'),
 ];

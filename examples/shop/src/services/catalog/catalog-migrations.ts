@@ -1,4 +1,5 @@
 import { type Migration, sqlMigration } from '../../db/migrate.js';
+import { grantSchemaToServices } from '../../db/shop-service-role.js';
 import { seedCategories, seedProducts } from './catalog-seed.js';
 import { productImage } from './product-image.js';
 
@@ -63,4 +64,5 @@ export const catalogMigrations: readonly Migration[] = [
       }
     },
   },
+  grantSchemaToServices('catalog/0003-service-role', 'catalog'),
 ];

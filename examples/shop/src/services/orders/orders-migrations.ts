@@ -1,4 +1,5 @@
 import { type Migration, sqlMigration } from '../../db/migrate.js';
+import { grantSchemaToServices } from '../../db/shop-service-role.js';
 
 const ALICE_ADDRESS = {
   name: 'Alice',
@@ -110,4 +111,5 @@ export const ordersMigrations: readonly Migration[] = [
       }
     },
   },
+  grantSchemaToServices('orders/0003-service-role', 'orders'),
 ];

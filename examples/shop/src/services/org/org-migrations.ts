@@ -1,4 +1,5 @@
 import { type Migration, sqlMigration } from '../../db/migrate.js';
+import { grantSchemaToServices } from '../../db/shop-service-role.js';
 
 /**
  * The org service's schema `org`: the shop's user directory (for the admin area), tenants, their members
@@ -90,4 +91,5 @@ export const orgMigrations: readonly Migration[] = [
       }
     },
   },
+  grantSchemaToServices('org/0003-service-role', 'org'),
 ];

@@ -1,4 +1,5 @@
 import { type Migration, sqlMigration } from '../../db/migrate.js';
+import { grantSchemaToServices } from '../../db/shop-service-role.js';
 
 /** The profile service's schema `profile`: one profile per user (seeded for the six demo users) and wishlists. */
 export const profileMigrations: readonly Migration[] = [
@@ -62,4 +63,5 @@ export const profileMigrations: readonly Migration[] = [
       }
     },
   },
+  grantSchemaToServices('profile/0005-service-role', 'profile'),
 ];
