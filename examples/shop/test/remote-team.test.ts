@@ -321,7 +321,7 @@ describe('a remote team’s first day (scripted, measured)', () => {
     expect(checks.test.code, checks.test.output).toBe(0);
     expect(report).toMatchObject({ numFailedTests: 0 });
     // The scaffold's five tests and the team's own.
-    expect(report!.numPassedTests).toBe(6);
+    expect(report!.numPassedTests).toBe(7);
     expect(checks.typecheck.code, checks.typecheck.output).toBe(0);
     expect(lint.code, lint.output).toBe(0);
   });

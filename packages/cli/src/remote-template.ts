@@ -315,7 +315,13 @@ function testFile(vars: RemoteTemplateVars, { C }: Names): string {
     .map(([from, names]) => `import { ${names} } from '${from}';`)
     .join('\n');
   return `// @vitest-environment happy-dom
-import { createTestContext, problem, type TestApiRequest, type TestContextOptions } from '@gatehouse/remote';
+import {
+  createTestContext,
+  problem,
+  type RemoteContext,
+  type TestApiRequest,
+  type TestContextOptions,
+} from '@gatehouse/remote';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 ${ownImports}
 
@@ -336,14 +342,15 @@ const alice = {
   permissions: [${C}_EDIT],
 };
 
-// Mounts the remote as the shell does: into an element of the page, with a context.
+// Mounts the remote as the shell does: into an element of the page, with a context (\`shell\` overrides
+// some of it, as a shell that behaves differently would).
 const mounted = new Set<HTMLElement>();
-async function mount(options: TestContextOptions) {
+async function mount(options: TestContextOptions, shell: Partial<RemoteContext> = {}) {
   const route = { path: '${vars.route}' };
   const context = createTestContext({ name: '${vars.name}', route, ...options });
   const element = document.body.appendChild(document.createElement('div'));
   mounted.add(element);
-  await remote.mount(element, context);
+  await remote.mount(element, { ...context, ...shell });
   return { context, element };
 }
 afterEach(async () => {
@@ -421,6 +428,15 @@ describe('the ${vars.name} remote', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(view(slow.element)).toBe('sign-in');
     expect(slow.element.textContent).not.toContain('Brass kettle');
+  });
+
+  it('forgets them at auth:logged-out itself, before the shell passes the new identity', async () => {
+    const quiet = { onAuthChange: () => () => {} };
+    const { context, element } = await mount({ identity: alice, api }, quiet);
+    await vi.waitFor(() => expect(element.textContent).toContain('Brass kettle'));
+    context.setIdentity({ isAuthenticated: false }, 'logout');
+    await vi.waitFor(() => expect(element.textContent).not.toContain('Brass kettle'));
+    expect(view(element)).toBe('sign-in');
   });
 });
 `;
