@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { createTestContext, problem, type TestContextOptions } from '@gatehouse/remote';
+import { createTestContext, problem, type RemoteContext, type TestContextOptions } from '@gatehouse/remote';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { remote } from './wishlist-remote.js';
 
@@ -17,13 +17,14 @@ const api = {
 };
 const alice = { id: 'user_alice', displayName: 'Alice', permissions: ['checkout:place_order' as const] };
 
-// Mounted as the shell mounts it: into an element of the page (happy-dom), with a test context.
+// Mounted as the shell mounts it: into an element of the page (happy-dom), with a test context; `shell`
+// overrides some of the context, as a shell that behaves differently would.
 const elements = new Set<HTMLElement>();
-async function mount(options: TestContextOptions) {
+async function mount(options: TestContextOptions, shell: Partial<RemoteContext> = {}) {
   const context = createTestContext({ route: { path: '/wishlist' }, ...options });
   const element = document.body.appendChild(document.createElement('div'));
   elements.add(element);
-  await remote.mount(element, context);
+  await remote.mount(element, { ...context, ...shell });
   return { context, element };
 }
 afterEach(async () => {
@@ -91,5 +92,11 @@ describe('wishlist remote', () => {
     await later;
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(slow.element.textContent).not.toContain('Brass kettle');
+
+    // At auth:logged-out itself, before the shell passes the new identity.
+    const quiet = await mount({ identity: alice, api }, { onAuthChange: () => () => {} });
+    await vi.waitFor(() => expect(quiet.element.textContent).toContain('Brass kettle'));
+    quiet.context.setIdentity({ isAuthenticated: false }, 'logout');
+    await vi.waitFor(() => expect(quiet.element.textContent).not.toContain('Brass kettle'));
   });
 });
