@@ -47,11 +47,32 @@ describe('the shop page', () => {
   it('inlines only the manifests the user may load: admin for admins, org for tenant members', () => {
     const names = (identity: IdentityContext) =>
       configOf(web.page({ path: '/', identity, nonce: 'n' })).remotes.map((r) => r.name);
+    // The remotes are the build's (the shop's nine and any a team adds); each is inlined as its rule says.
+    const { remotes } = web.built;
+    const expected = (identity: IdentityContext) =>
+      remotes
+        .filter((remote) => {
+          const tenant = JSON.stringify(remote.routes).includes('"tenantParam"');
+          if (remote.auth !== 'required' && !remote.roles && !remote.permissions && !tenant) return true;
+          if (!identity.isAuthenticated) return false;
+          const { user } = identity;
+          return (
+            (!remote.roles || remote.roles.some((role) => user.roles.includes(role))) &&
+            (remote.permissions ?? []).every((p) => (user.permissions as string[]).includes(p)) &&
+            (!tenant || user.tenants.length > 0)
+          );
+        })
+        .map((remote) => remote.name)
+        .sort();
+    for (const identity of [anonymousIdentity, alice, erin, frank])
+      expect(names(identity).sort()).toEqual(expected(identity));
+    // The shop's own remotes, by name.
     const common = ['cart', 'catalog', 'checkout', 'home', 'orders', 'product', 'profile'];
-    expect(names(anonymousIdentity).sort()).toEqual(['cart', 'catalog', 'home', 'product']);
-    expect(names(alice).sort()).toEqual(common);
-    expect(names(erin).sort()).toEqual([...common, 'admin', 'org'].sort());
-    expect(names(frank).sort()).toEqual([...common, 'org'].sort());
+    const shop = (list: string[]) => list.filter((name) => [...common, 'admin', 'org'].includes(name)).sort();
+    expect(shop(names(anonymousIdentity))).toEqual(['cart', 'catalog', 'home', 'product']);
+    expect(shop(names(alice))).toEqual(common);
+    expect(shop(names(erin))).toEqual([...common, 'admin', 'org'].sort());
+    expect(shop(names(frank))).toEqual([...common, 'org'].sort());
     for (const identity of [anonymousIdentity, alice, frank])
       expect(web.page({ path: '/admin', identity, nonce: 'n' })).not.toContain('/remotes/admin/');
     expect(web.page({ path: '/', identity: alice, nonce: 'n' })).not.toContain('/remotes/org/');
@@ -64,7 +85,11 @@ describe('the shop page', () => {
       /^http:\/\/localhost:5100\/remotes\/admin\//,
     );
     expect(config.remotes.find((r) => r.name === 'home')!.entry).toMatch(/^http:\/\/localhost:5102\/home\//);
-    expect(configOf(web.page({ path: '/', identity: anonymousIdentity, nonce: 'n' })).routes).toHaveLength(9);
+    // The whole route table, one entry per remote of the build, whoever asks.
+    expect(configOf(web.page({ path: '/', identity: anonymousIdentity, nonce: 'n' })).routes).toHaveLength(
+      web.built.remotes.length,
+    );
+    expect(web.built.remotes.length).toBeGreaterThanOrEqual(9);
   });
 
   it('nonces the import map and the shell module, pins the shell by integrity, escapes the inlined JSON', () => {
@@ -90,7 +115,8 @@ describe('the shop page', () => {
     });
     const names = (manifest: unknown) =>
       configOf(verified.page({ path: '/', identity: erin, nonce: 'n', manifest })).remotes.map((r) => r.name);
-    expect(names(raw)).toHaveLength(9);
+    expect(names(raw)).toEqual(web.remotesFor(erin).map((r) => r.name));
+    expect(names(raw)).toEqual(expect.arrayContaining(['admin', 'home', 'org']));
     // A newer verified manifest (here without the cart) is what the next page gets.
     expect(names({ ...raw, remotes: raw.remotes.filter((r) => r.name !== 'cart') })).not.toContain('cart');
     for (const manifest of [undefined, null, { remotes: 'nope' }]) {
@@ -125,13 +151,22 @@ describe('the shop page', () => {
       '/org/:tenant/audit-logs': 'required',
     });
     expect(rules['/']).toBeUndefined();
-    expect(web.assets.map(({ dir: _dir, ...rule }) => rule)).toEqual([
-      { prefix: '/shell/', access: 'public' },
-      { prefix: '/remotes/admin/', access: 'required', roles: ['admin'] },
-      { prefix: '/remotes/org/', access: 'required', tenantMember: true },
-    ]);
-    expect(Object.keys(web.publicRemotes).sort()).toEqual(
-      ['cart', 'catalog', 'checkout', 'home', 'orders', 'product', 'profile'].sort(),
+    const byBff = web.built.remotes.filter((remote) => remote.serve === 'bff');
+    expect(web.assets).toHaveLength(1 + byBff.length);
+    expect(web.assets.map(({ dir: _dir, ...rule }) => rule)).toEqual(
+      expect.arrayContaining([
+        { prefix: '/shell/', access: 'public' },
+        { prefix: '/remotes/admin/', access: 'required', roles: ['admin'] },
+        { prefix: '/remotes/org/', access: 'required', tenantMember: true },
+      ]),
+    );
+    // Every other remote of the build is served by the remotes origin, the shop's seven public ones included.
+    const byOrigin = web.built.remotes
+      .filter((remote) => remote.serve !== 'bff')
+      .map((remote) => remote.name);
+    expect(Object.keys(web.publicRemotes).sort()).toEqual(byOrigin.sort());
+    expect(byOrigin).toEqual(
+      expect.arrayContaining(['cart', 'catalog', 'checkout', 'home', 'orders', 'product', 'profile']),
     );
   });
 });

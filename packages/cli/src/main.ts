@@ -13,6 +13,7 @@ import { doctor, formatReport } from './doctor.js';
 import { CliError } from './errors.js';
 import { loadConfigFile } from './load-config.js';
 import { keygen, signManifest, verifyManifest } from './manifest-commands.js';
+import { newCommand } from './new-remote.js';
 import { createSampleApi, sampleRoleMaps } from './sample-api.js';
 
 const USAGE = `Usage: gatehouse <command> [options]
@@ -34,6 +35,10 @@ Commands:
                             Check a manifest and the built remotes: hashes recomputed, every module listed,
                             origins allowed, auth rules present, shared singletons compatible, https in
                             production. Exit code 1 when anything is wrong.
+  new remote <name> [--dir DIR] [--api PATH] [--permission P]
+                            Write a React remote into the reference shop (examples/shop/web/remotes/<name>):
+                            its route rule, a page with a permission-gated button, an API call with
+                            401/403/404 handled, logout clearing and a mounted unit test; then the next steps.
   help                      Show this text.
 `;
 
@@ -85,6 +90,8 @@ export async function main(
         return manifestCommand(rest, io);
       case 'doctor':
         return await doctorCommand(rest, io);
+      case 'new':
+        return newCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':

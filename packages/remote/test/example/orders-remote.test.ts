@@ -2,11 +2,18 @@ import { createTestContext, problem } from '@gatehouse/remote';
 import { describe, expect, it } from 'vitest';
 import { cachedOrders, ordersView, remote } from './orders-remote.js';
 
+const order123 = {
+  id: 'order_123',
+  ownerId: 'user_alice',
+  status: 'delivered',
+  totalMinor: 129900,
+  currency: 'INR',
+} as const;
 const orders = {
-  'GET /api/orders': [{ id: 'order_123', ownerId: 'user_alice', total: 42 }],
+  'GET /api/orders': [order123],
   'GET /api/orders/:id': ({ params }: { params: Readonly<Record<string, string>> }) =>
     params.id === 'order_123'
-      ? { id: 'order_123', ownerId: 'user_alice', total: 42 }
+      ? order123
       : params.id === 'order_456'
         ? problem(403, 'forbidden')
         : problem(404, 'not_found'),
@@ -16,22 +23,19 @@ const alice = { id: 'user_alice', displayName: 'Alice', permissions: ['orders:vi
 describe('orders remote', () => {
   it('lists the signed-in user’s orders', async () => {
     const context = createTestContext({ identity: alice, api: orders });
-    expect(await ordersView(context)).toEqual({
-      kind: 'list',
-      orders: [{ id: 'order_123', ownerId: 'user_alice', total: 42 }],
-    });
+    expect(await ordersView(context)).toEqual({ kind: 'list', orders: [order123] });
   });
 
-  it('shows one order, with refund only for who may refund it', async () => {
+  it('shows one order, with the assistance panel only for support on a customer’s order', async () => {
     const route = { params: { id: 'order_123' } };
     const customer = createTestContext({ identity: alice, api: orders, route });
-    expect(await ordersView(customer)).toMatchObject({ kind: 'order', canRefund: false });
+    expect(await ordersView(customer)).toEqual({ kind: 'order', order: order123, assisting: false });
     const support = createTestContext({
-      identity: { ...alice, id: 'user_carol', permissions: ['orders:view_any', 'orders:refund_any'] },
+      identity: { id: 'user_carol', displayName: 'Carol', permissions: ['orders:view', 'orders:view_any'] },
       api: orders,
       route,
     });
-    expect(await ordersView(support)).toMatchObject({ kind: 'order', canRefund: true });
+    expect(await ordersView(support)).toEqual({ kind: 'order', order: order123, assisting: true });
   });
 
   it('turns the API’s 403 into no-access and 404 into not-found', async () => {

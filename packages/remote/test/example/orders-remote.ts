@@ -6,17 +6,20 @@ import {
   UnauthenticatedError,
 } from '@gatehouse/remote';
 
-/** An order as the orders API answers it. */
+/** An order as the orders API answers it (`GET /api/orders` and `/api/orders/:id`): the fields read here. */
 export interface Order {
   readonly id: string;
   readonly ownerId: string;
-  readonly total: number;
+  readonly status: 'placed' | 'packed' | 'shipped' | 'delivered' | 'cancelled';
+  /** In minor units: 129900 is ₹1,299.00. */
+  readonly totalMinor: number;
+  readonly currency: string;
 }
 
 /** What the orders remote shows: the feature check and the API answer decide, the DOM only renders it. */
 export type OrdersView =
   | { readonly kind: 'list'; readonly orders: readonly Order[] }
-  | { readonly kind: 'order'; readonly order: Order; readonly canRefund: boolean }
+  | { readonly kind: 'order'; readonly order: Order; readonly assisting: boolean }
   | { readonly kind: 'sign-in' | 'no-access' | 'not-found' };
 
 // What this remote holds about the user. It must be forgotten at logout and at unmount.
@@ -32,7 +35,9 @@ export async function ordersView(context: RemoteContext): Promise<OrdersView> {
     if (!id) return { kind: 'list', orders: await context.api.get<Order[]>('/api/orders') };
     const order = cache.get(id) ?? (await context.api.get<Order>(`/api/orders/${encodeURIComponent(id)}`));
     cache.set(id, order);
-    return { kind: 'order', order, canRefund: context.can('orders:refund', { ownerId: order.ownerId }) };
+    // Support (`orders:view_any`) on someone else's order gets the customer-assistance panel.
+    const assisting = order.ownerId !== context.identity.user.id && context.can('orders:view_any');
+    return { kind: 'order', order, assisting };
   } catch (error) {
     // 403 and 404 are the remote's to show; a 401 is the shell's (it is already taking the user to login).
     if (error instanceof ForbiddenError) return { kind: 'no-access' };
@@ -54,7 +59,8 @@ function render(element: HTMLElement, view: OrdersView, context: RemoteContext):
     body.textContent = view.orders.map((order) => order.id).join(', ') || 'No orders yet.';
   } else if (view.kind === 'order') {
     heading.textContent = `Order ${view.order.id}`;
-    body.textContent = `Total ${view.order.total}${view.canRefund ? ' · refund available' : ''}`;
+    const total = `${(view.order.totalMinor / 100).toFixed(2)} ${view.order.currency}`;
+    body.textContent = `${view.order.status}, total ${total}${view.assisting ? ' · assisting the customer' : ''}`;
   } else if (view.kind === 'sign-in') {
     heading.textContent = 'Sign in to see your orders';
     const button = document.createElement('button');

@@ -247,8 +247,12 @@ async function writeManifest(options: BuildWebOptions): Promise<ShopManifest> {
     built++;
     log(`built ${target.name} (${Date.now() - started} ms)`);
   }
-  if (!built && existsSync(shopManifestPath) && !options.force)
-    return JSON.parse(readFileSync(shopManifestPath, 'utf8')) as ShopManifest;
+  if (!built && existsSync(shopManifestPath) && !options.force) {
+    const previous = JSON.parse(readFileSync(shopManifestPath, 'utf8')) as ShopManifest;
+    // Kept only while it lists exactly the remotes there are: a remote whose folder was removed leaves it.
+    const listed = previous.remotes.map((remote) => remote.name).sort();
+    if (listed.join() === remoteNames().join()) return previous;
+  }
   const shell = JSON.parse(readFileSync(join(webRoot, 'shell/dist/shell.json'), 'utf8')) as ShellManifest;
   const remotes = remoteNames().map(
     (name) =>
