@@ -34,7 +34,7 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   return Promise.race([
     promise,
     new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new ShellError('GH_SHELL_TIMEOUT', `${what} took longer than ${ms} ms`)), ms),
+      setTimeout(() => reject(new ShellError('GH_SHELL_TIMEOUT', `${what} timed out (${ms} ms)`)), ms),
     ),
   ]);
 }
@@ -76,10 +76,10 @@ async function pinModules(manifests: readonly RemoteManifest[], nonce: string | 
     script.textContent = (trustedTypesPolicy?.createScript(text) ?? text) as string;
     document.head.append(script);
   } catch (cause) {
-    throw new ShellError('GH_SHELL_INTEGRITY_UNSUPPORTED', 'the import map was refused', { cause });
+    throw new ShellError('GH_SHELL_INTEGRITY_UNSUPPORTED', 'import map refused', { cause });
   }
   if (!(await imports(good)) || (await imports(bad)))
-    throw new ShellError('GH_SHELL_INTEGRITY_UNSUPPORTED', 'import map integrity is not enforced here');
+    throw new ShellError('GH_SHELL_INTEGRITY_UNSUPPORTED', 'import map integrity not enforced');
 }
 
 /**
@@ -96,7 +96,7 @@ export function createRemoteLoader(options: RemoteLoaderOptions): RemoteLoader {
   let pinned: Promise<void> | undefined;
   const load = async (name: string) => {
     const manifest = options.manifests.find((m) => m.name === name);
-    if (!manifest) throw new ShellError('GH_SHELL_UNKNOWN_REMOTE', `no valid manifest for remote "${name}"`);
+    if (!manifest) throw new ShellError('GH_SHELL_UNKNOWN_REMOTE', `no valid manifest for "${name}"`);
     pinned ??= pinModules(
       options.manifests,
       options.nonce ?? document.querySelector<HTMLScriptElement>('script[nonce]')?.nonce,
@@ -104,15 +104,15 @@ export function createRemoteLoader(options: RemoteLoaderOptions): RemoteLoader {
     await pinned;
     const module = await withTimeout(
       import(/* @vite-ignore */ manifest.entry).catch((cause: unknown) => {
-        throw new ShellError('GH_SHELL_LOAD_FAILED', `remote "${name}" did not load`, { cause });
+        throw new ShellError('GH_SHELL_LOAD_FAILED', `load of "${name}" failed`, { cause });
       }),
       options.timeoutMs ?? 10_000,
-      `loading remote "${name}"`,
+      `load of "${name}"`,
     );
     try {
       return defineRemote((module as { remote: RemoteLifecycle }).remote);
     } catch (cause) {
-      throw new ShellError('GH_SHELL_LOAD_FAILED', `remote "${name}" exports no valid lifecycle`, { cause });
+      throw new ShellError('GH_SHELL_LOAD_FAILED', `"${name}" exports no valid remote`, { cause });
     }
   };
   return {

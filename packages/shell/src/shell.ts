@@ -90,10 +90,7 @@ export interface Shell {
  */
 function readManifests(options: ShellOptions): RemoteManifest[] {
   if (!options.allowedOrigins.every((origin) => originOf(`${origin}/`) === origin))
-    throw new ShellError(
-      'GH_SHELL_BAD_OPTIONS',
-      'allowedOrigins must be exact origins (https://cdn.example)',
-    );
+    throw new ShellError('GH_SHELL_BAD_OPTIONS', 'allowedOrigins must be exact origins');
   return options.remotes.flatMap((raw) => {
     try {
       return [validateManifest(raw, options)];
