@@ -97,16 +97,9 @@ export function isProblemCode(value: unknown): value is ProblemCode {
   return (problemCodes as readonly unknown[]).includes(value);
 }
 
-// The statuses whose code the table names alone (401 and 403 name the first of their family).
-const CODE_OF_STATUS: Readonly<Record<number, ProblemCode>> = {
-  401: 'unauthenticated',
-  403: 'forbidden',
-  404: 'not_found',
-  405: 'method_not_allowed',
-  409: 'conflict',
-  415: 'unsupported_media_type',
-  429: 'too_many_requests',
-};
+// The statuses whose code the table names alone (401 and 403 name the first of their family), as indices in
+// problemCodes (smaller in the browser's bundle than the names again).
+const CODE_OF_STATUS: Readonly<Record<number, number>> = { 401: 0, 403: 2, 404: 4, 405: 5, 409: 8, 415: 7, 429: 9 };
 
 /**
  * The code an answer's status stands for when its body names none: the table's code for 401, 403, 404, 405,
@@ -116,12 +109,8 @@ const CODE_OF_STATUS: Readonly<Record<number, ProblemCode>> = {
  * problemCodeOf(404) // 'not_found'
  */
 export function problemCodeOf(status: number): ProblemCode {
-  return (
-    CODE_OF_STATUS[status] ??
-    (status >= 400 && status < 500
-      ? 'bad_request'
-      : status >= 502 && status <= 504
-        ? 'upstream_unavailable'
-        : 'internal')
-  );
+  // bad_request (6), upstream_unavailable (10), internal (11).
+  return problemCodes[
+    CODE_OF_STATUS[status] ?? (status >= 400 && status < 500 ? 6 : status >= 502 && status <= 504 ? 10 : 11)
+  ]!;
 }
