@@ -106,7 +106,7 @@ export function validateManifest(value: unknown, options: ManifestOptions): Remo
     pin(m.entry, m.integrity);
     for (const [url, hash] of Object.entries(m.modules ?? {})) pin(url, hash);
     if (!Object.values(m.shared ?? {}).every((range) => typeof range === 'string'))
-      problems.push('shared must map packages to version ranges');
+      problems.push('shared: version ranges must be strings');
     createRouteTable(routesFromManifests([m]));
   } catch (error) {
     problems.push(...((error as ShellError).problems ?? [String(error)]));
