@@ -99,7 +99,15 @@ export function isProblemCode(value: unknown): value is ProblemCode {
 
 // The statuses whose code the table names alone (401 and 403 name the first of their family), as indices in
 // problemCodes (smaller in the browser's bundle than the names again).
-const CODE_OF_STATUS: Readonly<Record<number, number>> = { 401: 0, 403: 2, 404: 4, 405: 5, 409: 8, 415: 7, 429: 9 };
+const CODE_OF_STATUS: Readonly<Record<number, number>> = {
+  401: 0, // unauthenticated
+  403: 2, // forbidden
+  404: 4, // not_found
+  405: 5, // method_not_allowed
+  409: 8, // conflict
+  415: 7, // unsupported_media_type
+  429: 9, // too_many_requests
+};
 
 /**
  * The code an answer's status stands for when its body names none: the table's code for 401, 403, 404, 405,
