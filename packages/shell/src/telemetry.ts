@@ -42,19 +42,21 @@ const CONTROL = /[\u0000-\u001f\u007f]/g;
 export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
   const queue: TelemetryEvent[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const body = (events: TelemetryEvent[]) => JSON.stringify({ events });
   const flush = () => {
     clearTimeout(timer);
     timer = undefined;
     while (queue.length) {
       const batch = queue.splice(0, telemetryBatchLimits.events);
-      while (batch.length > 1 && new Blob([body(batch)]).size > telemetryBatchLimits.bytes)
+      while (
+        batch.length > 1 &&
+        new Blob([JSON.stringify({ events: batch })]).size > telemetryBatchLimits.bytes
+      )
         queue.unshift(batch.pop()!);
       fetch(options.endpoint ?? '/telemetry', {
         method: 'POST',
         keepalive: true,
         headers: { 'content-type': 'application/json', 'x-csrf': '1' },
-        body: body(batch),
+        body: JSON.stringify({ events: batch }),
       }).catch(() => {});
     }
   };
