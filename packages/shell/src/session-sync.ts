@@ -71,7 +71,7 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
   // (test/size.test.ts) counts every name passed. It reads in sections, in the order they run.
   const { push } = options;
   const state = store.getState;
-  let timers: ReturnType<typeof setTimeout>[] = [];
+  const timers: ReturnType<typeof setTimeout>[] = [];
   let expiring: string | undefined;
   /** When this page last saw the session end (`Date.now()`). */
   let endedAt = 0;
@@ -80,10 +80,7 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
   let release = noop;
   // A delay past 2^31 - 1 ms would fire at once; a negative one is 0.
   const later = (fn: () => unknown, ms: number) => timers.push(setTimeout(fn, Math.min(ms, 2 ** 31 - 1)));
-  const clear = () => {
-    timers.map(clearTimeout);
-    timers = [];
-  };
+  const clear = () => timers.splice(0).map(clearTimeout);
   // Messages: what the BFF says now, what the other tabs and the push channel tell. An end of the session seen
   // here is told to the other tabs.
   const apply = (identity: IdentityContext) => {
