@@ -115,9 +115,8 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
   const tabs = connectTabs(receive);
   // The push connection: open while this tab leads and someone is signed in.
   const syncPush = () => {
-    const on = leader && push && state().status === 'authenticated';
-    if (on && !closePush)
-      closePush = connectPush(
+    if (leader && push && state().status === 'authenticated')
+      closePush ??= connectPush(
         push.url ?? '/auth/events',
         (message) => receive(message, true),
         () => {
@@ -127,8 +126,8 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
           later(syncPush, 30_000);
         },
       );
-    if (!on && closePush) {
-      closePush();
+    else {
+      closePush?.();
       closePush = undefined;
     }
   };
@@ -150,13 +149,13 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
     const { status, identity } = now;
     if (previous.status !== 'loading') {
       if (status !== previous.status) {
+        if (previous.status === 'authenticated') endedAt = Date.now();
         if (status === 'authenticated') tell('logged-in', { userId: identity.user.id });
         if (status === 'expired') tell('session-expired', {});
         if (status === 'logged-out') tell('logged-out', { reason: now.reason });
       }
       if (signedInUser(now) !== signedInUser(previous)) emit('auth:identity-changed', { identity });
     }
-    if (previous.status === 'authenticated' && status !== 'authenticated') endedAt = Date.now();
     clear();
     expiring = undefined;
     if (status === 'authenticated') {
