@@ -57,7 +57,8 @@ export interface Region {
 /** A remote mounted in a region. */
 interface Mounted {
   readonly name: string;
-  readonly lifecycle: RemoteLifecycle;
+  /** Its lifecycle. */
+  readonly remote: RemoteLifecycle;
   /** The remote's own child element: a late `mount` writes into a detached node. */
   readonly element: HTMLElement;
   readonly bus: EventBus;
@@ -119,7 +120,7 @@ export function createRegion(
     element.dataset.gatehouseRemote = name;
     return {
       name,
-      lifecycle,
+      remote: lifecycle,
       element,
       bus: scoped.bus,
       listeners,
@@ -147,7 +148,7 @@ export function createRegion(
     element.replaceChildren(...(info ? [view(info)] : []));
     if (previous) {
       previous.dispose();
-      await call('unmount', previous.name, () => previous.lifecycle.unmount(previous.element)).catch(
+      await call('unmount', previous.name, () => previous.remote.unmount(previous.element)).catch(
         console.error,
       );
     }
@@ -170,7 +171,7 @@ export function createRegion(
     const key = JSON.stringify(route) + signedInUser(state());
     const current = mounted;
     if (current?.name === name && current.key === key) return;
-    if (current?.name === name && current.lifecycle.update)
+    if (current?.name === name && current.remote.update)
       run(at, async () => {
         const userChanged = !current.key.endsWith(signedInUser(state()));
         current.key = key;
@@ -178,7 +179,7 @@ export function createRegion(
         try {
           // Listeners first (a remote drops what it held of the old user), then the re-render.
           if (userChanged) for (const listener of [...current.listeners]) listener(next.identity);
-          await call('update', name, () => current.lifecycle.update!(next, current.element));
+          await call('update', name, () => current.remote.update!(next, current.element));
         } catch (error) {
           await fail(name, error);
         }

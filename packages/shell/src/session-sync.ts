@@ -37,7 +37,7 @@ export interface SessionSync {
    * The user signs out here: the store first, then the other tabs, then `POST /auth/logout`. Answers where to
    * go next: the identity provider's logout page, or `/` when the BFF did not say.
    */
-  logOut(): Promise<string>;
+  logout(): Promise<string>;
   /** The session's `expiresAt` once the expiry warning fired, until the session changes. */
   expiring(): string | undefined;
   /** Stops following the store, the timers, the push connection and the tabs' channel; lets another tab lead. */
@@ -210,7 +210,7 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
         return false;
       }
     },
-    async logOut() {
+    async logout() {
       let to = '/';
       // The user's own action, told first: the BFF's push message about the same logout comes after and
       // changes nothing, so remotes always see `user_action`.

@@ -222,7 +222,7 @@ export function createShell(options: ShellOptions): Shell {
     login,
     expiring: session.expiring,
     async logout() {
-      const to = await session.logOut();
+      const to = await session.logout();
       await settle((r) => r.idle());
       location.assign(to);
     },
