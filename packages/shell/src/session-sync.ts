@@ -88,17 +88,12 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
     store.setIdentity(identity);
   };
   // `GET /auth/session`. Past the expiry (`again`), a leader without a push stream asks this way, then again
-  // every 30 s while the expiry has not moved.
+  // every 30 s while nothing moved. (Any other answer changes the store, whose change clears the timers and
+  // sets them anew from the identity it holds: the same as asking whether the expiry moved.)
   const refresh = (again?: boolean) => {
     const before = state().identity;
     fetchIdentity().then((identity) => {
-      if (
-        again &&
-        before.isAuthenticated &&
-        identity.isAuthenticated &&
-        identity.session.expiresAt === before.session.expiresAt
-      )
-        later(() => refresh(true), 30_000);
+      if (again && JSON.stringify(identity) === JSON.stringify(before)) later(() => refresh(true), 30_000);
       apply(identity);
     }, noop);
   };
