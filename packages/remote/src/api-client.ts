@@ -133,7 +133,7 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     }
     if (response.ok) return data as T;
     const error = problemError(response.status, data);
-    if (error instanceof UnauthenticatedError) options.onUnauthenticated?.(error, sentAt);
+    if (response.status === 401) options.onUnauthenticated?.(error as UnauthenticatedError, sentAt);
     options.onError?.(error, url.pathname);
     throw error;
   };

@@ -71,10 +71,15 @@ export function findSecret(value: unknown): string | undefined {
   let found: string | undefined;
   try {
     JSON.stringify(value, (key, v: unknown) => {
-      if (!found && looksLikeCredential(key)) found = 'a key';
-      if (!found && SECRET_KEY.test(key)) found = `key "${key}"`;
-      if (!found && typeof v === 'string' && looksLikeCredential(v))
-        found = key ? `value of "${key}"` : 'value';
+      found ??= looksLikeCredential(key)
+        ? 'a key'
+        : SECRET_KEY.test(key)
+          ? `key "${key}"`
+          : typeof v === 'string' && looksLikeCredential(v)
+            ? key
+              ? `value of "${key}"`
+              : 'value'
+            : undefined;
       return found ? undefined : v;
     });
   } catch {
