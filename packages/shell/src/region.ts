@@ -221,7 +221,7 @@ export function createRegion(
             errorType: decision.reason,
             permission: decision.permission,
           });
-        showView({ kind, ...('reason' in decision ? { reason: decision.reason } : {}) });
+        showView({ kind, reason: (decision as { reason?: string }).reason });
       }
     },
     showView,
