@@ -116,10 +116,6 @@ export function createRemoteLoader(options: RemoteLoaderOptions): RemoteLoader {
     }
   };
   return {
-    load(name) {
-      const promise = loads.get(name) ?? load(name);
-      loads.set(name, promise);
-      return promise;
-    },
+    load: (name) => loads.get(name) ?? loads.set(name, load(name)).get(name)!,
   };
 }
