@@ -59,12 +59,6 @@ export function randomHex(bytes: number): string {
   return hex;
 }
 
-const CLASSES: Readonly<Record<number, typeof ApiError>> = {
-  401: UnauthenticatedError,
-  403: ForbiddenError,
-  404: NotFoundError,
-};
-
 /**
  * The typed error for an error answer: the problem+json body when there is one, else a problem derived from
  * the status alone.
@@ -84,7 +78,14 @@ export function problemError(status: number, body: unknown, options?: ErrorOptio
     code: isProblemCode(p.code) ? p.code : problemCodeOf(status),
     ...(detail ? { detail } : {}),
   });
-  return new (CLASSES[status] ?? ApiError)(problem, options);
+  // 401, 403 and 404 have classes of their own.
+  return new (
+    {
+      401: UnauthenticatedError,
+      403: ForbiddenError,
+      404: NotFoundError,
+    }[status] ?? ApiError
+  )(problem, options);
 }
 
 /**
