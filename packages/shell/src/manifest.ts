@@ -55,7 +55,6 @@ const KEYS = [
   'permissions',
   'shared',
 ];
-const SRI = /^sha384-[A-Za-z0-9+/]{64}$/;
 
 /**
  * The origin of an absolute, canonical http(s) URL without credentials or fragment, else `undefined`.
@@ -102,7 +101,8 @@ export function validateManifest(value: unknown, options: ManifestOptions): Remo
       const origin = originOf(url);
       if (!origin || !options.allowedOrigins.includes(origin))
         problems.push(`${where}: not an absolute URL on an allowed origin`);
-      if (!SRI.test(hash)) problems.push(`${where}: integrity must be one sha384-…`);
+      // Exactly one SHA-384 (SRI skips an unknown algorithm, which would load unchecked).
+      if (!/^sha384-[A-Za-z0-9+/]{64}$/.test(hash)) problems.push(`${where}: integrity must be one sha384-…`);
     }
     if (!Object.values(m.shared ?? {}).every((range) => typeof range === 'string'))
       problems.push('shared: version ranges must be strings');

@@ -68,8 +68,6 @@ interface Mounted {
   key: string;
 }
 
-const EMPTY_ROUTE: RouteInfo = { path: '', search: '', params: {} };
-
 /**
  * A region: what it shows follows the route (the outlet) or its remote's rules (a fixed region), one step at
  * a time. A render queues its steps behind the previous ones and makes them stale: a stale step is skipped.
@@ -207,7 +205,9 @@ export function createRegion(
       const match = table.match(here());
       const decision = guard(match, state());
       const { kind } = decision;
-      if (kind === 'render') showRemote(match!.route.remote, fixed ? EMPTY_ROUTE : match!);
+      // A fixed region's remote gets an empty route.
+      if (kind === 'render')
+        showRemote(match!.route.remote, fixed ? { path: '', search: '', params: {} } : match!);
       else if (fixed) showView();
       else if (kind === 'login') host.login(decision.returnTo);
       else if (kind === 'wait') {

@@ -44,8 +44,6 @@ export interface SessionSync {
   stop(): void;
 }
 
-const noop = () => {};
-
 /** `POST url` with the CSRF header; bodiless, so no content type (an empty JSON body is not JSON). */
 const post = (url: string) => fetch(url, { method: 'POST', keepalive: true, headers: { 'x-csrf': '1' } });
 
@@ -77,7 +75,7 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
   let endedAt = 0;
   let leader = false;
   let closePush: (() => void) | undefined;
-  let release = noop;
+  let release = () => {};
   // A delay past 2^31 - 1 ms would fire at once; a negative one is 0.
   const later = (fn: () => unknown, ms: number) => timers.push(setTimeout(fn, Math.min(ms, 2 ** 31 - 1)));
   const clear = () => timers.splice(0).map(clearTimeout);
@@ -92,10 +90,13 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
   // sets them anew from the identity it holds: the same as asking whether the expiry moved.)
   const refresh = (again?: boolean) => {
     const before = state().identity;
-    fetchIdentity().then((identity) => {
-      if (again && JSON.stringify(identity) === JSON.stringify(before)) later(() => refresh(true), 30_000);
-      apply(identity);
-    }, noop);
+    fetchIdentity().then(
+      (identity) => {
+        if (again && JSON.stringify(identity) === JSON.stringify(before)) later(() => refresh(true), 30_000);
+        apply(identity);
+      },
+      () => {},
+    );
   };
   const receive = (message: AuthMessage, relay?: boolean) => {
     const { identity } = state();
@@ -177,7 +178,7 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
         });
       };
       const locks = navigator.locks;
-      if (locks) locks.request('gatehouse:push', become).catch(noop);
+      if (locks) locks.request('gatehouse:push', become).catch(() => {});
       else become();
       const identity = readInlineIdentity() ?? (await fetchIdentity());
       apply(identity);
