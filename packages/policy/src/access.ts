@@ -29,8 +29,7 @@ export type AccessRefusal =
  */
 export function checkAccess(principal: Principal, requirement: AccessRequirement): AccessRefusal | undefined {
   const { roles = [], permissions = [], tenant } = requirement;
-  const held = principal.roles ?? [];
-  if (!roles.every((set) => set.some((role) => held.includes(role)))) return { reason: 'role' };
+  if (!roles.every((set) => set.some((role) => principal.roles?.includes(role)))) return { reason: 'role' };
   if (tenant !== undefined && !principal.tenants.some((t) => tenant === true || t.id === tenant))
     return { reason: 'tenant' };
   const resource = typeof tenant === 'string' ? { tenantId: tenant } : undefined;

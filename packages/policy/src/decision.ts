@@ -75,36 +75,34 @@ type Verdict =
 
 const ANY = '_any';
 
-/** Rules 1–4 of {@link decide}: what they grant, before any condition. */
+/**
+ * Rules 1–4 of {@link decide}: the {@link Grant}, or, refused, the index of the {@link DenyReason} in
+ * {@link denyReasons}. An index rather than the name: {@link allows}, all the browser asks, then carries none
+ * of the reasons' names (`decide` names them, on the server).
+ */
 function rule(
   principal: Principal | null | undefined,
   permission: Permission | string,
   resource?: Resource | null,
-): Verdict {
-  const deny = (reason: DenyReason): Verdict => ({ allowed: false, reason });
-  if (!principal || typeof principal.id !== 'string' || !principal.id) return deny('unauthenticated');
-  if (!isPermission(permission)) return deny('invalid_permission');
+): Grant | number {
+  if (!principal || typeof principal.id !== 'string' || !principal.id) return 0; // unauthenticated
+  if (!isPermission(permission)) return 1; // invalid_permission
   const list = <T = Permission>(value: readonly T[]): readonly T[] => (Array.isArray(value) ? value : []);
   let held = list(principal.permissions);
   const tenant = resource?.tenantId ?? undefined;
   if (tenant !== undefined) {
     const membership = list(principal.tenants).find((candidate) => candidate.id === tenant);
-    if (!membership || typeof tenant !== 'string' || !tenant) return deny('not_tenant_member');
+    if (!membership || typeof tenant !== 'string' || !tenant) return 3; // not_tenant_member
     held = list(membership.permissions);
   }
-  const missing = tenant === undefined ? 'missing_permission' : 'missing_tenant_permission';
-  let grant: Grant = 'any';
-  if (permission.endsWith(ANY)) {
-    if (!held.includes(permission)) return deny(missing);
-  } else if (!held.includes(`${permission}${ANY}`)) {
-    if (!held.includes(permission)) return deny(missing);
-    grant = 'permission';
-    if (resource && resource.ownerId !== undefined) {
-      if (typeof resource.ownerId !== 'string' || resource.ownerId !== principal.id) return deny('not_owner');
-      grant = 'owner';
-    }
-  }
-  return tenant === undefined ? { allowed: true, grant } : { allowed: true, grant, tenant };
+  // missing_permission, or missing_tenant_permission inside a tenant.
+  const missing = tenant === undefined ? 2 : 4;
+  if (permission.endsWith(ANY)) return held.includes(permission) ? 'any' : missing;
+  if (held.includes(`${permission}${ANY}`)) return 'any';
+  if (!held.includes(permission)) return missing;
+  // With an owner, only the owner (the principal's id is a non-empty string): else not_owner.
+  if (resource?.ownerId === undefined) return 'permission';
+  return resource.ownerId === principal.id ? 'owner' : 5;
 }
 
 /** Every rule of {@link decide}: rules 1–4, then, when they grant, the conditions (rule 5). */
@@ -115,8 +113,10 @@ function judge(
   conditions: readonly Condition[] = [],
   context?: DecisionContext,
 ): Verdict {
-  const verdict = rule(principal, permission, resource);
-  if (!verdict.allowed) return verdict;
+  const grant = rule(principal, permission, resource);
+  if (typeof grant === 'number') return { allowed: false, reason: denyReasons[grant]! };
+  const tenant = resource?.tenantId ?? undefined;
+  const verdict: Verdict = tenant === undefined ? { allowed: true, grant } : { allowed: true, grant, tenant };
   // Granted: the principal is there and the permission well-formed.
   const asked = permission as Permission;
   const request: AccessRequest = {
@@ -214,5 +214,5 @@ export function allows(
   permission: Permission | string,
   resource?: Resource | null,
 ): boolean {
-  return rule(principal, permission, resource).allowed;
+  return typeof rule(principal, permission, resource) === 'string';
 }

@@ -59,12 +59,6 @@ export function randomHex(bytes: number): string {
   return hex;
 }
 
-const CLASSES: Readonly<Record<number, typeof ApiError>> = {
-  401: UnauthenticatedError,
-  403: ForbiddenError,
-  404: NotFoundError,
-};
-
 /**
  * The typed error for an error answer: the problem+json body when there is one, else a problem derived from
  * the status alone.
@@ -84,7 +78,14 @@ export function problemError(status: number, body: unknown, options?: ErrorOptio
     code: isProblemCode(p.code) ? p.code : problemCodeOf(status),
     ...(detail ? { detail } : {}),
   });
-  return new (CLASSES[status] ?? ApiError)(problem, options);
+  // 401, 403 and 404 have classes of their own.
+  return new (
+    {
+      401: UnauthenticatedError,
+      403: ForbiddenError,
+      404: NotFoundError,
+    }[status] ?? ApiError
+  )(problem, options);
 }
 
 /**
@@ -133,7 +134,7 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     }
     if (response.ok) return data as T;
     const error = problemError(response.status, data);
-    if (error instanceof UnauthenticatedError) options.onUnauthenticated?.(error, sentAt);
+    if (response.status === 401) options.onUnauthenticated?.(error as UnauthenticatedError, sentAt);
     options.onError?.(error, url.pathname);
     throw error;
   };

@@ -53,9 +53,6 @@ export interface EventBusOptions {
   readonly onRefused?: (type: string, error: RemoteError) => void;
 }
 
-const EVENT_TYPE = /^[a-z][\w-]*:[\w-]+$/i;
-const SECRET_KEY = /token|secret|passw|authorization|cookie|credential|api.?key|session.?id|^sid$/i;
-
 /**
  * Where `value` seems to hold a credential, or `undefined`. Looks at every key and string at any depth: keys
  * like `token`, `accessToken`, `secret`, `password`, `authorization`, `cookie`, `apiKey`, `sessionId`; values
@@ -71,10 +68,16 @@ export function findSecret(value: unknown): string | undefined {
   let found: string | undefined;
   try {
     JSON.stringify(value, (key, v: unknown) => {
-      if (!found && looksLikeCredential(key)) found = 'a key';
-      if (!found && SECRET_KEY.test(key)) found = `key "${key}"`;
-      if (!found && typeof v === 'string' && looksLikeCredential(v))
-        found = key ? `value of "${key}"` : 'value';
+      found ??= looksLikeCredential(key)
+        ? 'a key'
+        : // A key that names a credential.
+          /token|secret|passw|authorization|cookie|credential|api.?key|session.?id|^sid$/i.test(key)
+          ? `key "${key}"`
+          : typeof v === 'string' && looksLikeCredential(v)
+            ? key
+              ? `value of "${key}"`
+              : 'value'
+            : undefined;
       return found ? undefined : v;
     });
   } catch {
@@ -114,7 +117,7 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
       if (secret) refuse(type, 'GH_REMOTE_TOKEN_IN_EVENT', `${secret} looks like a credential`);
       let copy: unknown;
       try {
-        if (!EVENT_TYPE.test(type)) throw type;
+        if (!/^[a-z][\w-]*:[\w-]+$/i.test(type)) throw type; // not <ns>:<name>
         copy = deepFreeze(JSON.parse(JSON.stringify(payload)));
       } catch {
         refuse(String(type).slice(0, 40), 'GH_REMOTE_BAD_EVENT', 'not <ns>:<name> with JSON data');

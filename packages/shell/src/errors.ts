@@ -37,8 +37,9 @@ export class ShellError extends Error {
   declare readonly problems: readonly string[];
 
   constructor(code: ShellErrorCode, message: string, options?: ErrorOptions & { problems?: string[] }) {
-    super(options?.problems ? `${message}: ${options.problems.join('; ')}` : message, options);
+    const problems = options?.problems ?? [];
+    super(problems[0] ? `${message}: ${problems.join('; ')}` : message, options);
     this.code = code;
-    this.problems = Object.freeze(options?.problems ?? []);
+    this.problems = Object.freeze(problems);
   }
 }

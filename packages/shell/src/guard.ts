@@ -37,7 +37,7 @@ export function guard(match: RouteMatch | undefined, state: AuthState): GuardDec
   if (route.auth !== 'required') return { kind: 'render' };
   if (state.status === 'anonymous') return { kind: 'login', returnTo: match.path + match.search };
   if (state.status !== 'authenticated')
-    return { kind: 'signed-out', reason: 'reason' in state ? state.reason : 'session_expired' };
+    return { kind: 'signed-out', reason: (state as { reason?: string }).reason ?? 'session_expired' };
   // The route's roles and permissions; the tenant its `tenantParam` names, if any.
   const refused = checkAccess(state.identity.user, {
     ...route,

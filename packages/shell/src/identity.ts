@@ -57,12 +57,13 @@ export function parseIdentity(value: unknown): IdentityContext | undefined {
  */
 export function readInlineIdentity(doc: Document = document): IdentityContext | undefined {
   const element = doc.getElementById('gatehouse-identity');
-  if (!(element instanceof HTMLScriptElement) || element.type !== 'application/json') return undefined;
   try {
-    return parseIdentity(JSON.parse(element.text));
+    if (element instanceof HTMLScriptElement && element.type === 'application/json')
+      return parseIdentity(JSON.parse(element.text));
   } catch {
-    return undefined;
+    // Not JSON.
   }
+  return undefined;
 }
 
 /**

@@ -24,10 +24,10 @@ export interface Links {
 export function createLinks(table: RouteTable, render: () => void): Links {
   // A URL or a link (an anchor has a URL's parts).
   const ours = (url: URL | HTMLAnchorElement) => url.origin === location.origin && table.match(url.pathname);
-  const navigate = (to: string, { replace = false } = {}) => {
+  const navigate = (to: string, options?: { readonly replace?: boolean }) => {
     const url = new URL(to, location.href);
     if (!ours(url)) return location.assign(url.href);
-    history[replace ? 'replaceState' : 'pushState'](null, '', url.href);
+    history[options?.replace ? 'replaceState' : 'pushState'](null, '', url.href);
     render();
   };
   return {

@@ -34,15 +34,15 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   return Promise.race([
     promise,
     new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new ShellError('GH_SHELL_TIMEOUT', `${what} took longer than ${ms} ms`)), ms),
+      setTimeout(() => reject(new ShellError('GH_SHELL_TIMEOUT', `${what} timed out (${ms} ms)`)), ms),
     ),
   ]);
 }
 
-// A module whose SHA-384 is CANARY_HASH: importing it under that hash must work, under any other must fail.
-const CANARY = 'export{}';
-const CANARY_HASH = 'sha384-T9wtfzHBAEG71Fa/wFmFXCrNCLZJB/nESrYm41otTxLB9m9XX4ftBy7LK/VKEMIL';
-const blobUrl = () => URL.createObjectURL(new Blob([CANARY], { type: 'text/javascript' }));
+// The canary: a module (`export{}`) whose SHA-384 pinModules knows. Importing it under that hash must work,
+// under any other must fail. (Its text and hash are written where they are used, not as named constants: the
+// runtime's bundle is smaller that way.)
+const blobUrl = () => URL.createObjectURL(new Blob(['export{}'], { type: 'text/javascript' }));
 const imports = async (url: string) => {
   try {
     await import(/* @vite-ignore */ url);
@@ -63,7 +63,11 @@ const imports = async (url: string) => {
 async function pinModules(manifests: readonly RemoteManifest[], nonce: string | undefined): Promise<void> {
   const good = blobUrl();
   const bad = blobUrl();
-  const integrity: Record<string, string> = { [good]: CANARY_HASH, [bad]: `sha384-${'A'.repeat(64)}` };
+  const integrity: Record<string, string> = {
+    // The SHA-384 of `export{}`.
+    [good]: 'sha384-T9wtfzHBAEG71Fa/wFmFXCrNCLZJB/nESrYm41otTxLB9m9XX4ftBy7LK/VKEMIL',
+    [bad]: `sha384-${'A'.repeat(64)}`,
+  };
   for (const m of manifests) Object.assign(integrity, m.modules, { [m.entry]: m.integrity });
   try {
     const script = document.createElement('script');
@@ -76,10 +80,10 @@ async function pinModules(manifests: readonly RemoteManifest[], nonce: string | 
     script.textContent = (trustedTypesPolicy?.createScript(text) ?? text) as string;
     document.head.append(script);
   } catch (cause) {
-    throw new ShellError('GH_SHELL_INTEGRITY_UNSUPPORTED', 'the import map was refused', { cause });
+    throw new ShellError('GH_SHELL_INTEGRITY_UNSUPPORTED', 'import map refused', { cause });
   }
   if (!(await imports(good)) || (await imports(bad)))
-    throw new ShellError('GH_SHELL_INTEGRITY_UNSUPPORTED', 'import map integrity is not enforced here');
+    throw new ShellError('GH_SHELL_INTEGRITY_UNSUPPORTED', 'import map integrity not enforced');
 }
 
 /**
@@ -96,7 +100,7 @@ export function createRemoteLoader(options: RemoteLoaderOptions): RemoteLoader {
   let pinned: Promise<void> | undefined;
   const load = async (name: string) => {
     const manifest = options.manifests.find((m) => m.name === name);
-    if (!manifest) throw new ShellError('GH_SHELL_UNKNOWN_REMOTE', `no valid manifest for remote "${name}"`);
+    if (!manifest) throw new ShellError('GH_SHELL_UNKNOWN_REMOTE', `no valid manifest for "${name}"`);
     pinned ??= pinModules(
       options.manifests,
       options.nonce ?? document.querySelector<HTMLScriptElement>('script[nonce]')?.nonce,
@@ -104,22 +108,18 @@ export function createRemoteLoader(options: RemoteLoaderOptions): RemoteLoader {
     await pinned;
     const module = await withTimeout(
       import(/* @vite-ignore */ manifest.entry).catch((cause: unknown) => {
-        throw new ShellError('GH_SHELL_LOAD_FAILED', `remote "${name}" did not load`, { cause });
+        throw new ShellError('GH_SHELL_LOAD_FAILED', `load of "${name}" failed`, { cause });
       }),
       options.timeoutMs ?? 10_000,
-      `loading remote "${name}"`,
+      `load of "${name}"`,
     );
     try {
       return defineRemote((module as { remote: RemoteLifecycle }).remote);
     } catch (cause) {
-      throw new ShellError('GH_SHELL_LOAD_FAILED', `remote "${name}" exports no valid lifecycle`, { cause });
+      throw new ShellError('GH_SHELL_LOAD_FAILED', `"${name}" exports no valid remote`, { cause });
     }
   };
   return {
-    load(name) {
-      const promise = loads.get(name) ?? load(name);
-      loads.set(name, promise);
-      return promise;
-    },
+    load: (name) => loads.get(name) ?? loads.set(name, load(name)).get(name)!,
   };
 }

@@ -57,7 +57,8 @@ export interface Region {
 /** A remote mounted in a region. */
 interface Mounted {
   readonly name: string;
-  readonly lifecycle: RemoteLifecycle;
+  /** Its lifecycle. */
+  readonly remote: RemoteLifecycle;
   /** The remote's own child element: a late `mount` writes into a detached node. */
   readonly element: HTMLElement;
   readonly bus: EventBus;
@@ -66,52 +67,6 @@ interface Mounted {
   /** The route and user it was last mounted or updated with. */
   key: string;
 }
-
-const EMPTY_ROUTE: RouteInfo = { path: '', search: '', params: {} };
-
-/** `fn` (a remote's mount, update or unmount), with a timeout; a throw becomes `GH_SHELL_MOUNT_FAILED`. */
-const call = (host: RegionHost, what: string, name: string, fn: () => unknown) =>
-  withTimeout(
-    Promise.resolve()
-      .then(fn)
-      .catch((cause) => {
-        throw new ShellError('GH_SHELL_MOUNT_FAILED', `${what} of "${name}" threw`, { cause });
-      }),
-    host.timeoutMs,
-    `${what} of "${name}"`,
-  );
-
-/** A remote's context for a mount or an update: its route, its scoped bus, its auth listeners. */
-const context = (host: RegionHost, mounted: Mounted, route: RouteInfo) =>
-  host.context({
-    name: mounted.name,
-    route,
-    events: mounted.bus,
-    onAuthChange(listener) {
-      mounted.listeners.add(listener);
-      return () => void mounted.listeners.delete(listener);
-    },
-  });
-
-/** A loaded remote ready to mount: its element, its scoped bus and its auth listeners. */
-const attach = (host: RegionHost, name: string, lifecycle: RemoteLifecycle, key: string): Mounted => {
-  const scoped = scopeEventBus(host.events);
-  const listeners = new Set<(identity: IdentityContext) => void>();
-  const element = document.createElement('div');
-  element.dataset.gatehouseRemote = name;
-  return {
-    name,
-    lifecycle,
-    element,
-    bus: scoped.bus,
-    listeners,
-    key,
-    dispose() {
-      scoped.dispose();
-      listeners.clear();
-    },
-  };
-};
 
 /**
  * A region: what it shows follows the route (the outlet) or its remote's rules (a fixed region), one step at
@@ -128,10 +83,52 @@ export function createRegion(
   table: RouteTable,
   fixed?: boolean,
 ): Region {
-  // One closure of about 100 lines, on purpose: every step shares the region's queue, token and mounted remote.
-  // As separate functions they would pass them around, and the runtime's size budget (test/size.test.ts)
-  // counts every name passed.
+  // One closure of about 150 lines, on purpose: every step shares the host, the region's queue, token and
+  // mounted remote. As separate functions they would pass them around, and the runtime's size budget
+  // (test/size.test.ts) counts every name passed (the helpers below took the host as an argument: 7 B more).
   const { state, view, broken } = host;
+  /** `fn` (a remote's mount, update or unmount), with a timeout; a throw becomes `GH_SHELL_MOUNT_FAILED`. */
+  const call = (what: string, name: string, fn: () => unknown) =>
+    withTimeout(
+      Promise.resolve()
+        .then(fn)
+        .catch((cause) => {
+          throw new ShellError('GH_SHELL_MOUNT_FAILED', `${what} of "${name}" threw`, { cause });
+        }),
+      host.timeoutMs,
+      `${what} of "${name}"`,
+    );
+  /** A remote's context for a mount or an update: its route, its scoped bus, its auth listeners. */
+  const context = (mounted: Mounted, route: RouteInfo) =>
+    host.context({
+      name: mounted.name,
+      route,
+      events: mounted.bus,
+      onAuthChange(listener) {
+        mounted.listeners.add(listener);
+        return () => void mounted.listeners.delete(listener);
+      },
+    });
+
+  /** A loaded remote ready to mount: its element, its scoped bus and its auth listeners. */
+  const attach = (name: string, lifecycle: RemoteLifecycle, key: string): Mounted => {
+    const scoped = scopeEventBus(host.events);
+    const listeners = new Set<(identity: IdentityContext) => void>();
+    const element = document.createElement('div');
+    element.dataset.gatehouseRemote = name;
+    return {
+      name,
+      remote: lifecycle,
+      element,
+      bus: scoped.bus,
+      listeners,
+      key,
+      dispose() {
+        scoped.dispose();
+        listeners.clear();
+      },
+    };
+  };
   /** Bumped by every render: a queued step whose token is stale is skipped. */
   let token = 0;
   /** Steps on one region run one after another. */
@@ -149,7 +146,7 @@ export function createRegion(
     element.replaceChildren(...(info ? [view(info)] : []));
     if (previous) {
       previous.dispose();
-      await call(host, 'unmount', previous.name, () => previous.lifecycle.unmount(previous.element)).catch(
+      await call('unmount', previous.name, () => previous.remote.unmount(previous.element)).catch(
         console.error,
       );
     }
@@ -172,15 +169,15 @@ export function createRegion(
     const key = JSON.stringify(route) + signedInUser(state());
     const current = mounted;
     if (current?.name === name && current.key === key) return;
-    if (current?.name === name && current.lifecycle.update)
+    if (current?.name === name && current.remote.update)
       run(at, async () => {
         const userChanged = !current.key.endsWith(signedInUser(state()));
         current.key = key;
-        const next = context(host, current, route);
+        const next = context(current, route);
         try {
           // Listeners first (a remote drops what it held of the old user), then the re-render.
           if (userChanged) for (const listener of [...current.listeners]) listener(next.identity);
-          await call(host, 'update', name, () => current.lifecycle.update!(next, current.element));
+          await call('update', name, () => current.remote.update!(next, current.element));
         } catch (error) {
           await fail(name, error);
         }
@@ -191,13 +188,13 @@ export function createRegion(
       host.loader.load(name).then(
         (lifecycle) =>
           run(at, async () => {
-            const next = attach(host, name, lifecycle, key);
+            const next = attach(name, lifecycle, key);
             await show();
             mounted = next;
             element.append(next.element);
-            await call(host, 'mount', name, () =>
-              lifecycle.mount(next.element, context(host, next, route)),
-            ).catch((error) => fail(name, error));
+            await call('mount', name, () => lifecycle.mount(next.element, context(next, route))).catch(
+              (error) => fail(name, error),
+            );
           }),
         (error) => run(at, () => fail(name, error)),
       );
@@ -208,7 +205,9 @@ export function createRegion(
       const match = table.match(here());
       const decision = guard(match, state());
       const { kind } = decision;
-      if (kind === 'render') showRemote(match!.route.remote, fixed ? EMPTY_ROUTE : match!);
+      // A fixed region's remote gets an empty route.
+      if (kind === 'render')
+        showRemote(match!.route.remote, fixed ? { path: '', search: '', params: {} } : match!);
       else if (fixed) showView();
       else if (kind === 'login') host.login(decision.returnTo);
       else if (kind === 'wait') {
@@ -222,7 +221,7 @@ export function createRegion(
             errorType: decision.reason,
             permission: decision.permission,
           });
-        showView({ kind, ...('reason' in decision ? { reason: decision.reason } : {}) });
+        showView({ kind, reason: (decision as { reason?: string }).reason });
       }
     },
     showView,

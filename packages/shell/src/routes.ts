@@ -82,7 +82,7 @@ export function createRouteTable(definitions: readonly RouteDefinition[]): Route
     for (const key of Object.keys(definition)) if (!KEYS.includes(key)) problem(`unknown key "${key}"`);
     if (path !== undefined && (typeof path !== 'string' || (!parent.pattern && path[0] !== '/')))
       problem('path must start with /');
-    if (!AUTH.includes(auth)) problem('auth must be public, optional or required');
+    if (!AUTH.includes(auth)) problem(`auth must be one of ${AUTH}`);
     if (roles && !roles.every((role) => typeof role === 'string')) problem('roles must be strings');
     if (permissions && !permissions.every(isPermission)) problem('permissions must be <domain>:<action>');
     const pattern = `/${`${parent.pattern}/${path ?? ''}`.split('/').filter(Boolean).join('/')}`;

@@ -37,14 +37,12 @@ export interface SessionSync {
    * The user signs out here: the store first, then the other tabs, then `POST /auth/logout`. Answers where to
    * go next: the identity provider's logout page, or `/` when the BFF did not say.
    */
-  logOut(): Promise<string>;
+  logout(): Promise<string>;
   /** The session's `expiresAt` once the expiry warning fired, until the session changes. */
   expiring(): string | undefined;
   /** Stops following the store, the timers, the push connection and the tabs' channel; lets another tab lead. */
   stop(): void;
 }
-
-const noop = () => {};
 
 /** `POST url` with the CSRF header; bodiless, so no content type (an empty JSON body is not JSON). */
 const post = (url: string) => fetch(url, { method: 'POST', keepalive: true, headers: { 'x-csrf': '1' } });
@@ -71,19 +69,16 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
   // (test/size.test.ts) counts every name passed. It reads in sections, in the order they run.
   const { push } = options;
   const state = store.getState;
-  let timers: ReturnType<typeof setTimeout>[] = [];
+  const timers: ReturnType<typeof setTimeout>[] = [];
   let expiring: string | undefined;
   /** When this page last saw the session end (`Date.now()`). */
   let endedAt = 0;
   let leader = false;
   let closePush: (() => void) | undefined;
-  let release = noop;
+  let release = () => {};
   // A delay past 2^31 - 1 ms would fire at once; a negative one is 0.
   const later = (fn: () => unknown, ms: number) => timers.push(setTimeout(fn, Math.min(ms, 2 ** 31 - 1)));
-  const clear = () => {
-    timers.map(clearTimeout);
-    timers = [];
-  };
+  const clear = () => timers.splice(0).map(clearTimeout);
   // Messages: what the BFF says now, what the other tabs and the push channel tell. An end of the session seen
   // here is told to the other tabs.
   const apply = (identity: IdentityContext) => {
@@ -91,19 +86,17 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
     store.setIdentity(identity);
   };
   // `GET /auth/session`. Past the expiry (`again`), a leader without a push stream asks this way, then again
-  // every 30 s while the expiry has not moved.
+  // every 30 s while nothing moved. (Any other answer changes the store, whose change clears the timers and
+  // sets them anew from the identity it holds: the same as asking whether the expiry moved.)
   const refresh = (again?: boolean) => {
     const before = state().identity;
-    fetchIdentity().then((identity) => {
-      if (
-        again &&
-        before.isAuthenticated &&
-        identity.isAuthenticated &&
-        identity.session.expiresAt === before.session.expiresAt
-      )
-        later(() => refresh(true), 30_000);
-      apply(identity);
-    }, noop);
+    fetchIdentity().then(
+      (identity) => {
+        if (again && JSON.stringify(identity) === JSON.stringify(before)) later(() => refresh(true), 30_000);
+        apply(identity);
+      },
+      () => {},
+    );
   };
   const receive = (message: AuthMessage, relay?: boolean) => {
     const { identity } = state();
@@ -118,9 +111,8 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
   const tabs = connectTabs(receive);
   // The push connection: open while this tab leads and someone is signed in.
   const syncPush = () => {
-    const on = leader && push && state().status === 'authenticated';
-    if (on && !closePush)
-      closePush = connectPush(
+    if (leader && push && state().status === 'authenticated')
+      closePush ??= connectPush(
         push.url ?? '/auth/events',
         (message) => receive(message, true),
         () => {
@@ -130,8 +122,8 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
           later(syncPush, 30_000);
         },
       );
-    if (!on && closePush) {
-      closePush();
+    else {
+      closePush?.();
       closePush = undefined;
     }
   };
@@ -153,13 +145,13 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
     const { status, identity } = now;
     if (previous.status !== 'loading') {
       if (status !== previous.status) {
+        if (previous.status === 'authenticated') endedAt = Date.now();
         if (status === 'authenticated') tell('logged-in', { userId: identity.user.id });
         if (status === 'expired') tell('session-expired', {});
         if (status === 'logged-out') tell('logged-out', { reason: now.reason });
       }
       if (signedInUser(now) !== signedInUser(previous)) emit('auth:identity-changed', { identity });
     }
-    if (previous.status === 'authenticated' && status !== 'authenticated') endedAt = Date.now();
     clear();
     expiring = undefined;
     if (status === 'authenticated') {
@@ -186,7 +178,7 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
         });
       };
       const locks = navigator.locks;
-      if (locks) locks.request('gatehouse:push', become).catch(noop);
+      if (locks) locks.request('gatehouse:push', become).catch(() => {});
       else become();
       const identity = readInlineIdentity() ?? (await fetchIdentity());
       apply(identity);
@@ -214,7 +206,7 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
         return false;
       }
     },
-    async logOut() {
+    async logout() {
       let to = '/';
       // The user's own action, told first: the BFF's push message about the same logout comes after and
       // changes nothing, so remotes always see `user_action`.

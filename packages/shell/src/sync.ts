@@ -51,7 +51,8 @@ export function connectPush(
     if (message) onMessage(message);
   });
   source.onerror = () => {
-    if (source.readyState === EventSource.CLOSED) onClosed();
+    // 2: EventSource.CLOSED (the number is what the bundle needs; the name costs 9 B gzip).
+    if (source.readyState === 2) onClosed();
   };
   return () => source.close();
 }

@@ -27,9 +27,6 @@ export interface TelemetryOptions {
   readonly flushMs?: number;
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
-const CONTROL = /[\u0000-\u001f\u007f]/g;
-
 /**
  * Telemetry: events wait up to `flushMs` and go in batches of at most 20 events and 16 KB as
  * `POST /telemetry` `{ events }` with `x-csrf: 1`, `keepalive` so a batch survives the page closing. Failures are
@@ -42,19 +39,21 @@ const CONTROL = /[\u0000-\u001f\u007f]/g;
 export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
   const queue: TelemetryEvent[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const body = (events: TelemetryEvent[]) => JSON.stringify({ events });
   const flush = () => {
     clearTimeout(timer);
     timer = undefined;
     while (queue.length) {
       const batch = queue.splice(0, telemetryBatchLimits.events);
-      while (batch.length > 1 && new Blob([body(batch)]).size > telemetryBatchLimits.bytes)
+      while (
+        batch.length > 1 &&
+        new Blob([JSON.stringify({ events: batch })]).size > telemetryBatchLimits.bytes
+      )
         queue.unshift(batch.pop()!);
       fetch(options.endpoint ?? '/telemetry', {
         method: 'POST',
         keepalive: true,
         headers: { 'content-type': 'application/json', 'x-csrf': '1' },
-        body: body(batch),
+        body: JSON.stringify({ events: batch }),
       }).catch(() => {});
     }
   };
@@ -63,8 +62,10 @@ export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
       const clean: Record<string, string> = { time: new Date().toISOString() };
       for (const key of telemetryFields) {
         const value = event[key];
+        // Without control characters, cut to the BFF's limit.
         if (typeof value === 'string')
-          clean[key] = value.replace(CONTROL, '').slice(0, telemetryFieldLimits[key]);
+          // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+          clean[key] = value.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, telemetryFieldLimits[key]);
       }
       if (Object.values(clean).some(looksLikeCredential)) return;
       queue.push(clean as unknown as TelemetryEvent);

@@ -15,15 +15,6 @@ export interface ViewInfo {
 /** Renders a view; `undefined` falls back to the default. */
 export type ViewRenderer = (info: ViewInfo) => Node | undefined;
 
-const TEXT: Record<ViewKind, string> = {
-  loading: 'Loading…',
-  'no-access': 'You do not have access to this page.',
-  'not-found': 'Page not found.',
-  error: 'This part of the page could not be loaded.',
-  'signed-out': 'You have been signed out.',
-  'expired-notice': 'Your session has expired. Taking you to sign in…',
-};
-
 /**
  * The default views: plain elements (no `innerHTML`, so they work under Trusted Types) marked
  * `data-gatehouse-view="<kind>"` for styling, `role="alert"` for failures.
@@ -40,7 +31,16 @@ export function defaultView(info: ViewInfo): Node {
   text.textContent =
     info.kind === 'signed-out' && info.reason === 'session_expired'
       ? 'Your session has expired.'
-      : TEXT[info.kind];
+      : (
+          {
+            loading: 'Loading…',
+            'no-access': 'You do not have access to this page.',
+            'not-found': 'Page not found.',
+            error: 'This part of the page could not be loaded.',
+            'signed-out': 'You have been signed out.',
+            'expired-notice': 'Your session has expired. Taking you to sign in…',
+          } satisfies Record<ViewKind, string>
+        )[info.kind];
   element.append(text);
   if (info.kind === 'signed-out') {
     const button = document.createElement('button');

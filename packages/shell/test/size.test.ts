@@ -6,11 +6,11 @@ import { describe, expect, it } from 'vitest';
 /**
  * Bytes after gzip of what a shell ships, bundled like an app would: esbuild, ESM, minified, tree-shaken,
  * `@gatehouse/policy` and `@gatehouse/remote` included. The issue's goal was 6 KB; the README's "Size" has
- * the decision to keep every required part instead, and where the bytes go. The budget fails the build on any
- * growth beyond about half a percent of the 9,744 B measured after the shell split (the 9,450 B set for that
- * split is not met: the README says what stands between).
+ * the decision to keep every required part instead, and where the bytes go. The budget is the 9,450 B goal
+ * set for the shell split (the project's rule: 9.5 KB with every current feature); 9,422 B measured after
+ * the third size pass.
  */
-const BUDGET = 9_800;
+const BUDGET = 9_450;
 
 async function measure(
   contents: string,

@@ -83,12 +83,12 @@ const FIELDS: Readonly<Record<AuthMessageType, readonly [string, (value: unknown
  * readAuthMessage({ type: 'logged-out', reason: 'backchannel' })        // undefined
  */
 export function readAuthMessage(value: unknown): AuthMessage | undefined {
-  const m = Object(value) as Record<string, unknown>;
-  const { type } = m;
+  const { type, ...rest } = Object(value) as Record<string, unknown>;
   // An unknown type has neither field nor check: it is refused.
   const [field, valid] = Object.hasOwn(FIELDS, type as string) ? FIELDS[type as AuthMessageType] : [];
-  const v = m[field as string];
-  return valid?.(v) && Object.keys(m).length === (v === undefined ? 1 : 2)
-    ? ({ type, ...(v === undefined ? {} : { [field as string]: v }) } as AuthMessage)
+  const v = rest[field as string];
+  // Nothing but the field, if present.
+  return valid?.(v) && Object.keys(rest).length === +(v !== undefined)
+    ? ({ type, ...rest } as AuthMessage)
     : undefined;
 }

@@ -97,17 +97,6 @@ export function isProblemCode(value: unknown): value is ProblemCode {
   return (problemCodes as readonly unknown[]).includes(value);
 }
 
-// The statuses whose code the table names alone (401 and 403 name the first of their family).
-const CODE_OF_STATUS: Readonly<Record<number, ProblemCode>> = {
-  401: 'unauthenticated',
-  403: 'forbidden',
-  404: 'not_found',
-  405: 'method_not_allowed',
-  409: 'conflict',
-  415: 'unsupported_media_type',
-  429: 'too_many_requests',
-};
-
 /**
  * The code an answer's status stands for when its body names none: the table's code for 401, 403, 404, 405,
  * 409, 415 and 429; another 4xx `bad_request`; 502–504 `upstream_unavailable`; else `internal`.
@@ -116,12 +105,12 @@ const CODE_OF_STATUS: Readonly<Record<number, ProblemCode>> = {
  * problemCodeOf(404) // 'not_found'
  */
 export function problemCodeOf(status: number): ProblemCode {
-  return (
-    CODE_OF_STATUS[status] ??
-    (status >= 400 && status < 500
-      ? 'bad_request'
-      : status >= 502 && status <= 504
-        ? 'upstream_unavailable'
-        : 'internal')
-  );
+  // Indices in problemCodes, smaller in the browser's bundle than the names again: the statuses whose code the
+  // table names alone (401 and 403 name the first of their family): 0 unauthenticated, 2 forbidden, 4 not_found,
+  // 5 method_not_allowed, 8 conflict, 7 unsupported_media_type, 9 too_many_requests; else 6 bad_request,
+  // 10 upstream_unavailable, 11 internal.
+  return problemCodes[
+    ({ 401: 0, 403: 2, 404: 4, 405: 5, 409: 8, 415: 7, 429: 9 } as Record<number, number>)[status] ??
+      (status >= 400 && status < 500 ? 6 : status >= 502 && status <= 504 ? 10 : 11)
+  ]!;
 }
