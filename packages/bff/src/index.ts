@@ -36,7 +36,7 @@ export {
   type PageRenderer,
 } from './plugin.js';
 export { type Problem, problem } from './problem.js';
-export { ApiProxy, type ProxyStats } from './proxy.js';
+export { ApiProxy, type ProxyStats } from './proxy/index.js';
 export { PushChannel, type PushLimits } from './push.js';
 export { safeReturnTo } from './return-to.js';
 export { type RouteAuth, RouteTable } from './route-table.js';

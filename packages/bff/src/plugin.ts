@@ -23,7 +23,7 @@ import { BffMetrics } from './metrics.js';
 import { OidcClient, oauthErrorCode } from './oidc.js';
 import { defaultPage, errorPage, htmlHeaders, newNonce, type PageSecurity } from './pages.js';
 import { replyProblem } from './problem.js';
-import { ApiProxy } from './proxy.js';
+import { ApiProxy } from './proxy/index.js';
 import { PushChannel } from './push.js';
 import { logSecurityReports } from './reports.js';
 import { safeReturnTo } from './return-to.js';
