@@ -6,6 +6,7 @@ import type { SessionEventBus } from './events.js';
 import { authNoStore, authResourceIsolation } from './http/auth-scope.js';
 import { bffErrorHandler, notFound } from './http/error-handler.js';
 import { acceptEmptyJson } from './http/json-body.js';
+import { refuseOtherTargetForms } from './http/request-target.js';
 import { typeboxValidator } from './http/validator.js';
 import type { BffMetrics } from './metrics.js';
 import type { PageRenderer } from './pages.js';
@@ -63,6 +64,8 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
     scope.setNotFoundHandler(notFound);
     acceptEmptyJson(scope);
     scope.decorateRequest('session', { getter: requestSessions(runtime) });
+    // The first check of all: anything but an origin-form target is refused before another check reads it.
+    scope.addHook('onRequest', refuseOtherTargetForms);
     scope.addHook('onRequest', authResourceIsolation(runtime.log));
     scope.addHook('onSend', authNoStore);
 

@@ -2,12 +2,18 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { checkResourceIsolation } from '../csrf.js';
 import { replyProblem } from '../problem.js';
+import { parsedPath } from './request-target.js';
 
 const NO_STORE = 'no-store';
 
-/** Whether a request is for `/auth/*`. */
+/**
+ * Whether a request is for `/auth/*`: by the route Fastify matched (its parsed, decoded path) or, for
+ * `/auth/…` paths no route of their own serves, by the decoded path. Never by the raw target alone.
+ */
 export function isAuthRequest(request: FastifyRequest): boolean {
-  return request.url.startsWith('/auth/');
+  return (
+    request.routeOptions.url?.startsWith('/auth/') === true || parsedPath(request.url).startsWith('/auth/')
+  );
 }
 
 /**

@@ -26,6 +26,7 @@ export const pageRoutes: FastifyPluginAsync<PageRouteOptions> = async (scope, { 
 
   const servePage = async (request: FastifyRequest, reply: FastifyReply) => {
     if (!isNavigation(request.headers)) return replyProblem(reply, 404, 'not_found', 'No such resource.');
+    // Origin-form only (`refuseOtherTargetForms`): the path is the one the router served.
     const queryAt = request.url.indexOf('?');
     const path = queryAt === -1 ? request.url : request.url.slice(0, queryAt);
     const found = await request.session.active();
