@@ -25,7 +25,7 @@ const SESSION_ENDED: Refusal = Object.freeze({
 });
 
 /**
- * `/api/<service>/<rest>` → `<upstream>/<rest>` for allow-listed upstreams (CONTRACT.md "API proxy"), on raw
+ * `/api/<service>/<rest>` → `<upstream>/<rest>` for allow-listed upstreams (README, "API proxy"), on raw
  * Node request/response objects so the authenticated hot path stays lean: CSRF header and Fetch Metadata
  * checks, session lookup, token refresh when due, identity headers from the client removed, the bearer
  * token attached, bodies streamed both ways through an undici keep-alive pool per upstream. Answers are

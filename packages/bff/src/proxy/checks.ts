@@ -37,7 +37,7 @@ export function hasBody(req: IncomingMessage, method: string): boolean {
 }
 
 /**
- * The checks of an API request before anything else is read (CONTRACT.md "API proxy"), in order: the
+ * The checks of an API request before anything else is read (README, "API proxy"), in order: the
  * upstream's methods (405), CSRF header and Fetch Metadata (403), the path after the upstream's name (400:
  * dot segments, encoded slashes and backslashes, `//`, control characters, `#`), and no simple content
  * type on a body (415). `undefined` when the request may go on.
