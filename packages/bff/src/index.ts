@@ -28,18 +28,22 @@ export { createLogger, REDACTED_PATHS } from './logger.js';
 export { type ManifestSource, readSignedManifest, SignedManifest } from './manifest.js';
 export { BffMetrics, serveMetrics } from './metrics.js';
 export { type IdTokenClaims, type IssuedTokens, type LogoutTokenSubject, OidcClient } from './oidc.js';
-export { defaultPage, htmlHeaders, identityScript, newNonce } from './pages.js';
 export {
-  type GatehouseBffPluginOptions,
-  type GatehouseRuntime,
-  gatehouseBff,
+  defaultPage,
+  htmlHeaders,
+  identityScript,
+  newNonce,
   type PageRenderer,
-} from './plugin.js';
+  type PageSecurity,
+} from './pages.js';
+export { type GatehouseBffPluginOptions, gatehouseBff } from './plugin.js';
 export { type Problem, problem } from './problem.js';
-export { ApiProxy, type ProxyStats } from './proxy.js';
+export { ApiProxy, type ProxyStats } from './proxy/index.js';
 export { PushChannel, type PushLimits } from './push.js';
+export { RequestSession, type SessionLookup } from './request-session.js';
 export { safeReturnTo } from './return-to.js';
 export { type RouteAuth, RouteTable } from './route-table.js';
+export { createRuntime, type GatehouseRuntime, type OwnedRuntime, type RuntimeOptions } from './runtime.js';
 export { type BffServer, type BffServerOptions, createBffServer, startBff } from './server.js';
 export * from './session/index.js';
 export {

@@ -1,5 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { IdentityContext } from '@gatehouse/policy';
+import type { FastifyReply } from 'fastify';
+import type { BffConfig } from './config.js';
+
+/** Renders the shell page for an HTML navigation (the BFF adds the security headers). */
+export type PageRenderer = (context: {
+  readonly path: string;
+  readonly identity: IdentityContext;
+  readonly nonce: string;
+  /** The verified remote manifest (when `manifest` is configured); `undefined` when it fails to verify. */
+  readonly manifest?: unknown;
+}) => string | Promise<string>;
 
 /** A fresh CSP nonce: 128 bits from the CSPRNG, base64. */
 export function newNonce(): string {
@@ -18,6 +29,16 @@ export interface PageSecurity {
   readonly hsts?: boolean;
   /** Who may frame the page: `'none'` unless given (the front-channel logout page names the issuer). */
   readonly frameAncestors?: string;
+}
+
+/** The security headers the configuration asks for on the BFF's HTML answers. */
+export function pageSecurityOf(config: BffConfig): PageSecurity {
+  return {
+    remoteOrigins: config.remoteOrigins,
+    trustedTypes: config.trustedTypes,
+    integrityPolicy: config.integrityPolicy,
+    hsts: config.publicUrl.startsWith('https://'),
+  };
 }
 
 /**
@@ -107,6 +128,20 @@ export function errorPage(nonce: string, title: string, message: string): string
     nonce,
     `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p><a href="/auth/login?returnTo=%2F">Sign in again</a></p>`,
   );
+}
+
+/** Answers an error page (`errorPage`) with the HTML security headers and a fresh nonce. */
+export function replyErrorPage(
+  reply: FastifyReply,
+  status: number,
+  security: PageSecurity,
+  text: { readonly title: string; readonly message: string },
+): FastifyReply {
+  const nonce = newNonce();
+  return reply
+    .code(status)
+    .headers(htmlHeaders(nonce, security))
+    .send(errorPage(nonce, text.title, text.message));
 }
 
 /**

@@ -387,6 +387,32 @@ export class SessionManager {
     }
   }
 
+  /**
+   * Ends the session `id` names, whatever state it is in (a logout, or a login replacing it): the record is
+   * read for the log line and the revocation, then {@link end}. Nothing to end is not an error.
+   */
+  async endById(id: string, reason: EndReason): Promise<void> {
+    await this.end(id, await this.store.get(id), reason);
+  }
+
+  /**
+   * Ends every session of the issuer's session `sid` at `iss` (back- and front-channel logout): deleted and
+   * announced to every process's push channel, their refresh tokens left alone (the issuer ended the grant).
+   * Answers how many ended.
+   */
+  async endBySid(iss: string, sid: string, reason: EndReason): Promise<number> {
+    const ended = await this.store.deleteBySid(iss, sid);
+    await this.announceEnd(ended, reason);
+    return ended.length;
+  }
+
+  /** Like {@link endBySid}, for every session of the user `sub` at `iss` (a logout token without `sid`). */
+  async endBySub(iss: string, sub: string, reason: EndReason): Promise<number> {
+    const ended = await this.store.deleteBySub(iss, sub);
+    await this.announceEnd(ended, reason);
+    return ended.length;
+  }
+
   /** Tells every process's push channel that these sessions ended (they are already deleted). */
   async announceEnd(ids: readonly string[], reason: EndReason): Promise<void> {
     if (ids.length > 0) this.#metrics?.sessionEnds.inc({ reason }, ids.length);

@@ -56,13 +56,22 @@ export function readTelemetry(body: unknown): { events: TelemetryEvent[] } | { p
       problem: first ? `${first.instancePath || 'body'}: ${first.message}` : 'invalid telemetry batch',
     };
   }
-  for (const event of body.events) {
+  const problem = credentialProblem(body.events);
+  return problem === undefined ? { events: body.events } : { problem };
+}
+
+/**
+ * Why a batch of events that has the schema's shape is still refused: a value that looks like a credential
+ * (`looksLikeCredential` of `@gatehouse/policy`); `undefined` when none does.
+ */
+export function credentialProblem(events: readonly TelemetryEvent[]): string | undefined {
+  for (const event of events) {
     for (const value of Object.values(event)) {
       if (typeof value === 'string' && looksLikeCredential(value))
-        return { problem: 'telemetry must not carry tokens or secrets' };
+        return 'telemetry must not carry tokens or secrets';
     }
   }
-  return { events: body.events };
+  return undefined;
 }
 
 /**

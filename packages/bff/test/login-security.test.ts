@@ -205,6 +205,44 @@ describe('returnTo attack strings through the real login (SECURITY.md E 31)', ()
   });
 });
 
+describe('repeated or malformed login parameters (query schemas)', () => {
+  it('a repeated returnTo still starts the login, back to /', async () => {
+    const browser = new TestBrowser();
+    const answer = await browser.get(
+      `${stack.bffUrl}/auth/login?returnTo=%2Forders&returnTo=%2Fcheckout`,
+      NAVIGATION_HEADERS,
+    );
+    expect(answer.status).toBe(302);
+    const state = new URL(answer.header('location') ?? '').searchParams.get('state') ?? '';
+    const callback = await callbackUrl(browser);
+    expect(callback.searchParams.get('state')).not.toBe(state);
+  });
+
+  it('a callback with a repeated state or code answers the HTML error page, logs invalid_request, makes no session', async () => {
+    const browser = new TestBrowser();
+    const callback = await callbackUrl(browser);
+    const before = stack.logs.events('login_failure').length;
+    for (const name of ['state', 'code']) {
+      const repeated = new URL(callback);
+      repeated.searchParams.append(name, 'again');
+      const answer = await browser.get(repeated.href, NAVIGATION_HEADERS);
+      expect(answer.status).toBe(400);
+      expect(answer.header('content-type')).toMatch(/^text\/html/);
+      expect(answer.header('referrer-policy')).toBe('no-referrer');
+      expect(answer.text).toMatch(/Sign-in failed/);
+    }
+    const failures = stack.logs.events('login_failure').slice(before);
+    expect(failures.map((entry) => entry.reason)).toEqual(['invalid_request', 'invalid_request']);
+    // The transaction was not consumed by the malformed answers: the real callback still completes.
+    const done = await browser.get(callback.href, NAVIGATION_HEADERS);
+    expect(done.status).toBe(302);
+    expect(
+      (await browser.get(`${stack.bffUrl}/auth/session`, API_HEADERS)).json<{ isAuthenticated: boolean }>()
+        .isAuthenticated,
+    ).toBe(true);
+  });
+});
+
 describe('ID token checks against a provider that misbehaves (SECURITY.md B 14)', () => {
   let op: MockOp;
   let bffUrl: string;

@@ -231,9 +231,31 @@ describe('logout-token validation (SECURITY.md F 35)', () => {
     expect(await isSignedIn(browser, bffUrl)).toBe(true);
   });
 
-  it('a missing token or a JSON body gets 400', async () => {
-    expect((await post(undefined)).status).toBe(400);
-    expect((await post('x', 'application/json')).status).toBe(400);
+  it('a missing token, a JSON body or a repeated token gets 400 invalid_request in OAuth form', async () => {
+    const oauth = { error: 'invalid_request', error_description: 'logout_token is required' };
+    for (const answer of [
+      await post(undefined),
+      await post('x', 'application/json'),
+      await post('x', 'text/plain'),
+    ]) {
+      expect(answer.status).toBe(400);
+      expect(answer.cacheControl).toBe('no-cache, no-store');
+      expect(JSON.parse(answer.body)).toEqual(oauth);
+    }
+    const json = await request(`${bffUrl}/auth/backchannel-logout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ logout_token: await op.logoutToken({ sid: 'sid-a' }) }),
+    });
+    expect(json.statusCode).toBe(400);
+    expect(await json.body.json()).toEqual(oauth);
+    const twice = await request(`${bffUrl}/auth/backchannel-logout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'logout_token=a&logout_token=b',
+    });
+    expect(twice.statusCode).toBe(400);
+    expect(await twice.body.json()).toEqual(oauth);
   });
 
   it('F36: a valid token ends exactly the sessions of its sid, and a replay is refused', async () => {

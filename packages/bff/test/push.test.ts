@@ -138,6 +138,15 @@ describe('front-channel logout (OpenID Connect Front-Channel Logout 1.0)', () =>
       'sec-fetch-dest': 'iframe',
     });
     expect(wrong.status).toBe(400);
+    // A repeated sid is refused with the same page (the query schema), framable by the issuer.
+    const repeated = await new TestBrowser().get(`${url(stack.idp.issuer)}&sid=other`, {
+      ...NAVIGATION_HEADERS,
+      'sec-fetch-dest': 'iframe',
+    });
+    expect(repeated.status).toBe(400);
+    expect(repeated.header('content-type')).toMatch(/^text\/html/);
+    expect(repeated.text).toMatch(/Logout request refused/);
+    expect(repeated.header('content-security-policy')).toMatch(/frame-ancestors http/);
     expect((await browser.get(`${stack.bffUrl}/auth/session`, API_HEADERS)).json()).toMatchObject({
       isAuthenticated: true,
     });

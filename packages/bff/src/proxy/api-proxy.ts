@@ -1,0 +1,148 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { BffConfig } from '../config.js';
+import type { CookieJar } from '../cookies.js';
+import { BffError } from '../errors.js';
+import type { BffMetrics } from '../metrics.js';
+import { sendProblem } from '../problem.js';
+import { type ActiveSession, type Ended, SessionEndedError, type SessionManager } from '../sessions.js';
+import { hasBody, type Refusal, refusalOf } from './checks.js';
+import { Forward } from './forward.js';
+import { UpstreamHeaders } from './headers.js';
+import { ProxyReporter, type ProxyStats } from './reporter.js';
+import { isApiTarget, nameEnd, UpstreamTable } from './upstreams.js';
+
+const NO_SUCH_API: Refusal = Object.freeze({ status: 404, code: 'not_found', detail: 'No such API.' });
+const SIGN_IN: Refusal = Object.freeze({
+  status: 401,
+  code: 'unauthenticated',
+  detail: 'Sign in to use this API.',
+});
+const SESSION_ENDED: Refusal = Object.freeze({
+  status: 401,
+  code: 'session_expired',
+  detail: 'Your session has ended. Sign in again.',
+});
+
+/**
+ * `/api/<service>/<rest>` → `<upstream>/<rest>` for allow-listed upstreams (README, "API proxy"), on raw
+ * Node request/response objects so the authenticated hot path stays lean: CSRF header and Fetch Metadata
+ * checks, session lookup, token refresh when due, identity headers from the client removed, the bearer
+ * token attached, bodies streamed both ways through an undici keep-alive pool per upstream. Answers are
+ * problem+json for every refusal; an API request never gets a redirect.
+ *
+ * {@link handle} is the one way in: the standalone server's fast path and the plugin's `/api/*` route both
+ * call it. Each request's state is one {@link Forward}; what happens is reported to a {@link ProxyReporter}.
+ */
+export class ApiProxy {
+  readonly #origin: string;
+  readonly #sessions: SessionManager;
+  readonly #cookies: CookieJar;
+  readonly #upstreams: UpstreamTable;
+  readonly #headers: UpstreamHeaders;
+  readonly #reporter: ProxyReporter;
+
+  constructor(
+    config: BffConfig,
+    sessions: SessionManager,
+    cookies: CookieJar,
+    log: Logger,
+    metrics?: BffMetrics,
+  ) {
+    this.#origin = config.origin;
+    this.#sessions = sessions;
+    this.#cookies = cookies;
+    this.#upstreams = new UpstreamTable(config, metrics);
+    this.#headers = new UpstreamHeaders(config);
+    this.#reporter = new ProxyReporter(log, metrics);
+  }
+
+  /** What the proxy counted: forwarded, refused, upstream errors. */
+  get stats(): ProxyStats {
+    return this.#reporter.stats;
+  }
+
+  /** Serves one `/api/*` request. Never throws; every failure becomes a problem+json answer. */
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      const pending = this.#handle(req, res);
+      if (pending !== undefined) pending.catch((error: unknown) => this.#fail(res, error));
+    } catch (error) {
+      this.#fail(res, error);
+    }
+  }
+
+  /** Checks and forwards; synchronous unless the session must be read from the store or refreshed. */
+  #handle(req: IncomingMessage, res: ServerResponse): Promise<void> | undefined {
+    const url = req.url;
+    // The fast path hands over `/api/…` only; a route matched on a decoded path (`/%61pi/…`) is no API.
+    if (!isApiTarget(url)) return this.#refuse(res, NO_SUCH_API);
+    const end = nameEnd(url);
+    const route = this.#upstreams.find(url, end);
+    if (!route) return this.#refuse(res, NO_SUCH_API);
+    const method = req.method ?? 'GET';
+    const rest = url.slice(end);
+    const queryAt = rest.indexOf('?');
+    const restPath = queryAt === -1 ? rest : rest.slice(0, queryAt);
+    const withBody = hasBody(req, method);
+    const refusal = refusalOf(req, route, method, restPath, withBody, this.#origin);
+    if (refusal) {
+      if (refusal.csrf !== undefined) this.#reporter.csrfRefused(route, method, refusal.csrf);
+      return this.#refuse(res, refusal);
+    }
+    const forward = new Forward(req, res, route, method, rest, restPath, withBody, this.#reporter);
+    const cookie = this.#cookies.session(req.headers.cookie);
+    if (cookie.kind !== 'id') {
+      return route.upstream.access === 'required'
+        ? this.#refuse(res, SIGN_IN)
+        : this.#send(forward, undefined);
+    }
+    // Usually answered synchronously from the session cache: no promise, no extra tick.
+    const session = this.#sessions.resolve(cookie.id);
+    if (session instanceof Promise)
+      return session.then((found) => this.#withSession(forward, cookie.id, found));
+    return this.#withSession(forward, cookie.id, session);
+  }
+
+  #withSession(forward: Forward, id: string, session: ActiveSession | Ended): Promise<void> | undefined {
+    if (!('record' in session)) return this.#anonymous(forward, id, session.ended);
+    const token = this.#sessions.accessToken(session);
+    if (typeof token === 'string') return this.#send(forward, token);
+    return token.then(
+      (fresh) => this.#send(forward, fresh),
+      (error: unknown) => {
+        if (!(error instanceof SessionEndedError)) throw error;
+        return this.#anonymous(forward, id, error.reason);
+      },
+    );
+  }
+
+  /** The session has ended: a `required` upstream answers 401, a `public` one is asked without a token. */
+  #anonymous(forward: Forward, id: string, reason: Ended['ended']): undefined {
+    if (forward.route.upstream.access !== 'required') return this.#send(forward, undefined);
+    this.#reporter.sessionEnded(id, reason);
+    return this.#refuse(forward.res, SESSION_ENDED);
+  }
+
+  #send(forward: Forward, bearer: string | undefined): undefined {
+    forward.dispatch(this.#headers.build(forward, bearer));
+    return undefined;
+  }
+
+  #refuse(res: ServerResponse, refusal: Refusal): undefined {
+    this.#reporter.refused(refusal.status, refusal.code);
+    sendProblem(res, refusal.status, refusal.code, refusal.detail, refusal.headers);
+    return undefined;
+  }
+
+  #fail(res: ServerResponse, error: unknown): void {
+    this.#reporter.crashed(error);
+    if (error instanceof BffError) sendProblem(res, error.status, error.problem, error.message);
+    else sendProblem(res, 500, 'internal', 'Something went wrong.');
+  }
+
+  /** Closes the upstream connection pools. */
+  async close(): Promise<void> {
+    await this.#upstreams.close();
+  }
+}

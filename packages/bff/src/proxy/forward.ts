@@ -1,0 +1,140 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { sendProblem } from '../problem.js';
+import { answerHeaders } from './headers.js';
+import type { UpstreamRoute } from './upstreams.js';
+
+/** Who hears about the upstream's answers: metrics, audit log lines, counters. It never answers the client. */
+export interface ProxySink {
+  /** The upstream's answer headers arrived (`forward.startedAt` was when the request was sent). */
+  answered(forward: Forward, status: number): void;
+  /** The whole answer was passed on. */
+  completed(forward: Forward): void;
+  /** The upstream failed before any of its answer was sent (the client gets a problem). */
+  failed(forward: Forward, error: Error): void;
+}
+
+/** The status of an upstream failure: 504 on a timeout, 503 when nothing listens, else 502. */
+function failureStatus(error: Error): number {
+  const code = (error as Error & { code?: unknown }).code;
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 504;
+  return code === 'ECONNREFUSED' ? 503 : 502;
+}
+
+/**
+ * One proxied request, from its checks to the end of the answer: what it asks (the upstream, the method, the
+ * rest of the path), and, as undici's dispatch handler, carrying the upstream answer onto the Node response
+ * with no promise, no stream adapter and no AbortController per request. Backpressure: the upstream is
+ * paused while the client's socket drains. A client that goes away aborts the upstream request.
+ */
+export class Forward implements Dispatcher.DispatchHandler {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly route: UpstreamRoute;
+  readonly method: string;
+  /** What follows `/api/<name>`: `''`, or starting with `/` or `?`. */
+  readonly rest: string;
+  /** {@link rest} without its query: what the path checks and log lines see. */
+  readonly restPath: string;
+  readonly hasBody: boolean;
+  /** When the request was sent upstream (`performance.now()`), for the latency metric. */
+  startedAt = 0;
+  /** The W3C trace id this request travels under (for log lines). */
+  traceId: string | undefined;
+  readonly #sink: ProxySink;
+  #abort: ((reason?: Error) => void) | undefined;
+  #resume: (() => void) | undefined;
+  #clientGone = false;
+
+  // Positional, and called once per request: the state is built here, then only the object travels.
+  constructor(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: UpstreamRoute,
+    method: string,
+    rest: string,
+    restPath: string,
+    hasBody: boolean,
+    sink: ProxySink,
+  ) {
+    this.req = req;
+    this.res = res;
+    this.route = route;
+    this.method = method;
+    this.rest = rest;
+    this.restPath = restPath;
+    this.hasBody = hasBody;
+    this.#sink = sink;
+  }
+
+  /** Sends the request upstream with `headers` (see `UpstreamHeaders`). */
+  dispatch(headers: string[]): void {
+    const { route, rest } = this;
+    this.startedAt = performance.now();
+    this.res.on('close', this.onClientClose);
+    route.pool.dispatch(
+      {
+        // `rest` is '' or starts with '/' or '?': the upstream path always starts with '/'.
+        path:
+          rest.length === 0 || rest.charCodeAt(0) === 63
+            ? `${route.basePath}/${rest}`
+            : `${route.basePath}${rest}`,
+        method: this.method as Dispatcher.HttpMethod,
+        headers,
+        body: this.hasBody ? this.req : null,
+        headersTimeout: route.upstream.timeoutMs,
+        bodyTimeout: route.upstream.timeoutMs,
+      },
+      this,
+    );
+  }
+
+  /** `close` listener of the client response. */
+  readonly onClientClose = (): void => {
+    if (this.res.writableFinished) return;
+    this.#clientGone = true;
+    this.#abort?.(new Error('the client went away'));
+  };
+
+  // undici 7 drives dispatch handlers through these methods natively (the newer `onResponse*` methods are
+  // adapted onto them, parsing headers into an object first); using them saves that work per request.
+  onConnect(abort: (reason?: Error) => void): void {
+    this.#abort = abort;
+    if (this.#clientGone) abort(new Error('the client went away'));
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (statusCode < 200) return true;
+    this.#sink.answered(this, statusCode);
+    this.#resume = resume;
+    this.res.writeHead(statusCode, answerHeaders(rawHeaders));
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', this.#resume as () => void);
+    return false;
+  }
+
+  onComplete(): void {
+    this.#sink.completed(this);
+    this.res.end();
+  }
+
+  onError(error: Error): void {
+    if (this.#clientGone || this.res.destroyed) return;
+    if (this.res.headersSent) {
+      this.res.destroy(error);
+      return;
+    }
+    this.#sink.failed(this, error);
+    const upstream = this.route.name;
+    sendProblem(
+      this.res,
+      failureStatus(error),
+      'upstream_unavailable',
+      `The ${upstream} service is not available.`,
+    );
+  }
+}

@@ -1,0 +1,151 @@
+import type { IncomingMessage } from 'node:http';
+import type { BffConfig } from '../config.js';
+import { continueTrace } from '../trace.js';
+import type { Forward } from './forward.js';
+
+/** Request headers never forwarded: hop-by-hop, credentials, and identity claims a client could forge. */
+const DROPPED_REQUEST_HEADERS = new Set([
+  'host',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'expect',
+  'cookie',
+  'authorization',
+  'forwarded',
+  'x-csrf',
+  'x-real-ip',
+  'x-client-ip',
+  'true-client-ip',
+  'cf-connecting-ip',
+  'x-request-start',
+]);
+const DROPPED_REQUEST_PREFIXES = [
+  'x-forwarded-',
+  'x-user',
+  'x-tenant',
+  'x-auth',
+  'x-remote-',
+  'x-original-',
+  'x-gatehouse',
+  'proxy-',
+];
+/** Response headers never passed back: hop-by-hop, and cookies (an upstream must not set cookies on the app's origin). */
+const DROPPED_RESPONSE_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'set-cookie',
+  'proxy-authenticate',
+  'proxy-connection',
+]);
+const VARY_COOKIE = /(^|,)\s*cookie\s*(,|$)/i;
+
+/**
+ * Builds what the upstream receives: the client's headers without the dropped ones (and without those its
+ * `Connection` header names), then `Host`, `X-Forwarded-Host`/`-Proto`/`-For`, the bearer token when there
+ * is one, and `traceparent` (the client's trace continued with a span of the BFF's, or a new trace).
+ */
+export class UpstreamHeaders {
+  readonly #forwardedHost: string;
+  readonly #forwardedProto: string;
+  readonly #trustProxy: number;
+
+  constructor(config: BffConfig) {
+    const publicUrl = new URL(config.publicUrl);
+    this.#forwardedHost = publicUrl.host;
+    this.#forwardedProto = publicUrl.protocol.slice(0, -1);
+    this.#trustProxy = config.trustProxy;
+  }
+
+  /**
+   * The upstream request's headers (a flat name/value list, as undici takes it) for `forward`, with `bearer`
+   * as `Authorization` when given; records the trace id on `forward`.
+   */
+  build(forward: Forward, bearer: string | undefined): string[] {
+    const { req, route } = forward;
+    const raw = req.rawHeaders;
+    const out: string[] = [];
+    const connectionTokens = connectionTokensOf(req.headers.connection);
+    let traceparent: string | undefined;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = (raw[i] as string).toLowerCase();
+      if (name === 'traceparent') {
+        traceparent ??= raw[i + 1] as string;
+        continue;
+      }
+      if (DROPPED_REQUEST_HEADERS.has(name) || connectionTokens?.has(name)) continue;
+      if (name.charCodeAt(0) === 120 /* x */ || name.charCodeAt(0) === 112 /* p */) {
+        if (DROPPED_REQUEST_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
+      }
+      out.push(name, raw[i + 1] as string);
+    }
+    out.push(
+      'host',
+      route.host,
+      'x-forwarded-host',
+      this.#forwardedHost,
+      'x-forwarded-proto',
+      this.#forwardedProto,
+    );
+    const client = this.#clientAddress(req);
+    if (client) out.push('x-forwarded-for', client);
+    if (bearer) out.push('authorization', `Bearer ${bearer}`);
+    const trace = continueTrace(traceparent);
+    out.push('traceparent', trace.traceparent);
+    forward.traceId = trace.traceId;
+    return out;
+  }
+
+  #clientAddress(req: IncomingMessage): string | undefined {
+    if (this.#trustProxy > 0) {
+      const chain = (req.headers['x-forwarded-for'] ?? '')
+        .toString()
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean);
+      const fromProxy = chain[chain.length - this.#trustProxy];
+      if (fromProxy) return fromProxy;
+    }
+    return req.socket.remoteAddress;
+  }
+}
+
+/** The header names a `Connection` header lists (hop-by-hop by declaration), beyond keep-alive and close. */
+function connectionTokensOf(connection: string | undefined): Set<string> | undefined {
+  if (!connection || connection === 'keep-alive' || connection === 'close') return undefined;
+  return new Set(
+    connection
+      .toLowerCase()
+      .split(',')
+      .map((token) => token.trim()),
+  );
+}
+
+/**
+ * The upstream answer's headers as the client gets them: hop-by-hop headers and `Set-Cookie` dropped, and
+ * `Vary: Cookie` added (the answer depends on the session the BFF attached: caches must key on it too).
+ */
+export function answerHeaders(rawHeaders: Buffer[]): string[] {
+  const out: string[] = [];
+  let vary = false;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = (rawHeaders[i] as Buffer).toString('latin1');
+    const lower = name.toLowerCase();
+    if (DROPPED_RESPONSE_HEADERS.has(lower)) continue;
+    let value = (rawHeaders[i + 1] as Buffer).toString('latin1');
+    if (lower === 'vary') {
+      vary = true;
+      if (value.trim() !== '*' && !VARY_COOKIE.test(value)) value = `${value}, Cookie`;
+    }
+    out.push(name, value);
+  }
+  if (!vary) out.push('vary', 'Cookie');
+  return out;
+}

@@ -1,0 +1,161 @@
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { randomNonce, randomPKCECodeVerifier, randomState } from 'openid-client';
+import * as T from 'typebox';
+import { BffError } from '../errors.js';
+import { oauthErrorCode } from '../oidc.js';
+import { type PageSecurity, pageSecurityOf, replyErrorPage } from '../pages.js';
+import { safeReturnTo } from '../return-to.js';
+import type { GatehouseRuntime } from '../runtime.js';
+import { newOpaqueToken } from '../session/ids.js';
+import type { LoginTransaction } from '../session/types.js';
+import { sessionRef } from '../sessions.js';
+import type { BffRouteOptions } from './route-options.js';
+
+/** `GET /auth/login`: a repeated `returnTo` is ignored (the login still starts, back to `/`). */
+const LoginQuery = T.Object({ returnTo: T.Optional(T.Union([T.String(), T.Array(T.String())])) });
+
+/** `GET /auth/callback`: what the issuer sends back, each at most once; the rest is openid-client's to check. */
+const CallbackQuery = T.Object({
+  state: T.Optional(T.String()),
+  code: T.Optional(T.String()),
+  iss: T.Optional(T.String()),
+  error: T.Optional(T.String()),
+  error_description: T.Optional(T.String()),
+});
+
+const PAGES = {
+  unavailable: {
+    title: 'Sign-in is unavailable',
+    message: 'The identity provider cannot be reached right now. Please try again in a moment.',
+  },
+  unknownState: {
+    title: 'Sign-in link expired',
+    message:
+      'This sign-in attempt is unknown, already used or was started in another browser. Please sign in again.',
+  },
+  tooSlow: { title: 'Sign-in took too long', message: 'Please sign in again.' },
+  cancelled: { title: 'Sign-in failed', message: 'Sign-in was cancelled.' },
+  refused: {
+    title: 'Sign-in failed',
+    message: 'The identity provider’s answer could not be accepted. Please sign in again.',
+  },
+} as const;
+
+/**
+ * `GET /auth/login` and `GET /auth/callback`: the authorization code flow with PKCE S256, `state` bound to
+ * this browser by the login cookie, `nonce`, and a new session (a new id) at the end. Failures of the
+ * callback are HTML pages (400, or 503 when the issuer is down), never a session.
+ */
+export const loginRoutes: FastifyPluginAsync<BffRouteOptions> = async (scope, { runtime }) => {
+  const { config, cookies, oidc, store } = runtime;
+  const security = pageSecurityOf(config);
+
+  scope.get<{ Querystring: T.Static<typeof LoginQuery> }>(
+    '/auth/login',
+    { schema: { querystring: LoginQuery } },
+    async (request, reply) => {
+      const { returnTo } = request.query;
+      const transaction: LoginTransaction = {
+        binding: cookies.loginBinding(request.headers.cookie) ?? newOpaqueToken(32),
+        codeVerifier: randomPKCECodeVerifier(),
+        nonce: randomNonce(),
+        returnTo: safeReturnTo(typeof returnTo === 'string' ? returnTo : undefined),
+        createdAt: Date.now(),
+      };
+      const state = randomState();
+      let location: URL;
+      try {
+        const { nonce, codeVerifier } = transaction;
+        location = await oidc.authorizationUrl({ state, nonce, codeVerifier });
+      } catch (error) {
+        return issuerUnavailable(runtime, reply, security, error);
+      }
+      await store.putTransaction(state, transaction, config.loginTimeout * 1000);
+      return reply
+        .header('set-cookie', cookies.setLoginBinding(transaction.binding))
+        .redirect(location.href, 302);
+    },
+  );
+
+  scope.get<{ Querystring: T.Static<typeof CallbackQuery> }>(
+    '/auth/callback',
+    { schema: { querystring: CallbackQuery }, attachValidation: true },
+    async (request, reply) => {
+      reply.header('referrer-policy', 'no-referrer');
+      if (request.validationError) return refused(runtime, reply, security, 'invalid_request');
+      const state = request.query.state;
+      const binding = cookies.loginBinding(request.headers.cookie);
+      const transaction = state ? await store.takeTransaction(state) : undefined;
+      if (state === undefined || !transaction || !binding || transaction.binding !== binding) {
+        runtime.log.warn(
+          { event: 'login_failure', reason: 'state_mismatch' },
+          'callback without a matching login',
+        );
+        runtime.metrics.logins.inc({ outcome: 'state_mismatch' });
+        return replyErrorPage(reply, 400, security, PAGES.unknownState);
+      }
+      if (Date.now() - transaction.createdAt > config.loginTimeout * 1000) {
+        return replyErrorPage(reply, 400, security, PAGES.tooSlow);
+      }
+      const queryAt = request.url.indexOf('?');
+      return complete(runtime, request.session, reply, security, {
+        rawQuery: queryAt === -1 ? '' : request.url.slice(queryAt + 1),
+        state,
+        transaction,
+      });
+    },
+  );
+};
+
+/** Redeems the code and starts the session: a new id, whatever session the browser had is ended first. */
+async function complete(
+  runtime: GatehouseRuntime,
+  previous: { readonly id: string | undefined },
+  reply: FastifyReply,
+  security: PageSecurity,
+  callback: { rawQuery: string; state: string; transaction: LoginTransaction },
+): Promise<FastifyReply> {
+  const { cookies, log, metrics, oidc, sessions } = runtime;
+  const { transaction } = callback;
+  let outcome: Awaited<ReturnType<typeof oidc.redeem>>;
+  try {
+    const { nonce, codeVerifier } = transaction;
+    outcome = await oidc.redeem(callback.rawQuery, { state: callback.state, nonce, codeVerifier });
+  } catch (error) {
+    if (error instanceof BffError && error.status === 503) {
+      return issuerUnavailable(runtime, reply, security, error.cause);
+    }
+    return refused(runtime, reply, security, oauthErrorCode(error), error);
+  }
+  // Re-authentication replaces any previous session: its id is never reused (no fixation).
+  if (previous.id !== undefined) await sessions.endById(previous.id, 'logout');
+  const session = await sessions.create(outcome.tokens, outcome.claims);
+  log.info({ event: 'login_success', sub: session.record.sub, session: sessionRef(session.id) }, 'signed in');
+  metrics.logins.inc({ outcome: 'success' });
+  return reply.header('set-cookie', cookies.setSession(session.id)).redirect(transaction.returnTo, 302);
+}
+
+/** The issuer refused the login, or its answer cannot be accepted: logged, counted, a clear page. */
+function refused(
+  { log, metrics }: GatehouseRuntime,
+  reply: FastifyReply,
+  security: PageSecurity,
+  code: string | undefined,
+  error?: unknown,
+): FastifyReply {
+  log.warn({ event: 'login_failure', reason: code ?? 'invalid_response', err: error }, 'login failed');
+  metrics.logins.inc({ outcome: code === 'access_denied' ? 'cancelled' : 'rejected' });
+  return replyErrorPage(reply, 400, security, code === 'access_denied' ? PAGES.cancelled : PAGES.refused);
+}
+
+/** The login cannot reach the identity provider: logged, counted, and a clear page (no stack, no detail). */
+function issuerUnavailable(
+  { log, metrics }: GatehouseRuntime,
+  reply: FastifyReply,
+  security: PageSecurity,
+  cause: unknown,
+): FastifyReply {
+  log.error({ event: 'login_failure', reason: 'issuer_unavailable', err: cause }, 'login failed');
+  metrics.logins.inc({ outcome: 'issuer_unavailable' });
+  return replyErrorPage(reply, 503, security, PAGES.unavailable);
+}

@@ -1,0 +1,121 @@
+import type { Logger } from 'pino';
+import type { BffConfig } from './config.js';
+import { CookieJar } from './cookies.js';
+import { MemorySessionEventBus, RedisSessionEventBus, type SessionEventBus } from './events.js';
+import { createLogger } from './logger.js';
+import { SignedManifest } from './manifest.js';
+import { BffMetrics } from './metrics.js';
+import { OidcClient } from './oidc.js';
+import { ApiProxy } from './proxy/index.js';
+import { PushChannel } from './push.js';
+import { MemorySessionStore } from './session/memory-store.js';
+import type { SessionStore } from './session/types.js';
+import { SessionManager } from './sessions.js';
+import { createSessionStore } from './store.js';
+
+/** What the BFF runs on: its parts, as the plugin decorates the Fastify instance with them (`gatehouseBff`). */
+export interface GatehouseRuntime {
+  readonly config: BffConfig;
+  readonly store: SessionStore;
+  readonly sessions: SessionManager;
+  readonly oidc: OidcClient;
+  readonly cookies: CookieJar;
+  readonly proxy: ApiProxy;
+  readonly events: SessionEventBus;
+  readonly push: PushChannel;
+  readonly metrics: BffMetrics;
+  /** The signed remote manifest, when configured. */
+  readonly manifest: SignedManifest | undefined;
+  readonly log: Logger;
+}
+
+/** The parts a host may bring; the others are made from the configuration. */
+export interface RuntimeOptions {
+  readonly config: BffConfig;
+  readonly store?: SessionStore;
+  readonly logger?: Logger;
+  readonly events?: SessionEventBus;
+  readonly metrics?: BffMetrics;
+}
+
+/** A runtime and how to stop what it made (never what the host brought). */
+export interface OwnedRuntime {
+  readonly runtime: GatehouseRuntime;
+  /** Ends the push streams, so the server can close (before connections are waited for). */
+  stopStreams(): void;
+  /** Closes the upstream pools, and the store, event bus and manifest watcher it made. */
+  close(): Promise<void>;
+}
+
+const isEmpty = (map: object) => Object.keys(map).length === 0;
+
+/**
+ * Builds the BFF's parts from `options`: the session store (Redis with `redisUrl`, else memory), the event
+ * bus, the OIDC client, cookies, sessions, the proxy, the push channel, metrics and the signed manifest (a
+ * manifest that does not verify stops the start: nothing unverified is ever handed to a page). Starts the
+ * issuer's discovery without waiting for it.
+ */
+export function createRuntime(options: RuntimeOptions): OwnedRuntime {
+  const { config } = options;
+  const log = options.logger ?? createLogger(config.logLevel);
+  const store = options.store ?? createSessionStore(config);
+  const events =
+    options.events ??
+    (config.redisUrl
+      ? new RedisSessionEventBus({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix })
+      : new MemorySessionEventBus());
+  const manifest = config.manifest ? new SignedManifest(config.manifest, log) : undefined;
+  if (manifest && config.manifest?.watch) manifest.watch();
+  const oidc = new OidcClient(config);
+  const cookies = new CookieJar(config);
+  const metrics = options.metrics ?? new BffMetrics();
+  const sessions = new SessionManager(config, store, oidc, log, events, metrics);
+  const proxy = new ApiProxy(config, sessions, cookies, log, metrics);
+  const push = new PushChannel(sessions, events, log);
+  metrics.observe({
+    pushStreams: () => push.size,
+    sessions: () => (store instanceof MemorySessionStore ? store.stats().sessions : undefined),
+  });
+  const runtime: GatehouseRuntime = Object.freeze({
+    config,
+    store,
+    sessions,
+    oidc,
+    cookies,
+    proxy,
+    events,
+    push,
+    metrics,
+    manifest,
+    log,
+  });
+  announceStart(runtime);
+  return {
+    runtime,
+    stopStreams: () => push.close(),
+    async close() {
+      await proxy.close();
+      if (!options.store) await store.close();
+      if (!options.events) await events.close();
+      manifest?.close();
+    },
+  };
+}
+
+/** What an operator should hear at start: a missing role map, an issuer not reachable yet. */
+function announceStart({ config, log, oidc }: GatehouseRuntime): void {
+  // A library grants nothing by default; a deployment that forgot its role map should hear so at once.
+  if (!config.production && isEmpty(config.roles) && isEmpty(config.tenantRoles)) {
+    log.warn(
+      { event: 'no_role_map' },
+      'no role map configured (roles, tenantRoles): signed-in users get no permissions',
+    );
+  }
+  // Discover the issuer early, without failing start-up when it is down (logins then show a clear error).
+  oidc.configuration().catch((error: unknown) => {
+    log.warn(
+      { event: 'issuer_unavailable', issuer: config.issuer, err: error },
+      'identity provider not reachable yet',
+    );
+  });
+}
