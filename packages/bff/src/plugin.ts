@@ -12,6 +12,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { randomNonce, randomPKCECodeVerifier, randomState } from 'openid-client';
 import type { Logger } from 'pino';
+import { loadClientKey } from './client-key.js';
 import type { BffConfig } from './config.js';
 import { CookieJar } from './cookies.js';
 import { checkCsrf, checkResourceIsolation, isNavigation } from './csrf.js';
@@ -28,6 +29,7 @@ import { PushChannel } from './push.js';
 import { logSecurityReports } from './reports.js';
 import { safeReturnTo } from './return-to.js';
 import { RouteTable } from './route-table.js';
+import { jwksRoute } from './routes/jwks.js';
 import { newOpaqueToken } from './session/ids.js';
 import type { SessionRecord, SessionStore } from './session/types.js';
 import { type ActiveSession, SessionManager, sessionRef } from './sessions.js';
@@ -89,7 +91,9 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
   const { config } = options;
   const log = options.logger ?? createLogger(config.logLevel);
   const store = options.store ?? createSessionStore(config);
-  const oidc = new OidcClient(config);
+  // A key that does not load stops the start, with the reason (GH_BFF_CONFIG_INVALID).
+  const clientKey = await loadClientKey(config);
+  const oidc = new OidcClient(config, { ...(clientKey ? { key: clientKey } : {}), log });
   const cookies = new CookieJar(config);
   const events =
     options.events ??
@@ -229,6 +233,8 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
       const current = reply.getHeader('cache-control');
       if (typeof current !== 'string' || !current.includes(NO_STORE)) reply.header('cache-control', NO_STORE);
     });
+
+    if (clientKey) await scope.register(jwksRoute, { key: clientKey });
 
     scope.get('/auth/login', async (request, reply) => {
       const query = request.query as Record<string, unknown>;
