@@ -15,6 +15,7 @@ export default defineConfig({
       'packages/*/test/**/*.test.{ts,tsx}',
       'examples/**/test/**/*.test.{ts,tsx}',
       'e2e/**/*.test.{ts,tsx}',
+      'docs/test/**/*.test.ts',
     ],
     exclude: ['**/node_modules/**', '**/dist/**'],
     environment: 'node',

@@ -14,8 +14,8 @@ export function projectDirs(root, file) {
       if (group === 'examples' && existsSync(join(dir, 'web', file))) dirs.push(join(dir, 'web'));
     }
   }
-  // Root-level projects are typechecked too: the browser end-to-end tests and the benchmarks.
-  for (const name of ['e2e', 'bench']) {
+  // Root-level projects are typechecked too: the browser end-to-end tests, the benchmarks and the docs' tests.
+  for (const name of ['e2e', 'bench', 'docs']) {
     const dir = join(root, name);
     if (existsSync(join(dir, file))) dirs.push(dir);
   }

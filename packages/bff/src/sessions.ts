@@ -5,6 +5,7 @@ import {
   identityFromClaims,
   type SessionEndReason,
 } from '@gatehouse/policy';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { BffConfig } from './config.js';
 import { BffError } from './errors.js';
@@ -26,6 +27,12 @@ const MAX_CACHED_SESSIONS = 100_000;
 export interface ActiveSession {
   readonly id: string;
   readonly record: SessionRecord;
+}
+
+/** An entry of the session cache: the session, and its key on the session event bus (a hash, kept). */
+interface CachedSession {
+  readonly active: ActiveSession;
+  readonly key: string;
 }
 
 /** The session ended while the request was being served: answer 401 `session_expired`. */
@@ -71,14 +78,13 @@ export class SessionManager {
   readonly #log: Logger;
   readonly #refreshing = new Map<string, Promise<SessionRecord>>();
   readonly #touchEveryMs: number;
-  /** Recently read sessions (id → session), so the hot path skips the store; see {@link resolve}. */
-  readonly #cache = new Map<
-    string,
-    { readonly active: ActiveSession; readonly until: number; readonly key: string }
-  >();
+  /**
+   * Recently read sessions (id → session and its event-bus key), so the hot path skips the store; see
+   * {@link resolve}. Each entry lives `sessionCacheMs`; none at all when that is 0.
+   */
+  readonly #cache: LRUCache<string, CachedSession> | undefined;
   /** Event-bus key → id, to forget a cached session when another process ends or extends it. */
   readonly #cacheKeys = new Map<string, string>();
-  readonly #cacheMs: number;
   /** Counts refresh grants sent to the issuer by this process (tests and metrics read it). */
   refreshCount = 0;
 
@@ -99,7 +105,18 @@ export class SessionManager {
     this.#oidc = oidc;
     this.#log = log;
     this.#touchEveryMs = Math.min(60_000, (config.idleTimeout * 1000) / 10);
-    this.#cacheMs = config.sessionCacheMs;
+    this.#cache =
+      config.sessionCacheMs === 0
+        ? undefined
+        : new LRUCache<string, CachedSession>({
+            max: MAX_CACHED_SESSIONS,
+            // On lru-cache's monotonic clock, read at most once a millisecond (its default). A hit costs about
+            // 0.1 µs (the Map this replaced: 0.08 µs) of the ~60 µs of CPU a proxied request takes; the
+            // proxy bench (`npm run bench`, BFF against reply-from) shows no difference beyond its noise.
+            ttl: config.sessionCacheMs,
+            // However an entry leaves (forgotten, replaced, evicted, expired), its event-bus key leaves too.
+            dispose: (cached) => this.#cacheKeys.delete(cached.key),
+          });
     events.subscribe((event) => {
       const id = this.#cacheKeys.get(event.session);
       if (id !== undefined) this.#forget(id);
@@ -107,21 +124,14 @@ export class SessionManager {
   }
 
   #remember(active: ActiveSession): void {
-    if (this.#cacheMs === 0) return;
-    if (this.#cache.size >= MAX_CACHED_SESSIONS) {
-      const oldest = this.#cache.keys().next().value as string;
-      this.#forget(oldest);
-    }
-    const key = this.#cache.get(active.id)?.key ?? sessionChannelKey(active.id);
-    this.#cache.set(active.id, { active, until: Date.now() + this.#cacheMs, key });
+    if (this.#cache === undefined) return;
+    const key = this.#cache.peek(active.id)?.key ?? sessionChannelKey(active.id);
+    this.#cache.set(active.id, { active, key });
     this.#cacheKeys.set(key, active.id);
   }
 
   #forget(id: string): void {
-    const cached = this.#cache.get(id);
-    if (!cached) return;
-    this.#cache.delete(id);
-    this.#cacheKeys.delete(cached.key);
+    this.#cache?.delete(id);
   }
 
   /** Starts a session for a completed login. Answers the new session's id (never an id the browser had). */
@@ -167,15 +177,11 @@ export class SessionManager {
    * event is lost. Timeouts are checked on every call, cached or not.
    */
   resolve(id: string): ActiveSession | Ended | Promise<ActiveSession | Ended> {
-    const cached = this.#cache.get(id);
+    const cached = this.#cache?.get(id);
     if (cached !== undefined) {
       const now = Date.now();
       const record = cached.active.record;
-      if (
-        now < cached.until &&
-        now - record.lastSeenAt < this.#touchEveryMs &&
-        this.#expiry(record, now) === undefined
-      ) {
+      if (now - record.lastSeenAt < this.#touchEveryMs && this.#expiry(record, now) === undefined) {
         return cached.active;
       }
     }
@@ -200,7 +206,7 @@ export class SessionManager {
       // Open tabs move their expiry warning: activity anywhere pushes the idle deadline back.
       await this.events.publish({
         type: 'session-extended',
-        session: this.#cache.get(id)?.key ?? sessionChannelKey(id),
+        session: this.#cache?.peek(id)?.key ?? sessionChannelKey(id),
         expiresAt: new Date(this.expiresAt(touched)).toISOString(),
       });
       return active;

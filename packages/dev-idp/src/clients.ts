@@ -1,4 +1,6 @@
+import * as T from 'typebox';
 import { DevIdpError } from './errors.js';
+import { checkSchema, isPlainHttpUrl, isRecord } from './lib/option-schema.js';
 
 /**
  * A client (relying party) registered at the dev IdP, in OpenID Connect Dynamic Client Registration metadata
@@ -36,6 +38,15 @@ export interface BffClientOptions {
   readonly clientSecret?: string;
 }
 
+const BffClientOptionsSchema = T.Object(
+  {
+    baseUrl: T.String(),
+    clientId: T.Optional(T.String({ minLength: 1, maxLength: 256 })),
+    clientSecret: T.Optional(T.String({ minLength: 1, maxLength: 256 })),
+  },
+  { additionalProperties: false },
+);
+
 /** The default client's id. */
 export const DEFAULT_CLIENT_ID = 'gatehouse-bff';
 /** The default client's secret. Development only: it is published in this repository. */
@@ -54,26 +65,11 @@ export const DEFAULT_BFF_URL = 'http://localhost:4000';
  * const idp = await createDevIdp({ port: 0, clients: [bffClient({ baseUrl: `http://localhost:${bffPort}` })] });
  */
 export function bffClient(options: BffClientOptions): DevIdpClient {
-  const problems: string[] = [];
+  const { problems } = checkSchema(BffClientOptionsSchema, isRecord(options) ? options : {});
+  if (!isRecord(options)) problems.unshift('options: must be an object');
   const base = typeof options?.baseUrl === 'string' ? URL.parse(options.baseUrl) : null;
-  if (
-    !base ||
-    (base.protocol !== 'http:' && base.protocol !== 'https:') ||
-    base.search ||
-    base.hash ||
-    base.username ||
-    base.password
-  ) {
+  if (typeof options?.baseUrl === 'string' && !isPlainHttpUrl(options.baseUrl, { query: false })) {
     problems.push('baseUrl: must be an http(s) URL without query, fragment or credentials');
-  }
-  for (const key of ['clientId', 'clientSecret'] as const) {
-    const value = options?.[key];
-    if (value !== undefined && (typeof value !== 'string' || value.length === 0 || value.length > 256)) {
-      problems.push(`${key}: must be a non-empty string of at most 256 characters`);
-    }
-  }
-  for (const key of Object.keys(options ?? {})) {
-    if (!['baseUrl', 'clientId', 'clientSecret'].includes(key)) problems.push(`${key}: unknown option`);
   }
   if (problems.length > 0 || !base) {
     throw new DevIdpError('GH_DEV_IDP_OPTIONS_INVALID', `invalid bffClient options: ${problems.join('; ')}`, {

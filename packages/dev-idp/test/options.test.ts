@@ -60,10 +60,10 @@ describe('createDevIdp options', () => {
     expect(error.code).toBe('GH_DEV_IDP_OPTIONS_INVALID');
     expect(error.problems).toEqual([
       'prot: unknown option',
-      'rotateRefreshTokens: must be true or false',
-      'port: must be an integer from 0 to 65535',
-      'issuer: must be an http(s) origin without path or trailing slash, e.g. http://localhost:4001',
+      'port: must be >= 0',
       'ttl.Acces: unknown option',
+      'rotateRefreshTokens: must be boolean',
+      'issuer: must be an http(s) origin without path or trailing slash, e.g. http://localhost:4001',
     ]);
   });
 
@@ -83,16 +83,39 @@ describe('createDevIdp options', () => {
       ttl: { AuthorizationCode: 3600, AccessToken: 0, LogoutToken: 60 },
     });
     expect(error.problems).toEqual([
-      'clients[0].extra: unknown option',
-      "clients[0].token_endpoint_auth_method: must be 'client_secret_basic' or 'client_secret_post'",
-      'clients[1].redirect_uris[0]: must be an absolute http(s) URL without fragment or credentials',
-      "clients[1].grant_types: must hold 'authorization_code' and may hold 'refresh_token'",
-      'ttl.AccessToken: must be a whole number of seconds from 1 to 31622400',
       'ttl.LogoutToken: fixed at 120 s by oidc-provider 9 (Back-Channel Logout: at most 2 min)',
+      'clients[0].extra: unknown option',
+      "clients[0].token_endpoint_auth_method: must be one of 'client_secret_basic', 'client_secret_post'",
+      "clients[1].grant_types[0]: must be one of 'authorization_code', 'refresh_token'",
+      'ttl.AccessToken: must be >= 1',
+      'users[0].roles: must be array',
+      'clients[1].redirect_uris[0]: must be an absolute http(s) URL without fragment or credentials',
+      "clients[1].grant_types: must hold 'authorization_code' (and may hold 'refresh_token')",
       'ttl.AuthorizationCode: must be at most 600 s (ASVS 10.4.3)',
       'audiences[0].resource: must be an absolute URI without fragment, in normalised form',
-      'users[0].roles: must be an array of role names',
     ]);
+  });
+
+  it('refuses control characters, bad scope tokens, empty claims and unknown tenant keys', async () => {
+    const error = await refusal({
+      host: 'a\nb',
+      users: [{ ...demoUsers[0], tenants: [{ id: 'x', roles: [], extra: 1 }], email: '' }],
+      audiences: [{ resource: 'urn:x', scope: 'a  b' }],
+    });
+    expect(error.problems).toEqual([
+      'host: must not contain control characters',
+      'audiences[0].scope: must be space-separated scope tokens',
+      'users[0].email: must not have fewer than 1 characters',
+      'users[0].tenants[0].extra: unknown option',
+    ]);
+  });
+
+  it('refuses options that are not an object', async () => {
+    for (const options of [null, 42, 'port=1', [1]]) {
+      const error = await refusal(options);
+      expect(error.code).toBe('GH_DEV_IDP_OPTIONS_INVALID');
+      expect(error.problems).toEqual(['options: must be an object']);
+    }
   });
 
   it('refuses duplicate client ids and user logins', async () => {
@@ -109,7 +132,7 @@ describe('createDevIdp options', () => {
     const { client_secret: _secret, ...publicClient } = bffClient({ baseUrl: 'http://localhost:1' });
     const error = await refusal({ clients: [publicClient] });
     expect(error.problems).toEqual([
-      'clients[0].client_secret: must be a non-empty string (only confidential clients are accepted)',
+      'clients[0].client_secret: required (only confidential clients are accepted)',
     ]);
   });
 

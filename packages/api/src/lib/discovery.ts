@@ -1,3 +1,4 @@
+import { allowInsecureRequests, discoveryRequest, processDiscoveryResponse } from 'oauth4webapi';
 import { ApiError } from '../errors.js';
 
 /** The part of an OpenID Connect / RFC 8414 discovery document the verifier needs. */
@@ -7,28 +8,44 @@ export interface IssuerMetadata {
 }
 
 /**
- * Reads `<issuer>/.well-known/openid-configuration`: the document's `issuer` must equal the configured one
- * exactly (mix-up defence), and `jwks_uri` must be an http(s) URL on the same scheme as the issuer. Redirects
- * are not followed. Every failure is a `GH_API_ISSUER_UNAVAILABLE` with the cause kept.
+ * Reads `<issuer>/.well-known/openid-configuration` with oauth4webapi (`discoveryRequest` +
+ * `processDiscoveryResponse`: a 200 JSON answer, redirects not followed, `issuer` checked). On top of it:
+ * the document's `issuer` must equal the configured one exactly, character for character (oauth4webapi
+ * compares them as URLs, so `https://id.example/` would pass for `https://id.example`; the tokens' `iss`
+ * must match exactly, so the document must too: mix-up defence), and `jwks_uri` must be an http(s) URL on
+ * the same scheme as the issuer. An `http:` issuer (development) is allowed here; production refuses it
+ * when the options are checked. Every failure is a `GH_API_ISSUER_UNAVAILABLE` with the cause kept.
+ *
+ * @example
+ * const { jwksUri } = await discoverIssuer('https://id.example.com', 5000);
  */
 export async function discoverIssuer(issuer: string, timeoutMs: number): Promise<IssuerMetadata> {
-  const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+  const where = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
   const fail = (message: string, cause?: unknown) =>
-    new ApiError('GH_API_ISSUER_UNAVAILABLE', `discovery at ${url}: ${message}`, { cause });
-  let body: unknown;
+    new ApiError('GH_API_ISSUER_UNAVAILABLE', `discovery at ${where}: ${message}`, { cause });
+  let response: Response;
+  let document: Awaited<ReturnType<typeof processDiscoveryResponse>>;
   try {
-    const response = await fetch(url, {
-      headers: { accept: 'application/json' },
-      redirect: 'manual',
+    const expected = new URL(issuer);
+    response = await discoveryRequest(expected, {
       signal: AbortSignal.timeout(timeoutMs),
+      ...(expected.protocol === 'http:' ? { [allowInsecureRequests]: true } : {}),
     });
-    if (response.status !== 200) throw fail(`answered ${response.status}`);
-    body = await response.json();
+    try {
+      document = await processDiscoveryResponse(expected, response);
+    } catch (error) {
+      await response.body?.cancel().catch(() => {});
+      throw fail(
+        response.status === 200
+          ? `unusable document: ${(error as Error).message}`
+          : `answered ${response.status}`,
+        error,
+      );
+    }
   } catch (error) {
     if (error instanceof ApiError) throw error;
     throw fail('request failed', error);
   }
-  const document = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
   if (document.issuer !== issuer) throw fail('the document names another issuer');
   const jwksUri = document.jwks_uri;
   if (typeof jwksUri !== 'string') throw fail('no jwks_uri');

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { StoreUnavailableError } from '../errors.js';
 import { frozenCopy, OptionProblems, ttlMillis } from './codec.js';
 import type { LoginTransaction, SessionRecord, SessionStore, SessionTokens } from './types.js';
@@ -33,14 +34,8 @@ export interface MemorySessionStoreStats {
 interface SessionEntry {
   /** Frozen; replaced (copy on write) by `updateTokens` and `touch`, so callers can hold on to it. */
   record: SessionRecord;
-  expiresAt: number;
   readonly sidKey: string | undefined;
   readonly subKey: string;
-}
-
-interface Expiring<T> {
-  readonly value: T;
-  readonly expiresAt: number;
 }
 
 const KNOWN_OPTIONS = ['maxSessions', 'maxTransactions', 'maxLocks', 'maxMarks', 'sweepIntervalMs', 'now'];
@@ -62,17 +57,26 @@ function removeFromIndex(index: Map<string, Set<string>>, key: string | undefine
   if (ids.size === 0) index.delete(key);
 }
 
-/** Deletes the oldest entries of `map` (insertion order) until one more fits under `max`. */
-function makeRoom<K, V>(map: Map<K, V>, max: number, evict: (key: K, value: V) => void): void {
-  while (map.size >= max) {
-    const oldest = map.entries().next();
-    if (oldest.done) return;
-    evict(oldest.value[0], oldest.value[1]);
-  }
-}
-
-function sweepExpired<T>(map: Map<string, Expiring<T>>, now: number): void {
-  for (const [key, entry] of map) if (entry.expiresAt <= now) map.delete(key);
+/**
+ * At most `max` entries, each with its own TTL on the store's clock; when full, a `set` evicts the entry set
+ * least recently. Reads use `peek`, which answers only live entries and leaves the order alone, so eviction
+ * follows writes (create, touch), never reads.
+ */
+function boundedMap<V extends {}>(
+  max: number,
+  now: () => number,
+  dispose?: LRUCache.Disposer<string, V>,
+): LRUCache<string, V> {
+  return new LRUCache<string, V>({
+    // Bounded as a size of one per entry rather than by `max`, which would allocate every slot up front
+    // (about 56 bytes each): memory follows what is stored, as the limits may be set far above it.
+    maxSize: max,
+    sizeCalculation: () => 1,
+    // Read the clock on every check instead of caching it for 1 ms: tests move an injected clock by hand.
+    ttlResolution: 0,
+    perf: { now },
+    ...(dispose ? { dispose } : {}),
+  });
 }
 
 const indexSize = (index: Map<string, Set<string>>): number => {
@@ -85,9 +89,10 @@ const indexSize = (index: Map<string, Set<string>>): number => {
  * A {@link SessionStore} in this process's memory: for development, tests and single-instance deployments
  * (sessions die with the process and are not shared between instances; use `RedisSessionStore` for that).
  *
- * Every map is bounded: when one is full the oldest entry is evicted (sessions: least recently created or
- * touched), so memory never grows without limit. Entries expire by TTL, checked on every read and swept
- * periodically. `get` is one map lookup and answers a frozen record without copying; writes copy.
+ * Every map is an `LRUCache` of lru-cache, bounded by a count: when one is full the entry written least
+ * recently is evicted (sessions: least recently created or touched), so memory never grows without limit.
+ * Entries expire by TTL, checked on every read and swept periodically. `get` is one lookup and answers a
+ * frozen record without copying; writes copy.
  *
  * @example
  * const store = new MemorySessionStore({ maxSessions: 10_000 });
@@ -96,30 +101,33 @@ const indexSize = (index: Map<string, Set<string>>): number => {
 export class MemorySessionStore implements SessionStore {
   readonly kind = 'memory';
 
-  readonly #sessions = new Map<string, SessionEntry>();
+  readonly #sessions: LRUCache<string, SessionEntry>;
   readonly #bySid = new Map<string, Set<string>>();
   readonly #bySub = new Map<string, Set<string>>();
-  readonly #transactions = new Map<string, Expiring<LoginTransaction>>();
-  readonly #locks = new Map<string, Expiring<string>>();
-  readonly #marks = new Map<string, Expiring<true>>();
-  readonly #maxSessions: number;
-  readonly #maxTransactions: number;
-  readonly #maxLocks: number;
-  readonly #maxMarks: number;
-  readonly #now: () => number;
+  readonly #transactions: LRUCache<string, LoginTransaction>;
+  readonly #locks: LRUCache<string, string>;
+  readonly #marks: LRUCache<string, true>;
   readonly #sweeper: NodeJS.Timeout;
   #closed = false;
 
   constructor(options: MemorySessionStoreOptions = {}) {
     const check = new OptionProblems('MemorySessionStore', options, KNOWN_OPTIONS);
-    this.#maxSessions = check.integer('maxSessions', options.maxSessions, 100_000, 1, 100_000_000);
-    this.#maxTransactions = check.integer('maxTransactions', options.maxTransactions, 10_000, 1, 10_000_000);
-    this.#maxLocks = check.integer('maxLocks', options.maxLocks, 10_000, 1, 10_000_000);
-    this.#maxMarks = check.integer('maxMarks', options.maxMarks, 100_000, 1, 100_000_000);
+    const maxSessions = check.integer('maxSessions', options.maxSessions, 100_000, 1, 100_000_000);
+    const maxTransactions = check.integer('maxTransactions', options.maxTransactions, 10_000, 1, 10_000_000);
+    const maxLocks = check.integer('maxLocks', options.maxLocks, 10_000, 1, 10_000_000);
+    const maxMarks = check.integer('maxMarks', options.maxMarks, 100_000, 1, 100_000_000);
     const sweepIntervalMs = check.integer('sweepIntervalMs', options.sweepIntervalMs, 60_000, 10, 86_400_000);
     if (options.now !== undefined && typeof options.now !== 'function') check.add('"now" must be a function');
     check.done();
-    this.#now = options.now ?? (() => Date.now());
+    const now = options.now ?? (() => Date.now());
+    // Whenever a session leaves (deleted, replaced, evicted or expired), its index entries leave with it.
+    this.#sessions = boundedMap<SessionEntry>(maxSessions, now, (entry, id) => {
+      removeFromIndex(this.#bySid, entry.sidKey, id);
+      removeFromIndex(this.#bySub, entry.subKey, id);
+    });
+    this.#transactions = boundedMap(maxTransactions, now);
+    this.#locks = boundedMap(maxLocks, now);
+    this.#marks = boundedMap(maxMarks, now);
     this.#sweeper = setInterval(() => this.sweep(), sweepIntervalMs);
     this.#sweeper.unref();
   }
@@ -127,29 +135,25 @@ export class MemorySessionStore implements SessionStore {
   async create(id: string, record: SessionRecord, ttlMs: number): Promise<void> {
     this.#assertOpen();
     const ttl = ttlMillis(ttlMs, 'create');
-    const existing = this.#sessions.get(id);
-    if (existing) this.#removeSession(id, existing);
-    makeRoom(this.#sessions, this.#maxSessions, (oldId, entry) => this.#removeSession(oldId, entry));
     const stored = frozenCopy(record);
     const entry: SessionEntry = {
       record: stored,
-      expiresAt: this.#now() + ttl,
       sidKey: stored.sid === undefined ? undefined : indexKey(stored.iss, stored.sid),
       subKey: indexKey(stored.iss, stored.sub),
     };
-    this.#sessions.set(id, entry);
+    this.#sessions.set(id, entry, { ttl });
     if (entry.sidKey !== undefined) addToIndex(this.#bySid, entry.sidKey, id);
     addToIndex(this.#bySub, entry.subKey, id);
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {
     this.#assertOpen();
-    return this.#live(id)?.record;
+    return this.#sessions.peek(id)?.record;
   }
 
   async updateTokens(id: string, tokens: SessionTokens): Promise<boolean> {
     this.#assertOpen();
-    const entry = this.#live(id);
+    const entry = this.#sessions.peek(id);
     if (!entry) return false;
     entry.record = Object.freeze({ ...entry.record, tokens: frozenCopy(tokens) });
     return true;
@@ -158,22 +162,19 @@ export class MemorySessionStore implements SessionStore {
   async touch(id: string, lastSeenAt: number, ttlMs: number): Promise<boolean> {
     this.#assertOpen();
     const ttl = ttlMillis(ttlMs, 'touch');
-    const entry = this.#live(id);
+    const entry = this.#sessions.peek(id);
     if (!entry) return false;
     entry.record = Object.freeze({ ...entry.record, lastSeenAt });
-    entry.expiresAt = this.#now() + ttl;
-    // Move to the end of the insertion order: eviction takes the least recently active sessions first.
-    this.#sessions.delete(id);
-    this.#sessions.set(id, entry);
+    // Setting it again renews its TTL and makes it the most recent: eviction takes the least active first.
+    this.#sessions.set(id, entry, { ttl });
     return true;
   }
 
   async delete(id: string): Promise<boolean> {
     this.#assertOpen();
-    const entry = this.#sessions.get(id);
-    if (!entry) return false;
-    this.#removeSession(id, entry);
-    return entry.expiresAt > this.#now();
+    const live = this.#sessions.peek(id) !== undefined;
+    this.#sessions.delete(id);
+    return live;
   }
 
   async deleteBySid(iss: string, sid: string): Promise<string[]> {
@@ -189,59 +190,46 @@ export class MemorySessionStore implements SessionStore {
   async putTransaction(state: string, transaction: LoginTransaction, ttlMs: number): Promise<void> {
     this.#assertOpen();
     const ttl = ttlMillis(ttlMs, 'putTransaction');
-    this.#transactions.delete(state);
-    makeRoom(this.#transactions, this.#maxTransactions, (key) => this.#transactions.delete(key));
-    this.#transactions.set(state, { value: frozenCopy(transaction), expiresAt: this.#now() + ttl });
+    this.#transactions.set(state, frozenCopy(transaction), { ttl });
   }
 
   async takeTransaction(state: string): Promise<LoginTransaction | undefined> {
     this.#assertOpen();
-    const entry = this.#transactions.get(state);
-    if (!entry) return undefined;
+    const transaction = this.#transactions.peek(state);
     this.#transactions.delete(state);
-    return entry.expiresAt > this.#now() ? entry.value : undefined;
+    return transaction;
   }
 
   async acquireLock(key: string, owner: string, ttlMs: number): Promise<boolean> {
     this.#assertOpen();
     const ttl = ttlMillis(ttlMs, 'acquireLock');
-    const now = this.#now();
-    const held = this.#locks.get(key);
-    if (held && held.expiresAt > now) return false;
-    this.#locks.delete(key);
-    makeRoom(this.#locks, this.#maxLocks, (oldKey) => this.#locks.delete(oldKey));
-    this.#locks.set(key, { value: owner, expiresAt: now + ttl });
+    if (this.#locks.peek(key) !== undefined) return false;
+    this.#locks.set(key, owner, { ttl });
     return true;
   }
 
   async releaseLock(key: string, owner: string): Promise<boolean> {
     this.#assertOpen();
-    const held = this.#locks.get(key);
-    if (!held) return false;
-    const live = held.expiresAt > this.#now();
-    if (live && held.value !== owner) return false;
-    this.#locks.delete(key);
-    return live;
+    const held = this.#locks.peek(key);
+    if (held !== undefined && held !== owner) return false;
+    // A lock that has expired is gone either way, but releasing it answers false.
+    return this.#locks.delete(key) && held !== undefined;
   }
 
   async markOnce(key: string, ttlMs: number): Promise<boolean> {
     this.#assertOpen();
     const ttl = ttlMillis(ttlMs, 'markOnce');
-    const now = this.#now();
-    const mark = this.#marks.get(key);
-    if (mark && mark.expiresAt > now) return false;
-    this.#marks.delete(key);
-    makeRoom(this.#marks, this.#maxMarks, (oldKey) => this.#marks.delete(oldKey));
-    this.#marks.set(key, { value: true, expiresAt: now + ttl });
+    if (this.#marks.peek(key) !== undefined) return false;
+    this.#marks.set(key, true, { ttl });
     return true;
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#sweeper);
-    this.#sessions.clear();
     this.#bySid.clear();
     this.#bySub.clear();
+    this.#sessions.clear();
     this.#transactions.clear();
     this.#locks.clear();
     this.#marks.clear();
@@ -249,11 +237,10 @@ export class MemorySessionStore implements SessionStore {
 
   /** Drops every expired entry now. Runs on its own every `sweepIntervalMs`. */
   sweep(): void {
-    const now = this.#now();
-    for (const [id, entry] of this.#sessions) if (entry.expiresAt <= now) this.#removeSession(id, entry);
-    sweepExpired(this.#transactions, now);
-    sweepExpired(this.#locks, now);
-    sweepExpired(this.#marks, now);
+    this.#sessions.purgeStale();
+    this.#transactions.purgeStale();
+    this.#locks.purgeStale();
+    this.#marks.purgeStale();
   }
 
   /** Entry counts (expired entries not yet swept included). */
@@ -272,31 +259,13 @@ export class MemorySessionStore implements SessionStore {
     if (this.#closed) throw new StoreUnavailableError('the memory session store is closed');
   }
 
-  /** The entry of `id` unless missing or expired (an expired one is removed on the way). */
-  #live(id: string): SessionEntry | undefined {
-    const entry = this.#sessions.get(id);
-    if (entry === undefined) return undefined;
-    if (entry.expiresAt > this.#now()) return entry;
-    this.#removeSession(id, entry);
-    return undefined;
-  }
-
-  #removeSession(id: string, entry: SessionEntry): void {
-    this.#sessions.delete(id);
-    removeFromIndex(this.#bySid, entry.sidKey, id);
-    removeFromIndex(this.#bySub, entry.subKey, id);
-  }
-
   #deleteIndexed(index: Map<string, Set<string>>, key: string): string[] {
     const ids = index.get(key);
     if (!ids) return [];
-    const now = this.#now();
     const deleted: string[] = [];
     for (const id of [...ids]) {
-      const entry = this.#sessions.get(id);
-      if (!entry) continue;
-      this.#removeSession(id, entry);
-      if (entry.expiresAt > now) deleted.push(id);
+      if (this.#sessions.peek(id) !== undefined) deleted.push(id);
+      this.#sessions.delete(id);
     }
     index.delete(key);
     return deleted;
