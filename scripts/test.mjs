@@ -51,10 +51,10 @@ if (existsSync(report)) {
 if (!vitestOk && failed === 0) failed++;
 if (skipped)
   console.log(
-    `${skipped} skipped: opt-in tests (screenshots: GATEHOUSE_SCREENSHOTS=1)` +
+    `${skipped} skipped` +
       (process.env.GATEHOUSE_REQUIRE_SERVICES === '1'
         ? ''
-        : ', and tests whose service is missing (GATEHOUSE_REQUIRE_SERVICES=1 makes those fail)'),
+        : ': tests whose service is missing (GATEHOUSE_REQUIRE_SERVICES=1 makes those fail)'),
   );
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

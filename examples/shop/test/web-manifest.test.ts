@@ -179,13 +179,17 @@ describe('the shop’s web build', () => {
   });
 
   it('agrees on shared versions: every remote’s range admits the one copy the shell provides', () => {
-    for (const remote of manifest.remotes)
+    expect(manifest.remotes).toHaveLength(9);
+    for (const remote of manifest.remotes) {
+      expect(Object.keys(remote.shared), remote.name).toContain('react');
       for (const [pkg, range] of Object.entries(remote.shared))
         expect(satisfies(manifest.shell.shared[pkg]!, range), `${remote.name}: ${pkg}@${range}`).toBe(true);
+    }
     expect(manifest.shell.shared.react).toBe(manifest.shell.shared['react-dom']);
   });
 
   it('leaves React and the Gatehouse runtime out of every remote (bare imports the import map resolves)', () => {
+    expect(manifest.remotes).toHaveLength(9);
     for (const remote of manifest.remotes) {
       const dist = join(webRoot, 'remotes', remote.name, 'dist');
       const code = listModules(dist)

@@ -71,12 +71,17 @@ describe('Prometheus metrics on their own port', () => {
     await new Promise((resolve) => setTimeout(resolve, 2200));
     await browser.get(`${stack.bffUrl}/api/echo/after-refresh`, API_HEADERS);
     const secrets: string[] = [SECRET];
+    let sessions = 0;
     for (const cookie of await browser.jar.getCookies(stack.bffUrl)) {
       if (!cookie.key.startsWith('__Host-Http-gatehouse')) continue;
       secrets.push(cookie.value);
       const record = await stack.bff.runtime.store.get(cookie.value.split('.')[0] ?? '');
-      if (record) secrets.push(record.tokens.accessToken, record.tokens.refreshToken ?? 'none');
+      if (!record) continue;
+      sessions++;
+      secrets.push(record.tokens.accessToken, record.tokens.refreshToken ?? 'none');
     }
+    // The session's live record was found: the leak check below looks for its tokens too.
+    expect(sessions).toBe(1);
     await browser.request(`${stack.bffUrl}/auth/logout`, {
       method: 'POST',
       headers: { ...API_HEADERS, origin: stack.bffUrl },

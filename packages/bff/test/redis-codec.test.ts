@@ -209,14 +209,18 @@ describe('the compact session codec (format version 1)', () => {
       flipped[at] = (flipped[at] ?? 0) ^ 0xff;
       damaged.push(flipped);
     }
+    let decodedAnyway = 0;
     for (const bytes of damaged) {
       const decoded = decodeSession(bytes);
       // DEFLATE has no checksum and the binary area is raw bytes, so a flipped byte may still decode; but
       // never to another identity: iss, sub and sid must match the index hashes in the header.
       if (decoded !== undefined) {
+        decodedAnyway++;
         expect([decoded.iss, decoded.sub, decoded.sid]).toEqual([record.iss, record.sub, record.sid]);
       }
     }
+    // Many flipped bytes do decode (about 55 of 87): the identity check above ran.
+    expect(decodedAnyway).toBeGreaterThan(0);
     expect(decodeSession(value.subarray(0, 40))).toBeUndefined();
     expect(decodeSession(Buffer.from('{"iss":"x"}'))).toBeUndefined();
   });

@@ -271,6 +271,7 @@ describe('demoUsers', () => {
     const client = bffClient({ baseUrl: 'http://localhost:4994' });
     const idp = await createDevIdp({ port: 0, clients: [client] });
     try {
+      expect(demoUsers).toHaveLength(6);
       for (const user of demoUsers) {
         const flow = await signIn(idp, { client, login: user.login });
         const { body } = await redeemCode(idp, client, flow);

@@ -5,15 +5,13 @@ import {
   createTestContext,
   problemError,
   type RemoteContext,
-  type RemoteLifecycle,
 } from '@gatehouse/remote';
-import { type AuthState, createAuthStore, type Shell } from '@gatehouse/shell';
+import { createAuthStore, type Shell } from '@gatehouse/shell';
 import { createElement as h, type ReactNode } from 'react';
 import { renderToString } from 'react-dom/server';
-import { describe, expect, expectTypeOf, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   Can,
-  defineReactRemote,
   GatehouseProvider,
   type GatehouseProviderProps,
   GatehouseReactError,
@@ -157,23 +155,5 @@ describe('server rendering (renderToString)', () => {
       [Symbol.for('gatehouse.error.kinds')]: ['ForbiddenError', 'ApiError', 'RemoteError'],
     });
     expect(remoteErrorKind(foreign)).toBe('no-access');
-  });
-});
-
-describe('types', () => {
-  it('hooks and components are typed over the runtime’s types', () => {
-    expectTypeOf(useCan).parameters.toEqualTypeOf<[permission: Permission, resource?: Resource]>();
-    expectTypeOf(useCan).returns.toEqualTypeOf<boolean>();
-    expectTypeOf(useAuthState).returns.toEqualTypeOf<AuthState>();
-    expectTypeOf(defineReactRemote(() => null)).toEqualTypeOf<Readonly<RemoteLifecycle>>();
-    expectTypeOf<{ shell: Shell }>().toExtend<GatehouseProviderProps>();
-    expectTypeOf<{ context: RemoteContext; children: ReactNode }>().toExtend<GatehouseProviderProps>();
-    // @ts-expect-error a provider takes a shell or a context, not both
-    const both: GatehouseProviderProps = { shell: {} as Shell, context: {} as RemoteContext };
-    // @ts-expect-error nor neither
-    const neither: GatehouseProviderProps = {};
-    // @ts-expect-error a permission is <domain>:<action>
-    const malformed = () => useCan('orders');
-    expect([both, neither, malformed]).toHaveLength(3);
   });
 });

@@ -195,12 +195,4 @@ describe('errors', () => {
     );
     expect({ code: 'forbidden', status: 403 }).not.toBeInstanceOf(ForbiddenError);
   });
-
-  it('narrow with instanceof for TypeScript too', () => {
-    const error: unknown = problemError(404, {});
-    if (error instanceof NotFoundError) expectTypeOfStatus(error.status);
-    function expectTypeOfStatus(status: number) {
-      expect(status).toBe(404);
-    }
-  });
 });

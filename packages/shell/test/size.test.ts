@@ -46,6 +46,7 @@ describe('bundle size', () => {
       .filter(([, input]) => input.bytesInOutput > 0)
       .map(([path]) => path)
       .join('\n');
+    expect(inputs).toMatch(/packages\/shell\/src\//);
     expect(inputs).not.toMatch(/react|node:|testing\.ts/);
   });
 

@@ -81,14 +81,70 @@ export interface ShopJourneys {
   scan(journey: Journey): Promise<ScanResult>;
 }
 
+/** The shop's options, or a function answering them once the suite starts. */
+type ShopOptions = StartShopOptions | (() => StartShopOptions | Promise<StartShopOptions>);
+
+/** A started shop and browser outside a test file (the screenshots script): `close` stops both. */
+export interface RunningShopJourneys extends ShopJourneys {
+  /** Closes every journey still open, the browser and the shop. */
+  close(): Promise<void>;
+}
+
 /**
  * Starts one shop (free ports, PGlite in memory unless told otherwise) and one Chromium for a test file,
  * and runs the leak scan after every test over every journey it opened, then closes them. Call it inside a
  * `describe`.
  */
-export function useShopJourneys(
-  options: StartShopOptions | (() => StartShopOptions | Promise<StartShopOptions>) = {},
-): ShopJourneys {
+export function useShopJourneys(options: ShopOptions = {}): ShopJourneys {
+  const journeys = shopJourneys();
+  const { harness, open } = journeys;
+
+  beforeAll(() => journeys.start(options), 120_000);
+
+  afterEach(async () => {
+    const opened = open.splice(0);
+    try {
+      for (const journey of opened) {
+        const result = await harness.scan(journey);
+        expect(result.leaks, 'token-shaped strings where browser code can read them').toEqual([]);
+        expect(result.shopStorage, 'the shop writes nothing to browser storage').toEqual([]);
+        expect(result.surfaces.urls, 'the scan saw the URLs the pages visited').toBeGreaterThan(0);
+      }
+    } finally {
+      for (const journey of opened) await journey.context.close().catch(() => {});
+    }
+  }, 60_000);
+
+  afterAll(() => journeys.stop(), 60_000);
+  return harness;
+}
+
+/** The same shop and browser as {@link useShopJourneys}, started now, for a script; no leak scan. */
+export async function startShopJourneys(options: StartShopOptions = {}): Promise<RunningShopJourneys> {
+  const journeys = shopJourneys();
+  try {
+    await journeys.start(options);
+  } catch (error) {
+    await journeys.stop();
+    throw error;
+  }
+  const close = async () => {
+    for (const journey of journeys.open.splice(0)) await journey.context.close().catch(() => {});
+    await journeys.stop();
+  };
+  return Object.assign(journeys.harness, { close });
+}
+
+/**
+ * The harness without a test runner's hooks: `start` and `stop` it; `open` lists the journeys not closed.
+ * One long closure on purpose: the harness's methods share the shop, the browser and the recorded secrets.
+ */
+function shopJourneys(): {
+  harness: ShopJourneys;
+  open: Journey[];
+  start(options: ShopOptions): Promise<void>;
+  stop(): Promise<void>;
+} {
   let shop: RunningShop | undefined;
   let browser: Browser | undefined;
   const open: Journey[] = [];
@@ -106,7 +162,7 @@ export function useShopJourneys(
       if (value) recorded.set(value, { value, name: `the ${kind} of session ${ref}…` });
   };
 
-  beforeAll(async () => {
+  const start = async (options: ShopOptions): Promise<void> => {
     await buildWeb();
     const chosen = typeof options === 'function' ? await options() : options;
     [shop, browser] = await Promise.all([
@@ -125,26 +181,12 @@ export function useShopJourneys(
       remember(id, tokens);
       return updateTokens(id, tokens);
     };
-  }, 120_000);
+  };
 
-  afterEach(async () => {
-    const journeys = open.splice(0);
-    try {
-      for (const journey of journeys) {
-        const result = await harness.scan(journey);
-        expect(result.leaks, 'token-shaped strings where browser code can read them').toEqual([]);
-        expect(result.shopStorage, 'the shop writes nothing to browser storage').toEqual([]);
-        expect(result.surfaces.urls, 'the scan saw the URLs the pages visited').toBeGreaterThan(0);
-      }
-    } finally {
-      for (const journey of journeys) await journey.context.close().catch(() => {});
-    }
-  }, 60_000);
-
-  afterAll(async () => {
+  const stop = async (): Promise<void> => {
     await browser?.close();
     await shop?.close();
-  }, 60_000);
+  };
 
   const harness: ShopJourneys = {
     get shop() {
@@ -244,7 +286,7 @@ export function useShopJourneys(
       return scanContext(journey.context, journey.record, secrets, harness.shop.urls.shop);
     },
   };
-  return harness;
+  return { harness, open, start, stop };
 }
 
 /** Waits until `condition` holds (polling), or fails after `timeout` ms with `message`. */

@@ -1,5 +1,6 @@
 // What the shop's APIs answer, as the browser sees it. Written here (the browser half does not import the
-// server's package); `test/web-types.test.ts` checks that every type still matches the services' own.
+// server's package); `test/web-types.test-d.ts`, checked by the typecheck, keeps every type matching the
+// services' own.
 
 /** A delivery address in India. */
 export interface Address {

@@ -2,6 +2,7 @@ import type { FastifyContextConfig, FastifyInstance, FastifyRequest } from 'fast
 import { describe, expectTypeOf, it } from 'vitest';
 import type { ApiPrincipal, GatehouseApi, RouteAuth } from '../src/index.js';
 
+// A type test: `tsc` checks it with this package's tsconfig (`npm run typecheck`); vitest does not run it.
 describe('fastify type augmentation', () => {
   it('types the request decorators, the instance decorator and route config', () => {
     expectTypeOf<FastifyRequest['principal']>().toEqualTypeOf<ApiPrincipal | null>();

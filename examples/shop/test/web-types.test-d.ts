@@ -3,7 +3,8 @@ import type * as Server from '../src/index.js';
 import type * as Web from '../web/ui/src/types.js';
 
 // The browser half keeps its own copy of the API's types (it does not import the server's package): each
-// must still accept what the services answer.
+// must still accept what the services answer. A type test: `tsc` checks it with the shop's tsconfig
+// (`npm run typecheck`); vitest does not run it.
 describe('the UI kit’s API types', () => {
   it('match the services’ own types', () => {
     expectTypeOf<Server.Product>().toExtend<Web.Product>();
