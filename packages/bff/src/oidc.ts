@@ -71,8 +71,15 @@ export interface LogoutTokenSubject {
   readonly iss: string;
   readonly sub?: string;
   readonly sid?: string;
-  readonly jti?: string;
+  /** Its unique id: a token is honoured once (remembered until `expiresAt`). */
+  readonly jti: string;
+  /** When it expires (epoch ms). */
+  readonly expiresAt: number;
 }
+
+/** A JSON object: not null, not an array. */
+const isJsonObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 const DISCOVERY_RETRY_MS = 5_000;
@@ -308,24 +315,28 @@ export class OidcClient {
         algorithms: [...asymmetricJwsAlgorithms],
         maxTokenAge: '5m',
         clockTolerance: 30,
-        requiredClaims: ['iat'],
+        // `jti` and `exp` are REQUIRED (Back-Channel Logout 1.0 §2.4): the replay guard remembers each `jti`
+        // until the token expires, so a token without them could be replayed to end a later session.
+        requiredClaims: ['iat', 'exp', 'jti'],
       }));
     } catch (error) {
       throw logoutInvalid('the logout token does not verify', error);
     }
-    const events = payload.events as Record<string, unknown> | undefined;
-    if (typeof events !== 'object' || events === null || typeof events[BACKCHANNEL_EVENT] !== 'object') {
-      throw logoutInvalid('the logout token has no back-channel logout event');
-    }
+    const events = payload.events;
+    const event = isJsonObject(events) ? events[BACKCHANNEL_EVENT] : undefined;
+    if (!isJsonObject(event)) throw logoutInvalid('the logout token has no back-channel logout event object');
     if ('nonce' in payload) throw logoutInvalid('a logout token must not carry a nonce');
     const sub = typeof payload.sub === 'string' ? payload.sub : undefined;
     const sid = typeof payload.sid === 'string' ? payload.sid : undefined;
     if (!sub && !sid) throw logoutInvalid('the logout token names neither sub nor sid');
+    if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > 256)
+      throw logoutInvalid('the logout token has no usable jti');
     return {
       iss: metadata.issuer,
       ...(sub ? { sub } : {}),
       ...(sid ? { sid } : {}),
-      ...(typeof payload.jti === 'string' ? { jti: payload.jti } : {}),
+      jti: payload.jti,
+      expiresAt: (payload.exp as number) * 1000,
     };
   }
 }
