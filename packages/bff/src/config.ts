@@ -76,6 +76,34 @@ export const BffOptionsSchema = T.Object(
     issuer: T.String({ pattern: '^https?://[^\\s]+$', default: 'http://localhost:4001' }),
     clientId: T.String({ minLength: 1, maxLength: 256, default: 'gatehouse-bff' }),
     clientSecret: T.String({ minLength: 1, maxLength: 1024, default: 'gatehouse-dev-secret' }),
+    /**
+     * How the BFF authenticates at the token endpoint. `auto`: `private_key_jwt` when a `clientKey` is
+     * configured and the issuer supports it, else the first of `client_secret_basic` / `client_secret_post` in
+     * the issuer's `token_endpoint_auth_methods_supported` (its own order), else `client_secret_basic`. Never
+     * `none`: the BFF is a confidential client.
+     */
+    tokenEndpointAuthMethod: T.Union(
+      [
+        T.Literal('auto'),
+        T.Literal('client_secret_basic'),
+        T.Literal('client_secret_post'),
+        T.Literal('private_key_jwt'),
+      ],
+      { default: 'auto' },
+    ),
+    /**
+     * The private key of `private_key_jwt`: a file (PEM or JWK) or a JWK as JSON. Its public half is served at
+     * `GET /auth/jwks` for the issuer to fetch.
+     */
+    clientKey: T.Optional(
+      T.Object(
+        {
+          file: T.Optional(T.String({ pattern: '^/', minLength: 2 })),
+          jwk: T.Optional(T.String({ minLength: 2, maxLength: 16_384 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     scopes: T.Array(T.String({ pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' }), {
       default: ['openid', 'profile', 'email', 'offline_access'],
       minItems: 1,
@@ -253,6 +281,7 @@ export function resolveConfig(options: BffOptions): BffConfig {
 function semanticProblems(value: T.Static<typeof BffOptionsSchema>): string[] {
   const problems: string[] = [];
   if (!value.scopes.includes('openid')) problems.push('scopes: must include "openid"');
+  problems.push(...clientAuthProblems(value));
   if (value.idleTimeout > value.absoluteTimeout)
     problems.push('idleTimeout: must not exceed absoluteTimeout');
   if (value.workers > 1 && !value.redisUrl)
@@ -261,7 +290,7 @@ function semanticProblems(value: T.Static<typeof BffOptionsSchema>): string[] {
     if (!value.issuer.startsWith('https://')) problems.push('issuer: production needs an https issuer');
     if (value.issuer === DEV_ISSUER) problems.push('issuer: production refuses the dev identity provider');
     if (!value.publicUrl.startsWith('https://')) problems.push('publicUrl: production needs https');
-    if (value.clientSecret === DEV_CLIENT_SECRET)
+    if (value.clientSecret === DEV_CLIENT_SECRET && value.tokenEndpointAuthMethod !== 'private_key_jwt')
       problems.push('clientSecret: production refuses the dev client secret');
     for (const [name, upstream] of Object.entries(value.upstreams)) {
       const host = new URL(upstream.url).hostname;
@@ -297,6 +326,18 @@ function semanticProblems(value: T.Static<typeof BffOptionsSchema>): string[] {
       problems.push(`routes.${index}.path: "*" is only allowed as the last segment`);
     }
   }
+  return problems;
+}
+
+function clientAuthProblems(value: T.Static<typeof BffOptionsSchema>): string[] {
+  const problems: string[] = [];
+  const key = value.clientKey;
+  if (value.tokenEndpointAuthMethod === 'private_key_jwt' && !key)
+    problems.push('tokenEndpointAuthMethod: private_key_jwt needs clientKey (GATEHOUSE_CLIENT_KEY_FILE)');
+  if (key && (key.file === undefined) === (key.jwk === undefined))
+    problems.push('clientKey: give exactly one of file and jwk');
+  if (key?.file !== undefined && !existsSync(key.file))
+    problems.push(`clientKey.file: ${key.file} does not exist`);
   return problems;
 }
 

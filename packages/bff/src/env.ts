@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Permission } from '@gatehouse/policy';
 import type { BffOptions } from './config.js';
 import { ConfigError } from './config.js';
 
@@ -7,6 +8,9 @@ export const ENVIRONMENT_VARIABLES = [
   'GATEHOUSE_ISSUER',
   'GATEHOUSE_CLIENT_ID',
   'GATEHOUSE_CLIENT_SECRET',
+  'GATEHOUSE_TOKEN_AUTH_METHOD',
+  'GATEHOUSE_CLIENT_KEY_FILE',
+  'GATEHOUSE_CLIENT_KEY',
   'GATEHOUSE_SCOPES',
   'GATEHOUSE_RESOURCE',
   'GATEHOUSE_PUBLIC_URL',
@@ -21,6 +25,8 @@ export const ENVIRONMENT_VARIABLES = [
   'GATEHOUSE_IDLE_TIMEOUT',
   'GATEHOUSE_ABSOLUTE_TIMEOUT',
   'GATEHOUSE_ROLES_CLAIM',
+  'GATEHOUSE_ROLES',
+  'GATEHOUSE_TENANT_ROLES',
   'GATEHOUSE_LOG_LEVEL',
   'GATEHOUSE_TRUST_PROXY',
 ] as const;
@@ -62,6 +68,45 @@ export function parseUpstreams(raw: string, problems: string[] = []): NonNullabl
   return upstreams;
 }
 
+const PERMISSION = /^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$/;
+const ROLE = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/**
+ * Parses a role map from the environment (`GATEHOUSE_ROLES`, `GATEHOUSE_TENANT_ROLES`): `role=permission …`
+ * entries separated by `;`, permissions separated by spaces or commas.
+ *
+ * @example
+ * parseRoleMap('GATEHOUSE_ROLES', 'customer=orders:view profile:edit; support=orders:view_any')
+ * // { customer: ['orders:view', 'profile:edit'], support: ['orders:view_any'] }
+ */
+export function parseRoleMap(
+  name: string,
+  raw: string,
+  problems: string[] = [],
+): NonNullable<BffOptions['roles']> {
+  const map: Record<string, Permission[]> = {};
+  for (const entry of raw
+    .split(';')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
+    const at = entry.indexOf('=');
+    const role = entry.slice(0, at).trim();
+    const permissions = entry
+      .slice(at + 1)
+      .split(/[\s,]+/)
+      .filter(Boolean);
+    if (at < 1 || !ROLE.test(role)) {
+      problems.push(`${name}: "${entry}" is not role=permission …`);
+      continue;
+    }
+    const bad = permissions.find((permission) => !PERMISSION.test(permission));
+    if (bad !== undefined) problems.push(`${name}: "${bad}" of role ${role} is not <domain>:<action>`);
+    else if (Object.hasOwn(map, role)) problems.push(`${name}: role ${role} is listed twice`);
+    else map[role] = permissions as Permission[];
+  }
+  return map;
+}
+
 /**
  * Overlays the environment on options from a file: the environment wins. In development a missing
  * `GATEHOUSE_SESSION_SECRET` is generated (sessions then end when the process restarts); in production
@@ -79,6 +124,12 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, file: BffOptions = {}): B
   set('issuer', env.GATEHOUSE_ISSUER);
   set('clientId', env.GATEHOUSE_CLIENT_ID);
   set('clientSecret', env.GATEHOUSE_CLIENT_SECRET);
+  set('tokenEndpointAuthMethod', env.GATEHOUSE_TOKEN_AUTH_METHOD as BffOptions['tokenEndpointAuthMethod']);
+  if (env.GATEHOUSE_CLIENT_KEY_FILE !== undefined && env.GATEHOUSE_CLIENT_KEY !== undefined)
+    problems.push('GATEHOUSE_CLIENT_KEY_FILE, GATEHOUSE_CLIENT_KEY: give one of them');
+  else if (env.GATEHOUSE_CLIENT_KEY_FILE !== undefined)
+    set('clientKey', { file: env.GATEHOUSE_CLIENT_KEY_FILE });
+  else if (env.GATEHOUSE_CLIENT_KEY !== undefined) set('clientKey', { jwk: env.GATEHOUSE_CLIENT_KEY });
   set('resource', env.GATEHOUSE_RESOURCE);
   set('publicUrl', env.GATEHOUSE_PUBLIC_URL?.replace(/\/+$/, ''));
   set('host', env.GATEHOUSE_HOST);
@@ -87,6 +138,10 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, file: BffOptions = {}): B
   set('rolesClaim', env.GATEHOUSE_ROLES_CLAIM);
   set('logLevel', env.GATEHOUSE_LOG_LEVEL as BffOptions['logLevel']);
   if (env.GATEHOUSE_SCOPES !== undefined) set('scopes', env.GATEHOUSE_SCOPES.split(/[\s,]+/).filter(Boolean));
+  if (env.GATEHOUSE_ROLES !== undefined)
+    set('roles', parseRoleMap('GATEHOUSE_ROLES', env.GATEHOUSE_ROLES, problems));
+  if (env.GATEHOUSE_TENANT_ROLES !== undefined)
+    set('tenantRoles', parseRoleMap('GATEHOUSE_TENANT_ROLES', env.GATEHOUSE_TENANT_ROLES, problems));
   if (env.GATEHOUSE_UPSTREAMS !== undefined)
     set('upstreams', parseUpstreams(env.GATEHOUSE_UPSTREAMS, problems));
   for (const [name, key] of [

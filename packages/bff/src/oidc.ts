@@ -1,8 +1,55 @@
 import { asymmetricJwsAlgorithms } from '@gatehouse/policy';
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
 import * as client from 'openid-client';
+import type { Logger } from 'pino';
+import type { ClientKey } from './client-key.js';
 import type { BffConfig } from './config.js';
 import { BffError } from './errors.js';
+
+/** A client authentication method the BFF can use at the token endpoint (never `none`). */
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+
+/**
+ * Which method to use: the configured one, or with `auto` `private_key_jwt` when a key is configured and the
+ * issuer takes it (with the key's algorithm), else the first of `client_secret_basic` / `client_secret_post`
+ * in the issuer's own list, else `client_secret_basic` (RFC 8414's default when the issuer lists none).
+ * Throws when the issuer lists methods and none of them can be used.
+ *
+ * @example
+ * chooseTokenEndpointAuthMethod('auto', { token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'] })
+ * // 'client_secret_post' (LemonLDAP::NG lists it first)
+ */
+export function chooseTokenEndpointAuthMethod(
+  configured: BffConfig['tokenEndpointAuthMethod'],
+  issuer: Pick<
+    client.ServerMetadata,
+    'token_endpoint_auth_methods_supported' | 'token_endpoint_auth_signing_alg_values_supported'
+  >,
+  key?: Pick<ClientKey, 'alg'>,
+): TokenEndpointAuthMethod {
+  const listed = issuer.token_endpoint_auth_methods_supported;
+  const algs = issuer.token_endpoint_auth_signing_alg_values_supported;
+  const keyUsable = key !== undefined && (algs === undefined || algs.includes(key.alg));
+  const usable = (method: string): method is TokenEndpointAuthMethod =>
+    method === 'private_key_jwt'
+      ? keyUsable
+      : method === 'client_secret_basic' || method === 'client_secret_post';
+  if (configured !== 'auto') {
+    if (listed && !listed.includes(configured))
+      throw new Error(`the issuer does not support ${configured} (it lists ${listed.join(', ')})`);
+    if (configured === 'private_key_jwt' && !keyUsable)
+      throw new Error(`the issuer does not accept ${key?.alg ?? 'unsigned'} client assertions`);
+    return configured;
+  }
+  if (!listed) return keyUsable ? 'private_key_jwt' : 'client_secret_basic';
+  if (keyUsable && listed.includes('private_key_jwt')) return 'private_key_jwt';
+  const method = listed.filter(usable).find((candidate) => candidate !== 'private_key_jwt');
+  if (!method)
+    throw new Error(
+      `the issuer supports none of the BFF's client authentication methods (${listed.join(', ')})`,
+    );
+  return method;
+}
 
 /** Tokens as the issuer answered them, with expiry made absolute. */
 export interface IssuedTokens {
@@ -24,8 +71,15 @@ export interface LogoutTokenSubject {
   readonly iss: string;
   readonly sub?: string;
   readonly sid?: string;
-  readonly jti?: string;
+  /** Its unique id: a token is honoured once (remembered until `expiresAt`). */
+  readonly jti: string;
+  /** When it expires (epoch ms). */
+  readonly expiresAt: number;
 }
+
+/** A JSON object: not null, not an array. */
+const isJsonObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 const DISCOVERY_RETRY_MS = 5_000;
@@ -47,14 +101,24 @@ export function oauthErrorCode(error: unknown): string | undefined {
  */
 export class OidcClient {
   readonly #config: BffConfig;
+  readonly #key: ClientKey | undefined;
+  readonly #log: Logger | undefined;
+  #method: TokenEndpointAuthMethod | undefined;
   #configuration: client.Configuration | undefined;
   #pending: Promise<client.Configuration> | undefined;
   #failedAt = 0;
   #lastError: unknown;
   #jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
 
-  constructor(config: BffConfig) {
+  constructor(config: BffConfig, options: { readonly key?: ClientKey; readonly log?: Logger } = {}) {
     this.#config = config;
+    this.#key = options.key;
+    this.#log = options.log;
+  }
+
+  /** The client authentication method in use, once the issuer was discovered. */
+  get tokenEndpointAuthMethod(): TokenEndpointAuthMethod | undefined {
+    return this.#method;
   }
 
   /** The discovered configuration; rejects with `GH_BFF_ISSUER_UNAVAILABLE` while discovery fails. */
@@ -72,21 +136,28 @@ export class OidcClient {
   async #discover(): Promise<client.Configuration> {
     const { issuer, clientId, clientSecret } = this.#config;
     try {
-      const configuration = await client.discovery(
-        new URL(issuer),
-        clientId,
-        { client_secret: clientSecret },
-        client.ClientSecretBasic(clientSecret),
-        {
-          timeout: REQUEST_TIMEOUT_S,
-          ...(issuer.startsWith('http://') ? { execute: [client.allowInsecureRequests] } : {}),
-        },
-      );
-      const metadata = configuration.serverMetadata();
+      const insecure = issuer.startsWith('http://');
+      const discovered = await client.discovery(new URL(issuer), clientId, undefined, undefined, {
+        timeout: REQUEST_TIMEOUT_S,
+        ...(insecure ? { execute: [client.allowInsecureRequests] } : {}),
+      });
+      const metadata = discovered.serverMetadata();
       const methods = metadata.code_challenge_methods_supported;
       if (methods && !methods.includes('S256')) {
         throw new Error(`issuer ${issuer} does not support PKCE S256`);
       }
+      const method = chooseTokenEndpointAuthMethod(this.#config.tokenEndpointAuthMethod, metadata, this.#key);
+      const key = this.#key;
+      const authentication =
+        method === 'private_key_jwt' && key
+          ? client.PrivateKeyJwt({ key: key.privateKey, kid: key.kid })
+          : method === 'client_secret_post'
+            ? client.ClientSecretPost(clientSecret)
+            : client.ClientSecretBasic(clientSecret);
+      const configuration = new client.Configuration(metadata, clientId, undefined, authentication);
+      configuration.timeout = REQUEST_TIMEOUT_S;
+      if (insecure) client.allowInsecureRequests(configuration);
+      this.#method = method;
       this.#configuration = configuration;
       this.#lastError = undefined;
       return configuration;
@@ -144,7 +215,32 @@ export class OidcClient {
     );
     const claims = response.claims();
     if (!claims) throw new Error('the token response has no ID token');
-    return { tokens: toTokens(response), claims: claims as unknown as IdTokenClaims };
+    const userinfo = await this.#userinfo(configuration, response.access_token, claims.sub);
+    // The ID token's claims win; userinfo adds what it lacks (many issuers put roles and profile claims only
+    // there). Its `sub` must be the ID token's, which openid-client checks.
+    return {
+      tokens: toTokens(response),
+      claims: { ...userinfo, ...claims } as unknown as IdTokenClaims,
+    };
+  }
+
+  /**
+   * The userinfo claims of `subject`, when the issuer has a userinfo endpoint; `{}` when it has none or the
+   * request fails (the ID token's claims then stand alone: fewer roles, never more; the failure is logged).
+   */
+  async #userinfo(
+    configuration: client.Configuration,
+    accessToken: string,
+    subject: string,
+  ): Promise<Record<string, unknown>> {
+    if (!configuration.serverMetadata().userinfo_endpoint) return {};
+    try {
+      const { sub: _sub, ...claims } = await client.fetchUserInfo(configuration, accessToken, subject);
+      return claims;
+    } catch (error) {
+      this.#log?.warn({ event: 'userinfo_failure', err: error }, 'userinfo could not be read at sign-in');
+      return {};
+    }
   }
 
   /** Uses the refresh token; the issuer may rotate it (the answer then carries the new one). */
@@ -219,24 +315,28 @@ export class OidcClient {
         algorithms: [...asymmetricJwsAlgorithms],
         maxTokenAge: '5m',
         clockTolerance: 30,
-        requiredClaims: ['iat'],
+        // `jti` and `exp` are REQUIRED (Back-Channel Logout 1.0 §2.4): the replay guard remembers each `jti`
+        // until the token expires, so a token without them could be replayed to end a later session.
+        requiredClaims: ['iat', 'exp', 'jti'],
       }));
     } catch (error) {
       throw logoutInvalid('the logout token does not verify', error);
     }
-    const events = payload.events as Record<string, unknown> | undefined;
-    if (typeof events !== 'object' || events === null || typeof events[BACKCHANNEL_EVENT] !== 'object') {
-      throw logoutInvalid('the logout token has no back-channel logout event');
-    }
+    const events = payload.events;
+    const event = isJsonObject(events) ? events[BACKCHANNEL_EVENT] : undefined;
+    if (!isJsonObject(event)) throw logoutInvalid('the logout token has no back-channel logout event object');
     if ('nonce' in payload) throw logoutInvalid('a logout token must not carry a nonce');
     const sub = typeof payload.sub === 'string' ? payload.sub : undefined;
     const sid = typeof payload.sid === 'string' ? payload.sid : undefined;
     if (!sub && !sid) throw logoutInvalid('the logout token names neither sub nor sid');
+    if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > 256)
+      throw logoutInvalid('the logout token has no usable jti');
     return {
       iss: metadata.issuer,
       ...(sub ? { sub } : {}),
       ...(sid ? { sid } : {}),
-      ...(typeof payload.jti === 'string' ? { jti: payload.jti } : {}),
+      jti: payload.jti,
+      expiresAt: (payload.exp as number) * 1000,
     };
   }
 }

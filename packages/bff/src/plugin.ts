@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
+import { loadClientKey } from './client-key.js';
 import type { BffConfig } from './config.js';
 import type { SessionEventBus } from './events.js';
 import { authNoStore, authResourceIsolation } from './http/auth-scope.js';
@@ -14,6 +15,7 @@ import { RequestSession } from './request-session.js';
 import { apiRoutes } from './routes/api.js';
 import { assetRoutes } from './routes/assets.js';
 import { ingestRoutes } from './routes/ingest.js';
+import { jwksRoute } from './routes/jwks.js';
 import { loginRoutes } from './routes/login.js';
 import { logoutRoutes } from './routes/logout.js';
 import { pageRoutes } from './routes/pages.js';
@@ -51,7 +53,9 @@ declare module 'fastify' {
 }
 
 async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptions): Promise<void> {
-  const owned = createRuntime(options);
+  // A client key that does not load stops the start, with the reason (GH_BFF_CONFIG_INVALID).
+  const clientKey = await loadClientKey(options.config);
+  const owned = createRuntime({ ...options, ...(clientKey ? { clientKey } : {}) });
   const { runtime } = owned;
   fastify.decorate('gatehouseBff', null);
   fastify.gatehouseBff = runtime;
@@ -70,6 +74,7 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
     scope.addHook('onSend', authNoStore);
 
     const routes = { runtime };
+    if (runtime.clientKey) await scope.register(jwksRoute, { key: runtime.clientKey });
     await scope.register(loginRoutes, routes);
     await scope.register(logoutRoutes, routes);
     await scope.register(sessionRoutes, routes);

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ClientKey } from './client-key.js';
 import type { BffConfig } from './config.js';
 import { CookieJar } from './cookies.js';
 import { MemorySessionEventBus, RedisSessionEventBus, type SessionEventBus } from './events.js';
@@ -26,6 +27,8 @@ export interface GatehouseRuntime {
   readonly metrics: BffMetrics;
   /** The signed remote manifest, when configured. */
   readonly manifest: SignedManifest | undefined;
+  /** The `private_key_jwt` key, when configured (its public half is served at `GET /auth/jwks`). */
+  readonly clientKey: ClientKey | undefined;
   readonly log: Logger;
 }
 
@@ -36,6 +39,8 @@ export interface RuntimeOptions {
   readonly logger?: Logger;
   readonly events?: SessionEventBus;
   readonly metrics?: BffMetrics;
+  /** The loaded `private_key_jwt` key (`loadClientKey`), when the configuration has one. */
+  readonly clientKey?: ClientKey;
 }
 
 /** A runtime and how to stop what it made (never what the host brought). */
@@ -66,7 +71,8 @@ export function createRuntime(options: RuntimeOptions): OwnedRuntime {
       : new MemorySessionEventBus());
   const manifest = config.manifest ? new SignedManifest(config.manifest, log) : undefined;
   if (manifest && config.manifest?.watch) manifest.watch();
-  const oidc = new OidcClient(config);
+  const clientKey = options.clientKey;
+  const oidc = new OidcClient(config, { ...(clientKey ? { key: clientKey } : {}), log });
   const cookies = new CookieJar(config);
   const metrics = options.metrics ?? new BffMetrics();
   const sessions = new SessionManager(config, store, oidc, log, events, metrics);
@@ -87,6 +93,7 @@ export function createRuntime(options: RuntimeOptions): OwnedRuntime {
     push,
     metrics,
     manifest,
+    clientKey,
     log,
   });
   announceStart(runtime);

@@ -200,6 +200,22 @@ describe('logout-token validation (SECURITY.md F 35)', () => {
     ['a nonce', (o: MockOp) => o.logoutToken({ sid: 'sid-a', nonce: 'n' })],
     ['neither sub nor sid', (o: MockOp) => o.logoutToken({})],
     ['no iat', (o: MockOp) => o.logoutToken({ sid: 'sid-a', iat: undefined })],
+    // Back-Channel Logout 1.0 §2.4 requires both: without a jti a token could be replayed later.
+    ['no jti', (o: MockOp) => o.logoutToken({ sid: 'sid-a', jti: undefined })],
+    ['no exp', (o: MockOp) => o.logoutToken({ sid: 'sid-a', exp: undefined })],
+    [
+      'the back-channel event as null',
+      (o: MockOp) =>
+        o.logoutToken({
+          sid: 'sid-a',
+          events: { 'http://schemas.openid.net/event/backchannel-logout': null },
+        }),
+    ],
+    [
+      'the back-channel event as an array',
+      (o: MockOp) =>
+        o.logoutToken({ sid: 'sid-a', events: { 'http://schemas.openid.net/event/backchannel-logout': [] } }),
+    ],
     [
       'an expiry in the past',
       (o: MockOp) =>

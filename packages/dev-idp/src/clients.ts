@@ -8,8 +8,8 @@ import { checkSchema, isPlainHttpUrl, isRecord } from './lib/option-schema.js';
  */
 export interface DevIdpClient {
   readonly client_id: string;
-  /** Shared secret for `client_secret_basic` / `client_secret_post`. */
-  readonly client_secret: string;
+  /** Shared secret for `client_secret_basic` / `client_secret_post`; not needed with `private_key_jwt`. */
+  readonly client_secret?: string;
   readonly client_name?: string;
   /** Exact redirect URIs; a request must match one byte for byte. */
   readonly redirect_uris: readonly string[];
@@ -23,9 +23,21 @@ export interface DevIdpClient {
   readonly grant_types?: readonly ('authorization_code' | 'refresh_token')[];
   /**
    * Registered authentication method (default `client_secret_basic`). Either secret method is accepted at the
-   * token, revocation and introspection endpoints whichever is registered.
+   * token, revocation and introspection endpoints whichever is registered; `private_key_jwt` needs `jwks_uri`
+   * (or `jwks`) with the client's public key.
    */
-  readonly token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post';
+  readonly token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+  /** Where the client publishes its public keys (`private_key_jwt`, ID-token encryption). */
+  readonly jwks_uri?: string;
+  /** The client's public keys, inline (instead of `jwks_uri`). */
+  readonly jwks?: { readonly keys: readonly Record<string, unknown>[] };
+  /** `pairwise`: each client sees its own `sub` for a user (OpenID Connect Core 8.1). Default `public`. */
+  readonly subject_type?: 'public' | 'pairwise';
+  /**
+   * Encrypt ID tokens to the client's key (`jwks`/`jwks_uri`) with this JWE `alg` (e.g. `RSA-OAEP-256`), to test
+   * relying parties that must refuse or decrypt them.
+   */
+  readonly id_token_encrypted_response_alg?: 'RSA-OAEP' | 'RSA-OAEP-256' | 'ECDH-ES';
 }
 
 /** What {@link bffClient} needs. */

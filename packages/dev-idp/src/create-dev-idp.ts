@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,8 +7,9 @@ import type { Provider } from 'oidc-provider';
 import { DevIdpError } from './errors.js';
 import { providerConfiguration } from './lib/configuration.js';
 import { createInteractionHandler } from './lib/interactions.js';
-import { generateCookieKeys, generateSigningKeys } from './lib/keys.js';
+import { generateCookieKeys, generateSigningKeys, type SigningJwk } from './lib/keys.js';
 import { loadOidcProvider } from './lib/load-provider.js';
+import { createMemoryAdapter } from './lib/memory-adapter.js';
 import { type DevIdpOptions, resolveOptions } from './options.js';
 
 /** A running dev IdP. */
@@ -18,8 +20,17 @@ export interface DevIdp {
   readonly url: string;
   /** The real listening port (useful with `port: 0`). */
   readonly port: number;
-  /** The oidc-provider instance, for event listeners in tests (`provider.on('backchannel.success', …)`). */
+  /**
+   * The oidc-provider instance, for event listeners in tests (`provider.on('backchannel.success', …)`). A key
+   * rotation replaces it: listen again after {@link DevIdp.rotateSigningKeys}.
+   */
   readonly provider: Provider;
+  /**
+   * Rotates the signing keys as an operator would, while sessions, grants and tokens live on: new keys sign
+   * from now on, the previous ones stay published so tokens signed before still verify. Answers the new
+   * signing key's `kid`.
+   */
+  rotateSigningKeys(): Promise<string>;
   /** Stops listening and drops open connections. */
   close(): Promise<void>;
 }
@@ -93,14 +104,45 @@ export async function createDevIdp(options?: DevIdpOptions): Promise<DevIdp> {
   const port = (server.address() as AddressInfo).port;
   const issuer = config.issuer ?? `http://localhost:${port}`;
 
+  // What outlives a key rotation: the store of sessions, grants and tokens, the cookie keys, the pairwise salt.
+  const state = {
+    adapter: createMemoryAdapter(15),
+    cookieKeys: generateCookieKeys(),
+    pairwiseSalt: randomBytes(16).toString('base64url'),
+  };
   let provider: Provider;
-  try {
-    provider = new OidcProvider(issuer, providerConfiguration(config, keys, generateCookieKeys(), errors));
+  const build = async (signingKeys: { keys: SigningJwk[] }): Promise<void> => {
+    const next = new OidcProvider(issuer, providerConfiguration(config, signingKeys, state, errors));
     // Client metadata is validated lazily by oidc-provider; load each one now so a bad client fails the start.
     for (const client of config.clients) {
-      if (!(await provider.Client.find(client.client_id)))
+      if (!(await next.Client.find(client.client_id)))
         throw new Error(`client ${client.client_id} not loaded`);
     }
+    // Behind a TLS-terminating proxy the issuer is https while requests arrive over http.
+    next.proxy = issuer.startsWith('https:');
+    // Quiet by default; NODE_DEBUG=gatehouse-dev-idp shows what went wrong.
+    const debugError = (error: unknown) =>
+      log('%s', error instanceof Error ? (error.stack ?? error.message) : error);
+    // Koa's own 'error' event (an error that escaped oidc-provider's handler): logged the same way.
+    (next as unknown as EventEmitter).on('error', debugError);
+    next.on('server_error', (_ctx, error) => debugError(error));
+    next.on('backchannel.error', (_ctx, error, client) =>
+      log('back-channel logout to %s failed: %s', client.clientId, error.message),
+    );
+    const callback = next.callback();
+    const interactions = createInteractionHandler(next, config.users, debugError);
+    provider = next;
+    handler = (req, res) => {
+      const pathname = (req.url ?? '/').split('?')[0] ?? '/';
+      if (pathname === '/interaction' || pathname.startsWith('/interaction/')) {
+        void interactions(req, res, pathname);
+        return;
+      }
+      void callback(req, res);
+    };
+  };
+  try {
+    await build(keys);
   } catch (cause) {
     await closeServer(server);
     throw new DevIdpError(
@@ -109,35 +151,23 @@ export async function createDevIdp(options?: DevIdpOptions): Promise<DevIdp> {
       { cause },
     );
   }
-  // Behind a TLS-terminating proxy the issuer is https while requests arrive over http.
-  provider.proxy = issuer.startsWith('https:');
-
-  // Quiet by default; NODE_DEBUG=gatehouse-dev-idp shows what went wrong.
-  const debugError = (error: unknown) =>
-    log('%s', error instanceof Error ? (error.stack ?? error.message) : error);
-  // Koa's own 'error' event (an error that escaped oidc-provider's handler): logged the same way.
-  (provider as unknown as EventEmitter).on('error', debugError);
-  provider.on('server_error', (_ctx, error) => debugError(error));
-  provider.on('backchannel.error', (_ctx, error, client) =>
-    log('back-channel logout to %s failed: %s', client.clientId, error.message),
-  );
-
-  const callback = provider.callback();
-  const interactions = createInteractionHandler(provider, config.users, debugError);
-  handler = (req, res) => {
-    const pathname = (req.url ?? '/').split('?')[0] ?? '/';
-    if (pathname === '/interaction' || pathname.startsWith('/interaction/')) {
-      void interactions(req, res, pathname);
-      return;
-    }
-    void callback(req, res);
-  };
+  let published = keys;
 
   return Object.freeze({
     issuer,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     port,
-    provider,
+    get provider() {
+      return provider;
+    },
+    async rotateSigningKeys() {
+      const fresh = await generateSigningKeys();
+      // The first key of an algorithm signs; the earlier keys stay published for what they signed.
+      published = { keys: [...fresh.keys, ...published.keys] };
+      await build(published);
+      const signing = fresh.keys.find((key) => key.alg === config.signingAlg);
+      return signing?.kid ?? '';
+    },
     close: () => closeServer(server),
   });
 }

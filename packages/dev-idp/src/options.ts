@@ -55,6 +55,11 @@ export interface DevIdpOptions {
   /** Users who can sign in; default {@link demoUsers}. */
   readonly users?: readonly DevIdpUser[];
   /**
+   * The algorithm of ID tokens, JWT access tokens and logout tokens: `RS256` (default) or `ES256`. Both keys
+   * are always published; this picks which one signs.
+   */
+  readonly signingAlg?: 'RS256' | 'ES256';
+  /**
    * Whether every refresh issues a new refresh token (rotation; presenting a rotated one revokes the grant).
    * Default `true`. `false` returns the same refresh token on every refresh, as many issuers do, to test
    * relying parties against both.
@@ -72,6 +77,7 @@ export interface ResolvedDevIdpOptions {
   readonly audiences: readonly Required<DevIdpAudience>[];
   readonly users: readonly DevIdpUser[];
   readonly rotateRefreshTokens: boolean;
+  readonly signingAlg: 'RS256' | 'ES256';
 }
 
 /** The default API audience (resource indicator) of the reference shop. */
@@ -89,7 +95,7 @@ const Seconds = T.Optional(T.Integer({ minimum: 1, maximum: MAX_TTL }));
 const ClientSchema = T.Object(
   {
     client_id: Text(),
-    client_secret: Text(1024),
+    client_secret: T.Optional(Text(1024)),
     client_name: T.Optional(Text()),
     /** URL rules (http(s), no fragment, no credentials) are checked by `semanticProblems`. */
     redirect_uris: T.Array(T.String(), { minItems: 1 }),
@@ -97,7 +103,13 @@ const ClientSchema = T.Object(
     backchannel_logout_uri: T.Optional(T.String()),
     backchannel_logout_session_required: T.Optional(T.Boolean()),
     grant_types: T.Optional(T.Array(T.Enum(['authorization_code', 'refresh_token']))),
-    token_endpoint_auth_method: T.Optional(T.Enum(['client_secret_basic', 'client_secret_post'])),
+    token_endpoint_auth_method: T.Optional(
+      T.Enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt']),
+    ),
+    jwks_uri: T.Optional(T.String()),
+    jwks: T.Optional(T.Object({ keys: T.Array(T.Record(T.String(), T.Unknown()), { minItems: 1 }) })),
+    subject_type: T.Optional(T.Enum(['public', 'pairwise'])),
+    id_token_encrypted_response_alg: T.Optional(T.Enum(['RSA-OAEP', 'RSA-OAEP-256', 'ECDH-ES'])),
   },
   { additionalProperties: false },
 );
@@ -150,6 +162,7 @@ const OptionsSchema = T.Object(
     audiences: T.Optional(T.Array(AudienceSchema, { minItems: 1 })),
     users: T.Optional(T.Array(UserSchema, { minItems: 1 })),
     rotateRefreshTokens: T.Boolean({ default: true }),
+    signingAlg: T.Enum(['RS256', 'ES256'], { default: 'RS256' }),
   },
   { additionalProperties: false },
 );
@@ -183,6 +196,15 @@ function semanticProblems(options: Record<string, unknown>): string[] {
       if (Array.isArray(list)) for (const [n, item] of list.entries()) url(item, `${path}.${key}[${n}]`);
     }
     url(client.backchannel_logout_uri, `${path}.backchannel_logout_uri`);
+    url(client.jwks_uri, `${path}.jwks_uri`);
+    const keyed = client.jwks_uri !== undefined || client.jwks !== undefined;
+    if (client.token_endpoint_auth_method === 'private_key_jwt') {
+      if (!keyed) problems.push(`${path}: private_key_jwt needs jwks_uri or jwks`);
+    } else if (client.client_secret === undefined) {
+      problems.push(`${path}.client_secret: required (only confidential clients are accepted)`);
+    }
+    if (client.id_token_encrypted_response_alg !== undefined && !keyed)
+      problems.push(`${path}: id_token_encrypted_response_alg needs jwks_uri or jwks`);
     if (Array.isArray(client.grant_types) && !client.grant_types.includes('authorization_code'))
       problems.push(`${path}.grant_types: must hold 'authorization_code' (and may hold 'refresh_token')`);
   }
@@ -268,5 +290,6 @@ export function resolveOptions(input: unknown): ResolvedDevIdpOptions {
     })),
     users: (valid.users as DevIdpUser[] | undefined) ?? [...demoUsers],
     rotateRefreshTokens: valid.rotateRefreshTokens,
+    signingAlg: valid.signingAlg,
   });
 }

@@ -45,9 +45,11 @@ describe('discovery', () => {
       expect.arrayContaining(['authorization_code', 'refresh_token']),
     );
     expect(metadata.grant_types_supported).not.toContain('implicit');
+    // Confidential clients only: never `none`.
     expect([...(metadata.token_endpoint_auth_methods_supported as string[])].sort()).toEqual([
       'client_secret_basic',
       'client_secret_post',
+      'private_key_jwt',
     ]);
   });
 

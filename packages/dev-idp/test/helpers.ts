@@ -151,11 +151,11 @@ export async function tokenRequest(
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
   const form = new URLSearchParams(params);
   if (client && auth === 'basic') {
-    const credentials = `${encodeURIComponent(client.client_id)}:${encodeURIComponent(client.client_secret)}`;
+    const credentials = `${encodeURIComponent(client.client_id)}:${encodeURIComponent(client.client_secret ?? '')}`;
     headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
   } else if (client && auth === 'post') {
     form.set('client_id', client.client_id);
-    form.set('client_secret', client.client_secret);
+    form.set('client_secret', client.client_secret ?? '');
   } else if (client) {
     form.set('client_id', client.client_id);
   }

@@ -85,7 +85,7 @@ describe('createDevIdp options', () => {
     expect(error.problems).toEqual([
       'ttl.LogoutToken: fixed at 120 s by oidc-provider 9 (Back-Channel Logout: at most 2 min)',
       'clients[0].extra: unknown option',
-      "clients[0].token_endpoint_auth_method: must be one of 'client_secret_basic', 'client_secret_post'",
+      "clients[0].token_endpoint_auth_method: must be one of 'client_secret_basic', 'client_secret_post', 'private_key_jwt'",
       "clients[1].grant_types[0]: must be one of 'authorization_code', 'refresh_token'",
       'ttl.AccessToken: must be >= 1',
       'users[0].roles: must be array',

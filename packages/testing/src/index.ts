@@ -8,6 +8,13 @@ export {
 } from './browser.js';
 export { CHROMIUM_ARGS, launchChromium } from './chromium.js';
 export { findJwts } from './jwt.js';
+export {
+  type LemonLdap,
+  type LemonLdapClient,
+  type LemonLdapOptions,
+  lemonLdapMissing,
+  startLemonLdap,
+} from './lemonldap.js';
 export { freePort } from './ports.js';
 export { demoRoleMaps, demoRolePermissions, demoTenantRolePermissions } from './roles.js';
 export {

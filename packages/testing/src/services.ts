@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { describe, it } from 'vitest';
+import { lemonLdapMissing } from './lemonldap.js';
 
 /** A real service some tests need. */
-export type Service = 'redis' | 'postgres' | 'chromium' | 'nginx';
+export type Service = 'redis' | 'postgres' | 'chromium' | 'nginx' | 'lemonldap';
 
 /** True when CI asked for every service: a missing one fails instead of skipping. */
 export const servicesRequired = process.env.GATEHOUSE_REQUIRE_SERVICES === '1';
@@ -54,6 +55,8 @@ export async function serviceMissing(service: Service): Promise<string | undefin
       return nginxPath()
         ? undefined
         : 'nginx is not installed (apt-get install -y nginx-light, or set NGINX_PATH)';
+    case 'lemonldap':
+      return lemonLdapMissing();
   }
 }
 

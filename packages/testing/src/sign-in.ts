@@ -16,6 +16,8 @@ export interface SignInOptions {
    * its origin outside them ends the sign-in.
    */
   readonly callbackPrefix?: string;
+  /** The names of the IdP form's login and password fields (default `login` and `password`, the dev IdP's). */
+  readonly fields?: { readonly login: string; readonly password: string };
 }
 
 /**
@@ -48,9 +50,13 @@ export async function signIn(
     throw new Error(`sign-in: the login page answered ${describe(start.response)}`);
   const form = readForm(start.response.text, start.response.url);
   const password = options.password ?? user;
+  const names = options.fields ?? { login: 'login', password: 'password' };
   const done = await browser.follow(
     form.action,
-    { form: { ...form.fields, login: user, password }, headers: { 'sec-fetch-site': 'same-origin' } },
+    {
+      form: { ...form.fields, [names.login]: user, [names.password]: password },
+      headers: { 'sec-fetch-site': 'same-origin' },
+    },
     back,
   );
   if (!done.stoppedAt) throw new Error(`sign-in of ${user} did not come back: ${describe(done.response)}`);

@@ -1,8 +1,14 @@
-import type { Account, ClientMetadata, Configuration, errors as OidcErrors } from 'oidc-provider';
+import { createHash } from 'node:crypto';
+import type {
+  Account,
+  AdapterFactory,
+  ClientMetadata,
+  Configuration,
+  errors as OidcErrors,
+} from 'oidc-provider';
 import type { ResolvedDevIdpOptions } from '../options.js';
 import type { DevIdpUser } from '../users.js';
 import type { SigningJwk } from './keys.js';
-import { createMemoryAdapter } from './memory-adapter.js';
 import { errorPage, loggedOutPage, logoutPage, PAGE_HEADERS } from './pages.js';
 
 /** Claims released per scope. `conformIdTokenClaims: false` puts them in the ID token as well. */
@@ -39,7 +45,16 @@ function claimsOf(user: DevIdpUser) {
 function clientMetadata(options: ResolvedDevIdpOptions): ClientMetadata[] {
   return options.clients.map((client) => ({
     client_id: client.client_id,
-    client_secret: client.client_secret,
+    ...(client.client_secret !== undefined ? { client_secret: client.client_secret } : {}),
+    ...(client.jwks_uri !== undefined ? { jwks_uri: client.jwks_uri } : {}),
+    ...(client.jwks !== undefined ? { jwks: { keys: client.jwks.keys.map((key) => ({ ...key })) } } : {}),
+    ...(client.subject_type !== undefined ? { subject_type: client.subject_type } : {}),
+    ...(client.id_token_encrypted_response_alg !== undefined
+      ? {
+          id_token_encrypted_response_alg: client.id_token_encrypted_response_alg,
+          id_token_encrypted_response_enc: 'A256GCM',
+        }
+      : {}),
     ...(client.client_name ? { client_name: client.client_name } : {}),
     redirect_uris: [...client.redirect_uris],
     post_logout_redirect_uris: [...(client.post_logout_redirect_uris ?? [])],
@@ -52,8 +67,13 @@ function clientMetadata(options: ResolvedDevIdpOptions): ClientMetadata[] {
     grant_types: [...(client.grant_types ?? ['authorization_code', 'refresh_token'])],
     response_types: ['code'],
     token_endpoint_auth_method: client.token_endpoint_auth_method ?? 'client_secret_basic',
-    id_token_signed_response_alg: 'RS256',
+    id_token_signed_response_alg: options.signingAlg,
   }));
+}
+
+/** A pairwise `sub`: the same user gets a different, stable identifier at each client (sector). */
+function pairwiseSubject(salt: string, accountId: string, clientId: string): string {
+  return createHash('sha256').update(`${clientId}\0${accountId}\0${salt}`).digest('base64url');
 }
 
 /**
@@ -63,7 +83,7 @@ function clientMetadata(options: ResolvedDevIdpOptions): ClientMetadata[] {
 export function providerConfiguration(
   options: ResolvedDevIdpOptions,
   keys: { keys: SigningJwk[] },
-  cookieKeys: string[],
+  state: { readonly adapter: AdapterFactory; readonly cookieKeys: string[]; readonly pairwiseSalt: string },
   errors: typeof OidcErrors,
 ): Configuration {
   const bySub = new Map(options.users.map((user) => [user.sub, user]));
@@ -72,16 +92,20 @@ export function providerConfiguration(
   const { ttl } = options;
 
   return {
-    adapter: createMemoryAdapter(15),
+    adapter: state.adapter,
     clients: clientMetadata(options),
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
-      id_token_signed_response_alg: 'RS256',
+      id_token_signed_response_alg: options.signingAlg,
       token_endpoint_auth_method: 'client_secret_basic',
     },
-    // Confidential clients only (SECURITY 11): both secret methods, whichever one a client registered.
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
+    // Confidential clients only (SECURITY 11): both secret methods, whichever one a client registered, and
+    // private_key_jwt for clients that registered keys.
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    subjectTypes: ['public', 'pairwise'],
+    pairwiseIdentifier: (_ctx, accountId, client) =>
+      pairwiseSubject(state.pairwiseSalt, accountId, client.clientId),
     // The BFF talks to the IdP server-side; no browser origin needs CORS.
     clientBasedCORS: () => false,
     claims: CLAIMS,
@@ -89,7 +113,7 @@ export function providerConfiguration(
     conformIdTokenClaims: false,
     responseTypes: ['code'],
     pkce: { required: () => true },
-    cookies: { keys: cookieKeys },
+    cookies: { keys: state.cookieKeys },
     jwks: keys,
 
     findAccount(_ctx, sub): Account | undefined {
@@ -123,6 +147,8 @@ export function providerConfiguration(
 
     features: {
       devInteractions: { enabled: false },
+      // Only so an ID token can be encrypted for a client that asks (to test relying parties that refuse it).
+      encryption: { enabled: true },
       backchannelLogout: { enabled: true },
       revocation: {
         enabled: true,
@@ -165,7 +191,7 @@ export function providerConfiguration(
             scope: audience.scope,
             audience: audience.resource,
             accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: 'RS256' } },
+            jwt: { sign: { alg: options.signingAlg } },
           };
         },
       },
