@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { StoreUnavailableError } from '../errors.js';
-import { frozenCopy, OptionProblems, ttlMillis } from './codec.js';
+import { frozenCopy, handoffValue, OptionProblems, ttlMillis } from './codec.js';
 import type { LoginTransaction, SessionRecord, SessionStore, SessionTokens } from './types.js';
 
 /** Options of {@link MemorySessionStore}. */
@@ -105,6 +105,8 @@ export class MemorySessionStore implements SessionStore {
   readonly #bySid = new Map<string, Set<string>>();
   readonly #bySub = new Map<string, Set<string>>();
   readonly #transactions: LRUCache<string, LoginTransaction>;
+  /** One-request handoffs, bounded like the transactions (the oldest is dropped when full). */
+  readonly #handoffs: LRUCache<string, string>;
   readonly #locks: LRUCache<string, string>;
   readonly #marks: LRUCache<string, true>;
   readonly #sweeper: NodeJS.Timeout;
@@ -126,6 +128,7 @@ export class MemorySessionStore implements SessionStore {
       removeFromIndex(this.#bySub, entry.subKey, id);
     });
     this.#transactions = boundedMap(maxTransactions, now);
+    this.#handoffs = boundedMap(maxTransactions, now);
     this.#locks = boundedMap(maxLocks, now);
     this.#marks = boundedMap(maxMarks, now);
     this.#sweeper = setInterval(() => this.sweep(), sweepIntervalMs);
@@ -224,6 +227,19 @@ export class MemorySessionStore implements SessionStore {
     return true;
   }
 
+  async putHandoff(key: string, value: string, ttlMs: number): Promise<void> {
+    this.#assertOpen();
+    const ttl = ttlMillis(ttlMs, 'putHandoff');
+    this.#handoffs.set(key, handoffValue(value), { ttl });
+  }
+
+  async takeHandoff(key: string): Promise<string | undefined> {
+    this.#assertOpen();
+    const value = this.#handoffs.peek(key);
+    this.#handoffs.delete(key);
+    return value;
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#sweeper);
@@ -233,6 +249,7 @@ export class MemorySessionStore implements SessionStore {
     this.#transactions.clear();
     this.#locks.clear();
     this.#marks.clear();
+    this.#handoffs.clear();
   }
 
   /** Drops every expired entry now. Runs on its own every `sweepIntervalMs`. */

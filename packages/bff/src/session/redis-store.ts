@@ -3,6 +3,7 @@ import { deepFreeze } from '@gatehouse/policy';
 import { Redis, type RedisOptions } from 'ioredis';
 import { StoreUnavailableError } from '../errors.js';
 import {
+  handoffValue,
   isLoginTransaction,
   isSessionBody,
   isSessionTokens,
@@ -271,6 +272,17 @@ export class RedisSessionStore implements SessionStore {
       client.set(this.#key('once:', key), '1', 'PX', ttl, 'NX'),
     );
     return reply === 'OK';
+  }
+
+  async putHandoff(key: string, value: string, ttlMs: number): Promise<void> {
+    const ttl = ttlMillis(ttlMs, 'putHandoff');
+    const checked = handoffValue(value);
+    await this.#run('putHandoff', (client) => client.set(this.#key('handoff:', key), checked, 'PX', ttl));
+  }
+
+  async takeHandoff(key: string): Promise<string | undefined> {
+    const value = await this.#run('takeHandoff', (client) => client.getdel(this.#key('handoff:', key)));
+    return value ?? undefined;
   }
 
   async close(): Promise<void> {
