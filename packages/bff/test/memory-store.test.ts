@@ -48,21 +48,26 @@ describe('MemorySessionStore bounds', () => {
     await store.close();
   });
 
-  it('bounds transactions, locks and marks', async () => {
+  it('bounds transactions (refusing new browsers, never evicting a pending login), locks and marks', async () => {
     const store = new MemorySessionStore({ maxTransactions: 5, maxLocks: 5, maxMarks: 5 });
     const states = Array.from({ length: 8 }, () => newOpaqueToken());
+    const stored: boolean[] = [];
     for (const state of states) {
-      await store.putTransaction(
-        state,
-        { binding: 'b', codeVerifier: 'v', nonce: 'n', returnTo: '/', createdAt: 0 },
-        60_000,
+      stored.push(
+        await store.putTransaction(
+          state,
+          { binding: state, codeVerifier: 'v', nonce: 'n', returnTo: '/', createdAt: 0 },
+          60_000,
+          { perBinding: 5, total: 100 },
+        ),
       );
       await store.acquireLock(state, 'owner', 60_000);
       await store.markOnce(state, 60_000);
     }
+    expect(stored).toEqual([true, true, true, true, true, false, false, false]);
     expect(store.stats()).toMatchObject({ transactions: 5, locks: 5, marks: 5 });
-    expect(await store.takeTransaction(states[0]!)).toBeUndefined();
-    expect(await store.takeTransaction(states[7]!)).toBeDefined();
+    expect(await store.takeTransaction(states[0]!, states[0]!)).toBeDefined();
+    expect(await store.takeTransaction(states[7]!, states[7]!)).toBeUndefined();
     await store.close();
   });
 });

@@ -85,7 +85,8 @@ export const loginRoutes: FastifyPluginAsync<BffRouteOptions> = async (scope, { 
       if (request.validationError) return refused(runtime, reply, security, 'invalid_request');
       const state = request.query.state;
       const binding = cookies.loginBinding(request.headers.cookie);
-      const transaction = state ? await store.takeTransaction(state) : undefined;
+      // Taken only with this browser's binding: another browser's request can neither use nor spend it.
+      const transaction = state && binding ? await store.takeTransaction(state, binding) : undefined;
       if (state === undefined || !transaction || !binding || transaction.binding !== binding) {
         runtime.log.warn(
           { event: 'login_failure', reason: 'state_mismatch' },
