@@ -95,6 +95,7 @@ describe('MemorySessionStore expiry and hot path', () => {
       transactions: 0,
       locks: 0,
       marks: 0,
+      counters: 0,
       sidIndexEntries: 0,
       subIndexEntries: 1,
     });

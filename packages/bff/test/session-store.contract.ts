@@ -552,6 +552,31 @@ export function sessionStoreContract(
       });
     });
 
+    describe('countHit', () => {
+      it('counts hits in a window that starts with the first, and starts again after it', async () => {
+        const key = `GET /auth/login ${newOpaqueToken(16)}`;
+        const counts = [];
+        for (let n = 0; n < 3; n++) counts.push(await store.countHit(key, SHORT));
+        expect(counts.map((hit) => hit.count)).toEqual([1, 2, 3]);
+        for (const hit of counts) {
+          expect(hit.resetInMs).toBeGreaterThan(0);
+          expect(hit.resetInMs).toBeLessThanOrEqual(SHORT);
+        }
+        expect((await store.countHit(`${key}x`, SHORT)).count).toBe(1);
+        await clock.advance(SHORT * 2.5);
+        expect((await store.countHit(key, LONG)).count).toBe(1);
+        expect((await store.countHit(key, LONG)).count).toBe(2);
+      });
+
+      it('gives each of 50 concurrent hits a count of its own', async () => {
+        const key = `hits ${newOpaqueToken(16)}`;
+        const hits = await Promise.all(Array.from({ length: 50 }, () => store.countHit(key, LONG)));
+        expect(hits.map((hit) => hit.count).sort((a, b) => a - b)).toEqual(
+          Array.from({ length: 50 }, (_, n) => n + 1),
+        );
+      });
+    });
+
     describe('arguments and lifecycle', () => {
       it('rejects a TTL that is not a positive number with a RangeError', async () => {
         const id = newSessionId();
@@ -559,6 +584,7 @@ export function sessionStoreContract(
         await expect(store.create(id, record, 0)).rejects.toBeInstanceOf(RangeError);
         await expect(store.create(id, record, Number.NaN)).rejects.toBeInstanceOf(RangeError);
         await expect(store.markOnce('k', -5)).rejects.toBeInstanceOf(RangeError);
+        await expect(store.countHit('k', 0)).rejects.toBeInstanceOf(RangeError);
         expect(await store.get(id)).toBeUndefined();
       });
 
@@ -579,6 +605,7 @@ export function sessionStoreContract(
           store.acquireLock('k', 'o', LONG),
           store.releaseLock('k', 'o'),
           store.markOnce('k', LONG),
+          store.countHit('k', LONG),
         ];
         for (const call of calls) await expect(call).rejects.toBeInstanceOf(StoreUnavailableError);
         await store.close();

@@ -8,6 +8,7 @@ export { RedisSessionStore, type RedisSessionStoreOptions } from './redis-store.
 export {
   DEFAULT_TRANSACTION_LIMITS,
   type DisplacedSession,
+  type HitCount,
   type LoginTransaction,
   type SessionLimits,
   type SessionRecord,

@@ -3,6 +3,7 @@ import { StoreUnavailableError } from '../errors.js';
 import { frozenCopy, OptionProblems, sessionLimit, transactionLimits, ttlMillis } from './codec.js';
 import type {
   DisplacedSession,
+  HitCount,
   LoginTransaction,
   SessionLimits,
   SessionRecord,
@@ -24,6 +25,8 @@ export interface MemorySessionStoreOptions {
   readonly maxLocks?: number;
   /** Most `markOnce` keys kept; when full, the oldest is forgotten. Default 100 000. */
   readonly maxMarks?: number;
+  /** Most `countHit` keys kept; when full, the oldest is forgotten (its count starts again). Default 100 000. */
+  readonly maxCounters?: number;
   /** How often expired entries are swept (an unref'd timer; reads also check expiry). Default 60 000 ms. */
   readonly sweepIntervalMs?: number;
   /** The clock, in epoch milliseconds (tests inject one). Default `Date.now()`. */
@@ -36,6 +39,7 @@ export interface MemorySessionStoreStats {
   readonly transactions: number;
   readonly locks: number;
   readonly marks: number;
+  readonly counters: number;
   /** Session ids held by the `iss`+`sid` index, summed over all its keys. */
   readonly sidIndexEntries: number;
   /** Session ids held by the `iss`+`sub` index, summed over all its keys. */
@@ -56,7 +60,21 @@ interface SessionEntry {
   readonly subKey: string;
 }
 
-const KNOWN_OPTIONS = ['maxSessions', 'maxTransactions', 'maxLocks', 'maxMarks', 'sweepIntervalMs', 'now'];
+const KNOWN_OPTIONS = [
+  'maxSessions',
+  'maxTransactions',
+  'maxLocks',
+  'maxMarks',
+  'maxCounters',
+  'sweepIntervalMs',
+  'now',
+];
+
+/** A `countHit` window: its count so far and when it ends (store clock). */
+interface HitWindow {
+  count: number;
+  readonly endsAt: number;
+}
 
 /** An index key for `value` at issuer `iss`; the length prefix keeps `(a:b, c)` and `(a, b:c)` apart. */
 const indexKey = (iss: string, value: string): string => `${iss.length}:${iss}:${value}`;
@@ -132,6 +150,7 @@ export class MemorySessionStore implements SessionStore {
   readonly #now: () => number;
   readonly #locks: LRUCache<string, string>;
   readonly #marks: LRUCache<string, true>;
+  readonly #counters: LRUCache<string, HitWindow>;
   readonly #sweeper: NodeJS.Timeout;
   #closed = false;
 
@@ -141,6 +160,7 @@ export class MemorySessionStore implements SessionStore {
     const maxTransactions = check.integer('maxTransactions', options.maxTransactions, 10_000, 1, 10_000_000);
     const maxLocks = check.integer('maxLocks', options.maxLocks, 10_000, 1, 10_000_000);
     const maxMarks = check.integer('maxMarks', options.maxMarks, 100_000, 1, 100_000_000);
+    const maxCounters = check.integer('maxCounters', options.maxCounters, 100_000, 1, 100_000_000);
     const sweepIntervalMs = check.integer('sweepIntervalMs', options.sweepIntervalMs, 60_000, 10, 86_400_000);
     if (options.now !== undefined && typeof options.now !== 'function') check.add('"now" must be a function');
     check.done();
@@ -154,6 +174,7 @@ export class MemorySessionStore implements SessionStore {
     });
     this.#locks = boundedMap(maxLocks, now);
     this.#marks = boundedMap(maxMarks, now);
+    this.#counters = boundedMap(maxCounters, now);
     this.#sweeper = setInterval(() => this.sweep(), sweepIntervalMs);
     this.#sweeper.unref();
   }
@@ -280,6 +301,20 @@ export class MemorySessionStore implements SessionStore {
     return true;
   }
 
+  async countHit(key: string, windowMs: number): Promise<HitCount> {
+    this.#assertOpen();
+    const ttl = ttlMillis(windowMs, 'countHit');
+    const now = this.#now();
+    const window = this.#counters.peek(key);
+    if (window === undefined) {
+      this.#counters.set(key, { count: 1, endsAt: now + ttl }, { ttl });
+      return { count: 1, resetInMs: ttl };
+    }
+    window.count++;
+    // A new object each time: a caller holding an earlier answer never sees it change.
+    return { count: window.count, resetInMs: Math.max(0, window.endsAt - now) };
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#sweeper);
@@ -290,6 +325,7 @@ export class MemorySessionStore implements SessionStore {
     this.#loginsByBinding.clear();
     this.#locks.clear();
     this.#marks.clear();
+    this.#counters.clear();
   }
 
   /** Drops every expired entry now. Runs on its own every `sweepIntervalMs`. */
@@ -299,6 +335,7 @@ export class MemorySessionStore implements SessionStore {
     for (const [state, login] of this.#logins) if (login.expiresAt <= now) this.#dropLogin(state);
     this.#locks.purgeStale();
     this.#marks.purgeStale();
+    this.#counters.purgeStale();
   }
 
   /** Entry counts (expired entries not yet swept included). */
@@ -308,6 +345,7 @@ export class MemorySessionStore implements SessionStore {
       transactions: this.#logins.size,
       locks: this.#locks.size,
       marks: this.#marks.size,
+      counters: this.#counters.size,
       sidIndexEntries: indexSize(this.#bySid),
       subIndexEntries: indexSize(this.#bySub),
     };

@@ -346,6 +346,23 @@ return json
 `,
 );
 
+/**
+ * KEYS: counter key. ARGV: window (ms). Counts one hit; the first starts the window (the key's TTL).
+ * Answers { count, milliseconds left }.
+ */
+export const COUNT_HIT = script(
+  'countHit',
+  `
+local count = redis.call('INCR', KEYS[1])
+local left = redis.call('PTTL', KEYS[1])
+if count == 1 or left < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  left = tonumber(ARGV[1])
+end
+return { count, left }
+`,
+);
+
 /** KEYS: lock key. ARGV: owner. Deletes the lock only if `owner` holds it; 1 when released. */
 export const RELEASE_LOCK = script(
   'releaseLock',

@@ -21,6 +21,7 @@ import {
   sessionGuard,
 } from './redis-codec.js';
 import {
+  COUNT_HIT,
   CREATE,
   DELETE,
   DELETE_INDEXED,
@@ -34,6 +35,7 @@ import {
 } from './redis-scripts.js';
 import type {
   DisplacedSession,
+  HitCount,
   LoginTransaction,
   SessionLimits,
   SessionRecord,
@@ -113,7 +115,8 @@ const ignore = (): void => {};
  * - `login:<binding>`: a hash of one browser's pending logins (at most `limits.perBinding`), and `logins`: a
  *   sorted set of every pending state by expiry (at most `limits.total`; beyond, a new browser's login is
  *   refused). Both expire with their newest login; a login is taken only with its binding.
- * - `lock:<key>` (`SET NX PX`, released by compare-and-delete), `once:<key>` (`SET NX PX`).
+ * - `lock:<key>` (`SET NX PX`, released by compare-and-delete), `once:<key>` (`SET NX PX`), `hits:<key>`
+ *   (`INCR`, expiring with its window: rate limits shared by every instance).
  *
  * It fails fast: while Redis is unreachable no command is queued, and every call rejects with
  * `StoreUnavailableError` (the ioredis error as `cause`) within `commandTimeoutMs`; the client keeps
@@ -309,6 +312,13 @@ export class RedisSessionStore implements SessionStore {
     return reply === 'OK';
   }
 
+  async countHit(key: string, windowMs: number): Promise<HitCount> {
+    const ttl = ttlMillis(windowMs, 'countHit');
+    const reply = await this.#script('countHit', COUNT_HIT, [this.#key('hits:', key)], [ttl]);
+    const [count, left] = Array.isArray(reply) ? reply : [];
+    return { count: Number(count), resetInMs: Math.max(0, Number(left)) };
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -340,16 +350,6 @@ export class RedisSessionStore implements SessionStore {
       socketTimeout: Math.max(2 * this.#commandTimeoutMs, 2_000),
       retryStrategy: (attempt: number) => Math.min(50 * 2 ** Math.min(attempt, 16), maxReconnectDelayMs),
     };
-  }
-
-  /** The ioredis client this store talks through (its own, or the one it was given). */
-  get client(): Redis {
-    return this.#client;
-  }
-
-  /** The prefix of every key this store writes. */
-  get keyPrefix(): string {
-    return this.#prefix;
   }
 
   #loginKeys(binding: string): string[] {

@@ -84,8 +84,16 @@ export interface DisplacedSession {
   readonly record: SessionRecord | undefined;
 }
 
+/** What `countHit` answers. */
+export interface HitCount {
+  /** Hits of the key in its current window, this one included. */
+  readonly count: number;
+  /** Milliseconds until the window ends and the count starts again from zero. */
+  readonly resetInMs: number;
+}
+
 /**
- * Where sessions, login transactions, refresh locks and replay marks live. One contract, two
+ * Where sessions, login transactions, refresh locks, replay marks and rate-limit counts live. One contract, two
  * implementations (memory, Redis), one shared test suite. Every method either does its job or rejects
  * with a `StoreUnavailableError`; none of them throws anything else for a missing key.
  *
@@ -145,6 +153,12 @@ export interface SessionStore {
 
   /** Records `key` for `ttlMs`; `true` the first time, `false` while it is remembered (replay checks). */
   markOnce(key: string, ttlMs: number): Promise<boolean>;
+
+  /**
+   * Counts one hit of `key` in a fixed window, for rate limits: the first hit starts a window of `windowMs`,
+   * after which the count starts again. Atomic: of concurrent hits, each gets a count of its own.
+   */
+  countHit(key: string, windowMs: number): Promise<HitCount>;
 
   /** Releases connections and timers. */
   close(): Promise<void>;
