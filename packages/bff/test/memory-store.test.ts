@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { resolveConfig } from '../src/config.js';
 import { BffError } from '../src/errors.js';
 import {
   isWellFormedSessionId,
@@ -6,6 +7,7 @@ import {
   newOpaqueToken,
   newSessionId,
 } from '../src/session/index.js';
+import { createSessionStore } from '../src/store.js';
 import { sessionRecord, sessionStoreContract } from './session-store.contract.js';
 
 let fakeNow = Date.now();
@@ -68,6 +70,23 @@ describe('MemorySessionStore bounds', () => {
     expect(store.stats()).toMatchObject({ transactions: 5, locks: 5, marks: 5 });
     expect(await store.takeTransaction(states[0]!, states[0]!)).toBeDefined();
     expect(await store.takeTransaction(states[7]!, states[7]!)).toBeUndefined();
+    await store.close();
+  });
+});
+
+describe('the memory store the BFF makes for itself', () => {
+  it('holds as many pending logins as maxPendingLogins, however many its caller allows', async () => {
+    const config = resolveConfig({ sessionSecrets: ['x'.repeat(32)], maxPendingLogins: 3 });
+    const store = createSessionStore(config);
+    const stored: boolean[] = [];
+    for (let n = 0; n < 4; n++) {
+      const binding = newOpaqueToken();
+      const transaction = { binding, codeVerifier: 'v', nonce: 'n', returnTo: '/', createdAt: 0 };
+      stored.push(
+        await store.putTransaction(newOpaqueToken(), transaction, 60_000, { perBinding: 5, total: 1_000 }),
+      );
+    }
+    expect(stored).toEqual([true, true, true, false]);
     await store.close();
   });
 });
