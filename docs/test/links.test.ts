@@ -18,7 +18,10 @@ describe('links of the Markdown pages', () => {
   it('the checker finds a missing file, a missing anchor, a root-relative link and a way out of the repository', () => {
     expect(checker.broken('docs/run-the-bff.md', 'security-model.md')).toBeUndefined();
     expect(
-      checker.broken('docs/run-the-bff.md', 'security-model.md#deviation-logout-without-id_token_hint'),
+      checker.broken(
+        'docs/run-the-bff.md',
+        'security-model.md#deviation-the-id-token-reaches-the-browser-once-at-sign-out',
+      ),
     ).toBeUndefined();
     expect(checker.broken('README.md', 'docs/screenshots')).toBeUndefined();
     expect(checker.broken('README.md', 'https://example.com/nowhere.md')).toBeUndefined();

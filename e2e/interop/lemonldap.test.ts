@@ -15,6 +15,7 @@ import {
   logout,
   type RecordingUpstream,
   reservePort,
+  signOutFully,
   startEnvBff,
   startRecordingUpstream,
 } from './support.js';
@@ -42,6 +43,8 @@ const nextMain = () => {
   if (!port) throw new Error('no main port left');
   return port;
 };
+/** The BFF whose front-channel logout URL is registered (LemonLDAP takes one per client). */
+let frontchannel: Reserved;
 /** Two BFF ports per reserved-character client: one for client_secret_post, one for client_secret_basic. */
 const ports = new Map<string, { post: Reserved; basic: Reserved }>();
 const running: EnvBff[] = [];
@@ -59,7 +62,8 @@ async function stop(started: EnvBff): Promise<void> {
 
 await describeWith(['lemonldap'], 'LemonLDAP::NG as the issuer, the BFF configured by environment', () => {
   beforeAll(async () => {
-    for (let i = 0; i < 6; i++) mains.push(await reservePort());
+    for (let i = 0; i < 8; i++) mains.push(await reservePort());
+    frontchannel = await reservePort();
     for (const rp of RESERVED) ports.set(rp.id, { post: await reservePort(), basic: await reservePort() });
     const client = (clientId: string, clientSecret: string, at: Reserved[], ttl?: number) => ({
       clientId,
@@ -72,6 +76,10 @@ await describeWith(['lemonldap'], 'LemonLDAP::NG as the issuer, the BFF configur
       hostname: 'localhost',
       clients: [
         client('gatehouse-bff', SECRET, [...mains], 4),
+        {
+          ...client('gatehouse-fc', SECRET, [frontchannel]),
+          frontchannelLogoutUri: `${frontchannel.url}/auth/frontchannel-logout`,
+        },
         ...RESERVED.map((rp) => {
           const at = ports.get(rp.id);
           return client(rp.id, rp.secret, at ? [at.post, at.basic] : []);
@@ -178,15 +186,26 @@ await describeWith(['lemonldap'], 'LemonLDAP::NG as the issuer, the BFF configur
     await stop(started);
   });
 
-  it('RP-initiated logout ends the session at the BFF and at LemonLDAP: the next sign-in asks again', async () => {
+  it('sign-out posts id_token_hint: LemonLDAP ends its session without asking; the next sign-in asks again', async () => {
     const started = await bff(nextMain(), mainEnv());
+    const browser = new TestBrowser();
+    await signIn(browser, started.url, 'dwho', LLNG_FORM);
+    const out = await signOutFully(browser, started.url);
+    expect(out.hinted).toBe(true);
+    expect(out.landedAt?.href).toBe(`${started.url}/`);
+    expect(await identityOf(browser, started.url)).toEqual({ isAuthenticated: false });
+    const again = await browser.follow(`${started.url}/auth/login?returnTo=/`);
+    expect(again.response.text).toContain('name="password"');
+  });
+
+  it('without the hint (GATEHOUSE_LOGOUT_ID_TOKEN_HINT=false) LemonLDAP asks to confirm, then ends its session', async () => {
+    const started = await bff(nextMain(), { ...mainEnv(), GATEHOUSE_LOGOUT_ID_TOKEN_HINT: 'false' });
     const browser = new TestBrowser();
     await signIn(browser, started.url, 'dwho', LLNG_FORM);
     const redirectTo = await logout(browser, started.url);
     expect(redirectTo.startsWith(`${llng.issuer}/oauth2/logout?`)).toBe(true);
     expect(new URL(redirectTo).searchParams.get('client_id')).toBe('gatehouse-bff');
     expect(await identityOf(browser, started.url)).toEqual({ isAuthenticated: false });
-    // Without id_token_hint LemonLDAP asks the user to confirm; confirming leads back to the BFF.
     const page = await browser.follow(redirectTo);
     const confirm = readForm(page.response.text, page.response.url);
     const back = await browser.follow(
@@ -197,7 +216,33 @@ await describeWith(['lemonldap'], 'LemonLDAP::NG as the issuer, the BFF configur
     expect(back.stoppedAt?.href).toBe(`${started.url}/`);
     const again = await browser.follow(`${started.url}/auth/login?returnTo=/`);
     expect(again.response.text).toContain('name="password"');
-    await stop(started);
+  });
+
+  it('front-channel logout: LemonLDAP names the user, not a session: the frame ends the session of its browser', async () => {
+    const started = await bff(frontchannel, { ...mainEnv(), GATEHOUSE_CLIENT_ID: 'gatehouse-fc' });
+    const browser = new TestBrowser();
+    await signIn(browser, started.url, 'rtyler', LLNG_FORM);
+    const other = new TestBrowser();
+    await signIn(other, started.url, 'rtyler', LLNG_FORM);
+    // The user signs out at LemonLDAP's portal; it answers a page of frames, one per relying party.
+    const portal = await browser.follow(`${llng.issuer}/?logout=1`);
+    const frame = /<iframe src="([^"]+)"/.exec(portal.response.text)?.[1]?.replaceAll('&amp;', '&');
+    expect(frame?.startsWith(`${started.url}/auth/frontchannel-logout?`)).toBe(true);
+    expect(new URL(frame as string).searchParams.get('sid')).toBe('rtyler');
+    // The browser loads the frame: same site as the BFF here, so its Lax session cookie goes along.
+    const answer = await browser.request(frame as string, {
+      headers: { 'sec-fetch-dest': 'iframe', 'sec-fetch-mode': 'navigate', 'sec-fetch-site': 'same-site' },
+    });
+    expect(answer.status).toBe(200);
+    expect(await identityOf(browser, started.url)).toEqual({ isAuthenticated: false });
+    // The same user's session in another browser is not ended by a frame it did not load: a `sid` that is a
+    // user name is never used to end sessions.
+    expect(await identityOf(other, started.url)).toMatchObject({ isAuthenticated: true });
+    const forged = await new TestBrowser().request(frame as string, {
+      headers: { 'sec-fetch-dest': 'iframe' },
+    });
+    expect(forged.status).toBe(200);
+    expect(await identityOf(other, started.url)).toMatchObject({ isAuthenticated: true });
   });
 
   it('has no back-channel logout (LemonLDAP 2.16 says so in discovery) and no private_key_jwt', async () => {

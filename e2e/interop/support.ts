@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { Writable } from 'node:stream';
 import { type BffServer, createBffServer, createLogger, optionsFromEnv, resolveConfig } from '@gatehouse/bff';
-import { API_HEADERS, freePort, type TestBrowser } from '@gatehouse/testing';
+import { API_HEADERS, freePort, readForm, type TestBrowser } from '@gatehouse/testing';
 
 // What the interop suites share: a BFF configured by environment alone (as `npx gatehouse serve` is), an
 // upstream that records the bearer tokens it receives, and a log the tests can read.
@@ -104,4 +104,36 @@ export async function logout(browser: TestBrowser, bffUrl: string): Promise<stri
   const answer = await browser.request(`${bffUrl}/auth/logout`, { method: 'POST', headers: API_HEADERS });
   if (answer.status !== 200) throw new Error(`logout: ${answer.status} ${answer.text}`);
   return answer.json<{ redirectTo: string }>().redirectTo;
+}
+
+/**
+ * Signs out as the shell does and follows through like the browser: `POST /auth/logout`, then the page it
+ * names (the BFF's sign-out page posts its form to the issuer; a browser's script submits it, here the form is
+ * posted by hand), then the issuer's redirects. Answers where the browser ends up, and the pages it saw.
+ */
+export async function signOutFully(
+  browser: TestBrowser,
+  bffUrl: string,
+): Promise<{
+  readonly landedAt: URL | undefined;
+  readonly issuerPage: string | undefined;
+  readonly hinted: boolean;
+}> {
+  const redirectTo = await logout(browser, bffUrl);
+  const target = new URL(redirectTo, bffUrl).href;
+  const page = await browser.follow(target, {}, (location) => location.origin === new URL(bffUrl).origin);
+  if (page.stoppedAt) return { landedAt: page.stoppedAt, issuerPage: undefined, hinted: false };
+  if (!target.startsWith(bffUrl))
+    return { landedAt: undefined, issuerPage: page.response.text, hinted: false };
+  const form = readForm(page.response.text, page.response.url);
+  const posted = await browser.follow(
+    form.action,
+    { form: form.fields, headers: { 'sec-fetch-site': 'cross-site' } },
+    (location) => location.origin === new URL(bffUrl).origin,
+  );
+  return {
+    landedAt: posted.stoppedAt,
+    issuerPage: posted.stoppedAt ? undefined : posted.response.text,
+    hinted: 'id_token_hint' in form.fields,
+  };
 }

@@ -146,6 +146,13 @@ export const BffOptionsSchema = T.Object(
     /** How long a refresh lock is held at most, and how long a request waits for someone else's refresh. */
     refreshLockMs: T.Integer({ minimum: 500, maximum: 120_000, default: 20_000 }),
     refreshWaitMs: T.Integer({ minimum: 500, maximum: 120_000, default: 25_000 }),
+    /**
+     * Keep the ID token server-side and send it as `id_token_hint` (with `logout_hint`) in an auto-submitted
+     * POST to the issuer's end-session endpoint at sign-out, so the issuer can end its session without asking
+     * the user to confirm. The ID token then reaches the browser once, on the sign-out page, after the
+     * session has ended. `false`: the end-session URL carries `client_id` only.
+     */
+    idTokenHint: T.Boolean({ default: true }),
     /** Where the browser goes after the issuer's logout page (must be registered at the issuer). */
     postLogoutRedirectPath: Path,
     upstreams: T.Record(T.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), UpstreamSchema, { default: {} }),

@@ -15,14 +15,17 @@ const NONE: CookieSession = Object.freeze({ kind: 'none' });
 const INVALID: CookieSession = Object.freeze({ kind: 'invalid' });
 /** Most bytes the verified-cookie cache holds (cookie values, ids and a per-entry estimate): 1 MiB. */
 export const VERIFIED_CACHE_MAX_BYTES = 1024 * 1024;
+/** How long a logout handoff waits for the browser to follow the sign-out page, in seconds. */
+export const LOGOUT_HANDOFF_SECONDS = 60;
 /** Most entries it holds (lru-cache allocates their slots up front). */
 const VERIFIED_CACHE_ENTRIES = 10_000;
 /** What an entry costs beyond its two strings: the frozen result object and the cache's slots, roughly. */
 const ENTRY_OVERHEAD_BYTES = 64;
 
 /**
- * Reads and writes the BFF's two cookies: the session cookie (an opaque id signed with the session secret)
- * and the login cookie (binds login transactions to this browser). Both are `__Host-`, `HttpOnly`, `Secure`,
+ * Reads and writes the BFF's cookies: the session cookie (an opaque id signed with the session secret), the
+ * login cookie (binds login transactions to this browser) and, for one minute after a sign-out, the logout
+ * cookie (names the sign-out page's handoff). Both are `__Host-`, `HttpOnly`, `Secure`,
  * `Path=/`, no `Domain` (SECURITY.md A 1–3). Parsing comes from `cookie`, signing from `@fastify/cookie`.
  */
 export class CookieJar {
@@ -93,6 +96,26 @@ export class CookieJar {
   /** `Set-Cookie` value that deletes the login cookie. */
   clearLoginBinding(): string {
     return this.#serialize(this.#config.loginCookieName, '', 0);
+  }
+
+  /** The logout handoff this browser was given at sign-out (`<cookieName>-logout`), if present and ours. */
+  logoutHandoff(cookieHeader: string | undefined): string | undefined {
+    const raw = this.#read(cookieHeader, this.#logoutCookieName);
+    return raw === undefined ? undefined : this.#unsign(raw);
+  }
+
+  /** `Set-Cookie` value for a logout handoff: one minute, enough to follow the sign-out page. */
+  setLogoutHandoff(key: string): string {
+    return this.#serialize(this.#logoutCookieName, this.#signer.sign(key), LOGOUT_HANDOFF_SECONDS);
+  }
+
+  /** `Set-Cookie` value that deletes the logout handoff cookie. */
+  clearLogoutHandoff(): string {
+    return this.#serialize(this.#logoutCookieName, '', 0);
+  }
+
+  get #logoutCookieName(): string {
+    return `${this.#config.cookieName}-logout`;
   }
 
   #read(header: string | undefined, name: string): string | undefined {

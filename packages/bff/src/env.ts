@@ -26,6 +26,7 @@ export const ENVIRONMENT_VARIABLES = [
   'GATEHOUSE_ABSOLUTE_TIMEOUT',
   'GATEHOUSE_ROLES_CLAIM',
   'GATEHOUSE_ROLES',
+  'GATEHOUSE_LOGOUT_ID_TOKEN_HINT',
   'GATEHOUSE_TENANT_ROLES',
   'GATEHOUSE_LOG_LEVEL',
   'GATEHOUSE_TRUST_PROXY',
@@ -160,6 +161,12 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, file: BffOptions = {}): B
   ] as const) {
     const raw = env[name];
     if (raw !== undefined) set(key, integer(name, raw, problems));
+  }
+  const hint = env.GATEHOUSE_LOGOUT_ID_TOKEN_HINT;
+  if (hint !== undefined) {
+    if (hint === 'true' || hint === '1') set('idTokenHint', true);
+    else if (hint === 'false' || hint === '0') set('idTokenHint', false);
+    else problems.push(`GATEHOUSE_LOGOUT_ID_TOKEN_HINT: expected true or false, got "${hint}"`);
   }
   const production = env.NODE_ENV === 'production';
   options.production = production || options.production === true;

@@ -279,19 +279,48 @@ export class OidcClient {
    * (no token in the URL), or `undefined` when the issuer has no end-session endpoint.
    */
   async endSessionUrl(): Promise<string | undefined> {
-    let configuration: client.Configuration;
+    const endpoint = await this.#endSessionEndpoint();
+    if (!endpoint) return undefined;
+    const url = new URL(endpoint);
+    for (const [name, value] of Object.entries(this.#endSessionParameters()))
+      url.searchParams.set(name, value);
+    return url.href;
+  }
+
+  /**
+   * The form of RP-initiated logout by POST (RP-Initiated Logout 1.0 §2): the issuer's end-session endpoint
+   * and the fields to send it, `id_token_hint` and `logout_hint` (the user's `sub`) included, so the issuer
+   * knows who signs out without asking. `undefined` when the issuer has no end-session endpoint.
+   */
+  async endSessionForm(hint: {
+    readonly idToken?: string | undefined;
+    readonly sub: string;
+  }): Promise<{ readonly action: string; readonly fields: Readonly<Record<string, string>> } | undefined> {
+    const endpoint = await this.#endSessionEndpoint();
+    if (!endpoint) return undefined;
+    return {
+      action: endpoint,
+      fields: {
+        ...this.#endSessionParameters(),
+        ...(hint.idToken ? { id_token_hint: hint.idToken } : {}),
+        logout_hint: hint.sub,
+      },
+    };
+  }
+
+  async #endSessionEndpoint(): Promise<string | undefined> {
     try {
-      configuration = await this.configuration();
+      return (await this.configuration()).serverMetadata().end_session_endpoint;
     } catch {
       return undefined;
     }
-    if (!configuration.serverMetadata().end_session_endpoint) return undefined;
-    return client
-      .buildEndSessionUrl(configuration, {
-        client_id: this.#config.clientId,
-        post_logout_redirect_uri: new URL(this.#config.postLogoutRedirectPath, this.#config.origin).href,
-      })
-      .toString();
+  }
+
+  #endSessionParameters(): Record<string, string> {
+    return {
+      client_id: this.#config.clientId,
+      post_logout_redirect_uri: new URL(this.#config.postLogoutRedirectPath, this.#config.origin).href,
+    };
   }
 
   /**

@@ -29,6 +29,8 @@ export interface PageSecurity {
   readonly hsts?: boolean;
   /** Who may frame the page: `'none'` unless given (the front-channel logout page names the issuer). */
   readonly frameAncestors?: string;
+  /** Where its forms may post besides the BFF itself (the sign-out page posts to the issuer). */
+  readonly formAction?: string;
 }
 
 /** The security headers the configuration asks for on the BFF's HTML answers. */
@@ -63,7 +65,7 @@ export function htmlHeaders(nonce: string, security: PageSecurity = {}): Record<
     `connect-src 'self'`,
     `object-src 'none'`,
     `base-uri 'none'`,
-    `form-action 'self'`,
+    `form-action 'self'${security.formAction ? ` ${security.formAction}` : ''}`,
     `frame-ancestors ${security.frameAncestors ?? "'none'"}`,
     `report-to gatehouse`,
   ];
@@ -142,6 +144,25 @@ export function replyErrorPage(
     .code(status)
     .headers(htmlHeaders(nonce, security))
     .send(errorPage(nonce, text.title, text.message));
+}
+
+/**
+ * The sign-out page: a form that posts `fields` to the issuer's end-session endpoint, submitted at once by
+ * its nonced script (a button does it without JavaScript). The values are escaped; nothing else is on the page.
+ */
+export function endSessionPage(
+  nonce: string,
+  form: { readonly action: string; readonly fields: Readonly<Record<string, string>> },
+): string {
+  const inputs = Object.entries(form.fields)
+    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
+    .join('');
+  return layout(
+    'Signing out',
+    nonce,
+    `<h1>Signing out…</h1><form id="end-session" method="post" action="${escapeHtml(form.action)}">${inputs}<p><button type="submit">Continue to sign out</button></p></form>`,
+    `document.getElementById('end-session').submit();`,
+  );
 }
 
 /**

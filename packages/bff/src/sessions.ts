@@ -379,8 +379,14 @@ export class SessionManager {
     }
     // An issuer that does not rotate answers without a refresh token (RFC 6749 §6) or with the same one:
     // the session keeps the one it has.
+    // A refresh answer without an ID token leaves the one from sign-in as the logout hint.
+    const idToken = tokens.idToken ?? record.tokens.idToken;
     const next = this.#sessionTokens(
-      tokens.refreshToken ? tokens : { ...tokens, refreshToken },
+      {
+        ...tokens,
+        ...(tokens.refreshToken ? {} : { refreshToken }),
+        ...(idToken ? { idToken } : {}),
+      },
       record.tokens.refreshTokenExpiresAt,
     );
     if (!(await this.store.updateTokens(id, next))) throw new SessionEndedError('refresh_failed');
@@ -423,10 +429,13 @@ export class SessionManager {
 
   /**
    * Ends the session `id` names, whatever state it is in (a logout, or a login replacing it): the record is
-   * read for the log line and the revocation, then {@link end}. Nothing to end is not an error.
+   * read for the log line and the revocation, then {@link end}. Nothing to end is not an error. Answers the
+   * record as it was, if there was one (the sign-out page's hint needs it).
    */
-  async endById(id: string, reason: EndReason): Promise<void> {
-    await this.end(id, await this.store.get(id), reason);
+  async endById(id: string, reason: EndReason): Promise<SessionRecord | undefined> {
+    const record = await this.store.get(id);
+    await this.end(id, record, reason);
+    return record;
   }
 
   /**
@@ -489,7 +498,7 @@ export class SessionManager {
   }
 
   #sessionTokens(tokens: IssuedTokens, refreshTokenExpiresAt: number | undefined): SessionTokens {
-    // The ID token is not kept: logout uses client_id, so the store holds only what requests need.
+    // The ID token is kept only to be sent as `id_token_hint` at sign-out (`idTokenHint`); requests never use it.
     // Due `refreshLeeway` before expiry, but never before half the token's life: with tokens shorter than
     // twice the leeway, every request would otherwise find its token due and refresh it.
     const life = Math.max(0, tokens.accessTokenExpiresAt - Date.now());
@@ -501,6 +510,7 @@ export class SessionManager {
       ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}),
       ...(refreshTokenExpiresAt !== undefined ? { refreshTokenExpiresAt } : {}),
       ...(tokens.scope ? { scope: tokens.scope } : {}),
+      ...(this.#config.idTokenHint && tokens.idToken ? { idToken: tokens.idToken } : {}),
     };
   }
 }

@@ -31,7 +31,7 @@ async function cookieValue(browser: TestBrowser): Promise<string> {
 }
 
 describe('logout (SECURITY.md D 30, E 32, F 33, 34)', () => {
-  it('F33: POST /auth/logout ends the session, clears the cookie and site data, and names the end-session URL', async () => {
+  it('F33: POST /auth/logout ends the session, clears the cookie and site data, and names the sign-out page', async () => {
     const browser = new TestBrowser();
     await signIn(browser, stack, 'alice');
     const old = await cookieValue(browser);
@@ -45,13 +45,14 @@ describe('logout (SECURITY.md D 30, E 32, F 33, 34)', () => {
     expect(answer.setCookies().find((line) => line.startsWith('__Host-Http-gatehouse='))).toMatch(
       /Max-Age=0|Expires=Thu, 01 Jan 1970/,
     );
+    // The logout cookie names the sign-out page's handoff: HttpOnly, one minute, host-only.
+    const handoff = answer.setCookies().find((line) => line.startsWith('__Host-Http-gatehouse-logout='));
+    expect(handoff).toMatch(/Max-Age=60/);
+    expect(handoff).toMatch(/HttpOnly/);
+    expect(handoff).toMatch(/Secure/);
     const { redirectTo } = answer.json<{ redirectTo: string }>();
-    const end = new URL(redirectTo);
-    expect(end.origin).toBe(new URL(stack.idp.issuer).origin);
-    expect(end.searchParams.get('client_id')).toBe('gatehouse-bff');
-    expect(end.searchParams.get('post_logout_redirect_uri')).toBe(`${stack.bffUrl}/`);
-    expect(redirectTo).not.toMatch(/evil|id_token_hint/);
-    expect(findJwts(redirectTo)).toEqual([]);
+    expect(redirectTo).toBe('/auth/logout/end');
+    expect(findJwts(answer.text)).toEqual([]);
     // The old cookie is dead.
     const replay = new TestBrowser();
     await replay.jar.setCookie(`__Host-Http-gatehouse=${old}; Path=/; Secure; HttpOnly`, stack.bffUrl);
@@ -59,28 +60,96 @@ describe('logout (SECURITY.md D 30, E 32, F 33, 34)', () => {
     expect(await isSignedIn(browser)).toBe(false);
   });
 
-  it('F34: the end-session URL signs the user out at the IdP, so the next login prompts again', async () => {
+  it('F34: the sign-out page posts id_token_hint and logout_hint: the IdP ends its session without asking', async () => {
     const browser = new TestBrowser();
     await signIn(browser, stack, 'alice');
     const answer = await browser.request(`${stack.bffUrl}/auth/logout`, {
       method: 'POST',
       headers: { ...API_HEADERS, origin: stack.bffUrl },
     });
-    const confirm = await browser.follow(answer.json<{ redirectTo: string }>().redirectTo);
-    const form = readForm(confirm.response.text, confirm.response.url);
-    const done = await browser.follow(
+    const page = await browser.get(
+      `${stack.bffUrl}${answer.json<{ redirectTo: string }>().redirectTo}`,
+      NAVIGATION_HEADERS,
+    );
+    expect(page.status).toBe(200);
+    // The page may post its form to the issuer, and to nowhere else; it runs no script but its own.
+    expect(page.header('content-security-policy')).toContain(
+      `form-action 'self' ${new URL(stack.idp.issuer).origin}`,
+    );
+    expect(page.header('cache-control')).toBe('no-store');
+    const form = readForm(page.text, page.url);
+    expect(form.action).toBe(`${stack.idp.issuer}/session/end`);
+    expect(Object.keys(form.fields).sort()).toEqual([
+      'client_id',
+      'id_token_hint',
+      'logout_hint',
+      'post_logout_redirect_uri',
+    ]);
+    expect(form.fields.logout_hint).toBe('user_alice');
+    // The hint is the session's ID token: issued to this client, for this user.
+    const [, payload] = (form.fields.id_token_hint as string).split('.');
+    expect(JSON.parse(Buffer.from(payload as string, 'base64url').toString())).toMatchObject({
+      aud: 'gatehouse-bff',
+      sub: 'user_alice',
+      iss: stack.idp.issuer,
+    });
+    // Served once: the handoff is spent, the cookie cleared.
+    expect(page.setCookies().find((line) => line.startsWith('__Host-Http-gatehouse-logout='))).toMatch(
+      /Max-Age=0/,
+    );
+    const again = await browser.get(`${stack.bffUrl}/auth/logout/end`, NAVIGATION_HEADERS);
+    expect(again.status).toBe(302);
+    expect(findJwts(again.text + (again.header('location') ?? ''))).toEqual([]);
+    // The IdP trusts the hint: no question, its page submits itself (a browser runs its script; here the form
+    // is posted as that script would), straight back to the BFF, and the next login asks again.
+    const posted = await browser.follow(
       form.action,
-      { form: { ...form.fields, logout: 'yes' } },
+      { form: form.fields, headers: { 'sec-fetch-site': 'cross-site' } },
+      (location) => location.origin === stack.bffUrl,
+    );
+    expect(posted.response.text).toMatch(/\.submit\(\)/);
+    const auto = readForm(posted.response.text, posted.response.url);
+    expect(auto.fields.logout).toBe('yes');
+    const done = await browser.follow(
+      auto.action,
+      { form: auto.fields, headers: { 'sec-fetch-site': 'same-origin' } },
       (location) => location.origin === stack.bffUrl,
     );
     expect(done.stoppedAt?.href).toBe(`${stack.bffUrl}/`);
-    const again = await browser.follow(
+    const prompt = await browser.follow(
       `${stack.bffUrl}/auth/login?returnTo=%2F`,
       {},
       (location) => location.origin === stack.bffUrl && !location.pathname.startsWith('/auth/'),
     );
-    expect(again.stoppedAt).toBeUndefined();
-    expect(again.response.text).toMatch(/name="password"/);
+    expect(prompt.stoppedAt).toBeUndefined();
+    expect(prompt.response.text).toMatch(/name="password"/);
+  });
+
+  it('the sign-out page is a navigation only, and without a handoff it goes to the end-session URL', async () => {
+    const browser = new TestBrowser();
+    await signIn(browser, stack, 'alice');
+    await browser.request(`${stack.bffUrl}/auth/logout`, {
+      method: 'POST',
+      headers: { ...API_HEADERS, origin: stack.bffUrl },
+    });
+    // A fetch of the page (a script of the app's own origin) is refused and spends nothing.
+    const fetched = await browser.get(`${stack.bffUrl}/auth/logout/end`, {
+      ...API_HEADERS,
+      'sec-fetch-mode': 'cors',
+    });
+    expect(fetched.status).toBe(403);
+    expect(fetched.json()).toMatchObject({ code: 'csrf_failed' });
+    expect(findJwts(fetched.text)).toEqual([]);
+    // Another browser (no logout cookie) is sent to the end-session URL with client_id only.
+    const stranger = await new TestBrowser().get(`${stack.bffUrl}/auth/logout/end`, NAVIGATION_HEADERS);
+    expect(stranger.status).toBe(302);
+    const end = new URL(stranger.header('location') as string);
+    expect(end.origin).toBe(new URL(stack.idp.issuer).origin);
+    expect(end.searchParams.get('client_id')).toBe('gatehouse-bff');
+    expect(end.searchParams.get('post_logout_redirect_uri')).toBe(`${stack.bffUrl}/`);
+    expect(end.searchParams.has('id_token_hint')).toBe(false);
+    // The browser that signed out still gets its page (the refused fetch spent nothing).
+    expect((await browser.get(`${stack.bffUrl}/auth/logout/end`, NAVIGATION_HEADERS)).status).toBe(200);
   });
 
   it('D30, D26: GET, a cross-site form and a POST without the header leave the session intact', async () => {

@@ -206,6 +206,23 @@ describe('front-channel logout needs an iframe (SECURITY.md D 30)', () => {
     expect(await signedIn()).toBe(false);
   });
 
+  it('a frame naming another sid of this issuer does not end the session of the browser that loads it', async () => {
+    // The fallback for issuers without a `sid` in their ID tokens (the frame's own browser) never applies to a
+    // session that has a sid of its own: that session is another one at the issuer.
+    const browser = new TestBrowser();
+    await signIn(browser, stack, 'frank');
+    const url = `${stack.bffUrl}/auth/frontchannel-logout?iss=${encodeURIComponent(stack.idp.issuer)}&sid=someone-else`;
+    const framed = await browser.get(url, {
+      ...NAVIGATION_HEADERS,
+      'sec-fetch-site': 'same-site',
+      'sec-fetch-dest': 'iframe',
+    });
+    expect(framed.status).toBe(200);
+    expect((await browser.get(`${stack.bffUrl}/auth/session`, API_HEADERS)).json()).toMatchObject({
+      isAuthenticated: true,
+    });
+  });
+
   it('a browser that sends no Fetch Metadata (older browsers) is still served', async () => {
     const { url, signedIn } = await victim('carol');
     expect((await new TestBrowser().get(url, { accept: 'text/html' })).status).toBe(200);

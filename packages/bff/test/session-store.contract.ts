@@ -577,6 +577,36 @@ export function sessionStoreContract(
       });
     });
 
+    describe('handoffs', () => {
+      it('are taken once, expire, and are replaced by a later put of the same key', async () => {
+        const key = `logout:${newOpaqueToken()}`;
+        await store.putHandoff(key, 'first', LONG);
+        await store.putHandoff(key, 'second', LONG);
+        expect(await store.takeHandoff(key)).toBe('second');
+        expect(await store.takeHandoff(key)).toBeUndefined();
+        await store.putHandoff(key, 'later', SHORT);
+        await clock.advance(SHORT * 2.5);
+        expect(await store.takeHandoff(key)).toBeUndefined();
+        expect(await store.takeHandoff(`never:${newOpaqueToken()}`)).toBeUndefined();
+      });
+
+      it('give a value to exactly one of 20 concurrent takes', async () => {
+        const key = `logout:${newOpaqueToken()}`;
+        await store.putHandoff(key, 'once', LONG);
+        const taken = await Promise.all(Array.from({ length: 20 }, () => store.takeHandoff(key)));
+        expect(taken.filter((value) => value === 'once')).toHaveLength(1);
+      });
+
+      it('refuse a value over 16 KB with a RangeError, keeping nothing', async () => {
+        const key = `logout:${newOpaqueToken()}`;
+        await expect(store.putHandoff(key, 'x'.repeat(16 * 1024 + 1), LONG)).rejects.toBeInstanceOf(
+          RangeError,
+        );
+        await expect(store.putHandoff(key, 'x', 0)).rejects.toBeInstanceOf(RangeError);
+        expect(await store.takeHandoff(key)).toBeUndefined();
+      });
+    });
+
     describe('arguments and lifecycle', () => {
       it('rejects a TTL that is not a positive number with a RangeError', async () => {
         const id = newSessionId();

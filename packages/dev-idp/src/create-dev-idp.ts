@@ -6,6 +6,7 @@ import { debuglog } from 'node:util';
 import type { Provider } from 'oidc-provider';
 import { DevIdpError } from './errors.js';
 import { providerConfiguration } from './lib/configuration.js';
+import { endSessionByPost } from './lib/end-session-post.js';
 import { createInteractionHandler } from './lib/interactions.js';
 import { generateCookieKeys, generateSigningKeys, type SigningJwk } from './lib/keys.js';
 import { loadOidcProvider } from './lib/load-provider.js';
@@ -138,7 +139,9 @@ export async function createDevIdp(options?: DevIdpOptions): Promise<DevIdp> {
         void interactions(req, res, pathname);
         return;
       }
-      void callback(req, res);
+      void endSessionByPost(req, res, pathname, (get, out) => void callback(get, out)).then((taken) => {
+        if (!taken) void callback(req, res);
+      });
     };
   };
   try {

@@ -12,11 +12,17 @@ export class Browser {
 
   async request(
     url: string,
-    init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
+    init: {
+      method?: string;
+      form?: Record<string, string>;
+      headers?: Record<string, string>;
+      /** A raw body (with its own `content-type` header), instead of a form. */
+      body?: string;
+    } = {},
   ): Promise<Response> {
     const cookie = await this.jar.getCookieString(url);
     const headers: Record<string, string> = { ...init.headers, ...(cookie ? { cookie } : {}) };
-    let body: string | undefined;
+    let body: string | undefined = init.body;
     if (init.form) {
       body = new URLSearchParams(init.form).toString();
       headers['content-type'] = 'application/x-www-form-urlencoded';

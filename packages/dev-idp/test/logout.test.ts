@@ -62,7 +62,7 @@ describe('RP-initiated logout', () => {
     expect(refreshed.body.error).toBe('invalid_grant');
   });
 
-  it('answers the end-session endpoint by GET only (POST would need SameSite=None cookies)', async () => {
+  it('takes the end-session request by POST with a valid id_token_hint: signed out without a question', async () => {
     const browser = new Browser();
     const flow = await signIn(idp, { client, browser });
     const { body } = await redeemCode(idp, client, flow);
@@ -72,8 +72,35 @@ describe('RP-initiated logout', () => {
         post_logout_redirect_uri: client.post_logout_redirect_uris![0]!,
       },
     });
-    expect(response.status).toBe(404);
-    // the session is untouched: the next request signs in without the login page
+    // The hint names the user: the page submits its own confirmation (its one nonced script), no question.
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toMatch(/<input type="hidden" name="logout" value="yes"\/>/);
+    const nonce = /<script nonce="([^"]+)">/.exec(html)?.[1];
+    expect(response.headers.get('content-security-policy')).toContain(`script-src 'nonce-${nonce}'`);
+    const confirm = /action="([^"]+)"/.exec(html)?.[1] as string;
+    const fields = Object.fromEntries(
+      [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\/?>/g)].map((m) => [m[1], m[2]]),
+    );
+    const done = await browser.request(new URL(confirm, idp.issuer).href, { form: fields });
+    expect(done.status).toBe(303);
+    // The IdP session is gone: the next authorization shows the login page again.
+    const again = await browser.navigate(authorizationUrl(idp, { client }).url, {}, leavesIdp(idp));
+    expect(new URL(again.url).pathname).toMatch(/^\/interaction\//);
+  });
+
+  it('refuses an end-session POST that is not a form, or too large, with 400 and the session intact', async () => {
+    const browser = new Browser();
+    await signIn(idp, { client, browser });
+    const url = new URL('/session/end', idp.issuer).href;
+    const json = await browser.request(url, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(json.status).toBe(400);
+    const large = await browser.request(url, { form: { state: 'x'.repeat(70_000) } });
+    expect(large.status).toBe(400);
     const again = await browser.navigate(authorizationUrl(idp, { client }).url, {}, leavesIdp(idp));
     expect(new URL(again.url).searchParams.get('code')).toBeTruthy();
   });

@@ -141,7 +141,19 @@ export function readForm(html: string, base: string): { action: string; fields: 
   for (const input of (form[2] ?? '').matchAll(/<input[^>]*>/gi)) {
     const name = /name="([^"]*)"/.exec(input[0])?.[1];
     const value = /value="([^"]*)"/.exec(input[0])?.[1];
-    if (name && /type="hidden"/i.test(input[0])) fields[name] = (value ?? '').replaceAll('&amp;', '&');
+    if (name && /type="hidden"/i.test(input[0])) fields[name] = decodeEntities(value ?? '');
   }
-  return { action: new URL((form[1] ?? '').replaceAll('&amp;', '&'), base).href, fields };
+  return { action: new URL(decodeEntities(form[1] ?? ''), base).href, fields };
+}
+
+/** An attribute value as the browser reads it: the named and numeric character references pages use. */
+function decodeEntities(text: string): string {
+  const named: Record<string, string> = { amp: '&', quot: '"', apos: "'", lt: '<', gt: '>' };
+  return text.replace(/&(?:#(\d+)|#x([0-9a-f]+)|(amp|quot|apos|lt|gt));/gi, (whole, dec, hex, name) =>
+    dec
+      ? String.fromCodePoint(Number(dec))
+      : hex
+        ? String.fromCodePoint(Number.parseInt(hex, 16))
+        : (named[name.toLowerCase()] ?? whole),
+  );
 }

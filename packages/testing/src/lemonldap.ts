@@ -106,6 +106,8 @@ function relyingParty(client: LemonLdapClient): Record<string, unknown> {
           oidcRPMetaDataOptionsLogoutSessionRequired: 1,
         }
       : {}),
+    // What an operator sets for the BFF: a sign-out that names the user with id_token_hint is not asked again.
+    oidcRPMetaDataOptionsLogoutBypassConfirm: 1,
   };
 }
 

@@ -33,6 +33,34 @@ export function findLeaks(where: string, text: string, secrets: readonly Secret[
   return leaks;
 }
 
+/**
+ * The one place the BFF lets an ID token reach the browser: the `id_token_hint` field of its sign-out page
+ * (`GET /auth/logout/end`), which that page posts to the issuer's end-session endpoint, once, after the
+ * session has ended. In those two bodies, a hint that is an ID token issued to the BFF's client is cut out
+ * before the scan; anything else (an access token there, a JWT in another field, any other page) is still
+ * a leak.
+ */
+export function withoutLogoutHint(url: string, body: string, clientId = 'gatehouse-bff'): string {
+  const path = URL.parse(url)?.pathname ?? '';
+  if (path !== '/auth/logout/end' && path !== '/session/end') return body;
+  return body.replace(
+    /(id_token_hint"? value="|id_token_hint=)([\w.-]+)/g,
+    (whole, field: string, token: string) => {
+      const [, payload] = token.split('.');
+      try {
+        const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()) as Record<
+          string,
+          unknown
+        >;
+        const idToken = claims.aud === clientId && typeof claims.nonce === 'string' && !('scope' in claims);
+        return idToken ? `${field}[the ended session's ID token]` : whole;
+      } catch {
+        return whole;
+      }
+    },
+  );
+}
+
 /** What the page's JavaScript can read, gathered in the page (plain JavaScript: it runs in Chromium). */
 const IN_PAGE = `async () => {
   const safe = (value) => {
@@ -186,8 +214,10 @@ export async function scanContext(
     );
   surfaces.cookies = state.cookies.length;
   for (const url of record.urls) scan('urls', `url ${url.slice(0, 120)}`, url);
-  for (const { url, body } of record.requestBodies) scan('request bodies', `request body of ${url}`, body);
-  for (const { url, body } of record.responseBodies) scan('response bodies', `response of ${url}`, body);
+  for (const { url, body } of record.requestBodies)
+    scan('request bodies', `request body of ${url}`, withoutLogoutHint(url, body));
+  for (const { url, body } of record.responseBodies)
+    scan('response bodies', `response of ${url}`, withoutLogoutHint(url, body));
   for (const { type, payload } of record.events) scan('events', `event ${type}`, payload);
   return { leaks, pages: pages.length, surfaces, shopStorage };
 }

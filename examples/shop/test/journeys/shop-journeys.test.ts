@@ -13,7 +13,7 @@ import {
   until,
   useShopJourneys,
 } from './harness.js';
-import { findLeaks } from './leak-scan.js';
+import { findLeaks, withoutLogoutHint } from './leak-scan.js';
 
 /**
  * The demo users' journeys of issue 5 beyond the seed's list, in Chromium against the whole shop: support,
@@ -221,5 +221,21 @@ await describeWith(['chromium'], 'journeys: the demo users', () => {
     expect(dirty.leaks.every((leak) => !leak.what.includes(refresh.value))).toBe(true);
     expect(findLeaks('x', 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln', [])).toHaveLength(1);
     await journey.discard();
+  });
+
+  it('the scan lets an ID token through only as the sign-out page’s id_token_hint, on its way to the issuer', () => {
+    const jwt = (claims: object) =>
+      `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`;
+    const idToken = jwt({ aud: 'gatehouse-bff', sub: 'user_alice', nonce: 'n' });
+    const accessToken = jwt({ aud: 'urn:gatehouse:shop', sub: 'user_alice', scope: 'openid' });
+    const page = (token: string) => `<input type="hidden" name="id_token_hint" value="${token}">`;
+    const form = (token: string) => `client_id=gatehouse-bff&id_token_hint=${token}&logout_hint=user_alice`;
+    const leaks = (url: string, body: string) => findLeaks(url, withoutLogoutHint(url, body), []);
+    expect(leaks('http://localhost:4000/auth/logout/end', page(idToken))).toEqual([]);
+    expect(leaks('http://localhost:4001/session/end', form(idToken))).toEqual([]);
+    // An access token in the same field, an ID token anywhere else, or on any other page: a leak.
+    expect(leaks('http://localhost:4000/auth/logout/end', page(accessToken))).toHaveLength(1);
+    expect(leaks('http://localhost:4000/auth/logout/end', `<p>${idToken}</p>`)).toHaveLength(1);
+    expect(leaks('http://localhost:4000/orders', page(idToken))).toHaveLength(1);
   });
 });

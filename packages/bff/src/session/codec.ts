@@ -160,3 +160,13 @@ export class OptionProblems {
     );
   }
 }
+
+/** The largest handoff value a store keeps (a handoff carries a hint or a code, never a page). */
+export const MAX_HANDOFF_BYTES = 16 * 1024;
+
+/** `value` when it fits a handoff; a programming error (like a bad TTL) otherwise. */
+export function handoffValue(value: string): string {
+  if (typeof value !== 'string' || Buffer.byteLength(value) > MAX_HANDOFF_BYTES)
+    throw new RangeError(`putHandoff: the value must be a string of at most ${MAX_HANDOFF_BYTES} bytes`);
+  return value;
+}

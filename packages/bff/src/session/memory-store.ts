@@ -1,6 +1,13 @@
 import { LRUCache } from 'lru-cache';
 import { StoreUnavailableError } from '../errors.js';
-import { frozenCopy, OptionProblems, sessionLimit, transactionLimits, ttlMillis } from './codec.js';
+import {
+  frozenCopy,
+  handoffValue,
+  OptionProblems,
+  sessionLimit,
+  transactionLimits,
+  ttlMillis,
+} from './codec.js';
 import type {
   DisplacedSession,
   HitCount,
@@ -148,6 +155,8 @@ export class MemorySessionStore implements SessionStore {
   readonly #loginsByBinding = new Map<string, string[]>();
   readonly #maxTransactions: number;
   readonly #now: () => number;
+  /** One-request handoffs, bounded by maxTransactions too (the oldest is dropped when full). */
+  readonly #handoffs: LRUCache<string, string>;
   readonly #locks: LRUCache<string, string>;
   readonly #marks: LRUCache<string, true>;
   readonly #counters: LRUCache<string, HitWindow>;
@@ -172,6 +181,7 @@ export class MemorySessionStore implements SessionStore {
       removeFromIndex(this.#bySid, entry.sidKey, id);
       removeFromIndex(this.#bySub, entry.subKey, id);
     });
+    this.#handoffs = boundedMap(maxTransactions, now);
     this.#locks = boundedMap(maxLocks, now);
     this.#marks = boundedMap(maxMarks, now);
     this.#counters = boundedMap(maxCounters, now);
@@ -315,6 +325,19 @@ export class MemorySessionStore implements SessionStore {
     return { count: window.count, resetInMs: Math.max(0, window.endsAt - now) };
   }
 
+  async putHandoff(key: string, value: string, ttlMs: number): Promise<void> {
+    this.#assertOpen();
+    const ttl = ttlMillis(ttlMs, 'putHandoff');
+    this.#handoffs.set(key, handoffValue(value), { ttl });
+  }
+
+  async takeHandoff(key: string): Promise<string | undefined> {
+    this.#assertOpen();
+    const value = this.#handoffs.peek(key);
+    this.#handoffs.delete(key);
+    return value;
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#sweeper);
@@ -326,6 +349,7 @@ export class MemorySessionStore implements SessionStore {
     this.#locks.clear();
     this.#marks.clear();
     this.#counters.clear();
+    this.#handoffs.clear();
   }
 
   /** Drops every expired entry now. Runs on its own every `sweepIntervalMs`. */
@@ -336,6 +360,7 @@ export class MemorySessionStore implements SessionStore {
     this.#locks.purgeStale();
     this.#marks.purgeStale();
     this.#counters.purgeStale();
+    this.#handoffs.purgeStale();
   }
 
   /** Entry counts (expired entries not yet swept included). */

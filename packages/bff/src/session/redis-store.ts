@@ -3,6 +3,7 @@ import { deepFreeze } from '@gatehouse/policy';
 import { Redis, type RedisOptions } from 'ioredis';
 import { StoreUnavailableError } from '../errors.js';
 import {
+  handoffValue,
   isLoginTransaction,
   isSessionBody,
   isSessionTokens,
@@ -317,6 +318,17 @@ export class RedisSessionStore implements SessionStore {
     const reply = await this.#script('countHit', COUNT_HIT, [this.#key('hits:', key)], [ttl]);
     const [count, left] = Array.isArray(reply) ? reply : [];
     return { count: Number(count), resetInMs: Math.max(0, Number(left)) };
+  }
+
+  async putHandoff(key: string, value: string, ttlMs: number): Promise<void> {
+    const ttl = ttlMillis(ttlMs, 'putHandoff');
+    const checked = handoffValue(value);
+    await this.#run('putHandoff', (client) => client.set(this.#key('handoff:', key), checked, 'PX', ttl));
+  }
+
+  async takeHandoff(key: string): Promise<string | undefined> {
+    const value = await this.#run('takeHandoff', (client) => client.getdel(this.#key('handoff:', key)));
+    return value ?? undefined;
   }
 
   async close(): Promise<void> {

@@ -160,6 +160,14 @@ export interface SessionStore {
    */
   countHit(key: string, windowMs: number): Promise<HitCount>;
 
+  /**
+   * Leaves a small value (at most 16 KB) under `key` for one later request to take, for `ttlMs`: a handoff
+   * from one request to the next (the logout page's hint). Replaces an earlier value of the same key.
+   */
+  putHandoff(key: string, value: string, ttlMs: number): Promise<void>;
+  /** Atomically reads and deletes a handoff: a second call for the same `key` answers `undefined`. */
+  takeHandoff(key: string): Promise<string | undefined>;
+
   /** Releases connections and timers. */
   close(): Promise<void>;
 }

@@ -9,7 +9,7 @@ import type {
 import type { ResolvedDevIdpOptions } from '../options.js';
 import type { DevIdpUser } from '../users.js';
 import type { SigningJwk } from './keys.js';
-import { errorPage, loggedOutPage, logoutPage, PAGE_HEADERS } from './pages.js';
+import { confirmedLogoutPage, errorPage, loggedOutPage, logoutPage, PAGE_HEADERS } from './pages.js';
 
 /** Claims released per scope. `conformIdTokenClaims: false` puts them in the ID token as well. */
 const CLAIMS = {
@@ -83,7 +83,11 @@ function pairwiseSubject(salt: string, accountId: string, clientId: string): str
 export function providerConfiguration(
   options: ResolvedDevIdpOptions,
   keys: { keys: SigningJwk[] },
-  state: { readonly adapter: AdapterFactory; readonly cookieKeys: string[]; readonly pairwiseSalt: string },
+  state: {
+    readonly adapter: AdapterFactory;
+    readonly cookieKeys: string[];
+    readonly pairwiseSalt: string;
+  },
   errors: typeof OidcErrors,
 ): Configuration {
   const bySub = new Map(options.users.map((user) => [user.sub, user]));
@@ -168,6 +172,14 @@ export function providerConfiguration(
         enabled: true,
         logoutSource(ctx, form) {
           ctx.set(PAGE_HEADERS);
+          // A valid id_token_hint (oidc-provider checked its signature and audience) names the user: no
+          // question asked. Without one, the user confirms.
+          if (ctx.oidc.entities.IdTokenHint) {
+            const confirmed = confirmedLogoutPage(form);
+            ctx.set('content-security-policy', confirmed.csp);
+            ctx.body = confirmed.html;
+            return;
+          }
           ctx.body = logoutPage(form, ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId);
         },
         postLogoutSuccessSource(ctx) {

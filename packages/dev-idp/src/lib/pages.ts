@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 
 const TITLE = 'Gatehouse dev identity provider';
@@ -101,6 +102,24 @@ export function logoutPage(form: string, clientName: string | undefined): string
 ${form}
 <button type="submit" form="op.logoutForm" name="logout" value="yes">Sign out</button>`,
   );
+}
+
+/**
+ * The sign-out for a request that named the user with a valid `id_token_hint`: no question, the form is
+ * submitted at once by the page's nonced script, as issuers do that trust the hint (Keycloak, LemonLDAP::NG
+ * with "bypass confirm"). Answers the page and the CSP that lets its one script run.
+ */
+export function confirmedLogoutPage(form: string): { readonly html: string; readonly csp: string } {
+  const nonce = randomBytes(16).toString('base64');
+  const html = page(
+    'Signing out',
+    `<p>Signing out of the dev identity provider…</p>
+${form.replace('</form>', '<input type="hidden" name="logout" value="yes"/></form>')}
+<button type="submit" form="op.logoutForm">Continue</button>
+<script nonce="${nonce}">document.getElementById('op.logoutForm').submit();</script>`,
+  );
+  const csp = `${PAGE_HEADERS['content-security-policy']}; script-src 'nonce-${nonce}'`;
+  return { html, csp };
 }
 
 /** Shown after a logout that had no `post_logout_redirect_uri`. */
