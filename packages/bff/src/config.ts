@@ -124,6 +124,23 @@ export const BffOptionsSchema = T.Object(
     absoluteTimeout: Seconds(28_800),
     /** Seconds a login may take between `/auth/login` and the callback. */
     loginTimeout: Seconds(600, 10),
+    /**
+     * Requests one client address may make to `/auth/login`, and as many to `/auth/callback`, within
+     * `loginRateWindowMs`; beyond, 429 `too_many_requests` with `Retry-After`. Counted in Redis (across
+     * instances) with `redisUrl` or a Redis store, else in this process. 0: no limit (one in front of the BFF).
+     */
+    loginRateLimit: T.Integer({ minimum: 0, maximum: 1_000_000, default: 60 }),
+    loginRateWindowMs: T.Integer({ minimum: 1_000, maximum: 3_600_000, default: 60_000 }),
+    /** Most pending logins of one browser (its login cookie); a new one beyond drops that browser's oldest. */
+    maxPendingLoginsPerBrowser: T.Integer({ minimum: 1, maximum: 100, default: 5 }),
+    /** Most pending logins in the store; beyond, a new browser's login answers 503 (no pending one is evicted). */
+    maxPendingLogins: T.Integer({ minimum: 1, maximum: 10_000_000, default: 10_000 }),
+    /** Most live sessions of one user (`iss` + `sub`); a new sign-in beyond ends that user's oldest. */
+    maxSessionsPerUser: T.Integer({ minimum: 1, maximum: 100_000, default: 50 }),
+    /** Open push streams (`/auth/events`) per session, per user and in this process. */
+    maxPushStreamsPerSession: T.Integer({ minimum: 1, maximum: 1_000, default: 16 }),
+    maxPushStreamsPerUser: T.Integer({ minimum: 1, maximum: 100_000, default: 64 }),
+    maxPushStreams: T.Integer({ minimum: 1, maximum: 1_000_000, default: 10_000 }),
     /** Refresh this many seconds before the access token expires. */
     refreshLeeway: Seconds(60, 0),
     /** How long a refresh lock is held at most, and how long a request waits for someone else's refresh. */
@@ -291,6 +308,10 @@ function semanticProblems(value: T.Static<typeof BffOptionsSchema>): string[] {
   problems.push(...clientAuthProblems(value));
   if (value.idleTimeout > value.absoluteTimeout)
     problems.push('idleTimeout: must not exceed absoluteTimeout');
+  if (value.maxPushStreamsPerSession > value.maxPushStreamsPerUser)
+    problems.push('maxPushStreamsPerSession: must not exceed maxPushStreamsPerUser');
+  if (value.maxPushStreamsPerUser > value.maxPushStreams)
+    problems.push('maxPushStreamsPerUser: must not exceed maxPushStreams');
   if (value.workers > 1 && !value.redisUrl)
     problems.push('workers: more than one worker needs redisUrl (REDIS_URL)');
   if (value.production) {

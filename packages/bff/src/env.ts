@@ -30,6 +30,9 @@ export const ENVIRONMENT_VARIABLES = [
   'GATEHOUSE_TENANT_ROLES',
   'GATEHOUSE_LOG_LEVEL',
   'GATEHOUSE_TRUST_PROXY',
+  'GATEHOUSE_LOGIN_RATE_LIMIT',
+  'GATEHOUSE_MAX_PENDING_LOGINS',
+  'GATEHOUSE_MAX_SESSIONS_PER_USER',
 ] as const;
 
 const integer = (name: string, raw: string, problems: string[]): number | undefined => {
@@ -152,6 +155,9 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, file: BffOptions = {}): B
     ['GATEHOUSE_IDLE_TIMEOUT', 'idleTimeout'],
     ['GATEHOUSE_ABSOLUTE_TIMEOUT', 'absoluteTimeout'],
     ['GATEHOUSE_TRUST_PROXY', 'trustProxy'],
+    ['GATEHOUSE_LOGIN_RATE_LIMIT', 'loginRateLimit'],
+    ['GATEHOUSE_MAX_PENDING_LOGINS', 'maxPendingLogins'],
+    ['GATEHOUSE_MAX_SESSIONS_PER_USER', 'maxSessionsPerUser'],
   ] as const) {
     const raw = env[name];
     if (raw !== undefined) set(key, integer(name, raw, problems));

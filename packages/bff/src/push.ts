@@ -7,8 +7,13 @@ import type { SessionManager } from './sessions.js';
 
 /** Limits of the push channel. */
 export interface PushLimits {
-  /** Open streams per session (tabs); the oldest is closed beyond it. */
+  /** Open streams per session (tabs); the session's oldest is closed beyond it. */
   readonly perSession: number;
+  /**
+   * Open streams per user (all their sessions) in this process; the user's oldest is closed beyond it, so
+   * no one user can take the whole `total`.
+   */
+  readonly perUser: number;
   /** Open streams in this process; new ones get 503 beyond it. */
   readonly total: number;
   /** Milliseconds between keep-alive comments. */
@@ -17,6 +22,9 @@ export interface PushLimits {
 
 interface Stream {
   readonly id: string;
+  /** The session's key on the event bus. */
+  readonly key: string;
+  readonly user: string;
   readonly res: ServerResponse;
   timer: NodeJS.Timeout | undefined;
 }
@@ -29,7 +37,10 @@ interface Stream {
  * hear about every instance's sessions.
  */
 export class PushChannel {
+  /** Session key → its streams, oldest first. */
   readonly #streams = new Map<string, Set<Stream>>();
+  /** User → their streams across sessions, oldest first. */
+  readonly #byUser = new Map<string, Set<Stream>>();
   readonly #sessions: SessionManager;
   readonly #log: Logger;
   readonly #limits: PushLimits;
@@ -39,7 +50,7 @@ export class PushChannel {
   constructor(sessions: SessionManager, bus: SessionEventBus, log: Logger, limits: Partial<PushLimits> = {}) {
     this.#sessions = sessions;
     this.#log = log;
-    this.#limits = { perSession: 16, total: 10_000, keepAliveMs: 25_000, ...limits };
+    this.#limits = { perSession: 16, perUser: 64, total: 10_000, keepAliveMs: 25_000, ...limits };
     this.#unsubscribe = bus.subscribe((event) => this.#deliver(event));
   }
 
@@ -53,18 +64,17 @@ export class PushChannel {
     return this.#count >= this.#limits.total;
   }
 
-  /** Serves one stream for live session `id` (the caller checked it) until the session ends or the tab leaves. */
-  open(id: string, res: ServerResponse, expiresAt: number): void {
+  /**
+   * Serves one stream for live session `id` of `user` (any string naming the user, e.g. from `iss` and
+   * `sub`; the caller checked the session) until the session ends or the tab leaves. Beyond the session's or
+   * the user's limit, their own oldest stream is closed first.
+   */
+  open(id: string, user: string, res: ServerResponse, expiresAt: number): void {
     const key = sessionChannelKey(id);
-    let group = this.#streams.get(key);
-    if (!group) {
-      group = new Set();
-      this.#streams.set(key, group);
-    }
-    if (group.size >= this.#limits.perSession) {
-      const oldest = group.values().next().value as Stream;
-      this.#close(key, oldest);
-    }
+    const group = groupOf(this.#streams, key);
+    if (group.size >= this.#limits.perSession) this.#close(group.values().next().value as Stream);
+    const mine = groupOf(this.#byUser, user);
+    if (mine.size >= this.#limits.perUser) this.#close(mine.values().next().value as Stream);
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
@@ -72,16 +82,22 @@ export class PushChannel {
       'x-content-type-options': 'nosniff',
     });
     res.write(`retry: 5000\n\n`);
-    const stream: Stream = { id, res, timer: undefined };
-    group.add(stream);
+    const stream: Stream = { id, key, user, res, timer: undefined };
+    groupOf(this.#streams, key).add(stream);
+    groupOf(this.#byUser, user).add(stream);
     this.#count++;
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), this.#limits.keepAliveMs);
     keepAlive.unref();
     this.#watchExpiry(key, stream, expiresAt);
     res.on('close', () => {
       clearInterval(keepAlive);
-      this.#close(key, stream);
+      this.#close(stream);
     });
+  }
+
+  /** Open streams of `user` in this process (for tests and metrics). */
+  streamsOf(user: string): number {
+    return this.#byUser.get(user)?.size ?? 0;
   }
 
   /** Checks the session when its current expiry comes, without touching it; re-arms if it was extended. */
@@ -121,18 +137,31 @@ export class PushChannel {
     if (event.type !== 'session-extended') stream.res.end();
   }
 
-  #close(key: string, stream: Stream): void {
-    const group = this.#streams.get(key);
+  #close(stream: Stream): void {
+    const group = this.#streams.get(stream.key);
     if (!group?.delete(stream)) return;
     this.#count--;
     if (stream.timer) clearTimeout(stream.timer);
-    if (group.size === 0) this.#streams.delete(key);
+    if (group.size === 0) this.#streams.delete(stream.key);
+    const mine = this.#byUser.get(stream.user);
+    mine?.delete(stream);
+    if (mine?.size === 0) this.#byUser.delete(stream.user);
     if (!stream.res.writableEnded) stream.res.end();
   }
 
   /** Ends every stream (server shutdown). */
   close(): void {
     this.#unsubscribe();
-    for (const [key, group] of this.#streams) for (const stream of [...group]) this.#close(key, stream);
+    for (const group of this.#streams.values()) for (const stream of [...group]) this.#close(stream);
   }
+}
+
+/** The set under `key`, made empty when there is none. */
+function groupOf<K>(groups: Map<K, Set<Stream>>, key: K): Set<Stream> {
+  let group = groups.get(key);
+  if (!group) {
+    group = new Set();
+    groups.set(key, group);
+  }
+  return group;
 }

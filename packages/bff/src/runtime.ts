@@ -77,7 +77,11 @@ export function createRuntime(options: RuntimeOptions): OwnedRuntime {
   const metrics = options.metrics ?? new BffMetrics();
   const sessions = new SessionManager(config, store, oidc, log, events, metrics);
   const proxy = new ApiProxy(config, sessions, cookies, log, metrics);
-  const push = new PushChannel(sessions, events, log);
+  const push = new PushChannel(sessions, events, log, {
+    perSession: config.maxPushStreamsPerSession,
+    perUser: config.maxPushStreamsPerUser,
+    total: config.maxPushStreams,
+  });
   metrics.observe({
     pushStreams: () => push.size,
     sessions: () => (store instanceof MemorySessionStore ? store.stats().sessions : undefined),

@@ -13,7 +13,7 @@ import { type SessionEventBus, sessionChannelKey } from './events.js';
 import type { BffMetrics } from './metrics.js';
 import { type IdTokenClaims, type IssuedTokens, type OidcClient, oauthErrorCode } from './oidc.js';
 import { newOpaqueToken, newSessionId } from './session/ids.js';
-import type { SessionRecord, SessionStore, SessionTokens } from './session/types.js';
+import type { DisplacedSession, SessionRecord, SessionStore, SessionTokens } from './session/types.js';
 
 /** Why a session ended, for logs, metrics and the push channel (the closed list of `@gatehouse/policy`). */
 export type EndReason = SessionEndReason;
@@ -163,8 +163,37 @@ export class SessionManager {
       absoluteExpiresAt,
     };
     const id = newSessionId();
-    await this.store.create(id, record, this.#ttl(record, now));
+    const displaced = await this.store.create(id, record, this.#ttl(record, now), {
+      maxPerUser: this.#config.maxSessionsPerUser,
+    });
+    if (displaced.length > 0) await this.#endDisplaced(displaced);
     return { id, record };
+  }
+
+  /**
+   * The user's oldest sessions the store ended to keep them within `maxSessionsPerUser` (already deleted):
+   * forgotten, logged (`session_end`, reason `logout`: a new sign-in elsewhere, `cause: session_limit`),
+   * announced to their open tabs, and their refresh tokens revoked at the issuer (best effort).
+   */
+  async #endDisplaced(displaced: readonly DisplacedSession[]): Promise<void> {
+    for (const { id, record } of displaced) {
+      this.#forget(id);
+      this.#log.info(
+        {
+          event: 'session_end',
+          reason: 'logout',
+          cause: 'session_limit',
+          sub: record?.sub,
+          session: sessionRef(id),
+        },
+        'session ended: its user reached the most sessions',
+      );
+      this.#revoke(id, record?.tokens.refreshToken);
+    }
+    await this.announceEnd(
+      displaced.map((session) => session.id),
+      'logout',
+    );
   }
 
   /**
@@ -382,15 +411,20 @@ export class SessionManager {
       'session ended',
     );
     await this.announceEnd([id], reason);
-    const refreshToken = record?.tokens.refreshToken;
-    if (refreshToken && reason !== 'refresh_failed' && reason !== 'backchannel_logout') {
-      this.#oidc.revoke(refreshToken).catch((error: unknown) => {
-        this.#log.warn(
-          { event: 'revoke_failure', session: sessionRef(id), err: error },
-          'refresh token revocation failed',
-        );
-      });
+    if (reason !== 'refresh_failed' && reason !== 'backchannel_logout') {
+      this.#revoke(id, record?.tokens.refreshToken);
     }
+  }
+
+  /** Revokes a refresh token at the issuer without waiting; a failure is logged, never thrown. */
+  #revoke(id: string, refreshToken: string | undefined): void {
+    if (!refreshToken) return;
+    this.#oidc.revoke(refreshToken).catch((error: unknown) => {
+      this.#log.warn(
+        { event: 'revoke_failure', session: sessionRef(id), err: error },
+        'refresh token revocation failed',
+      );
+    });
   }
 
   /**

@@ -13,5 +13,6 @@ import type { SessionStore } from './session/types.js';
 export function createSessionStore(config: BffConfig): SessionStore {
   if (config.redisUrl)
     return new RedisSessionStore({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix });
-  return new MemorySessionStore();
+  // The store's own bound on logins must not be lower than the one the BFF passes with each login.
+  return new MemorySessionStore({ maxTransactions: config.maxPendingLogins });
 }

@@ -74,6 +74,53 @@ describe('resolveConfig', () => {
     expect(problems).toContain('idleTimeout: must not exceed absoluteTimeout');
     expect(problems).toContain('workers: more than one worker needs redisUrl (REDIS_URL)');
   });
+
+  it('has limits against floods by default, each configurable, and refuses push limits out of order', () => {
+    expect(resolveConfig({ sessionSecrets: [secret] })).toMatchObject({
+      loginRateLimit: 60,
+      loginRateWindowMs: 60_000,
+      maxPendingLoginsPerBrowser: 5,
+      maxPendingLogins: 10_000,
+      maxSessionsPerUser: 50,
+      maxPushStreamsPerSession: 16,
+      maxPushStreamsPerUser: 64,
+      maxPushStreams: 10_000,
+    });
+    const options = optionsFromEnv({
+      GATEHOUSE_SESSION_SECRET: secret,
+      GATEHOUSE_LOGIN_RATE_LIMIT: '0',
+      GATEHOUSE_MAX_PENDING_LOGINS: '500',
+      GATEHOUSE_MAX_SESSIONS_PER_USER: '3',
+    });
+    expect(resolveConfig(options)).toMatchObject({
+      loginRateLimit: 0,
+      maxPendingLogins: 500,
+      maxSessionsPerUser: 3,
+    });
+    const problems = problemsOf(() =>
+      resolveConfig({
+        sessionSecrets: [secret],
+        maxSessionsPerUser: 0,
+        maxPushStreamsPerSession: 20,
+        maxPushStreamsPerUser: 200,
+        maxPushStreams: 100,
+      }),
+    );
+    expect(problems.some((problem) => problem.startsWith('maxSessionsPerUser:'))).toBe(true);
+    expect(
+      problemsOf(() =>
+        resolveConfig({
+          sessionSecrets: [secret],
+          maxPushStreamsPerSession: 20,
+          maxPushStreamsPerUser: 10,
+          maxPushStreams: 5,
+        }),
+      ),
+    ).toEqual([
+      'maxPushStreamsPerSession: must not exceed maxPushStreamsPerUser',
+      'maxPushStreamsPerUser: must not exceed maxPushStreams',
+    ]);
+  });
 });
 
 describe('optionsFromEnv', () => {

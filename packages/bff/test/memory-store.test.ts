@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { resolveConfig } from '../src/config.js';
 import { BffError } from '../src/errors.js';
 import {
   isWellFormedSessionId,
@@ -6,6 +7,7 @@ import {
   newOpaqueToken,
   newSessionId,
 } from '../src/session/index.js';
+import { createSessionStore } from '../src/store.js';
 import { sessionRecord, sessionStoreContract } from './session-store.contract.js';
 
 let fakeNow = Date.now();
@@ -48,21 +50,43 @@ describe('MemorySessionStore bounds', () => {
     await store.close();
   });
 
-  it('bounds transactions, locks and marks', async () => {
+  it('bounds transactions (refusing new browsers, never evicting a pending login), locks and marks', async () => {
     const store = new MemorySessionStore({ maxTransactions: 5, maxLocks: 5, maxMarks: 5 });
     const states = Array.from({ length: 8 }, () => newOpaqueToken());
+    const stored: boolean[] = [];
     for (const state of states) {
-      await store.putTransaction(
-        state,
-        { binding: 'b', codeVerifier: 'v', nonce: 'n', returnTo: '/', createdAt: 0 },
-        60_000,
+      stored.push(
+        await store.putTransaction(
+          state,
+          { binding: state, codeVerifier: 'v', nonce: 'n', returnTo: '/', createdAt: 0 },
+          60_000,
+          { perBinding: 5, total: 100 },
+        ),
       );
       await store.acquireLock(state, 'owner', 60_000);
       await store.markOnce(state, 60_000);
     }
+    expect(stored).toEqual([true, true, true, true, true, false, false, false]);
     expect(store.stats()).toMatchObject({ transactions: 5, locks: 5, marks: 5 });
-    expect(await store.takeTransaction(states[0]!)).toBeUndefined();
-    expect(await store.takeTransaction(states[7]!)).toBeDefined();
+    expect(await store.takeTransaction(states[0]!, states[0]!)).toBeDefined();
+    expect(await store.takeTransaction(states[7]!, states[7]!)).toBeUndefined();
+    await store.close();
+  });
+});
+
+describe('the memory store the BFF makes for itself', () => {
+  it('holds as many pending logins as maxPendingLogins, however many its caller allows', async () => {
+    const config = resolveConfig({ sessionSecrets: ['x'.repeat(32)], maxPendingLogins: 3 });
+    const store = createSessionStore(config);
+    const stored: boolean[] = [];
+    for (let n = 0; n < 4; n++) {
+      const binding = newOpaqueToken();
+      const transaction = { binding, codeVerifier: 'v', nonce: 'n', returnTo: '/', createdAt: 0 };
+      stored.push(
+        await store.putTransaction(newOpaqueToken(), transaction, 60_000, { perBinding: 5, total: 1_000 }),
+      );
+    }
+    expect(stored).toEqual([true, true, true, false]);
     await store.close();
   });
 });
@@ -90,6 +114,7 @@ describe('MemorySessionStore expiry and hot path', () => {
       transactions: 0,
       locks: 0,
       marks: 0,
+      counters: 0,
       sidIndexEntries: 0,
       subIndexEntries: 1,
     });

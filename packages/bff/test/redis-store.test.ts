@@ -43,10 +43,11 @@ function callEverything(
         { binding: 'b', codeVerifier: 'v', nonce: 'n', returnTo: '/', createdAt: 0 },
         60_000,
       ),
-    () => store.takeTransaction('st'),
+    () => store.takeTransaction('st', 'b'),
     () => store.acquireLock('k', 'o', 60_000),
     () => store.releaseLock('k', 'o'),
     () => store.markOnce('k', 60_000),
+    () => store.countHit('k', 60_000),
   ];
   return Promise.all(
     calls.map(async (call) => {
@@ -187,6 +188,98 @@ await describeWith(['redis'], 'RedisSessionStore', () => {
     await store.close();
   });
 
+  it('fits each index key’s TTL to the sessions it lists: never shorter, never longer', async () => {
+    const store = new RedisSessionStore({ url: redisUrl, keyPrefix });
+    const issuer = `https://${newOpaqueToken(16).toLowerCase()}.example`;
+    const userKey = `${keyPrefix}u:${indexHash(issuer, 'alice').toString('base64url')}`;
+    const opKey = `${keyPrefix}o:${indexHash(issuer, 's1').toString('base64url')}`;
+    const between = async (key: string, low: number, high: number) => {
+      const left = await admin.pttl(key);
+      expect(left, key).toBeGreaterThan(low);
+      expect(left, key).toBeLessThanOrEqual(high);
+    };
+    const [short, long] = [newSessionId(), newSessionId()];
+    await store.create(short, sessionRecord({ iss: issuer, sub: 'alice', sid: 's1' }), 10_000);
+    await store.create(long, sessionRecord({ iss: issuer, sub: 'alice', sid: 's1' }), 60_000);
+    await between(userKey, 59_000, 60_000);
+    await between(opKey, 59_000, 60_000);
+    // The longest-lived session leaves: its indexes now live as long as the one left, no longer.
+    await store.delete(long);
+    await between(userKey, 9_000, 10_000);
+    await between(opKey, 9_000, 10_000);
+    await store.touch(short, T0, 30_000);
+    await between(userKey, 29_000, 30_000);
+    // A touch that shortens the session shortens its indexes too.
+    await store.touch(short, T0, 5_000);
+    await between(userKey, 4_000, 5_000);
+    await between(opKey, 4_000, 5_000);
+    // A session ended by the per-user limit leaves its indexes with the session that replaced it.
+    const next = newSessionId();
+    const ended = await store.create(next, sessionRecord({ iss: issuer, sub: 'alice' }), 20_000, {
+      maxPerUser: 1,
+    });
+    expect(ended.map((session) => session.id)).toEqual([short]);
+    expect(await admin.get(userKey)).toBe(`\x2b${next}`);
+    await between(userKey, 19_000, 20_000);
+    expect(await admin.exists(opKey, `${keyPrefix}s:${short}`)).toBe(0);
+    await store.close();
+  });
+
+  it('lets every key it writes expire, none later than what it serves', async () => {
+    const prefix = `gh-test:${newOpaqueToken(16)}:`;
+    const store = new RedisSessionStore({ url: redisUrl, keyPrefix: prefix });
+    try {
+      const issuer = `https://${newOpaqueToken(16).toLowerCase()}.example`;
+      for (const n of [1, 2, 3]) {
+        await store.create(
+          newSessionId(),
+          sessionRecord({ iss: issuer, sub: 'alice', sid: `s${n}` }),
+          20_000,
+          {
+            maxPerUser: 2,
+          },
+        );
+      }
+      const binding = newOpaqueToken();
+      const states = [newOpaqueToken(), newOpaqueToken()];
+      for (const state of states) {
+        await store.putTransaction(
+          state,
+          { binding, codeVerifier: 'v', nonce: 'n', returnTo: '/', createdAt: 0 },
+          30_000,
+        );
+      }
+      await store.acquireLock('refresh:x', 'owner', 15_000);
+      await store.markOnce('jti:x', 25_000);
+      await store.countHit('GET /auth/login 203.0.113.7', 10_000);
+      const keys = (await admin.keys(`${prefix}*`)).map((key) => key.slice(prefix.length)).sort();
+      expect(keys.map((key) => key.replace(/:.*/, ':'))).toEqual([
+        'hits:',
+        'lock:',
+        'login:',
+        'logins',
+        'o:',
+        'o:',
+        'once:',
+        's:',
+        's:',
+        'u:',
+      ]);
+      for (const key of keys) {
+        const left = await admin.pttl(`${prefix}${key}`);
+        expect(left, key).toBeGreaterThan(0);
+        expect(left, key).toBeLessThanOrEqual(key.startsWith('login') ? 30_000 : 25_000);
+      }
+      // Taken, the last login of a browser takes its key with it.
+      for (const state of states) expect(await store.takeTransaction(state, binding)).toBeDefined();
+      expect(await admin.exists(`${prefix}login:${binding}`)).toBe(0);
+      expect(await admin.zcard(`${prefix}logins`)).toBe(0);
+    } finally {
+      await store.close();
+      await deleteKeys(admin, prefix);
+    }
+  });
+
   it('applies updateTokens to the session that replaced the one it read', async () => {
     const store = new RedisSessionStore({ url: redisUrl, keyPrefix });
     const issuer = `https://${newOpaqueToken(16).toLowerCase()}.example`;
@@ -311,7 +404,10 @@ await describeWith(['redis'], 'RedisSessionStore', () => {
       const stack = await startStack({ store, bff: { idTokenHint } });
       try {
         await signIn(new TestBrowser(), stack, 'alice');
-        const keys = (await admin.keys(`${shortPrefix}*`)).sort();
+        // The session's keys only, not the rate limits' counts of the login.
+        const keys = (await admin.keys(`${shortPrefix}*`))
+          .filter((key) => !key.startsWith(`${shortPrefix}hits:`))
+          .sort();
         expect(keys.map((key) => key.slice(shortPrefix.length, shortPrefix.length + 2))).toEqual([
           'o:',
           's:',
@@ -329,13 +425,21 @@ await describeWith(['redis'], 'RedisSessionStore', () => {
     },
   );
 
-  it('treats a corrupt transaction as missing', async () => {
+  it('treats a corrupt transaction as missing, and takes it out', async () => {
     const store = new RedisSessionStore({ url: redisUrl, keyPrefix });
-    await admin.set(`${keyPrefix}tx:broken`, '{"binding":');
-    await admin.set(`${keyPrefix}tx:wrong`, '{"binding":1}');
-    expect(await store.takeTransaction('broken')).toBeUndefined();
-    expect(await store.takeTransaction('wrong')).toBeUndefined();
-    expect(await admin.exists(`${keyPrefix}tx:broken`, `${keyPrefix}tx:wrong`)).toBe(0);
+    const binding = newOpaqueToken();
+    const key = `${keyPrefix}login:${binding}`;
+    const later = Date.now() + 60_000;
+    await admin.hset(key, {
+      broken: `${later}:1:{"binding":`,
+      wrong: `${later}:2:{"binding":1}`,
+      other: `${later}:3:${JSON.stringify({ binding: 'another', codeVerifier: 'v', nonce: 'n', returnTo: '/', createdAt: 0 })}`,
+      nodate: 'x:4:{}',
+      '#': '4',
+    });
+    for (const state of ['broken', 'wrong', 'other', 'nodate', '#'])
+      expect(await store.takeTransaction(state, binding), state).toBeUndefined();
+    expect(await admin.exists(key)).toBe(0);
     await store.close();
   });
 

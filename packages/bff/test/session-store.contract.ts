@@ -53,9 +53,9 @@ export function sessionRecord(fields: Partial<SessionRecord> & { iss: string; su
   };
 }
 
-function loginTransaction(): LoginTransaction {
+function loginTransaction(binding = newOpaqueToken()): LoginTransaction {
   return {
-    binding: newOpaqueToken(),
+    binding,
     codeVerifier: newOpaqueToken(),
     nonce: newOpaqueToken(),
     returnTo: '/orders?x=1',
@@ -256,6 +256,73 @@ export function sessionStoreContract(
         expect(await store.get(b1)).toBeDefined();
       });
 
+      it('keeps a user within maxPerUser by ending their oldest sessions, answering them, and no one else’s', async () => {
+        const limits = { maxPerUser: 3 };
+        const bob = newSessionId();
+        await store.create(bob, sessionRecord({ iss, sub: 'bob' }), LONG, limits);
+        const ids = Array.from({ length: 6 }, newSessionId);
+        const displaced: string[][] = [];
+        for (const [n, id] of ids.entries()) {
+          const record = sessionRecord({ iss, sub: 'alice', sid: `s${n}`, tokens: tokensFor(n) });
+          const ended = await store.create(id, record, LONG, limits);
+          displaced.push(ended.map((session) => session.id));
+          // Each comes with its record, to revoke its refresh token.
+          if (n >= 3) expect(ended[0]?.record?.tokens).toEqual(tokensFor(n - 3));
+        }
+        expect(displaced).toEqual([[], [], [], [ids[0]], [ids[1]], [ids[2]]]);
+        for (const [n, id] of ids.entries()) expect((await store.get(id)) !== undefined).toBe(n >= 3);
+        expect(await store.get(bob)).toBeDefined();
+        // The ended sessions left both indexes.
+        expect(await store.deleteBySid(iss, 's0')).toEqual([]);
+        expect(sorted(await store.deleteBySub(iss, 'alice'))).toEqual(sorted(ids.slice(3)));
+        expect(await store.get(bob)).toBeDefined();
+      });
+
+      it('ends as many as it takes under a lowered limit, and none without a limit', async () => {
+        const ids = Array.from({ length: 4 }, newSessionId);
+        for (const id of ids) {
+          expect(await store.create(id, sessionRecord({ iss, sub: 'alice' }), LONG)).toEqual([]);
+        }
+        const next = newSessionId();
+        const ended = await store.create(next, sessionRecord({ iss, sub: 'alice' }), LONG, { maxPerUser: 2 });
+        expect(ended.map((session) => session.id)).toEqual(ids.slice(0, 3));
+        expect(sorted(await store.deleteBySub(iss, 'alice'))).toEqual(sorted([ids[3] as string, next]));
+      });
+
+      it('counts neither expired sessions nor the id being created again', async () => {
+        const limits = { maxPerUser: 2 };
+        const [gone, kept, next] = [newSessionId(), newSessionId(), newSessionId()];
+        await store.create(gone, sessionRecord({ iss, sub: 'alice' }), SHORT, limits);
+        await store.create(kept, sessionRecord({ iss, sub: 'alice' }), LONG, limits);
+        await clock.advance(SHORT * 2.5);
+        expect(await store.create(next, sessionRecord({ iss, sub: 'alice' }), LONG, limits)).toEqual([]);
+        expect(await store.create(kept, sessionRecord({ iss, sub: 'alice' }), LONG, limits)).toEqual([]);
+        expect(await store.get(kept)).toBeDefined();
+        expect(await store.get(next)).toBeDefined();
+      });
+
+      it('keeps exactly maxPerUser of 20 concurrent sign-ins of one user', async () => {
+        const ids = Array.from({ length: 20 }, newSessionId);
+        const ended = await Promise.all(
+          ids.map((id) => store.create(id, sessionRecord({ iss, sub: 'alice' }), LONG, { maxPerUser: 5 })),
+        );
+        const endedIds = ended.flat().map((session) => session.id);
+        expect(new Set(endedIds).size).toBe(15);
+        const live: string[] = [];
+        for (const id of ids) if (await store.get(id)) live.push(id);
+        expect(live).toHaveLength(5);
+        expect(live.filter((id) => endedIds.includes(id))).toEqual([]);
+        expect(sorted(await store.deleteBySub(iss, 'alice'))).toEqual(sorted(live));
+      });
+
+      it('refuses a maxPerUser that is not a whole number ≥ 1 with a RangeError', async () => {
+        for (const maxPerUser of [0, 2.5, -1]) {
+          await expect(
+            store.create(newSessionId(), sessionRecord({ iss, sub: 'alice' }), LONG, { maxPerUser }),
+          ).rejects.toBeInstanceOf(RangeError);
+        }
+      });
+
       it('does not confuse issuer and subject when their texts run together', async () => {
         const base = newIssuer();
         const one = newSessionId();
@@ -311,26 +378,39 @@ export function sessionStoreContract(
       it('hands a transaction out once', async () => {
         const state = newOpaqueToken();
         const transaction = loginTransaction();
-        await store.putTransaction(state, transaction, LONG);
-        expect(await store.takeTransaction(state)).toEqual(transaction);
-        expect(await store.takeTransaction(state)).toBeUndefined();
-        expect(await store.takeTransaction(newOpaqueToken())).toBeUndefined();
+        expect(await store.putTransaction(state, transaction, LONG)).toBe(true);
+        expect(await store.takeTransaction(state, transaction.binding)).toEqual(transaction);
+        expect(await store.takeTransaction(state, transaction.binding)).toBeUndefined();
+        expect(await store.takeTransaction(newOpaqueToken(), transaction.binding)).toBeUndefined();
       });
 
       it('gives a transaction to exactly one of 50 concurrent takers', async () => {
         const state = newOpaqueToken();
         const transaction = loginTransaction();
         await store.putTransaction(state, transaction, LONG);
-        const taken = await Promise.all(Array.from({ length: 50 }, () => store.takeTransaction(state)));
+        const taken = await Promise.all(
+          Array.from({ length: 50 }, () => store.takeTransaction(state, transaction.binding)),
+        );
         const winners = taken.filter((value) => value !== undefined);
         expect(winners).toEqual([transaction]);
       });
 
+      it('hands a transaction only to its binding: another one neither gets nor spends it', async () => {
+        const state = newOpaqueToken();
+        const transaction = loginTransaction();
+        await store.putTransaction(state, transaction, LONG);
+        for (const other of [newOpaqueToken(), '', `${transaction.binding}x`, transaction.binding.slice(1)]) {
+          expect(await store.takeTransaction(state, other)).toBeUndefined();
+        }
+        expect(await store.takeTransaction(state, transaction.binding)).toEqual(transaction);
+      });
+
       it('forgets a transaction after its TTL', async () => {
         const state = newOpaqueToken();
-        await store.putTransaction(state, loginTransaction(), SHORT);
+        const transaction = loginTransaction();
+        await store.putTransaction(state, transaction, SHORT);
         await clock.advance(SHORT * 2.5);
-        expect(await store.takeTransaction(state)).toBeUndefined();
+        expect(await store.takeTransaction(state, transaction.binding)).toBeUndefined();
       });
 
       it('is not changed by later changes to the stored transaction', async () => {
@@ -339,7 +419,88 @@ export function sessionStoreContract(
         const input = { ...transaction };
         await store.putTransaction(state, input, LONG);
         input.nonce = 'changed';
-        expect(await store.takeTransaction(state)).toEqual(transaction);
+        expect(await store.takeTransaction(state, transaction.binding)).toEqual(transaction);
+      });
+
+      it('keeps at most perBinding logins of one binding, dropping its own oldest, never another’s', async () => {
+        const limits = { perBinding: 3, total: 1_000 };
+        const mine = newOpaqueToken();
+        const theirs = loginTransaction();
+        const theirState = newOpaqueToken();
+        await store.putTransaction(theirState, theirs, LONG, limits);
+        const states = Array.from({ length: 5 }, () => newOpaqueToken());
+        for (const state of states) {
+          expect(await store.putTransaction(state, loginTransaction(mine), LONG, limits)).toBe(true);
+        }
+        const kept = [];
+        for (const state of states) kept.push((await store.takeTransaction(state, mine)) !== undefined);
+        expect(kept).toEqual([false, false, true, true, true]);
+        expect(await store.takeTransaction(theirState, theirs.binding)).toEqual(theirs);
+      });
+
+      it('refuses a new binding’s login when it holds total, evicting no pending one', async () => {
+        const limits = { perBinding: 2, total: 3 };
+        const pending = Array.from({ length: 3 }, () => ({
+          state: newOpaqueToken(),
+          transaction: loginTransaction(),
+        }));
+        for (const { state, transaction } of pending) {
+          expect(await store.putTransaction(state, transaction, LONG, limits)).toBe(true);
+        }
+        const flood = Array.from({ length: 20 }, () => newOpaqueToken());
+        for (const state of flood) {
+          expect(await store.putTransaction(state, loginTransaction(), LONG, limits)).toBe(false);
+        }
+        // A browser already at its own limit may replace its oldest: the count does not grow.
+        const [first] = pending as [(typeof pending)[0]];
+        const again = newOpaqueToken();
+        const second = newOpaqueToken();
+        expect(
+          await store.putTransaction(second, loginTransaction(first.transaction.binding), LONG, limits),
+        ).toBe(false);
+        expect(await store.putTransaction(again, first.transaction, LONG, { ...limits, perBinding: 1 })).toBe(
+          true,
+        );
+        expect(await store.takeTransaction(first.state, first.transaction.binding)).toBeUndefined();
+        expect(await store.takeTransaction(again, first.transaction.binding)).toEqual(first.transaction);
+        for (const { state, transaction } of pending.slice(1)) {
+          expect(await store.takeTransaction(state, transaction.binding)).toEqual(transaction);
+        }
+        for (const state of flood) expect(await store.takeTransaction(state, '')).toBeUndefined();
+        // Taken logins free their room.
+        expect(await store.putTransaction(newOpaqueToken(), loginTransaction(), LONG, limits)).toBe(true);
+      });
+
+      it('counts only live logins towards total', async () => {
+        const limits = { perBinding: 5, total: 2 };
+        for (let n = 0; n < 2; n++)
+          await store.putTransaction(newOpaqueToken(), loginTransaction(), SHORT, limits);
+        expect(await store.putTransaction(newOpaqueToken(), loginTransaction(), LONG, limits)).toBe(false);
+        await clock.advance(SHORT * 2.5);
+        const state = newOpaqueToken();
+        const transaction = loginTransaction();
+        expect(await store.putTransaction(state, transaction, LONG, limits)).toBe(true);
+        expect(await store.takeTransaction(state, transaction.binding)).toEqual(transaction);
+      });
+
+      it('keeps exactly perBinding of 30 concurrent logins of one browser', async () => {
+        const limits = { perBinding: 4, total: 1_000 };
+        const binding = newOpaqueToken();
+        const states = Array.from({ length: 30 }, () => newOpaqueToken());
+        const stored = await Promise.all(
+          states.map((state) => store.putTransaction(state, loginTransaction(binding), LONG, limits)),
+        );
+        expect(stored.every(Boolean)).toBe(true);
+        const taken = await Promise.all(states.map((state) => store.takeTransaction(state, binding)));
+        expect(taken.filter((value) => value !== undefined)).toHaveLength(4);
+      });
+
+      it('refuses limits that are not whole numbers ≥ 1 with a RangeError', async () => {
+        for (const limits of [{ perBinding: 0, total: 5 }, { perBinding: 2, total: 1.5 }, {} as never]) {
+          await expect(
+            store.putTransaction(newOpaqueToken(), loginTransaction(), LONG, limits),
+          ).rejects.toBeInstanceOf(RangeError);
+        }
       });
     });
 
@@ -391,6 +552,31 @@ export function sessionStoreContract(
       });
     });
 
+    describe('countHit', () => {
+      it('counts hits in a window that starts with the first, and starts again after it', async () => {
+        const key = `GET /auth/login ${newOpaqueToken(16)}`;
+        const counts = [];
+        for (let n = 0; n < 3; n++) counts.push(await store.countHit(key, SHORT));
+        expect(counts.map((hit) => hit.count)).toEqual([1, 2, 3]);
+        for (const hit of counts) {
+          expect(hit.resetInMs).toBeGreaterThan(0);
+          expect(hit.resetInMs).toBeLessThanOrEqual(SHORT);
+        }
+        expect((await store.countHit(`${key}x`, SHORT)).count).toBe(1);
+        await clock.advance(SHORT * 2.5);
+        expect((await store.countHit(key, LONG)).count).toBe(1);
+        expect((await store.countHit(key, LONG)).count).toBe(2);
+      });
+
+      it('gives each of 50 concurrent hits a count of its own', async () => {
+        const key = `hits ${newOpaqueToken(16)}`;
+        const hits = await Promise.all(Array.from({ length: 50 }, () => store.countHit(key, LONG)));
+        expect(hits.map((hit) => hit.count).sort((a, b) => a - b)).toEqual(
+          Array.from({ length: 50 }, (_, n) => n + 1),
+        );
+      });
+    });
+
     describe('handoffs', () => {
       it('are taken once, expire, and are replaced by a later put of the same key', async () => {
         const key = `logout:${newOpaqueToken()}`;
@@ -428,6 +614,7 @@ export function sessionStoreContract(
         await expect(store.create(id, record, 0)).rejects.toBeInstanceOf(RangeError);
         await expect(store.create(id, record, Number.NaN)).rejects.toBeInstanceOf(RangeError);
         await expect(store.markOnce('k', -5)).rejects.toBeInstanceOf(RangeError);
+        await expect(store.countHit('k', 0)).rejects.toBeInstanceOf(RangeError);
         expect(await store.get(id)).toBeUndefined();
       });
 
@@ -444,10 +631,11 @@ export function sessionStoreContract(
           store.deleteBySid(iss, 's'),
           store.deleteBySub(iss, 'alice'),
           store.putTransaction('s', loginTransaction(), LONG),
-          store.takeTransaction('s'),
+          store.takeTransaction('s', 'b'),
           store.acquireLock('k', 'o', LONG),
           store.releaseLock('k', 'o'),
           store.markOnce('k', LONG),
+          store.countHit('k', LONG),
         ];
         for (const call of calls) await expect(call).rejects.toBeInstanceOf(StoreUnavailableError);
         await store.close();

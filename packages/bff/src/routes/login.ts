@@ -1,7 +1,10 @@
+import rateLimit, { normalizeIP } from '@fastify/rate-limit';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { randomNonce, randomPKCECodeVerifier, randomState } from 'openid-client';
 import * as T from 'typebox';
 import { BffError } from '../errors.js';
+import { clientAddress } from '../http/client-address.js';
+import { rateLimitStore } from '../http/rate-limit.js';
 import { oauthErrorCode } from '../oidc.js';
 import { type PageSecurity, pageSecurityOf, replyErrorPage } from '../pages.js';
 import { safeReturnTo } from '../return-to.js';
@@ -34,6 +37,10 @@ const PAGES = {
       'This sign-in attempt is unknown, already used or was started in another browser. Please sign in again.',
   },
   tooSlow: { title: 'Sign-in took too long', message: 'Please sign in again.' },
+  busy: {
+    title: 'Sign-in is busy',
+    message: 'Too many sign-ins are in progress right now. Please try again in a minute.',
+  },
   cancelled: { title: 'Sign-in failed', message: 'Sign-in was cancelled.' },
   refused: {
     title: 'Sign-in failed',
@@ -41,18 +48,39 @@ const PAGES = {
   },
 } as const;
 
+/** Seconds a browser is told to wait when the store holds its most pending logins. */
+const BUSY_RETRY_AFTER = 60;
+
 /**
  * `GET /auth/login` and `GET /auth/callback`: the authorization code flow with PKCE S256, `state` bound to
  * this browser by the login cookie, `nonce`, and a new session (a new id) at the end. Failures of the
- * callback are HTML pages (400, or 503 when the issuer is down), never a session.
+ * callback are HTML pages (400, or 503 when the issuer is down), never a session. Both are rate-limited per
+ * client address (`loginRateLimit` each per `loginRateWindowMs`: 429 problem+json with `Retry-After`).
  */
 export const loginRoutes: FastifyPluginAsync<BffRouteOptions> = async (scope, { runtime }) => {
   const { config, cookies, oidc, store } = runtime;
   const security = pageSecurityOf(config);
+  const limits = { perBinding: config.maxPendingLoginsPerBrowser, total: config.maxPendingLogins };
+  const limited = config.loginRateLimit > 0;
+  if (limited) {
+    await scope.register(rateLimit, {
+      global: false,
+      max: config.loginRateLimit,
+      timeWindow: config.loginRateWindowMs,
+      store: rateLimitStore(store),
+      // Per client address, IPv6 by its /64 (one host holds a whole /64), under the BFF's proxy rule.
+      keyGenerator: (request) => normalizeIP(clientAddress(request.raw, config.trustProxy)),
+      errorResponseBuilder: (_request, context) => ({
+        statusCode: context.statusCode,
+        message: 'Too many sign-in requests from this address. Try again later.',
+      }),
+    });
+  }
+  const rateLimited = limited ? { rateLimit: {} } : {};
 
   scope.get<{ Querystring: T.Static<typeof LoginQuery> }>(
     '/auth/login',
-    { schema: { querystring: LoginQuery } },
+    { config: rateLimited, schema: { querystring: LoginQuery } },
     async (request, reply) => {
       const { returnTo } = request.query;
       const transaction: LoginTransaction = {
@@ -70,7 +98,16 @@ export const loginRoutes: FastifyPluginAsync<BffRouteOptions> = async (scope, { 
       } catch (error) {
         return issuerUnavailable(runtime, reply, security, error);
       }
-      await store.putTransaction(state, transaction, config.loginTimeout * 1000);
+      if (!(await store.putTransaction(state, transaction, config.loginTimeout * 1000, limits))) {
+        // The store holds its most pending logins: refuse this one rather than evict someone else's.
+        runtime.log.warn(
+          { event: 'login_failure', reason: 'pending_logins_full' },
+          'too many pending logins',
+        );
+        runtime.metrics.logins.inc({ outcome: 'busy' });
+        reply.header('retry-after', String(BUSY_RETRY_AFTER));
+        return replyErrorPage(reply, 503, security, PAGES.busy);
+      }
       return reply
         .header('set-cookie', cookies.setLoginBinding(transaction.binding))
         .redirect(location.href, 302);
@@ -79,13 +116,14 @@ export const loginRoutes: FastifyPluginAsync<BffRouteOptions> = async (scope, { 
 
   scope.get<{ Querystring: T.Static<typeof CallbackQuery> }>(
     '/auth/callback',
-    { schema: { querystring: CallbackQuery }, attachValidation: true },
+    { config: rateLimited, schema: { querystring: CallbackQuery }, attachValidation: true },
     async (request, reply) => {
       reply.header('referrer-policy', 'no-referrer');
       if (request.validationError) return refused(runtime, reply, security, 'invalid_request');
       const state = request.query.state;
       const binding = cookies.loginBinding(request.headers.cookie);
-      const transaction = state ? await store.takeTransaction(state) : undefined;
+      // Taken only with this browser's binding: another browser's request can neither use nor spend it.
+      const transaction = state && binding ? await store.takeTransaction(state, binding) : undefined;
       if (state === undefined || !transaction || !binding || transaction.binding !== binding) {
         runtime.log.warn(
           { event: 'login_failure', reason: 'state_mismatch' },

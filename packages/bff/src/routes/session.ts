@@ -43,7 +43,8 @@ export const sessionRoutes: FastifyPluginAsync<BffRouteOptions> = async (scope, 
     }
     if (push.full) return replyProblem(reply, 503, 'upstream_unavailable', 'Too many open event streams.');
     reply.hijack();
-    push.open(found.id, reply.raw, sessions.expiresAt(found.record));
+    const { iss, sub } = found.record;
+    push.open(found.id, JSON.stringify([iss, sub]), reply.raw, sessions.expiresAt(found.record));
     return reply;
   });
 };

@@ -2,7 +2,14 @@
 // and option validation. Not exported from the package.
 import { deepFreeze, type IdentityUser } from '@gatehouse/policy';
 import { BffError } from '../errors.js';
-import type { LoginTransaction, SessionRecord, SessionTokens } from './types.js';
+import {
+  DEFAULT_TRANSACTION_LIMITS,
+  type LoginTransaction,
+  type SessionLimits,
+  type SessionRecord,
+  type SessionTokens,
+  type TransactionLimits,
+} from './types.js';
 
 /** A session record minus the two parts that change on their own: tokens and `lastSeenAt`. */
 export type SessionBody = Omit<SessionRecord, 'tokens' | 'lastSeenAt'>;
@@ -95,6 +102,26 @@ export function ttlMillis(ttlMs: number, method: string): number {
     throw new RangeError(`${method}: ttlMs must be a finite number ≥ 1, got ${String(ttlMs)}`);
   }
   return Math.ceil(ttlMs);
+}
+
+const isCount = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 1;
+
+/** Checks `putTransaction`'s limits (whole numbers ≥ 1), answering the defaults when none are given. */
+export function transactionLimits(limits: TransactionLimits | undefined): TransactionLimits {
+  if (limits === undefined) return DEFAULT_TRANSACTION_LIMITS;
+  if (!isCount(limits?.perBinding) || !isCount(limits.total)) {
+    throw new RangeError('putTransaction: limits.perBinding and limits.total must be whole numbers ≥ 1');
+  }
+  return limits;
+}
+
+/** Checks `create`'s limit: the most sessions per user, a whole number ≥ 1, or none (`undefined`). */
+export function sessionLimit(limits: SessionLimits | undefined): number | undefined {
+  if (limits === undefined) return undefined;
+  if (!isCount(limits?.maxPerUser))
+    throw new RangeError('create: limits.maxPerUser must be a whole number ≥ 1');
+  return limits.maxPerUser;
 }
 
 /** Collects every problem in a store's options, then throws them all at once as `GH_BFF_CONFIG_INVALID`. */

@@ -5,4 +5,14 @@ export {
   type MemorySessionStoreStats,
 } from './memory-store.js';
 export { RedisSessionStore, type RedisSessionStoreOptions } from './redis-store.js';
-export type { LoginTransaction, SessionRecord, SessionStore, SessionTokens } from './types.js';
+export {
+  DEFAULT_TRANSACTION_LIMITS,
+  type DisplacedSession,
+  type HitCount,
+  type LoginTransaction,
+  type SessionLimits,
+  type SessionRecord,
+  type SessionStore,
+  type SessionTokens,
+  type TransactionLimits,
+} from './types.js';

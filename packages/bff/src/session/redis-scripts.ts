@@ -4,8 +4,14 @@
 // A session `s:<id>` is one string (format version 1, see redis-codec.ts): the scripts read only its header
 // (format byte, lastSeenAt at offset 1, the two 12-byte index hashes at 17 and 29) and never decode the rest.
 // Its index keys `u:<hash>` (the user: iss and sub) and `o:<hash>` (the OP's session: iss and sid) are
-// strings listing session ids, each prefixed by its length in one byte. They live at least as long as the
-// sessions they list.
+// strings listing session ids, each prefixed by its length in one byte. Each expires with the longest-lived
+// session it lists: every script that changes the list sets its TTL again from the sessions' own, so an index
+// key never outlives its sessions, nor dies before one of them.
+//
+// A pending login lives in the hash `login:<binding>` (one per browser: field state, value
+// `<expiresAt ms>:<sequence>:<transaction JSON>`, and a counter field `#` that orders them), which expires with
+// its newest login; the sorted set `logins` lists every pending state by expiry, for the global ceiling, and
+// expires with the newest login of all.
 //
 // Sessions written before format version 1 (a rolling deploy shares Redis with older instances) are hashes
 // with fields r, k, t and i (the JSON list of their index set keys `sid:<sha256hex(iss)>:<sid>` and
@@ -70,13 +76,27 @@ local function pack(list)
   return table.concat(parts)
 end
 
--- Takes id off index key; deletes the key once it lists nothing. Its TTL stays.
-local function unlist(key, id)
+-- Writes index key as the sessions of list that still exist, in order, expiring with the longest-lived of
+-- them; deletes it when none is left.
+local function relist(prefix, key, list)
+  local kept, longest = {}, 0
+  for _, entry in ipairs(list) do
+    local left = redis.call('PTTL', prefix .. 's:' .. entry)
+    if left > 0 then
+      kept[#kept + 1] = entry
+      if left > longest then longest = left end
+    end
+  end
+  if #kept == 0 then redis.call('DEL', key) else redis.call('SET', key, pack(kept), 'PX', longest) end
+end
+
+-- Takes id off index key (and entries whose session has gone), fitting its TTL to the sessions left.
+local function unlist(prefix, key, id)
   local kept = {}
   for _, entry in ipairs(entries(redis.call('GET', key))) do
     if entry ~= id then kept[#kept + 1] = entry end
   end
-  if #kept == 0 then redis.call('DEL', key) else redis.call('SET', key, pack(kept), 'KEEPTTL') end
+  relist(prefix, key, kept)
 end
 
 -- A session of the old layout: takes id off every index set its field i lists.
@@ -102,7 +122,7 @@ local function drop(prefix, id, only_of)
         for _, index in ipairs(keys) do mine = mine or index == only_of end
         if not mine then return 0 end
       end
-      for _, index in ipairs(keys) do unlist(index, id) end
+      for _, index in ipairs(keys) do unlist(prefix, index, id) end
     end
   elseif kind == 'hash' then
     unlistLegacy(redis.call('HGET', key, 'i'), id)
@@ -112,26 +132,43 @@ end
 `;
 
 /**
- * KEYS: session key, then its index keys. ARGV: id, value, ttl, prefix.
- * Replaces any previous session under the id (either layout, with its index entries), drops index entries
- * whose session is gone, lists the id in each index key and makes each live at least as long as the session.
+ * KEYS: session key, then its index keys (the user's first). ARGV: id, value, ttl, prefix, most sessions per
+ * user (0: no limit).
+ * Replaces any previous session under the id (either layout, with its index entries). With a limit, deletes
+ * the user's oldest sessions until this one fits, and answers each one's id and value (nil if not a string),
+ * oldest first. Then lists the id in each index key, drops entries whose session is gone, and fits each
+ * index key's TTL to its sessions.
  */
 export const CREATE = script(
   'create',
   `${HELPERS}
-local id, ttl, prefix = ARGV[1], tonumber(ARGV[3]), ARGV[4]
+local id, ttl, prefix, most = ARGV[1], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 drop(prefix, id)
+local displaced = {}
+if most > 0 then
+  local live = {}
+  for _, entry in ipairs(entries(redis.call('GET', KEYS[2]))) do
+    if entry ~= id and redis.call('EXISTS', prefix .. 's:' .. entry) == 1 then live[#live + 1] = entry end
+  end
+  for n = 1, #live - most + 1 do
+    local key = prefix .. 's:' .. live[n]
+    local value = false
+    if redis.call('TYPE', key)['ok'] == 'string' then value = redis.call('GET', key) end
+    drop(prefix, live[n])
+    displaced[#displaced + 1] = live[n]
+    displaced[#displaced + 1] = value
+  end
+end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ttl)
 for n = 2, #KEYS do
-  local key = KEYS[n]
-  local kept = {}
-  for _, entry in ipairs(entries(redis.call('GET', key))) do
-    if entry ~= id and redis.call('EXISTS', prefix .. 's:' .. entry) == 1 then kept[#kept + 1] = entry end
+  local list = {}
+  for _, entry in ipairs(entries(redis.call('GET', KEYS[n]))) do
+    if entry ~= id then list[#list + 1] = entry end
   end
-  kept[#kept + 1] = id
-  redis.call('SET', key, pack(kept), 'PX', math.max(redis.call('PTTL', key), ttl))
+  list[#list + 1] = id
+  relist(prefix, KEYS[n], list)
 end
-return 1
+return displaced
 `,
 );
 
@@ -170,8 +207,8 @@ return 1
 
 /**
  * KEYS: session key. ARGV: lastSeenAt as 8 bytes (float64 BE), ttl, prefix, lastSeenAt as text (old layout).
- * Writes lastSeenAt and extends the TTL only if the session still exists, and keeps its index keys alive
- * at least as long. 1 done, 0 gone.
+ * Writes lastSeenAt and sets the TTL only if the session still exists, then fits its index keys' TTLs to
+ * their sessions (the old layout's index sets: at least as long as this session). 1 done, 0 gone.
  */
 export const TOUCH = script(
   'touch',
@@ -183,6 +220,9 @@ if kind == 'string' then
   indexes = indexKeys(prefix, redis.call('GETRANGE', key, 0, 40))
   if not indexes then return 0 end
   redis.call('SETRANGE', key, 1, ARGV[1])
+  redis.call('PEXPIRE', key, ttl)
+  for _, index in ipairs(indexes) do relist(prefix, index, entries(redis.call('GET', index))) end
+  return 1
 elseif kind == 'hash' then
   redis.call('HSET', key, 't', ARGV[4])
   indexes = {}
@@ -230,6 +270,96 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
 end
 redis.call('DEL', KEYS[2])
 return deleted
+`,
+);
+
+/** The milliseconds of Redis's own clock, read inside a script (the same clock for every instance). */
+const NOW = `
+local clock = redis.call('TIME')
+local now = clock[1] * 1000 + math.floor(clock[2] / 1000)
+`;
+
+/**
+ * KEYS: `login:<binding>`, `logins`. ARGV: state, transaction JSON, ttl, most per binding, most in all.
+ * Drops expired logins (this binding's, and from `logins`), then this binding's oldest beyond its limit to
+ * make room; refuses (0, nothing written) when `logins` would still hold the most in all; else stores the
+ * login (1), and makes each key live at least as long as it.
+ */
+export const PUT_TRANSACTION = script(
+  'putTransaction',
+  `${NOW}
+local state, ttl, per, total = ARGV[1], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+redis.call('HDEL', KEYS[1], state)
+redis.call('ZREM', KEYS[2], state)
+local mine, fields = {}, redis.call('HGETALL', KEYS[1])
+for i = 1, #fields, 2 do
+  local name = fields[i]
+  if name ~= '#' then
+    local at, seq = string.match(fields[i + 1], '^(%d+):(%d+):')
+    if at and tonumber(at) > now then
+      mine[#mine + 1] = { name, tonumber(seq) }
+    else
+      redis.call('HDEL', KEYS[1], name)
+      redis.call('ZREM', KEYS[2], name)
+    end
+  end
+end
+table.sort(mine, function(a, b) return a[2] < b[2] end)
+local over = math.max(0, #mine + 1 - per)
+if redis.call('ZCARD', KEYS[2]) - over >= total then return 0 end
+for n = 1, over do
+  redis.call('HDEL', KEYS[1], mine[n][1])
+  redis.call('ZREM', KEYS[2], mine[n][1])
+end
+local expires = now + ttl
+local seq = redis.call('HINCRBY', KEYS[1], '#', 1)
+redis.call('HSET', KEYS[1], state, expires .. ':' .. seq .. ':' .. ARGV[2])
+redis.call('ZADD', KEYS[2], expires, state)
+for _, key in ipairs(KEYS) do
+  if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+end
+return 1
+`,
+);
+
+/**
+ * KEYS: `login:<binding>`, `logins`. ARGV: state. Takes the login out of both keys (deleting the hash once
+ * only its counter is left) and answers its JSON, or nil when there was none or it had expired.
+ */
+export const TAKE_TRANSACTION = script(
+  'takeTransaction',
+  `
+local state = ARGV[1]
+if state == '#' then return false end
+local value = redis.call('HGET', KEYS[1], state)
+if not value then return false end
+redis.call('HDEL', KEYS[1], state)
+redis.call('ZREM', KEYS[2], state)
+if redis.call('HLEN', KEYS[1]) == 1 and redis.call('HEXISTS', KEYS[1], '#') == 1 then
+  redis.call('DEL', KEYS[1])
+end
+${NOW}
+local at, json = string.match(value, '^(%d+):%d+:(.*)$')
+if not at or tonumber(at) <= now then return false end
+return json
+`,
+);
+
+/**
+ * KEYS: counter key. ARGV: window (ms). Counts one hit; the first starts the window (the key's TTL).
+ * Answers { count, milliseconds left }.
+ */
+export const COUNT_HIT = script(
+  'countHit',
+  `
+local count = redis.call('INCR', KEYS[1])
+local left = redis.call('PTTL', KEYS[1])
+if count == 1 or left < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  left = tonumber(ARGV[1])
+end
+return { count, left }
 `,
 );
 

@@ -9,6 +9,8 @@ import {
   isSessionTokens,
   OptionProblems,
   parseJson,
+  sessionLimit,
+  transactionLimits,
   ttlMillis,
 } from './codec.js';
 import {
@@ -20,16 +22,28 @@ import {
   sessionGuard,
 } from './redis-codec.js';
 import {
+  COUNT_HIT,
   CREATE,
   DELETE,
   DELETE_INDEXED,
   type LuaScript,
+  PUT_TRANSACTION,
   RELEASE_LOCK,
+  TAKE_TRANSACTION,
   TOUCH,
   UPDATE_TOKENS,
   UPDATE_TOKENS_LEGACY,
 } from './redis-scripts.js';
-import type { LoginTransaction, SessionRecord, SessionStore, SessionTokens } from './types.js';
+import type {
+  DisplacedSession,
+  HitCount,
+  LoginTransaction,
+  SessionLimits,
+  SessionRecord,
+  SessionStore,
+  SessionTokens,
+  TransactionLimits,
+} from './types.js';
 
 /** Options of {@link RedisSessionStore}: either `url` or `client`. */
 export interface RedisSessionStoreOptions {
@@ -93,13 +107,17 @@ const ignore = (): void => {};
  *   keeping the stored lastSeenAt. Both run as Lua scripts that do nothing when the session is gone, so they
  *   never overwrite each other or resurrect a session.
  * - `u:<h>` and `o:<h>` (`h`: 96 bits of SHA-256 over `[iss, sub]` or `[iss, sid]`, 16 characters):
- *   strings listing the ids of the user's sessions and of the OP session's, living at least as long as
- *   the sessions they list.
+ *   strings listing the ids of the user's sessions and of the OP session's, each expiring with the
+ *   longest-lived session it lists (never before, never after). `create` keeps a user within
+ *   `limits.maxPerUser` by deleting their oldest sessions in the same script.
  * - Sessions of the layout before (hashes, with index sets `sid:<sha256hex(iss)>:<sid>` and
  *   `sub:<sha256hex(iss)>:<sub>`) are still read, touched, updated and deleted, so old and new instances can
  *   share one Redis during a rolling deploy; nothing writes that layout any more.
- * - `tx:<state>` (`SET PX`, taken with `GETDEL`), `lock:<key>` (`SET NX PX`, released by compare-and-delete),
- *   `once:<key>` (`SET NX PX`).
+ * - `login:<binding>`: a hash of one browser's pending logins (at most `limits.perBinding`), and `logins`: a
+ *   sorted set of every pending state by expiry (at most `limits.total`; beyond, a new browser's login is
+ *   refused). Both expire with their newest login; a login is taken only with its binding.
+ * - `lock:<key>` (`SET NX PX`, released by compare-and-delete), `once:<key>` (`SET NX PX`), `hits:<key>`
+ *   (`INCR`, expiring with its window: rate limits shared by every instance).
  *
  * It fails fast: while Redis is unreachable no command is queued, and every call rejects with
  * `StoreUnavailableError` (the ioredis error as `cause`) within `commandTimeoutMs`; the client keeps
@@ -157,8 +175,14 @@ export class RedisSessionStore implements SessionStore {
     if (this.#owned || onError !== undefined) this.#client.on('error', this.#onClientError);
   }
 
-  async create(id: string, record: SessionRecord, ttlMs: number): Promise<void> {
+  async create(
+    id: string,
+    record: SessionRecord,
+    ttlMs: number,
+    limits?: SessionLimits,
+  ): Promise<readonly DisplacedSession[]> {
     const ttl = ttlMillis(ttlMs, 'create');
+    const maxPerUser = sessionLimit(limits) ?? 0;
     const size = Buffer.byteLength(id);
     if (size === 0 || size > MAX_ID_BYTES) {
       throw new RangeError(`create: id must be 1 to ${MAX_ID_BYTES} bytes, got ${size}`);
@@ -167,12 +191,14 @@ export class RedisSessionStore implements SessionStore {
     const indexes = indexesOf(record);
     const indexKeys = [this.#indexKey('u:', indexes.sub)];
     if (indexes.sid !== undefined) indexKeys.push(this.#indexKey('o:', indexes.sid));
-    await this.#script(
+    const reply = await this.#script(
       'create',
       CREATE,
       [this.#sessionKey(id), ...indexKeys],
-      [id, value, ttl, this.#prefix],
+      [id, value, ttl, this.#prefix, maxPerUser],
+      true,
     );
+    return displacedOf(reply);
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {
@@ -241,17 +267,30 @@ export class RedisSessionStore implements SessionStore {
     ]);
   }
 
-  async putTransaction(state: string, transaction: LoginTransaction, ttlMs: number): Promise<void> {
+  async putTransaction(
+    state: string,
+    transaction: LoginTransaction,
+    ttlMs: number,
+    limits?: TransactionLimits,
+  ): Promise<boolean> {
     const ttl = ttlMillis(ttlMs, 'putTransaction');
-    const json = JSON.stringify(transaction);
-    await this.#run('putTransaction', (client) => client.set(this.#key('tx:', state), json, 'PX', ttl));
+    const { perBinding, total } = transactionLimits(limits);
+    const stored = await this.#script(
+      'putTransaction',
+      PUT_TRANSACTION,
+      this.#loginKeys(transaction.binding),
+      [state, JSON.stringify(transaction), ttl, perBinding, total],
+    );
+    return stored === 1;
   }
 
-  async takeTransaction(state: string): Promise<LoginTransaction | undefined> {
-    const json = await this.#run('takeTransaction', (client) => client.getdel(this.#key('tx:', state)));
-    const transaction = parseJson(json);
-    // A corrupt value is already gone (GETDEL); it counts as missing.
-    return isLoginTransaction(transaction) ? deepFreeze(transaction) : undefined;
+  async takeTransaction(state: string, binding: string): Promise<LoginTransaction | undefined> {
+    const json = await this.#script('takeTransaction', TAKE_TRANSACTION, this.#loginKeys(binding), [state]);
+    const transaction = parseJson(typeof json === 'string' ? json : undefined);
+    // A corrupt value is already gone (the script took it); it counts as missing.
+    return isLoginTransaction(transaction) && transaction.binding === binding
+      ? deepFreeze(transaction)
+      : undefined;
   }
 
   async acquireLock(key: string, owner: string, ttlMs: number): Promise<boolean> {
@@ -272,6 +311,13 @@ export class RedisSessionStore implements SessionStore {
       client.set(this.#key('once:', key), '1', 'PX', ttl, 'NX'),
     );
     return reply === 'OK';
+  }
+
+  async countHit(key: string, windowMs: number): Promise<HitCount> {
+    const ttl = ttlMillis(windowMs, 'countHit');
+    const reply = await this.#script('countHit', COUNT_HIT, [this.#key('hits:', key)], [ttl]);
+    const [count, left] = Array.isArray(reply) ? reply : [];
+    return { count: Number(count), resetInMs: Math.max(0, Number(left)) };
   }
 
   async putHandoff(key: string, value: string, ttlMs: number): Promise<void> {
@@ -318,6 +364,10 @@ export class RedisSessionStore implements SessionStore {
     };
   }
 
+  #loginKeys(binding: string): string[] {
+    return [this.#key('login:', binding), this.#key('logins', '')];
+  }
+
   #key(kind: string, name: string): string {
     return `${this.#prefix}${kind}${name}`;
   }
@@ -361,19 +411,27 @@ export class RedisSessionStore implements SessionStore {
     return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [];
   }
 
-  /** Runs a Lua script by SHA, sending its source only when the server does not know it yet. */
+  /**
+   * Runs a Lua script by SHA, sending its source only when the server does not know it yet. With `buffers`,
+   * bulk strings in the answer come back as Buffers (binary session values).
+   */
   #script(
     operation: string,
     lua: LuaScript,
     keys: string[],
     args: (string | number | Buffer)[],
+    buffers = false,
   ): Promise<unknown> {
     return this.#run(operation, async (client) => {
       try {
-        return await client.evalsha(lua.sha, keys.length, ...keys, ...args);
+        return buffers
+          ? await client.callBuffer('EVALSHA', lua.sha, keys.length, ...keys, ...args)
+          : await client.evalsha(lua.sha, keys.length, ...keys, ...args);
       } catch (error) {
         if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-        return client.eval(lua.source, keys.length, ...keys, ...args);
+        return buffers
+          ? client.callBuffer('EVAL', lua.source, keys.length, ...keys, ...args)
+          : client.eval(lua.source, keys.length, ...keys, ...args);
       }
     });
   }
@@ -443,6 +501,20 @@ export class RedisSessionStore implements SessionStore {
     if (status === 'wait') client.connect().catch(ignore);
     return attempt;
   }
+}
+
+/** The sessions `CREATE` deleted to make room: its answer is id, value (or nil), id, value… */
+function displacedOf(reply: unknown): DisplacedSession[] {
+  if (!Array.isArray(reply)) return [];
+  const displaced: DisplacedSession[] = [];
+  for (let at = 0; at + 1 < reply.length; at += 2) {
+    const id = reply[at];
+    const value: unknown = reply[at + 1];
+    if (!Buffer.isBuffer(id)) continue;
+    const record = Buffer.isBuffer(value) ? decodeSession(value) : undefined;
+    displaced.push({ id: id.toString(), record: record === undefined ? undefined : deepFreeze(record) });
+  }
+  return displaced;
 }
 
 function isRedisUrl(value: unknown): boolean {

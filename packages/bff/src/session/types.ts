@@ -35,7 +35,10 @@ export interface SessionRecord {
   readonly absoluteExpiresAt: number;
 }
 
-/** A login in progress, keyed by its `state`, single-use. */
+/**
+ * A login in progress, keyed by its `state`, single-use, and bound to one browser: only a caller that names
+ * its `binding` (the value of that browser's login cookie) can take it.
+ */
 export interface LoginTransaction {
   /** Random value also held in the browser's login cookie: binds the transaction to that browser. */
   readonly binding: string;
@@ -47,8 +50,50 @@ export interface LoginTransaction {
   readonly createdAt: number;
 }
 
+/** How many login transactions a store keeps; `putTransaction` enforces both. */
+export interface TransactionLimits {
+  /**
+   * Most pending logins of one binding (one browser). A new one beyond it drops that binding's oldest, never
+   * another browser's.
+   */
+  readonly perBinding: number;
+  /**
+   * Most pending logins in the whole store. Beyond it a new one is refused (`putTransaction` answers `false`)
+   * rather than evicting anyone's: a flood can delay new logins, never spoil pending ones. A new login that
+   * replaces its own binding's oldest is not refused (the count does not grow).
+   */
+  readonly total: number;
+}
+
+/** The limits a store applies when the caller gives none. */
+export const DEFAULT_TRANSACTION_LIMITS: TransactionLimits = Object.freeze({ perBinding: 5, total: 10_000 });
+
+/** How many sessions a store keeps per user; `create` enforces it. */
+export interface SessionLimits {
+  /**
+   * Most live sessions of one user (`iss` + `sub`). Creating one beyond it ends that user's oldest sessions
+   * (by creation), atomically, and never another user's.
+   */
+  readonly maxPerUser: number;
+}
+
+/** A session that `create` ended to keep its user within `maxPerUser`. */
+export interface DisplacedSession {
+  readonly id: string;
+  /** The session as it was stored, when it could be read back (to revoke its refresh token). */
+  readonly record: SessionRecord | undefined;
+}
+
+/** What `countHit` answers. */
+export interface HitCount {
+  /** Hits of the key in its current window, this one included. */
+  readonly count: number;
+  /** Milliseconds until the window ends and the count starts again from zero. */
+  readonly resetInMs: number;
+}
+
 /**
- * Where sessions, login transactions, refresh locks and replay marks live. One contract, two
+ * Where sessions, login transactions, refresh locks, replay marks and rate-limit counts live. One contract, two
  * implementations (memory, Redis), one shared test suite. Every method either does its job or rejects
  * with a `StoreUnavailableError`; none of them throws anything else for a missing key.
  *
@@ -59,8 +104,17 @@ export interface SessionStore {
   /** `memory` or `redis`, for logs and metrics. */
   readonly kind: string;
 
-  /** Stores a new session. `ttlMs` is how long the store may keep it (a backstop; the BFF checks timeouts). */
-  create(id: string, record: SessionRecord, ttlMs: number): Promise<void>;
+  /**
+   * Stores a new session. `ttlMs` is how long the store may keep it (a backstop; the BFF checks timeouts).
+   * With `limits`, the user's oldest sessions beyond `maxPerUser` (this one included) are deleted in the same
+   * step and answered, oldest first; without, none are.
+   */
+  create(
+    id: string,
+    record: SessionRecord,
+    ttlMs: number,
+    limits?: SessionLimits,
+  ): Promise<readonly DisplacedSession[]>;
   /** The session, or `undefined` when unknown or already expired in the store. */
   get(id: string): Promise<SessionRecord | undefined>;
   /** Replaces the tokens only (never `lastSeenAt`), so a refresh and a touch cannot overwrite each other. */
@@ -74,10 +128,23 @@ export interface SessionStore {
   /** Deletes every session of `sub` at `iss`; answers the ids deleted. */
   deleteBySub(iss: string, sub: string): Promise<string[]>;
 
-  /** Stores a login transaction under its `state`. */
-  putTransaction(state: string, transaction: LoginTransaction, ttlMs: number): Promise<void>;
-  /** Atomically reads and deletes a login transaction: a second call for the same `state` answers `undefined`. */
-  takeTransaction(state: string): Promise<LoginTransaction | undefined>;
+  /**
+   * Stores a login transaction under its `state`, for its `binding`, within `limits` (default
+   * {@link DEFAULT_TRANSACTION_LIMITS}): that binding's oldest beyond `perBinding` is dropped. Answers `false`,
+   * storing nothing, when the store already holds `total` pending logins.
+   */
+  putTransaction(
+    state: string,
+    transaction: LoginTransaction,
+    ttlMs: number,
+    limits?: TransactionLimits,
+  ): Promise<boolean>;
+  /**
+   * Atomically reads and deletes the login transaction `state` of `binding`: a second call for the same
+   * `state` answers `undefined`. A call naming another binding answers `undefined` and leaves it in place, so
+   * no one but its browser can spend it.
+   */
+  takeTransaction(state: string, binding: string): Promise<LoginTransaction | undefined>;
 
   /** Takes `key` for `owner` for `ttlMs` unless someone holds it (Redis `SET NX PX`). `true` when taken. */
   acquireLock(key: string, owner: string, ttlMs: number): Promise<boolean>;
@@ -86,6 +153,12 @@ export interface SessionStore {
 
   /** Records `key` for `ttlMs`; `true` the first time, `false` while it is remembered (replay checks). */
   markOnce(key: string, ttlMs: number): Promise<boolean>;
+
+  /**
+   * Counts one hit of `key` in a fixed window, for rate limits: the first hit starts a window of `windowMs`,
+   * after which the count starts again. Atomic: of concurrent hits, each gets a count of its own.
+   */
+  countHit(key: string, windowMs: number): Promise<HitCount>;
 
   /**
    * Leaves a small value (at most 16 KB) under `key` for one later request to take, for `ttlMs`: a handoff

@@ -7,7 +7,8 @@
 /**
  * Why `auth:logged-out` fired:
  * - `user_action`: the user signed out in this tab (or another tab of this browser told it so);
- * - `logout`: the session was signed out elsewhere (another device, another BFF instance, a new sign-in);
+ * - `logout`: the session was signed out elsewhere (another device, another BFF instance, a new sign-in, or
+ *   newer sign-ins of the user beyond the BFF's most sessions per user);
  * - `backchannel_logout`: the identity provider ended it (OpenID Connect Back-Channel Logout);
  * - `frontchannel_logout`: the identity provider ended it from the browser (Front-Channel Logout).
  */
