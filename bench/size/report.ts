@@ -5,8 +5,11 @@ import { machine } from '../lib/machine.js';
 import { installedVersion, type Size } from './measure.js';
 import type { SizeTarget } from './targets.js';
 
-/** The goal of issue 4, in bytes (1 KB = 1000 B, as the figures of the issue). */
-export const GOAL = 6000;
+/**
+ * The shell's size rule, in bytes (1 KB = 1000 B): the whole runtime with every current feature ≤ 9.5 KB gzip.
+ * (Issue 4's 6 KB goal is retired: the README's "Size" says why; new capabilities ship as entry points.)
+ */
+export const GOAL = 9500;
 
 /** One measured bundle. */
 export type SizeRow = SizeTarget & Size;
@@ -26,7 +29,7 @@ export function sizeFigures(rows: readonly SizeRow[]): { cells: string[][]; goal
   ]);
   const verdict = base <= GOAL ? 'met' : 'NOT met';
   const goal =
-    `Goal (issue 4): the whole shell runtime ≤ 6 KB gzip (${GOAL} B): ${base.toLocaleString('en-US')} B, ${verdict}` +
+    `Rule: the whole shell runtime ≤ 9.5 KB gzip (${GOAL} B): ${base.toLocaleString('en-US')} B, ${verdict}` +
     ` (its building blocks alone: ${gzipOf('parts').toLocaleString('en-US')} B).`;
   return { cells, goal };
 }

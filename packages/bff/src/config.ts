@@ -108,6 +108,11 @@ export const BffOptionsSchema = T.Object(
       default: ['openid', 'profile', 'email', 'offline_access'],
       minItems: 1,
     }),
+    /**
+     * The `acr_values` a login may ask for (`/auth/login?acr_values=…`); unset: those the issuer lists in
+     * `acr_values_supported`, and none when it lists none. Anything else answers 400.
+     */
+    loginAcrValues: T.Optional(T.Array(T.String({ pattern: '^[\\x21-\\x7e]{1,128}$' }), { maxItems: 64 })),
     /** Resource indicator (RFC 8707) asked for, so the access token is for the APIs' audience. */
     resource: T.Optional(T.String({ minLength: 1, maxLength: 512 })),
     rolesClaim: T.String({ minLength: 1, maxLength: 128, default: 'roles' }),

@@ -12,6 +12,7 @@ export const ENVIRONMENT_VARIABLES = [
   'GATEHOUSE_CLIENT_KEY_FILE',
   'GATEHOUSE_CLIENT_KEY',
   'GATEHOUSE_SCOPES',
+  'GATEHOUSE_LOGIN_ACR_VALUES',
   'GATEHOUSE_RESOURCE',
   'GATEHOUSE_PUBLIC_URL',
   'GATEHOUSE_PORT',
@@ -142,6 +143,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, file: BffOptions = {}): B
   set('rolesClaim', env.GATEHOUSE_ROLES_CLAIM);
   set('logLevel', env.GATEHOUSE_LOG_LEVEL as BffOptions['logLevel']);
   if (env.GATEHOUSE_SCOPES !== undefined) set('scopes', env.GATEHOUSE_SCOPES.split(/[\s,]+/).filter(Boolean));
+  if (env.GATEHOUSE_LOGIN_ACR_VALUES !== undefined)
+    set('loginAcrValues', env.GATEHOUSE_LOGIN_ACR_VALUES.split(/[\s,]+/).filter(Boolean));
   if (env.GATEHOUSE_ROLES !== undefined)
     set('roles', parseRoleMap('GATEHOUSE_ROLES', env.GATEHOUSE_ROLES, problems));
   if (env.GATEHOUSE_TENANT_ROLES !== undefined)

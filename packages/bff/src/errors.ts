@@ -10,7 +10,8 @@ export type BffErrorCode =
   | 'GH_BFF_REFRESH_FAILED'
   | 'GH_BFF_REFRESH_TIMEOUT'
   | 'GH_BFF_LOGOUT_TOKEN_INVALID'
-  | 'GH_BFF_MANIFEST_INVALID';
+  | 'GH_BFF_MANIFEST_INVALID'
+  | 'GH_BFF_LOGIN_OPTION_REFUSED';
 
 /**
  * The base error of `@gatehouse/bff`: a stable `code`, the HTTP status and problem code it maps to on the
@@ -50,4 +51,5 @@ export const bffErrorCodes: readonly BffErrorCode[] = Object.freeze([
   'GH_BFF_REFRESH_TIMEOUT',
   'GH_BFF_LOGOUT_TOKEN_INVALID',
   'GH_BFF_MANIFEST_INVALID',
+  'GH_BFF_LOGIN_OPTION_REFUSED',
 ]);

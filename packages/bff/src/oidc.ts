@@ -87,6 +87,21 @@ const REQUEST_TIMEOUT_S = 10;
 /** Access tokens that come without `expires_in` are treated as living this long. */
 const DEFAULT_ACCESS_TOKEN_LIFETIME_S = 300;
 
+/** The login's options as the authorization request carries them (OpenID Connect Core 3.1.2.1). */
+export interface LoginRequestOptions {
+  readonly prompt?: string | undefined;
+  readonly login_hint?: string | undefined;
+  readonly max_age?: number | undefined;
+  readonly acr_values?: string | undefined;
+  readonly ui_locales?: string | undefined;
+}
+
+function authorizationOptions(options: LoginRequestOptions): Record<string, string> {
+  const parameters: Record<string, string> = {};
+  for (const [name, value] of Object.entries(options)) if (value !== undefined) parameters[name] = `${value}`;
+  return parameters;
+}
+
 /** The `error` code of an OAuth error answer (`invalid_grant`…), if `error` is one. */
 export function oauthErrorCode(error: unknown): string | undefined {
   if (error instanceof client.ResponseBodyError || error instanceof client.AuthorizationResponseError)
@@ -173,10 +188,23 @@ export class OidcClient {
     return (await this.configuration()).serverMetadata().issuer;
   }
 
-  /** The authorization request URL: code flow, PKCE S256, `state`, `nonce`. */
-  async authorizationUrl(checks: { state: string; nonce: string; codeVerifier: string }): Promise<URL> {
+  /** The `acr_values` the issuer says it supports (`acr_values_supported`), `[]` when it says nothing. */
+  async acrValuesSupported(): Promise<readonly string[]> {
+    const supported = (await this.configuration()).serverMetadata().acr_values_supported;
+    return Array.isArray(supported) ? supported.filter((value) => typeof value === 'string') : [];
+  }
+
+  /**
+   * The authorization request URL: code flow, PKCE S256, `state`, `nonce`, and the login's options (already
+   * validated by the login route) under their OpenID Connect names.
+   */
+  async authorizationUrl(
+    checks: { state: string; nonce: string; codeVerifier: string },
+    options: LoginRequestOptions = {},
+  ): Promise<URL> {
     const configuration = await this.configuration();
     const parameters: Record<string, string> = {
+      ...authorizationOptions(options),
       redirect_uri: this.#config.callbackUrl,
       response_type: 'code',
       scope: this.#config.scopes.join(' '),
@@ -195,7 +223,7 @@ export class OidcClient {
    */
   async redeem(
     callbackQuery: string,
-    checks: { state: string; nonce: string; codeVerifier: string },
+    checks: { state: string; nonce: string; codeVerifier: string; maxAge?: number | undefined },
   ): Promise<{ tokens: IssuedTokens; claims: IdTokenClaims }> {
     const configuration = await this.configuration();
     const currentUrl = new URL(this.#config.callbackUrl);
@@ -210,6 +238,8 @@ export class OidcClient {
         expectedState: checks.state,
         expectedNonce: checks.nonce,
         idTokenExpected: true,
+        // With `max_age` sent, openid-client requires `auth_time` and checks it is recent enough.
+        ...(checks.maxAge === undefined ? {} : { maxAge: checks.maxAge }),
       },
       parameters,
     );

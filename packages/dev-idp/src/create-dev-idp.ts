@@ -80,7 +80,7 @@ export async function createDevIdp(options?: DevIdpOptions): Promise<DevIdp> {
     );
   }
   const config = resolveOptions(options);
-  const [{ Provider: OidcProvider, errors }, keys] = await Promise.all([
+  const [{ Provider: OidcProvider, errors, interactionPolicy }, keys] = await Promise.all([
     loadOidcProvider(),
     generateSigningKeys(),
   ]);
@@ -113,7 +113,10 @@ export async function createDevIdp(options?: DevIdpOptions): Promise<DevIdp> {
   };
   let provider: Provider;
   const build = async (signingKeys: { keys: SigningJwk[] }): Promise<void> => {
-    const next = new OidcProvider(issuer, providerConfiguration(config, signingKeys, state, errors));
+    const next = new OidcProvider(
+      issuer,
+      providerConfiguration(config, signingKeys, state, { errors, interactionPolicy }),
+    );
     // Client metadata is validated lazily by oidc-provider; load each one now so a bad client fails the start.
     for (const client of config.clients) {
       if (!(await next.Client.find(client.client_id)))

@@ -15,4 +15,4 @@ export {
   type DevIdpOptions,
   type DevIdpTtl,
 } from './options.js';
-export { type DevIdpTenant, type DevIdpUser, demoUsers } from './users.js';
+export { DEFAULT_SECURITY_CODE, type DevIdpTenant, type DevIdpUser, demoUsers, devIdpAcr } from './users.js';

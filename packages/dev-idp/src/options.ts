@@ -118,6 +118,7 @@ const UserSchema = T.Object(
   {
     login: Text(),
     password: T.Optional(Text()),
+    securityCode: T.Optional(Text(64)),
     sub: Text(),
     name: Text(),
     email: Text(),

@@ -1,3 +1,16 @@
+/**
+ * The authentication context classes the dev IdP signs in with (its `acr_values_supported`): a password
+ * alone, or a password and the user's security code. A request whose `acr_values` the current session does not
+ * meet asks the user to sign in again.
+ */
+export const devIdpAcr = Object.freeze({
+  password: 'urn:gatehouse:loa:1',
+  securityCode: 'urn:gatehouse:loa:2',
+} as const);
+
+/** The security code of every demo user that sets none. */
+export const DEFAULT_SECURITY_CODE = '123456';
+
 /** A user's membership of one tenant, as the `tenants` claim carries it. */
 export interface DevIdpTenant {
   readonly id: string;
@@ -10,6 +23,11 @@ export interface DevIdpUser {
   readonly login: string;
   /** The password; defaults to `login` (every demo user's password is their login name). */
   readonly password?: string;
+  /**
+   * The second factor typed beside the password for the stronger sign-in (`acr` {@link devIdpAcr}
+   * `.securityCode`); defaults to `123456`. Development only, like the passwords.
+   */
+  readonly securityCode?: string;
   /** The `sub` claim. */
   readonly sub: string;
   /** `name` (scope `profile`). */

@@ -124,7 +124,7 @@ const isAt = (origin: string) => (location: URL) => location.origin !== origin;
  */
 export async function signIn(
   idp: DevIdp,
-  request: AuthorizationRequest & { login?: string; password?: string; browser?: Browser },
+  request: AuthorizationRequest & { login?: string; password?: string; code?: string; browser?: Browser },
 ) {
   const browser = request.browser ?? new Browser();
   const auth = authorizationUrl(idp, request);
@@ -136,7 +136,13 @@ export async function signIn(
   const login = request.login ?? 'alice';
   const done = await browser.navigate(
     formAction(html, loginPage.url, '/login'),
-    { form: { login, password: request.password ?? login } },
+    {
+      form: {
+        login,
+        password: request.password ?? login,
+        ...(request.code === undefined ? {} : { code: request.code }),
+      },
+    },
     isAt(idp.issuer),
   );
   const callback = new URL(done.url);

@@ -1,6 +1,13 @@
 import { freePort } from '@gatehouse/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bffClient, createDevIdp, type DevIdp, type DevIdpClient, demoUsers } from '../src/index.js';
+import {
+  bffClient,
+  createDevIdp,
+  type DevIdp,
+  type DevIdpClient,
+  demoUsers,
+  devIdpAcr,
+} from '../src/index.js';
 import {
   authorizationUrl,
   Browser,
@@ -10,6 +17,9 @@ import {
   tokenRequest,
   verifyJwt,
 } from './helpers.js';
+
+/** The `claims` request parameter asking for `amr` and `auth_time` in the ID token. */
+const AMR = JSON.stringify({ id_token: { amr: null, auth_time: null } });
 
 describe('authorization code flow', () => {
   let idp: DevIdp;
@@ -124,7 +134,7 @@ describe('authorization code flow', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('location')).toBeNull();
     const html = await response.text();
-    expect(html).toContain('Wrong user name or password.');
+    expect(html).toContain('Wrong user name, password or security code.');
     expect(html).toContain('value="alice"');
     // the form still works afterwards
     const retry = await browser.navigate(
@@ -145,7 +155,7 @@ describe('authorization code flow', () => {
     });
     const html = await response.text();
     expect(response.status).toBe(200);
-    expect(html).toContain('Wrong user name or password.');
+    expect(html).toContain('Wrong user name, password or security code.');
     expect(html).not.toContain('<script>x</script>');
   });
 
@@ -183,6 +193,55 @@ describe('authorization code flow', () => {
     expect(code).toBeTruthy();
     const { body } = await redeemCode(idp, client, { ...auth, code: code! });
     expect((await verifyJwt(idp, body.id_token, client.client_id)).payload.sub).toBe('user_carol');
+  });
+
+  it('signs in with acr loa:1 by password and loa:2 with the security code, and lists both in discovery', async () => {
+    const discovery = (await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json()) as {
+      acr_values_supported?: string[];
+    };
+    expect(discovery.acr_values_supported).toEqual([devIdpAcr.password, devIdpAcr.securityCode]);
+    // oidc-provider puts `acr` and `auth_time` in the ID token when the request asks (here `acr_values`).
+    const extra = { acr_values: `${devIdpAcr.securityCode} ${devIdpAcr.password}`, claims: AMR };
+    const weak = await signIn(idp, { client, login: 'dave', extra });
+    const weakId = await verifyJwt(
+      idp,
+      (await redeemCode(idp, client, weak)).body.id_token,
+      client.client_id,
+    );
+    expect(weakId.payload).toMatchObject({ acr: devIdpAcr.password, amr: ['pwd'] });
+    expect(typeof weakId.payload.auth_time).toBe('number');
+    const strong = await signIn(idp, { client, login: 'dave', code: '123456', extra });
+    const strongId = await verifyJwt(
+      idp,
+      (await redeemCode(idp, client, strong)).body.id_token,
+      client.client_id,
+    );
+    expect(strongId.payload).toMatchObject({ acr: devIdpAcr.securityCode, amr: ['pwd', 'otp'] });
+  });
+
+  it('refuses a wrong security code like a wrong password', async () => {
+    const browser = new Browser();
+    const { url } = authorizationUrl(idp, { client });
+    const page = await browser.navigate(url, {}, (location) => location.origin !== idp.issuer);
+    const action = formAction(await page.response!.text(), page.url, '/login');
+    const response = await browser.request(action, {
+      form: { login: 'dave', password: 'dave', code: '654321' },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('location')).toBeNull();
+    expect(await response.text()).toContain('Wrong user name, password or security code.');
+  });
+
+  it('asks again when acr_values names a class the session does not have, not when it does', async () => {
+    const browser = new Browser();
+    await signIn(idp, { client, browser, login: 'carol' });
+    const stepUp = authorizationUrl(idp, { client, extra: { acr_values: devIdpAcr.securityCode } });
+    const asked = await browser.navigate(stepUp.url, {}, (location) => location.origin !== idp.issuer);
+    expect(asked.response?.status).toBe(200);
+    expect(await asked.response!.text()).toMatch(/name="code"/);
+    const same = authorizationUrl(idp, { client, extra: { acr_values: devIdpAcr.password } });
+    const done = await browser.navigate(same.url, {}, (location) => location.origin !== idp.issuer);
+    expect(new URL(done.url).searchParams.get('code')).toBeTruthy();
   });
 
   it('requires PKCE: a request without code_challenge is refused', async () => {

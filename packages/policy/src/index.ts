@@ -16,6 +16,18 @@ export {
 } from './contract/auth-messages.js';
 export { hasJwtShape, looksLikeCredential } from './contract/credentials.js';
 export {
+  type LoginOptions,
+  type LoginOutcome,
+  type LoginPrompt,
+  loginOptionLimits,
+  loginOptionPatterns,
+  loginOutcomeParam,
+  loginOutcomes,
+  loginPrompts,
+  readLoginOutcome,
+  withLoginOutcome,
+} from './contract/login.js';
+export {
   isProblemCode,
   type Problem,
   type ProblemCode,

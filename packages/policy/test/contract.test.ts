@@ -8,6 +8,9 @@ import {
   hasJwtShape,
   identityFromClaims,
   isProblemCode,
+  loginOptionPatterns,
+  loginOutcomeParam,
+  loginOutcomes,
   logoutReasons,
   looksLikeCredential,
   matchRoutePattern,
@@ -18,7 +21,9 @@ import {
   problemCodes,
   problemTable,
   readAuthMessage,
+  readLoginOutcome,
   type SessionEndReason,
+  withLoginOutcome,
 } from '../src/index.js';
 import { users } from './demo-users.js';
 
@@ -230,5 +235,44 @@ describe('checkAccess', () => {
     // `orders:view_any` grants `orders:view` (the policy's rule, not a string comparison).
     const viewer = identityFromClaims({ sub: 'u', roles: ['r'] }, { roles: { r: ['orders:view_any'] } });
     expect(checkAccess(viewer, { permissions: ['orders:view'] })).toBeUndefined();
+  });
+});
+
+describe('login outcomes', () => {
+  it('withLoginOutcome adds the outcome to a path, keeping its query and fragment, replacing an old outcome', () => {
+    expect(withLoginOutcome('/', 'login_required')).toBe(`/?${loginOutcomeParam}=login_required`);
+    expect(withLoginOutcome('/a?b=1&c', 'consent_required')).toBe(
+      `/a?b=1&c&${loginOutcomeParam}=consent_required`,
+    );
+    expect(withLoginOutcome(`/a?${loginOutcomeParam}=login_required&x=%3D#h`, 'interaction_required')).toBe(
+      `/a?x=%3D&${loginOutcomeParam}=interaction_required#h`,
+    );
+  });
+
+  it('readLoginOutcome reads only known outcomes, whatever else the query holds', () => {
+    for (const outcome of loginOutcomes) {
+      expect(readLoginOutcome(withLoginOutcome('/x?y=2', outcome).slice(2))).toBe(outcome);
+    }
+    expect(readLoginOutcome(`?${loginOutcomeParam}=access_denied`)).toBeUndefined();
+    expect(readLoginOutcome(`?${loginOutcomeParam}`)).toBeUndefined();
+    expect(readLoginOutcome('')).toBeUndefined();
+    expect(readLoginOutcome(`?other=${loginOutcomeParam}`)).toBeUndefined();
+  });
+
+  it('the option patterns accept what OpenID Connect allows and refuse the rest', () => {
+    const matches = (pattern: string, value: string) => new RegExp(pattern).test(value);
+    expect(matches(loginOptionPatterns.maxAge, '0')).toBe(true);
+    expect(matches(loginOptionPatterns.maxAge, '31536000')).toBe(true);
+    for (const bad of ['', '-1', '01', '1.5', '1e3', ' 1'])
+      expect(matches(loginOptionPatterns.maxAge, bad)).toBe(false);
+    expect(matches(loginOptionPatterns.uiLocales, 'de-CH en zh-Hant-TW')).toBe(true);
+    for (const bad of ['en_US', 'en  de', ' en', 'en ', 'e1'])
+      expect(matches(loginOptionPatterns.uiLocales, bad)).toBe(false);
+    expect(matches(loginOptionPatterns.acrValues, 'urn:a:b 1')).toBe(true);
+    for (const bad of ['a\tb', 'a  b', ' a', 'é'])
+      expect(matches(loginOptionPatterns.acrValues, bad)).toBe(false);
+    expect(matches(loginOptionPatterns.loginHint, 'Alice Ünal <a@b.c>')).toBe(true);
+    for (const bad of ['', 'a\nb', 'a\u0000'])
+      expect(matches(loginOptionPatterns.loginHint, bad)).toBe(false);
   });
 });

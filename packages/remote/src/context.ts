@@ -1,4 +1,11 @@
-import { allows, deepFreeze, type IdentityContext, type Permission, type Resource } from '@gatehouse/policy';
+import {
+  allows,
+  deepFreeze,
+  type IdentityContext,
+  type LoginOptions,
+  type Permission,
+  type Resource,
+} from '@gatehouse/policy';
 import type { ApiClient } from './api-client.js';
 import type { EventBus } from './events.js';
 
@@ -37,7 +44,7 @@ export interface RemoteContext {
    */
   onAuthChange(listener: (identity: IdentityContext) => void): () => void;
   /** Sends the user to sign in, coming back to `returnTo` (default: the current route). */
-  login(returnTo?: string): void;
+  login(returnTo?: string, options?: LoginOptions): void;
   /** Moves to another route of the app without a reload. */
   navigate(path: string): void;
 }

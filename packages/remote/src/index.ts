@@ -1,11 +1,14 @@
 export type {
   IdentityContext,
   IdentityUser,
+  LoginOptions,
+  LoginOutcome,
+  LoginPrompt,
   Permission,
   Resource,
   TenantMembership,
 } from '@gatehouse/policy';
-export { deepFreeze } from '@gatehouse/policy';
+export { deepFreeze, loginOutcomes, readLoginOutcome } from '@gatehouse/policy';
 export {
   type ApiClient,
   type ApiClientOptions,

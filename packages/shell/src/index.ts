@@ -1,3 +1,4 @@
+export type { LoginOptions, LoginOutcome, LoginPrompt } from '@gatehouse/policy';
 export {
   type AnonymousIdentity,
   type AuthListener,

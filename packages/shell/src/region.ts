@@ -1,4 +1,4 @@
-import type { IdentityContext } from '@gatehouse/policy';
+import type { IdentityContext, LoginOptions } from '@gatehouse/policy';
 import {
   type EventBus,
   type RemoteContext,
@@ -33,7 +33,7 @@ export interface RegionHost {
   readonly broken: Set<string>;
   /** A remote's context: the shell adds the identity now, the API client, sign-in and navigation. */
   context(init: Pick<RemoteContextInit, 'name' | 'route' | 'events' | 'onAuthChange'>): RemoteContext;
-  login(returnTo?: string): void;
+  login(returnTo?: string, options?: LoginOptions): void;
   /** Renders a view: the app's own, else the default. */
   view(info: ViewRequest): Node;
   /** Reports to telemetry. */

@@ -1,4 +1,4 @@
-import type { IdentityContext } from '@gatehouse/policy';
+import type { IdentityContext, LoginOptions } from '@gatehouse/policy';
 import {
   type ApiClient,
   createApiClient,
@@ -64,8 +64,12 @@ export interface Shell {
   start(): Promise<void>;
   /** Goes to `to` without a reload when a route matches it, else with a normal navigation. */
   navigate(to: string, options?: { readonly replace?: boolean }): void;
-  /** `GET /auth/login?returnTo=…` (the current route by default). */
-  login(returnTo?: string): void;
+  /**
+   * `GET /auth/login?returnTo=…` (the current route by default), with the issuer options of `options`
+   * (`prompt`, `login_hint`, `max_age`, `acr_values`, `ui_locales`). After `prompt: 'none'` that could not sign in
+   * silently, the app is back at `returnTo` with the outcome for `readLoginOutcome(location.search)`.
+   */
+  login(returnTo?: string, options?: LoginOptions): void;
   /** `POST /auth/logout`, tells the other tabs, unmounts, then goes to the identity provider's logout page. */
   logout(): Promise<void>;
   /** `POST /auth/session/extend`; `true` when the session now ends later. */
@@ -148,8 +152,11 @@ export function createShell(options: ShellOptions): Shell {
 
   // Sign-in, and the one flow for a 401 while signed in: mark the session expired everywhere, say so, then
   // sign in again coming back to this route. (Anonymous, a 401 only reaches the remote, which offers login.)
-  const login = (returnTo = here()) =>
-    location.assign(`/auth/login?returnTo=${encodeURIComponent(returnTo)}`);
+  const login = (returnTo = here(), options: LoginOptions = {}) => {
+    const query = new URLSearchParams({ returnTo });
+    for (const [name, value] of Object.entries(options)) if (value != null) query.set(name, `${value}`);
+    location.assign(`/auth/login?${query}`);
+  };
   let notice: HTMLElement | undefined;
   // One W3C trace per user action: a navigation starts a new one, and every API call it leads to shares it.
   let traceId = randomHex(16);

@@ -18,6 +18,8 @@ export interface SignInOptions {
   readonly callbackPrefix?: string;
   /** The names of the IdP form's login and password fields (default `login` and `password`, the dev IdP's). */
   readonly fields?: { readonly login: string; readonly password: string };
+  /** More fields to fill in the IdP's form (the dev IdP's `code`, the security code of a stronger sign-in). */
+  readonly extraFields?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -54,7 +56,7 @@ export async function signIn(
   const done = await browser.follow(
     form.action,
     {
-      form: { ...form.fields, [names.login]: user, [names.password]: password },
+      form: { ...form.fields, ...options.extraFields, [names.login]: user, [names.password]: password },
       headers: { 'sec-fetch-site': 'same-origin' },
     },
     back,

@@ -1,4 +1,13 @@
 import rateLimit, { normalizeIP } from '@fastify/rate-limit';
+import {
+  type LoginOptions,
+  type LoginOutcome,
+  loginOptionLimits,
+  loginOptionPatterns,
+  loginOutcomes,
+  loginPrompts,
+  withLoginOutcome,
+} from '@gatehouse/policy';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { randomNonce, randomPKCECodeVerifier, randomState } from 'openid-client';
 import * as T from 'typebox';
@@ -14,8 +23,21 @@ import type { LoginTransaction } from '../session/types.js';
 import { sessionRef } from '../sessions.js';
 import type { BffRouteOptions } from './route-options.js';
 
-/** `GET /auth/login`: a repeated `returnTo` is ignored (the login still starts, back to `/`). */
-const LoginQuery = T.Object({ returnTo: T.Optional(T.Union([T.String(), T.Array(T.String())])) });
+/**
+ * `GET /auth/login`: a repeated `returnTo` is ignored (the login still starts, back to `/`); the login options
+ * are each allow-listed and shaped by the contract's patterns (a bad one: 400 problem+json).
+ */
+const LoginQuery = T.Object({
+  returnTo: T.Optional(T.Union([T.String(), T.Array(T.String())])),
+  prompt: T.Optional(T.Union(loginPrompts.map((prompt) => T.Literal(prompt)))),
+  login_hint: T.Optional(
+    T.String({ maxLength: loginOptionLimits.loginHint, pattern: loginOptionPatterns.loginHint }),
+  ),
+  max_age: T.Optional(T.String({ pattern: loginOptionPatterns.maxAge })),
+  acr_values: T.Optional(T.String({ pattern: loginOptionPatterns.acrValues })),
+  ui_locales: T.Optional(T.String({ maxLength: 256, pattern: loginOptionPatterns.uiLocales })),
+});
+type LoginQuery = T.Static<typeof LoginQuery>;
 
 /** `GET /auth/callback`: what the issuer sends back, each at most once; the rest is openid-client's to check. */
 const CallbackQuery = T.Object({
@@ -42,6 +64,10 @@ const PAGES = {
     message: 'Too many sign-ins are in progress right now. Please try again in a minute.',
   },
   cancelled: { title: 'Sign-in failed', message: 'Sign-in was cancelled.' },
+  acrNotMet: {
+    title: 'Sign-in was not strong enough',
+    message: 'This needs a stronger sign-in than the identity provider confirmed. Please sign in again.',
+  },
   refused: {
     title: 'Sign-in failed',
     message: 'The identity provider’s answer could not be accepted. Please sign in again.',
@@ -78,24 +104,31 @@ export const loginRoutes: FastifyPluginAsync<BffRouteOptions> = async (scope, { 
   }
   const rateLimited = limited ? { rateLimit: {} } : {};
 
-  scope.get<{ Querystring: T.Static<typeof LoginQuery> }>(
+  scope.get<{ Querystring: LoginQuery }>(
     '/auth/login',
     { config: rateLimited, schema: { querystring: LoginQuery } },
     async (request, reply) => {
       const { returnTo } = request.query;
+      const options = loginOptions(request.query);
+      const acrValues = options.acr_values?.split(' ');
       const transaction: LoginTransaction = {
         binding: cookies.loginBinding(request.headers.cookie) ?? newOpaqueToken(32),
         codeVerifier: randomPKCECodeVerifier(),
         nonce: randomNonce(),
         returnTo: safeReturnTo(typeof returnTo === 'string' ? returnTo : undefined),
         createdAt: Date.now(),
+        ...(options.prompt ? { prompt: options.prompt } : {}),
+        ...(options.max_age === undefined ? {} : { maxAge: options.max_age }),
+        ...(acrValues ? { acrValues } : {}),
       };
       const state = randomState();
       let location: URL;
       try {
+        if (acrValues) await allowAcrValues(runtime, acrValues);
         const { nonce, codeVerifier } = transaction;
-        location = await oidc.authorizationUrl({ state, nonce, codeVerifier });
+        location = await oidc.authorizationUrl({ state, nonce, codeVerifier }, options);
       } catch (error) {
+        if (error instanceof BffError && error.status === 400) throw error;
         return issuerUnavailable(runtime, reply, security, error);
       }
       if (!(await store.putTransaction(state, transaction, config.loginTimeout * 1000, limits))) {
@@ -145,6 +178,33 @@ export const loginRoutes: FastifyPluginAsync<BffRouteOptions> = async (scope, { 
   );
 };
 
+/** The login options of a validated `/auth/login` query, as the contract names them. */
+function loginOptions(query: LoginQuery): LoginOptions {
+  const { prompt, login_hint, max_age, acr_values, ui_locales } = query;
+  return {
+    ...(prompt ? { prompt } : {}),
+    ...(login_hint ? { login_hint } : {}),
+    ...(max_age === undefined ? {} : { max_age: Number(max_age) }),
+    ...(acr_values ? { acr_values } : {}),
+    ...(ui_locales ? { ui_locales } : {}),
+  };
+}
+
+/**
+ * Refuses (400) an `acr_values` value that is not allowed: `loginAcrValues` when configured, else what the
+ * issuer lists as supported. A page cannot make the BFF ask the issuer for a context no one vetted.
+ */
+async function allowAcrValues(runtime: GatehouseRuntime, requested: readonly string[]): Promise<void> {
+  const allowed = runtime.config.loginAcrValues ?? (await runtime.oidc.acrValuesSupported());
+  const refused = requested.find((value) => !allowed.includes(value));
+  if (refused !== undefined) {
+    throw new BffError('GH_BFF_LOGIN_OPTION_REFUSED', `acr_values: "${refused}" is not allowed here.`, {
+      status: 400,
+      problem: 'bad_request',
+    });
+  }
+}
+
 /** Redeems the code and starts the session: a new id, whatever session the browser had is ended first. */
 async function complete(
   runtime: GatehouseRuntime,
@@ -157,13 +217,21 @@ async function complete(
   const { transaction } = callback;
   let outcome: Awaited<ReturnType<typeof oidc.redeem>>;
   try {
-    const { nonce, codeVerifier } = transaction;
-    outcome = await oidc.redeem(callback.rawQuery, { state: callback.state, nonce, codeVerifier });
+    const { nonce, codeVerifier, maxAge } = transaction;
+    outcome = await oidc.redeem(callback.rawQuery, { state: callback.state, nonce, codeVerifier, maxAge });
   } catch (error) {
     if (error instanceof BffError && error.status === 503) {
       return issuerUnavailable(runtime, reply, security, error.cause);
     }
-    return refused(runtime, reply, security, oauthErrorCode(error), error);
+    const code = oauthErrorCode(error);
+    const silent = transaction.prompt === 'none' ? loginOutcomes.find((known) => known === code) : undefined;
+    if (silent) return silentLoginOutcome(runtime, reply, transaction.returnTo, silent);
+    return refused(runtime, reply, security, code, error);
+  }
+  const acr = outcome.claims.acr;
+  if (transaction.acrValues && !transaction.acrValues.some((value) => value === acr)) {
+    // `acr_values` is a wish at the issuer; here it is a requirement. The previous session stays as it was.
+    return refused(runtime, reply, security, 'acr_not_met');
   }
   // Re-authentication replaces any previous session: its id is never reused (no fixation).
   if (previous.id !== undefined) await sessions.endById(previous.id, 'logout');
@@ -171,6 +239,21 @@ async function complete(
   log.info({ event: 'login_success', sub: session.record.sub, session: sessionRef(session.id) }, 'signed in');
   metrics.logins.inc({ outcome: 'success' });
   return reply.header('set-cookie', cookies.setSession(session.id)).redirect(transaction.returnTo, 302);
+}
+
+/**
+ * A silent sign-in (`prompt=none`) the issuer could not complete without a page: back to the app, with the
+ * typed outcome in `returnTo`'s query; no session is made or ended.
+ */
+function silentLoginOutcome(
+  { log, metrics }: GatehouseRuntime,
+  reply: FastifyReply,
+  returnTo: string,
+  outcome: LoginOutcome,
+): FastifyReply {
+  log.info({ event: 'login_silent', outcome }, 'silent sign-in not possible');
+  metrics.logins.inc({ outcome: 'silent_refused' });
+  return reply.redirect(withLoginOutcome(returnTo, outcome), 302);
 }
 
 /** The issuer refused the login, or its answer cannot be accepted: logged, counted, a clear page. */
@@ -183,7 +266,9 @@ function refused(
 ): FastifyReply {
   log.warn({ event: 'login_failure', reason: code ?? 'invalid_response', err: error }, 'login failed');
   metrics.logins.inc({ outcome: code === 'access_denied' ? 'cancelled' : 'rejected' });
-  return replyErrorPage(reply, 400, security, code === 'access_denied' ? PAGES.cancelled : PAGES.refused);
+  const page =
+    code === 'access_denied' ? PAGES.cancelled : code === 'acr_not_met' ? PAGES.acrNotMet : PAGES.refused;
+  return replyErrorPage(reply, 400, security, page);
 }
 
 /** The login cannot reach the identity provider: logged, counted, and a clear page (no stack, no detail). */

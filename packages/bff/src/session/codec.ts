@@ -1,6 +1,6 @@
 // Private helpers shared by the session stores: checks on what comes back from storage, frozen copies,
 // and option validation. Not exported from the package.
-import { deepFreeze, type IdentityUser } from '@gatehouse/policy';
+import { deepFreeze, type IdentityUser, type LoginPrompt, loginPrompts } from '@gatehouse/policy';
 import { BffError } from '../errors.js';
 import {
   DEFAULT_TRANSACTION_LIMITS,
@@ -81,6 +81,11 @@ export function isSessionBody(value: unknown): value is SessionBody {
   );
 }
 
+const isLoginPrompt = (value: unknown): value is LoginPrompt =>
+  loginPrompts.some((prompt) => prompt === value);
+const isMaxAge = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 0;
+
 /** True when `value` has the shape of a {@link LoginTransaction}. */
 export function isLoginTransaction(value: unknown): value is LoginTransaction {
   return (
@@ -89,7 +94,10 @@ export function isLoginTransaction(value: unknown): value is LoginTransaction {
     isString(value.codeVerifier) &&
     isString(value.nonce) &&
     isString(value.returnTo) &&
-    isTime(value.createdAt)
+    isTime(value.createdAt) &&
+    isOptional(value.prompt, isLoginPrompt) &&
+    isOptional(value.maxAge, isMaxAge) &&
+    isOptional(value.acrValues, isStringArray)
   );
 }
 

@@ -1,4 +1,4 @@
-import type { IdentityUser } from '@gatehouse/policy';
+import type { IdentityUser, LoginPrompt } from '@gatehouse/policy';
 
 /** Tokens of one session. They live only server-side, in the session store. */
 export interface SessionTokens {
@@ -48,6 +48,12 @@ export interface LoginTransaction {
   readonly returnTo: string;
   /** Epoch milliseconds. */
   readonly createdAt: number;
+  /** The `prompt` sent: `none` makes the issuer's "cannot sign in silently" a typed outcome for the app. */
+  readonly prompt?: LoginPrompt;
+  /** The `max_age` sent: the ID token's `auth_time` must be at most this old. */
+  readonly maxAge?: number;
+  /** The `acr_values` sent: the ID token's `acr` must be one of them. */
+  readonly acrValues?: readonly string[];
 }
 
 /** How many login transactions a store keeps; `putTransaction` enforces both. */

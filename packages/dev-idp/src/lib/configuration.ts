@@ -4,10 +4,12 @@ import type {
   AdapterFactory,
   ClientMetadata,
   Configuration,
+  interactionPolicy as InteractionPolicy,
+  KoaContextWithOIDC,
   errors as OidcErrors,
 } from 'oidc-provider';
 import type { ResolvedDevIdpOptions } from '../options.js';
-import type { DevIdpUser } from '../users.js';
+import { type DevIdpUser, devIdpAcr } from '../users.js';
 import type { SigningJwk } from './keys.js';
 import { confirmedLogoutPage, errorPage, loggedOutPage, logoutPage, PAGE_HEADERS } from './pages.js';
 
@@ -71,6 +73,29 @@ function clientMetadata(options: ResolvedDevIdpOptions): ClientMetadata[] {
   }));
 }
 
+/**
+ * oidc-provider's prompts, with one more check on `login`: a request whose `acr_values` the session's `acr`
+ * is not among signs in again (oidc-provider itself only acts on an essential `acr` in the `claims`
+ * parameter). It is how an app steps up: `acr_values` of the stronger class.
+ */
+function loginPolicy(policy: typeof InteractionPolicy) {
+  const prompts = policy.base();
+  const wanted = (ctx: KoaContextWithOIDC) => {
+    const values = ctx.oidc.params?.acr_values;
+    return typeof values === 'string' ? values.split(' ') : [];
+  };
+  prompts.get('login')?.checks.add(
+    new policy.Check('acr_values', 'a stronger sign-in is required', (ctx) => {
+      const values = wanted(ctx);
+      if (values.length === 0 || ctx.oidc.result?.login) return policy.Check.NO_NEED_TO_PROMPT;
+      return values.includes(ctx.oidc.acr ?? '')
+        ? policy.Check.NO_NEED_TO_PROMPT
+        : policy.Check.REQUEST_PROMPT;
+    }),
+  );
+  return prompts;
+}
+
 /** A pairwise `sub`: the same user gets a different, stable identifier at each client (sector). */
 function pairwiseSubject(salt: string, accountId: string, clientId: string): string {
   return createHash('sha256').update(`${clientId}\0${accountId}\0${salt}`).digest('base64url');
@@ -88,8 +113,9 @@ export function providerConfiguration(
     readonly cookieKeys: string[];
     readonly pairwiseSalt: string;
   },
-  errors: typeof OidcErrors,
+  oidc: { readonly errors: typeof OidcErrors; readonly interactionPolicy: typeof InteractionPolicy },
 ): Configuration {
+  const { errors } = oidc;
   const bySub = new Map(options.users.map((user) => [user.sub, user]));
   const audiences = new Map(options.audiences.map((audience) => [audience.resource, audience]));
   const defaultAudience = options.audiences[0]!.resource;
@@ -147,10 +173,16 @@ export function providerConfiguration(
     // Without rotation the same refresh token comes back on every refresh.
     rotateRefreshToken: () => options.rotateRefreshTokens,
 
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      policy: loginPolicy(oidc.interactionPolicy),
+    },
+    acrValues: [devIdpAcr.password, devIdpAcr.securityCode],
 
     features: {
       devInteractions: { enabled: false },
+      // The `claims` request parameter: a relying party asks for `amr` (or an essential `acr`) by name.
+      claimsParameter: { enabled: true },
       // Only so an ID token can be encrypted for a client that asks (to test relying parties that refuse it).
       encryption: { enabled: true },
       backchannelLogout: { enabled: true },

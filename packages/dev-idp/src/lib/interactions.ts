@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Interaction, Provider } from 'oidc-provider';
-import type { DevIdpUser } from '../users.js';
+import { DEFAULT_SECURITY_CODE, type DevIdpUser, devIdpAcr } from '../users.js';
 import { errorPage, loginPage, sendPage } from './pages.js';
 
 const MAX_FORM_BYTES = 16 * 1024;
@@ -65,7 +65,8 @@ function sendError(res: ServerResponse, error: unknown): void {
 /**
  * The login interaction, mounted at `/interaction/:uid` (oidc-provider's `interactions.url`):
  * - `GET` shows the login form, or grants consent on the spot (every registered client is first party);
- * - `POST …/login` checks `login`/`password` and finishes the login, or shows the form again with an error;
+ * - `POST …/login` checks `login`/`password` (and the security code when one is typed: `acr` loa:2) and
+ *   finishes the login, or shows the form again with an error;
  * - `POST …/abort` ends the request with `access_denied` at the client's redirect URI.
  * The interaction cookie that oidc-provider sets (path-bound to the uid, `SameSite=Lax`) ties the form to the
  * browser that started the request; a uid that does not match that cookie is refused.
@@ -172,8 +173,11 @@ export function createInteractionHandler(
       }
       const login = form.get('login')?.trim() ?? '';
       const password = form.get('password') ?? '';
+      const code = form.get('code')?.trim() ?? '';
       const user = byLogin.get(login);
-      if (!user || !samePassword(password, user.password ?? user.login)) {
+      // With a security code the sign-in is the stronger class; a wrong code fails like a wrong password.
+      const codeOk = code === '' || (user && samePassword(code, user.securityCode ?? DEFAULT_SECURITY_CODE));
+      if (!user || !samePassword(password, user.password ?? user.login) || !codeOk) {
         sendPage(
           res,
           200,
@@ -182,7 +186,7 @@ export function createInteractionHandler(
             clientName: await clientName(interaction.params.client_id),
             logins,
             login,
-            error: 'Wrong user name or password.',
+            error: 'Wrong user name, password or security code.',
           }),
         );
         return;
@@ -190,7 +194,9 @@ export function createInteractionHandler(
       await provider.interactionFinished(
         req,
         res,
-        { login: { accountId: user.sub, amr: ['pwd'] } },
+        code === ''
+          ? { login: { accountId: user.sub, acr: devIdpAcr.password, amr: ['pwd'] } }
+          : { login: { accountId: user.sub, acr: devIdpAcr.securityCode, amr: ['pwd', 'otp'] } },
         { mergeWithLastSubmission: false },
       );
     } catch (error) {

@@ -84,12 +84,14 @@ export function loginPage(options: {
 <input id="login" name="login" type="text" required autofocus value="${escapeHtml(options.login ?? '')}">
 <label for="password">Password</label>
 <input id="password" name="password" type="password" required>
+<label for="code">Security code (for a stronger sign-in; may stay empty)</label>
+<input id="code" name="code" type="text" inputmode="numeric">
 <button type="submit">Sign in</button>
 </form>
 <form method="post" action="/interaction/${uid}/abort">
 <button type="submit" class="secondary">Cancel</button>
 </form>
-<p class="hint">Demo users: ${hint}. The password is the user name. Development only.</p>`,
+<p class="hint">Demo users: ${hint}. The password is the user name, the security code 123456. Development only.</p>`,
   );
 }
 

@@ -107,6 +107,33 @@ await describeWith(['chromium'], 'shell: remotes sign in through the shell in Ch
     ]);
   });
 
+  it('login(returnTo, options) sends the issuer options under their OpenID Connect names, encoded, nothing else', async () => {
+    const context = await newContext();
+    const page = await openShell(context, env.servers.bff.origin, '/');
+    await poll(() => text(page)).toBe('home: guest');
+    const loginsBefore = env.servers.bff.loginUrls.length;
+    await page.evaluate(() =>
+      window.gatehouseTest.shell.login('/account?x=1', {
+        prompt: 'none',
+        login_hint: 'a b+c@example.com',
+        max_age: 0,
+        acr_values: 'urn:gatehouse:loa:2 urn:gatehouse:loa:1',
+        ui_locales: 'de-CH en',
+      }),
+    );
+    await poll(() => env.servers.bff.loginUrls.slice(loginsBefore).length).toBe(1);
+    const sent = new URL(env.servers.bff.loginUrls.at(-1) ?? '', env.servers.bff.origin);
+    expect(sent.pathname).toBe('/auth/login');
+    expect([...sent.searchParams]).toEqual([
+      ['returnTo', '/account?x=1'],
+      ['prompt', 'none'],
+      ['login_hint', 'a b+c@example.com'],
+      ['max_age', '0'],
+      ['acr_values', 'urn:gatehouse:loa:2 urn:gatehouse:loa:1'],
+      ['ui_locales', 'de-CH en'],
+    ]);
+  });
+
   it('a call made while signed in whose 401 comes after the push of the session’s end still runs the 401 flow; a call made after the end does not', async () => {
     const context = await newContext();
     const notices = (page: Page) => page.locator('[data-gatehouse-view="expired-notice"]').count();
