@@ -1,4 +1,11 @@
-import { asymmetricJwsAlgorithms, deepFreeze, type Policy, type RolePermissionMap } from '@gatehouse/policy';
+import {
+  asymmetricJwsAlgorithms,
+  deepFreeze,
+  type Policy,
+  permissionPattern,
+  type RolePermissionMap,
+  roleNamePattern,
+} from '@gatehouse/policy';
 import * as T from 'typebox';
 import Value from 'typebox/value';
 import type { AuditSink } from './audit.js';
@@ -45,8 +52,8 @@ export const defaultProtectedFields = Object.freeze([
 const Url = T.String({ pattern: '^https?://[^\\s#]+$', maxLength: 2048 });
 const Audience = T.String({ minLength: 1, maxLength: 512 });
 const Permissions = T.Record(
-  T.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' }),
-  T.Array(T.String({ pattern: '^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$' })),
+  T.String({ pattern: roleNamePattern }),
+  T.Array(T.String({ pattern: permissionPattern })),
 );
 
 /** JSON schema of the access-token verifier's options. */

@@ -1,5 +1,11 @@
 import { existsSync } from 'node:fs';
-import { deepFreeze, type Permission, type RolePermissionMap } from '@gatehouse/policy';
+import {
+  deepFreeze,
+  type Permission,
+  permissionPattern,
+  type RolePermissionMap,
+  roleNamePattern,
+} from '@gatehouse/policy';
 import * as T from 'typebox';
 import Value from 'typebox/value';
 import { BffError } from './errors.js';
@@ -8,8 +14,8 @@ const Seconds = (defaultValue: number, minimum = 1) =>
   T.Integer({ minimum, maximum: 31_536_000, default: defaultValue });
 const Path = T.String({ pattern: '^/[^\\s]*$', maxLength: 512 });
 // Checked by the same pattern `isPermission` uses; typed as the policy's `Permission`.
-const PermissionString = T.Unsafe<Permission>(T.String({ pattern: '^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$' }));
-const Permissions = T.Record(T.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' }), T.Array(PermissionString));
+const PermissionString = T.Unsafe<Permission>(T.String({ pattern: permissionPattern }));
+const Permissions = T.Record(T.String({ pattern: roleNamePattern }), T.Array(PermissionString));
 
 const UpstreamSchema = T.Object(
   {

@@ -55,6 +55,13 @@ export {
   type IdentityUser,
   type TenantMembership,
 } from './identity.js';
-export { isPermission, type Permission, permissionsForRoles, type RolePermissionMap } from './permissions.js';
+export {
+  isPermission,
+  type Permission,
+  permissionPattern,
+  permissionsForRoles,
+  type RolePermissionMap,
+  roleNamePattern,
+} from './permissions.js';
 export { createPolicy, type Policy, type PolicyOptions } from './policy.js';
 export type { Principal, Resource } from './principal.js';
