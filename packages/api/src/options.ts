@@ -1,6 +1,7 @@
 import {
   asymmetricJwsAlgorithms,
   deepFreeze,
+  optionProblems,
   type Policy,
   permissionPattern,
   type RolePermissionMap,
@@ -157,12 +158,6 @@ export interface ApiConfig extends VerifierConfig {
   readonly problemTypeBase: string;
 }
 
-function describe(error: { instancePath: string; message: string; params?: unknown }): string {
-  const where = error.instancePath ? error.instancePath.slice(1).replaceAll('/', '.') : 'options';
-  const extra = (error.params as { additionalProperties?: string[] } | undefined)?.additionalProperties;
-  return extra ? `${where}: unknown option(s) ${extra.join(', ')}` : `${where}: ${error.message}`;
-}
-
 /**
  * Thrown by the option checks: `problems` lists every invalid option.
  *
@@ -188,10 +183,7 @@ function check<S extends T.TObject>(
   if (typeof options !== 'object' || options === null) throw new OptionsError(['options: must be an object']);
   const input = Value.Clone(options) as Record<string, unknown>;
   const withDefaults = Value.Default(schema, input) as Record<string, unknown>;
-  const problems = [
-    ...earlier,
-    ...[...Value.Errors(schema, withDefaults)].filter((e) => e.keyword !== 'boolean').map(describe),
-  ];
+  const problems = [...earlier, ...optionProblems(Value.Errors(schema, withDefaults))];
   if (problems.length === 0) problems.push(...extra(withDefaults as T.Static<S>));
   if (problems.length > 0) throw new OptionsError(problems);
   return withDefaults as T.Static<S>;

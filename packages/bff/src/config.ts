@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import {
   deepFreeze,
+  optionProblems,
   type Permission,
   permissionPattern,
   type RolePermissionMap,
@@ -246,12 +247,6 @@ export interface BffConfig
 export const DEV_CLIENT_SECRET = 'gatehouse-dev-secret';
 const DEV_ISSUER = 'http://localhost:4001';
 
-function describe(error: { instancePath: string; message: string; params?: unknown }): string {
-  const where = error.instancePath ? error.instancePath.slice(1).replaceAll('/', '.') : 'options';
-  const extra = (error.params as { additionalProperties?: string[] } | undefined)?.additionalProperties;
-  return extra ? `${where}: unknown option(s) ${extra.join(', ')}` : `${where}: ${error.message}`;
-}
-
 /**
  * Validates options once, fills defaults and freezes the result. Every problem is listed in one
  * `GH_BFF_CONFIG_INVALID` error (its `problems` field); production mode refuses insecure settings.
@@ -277,9 +272,7 @@ export function resolveConfig(options: BffOptions): BffConfig {
     );
   }
   const withDefaults = Value.Default(BffOptionsSchema, input) as Record<string, unknown>;
-  const problems = [...Value.Errors(BffOptionsSchema, withDefaults)]
-    .filter((error) => error.keyword !== 'boolean')
-    .map(describe);
+  const problems = optionProblems(Value.Errors(BffOptionsSchema, withDefaults));
   if (problems.length === 0) {
     const value = withDefaults as T.Static<typeof BffOptionsSchema>;
     problems.push(...semanticProblems(value));

@@ -55,6 +55,7 @@ export {
   type IdentityUser,
   type TenantMembership,
 } from './identity.js';
+export { optionProblems, type SchemaError } from './option-problems.js';
 export {
   isPermission,
   type Permission,
