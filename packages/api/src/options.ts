@@ -1,4 +1,12 @@
-import { asymmetricJwsAlgorithms, deepFreeze, type Policy, type RolePermissionMap } from '@gatehouse/policy';
+import {
+  asymmetricJwsAlgorithms,
+  deepFreeze,
+  optionProblems,
+  type Policy,
+  permissionPattern,
+  type RolePermissionMap,
+  roleNamePattern,
+} from '@gatehouse/policy';
 import * as T from 'typebox';
 import Value from 'typebox/value';
 import type { AuditSink } from './audit.js';
@@ -45,8 +53,8 @@ export const defaultProtectedFields = Object.freeze([
 const Url = T.String({ pattern: '^https?://[^\\s#]+$', maxLength: 2048 });
 const Audience = T.String({ minLength: 1, maxLength: 512 });
 const Permissions = T.Record(
-  T.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' }),
-  T.Array(T.String({ pattern: '^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$' })),
+  T.String({ pattern: roleNamePattern }),
+  T.Array(T.String({ pattern: permissionPattern })),
 );
 
 /** JSON schema of the access-token verifier's options. */
@@ -150,12 +158,6 @@ export interface ApiConfig extends VerifierConfig {
   readonly problemTypeBase: string;
 }
 
-function describe(error: { instancePath: string; message: string; params?: unknown }): string {
-  const where = error.instancePath ? error.instancePath.slice(1).replaceAll('/', '.') : 'options';
-  const extra = (error.params as { additionalProperties?: string[] } | undefined)?.additionalProperties;
-  return extra ? `${where}: unknown option(s) ${extra.join(', ')}` : `${where}: ${error.message}`;
-}
-
 /**
  * Thrown by the option checks: `problems` lists every invalid option.
  *
@@ -181,10 +183,7 @@ function check<S extends T.TObject>(
   if (typeof options !== 'object' || options === null) throw new OptionsError(['options: must be an object']);
   const input = Value.Clone(options) as Record<string, unknown>;
   const withDefaults = Value.Default(schema, input) as Record<string, unknown>;
-  const problems = [
-    ...earlier,
-    ...[...Value.Errors(schema, withDefaults)].filter((e) => e.keyword !== 'boolean').map(describe),
-  ];
+  const problems = [...earlier, ...optionProblems(Value.Errors(schema, withDefaults))];
   if (problems.length === 0) problems.push(...extra(withDefaults as T.Static<S>));
   if (problems.length > 0) throw new OptionsError(problems);
   return withDefaults as T.Static<S>;

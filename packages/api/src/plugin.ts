@@ -86,15 +86,8 @@ function outcomeOf(status: number): AuditOutcome {
   return status === 401 || status === 403 ? 'denied' : 'failure';
 }
 
-const plugin: FastifyPluginAsync<GatehouseApiOptions> = async (fastify: FastifyInstance, options) => {
-  const config = resolveApiOptions(options);
-  // A library grants nothing by default; a deployment that forgot its role map should hear so at once.
-  if (!config.production && !config.roles && !config.tenantRoles)
-    fastify.log.warn(
-      { event: 'no_role_map' },
-      'no role map configured (roles, tenantRoles): tokens grant no permissions',
-    );
-  const verifier = createAccessTokenVerifier({
+function verifierFor(config: ApiConfig): AccessTokenVerifier {
+  return createAccessTokenVerifier({
     issuer: config.issuer,
     audience: [...config.audiences],
     algorithms: [...config.algorithms],
@@ -110,55 +103,43 @@ const plugin: FastifyPluginAsync<GatehouseApiOptions> = async (fastify: FastifyI
     ...(config.jwksUri ? { jwksUri: config.jwksUri } : {}),
     ...(config.maxTokenAge ? { maxTokenAge: config.maxTokenAge } : {}),
   });
-  const policy = options.policy ?? createPolicy();
-  const sink = options.audit ?? null;
-  const mapping = {
-    rolesClaim: config.rolesClaim,
-    ...(config.roles ? { roles: config.roles } : {}),
-    ...(config.tenantRoles ? { tenantRoles: config.tenantRoles } : {}),
-  };
-  const realm = config.audiences[0];
+}
 
-  async function writeAudit(request: FastifyRequest, event: AuditEvent): Promise<void> {
+type WriteAudit = (request: FastifyRequest, event: AuditEvent) => Promise<void>;
+
+/** Writes to the sink, or to the request logger without one; a failing sink is logged, never thrown. */
+function auditWriter(sink: AuditSink | null): WriteAudit {
+  return async (request, event) => {
     try {
       if (sink) await sink.write(Object.freeze(event));
       else request.log.info({ audit: event }, 'audit');
     } catch (error) {
       request.log.error({ err: error, action: event.action }, 'audit sink failed');
     }
-  }
+  };
+}
 
-  function baseEvent(request: FastifyRequest, status: number): Omit<AuditEvent, 'action' | 'outcome'> {
-    const principal = request.principal;
-    return {
-      time: new Date().toISOString(),
-      actor: principal ? { iss: principal.iss, sub: principal.sub } : null,
-      status,
-      method: request.method,
-      route: request.routeOptions.url ?? '(no route)',
-      requestId: request.id,
-      ...(request.traceId ? { traceId: request.traceId } : {}),
-      ...(request.tenant ? { tenant: request.tenant } : {}),
-    };
-  }
+/** What every audit event says about the request: time, actor, route, ids. */
+function baseEvent(request: FastifyRequest, status: number): Omit<AuditEvent, 'action' | 'outcome'> {
+  const principal = request.principal;
+  return {
+    time: new Date().toISOString(),
+    actor: principal ? { iss: principal.iss, sub: principal.sub } : null,
+    status,
+    method: request.method,
+    route: request.routeOptions.url ?? '(no route)',
+    requestId: request.id,
+    ...(request.traceId ? { traceId: request.traceId } : {}),
+    ...(request.tenant ? { tenant: request.tenant } : {}),
+  };
+}
 
-  const api: GatehouseApi = Object.freeze({
-    config,
-    verifier,
-    policy,
-    auditSink: sink,
-    requirePermission,
-    requireTenantPermission,
-    requireScope,
-    audit: (request: FastifyRequest, event: Pick<AuditEvent, 'action' | 'outcome'> & Partial<AuditEvent>) =>
-      writeAudit(request, { ...baseEvent(request, event.status ?? 200), ...event }),
-  });
-
-  fastify.decorate('gatehouse', api);
-  fastify.decorateRequest('principal', null);
-  fastify.decorateRequest('tenant', null);
-  fastify.decorateRequest('traceId', null);
-
+/** Verifies the bearer token of every request as its route's `config.auth` asks, into `request.principal`. */
+function addAuthentication(
+  fastify: FastifyInstance,
+  verifier: AccessTokenVerifier,
+  mapping: Parameters<typeof principalFromClaims>[1],
+): void {
   fastify.addHook('onRequest', async (request) => {
     request.traceId = parseTraceparent(request.headers.traceparent)?.traceId ?? null;
     const mode = request.routeOptions.config?.auth ?? 'required';
@@ -180,7 +161,10 @@ const plugin: FastifyPluginAsync<GatehouseApiOptions> = async (fastify: FastifyI
       throw failure;
     }
   });
+}
 
+/** Every route with a body schema refuses unknown and protected fields. */
+function addBodyGuards(fastify: FastifyInstance, config: ApiConfig): void {
   fastify.addHook('onRoute', (route) => {
     const body = route.schema?.body;
     if (!body || typeof body !== 'object') return;
@@ -189,7 +173,10 @@ const plugin: FastifyPluginAsync<GatehouseApiOptions> = async (fastify: FastifyI
     // After the route's own preValidation hooks, so a guard placed there (403) runs before the body check (400).
     route.preValidation = [...(Array.isArray(existing) ? existing : existing ? [existing] : []), guard];
   });
+}
 
+/** Audits the calls of routes with `config.audit`, and denials (and failed authentications when asked). */
+function addResponseAudit(fastify: FastifyInstance, config: ApiConfig, writeAudit: WriteAudit): void {
   fastify.addHook('onSend', async (request, reply, payload) => {
     const note = noteOf(request);
     const routeAction = request.routeOptions.config?.audit;
@@ -213,7 +200,11 @@ const plugin: FastifyPluginAsync<GatehouseApiOptions> = async (fastify: FastifyI
     });
     return payload;
   });
+}
 
+/** Errors (and, when asked, unknown routes) answer problem+json. */
+function addProblemHandlers(fastify: FastifyInstance, config: ApiConfig): void {
+  const realm = config.audiences[0];
   fastify.setErrorHandler((error, request, reply) =>
     sendProblem(request, reply, error, { typeBase: config.problemTypeBase, realm }),
   );
@@ -225,6 +216,46 @@ const plugin: FastifyPluginAsync<GatehouseApiOptions> = async (fastify: FastifyI
       }),
     );
   }
+}
+
+const plugin: FastifyPluginAsync<GatehouseApiOptions> = async (fastify: FastifyInstance, options) => {
+  const config = resolveApiOptions(options);
+  // A library grants nothing by default; a deployment that forgot its role map should hear so at once.
+  if (!config.production && !config.roles && !config.tenantRoles)
+    fastify.log.warn(
+      { event: 'no_role_map' },
+      'no role map configured (roles, tenantRoles): tokens grant no permissions',
+    );
+  const verifier = verifierFor(config);
+  const policy = options.policy ?? createPolicy();
+  const sink = options.audit ?? null;
+  const writeAudit = auditWriter(sink);
+  const mapping = {
+    rolesClaim: config.rolesClaim,
+    ...(config.roles ? { roles: config.roles } : {}),
+    ...(config.tenantRoles ? { tenantRoles: config.tenantRoles } : {}),
+  };
+
+  const api: GatehouseApi = Object.freeze({
+    config,
+    verifier,
+    policy,
+    auditSink: sink,
+    requirePermission,
+    requireTenantPermission,
+    requireScope,
+    audit: (request: FastifyRequest, event: Pick<AuditEvent, 'action' | 'outcome'> & Partial<AuditEvent>) =>
+      writeAudit(request, { ...baseEvent(request, event.status ?? 200), ...event }),
+  });
+
+  fastify.decorate('gatehouse', api);
+  fastify.decorateRequest('principal', null);
+  fastify.decorateRequest('tenant', null);
+  fastify.decorateRequest('traceId', null);
+  addAuthentication(fastify, verifier, mapping);
+  addBodyGuards(fastify, config);
+  addResponseAudit(fastify, config, writeAudit);
+  addProblemHandlers(fastify, config);
 };
 
 /**

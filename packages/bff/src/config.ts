@@ -1,5 +1,12 @@
 import { existsSync } from 'node:fs';
-import { deepFreeze, type Permission, type RolePermissionMap } from '@gatehouse/policy';
+import {
+  deepFreeze,
+  optionProblems,
+  type Permission,
+  permissionPattern,
+  type RolePermissionMap,
+  roleNamePattern,
+} from '@gatehouse/policy';
 import * as T from 'typebox';
 import Value from 'typebox/value';
 import { BffError } from './errors.js';
@@ -8,8 +15,8 @@ const Seconds = (defaultValue: number, minimum = 1) =>
   T.Integer({ minimum, maximum: 31_536_000, default: defaultValue });
 const Path = T.String({ pattern: '^/[^\\s]*$', maxLength: 512 });
 // Checked by the same pattern `isPermission` uses; typed as the policy's `Permission`.
-const PermissionString = T.Unsafe<Permission>(T.String({ pattern: '^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$' }));
-const Permissions = T.Record(T.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' }), T.Array(PermissionString));
+const PermissionString = T.Unsafe<Permission>(T.String({ pattern: permissionPattern }));
+const Permissions = T.Record(T.String({ pattern: roleNamePattern }), T.Array(PermissionString));
 
 const UpstreamSchema = T.Object(
   {
@@ -245,12 +252,6 @@ export interface BffConfig
 export const DEV_CLIENT_SECRET = 'gatehouse-dev-secret';
 const DEV_ISSUER = 'http://localhost:4001';
 
-function describe(error: { instancePath: string; message: string; params?: unknown }): string {
-  const where = error.instancePath ? error.instancePath.slice(1).replaceAll('/', '.') : 'options';
-  const extra = (error.params as { additionalProperties?: string[] } | undefined)?.additionalProperties;
-  return extra ? `${where}: unknown option(s) ${extra.join(', ')}` : `${where}: ${error.message}`;
-}
-
 /**
  * Validates options once, fills defaults and freezes the result. Every problem is listed in one
  * `GH_BFF_CONFIG_INVALID` error (its `problems` field); production mode refuses insecure settings.
@@ -276,9 +277,7 @@ export function resolveConfig(options: BffOptions): BffConfig {
     );
   }
   const withDefaults = Value.Default(BffOptionsSchema, input) as Record<string, unknown>;
-  const problems = [...Value.Errors(BffOptionsSchema, withDefaults)]
-    .filter((error) => error.keyword !== 'boolean')
-    .map(describe);
+  const problems = optionProblems(Value.Errors(BffOptionsSchema, withDefaults));
   if (problems.length === 0) {
     const value = withDefaults as T.Static<typeof BffOptionsSchema>;
     problems.push(...semanticProblems(value));

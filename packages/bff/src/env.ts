@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Permission } from '@gatehouse/policy';
+import { type Permission, permissionPattern, roleNamePattern } from '@gatehouse/policy';
 import type { BffOptions } from './config.js';
 import { ConfigError } from './config.js';
 
@@ -73,8 +73,8 @@ export function parseUpstreams(raw: string, problems: string[] = []): NonNullabl
   return upstreams;
 }
 
-const PERMISSION = /^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$/;
-const ROLE = /^[A-Za-z0-9_.:-]{1,64}$/;
+const PERMISSION = new RegExp(permissionPattern);
+const ROLE = new RegExp(roleNamePattern);
 
 /**
  * Parses a role map from the environment (`GATEHOUSE_ROLES`, `GATEHOUSE_TENANT_ROLES`): `role=permission …`

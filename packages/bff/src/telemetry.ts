@@ -1,5 +1,6 @@
 import {
   looksLikeCredential,
+  permissionPattern,
   telemetryAuthStates,
   telemetryBatchLimits,
   telemetryFieldLimits,
@@ -26,7 +27,7 @@ export const TelemetryEventSchema = T.Object(
     remoteVersion: Text(limits.remoteVersion),
     authState: T.Optional(T.Union(telemetryAuthStates.map((state) => T.Literal(state)))),
     errorType: Text(limits.errorType),
-    permission: Text(limits.permission, '^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$'),
+    permission: Text(limits.permission, permissionPattern),
     userRoleGroup: Text(limits.userRoleGroup),
   },
   { additionalProperties: false },

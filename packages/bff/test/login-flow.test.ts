@@ -1,4 +1,5 @@
 import { API_HEADERS, findJwts, NAVIGATION_HEADERS, TestBrowser } from '@gatehouse/testing';
+import { aliceUser } from '@gatehouse/testing/roles';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, signIn, startStack } from './support/stack.js';
 
@@ -79,15 +80,7 @@ describe('the authorization code flow against the real dev IdP', () => {
     const identity = session.json<Record<string, unknown>>();
     expect(identity).toEqual({
       isAuthenticated: true,
-      user: {
-        id: 'user_alice',
-        displayName: 'Alice',
-        roles: ['customer'],
-        permissions: ['checkout:place_order', 'orders:view', 'profile:edit'],
-        tenants: [],
-        locale: 'en-IN',
-        currency: 'INR',
-      },
+      user: aliceUser,
       session: { expiresAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) },
     });
     expect(session.text).not.toMatch(/eyJ|access_token|refresh_token|id_token/);

@@ -1,5 +1,6 @@
 // The compact form of a session in Redis (format version 1): exact round trips whatever the record holds,
 // and the header the Lua scripts rely on.
+import { aliceUser } from '@gatehouse/testing/roles';
 import fc from 'fast-check';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
@@ -44,15 +45,7 @@ function realRecord(accessToken: string): SessionRecord {
     iss,
     sub: 'user_alice',
     sid: newSessionId(),
-    user: {
-      id: 'user_alice',
-      displayName: 'Alice',
-      roles: ['customer'],
-      permissions: ['checkout:place_order', 'orders:view', 'profile:edit'],
-      tenants: [],
-      locale: 'en-IN',
-      currency: 'INR',
-    },
+    user: aliceUser,
     createdAt: now,
     absoluteExpiresAt: now + 8 * 3_600_000,
     tokens: {

@@ -94,6 +94,8 @@ const sri = (bytes: Buffer) => `sha384-${createHash('sha384').update(bytes).dige
  * @example
  * const report = await doctor({ manifest: 'dist/manifest.json', allowedOrigins: ['https://cdn.example'] });
  */
+// long-function: one pass over the manifest that records into `problems`; not split while doctor's checks are
+// being added on another branch (one change at a time, no merge conflict).
 export async function doctor(options: DoctorOptions): Promise<DoctorReport> {
   const problems: DoctorProblem[] = [];
   const remotesSeen: Array<{ name: string; version: string; modules: number }> = [];

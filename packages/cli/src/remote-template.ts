@@ -106,6 +106,8 @@ function packageJson(vars: RemoteTemplateVars): string {
   return `${JSON.stringify(pkg, null, 2)}\n`;
 }
 
+// long-function: the template of the whole generated src/<name>-api.ts, kept in one piece so it reads as the file it
+// writes.
 function apiFile(vars: RemoteTemplateVars, { P, C, thing }: Names): string {
   return `import { useApi, useIdentity, useRemoteContext } from '@gatehouse/react';
 import { ApiError, ForbiddenError, NotFoundError, UnauthenticatedError } from '@gatehouse/remote';
@@ -220,6 +222,8 @@ export function use${P}(): ${P}Data {
 `;
 }
 
+// long-function: the template of the whole generated src/<name>-page.tsx, kept in one piece so it reads as the file it
+// writes.
 function pageFile(vars: RemoteTemplateVars, { P, C, thing }: Names): string {
   return `import { type Permission, useCan, useLogin } from '@gatehouse/react';
 import type { ReactNode } from 'react';
@@ -304,6 +308,8 @@ export function ${P}Page(): ReactNode {
 `;
 }
 
+// long-function: the template of the whole generated test/<name>.test.tsx, kept in one piece so it reads as the file it
+// writes.
 function testFile(vars: RemoteTemplateVars, { C }: Names): string {
   // In the order Biome sorts them, whatever the name.
   const ownImports = [

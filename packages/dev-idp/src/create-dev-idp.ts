@@ -72,6 +72,8 @@ function closeServer(server: Server): Promise<void> {
  * console.log(idp.issuer); // http://localhost:<port>
  * await idp.close();
  */
+// long-function: the start-up in the order oidc-provider needs it (keys, provider, routes, server); not split
+// while the acr options work changes the dev IdP (one change at a time, no merge conflict).
 export async function createDevIdp(options?: DevIdpOptions): Promise<DevIdp> {
   if (process.env.NODE_ENV === 'production') {
     throw new DevIdpError(

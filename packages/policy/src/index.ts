@@ -67,6 +67,14 @@ export {
   type IdentityUser,
   type TenantMembership,
 } from './identity.js';
-export { isPermission, type Permission, permissionsForRoles, type RolePermissionMap } from './permissions.js';
+export { optionProblems, type SchemaError } from './option-problems.js';
+export {
+  isPermission,
+  type Permission,
+  permissionPattern,
+  permissionsForRoles,
+  type RolePermissionMap,
+  roleNamePattern,
+} from './permissions.js';
 export { createPolicy, type Policy, type PolicyOptions } from './policy.js';
 export type { Principal, Resource } from './principal.js';

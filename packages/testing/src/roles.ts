@@ -1,4 +1,4 @@
-import type { RolePermissionMap } from '@gatehouse/policy';
+import { deepFreeze, type IdentityUser, type RolePermissionMap } from '@gatehouse/policy';
 
 // The role maps library tests sign the dev IdP's demo users in with (alice…frank have these roles). They are
 // the tests' own fixture, not the reference shop's map: the shop may grant its roles more without breaking a
@@ -22,4 +22,18 @@ export const demoTenantRolePermissions: RolePermissionMap = Object.freeze({
 export const demoRoleMaps = Object.freeze({
   roles: demoRolePermissions,
   tenantRoles: demoTenantRolePermissions,
+});
+
+/**
+ * The user the dev IdP's alice is under {@link demoRoleMaps} (`user.permissions` sorted): the identity the
+ * contract's examples show, and what the BFF serves and keeps for her.
+ */
+export const aliceUser: IdentityUser = deepFreeze({
+  id: 'user_alice',
+  displayName: 'Alice',
+  roles: ['customer'],
+  permissions: ['checkout:place_order', 'orders:view', 'profile:edit'],
+  tenants: [],
+  locale: 'en-IN',
+  currency: 'INR',
 });

@@ -83,6 +83,8 @@ const BUSY_RETRY_AFTER = 60;
  * callback are HTML pages (400, or 503 when the issuer is down), never a session. Both are rate-limited per
  * client address (`loginRateLimit` each per `loginRateWindowMs`: 429 problem+json with `Retry-After`).
  */
+// long-function: the two routes of one flow share the rate limit registered here; not split while the login
+// options work changes this file (one change at a time, no merge conflict).
 export const loginRoutes: FastifyPluginAsync<BffRouteOptions> = async (scope, { runtime }) => {
   const { config, cookies, oidc, store } = runtime;
   const security = pageSecurityOf(config);

@@ -105,6 +105,8 @@ function pairwiseSubject(salt: string, accountId: string, clientId: string): str
  * oidc-provider's configuration for the dev IdP. Every helper whose default prints a "you SHOULD change this"
  * notice is set, so nothing reaches the console.
  */
+// long-function: one oidc-provider configuration object, read as the library documents it; not split
+// while the acr options work changes the dev IdP (one change at a time, no merge conflict).
 export function providerConfiguration(
   options: ResolvedDevIdpOptions,
   keys: { keys: SigningJwk[] },

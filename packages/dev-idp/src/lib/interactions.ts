@@ -71,6 +71,8 @@ function sendError(res: ServerResponse, error: unknown): void {
  * The interaction cookie that oidc-provider sets (path-bound to the uid, `SameSite=Lax`) ties the form to the
  * browser that started the request; a uid that does not match that cookie is refused.
  */
+// long-function: the three routes of the login interaction over one provider; not split
+// while the acr options work changes the dev IdP (one change at a time, no merge conflict).
 export function createInteractionHandler(
   provider: Provider,
   users: readonly DevIdpUser[],
