@@ -6,6 +6,8 @@ import type { BrowserResult } from './browser/suite.js';
 import { type Machine, machine } from './lib/machine.js';
 import { type Section, sectionsMarkdown, sectionsText } from './lib/sections.js';
 import type { NotMeasured } from './lib/suite.js';
+import { longLivedSection } from './long-lived/report.js';
+import type { LongLivedResult } from './long-lived/suite.js';
 import type { LoadGenerator } from './proxy/load-generator.js';
 import { CALIBRATION, diagnosticsMarkdown, fmt, goalLines, markdownTable } from './proxy/report.js';
 import type { ProxySettings, Row } from './proxy/suite.js';
@@ -18,6 +20,7 @@ export interface SuiteResults {
   storm?: StormResult | NotMeasured;
   store?: StoreResult | NotMeasured;
   browser?: BrowserResult | NotMeasured;
+  longLived?: LongLivedResult | NotMeasured;
 }
 
 /** The machine, the load generator and the services of a bench run. */
@@ -106,9 +109,12 @@ ${extra ? `\n${extra}\n` : ''}
 
 /** The suites' sections, in the order they ran. */
 function sections(results: SuiteResults): Section[] {
-  return [stormSection(results.storm), storeSection(results.store), browserSection(results.browser)].filter(
-    (section): section is Section => section !== undefined,
-  );
+  return [
+    stormSection(results.storm),
+    storeSection(results.store),
+    browserSection(results.browser),
+    longLivedSection(results.longLived),
+  ].filter((section): section is Section => section !== undefined);
 }
 
 /** Notes on suites whose timings other processes disturbed. */

@@ -5,7 +5,9 @@
 //   store    the Redis session store: latency per lookup and per proxied request, bytes per session beside
 //            the layouts it replaced (store/session-store.ts);
 //   browser  in Chromium: requests before the auth state is known, time to first remote mounted, cross-tab
-//            logout, back-channel logout to an open tab (browser/).
+//            logout, back-channel logout to an open tab (browser/);
+//   long-lived  sign-ins per second through one BFF process, an idle WebSocket's memory in the BFF
+//            (long-lived/).
 // Prints every table with its goals and writes .bench-results/results.md; `--record` (a full run only) also
 // writes the committed bench/results.md. `--quick` shortens every measurement (a check, not a record).
 import { randomBytes } from 'node:crypto';
@@ -17,6 +19,7 @@ import { killAllNow, stopAll } from './lib/processes.js';
 import { deleteByPrefix, messageOf, probeRedis } from './lib/redis.js';
 import { envList, envNumber, parseFlags } from './lib/settings.js';
 import type { NotMeasured, SuiteContext } from './lib/suite.js';
+import { type LongLivedSettings, longLivedFigures } from './long-lived/suite.js';
 import { pickLoadGenerator } from './proxy/load-generator.js';
 import { goalLines, textTable } from './proxy/report.js';
 import { allScenarios, selectScenarios } from './proxy/scenarios.js';
@@ -56,12 +59,17 @@ const browserSettings: BrowserSettings = {
   tabRuns: setting('BENCH_TAB_RUNS', 30, 5),
   backchannelRuns: setting('BENCH_BACKCHANNEL_RUNS', 20, 3),
 };
+const longLivedSettings: LongLivedSettings = {
+  signInS: setting('BENCH_SIGNIN_SECONDS', 10, 2),
+  signInConcurrency: setting('BENCH_SIGNIN_CONCURRENCY', 8, 4),
+  sockets: setting('BENCH_IDLE_SOCKETS', 2000, 200),
+};
 const suiteTimeoutS = envNumber('BENCH_SUITE_TIMEOUT', 900);
 const profile = process.env.BENCH_PROFILE === '1';
 const { scenarios, subset } = selectScenarios(allScenarios(envNumber('BENCH_WORKERS', 2)));
 
 /** The suites of one run: the proxied GET table, then the rest of issue 7 (BENCH_SUITES to pick some). */
-const SUITES = ['proxy', 'storm', 'store', 'browser'] as const;
+const SUITES = ['proxy', 'storm', 'store', 'browser', 'long-lived'] as const;
 type SuiteId = (typeof SUITES)[number];
 const suites = (envList('BENCH_SUITES') ?? [...SUITES]) as SuiteId[];
 for (const id of suites) {
@@ -154,7 +162,8 @@ async function main(): Promise<boolean> {
 
   const proxyScenarios = suites.includes('proxy') ? scenarios : [];
   const otherSuites = suites.filter((id) => id !== 'proxy');
-  const needsRedis = proxyScenarios.some((scenario) => scenario.bff?.redis) || otherSuites.length > 0;
+  const needsRedis =
+    proxyScenarios.some((scenario) => scenario.bff?.redis) || otherSuites.some((id) => id !== 'long-lived');
   const redis = needsRedis ? await probeRedis(redisUrl) : ({ ok: false, reason: 'not needed' } as const);
   if (redis.ok) {
     load.redisPid = redis.pid;
@@ -194,9 +203,19 @@ async function main(): Promise<boolean> {
     meter: () => load.meter(),
   };
   const results: SuiteResults = {};
-  const titles = { storm: 'Refresh storm', store: 'Redis session store', browser: 'In Chromium' } as const;
+  const titles = {
+    storm: 'Refresh storm',
+    store: 'Redis session store',
+    browser: 'In Chromium',
+    'long-lived': 'Sign-ins and idle WebSockets',
+  } as const;
   for (const id of otherSuites as Array<Exclude<SuiteId, 'proxy'>>) {
     if (interrupted) return true;
+    // The long-lived suite runs on the memory store: it needs no Redis.
+    if (id === 'long-lived') {
+      results.longLived = await runSuite(titles[id], () => longLivedFigures(ctx, longLivedSettings));
+      continue;
+    }
     if (!redis.ok) {
       log(`\n▸ ${titles[id]}\n  skipped: ${redis.reason}`);
       results[id] = { skipped: redis.reason };

@@ -41,6 +41,16 @@ const UpstreamSchema = T.Object(
     ),
     /** Milliseconds to wait for the upstream's answer headers. */
     timeoutMs: T.Integer({ minimum: 100, maximum: 300_000, default: 30_000 }),
+    /**
+     * Opt in to WebSocket upgrades through `/api/<name>/…`: checked at the handshake (session, exact
+     * `Origin`, Fetch Metadata), the bearer attached, then raw bytes piped both ways until the session ends.
+     */
+    websocket: T.Boolean({ default: false }),
+    /**
+     * Opt in to Server-Sent Events: a `GET` asking for `text/event-stream` is streamed with no buffering and
+     * no timeout between events, and closed when the session ends.
+     */
+    sse: T.Boolean({ default: false }),
   },
   { additionalProperties: false },
 );
@@ -153,6 +163,12 @@ export const BffOptionsSchema = T.Object(
     maxPushStreamsPerSession: T.Integer({ minimum: 1, maximum: 1_000, default: 16 }),
     maxPushStreamsPerUser: T.Integer({ minimum: 1, maximum: 100_000, default: 64 }),
     maxPushStreams: T.Integer({ minimum: 1, maximum: 1_000_000, default: 10_000 }),
+    /**
+     * Open long-lived upstream connections (WebSockets and event streams of `websocket` / `sse` upstreams) per
+     * session and in this process; beyond, 429 and 503 at the handshake.
+     */
+    maxLongLivedPerSession: T.Integer({ minimum: 1, maximum: 1_000, default: 16 }),
+    maxLongLived: T.Integer({ minimum: 1, maximum: 1_000_000, default: 10_000 }),
     /** Refresh this many seconds before the access token expires. */
     refreshLeeway: Seconds(60, 0),
     /** How long a refresh lock is held at most, and how long a request waits for someone else's refresh. */
@@ -316,6 +332,13 @@ function semanticProblems(value: T.Static<typeof BffOptionsSchema>): string[] {
     problems.push('maxPushStreamsPerSession: must not exceed maxPushStreamsPerUser');
   if (value.maxPushStreamsPerUser > value.maxPushStreams)
     problems.push('maxPushStreamsPerUser: must not exceed maxPushStreams');
+  if (value.maxLongLivedPerSession > value.maxLongLived)
+    problems.push('maxLongLivedPerSession: must not exceed maxLongLived');
+  for (const [name, upstream] of Object.entries(value.upstreams)) {
+    // A long-lived connection is held for a session and ended with it: an anonymous one has none to follow.
+    if ((upstream.websocket || upstream.sse) && upstream.access !== 'required')
+      problems.push(`upstreams.${name}: websocket and sse need access "required"`);
+  }
   if (value.workers > 1 && !value.redisUrl)
     problems.push('workers: more than one worker needs redisUrl (REDIS_URL)');
   if (value.production) {

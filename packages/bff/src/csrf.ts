@@ -95,3 +95,29 @@ export function isNavigation(headers: IncomingHttpHeaders): boolean {
   const accept = first(headers.accept) ?? '';
   return accept.includes('text/html');
 }
+
+/**
+ * The CSRF check of a long-lived connection's handshake (a WebSocket upgrade, an `EventSource`), which cannot
+ * carry the `x-csrf` header: `Sec-Fetch-Site`, when present, must be `same-origin`, and `Origin` must equal
+ * ours exactly. A browser always sends `Origin` on a WebSocket handshake (`originRequired`); on an
+ * `EventSource` it sends it only cross-origin, where it then differs from ours and is refused. Cookies are
+ * `SameSite=Lax`, so a cross-site page's connection arrives without a session anyway; these checks refuse
+ * the same-site (sibling subdomain) and cross-site ones whatever the cookie does (cross-site WebSocket
+ * hijacking: no CORS protects a WebSocket).
+ *
+ * @example
+ * const verdict = checkHandshake(req.headers, 'https://shop.example', true);
+ * if (verdict) refuse(socket, 403, 'csrf_failed', verdict.reason);
+ */
+export function checkHandshake(
+  headers: IncomingHttpHeaders,
+  origin: string,
+  originRequired: boolean,
+): CsrfVerdict {
+  const site = first(headers['sec-fetch-site']);
+  if (site !== undefined && site !== 'same-origin')
+    return { reason: 'Only same-origin connections are accepted.' };
+  const from = first(headers.origin);
+  if (from === undefined) return originRequired ? { reason: 'The Origin header is missing.' } : undefined;
+  return from === origin ? undefined : { reason: 'The connection comes from another origin.' };
+}

@@ -36,6 +36,8 @@ export const ENVIRONMENT_VARIABLES = [
   'GATEHOUSE_MAX_SESSIONS_PER_USER',
 ] as const;
 
+const UPSTREAM_FLAGS = new Set(['public', 'required', 'ws', 'sse']);
+
 const integer = (name: string, raw: string, problems: string[]): number | undefined => {
   if (!/^\d{1,9}$/.test(raw.trim())) {
     problems.push(`${name}: expected a whole number, got "${raw}"`);
@@ -45,10 +47,11 @@ const integer = (name: string, raw: string, problems: string[]): number | undefi
 };
 
 /**
- * Parses `GATEHOUSE_UPSTREAMS`: `name=url` pairs, comma-separated, `name=url;public` for a public service.
+ * Parses `GATEHOUSE_UPSTREAMS`: `name=url` pairs, comma-separated, each with optional `;` flags: `public` (or
+ * `required`, the default) for its access, `ws` to accept WebSocket upgrades, `sse` for Server-Sent Events.
  *
  * @example
- * parseUpstreams('catalog=http://127.0.0.1:4101;public,orders=http://127.0.0.1:4104')
+ * parseUpstreams('catalog=http://127.0.0.1:4101;public,orders=http://127.0.0.1:4104,live=http://127.0.0.1:4105;ws;sse')
  */
 export function parseUpstreams(raw: string, problems: string[] = []): NonNullable<BffOptions['upstreams']> {
   const upstreams: NonNullable<BffOptions['upstreams']> = {};
@@ -56,19 +59,25 @@ export function parseUpstreams(raw: string, problems: string[] = []): NonNullabl
     .split(',')
     .map((part) => part.trim())
     .filter(Boolean)) {
-    const match = /^([a-z0-9][a-z0-9-]{0,62})=([^;\s]+)(?:;(public|required))?$/.exec(entry);
-    if (!match) {
-      problems.push(`GATEHOUSE_UPSTREAMS: "${entry}" is not name=url or name=url;public`);
+    const match = /^([a-z0-9][a-z0-9-]{0,62})=([^;\s]+)((?:;[a-z]+)*)$/.exec(entry);
+    const flags = match?.[3]?.split(';').slice(1) ?? [];
+    const unknown = flags.find((flag) => !UPSTREAM_FLAGS.has(flag));
+    if (!match || unknown !== undefined || new Set(flags).size !== flags.length) {
+      problems.push(
+        `GATEHOUSE_UPSTREAMS: "${entry}" is not name=url with flags from ;public ;required ;ws ;sse`,
+      );
       continue;
     }
-    const [, name, url, access] = match as unknown as [
-      string,
-      string,
-      string,
-      'public' | 'required' | undefined,
-    ];
+    const [, name, url] = match as unknown as [string, string, string];
+    if (flags.includes('public') && flags.includes('required'))
+      problems.push(`GATEHOUSE_UPSTREAMS: "${name}" is both public and required`);
     if (Object.hasOwn(upstreams, name)) problems.push(`GATEHOUSE_UPSTREAMS: "${name}" is listed twice`);
-    upstreams[name] = { url, access: access ?? 'required' };
+    upstreams[name] = {
+      url,
+      access: flags.includes('public') ? 'public' : 'required',
+      ...(flags.includes('ws') ? { websocket: true } : {}),
+      ...(flags.includes('sse') ? { sse: true } : {}),
+    };
   }
   return upstreams;
 }

@@ -60,6 +60,12 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
   fastify.decorate('gatehouseBff', null);
   fastify.gatehouseBff = runtime;
   fastify.addHook('preClose', async () => owned.stopStreams());
+  // WebSocket handshakes to `/api/…` never reach a route: the server's `upgrade` event is the proxy's. Other
+  // targets are left to the host's own listeners; with none, their socket is closed rather than left open.
+  fastify.server.on('upgrade', (req, socket, head) => {
+    if (runtime.proxy.upgrade(req, socket, head)) return;
+    if (fastify.server.listenerCount('upgrade') === 1) socket.destroy();
+  });
   fastify.addHook('onClose', () => owned.close());
   // Encapsulated: the hooks, the error handler and `request.session` apply to the BFF's routes only.
   await fastify.register(async (scope) => {

@@ -7,7 +7,7 @@ import { createLogger } from './logger.js';
 import { SignedManifest } from './manifest.js';
 import { BffMetrics } from './metrics.js';
 import { OidcClient } from './oidc.js';
-import { ApiProxy } from './proxy/index.js';
+import { ApiProxy, LongLivedConnections } from './proxy/index.js';
 import { PushChannel } from './push.js';
 import { MemorySessionStore } from './session/memory-store.js';
 import type { SessionStore } from './session/types.js';
@@ -22,6 +22,8 @@ export interface GatehouseRuntime {
   readonly oidc: OidcClient;
   readonly cookies: CookieJar;
   readonly proxy: ApiProxy;
+  /** Open WebSockets and event streams through the proxy, by session. */
+  readonly longLived: LongLivedConnections;
   readonly events: SessionEventBus;
   readonly push: PushChannel;
   readonly metrics: BffMetrics;
@@ -46,7 +48,7 @@ export interface RuntimeOptions {
 /** A runtime and how to stop what it made (never what the host brought). */
 export interface OwnedRuntime {
   readonly runtime: GatehouseRuntime;
-  /** Ends the push streams, so the server can close (before connections are waited for). */
+  /** Ends the push streams and long-lived connections, so the server can close (before connections are waited for). */
   stopStreams(): void;
   /** Closes the upstream pools, and the store, event bus and manifest watcher it made. */
   close(): Promise<void>;
@@ -76,7 +78,11 @@ export function createRuntime(options: RuntimeOptions): OwnedRuntime {
   const cookies = new CookieJar(config);
   const metrics = options.metrics ?? new BffMetrics();
   const sessions = new SessionManager(config, store, oidc, log, events, metrics);
-  const proxy = new ApiProxy(config, sessions, cookies, log, metrics);
+  const longLived = new LongLivedConnections(sessions, events, log, {
+    perSession: config.maxLongLivedPerSession,
+    total: config.maxLongLived,
+  });
+  const proxy = new ApiProxy(config, sessions, cookies, longLived, log, metrics);
   const push = new PushChannel(sessions, events, log, {
     perSession: config.maxPushStreamsPerSession,
     perUser: config.maxPushStreamsPerUser,
@@ -93,6 +99,7 @@ export function createRuntime(options: RuntimeOptions): OwnedRuntime {
     oidc,
     cookies,
     proxy,
+    longLived,
     events,
     push,
     metrics,
@@ -103,7 +110,10 @@ export function createRuntime(options: RuntimeOptions): OwnedRuntime {
   announceStart(runtime);
   return {
     runtime,
-    stopStreams: () => push.close(),
+    stopStreams: () => {
+      push.close();
+      longLived.close();
+    },
     async close() {
       await proxy.close();
       if (!options.store) await store.close();

@@ -167,4 +167,38 @@ describe('optionsFromEnv', () => {
     expect(problems.join()).toMatch(/"broken" is not name=url/);
     expect(parseUpstreams('a=http://x;public')).toEqual({ a: { url: 'http://x', access: 'public' } });
   });
+
+  it('reads the ;ws and ;sse opt-ins of long-lived upstreams, refusing unknown or repeated flags', () => {
+    expect(parseUpstreams('live=http://x;ws;sse, feed=http://y;sse')).toEqual({
+      live: { url: 'http://x', access: 'required', websocket: true, sse: true },
+      feed: { url: 'http://y', access: 'required', sse: true },
+    });
+    for (const bad of ['a=http://x;websocket', 'a=http://x;ws;ws', 'a=http://x;ws;']) {
+      const problems: string[] = [];
+      parseUpstreams(bad, problems);
+      expect(problems.join()).toMatch(/is not name=url with flags/);
+    }
+    const both: string[] = [];
+    parseUpstreams('a=http://x;public;required', both);
+    expect(both).toEqual(['GATEHOUSE_UPSTREAMS: "a" is both public and required']);
+  });
+
+  it('refuses a long-lived upstream without a session to follow, and caps that do not nest', () => {
+    const problems = problemsOf(() =>
+      resolveConfig({
+        sessionSecrets: [secret],
+        upstreams: { live: { url: 'http://127.0.0.1:1', access: 'public', websocket: true } },
+        maxLongLivedPerSession: 20,
+        maxLongLived: 10,
+      }),
+    );
+    expect(problems).toContain('upstreams.live: websocket and sse need access "required"');
+    expect(problems).toContain('maxLongLivedPerSession: must not exceed maxLongLived');
+    const config = resolveConfig({
+      sessionSecrets: [secret],
+      upstreams: { a: { url: 'http://127.0.0.1:1' } },
+    });
+    expect(config.upstreams.a).toMatchObject({ websocket: false, sse: false });
+    expect([config.maxLongLivedPerSession, config.maxLongLived]).toEqual([16, 10_000]);
+  });
 });

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { BffConfig } from '../config.js';
 import type { CookieJar } from '../cookies.js';
@@ -9,8 +10,10 @@ import { type ActiveSession, type Ended, SessionEndedError, type SessionManager 
 import { hasBody, type Refusal, refusalOf } from './checks.js';
 import { Forward } from './forward.js';
 import { UpstreamHeaders } from './headers.js';
+import type { LongLivedConnections } from './long-lived.js';
 import { ProxyReporter, type ProxyStats } from './reporter.js';
 import { isApiTarget, nameEnd, UpstreamTable } from './upstreams.js';
+import { WebSocketProxy } from './websocket.js';
 
 const NO_SUCH_API: Refusal = Object.freeze({ status: 404, code: 'not_found', detail: 'No such API.' });
 const SIGN_IN: Refusal = Object.freeze({
@@ -33,6 +36,8 @@ const SESSION_ENDED: Refusal = Object.freeze({
  *
  * {@link handle} is the one way in: the standalone server's fast path and the plugin's `/api/*` route both
  * call it. Each request's state is one {@link Forward}; what happens is reported to a {@link ProxyReporter}.
+ * Long-lived connections of upstreams that opt in — WebSocket upgrades ({@link upgrade}) and event streams
+ * of `sse` upstreams — are held in {@link LongLivedConnections} and closed when their session ends.
  */
 export class ApiProxy {
   readonly #origin: string;
@@ -41,11 +46,14 @@ export class ApiProxy {
   readonly #upstreams: UpstreamTable;
   readonly #headers: UpstreamHeaders;
   readonly #reporter: ProxyReporter;
+  readonly #longLived: LongLivedConnections;
+  readonly #websockets: WebSocketProxy;
 
   constructor(
     config: BffConfig,
     sessions: SessionManager,
     cookies: CookieJar,
+    longLived: LongLivedConnections,
     log: Logger,
     metrics?: BffMetrics,
   ) {
@@ -55,6 +63,25 @@ export class ApiProxy {
     this.#upstreams = new UpstreamTable(config, metrics);
     this.#headers = new UpstreamHeaders(config);
     this.#reporter = new ProxyReporter(log, metrics);
+    this.#longLived = longLived;
+    this.#websockets = new WebSocketProxy(config, {
+      sessions,
+      cookies,
+      upstreams: this.#upstreams,
+      headers: this.#headers,
+      longLived,
+      reporter: this.#reporter,
+    });
+  }
+
+  /**
+   * Serves one HTTP `upgrade` (the server's event): a WebSocket handshake to `/api/<upstream>/…`. Answers
+   * `false` when the target is not the proxy's (another listener may take it); never throws.
+   */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    if (!isApiTarget(req.url)) return false;
+    this.#websockets.handle(req, socket, head);
+    return true;
   }
 
   /** What the proxy counted: forwarded, refused, upstream errors. */
@@ -85,12 +112,14 @@ export class ApiProxy {
     const queryAt = rest.indexOf('?');
     const restPath = queryAt === -1 ? rest : rest.slice(0, queryAt);
     const withBody = hasBody(req, method);
-    const refusal = refusalOf(req, route, method, restPath, withBody, this.#origin);
+    const stream =
+      route.upstream.sse && method === 'GET' && req.headers.accept?.includes('text/event-stream') === true;
+    const refusal = refusalOf(req, route, method, restPath, withBody, this.#origin, stream);
     if (refusal) {
       if (refusal.csrf !== undefined) this.#reporter.csrfRefused(route, method, refusal.csrf);
       return this.#refuse(res, refusal);
     }
-    const forward = new Forward(req, res, route, method, rest, restPath, withBody, this.#reporter);
+    const forward = new Forward(req, res, route, method, rest, restPath, withBody, this.#reporter, stream);
     const cookie = this.#cookies.session(req.headers.cookie);
     if (cookie.kind !== 'id') {
       return route.upstream.access === 'required'
@@ -106,6 +135,13 @@ export class ApiProxy {
 
   #withSession(forward: Forward, id: string, session: ActiveSession | Ended): Promise<void> | undefined {
     if (!('record' in session)) return this.#anonymous(forward, id, session.ended);
+    if (forward.stream) {
+      const refusal = this.#longLived.refusal(id);
+      if (refusal) return this.#refuse(forward.res, refusal);
+      const { res } = forward;
+      const held = this.#longLived.hold(session, () => res.destroy());
+      res.once('close', held.release);
+    }
     const token = this.#sessions.accessToken(session);
     if (typeof token === 'string') return this.#send(forward, token);
     return token.then(

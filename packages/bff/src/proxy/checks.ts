@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { ProblemCode } from '@gatehouse/policy';
-import { checkCsrf } from '../csrf.js';
+import { checkCsrf, checkHandshake } from '../csrf.js';
 import type { UpstreamRoute } from './upstreams.js';
 
 /** Why the proxy answers a request itself, without the upstream. */
@@ -29,6 +29,11 @@ const SIMPLE_TYPE_REFUSAL: Refusal = Object.freeze({
   detail: 'Send a JSON (or other non-simple) content type.',
 });
 
+/** True when the path after the upstream's name is refused (dot segments, encoded slashes, `//`, controls, `#`). */
+export function isUnsafePath(restPath: string): boolean {
+  return UNSAFE_PATH.test(restPath);
+}
+
 /** True when the request carries a body (a state-changing method with a length or a chunked body). */
 export function hasBody(req: IncomingMessage, method: string): boolean {
   if (method === 'GET' || method === 'HEAD') return false;
@@ -38,7 +43,8 @@ export function hasBody(req: IncomingMessage, method: string): boolean {
 
 /**
  * The checks of an API request before anything else is read (README, "API proxy"), in order: the
- * upstream's methods (405), CSRF header and Fetch Metadata (403), the path after the upstream's name (400:
+ * upstream's methods (405), CSRF header and Fetch Metadata (403; for an event stream of an `sse` upstream,
+ * which an `EventSource` opens without custom headers, exact `Origin` and Fetch Metadata instead), the path after the upstream's name (400:
  * dot segments, encoded slashes and backslashes, `//`, control characters, `#`), and no simple content
  * type on a body (415). `undefined` when the request may go on.
  */
@@ -49,6 +55,7 @@ export function refusalOf(
   restPath: string,
   withBody: boolean,
   origin: string,
+  stream = false,
 ): Refusal | undefined {
   if (!route.methods.has(method)) {
     return {
@@ -58,7 +65,7 @@ export function refusalOf(
       headers: { allow: [...route.methods].join(', ') },
     };
   }
-  const csrf = checkCsrf(method, req.headers, origin);
+  const csrf = stream ? checkHandshake(req.headers, origin, false) : checkCsrf(method, req.headers, origin);
   if (csrf) return { status: 403, code: 'csrf_failed', detail: csrf.reason, csrf: csrf.reason };
   if (UNSAFE_PATH.test(restPath)) return UNSAFE_PATH_REFUSAL;
   if (withBody) {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { sendProblem } from '../problem.js';
-import { answerHeaders } from './headers.js';
+import { answerHeaders, type UpstreamTarget } from './headers.js';
 import type { UpstreamRoute } from './upstreams.js';
 
 /** Who hears about the upstream's answers: metrics, audit log lines, counters. It never answers the client. */
@@ -27,7 +27,7 @@ function failureStatus(error: Error): number {
  * with no promise, no stream adapter and no AbortController per request. Backpressure: the upstream is
  * paused while the client's socket drains. A client that goes away aborts the upstream request.
  */
-export class Forward implements Dispatcher.DispatchHandler {
+export class Forward implements Dispatcher.DispatchHandler, UpstreamTarget {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly route: UpstreamRoute;
@@ -37,6 +37,11 @@ export class Forward implements Dispatcher.DispatchHandler {
   /** {@link rest} without its query: what the path checks and log lines see. */
   readonly restPath: string;
   readonly hasBody: boolean;
+  /**
+   * An event stream of an `sse` upstream: no timeout between chunks, headers sent at once, and
+   * `X-Accel-Buffering: no` so no proxy in front holds events back.
+   */
+  readonly stream: boolean;
   /** When the request was sent upstream (`performance.now()`), for the latency metric. */
   startedAt = 0;
   /** The W3C trace id this request travels under (for log lines). */
@@ -56,6 +61,7 @@ export class Forward implements Dispatcher.DispatchHandler {
     restPath: string,
     hasBody: boolean,
     sink: ProxySink,
+    stream = false,
   ) {
     this.req = req;
     this.res = res;
@@ -65,6 +71,7 @@ export class Forward implements Dispatcher.DispatchHandler {
     this.restPath = restPath;
     this.hasBody = hasBody;
     this.#sink = sink;
+    this.stream = stream;
   }
 
   /** Sends the request upstream with `headers` (see `UpstreamHeaders`). */
@@ -83,7 +90,8 @@ export class Forward implements Dispatcher.DispatchHandler {
         headers,
         body: this.hasBody ? this.req : null,
         headersTimeout: route.upstream.timeoutMs,
-        bodyTimeout: route.upstream.timeoutMs,
+        // An event stream may be quiet for long: it lasts until the session or either side ends it.
+        bodyTimeout: this.stream ? 0 : route.upstream.timeoutMs,
       },
       this,
     );
@@ -107,7 +115,14 @@ export class Forward implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return true;
     this.#sink.answered(this, statusCode);
     this.#resume = resume;
-    this.res.writeHead(statusCode, answerHeaders(rawHeaders));
+    const headers = answerHeaders(rawHeaders);
+    if (this.stream) {
+      headers.push('x-accel-buffering', 'no');
+      this.res.writeHead(statusCode, headers);
+      this.res.flushHeaders();
+      return true;
+    }
+    this.res.writeHead(statusCode, headers);
     return true;
   }
 

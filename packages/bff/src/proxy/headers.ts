@@ -1,7 +1,17 @@
 import type { IncomingMessage } from 'node:http';
 import type { BffConfig } from '../config.js';
 import { continueTrace } from '../trace.js';
-import type { Forward } from './forward.js';
+import type { UpstreamRoute } from './upstreams.js';
+
+/** What a request to an upstream is, as the headers see it (a proxied request, or a WebSocket handshake). */
+export interface UpstreamTarget {
+  readonly req: IncomingMessage;
+  readonly route: UpstreamRoute;
+  /** A long-lived stream: asked uncompressed, so no compressor upstream holds events back. */
+  readonly stream: boolean;
+  /** Set by {@link UpstreamHeaders.build}: the W3C trace id it travels under. */
+  traceId: string | undefined;
+}
 
 /** Request headers never forwarded: hop-by-hop, credentials, and identity claims a client could forge. */
 const DROPPED_REQUEST_HEADERS = new Set([
@@ -68,8 +78,8 @@ export class UpstreamHeaders {
    * The upstream request's headers (a flat name/value list, as undici takes it) for `forward`, with `bearer`
    * as `Authorization` when given; records the trace id on `forward`.
    */
-  build(forward: Forward, bearer: string | undefined): string[] {
-    const { req, route } = forward;
+  build(forward: UpstreamTarget, bearer: string | undefined): string[] {
+    const { req, route, stream } = forward;
     const raw = req.rawHeaders;
     const out: string[] = [];
     const connectionTokens = connectionTokensOf(req.headers.connection);
@@ -81,6 +91,7 @@ export class UpstreamHeaders {
         continue;
       }
       if (DROPPED_REQUEST_HEADERS.has(name) || connectionTokens?.has(name)) continue;
+      if (stream && name === 'accept-encoding') continue;
       if (name.charCodeAt(0) === 120 /* x */ || name.charCodeAt(0) === 112 /* p */) {
         if (DROPPED_REQUEST_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
       }

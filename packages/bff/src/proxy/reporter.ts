@@ -80,6 +80,22 @@ export class ProxyReporter implements ProxySink {
     );
   }
 
+  /** A WebSocket handshake reached its upstream and the two sockets are piped together. */
+  upgraded(route: UpstreamRoute): void {
+    this.stats.forwarded++;
+    this.#log.debug({ event: 'websocket_open', upstream: route.name }, 'WebSocket connected');
+  }
+
+  /** A WebSocket handshake failed upstream (no answer, or not a `101`); the client got a problem. */
+  upgradeFailed(route: UpstreamRoute, error: Error): void {
+    this.stats.upstreamErrors++;
+    this.#metrics?.proxyRequests.inc({ upstream: route.name, status: '5xx' });
+    this.#log.warn(
+      { event: 'upstream_error', upstream: route.name, err: error },
+      'WebSocket upstream failed',
+    );
+  }
+
   /** The proxy itself failed (a store or issuer error, or a bug) before answering. */
   crashed(error: unknown): void {
     if (error instanceof BffError) {
