@@ -44,10 +44,11 @@ const integer = (name: string, raw: string, problems: string[]): number | undefi
 };
 
 /**
- * Parses `GATEHOUSE_UPSTREAMS`: `name=url` pairs, comma-separated, `name=url;public` for a public service.
+ * Parses `GATEHOUSE_UPSTREAMS`: `name=url` pairs, comma-separated; after the URL, `;public` for a public
+ * service and `;headers=a+b` for request headers forwarded to it beyond the default allow-list.
  *
  * @example
- * parseUpstreams('catalog=http://127.0.0.1:4101;public,orders=http://127.0.0.1:4104')
+ * parseUpstreams('catalog=http://127.0.0.1:4101;public,orders=http://127.0.0.1:4104;headers=x-api-version')
  */
 export function parseUpstreams(raw: string, problems: string[] = []): NonNullable<BffOptions['upstreams']> {
   const upstreams: NonNullable<BffOptions['upstreams']> = {};
@@ -55,19 +56,20 @@ export function parseUpstreams(raw: string, problems: string[] = []): NonNullabl
     .split(',')
     .map((part) => part.trim())
     .filter(Boolean)) {
-    const match = /^([a-z0-9][a-z0-9-]{0,62})=([^;\s]+)(?:;(public|required))?$/.exec(entry);
+    const match =
+      /^([a-z0-9][a-z0-9-]{0,62})=([^;\s]+)((?:;(?:public|required|headers=[A-Za-z0-9+-]+))*)$/.exec(entry);
     if (!match) {
-      problems.push(`GATEHOUSE_UPSTREAMS: "${entry}" is not name=url or name=url;public`);
+      problems.push(`GATEHOUSE_UPSTREAMS: "${entry}" is not name=url[;public][;headers=a+b]`);
       continue;
     }
-    const [, name, url, access] = match as unknown as [
-      string,
-      string,
-      string,
-      'public' | 'required' | undefined,
-    ];
+    const [, name, url, flags] = match as unknown as [string, string, string, string];
     if (Object.hasOwn(upstreams, name)) problems.push(`GATEHOUSE_UPSTREAMS: "${name}" is listed twice`);
-    upstreams[name] = { url, access: access ?? 'required' };
+    const upstream: NonNullable<BffOptions['upstreams']>[string] = { url, access: 'required' };
+    for (const flag of flags.split(';').slice(1)) {
+      if (flag.startsWith('headers=')) upstream.forwardHeaders = flag.slice(8).split('+').filter(Boolean);
+      else upstream.access = flag as 'public' | 'required';
+    }
+    upstreams[name] = upstream;
   }
   return upstreams;
 }

@@ -3,36 +3,6 @@ import type { BffConfig } from '../config.js';
 import { continueTrace } from '../trace.js';
 import type { Forward } from './forward.js';
 
-/** Request headers never forwarded: hop-by-hop, credentials, and identity claims a client could forge. */
-const DROPPED_REQUEST_HEADERS = new Set([
-  'host',
-  'connection',
-  'keep-alive',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-  'expect',
-  'cookie',
-  'authorization',
-  'forwarded',
-  'x-csrf',
-  'x-real-ip',
-  'x-client-ip',
-  'true-client-ip',
-  'cf-connecting-ip',
-  'x-request-start',
-]);
-const DROPPED_REQUEST_PREFIXES = [
-  'x-forwarded-',
-  'x-user',
-  'x-tenant',
-  'x-auth',
-  'x-remote-',
-  'x-original-',
-  'x-gatehouse',
-  'proxy-',
-];
 /** Response headers never passed back: hop-by-hop, and cookies (an upstream must not set cookies on the app's origin). */
 const DROPPED_RESPONSE_HEADERS = new Set([
   'connection',
@@ -48,9 +18,10 @@ const DROPPED_RESPONSE_HEADERS = new Set([
 const VARY_COOKIE = /(^|,)\s*cookie\s*(,|$)/i;
 
 /**
- * Builds what the upstream receives: the client's headers without the dropped ones (and without those its
- * `Connection` header names), then `Host`, `X-Forwarded-Host`/`-Proto`/`-For`, the bearer token when there
- * is one, and `traceparent` (the client's trace continued with a span of the BFF's, or a new trace).
+ * Builds what the upstream receives: only the client's headers the upstream's allow-list names
+ * (`DEFAULT_FORWARDED_HEADERS` and its own `forwardHeaders`), less those its `Connection` header names; then
+ * `Host`, `X-Forwarded-Host`/`-Proto`/`-For`, the bearer token when there is one, and `traceparent` (the
+ * client's trace continued with a span of the BFF's, or a new trace).
  */
 export class UpstreamHeaders {
   readonly #forwardedHost: string;
@@ -72,6 +43,7 @@ export class UpstreamHeaders {
     const { req, route } = forward;
     const raw = req.rawHeaders;
     const out: string[] = [];
+    const allowed = route.forwardHeaders;
     const connectionTokens = connectionTokensOf(req.headers.connection);
     let traceparent: string | undefined;
     for (let i = 0; i < raw.length; i += 2) {
@@ -80,10 +52,7 @@ export class UpstreamHeaders {
         traceparent ??= raw[i + 1] as string;
         continue;
       }
-      if (DROPPED_REQUEST_HEADERS.has(name) || connectionTokens?.has(name)) continue;
-      if (name.charCodeAt(0) === 120 /* x */ || name.charCodeAt(0) === 112 /* p */) {
-        if (DROPPED_REQUEST_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
-      }
+      if (!allowed.has(name) || connectionTokens?.has(name)) continue;
       out.push(name, raw[i + 1] as string);
     }
     out.push(
