@@ -282,6 +282,12 @@ export class FakeBff {
       if (path === '/api/orders/order_123')
         return json(200, { id: 'order_123', ownerId: 'user_alice', total: 42 });
       if (path === '/api/orders/order_456') return problem(403, 'forbidden');
+      // An upstream's own 401s, passed through by the BFF: @gatehouse/api refusing the token, and a plain one.
+      if (path === '/api/reports/token-refused') {
+        res.setHeader('www-authenticate', 'Bearer error="invalid_token"');
+        return problem(401, 'unauthenticated');
+      }
+      if (path === '/api/reports/plain-401') return void res.writeHead(401).end('Unauthorized');
       return problem(404, 'not_found');
     }
     if (path.startsWith('/auth/') || path.startsWith('/api/')) return problem(404, 'not_found');

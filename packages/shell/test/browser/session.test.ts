@@ -134,6 +134,30 @@ await describeWith(['chromium'], 'shell: session across tabs in Chromium', () =>
     await expect.poll(() => state(b)).toBe('expired');
   });
 
+  it('an upstream’s own 401 (a refused token, a plain 401) reaches the caller and ends no session', async () => {
+    const context = await newContext();
+    await env.servers.bff.signIn(context, 'alice');
+    const a = await openShell(context, env.servers.bff.origin, '/orders');
+    const b = await openShell(context, env.servers.bff.origin, '/');
+    await expect.poll(() => text(a)).toContain('Your orders');
+    for (const path of ['/api/reports/token-refused', '/api/reports/plain-401']) {
+      const answer = await a.evaluate(
+        (target) =>
+          window.gatehouseTest.shell.api.get(target).then(
+            () => 'resolved',
+            (error: { name: string; code: string; status: number }) =>
+              `${error.name} ${error.status} ${error.code}`,
+          ),
+        path,
+      );
+      expect(answer).toBe('UnauthenticatedError 401 unauthenticated');
+    }
+    await a.waitForTimeout(500);
+    expect(new URL(a.url()).pathname).toBe('/orders');
+    expect(await a.locator('[data-gatehouse-view="expired-notice"]').count()).toBe(0);
+    for (const page of [a, b]) expect(await state(page)).toBe('authenticated');
+  });
+
   it('an anonymous visitor’s 401 only reaches the caller: no notice, no redirect', async () => {
     const context = await newContext();
     const page = await openShell(context, env.servers.bff.origin, '/');
