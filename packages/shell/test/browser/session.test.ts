@@ -106,6 +106,27 @@ await describeWith(['chromium'], 'shell: session across tabs in Chromium', () =>
     expect(await state(b)).toBe('logged-out');
   });
 
+  it('a role the issuer removed closes the admin remote in every tab via push, and the session goes on', async () => {
+    const context = await newContext();
+    const sid = await env.servers.bff.signIn(context, 'erin');
+    const a = await openShell(context, env.servers.bff.origin, '/admin');
+    const b = await openShell(context, env.servers.bff.origin, '/admin');
+    for (const page of [a, b]) await expect.poll(() => text(page)).toBe('admin: Erin');
+    await expect.poll(() => streamsOf(sid)).toBe(1);
+    expect(env.servers.bff.changeIdentity(sid, { roles: [], permissions: [] })).toBe(1);
+    for (const page of [a, b]) {
+      await expect.poll(() => viewIn(page), { timeout: 3000 }).toBe('no-access');
+      expect(await state(page)).toBe('authenticated');
+      expect(
+        await page.evaluate(
+          () => window.gatehouseTest.log.filter((e) => e.type === 'auth:identity-changed').length,
+        ),
+      ).toBeGreaterThan(0);
+    }
+    // The push stream stays open: only who the user is changed.
+    expect(streamsOf(sid)).toBe(1);
+  });
+
   it('when the push stream is refused (401), the tabs learn the session is gone', async () => {
     const context = await newContext();
     const sid = await env.servers.bff.signIn(context, 'alice');
