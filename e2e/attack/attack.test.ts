@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import { type BffServer, createBffServer, createLogger, resolveConfig } from '@gatehouse/bff';
 import { createSampleApi } from '@gatehouse/cli';
 import { bffClient, createDevIdp, type DevIdp } from '@gatehouse/dev-idp';
+import { openShopDatabase } from '@gatehouse/example-shop';
 import { looksLikeCredential } from '@gatehouse/policy';
 import { API_HEADERS, demoRoleMaps, freePort, signIn, TestBrowser } from '@gatehouse/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -263,6 +264,31 @@ describe('attacks against a running stack', () => {
       const statuses = await Promise.all(browsers.map(async (b) => (await api(b, '/api/sample/me')).status));
       // The newest three live; the oldest were ended by the newer sign-ins.
       return statuses.filter((status) => status === 200).length === 3;
+    });
+  });
+
+  describe('the audit log', () => {
+    // The shop's database as its services use it (their role; PGlite in memory, as `npm start` runs it).
+    let db: Awaited<ReturnType<typeof openShopDatabase>>;
+    beforeAll(async () => {
+      db = await openShopDatabase({ memory: true });
+    }, 60_000);
+    afterAll(() => db?.close());
+    const count = () => db.query('SELECT count(*)::int AS n FROM audit.events');
+
+    it.each([
+      `UPDATE audit.events SET outcome = 'success', reason = NULL`,
+      `DELETE FROM audit.events WHERE tenant = 'acme'`,
+      'TRUNCATE audit.events',
+    ])('audit log rewrite: %s', async (statement) => {
+      await attack(`audit log rewritten by a service: ${statement.split(' ')[0]}`, async () => {
+        const before = await count();
+        const refused = await db.query(statement).then(
+          () => false,
+          (error: { code?: string }) => error.code === 'GH_SHOP_DB_PERMISSION_DENIED',
+        );
+        return refused && JSON.stringify(await count()) === JSON.stringify(before);
+      });
     });
   });
 
