@@ -5,7 +5,7 @@ import { createSampleApi } from '@gatehouse/cli';
 import { bffClient, createDevIdp, type DevIdp } from '@gatehouse/dev-idp';
 import { openShopDatabase } from '@gatehouse/example-shop';
 import { looksLikeCredential } from '@gatehouse/policy';
-import { API_HEADERS, demoRoleMaps, freePort, signIn, TestBrowser } from '@gatehouse/testing';
+import { API_HEADERS, demoRoleMaps, endIdpSession, freePort, signIn, TestBrowser } from '@gatehouse/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -30,6 +30,8 @@ let bffUrl: string;
 const seen: Seen[] = [];
 const servers: Server[] = [];
 let canaryHits = 0;
+/** The bodies of the back-channel logout requests the dev IdP sent (relayed to the BFF as they came). */
+const logoutBodies: string[] = [];
 let canaryPort = 0;
 const stops: Array<() => Promise<unknown>> = [];
 const report: Array<{ attack: string; blocked: boolean }> = [];
@@ -56,7 +58,23 @@ async function listen(handler: Parameters<typeof createServer>[1]): Promise<numb
 beforeAll(async () => {
   const port = await freePort();
   bffUrl = `http://localhost:${port}`;
-  idp = await createDevIdp({ port: 0, clients: [bffClient({ baseUrl: bffUrl })], ttl: { AccessToken: 3 } });
+  // The IdP's back-channel logout goes through a relay that keeps a copy of each logout token, to replay.
+  const relay = await listen((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => {
+      body += chunk;
+    });
+    req.on('end', async () => {
+      logoutBodies.push(body);
+      const answer = await postLogoutToken(body);
+      res.writeHead(answer).end();
+    });
+  });
+  const client = {
+    ...bffClient({ baseUrl: bffUrl }),
+    backchannel_logout_uri: `http://localhost:${relay}/auth/backchannel-logout`,
+  };
+  idp = await createDevIdp({ port: 0, clients: [client], ttl: { AccessToken: 3 } });
   stops.push(() => idp.close());
   const api = await createSampleApi({ issuer: idp.issuer });
   await api.listen({ port: 0, host: '127.0.0.1' });
@@ -106,6 +124,17 @@ afterAll(async () => {
       .join('\n'),
   );
 });
+
+/** Posts a back-channel logout request body to the BFF; answers the status. */
+async function postLogoutToken(body: string): Promise<number> {
+  const answer = await fetch(`${bffUrl}/auth/backchannel-logout`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body,
+  });
+  await answer.arrayBuffer();
+  return answer.status;
+}
 
 const api = (browser: TestBrowser, path: string, headers: Record<string, string> = {}) =>
   browser.request(`${bffUrl}${path}`, { headers: { ...API_HEADERS, origin: bffUrl, ...headers } });
@@ -264,6 +293,20 @@ describe('attacks against a running stack', () => {
       const statuses = await Promise.all(browsers.map(async (b) => (await api(b, '/api/sample/me')).status));
       // The newest three live; the oldest were ended by the newer sign-ins.
       return statuses.filter((status) => status === 200).length === 3;
+    });
+  });
+
+  it('a logout token replayed', async () => {
+    await attack('a back-channel logout token replayed', async () => {
+      const carol = new TestBrowser();
+      await signIn(carol, bffUrl, 'carol');
+      await endIdpSession(carol, idp.issuer);
+      for (let waited = 0; logoutBodies.length === 0 && waited < 5000; waited += 50) await sleep(50);
+      const [body] = logoutBodies;
+      if (!body) return false;
+      // The IdP's own delivery ended carol's session; the same token again is refused (its jti was seen).
+      const ended = (await api(carol, '/api/sample/me')).status === 401;
+      return ended && (await postLogoutToken(body)) === 400;
     });
   });
 
