@@ -375,18 +375,7 @@ export class SessionManager {
         cause: error,
       });
     }
-    // An issuer that does not rotate answers without a refresh token (RFC 6749 §6) or with the same one:
-    // the session keeps the one it has.
-    // A refresh answer without an ID token leaves the one from sign-in as the logout hint.
-    const idToken = tokens.idToken ?? record.tokens.idToken;
-    const next = this.#sessionTokens(
-      {
-        ...tokens,
-        ...(tokens.refreshToken ? {} : { refreshToken }),
-        ...(idToken ? { idToken } : {}),
-      },
-      record.tokens.refreshTokenExpiresAt,
-    );
+    const next = this.#refreshedTokens(record, tokens);
     // The user as the issuer describes them now: roles and permissions follow the issuer within one
     // access-token life instead of staying as they were at sign-in until the absolute timeout.
     const user = claims ? this.#userOf(claims) : record.user;
@@ -407,6 +396,19 @@ export class SessionManager {
     return refreshed;
   }
 
+  /** The tokens a refresh answer leaves the session with. */
+  #refreshedTokens(record: SessionRecord, tokens: IssuedTokens): SessionTokens {
+    // An issuer that does not rotate answers without a refresh token (RFC 6749 §6) or with the same one:
+    // the session keeps the one it has.
+    // A refresh answer without an ID token leaves the one from sign-in as the logout hint.
+    const idToken = tokens.idToken ?? record.tokens.idToken;
+    const refreshToken = tokens.refreshToken ?? record.tokens.refreshToken;
+    return this.#sessionTokens(
+      { ...tokens, ...(refreshToken ? { refreshToken } : {}), ...(idToken ? { idToken } : {}) },
+      record.tokens.refreshTokenExpiresAt,
+    );
+  }
+
   /** The identity context's user for verified claims, through the configured role maps. */
   #userOf(claims: IdTokenClaims): SessionRecord['user'] {
     return identityFromClaims(claims, {
@@ -422,7 +424,11 @@ export class SessionManager {
    * `identity-changed`, over the event bus so every process's cache drops the old identity. The tabs then
    * read `GET /auth/session`: the message itself carries no identity.
    */
-  async #announceIdentity(id: string, before: SessionRecord['user'], after: SessionRecord['user']) {
+  async #announceIdentity(
+    id: string,
+    before: SessionRecord['user'],
+    after: SessionRecord['user'],
+  ): Promise<void> {
     this.#log.info(
       {
         event: 'identity_change',
