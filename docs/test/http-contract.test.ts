@@ -40,6 +40,7 @@ const authMessageTypes = Object.keys({
   'session-expired': true,
   'session-extended': true,
   'logged-in': true,
+  'identity-changed': true,
 } satisfies Record<AuthMessageType, true>);
 const shellEvents = Object.keys({
   'auth:logged-in': true,

@@ -10,6 +10,7 @@ import {
 import * as T from 'typebox';
 import Value from 'typebox/value';
 import { BffError } from './errors.js';
+import { isReservedHeader } from './forwarded-headers.js';
 
 const Seconds = (defaultValue: number, minimum = 1) =>
   T.Integer({ minimum, maximum: 31_536_000, default: defaultValue });
@@ -51,6 +52,14 @@ const UpstreamSchema = T.Object(
      * no timeout between events, and closed when the session ends.
      */
     sse: T.Boolean({ default: false }),
+    /**
+     * Request headers forwarded to this upstream beyond `DEFAULT_FORWARDED_HEADERS` (any case; compared
+     * lower-cased). Never one the BFF sets or a hop-by-hop one (`Host`, `Authorization`, `Cookie`, `X-Forwarded-*`…).
+     */
+    forwardHeaders: T.Array(T.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9-]{0,63}$' }), {
+      default: [],
+      maxItems: 32,
+    }),
   },
   { additionalProperties: false },
 );
@@ -315,7 +324,11 @@ export function resolveConfig(options: BffOptions): BffConfig {
     upstreams: Object.fromEntries(
       Object.entries(value.upstreams).map(([name, upstream]) => [
         name,
-        Object.freeze({ ...upstream, url: upstream.url.replace(/\/+$/, '') }),
+        Object.freeze({
+          ...upstream,
+          url: upstream.url.replace(/\/+$/, ''),
+          forwardHeaders: upstream.forwardHeaders.map((header) => header.toLowerCase()),
+        }),
       ]),
     ),
   };
@@ -367,6 +380,7 @@ function semanticProblems(value: T.Static<typeof BffOptionsSchema>): string[] {
       }
     }
   }
+  problems.push(...forwardHeaderProblems(value));
   for (const [index, assets] of value.assets.entries()) {
     if (/^\/(auth|api|telemetry)\//.test(assets.prefix) || assets.prefix === '/') {
       problems.push(`assets.${index}.prefix: ${assets.prefix} would hide the BFF's own endpoints`);
@@ -379,6 +393,17 @@ function semanticProblems(value: T.Static<typeof BffOptionsSchema>): string[] {
   for (const [index, route] of value.routes.entries()) {
     if (route.path.includes('*') && !route.path.endsWith('/*') && route.path !== '/*') {
       problems.push(`routes.${index}.path: "*" is only allowed as the last segment`);
+    }
+  }
+  return problems;
+}
+
+function forwardHeaderProblems(value: T.Static<typeof BffOptionsSchema>): string[] {
+  const problems: string[] = [];
+  for (const [name, upstream] of Object.entries(value.upstreams)) {
+    for (const header of upstream.forwardHeaders) {
+      if (isReservedHeader(header.toLowerCase()))
+        problems.push(`upstreams.${name}.forwardHeaders: ${header} is the BFF's own or hop-by-hop`);
     }
   }
   return problems;

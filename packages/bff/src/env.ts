@@ -48,10 +48,11 @@ const integer = (name: string, raw: string, problems: string[]): number | undefi
 
 /**
  * Parses `GATEHOUSE_UPSTREAMS`: `name=url` pairs, comma-separated, each with optional `;` flags: `public` (or
- * `required`, the default) for its access, `ws` to accept WebSocket upgrades, `sse` for Server-Sent Events.
+ * `required`, the default) for its access, `ws` to accept WebSocket upgrades, `sse` for Server-Sent Events,
+ * and `headers=a+b` for request headers forwarded to it beyond the default allow-list.
  *
  * @example
- * parseUpstreams('catalog=http://127.0.0.1:4101;public,orders=http://127.0.0.1:4104,live=http://127.0.0.1:4105;ws;sse')
+ * parseUpstreams('catalog=http://127.0.0.1:4101;public,orders=http://127.0.0.1:4104;headers=x-api-version,live=http://127.0.0.1:4105;ws;sse')
  */
 export function parseUpstreams(raw: string, problems: string[] = []): NonNullable<BffOptions['upstreams']> {
   const upstreams: NonNullable<BffOptions['upstreams']> = {};
@@ -59,24 +60,29 @@ export function parseUpstreams(raw: string, problems: string[] = []): NonNullabl
     .split(',')
     .map((part) => part.trim())
     .filter(Boolean)) {
-    const match = /^([a-z0-9][a-z0-9-]{0,62})=([^;\s]+)((?:;[a-z]+)*)$/.exec(entry);
+    const match = /^([a-z0-9][a-z0-9-]{0,62})=([^;\s]+)((?:;(?:[a-z]+|headers=[A-Za-z0-9+-]+))*)$/.exec(
+      entry,
+    );
     const flags = match?.[3]?.split(';').slice(1) ?? [];
-    const unknown = flags.find((flag) => !UPSTREAM_FLAGS.has(flag));
-    if (!match || unknown !== undefined || new Set(flags).size !== flags.length) {
+    const headers = flags.filter((flag) => flag.startsWith('headers='));
+    const named = flags.filter((flag) => !flag.startsWith('headers='));
+    const unknown = named.find((flag) => !UPSTREAM_FLAGS.has(flag));
+    if (!match || unknown !== undefined || new Set(named).size !== named.length || headers.length > 1) {
       problems.push(
-        `GATEHOUSE_UPSTREAMS: "${entry}" is not name=url with flags from ;public ;required ;ws ;sse`,
+        `GATEHOUSE_UPSTREAMS: "${entry}" is not name=url with flags from ;public ;required ;ws ;sse ;headers=a+b`,
       );
       continue;
     }
     const [, name, url] = match as unknown as [string, string, string];
-    if (flags.includes('public') && flags.includes('required'))
+    if (named.includes('public') && named.includes('required'))
       problems.push(`GATEHOUSE_UPSTREAMS: "${name}" is both public and required`);
     if (Object.hasOwn(upstreams, name)) problems.push(`GATEHOUSE_UPSTREAMS: "${name}" is listed twice`);
     upstreams[name] = {
       url,
-      access: flags.includes('public') ? 'public' : 'required',
-      ...(flags.includes('ws') ? { websocket: true } : {}),
-      ...(flags.includes('sse') ? { sse: true } : {}),
+      access: named.includes('public') ? 'public' : 'required',
+      ...(named.includes('ws') ? { websocket: true } : {}),
+      ...(named.includes('sse') ? { sse: true } : {}),
+      ...(headers[0] ? { forwardHeaders: headers[0].slice(8).split('+').filter(Boolean) } : {}),
     };
   }
   return upstreams;

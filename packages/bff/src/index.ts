@@ -24,6 +24,7 @@ export {
   type SessionEventBus,
   sessionChannelKey,
 } from './events.js';
+export { DEFAULT_FORWARDED_HEADERS, isReservedHeader } from './forwarded-headers.js';
 export { createLogger, REDACTED_PATHS } from './logger.js';
 export { type ManifestSource, readSignedManifest, SignedManifest } from './manifest.js';
 export { BffMetrics, serveMetrics } from './metrics.js';

@@ -245,7 +245,8 @@ export class OidcClient {
     );
     const claims = response.claims();
     if (!claims) throw new Error('the token response has no ID token');
-    const userinfo = await this.#userinfo(configuration, response.access_token, claims.sub);
+    const userinfo =
+      (await this.#userinfo(configuration, response.access_token, claims.sub, 'sign-in')) ?? {};
     // The ID token's claims win; userinfo adds what it lacks (many issuers put roles and profile claims only
     // there). Its `sub` must be the ID token's, which openid-client checks.
     return {
@@ -255,32 +256,60 @@ export class OidcClient {
   }
 
   /**
-   * The userinfo claims of `subject`, when the issuer has a userinfo endpoint; `{}` when it has none or the
-   * request fails (the ID token's claims then stand alone: fewer roles, never more; the failure is logged).
+   * The userinfo claims of `subject`, when the issuer has a userinfo endpoint; `{}` when it has none,
+   * `undefined` when the request fails (logged). At sign-in the ID token's claims then stand alone: fewer
+   * roles, never more.
    */
   async #userinfo(
     configuration: client.Configuration,
     accessToken: string,
     subject: string,
-  ): Promise<Record<string, unknown>> {
+    when: 'sign-in' | 'refresh',
+  ): Promise<Record<string, unknown> | undefined> {
     if (!configuration.serverMetadata().userinfo_endpoint) return {};
     try {
       const { sub: _sub, ...claims } = await client.fetchUserInfo(configuration, accessToken, subject);
       return claims;
     } catch (error) {
-      this.#log?.warn({ event: 'userinfo_failure', err: error }, 'userinfo could not be read at sign-in');
-      return {};
+      this.#log?.warn(
+        { event: 'userinfo_failure', err: error, when },
+        `userinfo could not be read at ${when}`,
+      );
+      return undefined;
     }
   }
 
-  /** Uses the refresh token; the issuer may rotate it (the answer then carries the new one). */
-  async refresh(refreshToken: string): Promise<IssuedTokens> {
+  /**
+   * Uses the refresh token; the issuer may rotate it (the answer then carries the new one). `claims` is the
+   * user as the issuer describes them now, read the way sign-in reads them: the refreshed ID token's claims
+   * (openid-client checks its signature, `iss`, `aud` and times) over the userinfo answer for the new access
+   * token. `undefined` when the issuer said nothing new: no ID token and no userinfo endpoint, or a userinfo
+   * request that failed (logged; the session keeps the identity it has until the next refresh).
+   */
+  async refresh(
+    refreshToken: string,
+    subject: string,
+  ): Promise<{ tokens: IssuedTokens; claims: IdTokenClaims | undefined }> {
     const configuration = await this.configuration();
     const parameters: Record<string, string> = {};
     if (this.#config.resource) parameters.resource = this.#config.resource;
     const response = await client.refreshTokenGrant(configuration, refreshToken, parameters);
     const tokens = toTokens(response);
-    return tokens.refreshToken ? tokens : { ...tokens, refreshToken };
+    const idToken = response.claims();
+    // An ID token about someone else is no refresh of this session (OpenID Connect Core 12.2).
+    if (idToken && idToken.sub !== subject) throw new Error('the refreshed ID token names another subject');
+    const userinfo = await this.#userinfo(configuration, response.access_token, subject, 'refresh');
+    const hasUserinfo = configuration.serverMetadata().userinfo_endpoint !== undefined;
+    const claims =
+      userinfo === undefined || (!idToken && !hasUserinfo)
+        ? undefined
+        : ({
+            iss: configuration.serverMetadata().issuer,
+            ...userinfo,
+            ...idToken,
+            sub: subject,
+          } as unknown as IdTokenClaims);
+    return { tokens: tokens.refreshToken ? tokens : { ...tokens, refreshToken }, claims };
   }
 
   /** Epoch ms at which the issuer says `refreshToken` expires (token introspection), when it says. */

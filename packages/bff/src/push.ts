@@ -134,7 +134,8 @@ export class PushChannel {
     const { session: _, ...message } = event;
     const data: AuthMessage = message;
     stream.res.write(`event: auth\ndata: ${JSON.stringify(data)}\n\n`);
-    if (event.type !== 'session-extended') stream.res.end();
+    // Only the end of the session ends the stream.
+    if (event.type === 'logged-out' || event.type === 'session-expired') stream.res.end();
   }
 
   #close(stream: Stream): void {

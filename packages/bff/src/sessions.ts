@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import {
   endMessage,
   type IdentityContext,
@@ -137,11 +138,7 @@ export class SessionManager {
   /** Starts a session for a completed login. Answers the new session's id (never an id the browser had). */
   async create(tokens: IssuedTokens, claims: IdTokenClaims): Promise<ActiveSession> {
     const now = Date.now();
-    const user = identityFromClaims(claims, {
-      rolesClaim: this.#config.rolesClaim,
-      roles: this.#config.roles,
-      tenantRoles: this.#config.tenantRoles,
-    });
+    const user = this.#userOf(claims);
     let absoluteExpiresAt = now + this.#config.absoluteTimeout * 1000;
     let refreshTokenExpiresAt: number | undefined;
     if (tokens.refreshToken) {
@@ -344,11 +341,12 @@ export class SessionManager {
       throw new SessionEndedError('refresh_failed');
     }
     let tokens: IssuedTokens;
+    let claims: IdTokenClaims | undefined;
     try {
       this.refreshCount++;
       const timer = this.#metrics?.refreshSeconds.startTimer();
       try {
-        tokens = await this.#oidc.refresh(refreshToken);
+        ({ tokens, claims } = await this.#oidc.refresh(refreshToken, record.sub));
       } finally {
         timer?.();
       }
@@ -377,29 +375,71 @@ export class SessionManager {
         cause: error,
       });
     }
+    const next = this.#refreshedTokens(record, tokens);
+    // The user as the issuer describes them now: roles and permissions follow the issuer within one
+    // access-token life instead of staying as they were at sign-in until the absolute timeout.
+    const user = claims ? this.#userOf(claims) : record.user;
+    const changed = !isDeepStrictEqual(user, record.user);
+    if (!(await this.store.updateTokens(id, next, changed ? user : undefined)))
+      throw new SessionEndedError('refresh_failed');
+    // The answer is stored: the mark has done its work. Taken back, so that an issuer that returned the same
+    // refresh token can be sent it again at the next refresh.
+    await this.store.releaseLock(sent, marker).catch(() => false);
+    const refreshed = { ...record, user, tokens: next };
+    this.#remember({ id, record: refreshed });
+    this.#metrics?.refreshes.inc({ outcome: 'success' });
+    this.#log.info(
+      { event: 'refresh_success', sub: record.sub, session: sessionRef(id), identityChanged: changed },
+      'tokens refreshed',
+    );
+    if (changed) await this.#announceIdentity(id, record.user, user);
+    return refreshed;
+  }
+
+  /** The tokens a refresh answer leaves the session with. */
+  #refreshedTokens(record: SessionRecord, tokens: IssuedTokens): SessionTokens {
     // An issuer that does not rotate answers without a refresh token (RFC 6749 §6) or with the same one:
     // the session keeps the one it has.
     // A refresh answer without an ID token leaves the one from sign-in as the logout hint.
     const idToken = tokens.idToken ?? record.tokens.idToken;
-    const next = this.#sessionTokens(
-      {
-        ...tokens,
-        ...(tokens.refreshToken ? {} : { refreshToken }),
-        ...(idToken ? { idToken } : {}),
-      },
+    const refreshToken = tokens.refreshToken ?? record.tokens.refreshToken;
+    return this.#sessionTokens(
+      { ...tokens, ...(refreshToken ? { refreshToken } : {}), ...(idToken ? { idToken } : {}) },
       record.tokens.refreshTokenExpiresAt,
     );
-    if (!(await this.store.updateTokens(id, next))) throw new SessionEndedError('refresh_failed');
-    // The answer is stored: the mark has done its work. Taken back, so that an issuer that returned the same
-    // refresh token can be sent it again at the next refresh.
-    await this.store.releaseLock(sent, marker).catch(() => false);
-    this.#remember({ id, record: { ...record, tokens: next } });
-    this.#metrics?.refreshes.inc({ outcome: 'success' });
+  }
+
+  /** The identity context's user for verified claims, through the configured role maps. */
+  #userOf(claims: IdTokenClaims): SessionRecord['user'] {
+    return identityFromClaims(claims, {
+      rolesClaim: this.#config.rolesClaim,
+      roles: this.#config.roles,
+      tenantRoles: this.#config.tenantRoles,
+    });
+  }
+
+  /**
+   * The issuer describes the session's user differently now (roles, permissions, tenants, profile): logged
+   * (`identity_change`, with the roles before and after) and pushed to the session's open tabs as
+   * `identity-changed`, over the event bus so every process's cache drops the old identity. The tabs then
+   * read `GET /auth/session`: the message itself carries no identity.
+   */
+  async #announceIdentity(
+    id: string,
+    before: SessionRecord['user'],
+    after: SessionRecord['user'],
+  ): Promise<void> {
     this.#log.info(
-      { event: 'refresh_success', sub: record.sub, session: sessionRef(id) },
-      'tokens refreshed',
+      {
+        event: 'identity_change',
+        sub: after.id,
+        session: sessionRef(id),
+        rolesBefore: before.roles,
+        rolesAfter: after.roles,
+      },
+      'the issuer changed the user’s identity at refresh',
     );
-    return { ...record, tokens: next };
+    await this.events.publish({ type: 'identity-changed', session: sessionChannelKey(id) });
   }
 
   /** Ends one session: deletes it and, when it has one, revokes its refresh token at the issuer (best effort). */

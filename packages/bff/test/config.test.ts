@@ -201,4 +201,52 @@ describe('optionsFromEnv', () => {
     expect(config.upstreams.a).toMatchObject({ websocket: false, sse: false });
     expect([config.maxLongLivedPerSession, config.maxLongLived]).toEqual([16, 10_000]);
   });
+
+  it('reads the headers an upstream gets beyond the allow-list: name=url;public;headers=a+b', () => {
+    expect(
+      parseUpstreams('a=http://x;public;headers=X-Api-Version+baggage,b=http://y;headers=prefer'),
+    ).toEqual({
+      a: { url: 'http://x', access: 'public', forwardHeaders: ['X-Api-Version', 'baggage'] },
+      b: { url: 'http://y', access: 'required', forwardHeaders: ['prefer'] },
+    });
+    const config = resolveConfig(
+      optionsFromEnv({
+        GATEHOUSE_SESSION_SECRET: secret,
+        GATEHOUSE_UPSTREAMS: 'a=http://x;headers=X-Api-Version',
+      }),
+    );
+    expect(config.upstreams.a?.forwardHeaders).toEqual(['x-api-version']);
+    expect(
+      problemsOf(() => optionsFromEnv({ GATEHOUSE_UPSTREAMS: 'a=http://x;headers=a,b' })).join(),
+    ).toMatch(/"b" is not name=url/);
+  });
+});
+
+describe('forwardHeaders', () => {
+  it('refuses a header the BFF sets itself, a credential or a hop-by-hop one', () => {
+    const problems = problemsOf(() =>
+      resolveConfig({
+        sessionSecrets: [secret],
+        upstreams: {
+          a: {
+            url: 'http://127.0.0.1:1',
+            forwardHeaders: ['Authorization', 'cookie', 'host', 'x-forwarded-for', 'connection', 'proxy-x'],
+          },
+        },
+      }),
+    );
+    expect(problems).toEqual(
+      ['Authorization', 'cookie', 'host', 'x-forwarded-for', 'connection', 'proxy-x'].map(
+        (header) => `upstreams.a.forwardHeaders: ${header} is the BFF's own or hop-by-hop`,
+      ),
+    );
+    expect(
+      problemsOf(() =>
+        resolveConfig({
+          sessionSecrets: [secret],
+          upstreams: { a: { url: 'http://x', forwardHeaders: ['a b'] } },
+        }),
+      ).join(),
+    ).toMatch(/forwardHeaders/);
+  });
 });

@@ -22,6 +22,7 @@ beforeAll(async () => {
         open: { url: `${echo}/open`, access: 'public' },
         down: { url: `http://127.0.0.1:${deadPort}` },
         readonly: { url: echo, methods: ['GET'] },
+        versioned: { url: echo, forwardHeaders: ['X-Api-Version', 'baggage'] },
       },
     }),
   });
@@ -110,6 +111,65 @@ describe('API proxy: what reaches the upstream (SECURITY.md C 19–22)', () => {
     expect(headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(headers['x-forwarded-host']).toBe(new URL(stack.bffUrl).host);
     expect(headers.host).toBe(new URL(stack.echo.url).host);
+  });
+
+  // Headers some upstream, gateway or framework trusts for routing, method or identity (the hardening
+  // issue's list): none has a place in a browser's request.
+  const forged = {
+    'x-http-method-override': 'DELETE',
+    'x-original-url': '/admin',
+    'x-rewrite-url': '/admin',
+    'x-envoy-original-path': '/admin',
+    'remote-user': 'admin',
+    'x-amzn-oidc-identity': 'admin',
+    'x-ms-client-principal-name': 'admin',
+    'x-consumer-id': 'admin',
+    'x-jwt-assertion': 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiJ9.',
+    'client-ip': '6.6.6.6',
+    'x-api-key': 'stolen',
+    'x-anything-new': 'yes',
+    baggage: 'userId=admin',
+  };
+  const allowed = {
+    accept: 'application/json',
+    'accept-language': 'fr',
+    'content-language': 'fr',
+    'cache-control': 'no-cache',
+    'if-none-match': '"v1"',
+    'if-match': '"v1"',
+    'if-modified-since': 'Wed, 21 Oct 2015 07:28:00 GMT',
+    'if-unmodified-since': 'Wed, 21 Oct 2015 07:28:00 GMT',
+    range: 'bytes=0-1',
+    'if-range': '"v1"',
+    prefer: 'return=minimal',
+    tracestate: 'vendor=1',
+    'user-agent': 'gatehouse-test',
+    'idempotency-key': 'k-1',
+    'x-request-id': 'req-1',
+  };
+
+  it('C22: only allow-listed request headers reach the upstream; method overrides, rewrites and gateway identities are dropped', async () => {
+    await call('/api/echo/whoami', { headers: { ...forged, ...allowed } });
+    const headers = last()?.headers ?? {};
+    for (const name of [...Object.keys(forged), 'origin', 'sec-fetch-site'])
+      expect(headers[name], name).toBeUndefined();
+    for (const [name, value] of Object.entries(allowed)) expect(headers[name], name).toBe(value);
+  });
+
+  it('C22: an upstream’s forwardHeaders add to the allow-list for that upstream only', async () => {
+    const extra = { 'x-api-version': '2', baggage: 'tier=gold' };
+    await call('/api/versioned/x', { headers: { ...extra, 'x-api-key': 'stolen' } });
+    expect(last()?.headers).toMatchObject(extra);
+    expect(last()?.headers['x-api-key']).toBeUndefined();
+    await call('/api/echo/x', { headers: extra });
+    expect(last()?.headers['x-api-version']).toBeUndefined();
+    expect(last()?.headers.baggage).toBeUndefined();
+  });
+
+  it('C22: an allow-listed header named by Connection is hop-by-hop and dropped', async () => {
+    await rawRequest('/api/echo/x', { connection: 'close, x-request-id', 'x-request-id': 'r' });
+    expect(last()?.url).toBe('/base/x');
+    expect(last()?.headers['x-request-id']).toBeUndefined();
   });
 
   it.each([

@@ -152,6 +152,18 @@ export function sessionStoreContract(
         expect(after?.lastSeenAt).toBe(T0 + 5);
       });
 
+      it('updateTokens with a user replaces the user too (identity refreshed), and keeps the rest', async () => {
+        const id = newSessionId();
+        const record = sessionRecord({ iss, sub: 'alice', sid: 'sid-u', lastSeenAt: T0 + 5 });
+        await store.create(id, record, LONG);
+        const user = { ...record.user, roles: [], permissions: [], tenants: [] };
+        expect(await store.updateTokens(id, tokensFor(8), user)).toBe(true);
+        expect(await store.get(id)).toEqual({ ...record, user, tokens: tokensFor(8) });
+        expect(await store.updateTokens(id, tokensFor(9))).toBe(true);
+        expect((await store.get(id))?.user).toEqual(user);
+        expect(await store.deleteBySid(iss, 'sid-u')).toEqual([id]);
+      });
+
       it('touch sets lastSeenAt and keeps the tokens', async () => {
         const id = newSessionId();
         await store.create(id, sessionRecord({ iss, sub: 'alice' }), LONG);

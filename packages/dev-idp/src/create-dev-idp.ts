@@ -12,6 +12,7 @@ import { generateCookieKeys, generateSigningKeys, type SigningJwk } from './lib/
 import { loadOidcProvider } from './lib/load-provider.js';
 import { createMemoryAdapter } from './lib/memory-adapter.js';
 import { type DevIdpOptions, resolveOptions } from './options.js';
+import { type DevIdpTenant, type DevIdpUser, freezeUser } from './users.js';
 
 /** A running dev IdP. */
 export interface DevIdp {
@@ -32,6 +33,16 @@ export interface DevIdp {
    * signing key's `kid`.
    */
   rotateSigningKeys(): Promise<string>;
+  /**
+   * Changes a user's `roles` and/or `tenants` at runtime, as an administrator would at a real issuer: tokens
+   * issued from now on (a refresh included) carry the new claims; tokens issued before keep theirs. For tests
+   * of what a relying party does when roles change (`GH_DEV_IDP_UNKNOWN_USER` for an unknown login or `sub`).
+   * Answers the user as they are now.
+   */
+  updateUser(
+    loginOrSub: string,
+    change: { readonly roles?: readonly string[]; readonly tenants?: readonly DevIdpTenant[] },
+  ): DevIdpUser;
   /** Stops listening and drops open connections. */
   close(): Promise<void>;
 }
@@ -112,6 +123,7 @@ export async function createDevIdp(options?: DevIdpOptions): Promise<DevIdp> {
     adapter: createMemoryAdapter(15),
     cookieKeys: generateCookieKeys(),
     pairwiseSalt: randomBytes(16).toString('base64url'),
+    users: new Map(config.users.map((user) => [user.sub, user])),
   };
   let provider: Provider;
   const build = async (signingKeys: { keys: SigningJwk[] }): Promise<void> => {
@@ -175,6 +187,19 @@ export async function createDevIdp(options?: DevIdpOptions): Promise<DevIdp> {
       await build(published);
       const signing = fresh.keys.find((key) => key.alg === config.signingAlg);
       return signing?.kid ?? '';
+    },
+    updateUser(loginOrSub: string, change: Parameters<DevIdp['updateUser']>[1]): DevIdpUser {
+      const current = [...state.users.values()].find(
+        (user) => user.login === loginOrSub || user.sub === loginOrSub,
+      );
+      if (!current) throw new DevIdpError('GH_DEV_IDP_UNKNOWN_USER', `no user ${loginOrSub.slice(0, 64)}`);
+      const next = freezeUser({
+        ...current,
+        ...(change.roles ? { roles: change.roles } : {}),
+        ...(change.tenants ? { tenants: change.tenants } : {}),
+      });
+      state.users.set(current.sub, next);
+      return next;
     },
     close: () => closeServer(server),
   });

@@ -7,7 +7,9 @@ export type DevIdpErrorCode =
   /** The HTTP server could not listen (port in use, bad host); `cause` holds the socket error. */
   | 'GH_DEV_IDP_LISTEN_FAILED'
   /** oidc-provider refused the generated configuration; `cause` holds its error. */
-  | 'GH_DEV_IDP_PROVIDER_FAILED';
+  | 'GH_DEV_IDP_PROVIDER_FAILED'
+  /** `updateUser` named no known login or `sub`. */
+  | 'GH_DEV_IDP_UNKNOWN_USER';
 
 /**
  * The one error class of `@gatehouse/dev-idp`: a stable `code`, the list of `problems` for invalid options,

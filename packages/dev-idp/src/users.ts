@@ -46,7 +46,8 @@ export interface DevIdpUser {
   readonly currency: string;
 }
 
-const user = (value: DevIdpUser): DevIdpUser =>
+/** A frozen copy of `value`, its roles and tenants included. */
+export const freezeUser = (value: DevIdpUser): DevIdpUser =>
   Object.freeze({
     ...value,
     roles: Object.freeze([...value.roles]),
@@ -65,7 +66,7 @@ const user = (value: DevIdpUser): DevIdpUser =>
  * demoUsers.map((u) => u.login); // ['alice', 'bob', 'carol', 'dave', 'erin', 'frank']
  */
 export const demoUsers: readonly DevIdpUser[] = Object.freeze([
-  user({
+  freezeUser({
     login: 'alice',
     sub: 'user_alice',
     name: 'Alice',
@@ -75,7 +76,7 @@ export const demoUsers: readonly DevIdpUser[] = Object.freeze([
     locale: 'en-IN',
     currency: 'INR',
   }),
-  user({
+  freezeUser({
     login: 'bob',
     sub: 'user_bob',
     name: 'Bob',
@@ -85,7 +86,7 @@ export const demoUsers: readonly DevIdpUser[] = Object.freeze([
     locale: 'en-US',
     currency: 'USD',
   }),
-  user({
+  freezeUser({
     login: 'carol',
     sub: 'user_carol',
     name: 'Carol',
@@ -95,7 +96,7 @@ export const demoUsers: readonly DevIdpUser[] = Object.freeze([
     locale: 'en-GB',
     currency: 'GBP',
   }),
-  user({
+  freezeUser({
     login: 'dave',
     sub: 'user_dave',
     name: 'Dave',
@@ -105,7 +106,7 @@ export const demoUsers: readonly DevIdpUser[] = Object.freeze([
     locale: 'de-DE',
     currency: 'EUR',
   }),
-  user({
+  freezeUser({
     login: 'erin',
     sub: 'user_erin',
     name: 'Erin',
@@ -115,7 +116,7 @@ export const demoUsers: readonly DevIdpUser[] = Object.freeze([
     locale: 'fr-FR',
     currency: 'EUR',
   }),
-  user({
+  freezeUser({
     login: 'frank',
     sub: 'user_frank',
     name: 'Frank',

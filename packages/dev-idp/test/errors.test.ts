@@ -8,6 +8,7 @@ const codes = {
   GH_DEV_IDP_OPTIONS_INVALID: true,
   GH_DEV_IDP_LISTEN_FAILED: true,
   GH_DEV_IDP_PROVIDER_FAILED: true,
+  GH_DEV_IDP_UNKNOWN_USER: true,
 } satisfies Record<DevIdpErrorCode, true>;
 
 describe('DevIdpError', () => {

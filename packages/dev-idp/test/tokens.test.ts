@@ -32,6 +32,26 @@ describe('tokens', () => {
     expect(tokens.refresh_token).toMatch(/^[\w-]{40,}$/);
   });
 
+  it('updateUser: tokens issued after it, refreshes included, carry the new roles; earlier ones keep theirs', async () => {
+    const first = await tokensFor(idp, 'frank');
+    const changed = idp.updateUser('frank', { roles: ['support'], tenants: [] });
+    expect(changed).toMatchObject({ login: 'frank', sub: 'user_frank', roles: ['support'], tenants: [] });
+    expect(Object.isFrozen(changed.roles)).toBe(true);
+    expect((await verifyJwt(idp, first.id_token, client.client_id)).payload.roles).toEqual(['customer']);
+    const { status, body } = await refresh(idp, first.refresh_token);
+    expect(status).toBe(200);
+    expect((await verifyJwt(idp, body.id_token, client.client_id)).payload).toMatchObject({
+      roles: ['support'],
+      tenants: [],
+    });
+    const at = await verifyJwt(idp, body.access_token, 'urn:gatehouse:shop', 'at+jwt');
+    expect(at.payload.roles).toEqual(['support']);
+    expect(idp.updateUser('user_frank', { roles: ['customer'] }).roles).toEqual(['customer']);
+    expect(() => idp.updateUser('mallory', { roles: ['admin'] })).toThrow(
+      expect.objectContaining({ code: 'GH_DEV_IDP_UNKNOWN_USER' }),
+    );
+  });
+
   it('answers a refresh with a new JWT access token and a rotated refresh token', async () => {
     const first = await tokensFor(idp, 'dave');
     const { status, body } = await refresh(idp, first.refresh_token);

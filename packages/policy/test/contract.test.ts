@@ -95,6 +95,7 @@ describe('auth messages: one closed list', () => {
       { type: 'session-expired', reason: 'refresh_failed' },
       { type: 'session-extended', expiresAt: '2026-12-06T10:00:00.000Z' },
       { type: 'logged-in', userId: 'user_alice' },
+      { type: 'identity-changed' },
     ];
     for (const message of good) expect(readAuthMessage(message)).toEqual(message);
   });
@@ -116,6 +117,9 @@ describe('auth messages: one closed list', () => {
       { type: 'logged-in', userId: '' },
       { type: 'logged-in', userId: 7 },
       { type: 'logged-in', userId: 'u'.repeat(257) },
+      { type: 'identity-changed', userId: 'user_alice' },
+      { type: 'identity-changed', '': 0 },
+      { type: 'identity-changed', roles: ['admin'] },
       { type: 'toString', reason: 'x' },
       { type: '__proto__' },
     ]) {

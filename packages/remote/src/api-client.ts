@@ -19,7 +19,7 @@ export interface ApiRequestInit {
 /**
  * Calls the app's APIs through the BFF: same origin, the session cookie goes by itself, `x-csrf: 1` on every
  * call, JSON in and out. Error answers become typed errors: 401 {@link UnauthenticatedError} (after the
- * shell's one session flow started), 403 {@link ForbiddenError}, 404 {@link NotFoundError}, others
+ * shell's one session flow started, when it is the BFF's `session_expired`), 403 {@link ForbiddenError}, 404 {@link NotFoundError}, others
  * {@link ApiError}; no answer at all is an `ApiError` with code `network_error`.
  *
  * Paths must be under `/api/` (`/api/<service>/<rest>`); anything else throws `GH_REMOTE_BAD_API_PATH`.
@@ -38,9 +38,11 @@ export interface ApiClientOptions {
   /** The `fetch` to use (tests pass a fake); the global one by default. */
   readonly fetch?: (input: string, init: RequestInit) => Promise<Response>;
   /**
-   * Called on every 401 before the error is thrown: the shell's central session flow. `sentAt` is when the
-   * request left (`Date.now()`), so the flow can tell a call made while signed in, whose answer comes after
-   * the session ended, from one made after.
+   * Called before the error is thrown when the BFF answers 401 `session_expired` (the session it held for
+   * this browser has ended): the shell's central session flow. Any other 401 — the BFF's `unauthenticated`
+   * (no session cookie at all), or an upstream's own (`unauthenticated` from `@gatehouse/api` for a token it
+   * refuses, a plain 401) — is only thrown. `sentAt` is when the request left (`Date.now()`), so the flow can
+   * tell a call made while signed in, whose answer comes after the session ended, from one made after.
    */
   readonly onUnauthenticated?: (error: UnauthenticatedError, sentAt: number) => void;
   /** Called on every error answer before it is thrown (telemetry). */
@@ -134,7 +136,9 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     }
     if (response.ok) return data as T;
     const error = problemError(response.status, data);
-    if (response.status === 401) options.onUnauthenticated?.(error as UnauthenticatedError, sentAt);
+    // Only the BFF's own word ends the session: an upstream's 401 (a token it refuses) is the caller's error.
+    if (response.status === 401 && error.code === 'session_expired')
+      options.onUnauthenticated?.(error as UnauthenticatedError, sentAt);
     options.onError?.(error, url.pathname);
     throw error;
   };

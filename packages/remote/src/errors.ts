@@ -76,8 +76,9 @@ export class ApiError extends RemoteError {
 }
 
 /**
- * 401: not signed in, or the session ended (`code` `unauthenticated` or `session_expired`). When the user was
- * signed in, the shell has already started its one session flow (notice, then login back to this route);
+ * 401: the session ended (`code` `session_expired`, from the BFF), or not signed in, or an API refused the
+ * token it got (`unauthenticated`). On `session_expired` of a signed-in user the shell has already started its
+ * one session flow (notice, then login back to this route); an API's own 401 ends nothing: show an error, or,
  * for an anonymous visitor, offer `context.login()`.
  *
  * @example

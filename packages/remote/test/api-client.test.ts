@@ -80,7 +80,7 @@ describe('createApiClient', () => {
     expect(fetch).not.toHaveBeenCalled();
   });
 
-  it('maps 401 to UnauthenticatedError after calling the central flow once per answer', async () => {
+  it('maps the BFF’s 401 session_expired to UnauthenticatedError after calling the central flow once per answer', async () => {
     const onUnauthenticated = vi.fn();
     let answered = 0;
     const api = createApiClient({
@@ -101,6 +101,25 @@ describe('createApiClient', () => {
     expect(passed).toBe(error);
     expect(sentAt).toBeGreaterThanOrEqual(before);
     expect(sentAt).toBeLessThan(answered);
+  });
+
+  it.each([
+    ['an upstream’s own 401 (@gatehouse/api refusing the token)', () => problem(401, 'unauthenticated')],
+    ['a plain 401', () => new Response('nope', { status: 401, headers: { 'www-authenticate': 'Basic' } })],
+    [
+      'the BFF’s 401 without any session cookie',
+      () => problem(401, 'unauthenticated', 'Sign in to use this API.'),
+    ],
+    ['session_expired on another status', () => problem(403, 'session_expired')],
+  ])('%s is thrown to the caller and never starts the session flow', async (_name, answer) => {
+    const onUnauthenticated = vi.fn();
+    const onError = vi.fn();
+    const error = await createApiClient({ fetch: async () => answer(), onUnauthenticated, onError })
+      .get('/api/orders')
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect(onError).toHaveBeenCalledWith(error, '/api/orders');
+    expect(onUnauthenticated).not.toHaveBeenCalled();
   });
 
   it('maps 403 to ForbiddenError and 404 to NotFoundError, never to the 401 flow', async () => {

@@ -103,11 +103,14 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
   const receive = (message: AuthMessage, relay?: boolean) => {
     const { identity } = state();
     const { type } = message;
+    // The last branch: `logged-in` of someone else, or `identity-changed` (it names no one, so never this
+    // user: the issuer changed their roles): ask the BFF who is signed in now.
     if (type === 'logged-out') store.logOut(message.reason);
     else if (type === 'session-expired') store.expire();
     else if (type === 'session-extended') {
       if (identity.isAuthenticated) apply({ ...identity, session: { expiresAt: message.expiresAt } });
-    } else if (!identity.isAuthenticated || identity.user.id !== message.userId) refresh();
+    } else if (!identity.isAuthenticated || identity.user.id !== (message as { userId?: string }).userId)
+      refresh();
     if (relay) tabs.post(message);
   };
   const tabs = connectTabs(receive);

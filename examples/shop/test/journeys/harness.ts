@@ -177,9 +177,9 @@ function shopJourneys(): {
       remember(id, record.tokens);
       return create(id, record, ttlMs);
     };
-    store.updateTokens = (id: string, tokens: SessionTokens) => {
+    store.updateTokens = (id: string, tokens: SessionTokens, user?: SessionRecord['user']) => {
       remember(id, tokens);
-      return updateTokens(id, tokens);
+      return updateTokens(id, tokens, user);
     };
   };
 

@@ -9,40 +9,12 @@ export interface UpstreamTarget {
   readonly route: UpstreamRoute;
   /** A long-lived stream: asked uncompressed, so no compressor upstream holds events back. */
   readonly stream: boolean;
+  /** A WebSocket handshake: its own `Sec-WebSocket-*` headers go upstream too (key, version, protocol, extensions). */
+  readonly websocket?: boolean;
   /** Set by {@link UpstreamHeaders.build}: the W3C trace id it travels under. */
   traceId: string | undefined;
 }
 
-/** Request headers never forwarded: hop-by-hop, credentials, and identity claims a client could forge. */
-const DROPPED_REQUEST_HEADERS = new Set([
-  'host',
-  'connection',
-  'keep-alive',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-  'expect',
-  'cookie',
-  'authorization',
-  'forwarded',
-  'x-csrf',
-  'x-real-ip',
-  'x-client-ip',
-  'true-client-ip',
-  'cf-connecting-ip',
-  'x-request-start',
-]);
-const DROPPED_REQUEST_PREFIXES = [
-  'x-forwarded-',
-  'x-user',
-  'x-tenant',
-  'x-auth',
-  'x-remote-',
-  'x-original-',
-  'x-gatehouse',
-  'proxy-',
-];
 /** Response headers never passed back: hop-by-hop, and cookies (an upstream must not set cookies on the app's origin). */
 const DROPPED_RESPONSE_HEADERS = new Set([
   'connection',
@@ -58,9 +30,10 @@ const DROPPED_RESPONSE_HEADERS = new Set([
 const VARY_COOKIE = /(^|,)\s*cookie\s*(,|$)/i;
 
 /**
- * Builds what the upstream receives: the client's headers without the dropped ones (and without those its
- * `Connection` header names), then `Host`, `X-Forwarded-Host`/`-Proto`/`-For`, the bearer token when there
- * is one, and `traceparent` (the client's trace continued with a span of the BFF's, or a new trace).
+ * Builds what the upstream receives: only the client's headers the upstream's allow-list names
+ * (`DEFAULT_FORWARDED_HEADERS` and its own `forwardHeaders`), less those its `Connection` header names; then
+ * `Host`, `X-Forwarded-Host`/`-Proto`/`-For`, the bearer token when there is one, and `traceparent` (the
+ * client's trace continued with a span of the BFF's, or a new trace).
  */
 export class UpstreamHeaders {
   readonly #forwardedHost: string;
@@ -82,6 +55,7 @@ export class UpstreamHeaders {
     const { req, route, stream } = forward;
     const raw = req.rawHeaders;
     const out: string[] = [];
+    const allowed = route.forwardHeaders;
     const connectionTokens = connectionTokensOf(req.headers.connection);
     let traceparent: string | undefined;
     for (let i = 0; i < raw.length; i += 2) {
@@ -90,11 +64,9 @@ export class UpstreamHeaders {
         traceparent ??= raw[i + 1] as string;
         continue;
       }
-      if (DROPPED_REQUEST_HEADERS.has(name) || connectionTokens?.has(name)) continue;
+      const handshake = forward.websocket === true && name.startsWith('sec-websocket-');
+      if ((!allowed.has(name) && !handshake) || connectionTokens?.has(name)) continue;
       if (stream && name === 'accept-encoding') continue;
-      if (name.charCodeAt(0) === 120 /* x */ || name.charCodeAt(0) === 112 /* p */) {
-        if (DROPPED_REQUEST_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
-      }
       out.push(name, raw[i + 1] as string);
     }
     out.push(

@@ -1,5 +1,6 @@
 import { Pool } from 'undici';
 import type { BffConfig, UpstreamConfig } from '../config.js';
+import { DEFAULT_FORWARDED_HEADERS } from '../forwarded-headers.js';
 import type { BffMetrics, UpstreamTally } from '../metrics.js';
 
 /** One configured upstream, as the proxy routes to it. */
@@ -12,6 +13,8 @@ export interface UpstreamRoute {
   readonly basePath: string;
   readonly host: string;
   readonly methods: ReadonlySet<string>;
+  /** The request headers forwarded to it: the default allow-list and its own `forwardHeaders`. */
+  readonly forwardHeaders: ReadonlySet<string>;
   /** Where the metrics of its answers are counted (none without metrics). */
   readonly tally: UpstreamTally | undefined;
 }
@@ -49,6 +52,7 @@ export class UpstreamTable {
         basePath: url.pathname.replace(/\/+$/, ''),
         host: url.host,
         methods: new Set(upstream.methods),
+        forwardHeaders: new Set([...DEFAULT_FORWARDED_HEADERS, ...upstream.forwardHeaders]),
         tally: metrics?.proxyAnswers.tally(name),
       });
     }

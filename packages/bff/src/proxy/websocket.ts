@@ -39,6 +39,7 @@ const DROPPED_UPGRADE_HEADERS = new Set(['set-cookie', 'proxy-authenticate', 'ke
 /** One WebSocket handshake's state: the client's request and socket, and what the checks found. */
 class Handshake implements UpstreamTarget {
   readonly stream = true;
+  readonly websocket = true;
   traceId: string | undefined;
   held: HeldConnection | undefined;
   upstream: ClientRequest | undefined;

@@ -1,3 +1,4 @@
+import type { IdentityUser } from '@gatehouse/policy';
 import { LRUCache } from 'lru-cache';
 import { StoreUnavailableError } from '../errors.js';
 import {
@@ -216,11 +217,15 @@ export class MemorySessionStore implements SessionStore {
     return this.#sessions.peek(id)?.record;
   }
 
-  async updateTokens(id: string, tokens: SessionTokens): Promise<boolean> {
+  async updateTokens(id: string, tokens: SessionTokens, user?: IdentityUser): Promise<boolean> {
     this.#assertOpen();
     const entry = this.#sessions.peek(id);
     if (!entry) return false;
-    entry.record = Object.freeze({ ...entry.record, tokens: frozenCopy(tokens) });
+    entry.record = Object.freeze({
+      ...entry.record,
+      tokens: frozenCopy(tokens),
+      ...(user ? { user: frozenCopy(user) } : {}),
+    });
     return true;
   }
 

@@ -191,8 +191,8 @@ return 1
 );
 
 /**
- * KEYS: session key (old layout). ARGV: tokens JSON. Writes field k if the session is still a hash.
- * 1 written, 0 gone, -1 not a hash any more (read again).
+ * KEYS: session key (old layout). ARGV: tokens JSON, and the body JSON when the user changed. Writes field k
+ * (and r) if the session is still a hash. 1 written, 0 gone, -1 not a hash any more (read again).
  */
 export const UPDATE_TOKENS_LEGACY = script(
   'updateTokensLegacy',
@@ -201,6 +201,7 @@ local kind = redis.call('TYPE', KEYS[1])['ok']
 if kind == 'none' then return 0 end
 if kind ~= 'hash' then return -1 end
 redis.call('HSET', KEYS[1], 'k', ARGV[1])
+if ARGV[2] then redis.call('HSET', KEYS[1], 'r', ARGV[2]) end
 return 1
 `,
 );

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { deepFreeze } from '@gatehouse/policy';
+import { deepFreeze, type IdentityUser } from '@gatehouse/policy';
 import { Redis, type RedisOptions } from 'ioredis';
 import { StoreUnavailableError } from '../errors.js';
 import {
@@ -214,7 +214,7 @@ export class RedisSessionStore implements SessionStore {
     return deepFreeze(record);
   }
 
-  async updateTokens(id: string, tokens: SessionTokens): Promise<boolean> {
+  async updateTokens(id: string, tokens: SessionTokens, user?: IdentityUser): Promise<boolean> {
     const fresh: SessionTokens = { ...tokens };
     const key = this.#sessionKey(id);
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
@@ -222,14 +222,19 @@ export class RedisSessionStore implements SessionStore {
       let done: unknown;
       if (value === null) return false;
       if (value === LEGACY) {
-        done = await this.#script('updateTokens', UPDATE_TOKENS_LEGACY, [key], [JSON.stringify(fresh)]);
+        done = await this.#script(
+          'updateTokens',
+          UPDATE_TOKENS_LEGACY,
+          [key],
+          [JSON.stringify(fresh), ...(user ? [await this.#legacyBodyWith(id, user)] : [])],
+        );
       } else {
         const record = decodeSession(value);
         if (record === undefined) {
           await this.#script('delete', DELETE, [key], [id, this.#prefix]);
           return false;
         }
-        const next = encodeSession({ ...record, tokens: fresh });
+        const next = encodeSession({ ...record, tokens: fresh, ...(user ? { user } : {}) });
         done = await this.#script('updateTokens', UPDATE_TOKENS, [key], [sessionGuard(value), next]);
       }
       // -1: the session was replaced between the read and the write; read it again.
@@ -393,6 +398,12 @@ export class RedisSessionStore implements SessionStore {
   }
 
   /** A session of the layout before format version 1: a hash with fields r, k, t and i. */
+  /** The old layout's session body (field `r`) with `user` in it, for `updateTokens`. */
+  async #legacyBodyWith(id: string, user: IdentityUser): Promise<string> {
+    const body = await this.#run('updateTokens', (client) => client.hget(this.#sessionKey(id), 'r'));
+    return JSON.stringify({ ...(parseJson(body) as object), user });
+  }
+
   async #getLegacy(id: string): Promise<SessionRecord | undefined> {
     const fields = await this.#run('get', (client) => client.hgetall(this.#sessionKey(id)));
     if (fields.r === undefined && fields.k === undefined && fields.t === undefined) return undefined;

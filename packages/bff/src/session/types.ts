@@ -123,8 +123,11 @@ export interface SessionStore {
   ): Promise<readonly DisplacedSession[]>;
   /** The session, or `undefined` when unknown or already expired in the store. */
   get(id: string): Promise<SessionRecord | undefined>;
-  /** Replaces the tokens only (never `lastSeenAt`), so a refresh and a touch cannot overwrite each other. */
-  updateTokens(id: string, tokens: SessionTokens): Promise<boolean>;
+  /**
+   * Replaces the tokens, and the user when given (a refresh that found the identity changed), never
+   * `lastSeenAt`: a refresh and a touch cannot overwrite each other.
+   */
+  updateTokens(id: string, tokens: SessionTokens, user?: IdentityUser): Promise<boolean>;
   /** Sets `lastSeenAt` only and extends the store's TTL. */
   touch(id: string, lastSeenAt: number, ttlMs: number): Promise<boolean>;
   /** Deletes one session (and its index entries). `true` when it existed. */

@@ -114,11 +114,13 @@ export function providerConfiguration(
     readonly adapter: AdapterFactory;
     readonly cookieKeys: string[];
     readonly pairwiseSalt: string;
+    /** The users by `sub`, as they are now (`DevIdp.updateUser` changes them at runtime). */
+    readonly users: ReadonlyMap<string, DevIdpUser>;
   },
   oidc: { readonly errors: typeof OidcErrors; readonly interactionPolicy: typeof InteractionPolicy },
 ): Configuration {
   const { errors } = oidc;
-  const bySub = new Map(options.users.map((user) => [user.sub, user]));
+  const bySub = state.users;
   const audiences = new Map(options.audiences.map((audience) => [audience.resource, audience]));
   const defaultAudience = options.audiences[0]!.resource;
   const { ttl } = options;

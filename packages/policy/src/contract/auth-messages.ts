@@ -43,7 +43,12 @@ export type AuthMessage =
   | { readonly type: 'logged-out'; readonly reason: LogoutReason }
   | { readonly type: 'session-expired'; readonly reason?: ExpiryReason }
   | { readonly type: 'session-extended'; readonly expiresAt: string }
-  | { readonly type: 'logged-in'; readonly userId: string };
+  | { readonly type: 'logged-in'; readonly userId: string }
+  /**
+   * The issuer describes the signed-in user differently now (roles, permissions, tenants: the BFF saw it at a
+   * token refresh): read `GET /auth/session` again. The message carries no identity.
+   */
+  | { readonly type: 'identity-changed' };
 
 /** Every `type` of an {@link AuthMessage}. */
 export type AuthMessageType = AuthMessage['type'];
@@ -72,6 +77,7 @@ const FIELDS: Readonly<Record<AuthMessageType, readonly [string, (value: unknown
   'session-expired': ['reason', (v) => v === undefined || expiryReasons.includes(v as ExpiryReason)],
   'session-extended': ['expiresAt', (v) => typeof v === 'string' && v.length <= 40 && Date.parse(v) > 0],
   'logged-in': ['userId', (v) => typeof v === 'string' && v && v.length <= 256],
+  'identity-changed': ['', (v) => v === undefined],
 };
 
 /**

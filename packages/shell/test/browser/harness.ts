@@ -41,6 +41,8 @@ export type UserName = keyof typeof USERS;
 interface Session {
   user: UserName;
   expiresAt: number;
+  /** What the issuer changed about the user since sign-in (the real BFF learns it at a token refresh). */
+  changes?: { roles: readonly string[]; permissions: readonly string[] };
 }
 
 /** A static origin serving bundled modules, recording every request. */
@@ -163,19 +165,29 @@ export class FakeBff {
   }
 
   /**
-   * Sends an `auth` event on every open push stream of `sid`; like the real BFF, any event but
-   * `session-extended` ends the stream. Typed as the BFF's own messages, so a test cannot push a word the
-   * real BFF never sends.
+   * Sends an `auth` event on every open push stream of `sid`; like the real BFF, the end of the session
+   * (`logged-out`, `session-expired`) ends the stream. Typed as the BFF's own messages, so a test cannot push
+   * a word the real BFF never sends.
    */
   push(sid: string, message: AuthMessage): number {
     let sent = 0;
     for (const [stream, owner] of this.streams)
       if (owner === sid) {
         stream.write(`event: auth\ndata: ${JSON.stringify(message)}\n\n`);
-        if (message.type !== 'session-extended') stream.end();
+        if (message.type === 'logged-out' || message.type === 'session-expired') stream.end();
         sent++;
       }
     return sent;
+  }
+
+  /**
+   * The issuer changed the user's roles (as the real BFF finds at a token refresh): `GET /auth/session` answers
+   * the new ones from now on, and the session's push streams get `identity-changed`.
+   */
+  changeIdentity(sid: string, changes: NonNullable<Session['changes']>): number {
+    const session = this.sessions.get(sid);
+    if (session) session.changes = changes;
+    return this.push(sid, { type: 'identity-changed' });
   }
 
   // Like the real BFF: each stream checks its session at the expiry, without touching it.
@@ -207,7 +219,7 @@ export class FakeBff {
     if (!session || session.expiresAt <= Date.now()) return { isAuthenticated: false };
     return {
       isAuthenticated: true,
-      user: USERS[session.user],
+      user: { ...USERS[session.user], ...session.changes },
       session: { expiresAt: new Date(session.expiresAt).toISOString() },
     };
   }
@@ -282,6 +294,12 @@ export class FakeBff {
       if (path === '/api/orders/order_123')
         return json(200, { id: 'order_123', ownerId: 'user_alice', total: 42 });
       if (path === '/api/orders/order_456') return problem(403, 'forbidden');
+      // An upstream's own 401s, passed through by the BFF: @gatehouse/api refusing the token, and a plain one.
+      if (path === '/api/reports/token-refused') {
+        res.setHeader('www-authenticate', 'Bearer error="invalid_token"');
+        return problem(401, 'unauthenticated');
+      }
+      if (path === '/api/reports/plain-401') return void res.writeHead(401).end('Unauthorized');
       return problem(404, 'not_found');
     }
     if (path.startsWith('/auth/') || path.startsWith('/api/')) return problem(404, 'not_found');

@@ -106,6 +106,27 @@ await describeWith(['chromium'], 'shell: session across tabs in Chromium', () =>
     expect(await state(b)).toBe('logged-out');
   });
 
+  it('a role the issuer removed closes the admin remote in every tab via push, and the session goes on', async () => {
+    const context = await newContext();
+    const sid = await env.servers.bff.signIn(context, 'erin');
+    const a = await openShell(context, env.servers.bff.origin, '/admin');
+    const b = await openShell(context, env.servers.bff.origin, '/admin');
+    for (const page of [a, b]) await expect.poll(() => text(page)).toBe('admin: Erin');
+    await expect.poll(() => streamsOf(sid)).toBe(1);
+    expect(env.servers.bff.changeIdentity(sid, { roles: [], permissions: [] })).toBe(1);
+    for (const page of [a, b]) {
+      await expect.poll(() => viewIn(page), { timeout: 3000 }).toBe('no-access');
+      expect(await state(page)).toBe('authenticated');
+      expect(
+        await page.evaluate(
+          () => window.gatehouseTest.log.filter((e) => e.type === 'auth:identity-changed').length,
+        ),
+      ).toBeGreaterThan(0);
+    }
+    // The push stream stays open: only who the user is changed.
+    expect(streamsOf(sid)).toBe(1);
+  });
+
   it('when the push stream is refused (401), the tabs learn the session is gone', async () => {
     const context = await newContext();
     const sid = await env.servers.bff.signIn(context, 'alice');
@@ -132,6 +153,30 @@ await describeWith(['chromium'], 'shell: session across tabs in Chromium', () =>
     expect(new URL(a.url()).searchParams.get('returnTo')).toBe('/orders/order_123?tab=items');
     expect(env.servers.bff.logins).toContain('/orders/order_123?tab=items');
     await expect.poll(() => state(b)).toBe('expired');
+  });
+
+  it('an upstream’s own 401 (a refused token, a plain 401) reaches the caller and ends no session', async () => {
+    const context = await newContext();
+    await env.servers.bff.signIn(context, 'alice');
+    const a = await openShell(context, env.servers.bff.origin, '/orders');
+    const b = await openShell(context, env.servers.bff.origin, '/');
+    await expect.poll(() => text(a)).toContain('Your orders');
+    for (const path of ['/api/reports/token-refused', '/api/reports/plain-401']) {
+      const answer = await a.evaluate(
+        (target) =>
+          window.gatehouseTest.shell.api.get(target).then(
+            () => 'resolved',
+            (error: { name: string; code: string; status: number }) =>
+              `${error.name} ${error.status} ${error.code}`,
+          ),
+        path,
+      );
+      expect(answer).toBe('UnauthenticatedError 401 unauthenticated');
+    }
+    await a.waitForTimeout(500);
+    expect(new URL(a.url()).pathname).toBe('/orders');
+    expect(await a.locator('[data-gatehouse-view="expired-notice"]').count()).toBe(0);
+    for (const page of [a, b]) expect(await state(page)).toBe('authenticated');
   });
 
   it('an anonymous visitor’s 401 only reaches the caller: no notice, no redirect', async () => {
