@@ -10,7 +10,7 @@ import {
 import { createAuthStore, type ReadonlyAuthStore } from './auth-store.js';
 import { ShellError } from './errors.js';
 import { createLinks, here } from './links.js';
-import { createRemoteLoader } from './loader.js';
+import { createRemoteLoader, type RemoteLoader } from './loader.js';
 import { originOf, type RemoteManifest, routesFromManifests, validateManifest } from './manifest.js';
 import { createRegion, type Region, type RegionHost, type ViewRequest } from './region.js';
 import { createRouteTable, type RouteDefinition, type RouteTable } from './routes.js';
@@ -46,6 +46,11 @@ export interface ShellOptions {
   readonly roleGroup?: (identity: IdentityContext) => string;
   /** The page's CSP nonce for the import map; read from the page by default. */
   readonly nonce?: string;
+  /**
+   * Wraps the remote loader, for remotes loaded another way (`@gatehouse/federation`'s Module Federation
+   * loader); it gets the shell's own loader to hand every other remote to.
+   */
+  readonly loader?: (own: RemoteLoader, manifests: readonly RemoteManifest[]) => RemoteLoader;
 }
 
 /** The running shell. */
@@ -171,7 +176,10 @@ export function createShell(options: ShellOptions): Shell {
   // What the regions and the session sync share.
   const host: RegionHost & SessionSyncOptions = {
     state,
-    loader: createRemoteLoader({ manifests, timeoutMs, nonce: options.nonce }),
+    loader: (options.loader ?? ((own) => own))(
+      createRemoteLoader({ manifests, timeoutMs, nonce: options.nonce }),
+      manifests,
+    ),
     events,
     timeoutMs,
     broken: new Set(),
