@@ -204,6 +204,15 @@ describe('the shop’s web build', () => {
       const code = listModules(dist)
         .map((file) => readFileSync(join(dist, file), 'utf8'))
         .join('\n');
+      if (remote.federation) {
+        // A Module Federation container gets the shell's React through MF's share scope (no fallback copy).
+        const mf = JSON.parse(readFileSync(join(dist, 'mf-manifest.json'), 'utf8')) as {
+          shared: { name: string; singleton: boolean }[];
+        };
+        for (const name of ['react', 'react-dom', 'react/jsx-runtime', 'react-dom/client'])
+          expect(mf.shared, remote.name).toContainEqual(expect.objectContaining({ name, singleton: true }));
+        continue;
+      }
       expect(code, remote.name).toMatch(/from"react"|from"react\/jsx-runtime"/);
       expect(code, remote.name).not.toContain('__CLIENT_INTERNALS_DO_NOT_USE');
       expect(code, remote.name).not.toContain('react.production');

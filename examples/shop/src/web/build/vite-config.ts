@@ -137,7 +137,7 @@ export function remoteViteConfig(dir: string): InlineConfig {
  * The Vite configuration of a Module Federation remote (`"federation": true` in its package.json's
  * `gatehouse`): `@module-federation/vite` builds `remoteEntry.js`, an ES-module container exposing
  * `./remote` (`src/index.tsx`, which exports `remote`), with React and React DOM as MF shared singletons the
- * shell provides. Every file it writes is pinned in the manifest like any remote's.
+ * shell provides (no fallback copy is bundled). Every file it writes is pinned in the manifest like any remote's.
  *
  * @example
  * export default await federatedRemoteViteConfig(import.meta.dirname);
@@ -149,7 +149,12 @@ export async function federatedRemoteViteConfig(dir: string): Promise<InlineConf
   process.env.MFE_VITE_NO_TEST_ENV_CHECK ??= 'true';
   const { federation } = await import('@module-federation/vite');
   const base = common(dir, join(dir, 'dist'));
-  const singleton = { singleton: true, requiredVersion: description.shared.react ?? '*' };
+  // No fallback copy (`import: false`): the shell's React is the page's one React, as for every remote.
+  const singleton = {
+    singleton: true,
+    requiredVersion: description.shared.react ?? '*',
+    import: false as const,
+  };
   return {
     ...base,
     plugins: [
