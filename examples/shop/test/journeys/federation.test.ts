@@ -84,6 +84,19 @@ await describeWith(['chromium'], 'journeys: the Module Federation wishlist (issu
     await page.waitForURL((url) => url.origin === h.shop.urls.idp);
   });
 
+  it('runs the help remote, a web component on @gatehouse/remote alone, with the same context', async () => {
+    const { page, requests } = await h.journey();
+    await page.goto(h.url('/help'));
+    await page.getByTestId('help').waitFor();
+    await expect.poll(() => page.getByTestId('help-categories').locator('li').count()).toBeGreaterThan(0);
+    expect(await page.getByTestId('help-sign-in').count()).toBe(1);
+    // Its code: one module of its own and the shared @gatehouse/remote, no React.
+    const own = requests.filter((r) => r.url.startsWith(`${h.shop.urls.remotes}/help/`));
+    expect(own).toHaveLength(1);
+    await signInAt(h.shop, page, 'alice', '/help');
+    await page.getByTestId('help-user').filter({ hasText: 'Signed in as Alice' }).waitFor();
+  });
+
   for (const what of ['remoteEntry.js', 'a chunk'] as const)
     it(`refuses the wishlist when a byte of ${what} changed on disk; the shell survives`, async () => {
       const dist = join(copy.root, 'remotes/wishlist/dist/assets');

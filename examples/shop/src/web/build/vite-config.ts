@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { InlineConfig, Plugin } from 'vite';
@@ -104,7 +104,7 @@ const common = (root: string, outDir: string): InlineConfig => ({
 });
 
 /**
- * The Vite configuration of one remote (`web/remotes/<name>`): `src/index.tsx` as an ES module exporting
+ * The Vite configuration of one remote (`web/remotes/<name>`): `src/index.tsx` (or `src/index.ts`) as an ES module exporting
  * `remote`, React and the Gatehouse runtime left as bare imports (the shell provides them), everything else
  * (the shop's UI kit included) bundled, file names hashed. Its own `vite.config.ts` is just this.
  *
@@ -120,7 +120,13 @@ export function remoteViteConfig(dir: string): InlineConfig {
       ...base.build,
       emptyOutDir: true,
       rolldownOptions: {
-        input: { [description.name]: join(dir, 'src/index.tsx') },
+        // `src/index.tsx` (React), or `src/index.ts` for a remote without JSX (the help web component).
+        input: {
+          [description.name]: join(
+            dir,
+            existsSync(join(dir, 'src/index.ts')) ? 'src/index.ts' : 'src/index.tsx',
+          ),
+        },
         preserveEntrySignatures: 'strict',
         external: isShared,
         output: {
