@@ -17,6 +17,7 @@ describe('layering: policy ← remote ← shell ← federation, browser only', (
     ['shell', ['@gatehouse/policy', '@gatehouse/remote']],
     ['remote', ['@gatehouse/policy']],
     ['federation', ['@gatehouse/shell', '@gatehouse/remote', '@module-federation/runtime']],
+    ['single-spa', ['@gatehouse/shell', '@gatehouse/remote', '@gatehouse/policy']],
   ])('%s imports only %j and its own files', (name, allowed) => {
     const files = sources(name);
     // The files were found and their imports read: the package does import the first one allowed.
