@@ -5,12 +5,15 @@
 //   store    the Redis session store: latency per lookup and per proxied request, bytes per session beside
 //            the layouts it replaced (store/session-store.ts);
 //   browser  in Chromium: requests before the auth state is known, time to first remote mounted, cross-tab
-//            logout, back-channel logout to an open tab (browser/).
+//            logout, back-channel logout to an open tab (browser/);
+//   federation  in Chromium: first mount of a Module Federation remote with @gatehouse/federation's guard
+//            plugin beside plain MF, and the plugin's gzip bytes (federation/).
 // Prints every table with its goals and writes .bench-results/results.md; `--record` (a full run only) also
 // writes the committed bench/results.md. `--quick` shortens every measurement (a check, not a record).
 import { randomBytes } from 'node:crypto';
 import { redisUrl } from '@gatehouse/testing';
 import { type BrowserSettings, browserFigures } from './browser/suite.js';
+import { type FederationSettings, federationFigures } from './federation/suite.js';
 import { MachineLoad } from './lib/machine-load.js';
 import { writeReport } from './lib/output.js';
 import { killAllNow, stopAll } from './lib/processes.js';
@@ -56,12 +59,13 @@ const browserSettings: BrowserSettings = {
   tabRuns: setting('BENCH_TAB_RUNS', 30, 5),
   backchannelRuns: setting('BENCH_BACKCHANNEL_RUNS', 20, 3),
 };
+const federationSettings: FederationSettings = { loads: setting('BENCH_MF_LOADS', 20, 3) };
 const suiteTimeoutS = envNumber('BENCH_SUITE_TIMEOUT', 900);
 const profile = process.env.BENCH_PROFILE === '1';
 const { scenarios, subset } = selectScenarios(allScenarios(envNumber('BENCH_WORKERS', 2)));
 
 /** The suites of one run: the proxied GET table, then the rest of issue 7 (BENCH_SUITES to pick some). */
-const SUITES = ['proxy', 'storm', 'store', 'browser'] as const;
+const SUITES = ['proxy', 'storm', 'store', 'browser', 'federation'] as const;
 type SuiteId = (typeof SUITES)[number];
 const suites = (envList('BENCH_SUITES') ?? [...SUITES]) as SuiteId[];
 for (const id of suites) {
@@ -194,9 +198,21 @@ async function main(): Promise<boolean> {
     meter: () => load.meter(),
   };
   const results: SuiteResults = {};
-  const titles = { storm: 'Refresh storm', store: 'Redis session store', browser: 'In Chromium' } as const;
+  const titles = {
+    storm: 'Refresh storm',
+    store: 'Redis session store',
+    browser: 'In Chromium',
+    federation: 'Module Federation',
+  } as const;
   for (const id of otherSuites as Array<Exclude<SuiteId, 'proxy'>>) {
     if (interrupted) return true;
+    if (id === 'federation') {
+      // Needs Chromium only, not Redis.
+      results.federation = await runSuite(titles.federation, () =>
+        federationFigures(ctx, federationSettings),
+      );
+      continue;
+    }
     if (!redis.ok) {
       log(`\n▸ ${titles[id]}\n  skipped: ${redis.reason}`);
       results[id] = { skipped: redis.reason };
