@@ -136,7 +136,8 @@ export function guardFederation(options: FederationGuardOptions): ModuleFederati
     },
     async fetch(url, init, remoteInfo) {
       const integrity = pinOf(url, remoteInfo?.name);
-      return fetch(url, { ...init, integrity, credentials: 'omit' });
+      // The caller's credentials mode (same-origin by default): a gated file needs the session cookie.
+      return fetch(url, { ...init, integrity });
     },
     async initContainer(args) {
       // The singletons this remote registered: each must accept the host's version.
