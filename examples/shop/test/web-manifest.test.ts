@@ -127,7 +127,7 @@ describe('the shop’s web build', () => {
     manifest = await buildWeb();
   }, 120_000);
 
-  // The remotes are whatever folders `web/remotes/` holds (nine in the shop as shipped): a team that adds a
+  // The remotes are whatever folders `web/remotes/` holds (eleven in the shop as shipped): a team that adds a
   // remote breaks none of these tests.
   it('builds every remote of web/remotes, each manifest pinning every module it wrote', () => {
     expect(manifest.remotes.map((remote) => remote.name).sort()).toEqual(remoteNames());
