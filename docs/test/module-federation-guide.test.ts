@@ -55,7 +55,8 @@ describe('docs/bring-your-module-federation-app.md', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+    // A whole program with React's and Vite's types: seconds alone, much longer on a busy machine.
+  }, 120_000);
 
   it('shows a manifest entry with only the keys the shell accepts', () => {
     const json = /```json\n([\s\S]*?)```/.exec(guide)![1]!;
