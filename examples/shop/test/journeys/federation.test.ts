@@ -1,11 +1,16 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeWith } from '@gatehouse/testing';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildWeb } from '../../src/web/build/index.js';
+import {
+  buildWeb,
+  ensureShopSigningKey,
+  type ShopManifest,
+  signShopManifest,
+} from '../../src/web/build/index.js';
 import { copyWeb, type WebCopy } from '../support/web-copy.js';
-import { fetchStatus, signInAt, signOut, useShopJourneys } from './harness.js';
+import { fetchStatus, signInAt, signOut, until, useShopJourneys } from './harness.js';
 
 /** The page's shop config: what the BFF told the shell it may load. */
 const shopConfig = (page: Page) =>
@@ -95,6 +100,43 @@ await describeWith(['chromium'], 'journeys: the Module Federation wishlist (issu
     expect(own).toHaveLength(1);
     await signInAt(h.shop, page, 'alice', '/help');
     await page.getByTestId('help-user').filter({ hasText: 'Signed in as Alice' }).waitFor();
+  });
+
+  it('refuses, before any request, a wishlist built against a React the shell does not have', async () => {
+    const original = readFileSync(copy.manifest);
+    const signature = readFileSync(`${copy.manifest}.sig`);
+    // The same build, its manifest saying React 18 (as a container built against it would), signed.
+    const changed = JSON.parse(original.toString('utf8')) as ShopManifest;
+    const wishlist = changed.remotes.find((remote) => remote.name === 'wishlist')!;
+    (wishlist as { shared: Record<string, string> }).shared = { ...wishlist.shared, react: '^18.2.0' };
+    const { page, requests } = await h.journey();
+    try {
+      writeFileSync(copy.manifest, JSON.stringify(changed, null, 2));
+      signShopManifest(copy.manifest, ensureShopSigningKey());
+      await signInAt(h.shop, page, 'alice', '/');
+      await until(async () => {
+        await page.goto(h.url('/'));
+        return JSON.stringify(await shopConfig(page)).includes('^18.2.0');
+      }, 'the BFF to serve the changed manifest');
+      const failed = page.waitForRequest(
+        (request) =>
+          request.url() === h.url('/telemetry') && /GH_FED_SHARED_CONFLICT/.test(request.postData() ?? ''),
+        { timeout: 20_000 },
+      );
+      failed.catch(() => {});
+      await page.goto(h.url('/wishlist'));
+      await page.locator('[data-gatehouse-view=error]').waitFor();
+      expect(await page.getByTestId('user-name').textContent()).toBe('Alice');
+      await failed;
+      expect(wishlistCode(requests)).toEqual([]);
+    } finally {
+      writeFileSync(copy.manifest, original);
+      writeFileSync(`${copy.manifest}.sig`, signature);
+    }
+    await until(async () => {
+      await page.goto(h.url('/'));
+      return !JSON.stringify(await shopConfig(page)).includes('^18.2.0');
+    }, 'the restored manifest to be served again');
   });
 
   for (const what of ['remoteEntry.js', 'a chunk'] as const)
