@@ -3,6 +3,8 @@
 
 import { browserNotes, browserSection } from './browser/report.js';
 import type { BrowserResult } from './browser/suite.js';
+import { federationNotes, federationSection } from './federation/report.js';
+import type { FederationResult } from './federation/suite.js';
 import { type Machine, machine } from './lib/machine.js';
 import { type Section, sectionsMarkdown, sectionsText } from './lib/sections.js';
 import type { NotMeasured } from './lib/suite.js';
@@ -21,6 +23,7 @@ export interface SuiteResults {
   store?: StoreResult | NotMeasured;
   browser?: BrowserResult | NotMeasured;
   longLived?: LongLivedResult | NotMeasured;
+  federation?: FederationResult | NotMeasured;
 }
 
 /** The machine, the load generator and the services of a bench run. */
@@ -114,11 +117,16 @@ function sections(results: SuiteResults): Section[] {
     storeSection(results.store),
     browserSection(results.browser),
     longLivedSection(results.longLived),
+    federationSection(results.federation),
   ].filter((section): section is Section => section !== undefined);
 }
 
 /** Notes on suites whose timings other processes disturbed. */
-const notes = (results: SuiteResults) => [...storeNotes(results.store), ...browserNotes(results.browser)];
+const notes = (results: SuiteResults) => [
+  ...storeNotes(results.store),
+  ...browserNotes(results.browser),
+  ...federationNotes(results.federation),
+];
 
 /** The suites' sections in Markdown (results.md). */
 export const suitesMarkdown = (results: SuiteResults): string =>

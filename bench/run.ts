@@ -8,11 +8,14 @@
 //            logout, back-channel logout to an open tab (browser/);
 //   long-lived  sign-ins per second through one BFF process, an idle WebSocket's memory in the BFF
 //            (long-lived/).
+//   federation  in Chromium: first mount of a Module Federation remote with @gatehouse/federation's guard
+//            plugin beside plain MF, and the plugin's gzip bytes (federation/).
 // Prints every table with its goals and writes .bench-results/results.md; `--record` (a full run only) also
 // writes the committed bench/results.md. `--quick` shortens every measurement (a check, not a record).
 import { randomBytes } from 'node:crypto';
 import { redisUrl } from '@gatehouse/testing';
 import { type BrowserSettings, browserFigures } from './browser/suite.js';
+import { type FederationSettings, federationFigures } from './federation/suite.js';
 import { MachineLoad } from './lib/machine-load.js';
 import { writeReport } from './lib/output.js';
 import { killAllNow, stopAll } from './lib/processes.js';
@@ -64,12 +67,13 @@ const longLivedSettings: LongLivedSettings = {
   signInConcurrency: setting('BENCH_SIGNIN_CONCURRENCY', 8, 4),
   sockets: setting('BENCH_IDLE_SOCKETS', 2000, 200),
 };
+const federationSettings: FederationSettings = { loads: setting('BENCH_MF_LOADS', 20, 3) };
 const suiteTimeoutS = envNumber('BENCH_SUITE_TIMEOUT', 900);
 const profile = process.env.BENCH_PROFILE === '1';
 const { scenarios, subset } = selectScenarios(allScenarios(envNumber('BENCH_WORKERS', 2)));
 
 /** The suites of one run: the proxied GET table, then the rest of issue 7 (BENCH_SUITES to pick some). */
-const SUITES = ['proxy', 'storm', 'store', 'browser', 'long-lived'] as const;
+const SUITES = ['proxy', 'storm', 'store', 'browser', 'long-lived', 'federation'] as const;
 type SuiteId = (typeof SUITES)[number];
 const suites = (envList('BENCH_SUITES') ?? [...SUITES]) as SuiteId[];
 for (const id of suites) {
@@ -208,12 +212,20 @@ async function main(): Promise<boolean> {
     store: 'Redis session store',
     browser: 'In Chromium',
     'long-lived': 'Sign-ins and idle WebSockets',
+    federation: 'Module Federation',
   } as const;
   for (const id of otherSuites as Array<Exclude<SuiteId, 'proxy'>>) {
     if (interrupted) return true;
     // The long-lived suite runs on the memory store: it needs no Redis.
     if (id === 'long-lived') {
       results.longLived = await runSuite(titles[id], () => longLivedFigures(ctx, longLivedSettings));
+      continue;
+    }
+    if (id === 'federation') {
+      // Needs Chromium only, not Redis.
+      results.federation = await runSuite(titles.federation, () =>
+        federationFigures(ctx, federationSettings),
+      );
       continue;
     }
     if (!redis.ok) {

@@ -37,7 +37,7 @@ export function browserSection(result: BrowserResult | NotMeasured | undefined):
         'without the inlined identity (the runtime then asks `GET /auth/session`), loaded in the same run, ' +
         `interleaved, ${settings.loads} times each: a first visit (a fresh profile) and a repeat visit (same ` +
         'profile). Times are from navigation start. The reference shop (`startShop` of examples/shop: React shell, ' +
-        'nine remotes, PGlite in memory) is loaded the same way, signed in, on its home route; there the auth state ' +
+        'eleven remotes, PGlite in memory) is loaded the same way, signed in, on its home route; there the auth state ' +
         'is known when the runtime reads the inlined identity and a remote is mounted when a ' +
         '`[data-gatehouse-remote]` element has content (both observed by an init script).',
     ],

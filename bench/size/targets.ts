@@ -40,6 +40,17 @@ export const TARGETS: readonly SizeTarget[] = [
     ].join('\n'),
   },
   {
+    // What a shell that loads Module Federation remotes adds: the guard plugin and the loader, bundled with
+    // createShell (the MF runtime stays out: the host has it anyway). Minus the row above: the plugin's cost.
+    id: 'shell+federation',
+    label: 'createShell + @gatehouse/federation (guard plugin + loader; MF runtime external)',
+    code: [
+      "export { createShell } from '@gatehouse/shell';",
+      "export { guardFederation, federatedLoader } from '@gatehouse/federation';",
+    ].join('\n'),
+    external: ['@module-federation/runtime'],
+  },
+  {
     id: 'remote',
     label: 'a remote: @gatehouse/remote (defineRemote + error classes)',
     code: "export { defineRemote, ForbiddenError, NotFoundError, UnauthenticatedError, ApiError } from '@gatehouse/remote';",

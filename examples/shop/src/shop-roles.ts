@@ -7,7 +7,7 @@ import type { RolePermissionMap } from '@gatehouse/policy';
  * the API that owns it).
  */
 export const shopRolePermissions: RolePermissionMap = Object.freeze({
-  customer: Object.freeze(['orders:view', 'profile:edit', 'checkout:place_order'] as const),
+  customer: Object.freeze(['orders:view', 'profile:edit', 'checkout:place_order', 'wishlist:edit'] as const),
   support: Object.freeze(['orders:view', 'orders:view_any'] as const),
   store_manager: Object.freeze(['catalog:edit'] as const),
   // Shop admins shop too: an admin's order is audited in their organisation's log (erin in acme).
@@ -17,6 +17,7 @@ export const shopRolePermissions: RolePermissionMap = Object.freeze({
     'orders:view',
     'profile:edit',
     'checkout:place_order',
+    'wishlist:edit',
   ] as const),
 });
 

@@ -132,7 +132,7 @@ export const WISHLIST_SHARE: Permission = 'wishlist:share';
   },
   {
     file: ROLE_MAP,
-    find: `  customer: Object.freeze(['orders:view', 'profile:edit', 'checkout:place_order'] as const),
+    find: `  customer: Object.freeze(['orders:view', 'profile:edit', 'checkout:place_order', 'wishlist:edit'] as const),
 `,
     replace: `  customer: Object.freeze(['orders:view', 'profile:edit', 'checkout:place_order', 'wishlist:edit', 'wishlist:share'] as const),
 `,
@@ -182,7 +182,9 @@ function copyRepository(to: string): void {
     const dirs = pattern.endsWith('/*')
       ? readdirSync(join(repo, pattern.slice(0, -2))).map((name) => `${pattern.slice(0, -2)}/${name}`)
       : [pattern];
-    for (const dir of dirs) if (existsSync(join(repo, dir, 'package.json'))) copy(`${dir}/package.json`);
+    // The team's remote is scaffolded fresh (the shop's own wishlist, a federated one, is left out).
+    for (const dir of dirs)
+      if (dir !== REMOTE && existsSync(join(repo, dir, 'package.json'))) copy(`${dir}/package.json`);
   }
   symlinkSync(join(repo, 'node_modules'), join(to, 'node_modules'), 'dir');
 }

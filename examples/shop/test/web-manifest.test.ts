@@ -127,7 +127,7 @@ describe('the shop’s web build', () => {
     manifest = await buildWeb();
   }, 120_000);
 
-  // The remotes are whatever folders `web/remotes/` holds (nine in the shop as shipped): a team that adds a
+  // The remotes are whatever folders `web/remotes/` holds (eleven in the shop as shipped): a team that adds a
   // remote breaks none of these tests.
   it('builds every remote of web/remotes, each manifest pinning every module it wrote', () => {
     expect(manifest.remotes.map((remote) => remote.name).sort()).toEqual(remoteNames());
@@ -190,7 +190,9 @@ describe('the shop’s web build', () => {
   it('agrees on shared versions: every remote’s range admits the one copy the shell provides', () => {
     expect(manifest.remotes).toHaveLength(remoteNames().length);
     for (const remote of manifest.remotes) {
-      expect(Object.keys(remote.shared), remote.name).toContain('react');
+      // Every remote shares the Gatehouse runtime; all but the web component (help) share React too.
+      expect(Object.keys(remote.shared), remote.name).toContain('@gatehouse/remote');
+      if (remote.name !== 'help') expect(Object.keys(remote.shared), remote.name).toContain('react');
       for (const [pkg, range] of Object.entries(remote.shared))
         expect(satisfies(manifest.shell.shared[pkg]!, range), `${remote.name}: ${pkg}@${range}`).toBe(true);
     }
@@ -204,7 +206,18 @@ describe('the shop’s web build', () => {
       const code = listModules(dist)
         .map((file) => readFileSync(join(dist, file), 'utf8'))
         .join('\n');
-      expect(code, remote.name).toMatch(/from"react"|from"react\/jsx-runtime"/);
+      if (remote.federation) {
+        // A Module Federation container gets the shell's React through MF's share scope (no fallback copy).
+        const mf = JSON.parse(readFileSync(join(dist, 'mf-manifest.json'), 'utf8')) as {
+          shared: { name: string; singleton: boolean }[];
+        };
+        for (const name of ['react', 'react-dom', 'react/jsx-runtime', 'react-dom/client'])
+          expect(mf.shared, remote.name).toContainEqual(expect.objectContaining({ name, singleton: true }));
+        continue;
+      }
+      // A remote without React (the help web component) imports the Gatehouse runtime alone.
+      if (remote.shared.react) expect(code, remote.name).toMatch(/from"react"|from"react\/jsx-runtime"/);
+      else expect(code, remote.name).toMatch(/from"@gatehouse\/remote"/);
       expect(code, remote.name).not.toContain('__CLIENT_INTERNALS_DO_NOT_USE');
       expect(code, remote.name).not.toContain('react.production');
     }

@@ -47,7 +47,7 @@ describe('the shop page', () => {
   it('inlines only the manifests the user may load: admin for admins, org for tenant members', () => {
     const names = (identity: IdentityContext) =>
       configOf(web.page({ path: '/', identity, nonce: 'n' })).remotes.map((r) => r.name);
-    // The remotes are the build's (the shop's nine and any a team adds); each is inlined as its rule says.
+    // The remotes are the build's (the shop's eleven and any a team adds); each is inlined as its rule says.
     const { remotes } = web.built;
     const expected = (identity: IdentityContext) =>
       remotes

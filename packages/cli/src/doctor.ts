@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readSignedManifest } from '@gatehouse/bff';
 import semver from 'semver';
+import { checkMfManifest, type MfManifest, mfManifestUrl } from './doctor-federation.js';
 
 /** One finding of `gatehouse doctor`. */
 export interface DoctorProblem {
@@ -89,7 +90,9 @@ const sri = (bytes: Buffer) => `sha384-${createHash('sha384').update(bytes).dige
  * Checks a remote manifest and the built remotes it names (issue 6 `gatehouse doctor`): the signature, every
  * hash recomputed from the bytes, every module an entry imports listed with a hash, origins on the allow-list,
  * auth rules present and consistent, shared singletons (React, the Gatehouse runtime) at one compatible version
- * across shell and remotes, https in production.
+ * across shell and remotes, https in production. A Module Federation container's `mf-manifest.json` (its
+ * entry, or beside its `remoteEntry.js`) is read too: every chunk it lists must be pinned, its singletons'
+ * ranges agree with the others', and what it names on other origins (nested remotes, a publicPath) be allowed.
  *
  * @example
  * const report = await doctor({ manifest: 'dist/manifest.json', allowedOrigins: ['https://cdn.example'] });
@@ -158,6 +161,33 @@ export async function doctor(options: DoctorOptions): Promise<DoctorReport> {
     return true;
   };
 
+  // A Module Federation container: its mf-manifest.json's chunks must all be pinned, its shared singletons
+  // agree with everyone's, and whatever it names elsewhere be on an allowed origin.
+  const checkFederation = async (name: string, entry: string, modules: Map<string, string>) => {
+    const url = mfManifestUrl(absolute(entry));
+    if (!url) return;
+    let mf: MfManifest;
+    try {
+      mf = JSON.parse((await bytesOf(url, roots)).toString('utf8')) as MfManifest;
+    } catch (error) {
+      // Beside a remoteEntry.js it is optional; as the entry it is not.
+      if (url === absolute(entry)) record(name, 'shape', `cannot read ${url}: ${(error as Error).message}`);
+      return;
+    }
+    const found = checkMfManifest(mf, url);
+    for (const file of found.files) {
+      checkUrl(name, file);
+      if (!modules.has(file))
+        record(name, 'unlisted-module', `mf-manifest.json lists ${file}, which has no hash in the manifest`);
+    }
+    for (const foreign of found.foreign) checkUrl(name, foreign);
+    for (const [dependency, range] of Object.entries(found.singletons)) {
+      const list = shared.get(dependency) ?? [];
+      list.push({ remote: `${name}`, range });
+      shared.set(dependency, list);
+    }
+  };
+
   const entries: Array<[string, Remote]> = remotes.map((remote, index) => [
     typeof remote?.name === 'string' ? remote.name : `#${index}`,
     remote,
@@ -198,6 +228,7 @@ export async function doctor(options: DoctorOptions): Promise<DoctorReport> {
       if (typeof hash !== 'string' || !SRI.test(hash)) record(name, 'integrity', `${url} has no sha384 hash`);
       else modules.set(absolute(url), hash);
     }
+    if (name !== 'shell') await checkFederation(name, remote.entry, modules);
     remotesSeen.push({ name, version: String(remote.version), modules: modules.size });
     for (const [url, expected] of modules) {
       if (!checkUrl(name, url)) continue;

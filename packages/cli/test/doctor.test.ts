@@ -231,3 +231,94 @@ describe('gatehouse doctor', () => {
     expect(out.text).toMatch(/signature does not match/);
   });
 });
+
+describe('gatehouse doctor: Module Federation manifests', () => {
+  /** The fixture's shop plus a container `wishlist` with its mf-manifest.json; `mf` changes that file. */
+  type Mf = {
+    metaData: { publicPath: string };
+    shared: { requiredVersion: string }[];
+    remotes: { federationContainerName: string; entry: string }[];
+  };
+  const federated = (mf: (manifest: Mf) => void = () => {}, pinChunk = true) =>
+    run((remotes, dir) => {
+      mkdirSync(join(dir, 'wishlist', 'assets'), { recursive: true });
+      const entry =
+        "export async function get() { return import('./assets/src-1.js'); }\nexport function init() {}\n";
+      const chunk = 'export const remote = {};\n';
+      const lazy = 'export const lazy = 2;\n';
+      writeFileSync(join(dir, 'wishlist', 'remoteEntry.js'), entry);
+      writeFileSync(join(dir, 'wishlist', 'assets', 'src-1.js'), chunk);
+      writeFileSync(join(dir, 'wishlist', 'assets', 'lazy-2.js'), lazy);
+      const manifest = {
+        id: 'wishlist',
+        name: 'wishlist',
+        metaData: { publicPath: 'auto', remoteEntry: { name: 'remoteEntry.js', path: '', type: 'module' } },
+        shared: [
+          { name: 'react', version: '19.2.0', requiredVersion: '^19.2.0', singleton: true, assets: {} },
+        ],
+        exposes: [
+          { name: 'remote', assets: { js: { sync: ['assets/src-1.js'], async: ['assets/lazy-2.js'] } } },
+        ],
+        remotes: [] as Mf['remotes'],
+      };
+      mf(manifest);
+      writeFileSync(join(dir, 'wishlist', 'mf-manifest.json'), JSON.stringify(manifest));
+      remotes.push({
+        name: 'wishlist',
+        version: '1.0.0',
+        entry: `${ORIGIN}/wishlist/remoteEntry.js`,
+        integrity: sri(entry),
+        modules: {
+          [`${ORIGIN}/wishlist/assets/src-1.js`]: sri(chunk),
+          ...(pinChunk ? { [`${ORIGIN}/wishlist/assets/lazy-2.js`]: sri(lazy) } : {}),
+        },
+        routes: ['/wishlist'],
+        auth: 'required',
+        shared: { react: '^19.2.0' },
+      });
+    });
+
+  it('passes a container whose mf-manifest.json chunks are all pinned and whose singletons agree', async () => {
+    expect((await federated()).problems).toEqual([]);
+  });
+
+  it('finds a chunk the mf-manifest.json lists that the signed manifest does not pin', async () => {
+    expect((await federated(() => {}, false)).problems).toEqual([
+      expect.objectContaining({
+        remote: 'wishlist',
+        check: 'unlisted-module',
+        message: expect.stringMatching(/lazy-2\.js/),
+      }),
+    ]);
+  });
+
+  it('finds a shared singleton whose required version conflicts with the others', async () => {
+    const report = await federated((m) => {
+      m.shared[0]!.requiredVersion = '^18.2.0';
+    });
+    expect(report.problems).toContainEqual(
+      expect.objectContaining({
+        remote: 'wishlist',
+        check: 'shared',
+        message: expect.stringMatching(/react \^18\.2\.0/),
+      }),
+    );
+  });
+
+  it('finds a nested remote or a publicPath on an origin that is not allow-listed', async () => {
+    const report = await federated((m) => {
+      m.remotes = [{ federationContainerName: 'evil', entry: 'https://evil.example/remoteEntry.js' }];
+    });
+    expect(report.problems).toEqual([
+      expect.objectContaining({
+        remote: 'wishlist',
+        check: 'origin',
+        message: expect.stringMatching(/evil\.example/),
+      }),
+    ]);
+    const moved = await federated((m) => {
+      m.metaData.publicPath = 'https://other.example/wishlist/';
+    });
+    expect(moved.problems.map((p) => p.check)).toContain('origin');
+  });
+});

@@ -12,7 +12,13 @@ export {
 export { ShellError, type ShellErrorCode } from './errors.js';
 export { type GuardDecision, guard } from './guard.js';
 export { fetchIdentity, parseIdentity, readInlineIdentity } from './identity.js';
-export { createRemoteLoader, type RemoteLoader, type RemoteLoaderOptions, withTimeout } from './loader.js';
+export {
+  createRemoteLoader,
+  pinModules,
+  type RemoteLoader,
+  type RemoteLoaderOptions,
+  withTimeout,
+} from './loader.js';
 export {
   type ManifestOptions,
   originOf,

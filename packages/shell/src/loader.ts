@@ -58,9 +58,16 @@ const imports = async (url: string) => {
  * Writes one import map with the `integrity` of every module of every manifest, then proves the browser
  * enforces it: a local canary module loads under its true hash and fails under a false one. Anything else
  * (no import-map integrity, the map blocked by CSP or Trusted Types) throws `GH_SHELL_INTEGRITY_UNSUPPORTED`:
- * fail closed, no remote loads unchecked.
+ * fail closed, no remote loads unchecked. Exported for loaders of other kinds (`@gatehouse/federation`): a page
+ * may hold several import maps (Chromium merges them), each pinning its own modules.
+ *
+ * @example
+ * await pinModules(manifests, document.querySelector<HTMLScriptElement>('script[nonce]')?.nonce);
  */
-async function pinModules(manifests: readonly RemoteManifest[], nonce: string | undefined): Promise<void> {
+export async function pinModules(
+  manifests: readonly RemoteManifest[],
+  nonce: string | undefined,
+): Promise<void> {
   const good = blobUrl();
   const bad = blobUrl();
   const integrity: Record<string, string> = {

@@ -10,7 +10,7 @@ import {
 import { createAuthStore, type ReadonlyAuthStore } from './auth-store.js';
 import { ShellError } from './errors.js';
 import { createLinks, here } from './links.js';
-import { createRemoteLoader } from './loader.js';
+import { createRemoteLoader, type RemoteLoader } from './loader.js';
 import { originOf, type RemoteManifest, routesFromManifests, validateManifest } from './manifest.js';
 import { createRegion, type Region, type RegionHost, type ViewRequest } from './region.js';
 import { createRouteTable, type RouteDefinition, type RouteTable } from './routes.js';
@@ -46,6 +46,11 @@ export interface ShellOptions {
   readonly roleGroup?: (identity: IdentityContext) => string;
   /** The page's CSP nonce for the import map; read from the page by default. */
   readonly nonce?: string;
+  /**
+   * Wraps the remote loader, for remotes loaded another way (`@gatehouse/federation`'s Module Federation
+   * loader); it gets the shell's own loader to hand every other remote to.
+   */
+  readonly loader?: (own: RemoteLoader, manifests: readonly RemoteManifest[]) => RemoteLoader;
 }
 
 /** The running shell. */
@@ -153,11 +158,11 @@ export function createShell(options: ShellOptions): Shell {
 
   // Sign-in, and the one flow for a 401 while signed in: mark the session expired everywhere, say so, then
   // sign in again coming back to this route. (Anonymous, a 401 only reaches the remote, which offers login.)
-  const login = (returnTo = here(), options: LoginOptions = {}) => {
-    const query = new URLSearchParams({ returnTo });
-    for (const [name, value] of Object.entries(options)) if (value != null) query.set(name, `${value}`);
-    location.assign(`/auth/login?${query}`);
-  };
+  // The options go as they are: their names are the wire's, and URLSearchParams writes max_age in decimal.
+  const login = (returnTo = here(), options?: LoginOptions) =>
+    location.assign(
+      `/auth/login?${new URLSearchParams({ returnTo, ...(options as Record<string, string>) })}`,
+    );
   let notice: HTMLElement | undefined;
   // One W3C trace per user action: a navigation starts a new one, and every API call it leads to shares it.
   let traceId = randomHex(16);
@@ -179,7 +184,10 @@ export function createShell(options: ShellOptions): Shell {
   // What the regions and the session sync share.
   const host: RegionHost & SessionSyncOptions = {
     state,
-    loader: createRemoteLoader({ manifests, timeoutMs, nonce: options.nonce }),
+    loader: (options.loader ?? ((own) => own))(
+      createRemoteLoader({ manifests, timeoutMs, nonce: options.nonce }),
+      manifests,
+    ),
     events,
     timeoutMs,
     broken: new Set(),

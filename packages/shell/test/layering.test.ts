@@ -12,10 +12,12 @@ const sources = (name: string) =>
 const imports = (file: string) =>
   [...readFileSync(file, 'utf8').matchAll(/^(?:import|export)[^'"]*from '([^']+)'/gm)].map((m) => m[1]!);
 
-describe('layering: policy ← remote ← shell, browser only', () => {
+describe('layering: policy ← remote ← shell ← federation, browser only', () => {
   it.each([
     ['shell', ['@gatehouse/policy', '@gatehouse/remote']],
     ['remote', ['@gatehouse/policy']],
+    ['federation', ['@gatehouse/shell', '@gatehouse/remote', '@module-federation/runtime']],
+    ['single-spa', ['@gatehouse/shell', '@gatehouse/remote', '@gatehouse/policy']],
   ])('%s imports only %j and its own files', (name, allowed) => {
     const files = sources(name);
     // The files were found and their imports read: the package does import the first one allowed.

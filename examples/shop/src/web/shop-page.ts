@@ -15,7 +15,10 @@ export interface BuiltShop {
     readonly imports: Readonly<Record<string, string>>;
     readonly shared: Readonly<Record<string, string>>;
   };
-  readonly remotes: readonly (RemoteManifest & { readonly serve: 'remotes' | 'bff' })[];
+  readonly remotes: readonly (RemoteManifest & {
+    readonly serve: 'remotes' | 'bff';
+    readonly federation?: true;
+  })[];
 }
 
 /** The build's default origins (CONTRACT.md), which the manifest's URLs are written for. */
@@ -221,7 +224,8 @@ export function loadShopWeb(options: LoadShopWebOptions): ShopWeb {
     }
   }
   const shopName = options.shopName ?? 'Bazaar';
-  const manifestOf = ({ serve: _serve, ...manifest }: BuiltShop['remotes'][number]) => manifest;
+  const manifestOf = ({ serve: _serve, federation: _mf, ...manifest }: BuiltShop['remotes'][number]) =>
+    manifest;
   const dirOf = (name: string) => join(root, 'remotes', name, 'dist');
 
   /** What a page needs of one manifest, computed once per manifest object. */
@@ -231,6 +235,8 @@ export function loadShopWeb(options: LoadShopWebOptions): ShopWeb {
     allowedOrigins: [...new Set(built.remotes.map((remote) => new URL(remote.entry).origin))].sort(),
     remotesFor: (identity: IdentityContext) =>
       built.remotes.filter((remote) => mayLoad(remote, identity)).map(manifestOf),
+    /** The Module Federation containers among the remotes (the shell loads them with @gatehouse/federation). */
+    federated: built.remotes.filter((remote) => remote.federation).map((remote) => remote.name),
   });
   const atStart = viewOf(rebaseShop(raw, origins));
   const views = new WeakMap<object, ReturnType<typeof viewOf> | null>();
@@ -284,6 +290,7 @@ export function loadShopWeb(options: LoadShopWebOptions): ShopWeb {
             shopName,
             version: shell.version,
             remotes: view.remotesFor(identity),
+            federated: view.federated,
             routes: view.routes,
             allowedOrigins: view.allowedOrigins,
           }

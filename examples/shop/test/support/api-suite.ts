@@ -282,6 +282,10 @@ export function shopApiSuite(open: () => Promise<{ db: Database; dispose(): Prom
     expect((await api('bob', 'DELETE', '/profile/wishlist/prod_speaker')).status).toBe(404); // not bob's
     expect((await api('alice', 'DELETE', '/profile/wishlist/prod_speaker')).json<Wish[]>()).toHaveLength(2);
     expect((await api('anonymous', 'GET', '/profile/wishlist')).status).toBe(401);
+    // Changing a wishlist needs wishlist:edit (customers and admins have it; support does not).
+    expect((await api('carol', 'GET', '/profile/wishlist')).status).toBe(200);
+    expect((await api('carol', 'PUT', '/profile/wishlist/prod_speaker')).status).toBe(403);
+    expect((await api('carol', 'DELETE', '/profile/wishlist/prod_speaker')).status).toBe(403);
   });
 
   // --- catalog -------------------------------------------------------------------------------------------

@@ -10,8 +10,11 @@ export interface WebCopy {
   readonly root: string;
   /** `<root>/dist/shop-manifest.json` */
   readonly manifest: string;
-  /** Changes one byte of a remote's entry module (a letter in a string, so the code stays valid); undo with the answer. */
-  tamper(remote: string): { readonly file: string; restore(): void };
+  /**
+   * Changes one byte of a remote's entry module, or of `file` (a path under its `dist/`): a letter in a string,
+   * so the code stays valid; undo with the answer.
+   */
+  tamper(remote: string, file?: string): { readonly file: string; restore(): void };
   remove(): void;
 }
 
@@ -32,10 +35,10 @@ export function copyWeb(): WebCopy {
   return {
     root,
     manifest: join(root, 'dist/shop-manifest.json'),
-    tamper(name) {
+    tamper(name, path) {
       const remote = manifest.remotes.find((candidate) => candidate.name === name);
       if (!remote) throw new Error(`no remote ${name}`);
-      const file = join(root, 'remotes', name, 'dist', remote.entry.split('/').pop()!);
+      const file = join(root, 'remotes', name, 'dist', path ?? remote.entry.split('/').pop()!);
       const original = readFileSync(file);
       // The first letter of the first string literal (latin1: one character per byte).
       const at = original.toString('latin1').search(/(?<=["'`])[a-z]/i);

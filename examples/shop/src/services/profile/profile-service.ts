@@ -151,7 +151,7 @@ export async function buildProfileService(options: ProfileServiceOptions): Promi
   // Adds a product (idempotent: adding it again changes nothing).
   app.put<{ Params: { productId: string } }>(
     '/wishlist/:productId',
-    { schema: { params: ProductParams } },
+    { schema: { params: ProductParams }, preValidation: requirePermission('wishlist:edit') },
     async (request) => {
       const me = requirePrincipal(request);
       const { productId } = request.params;
@@ -182,7 +182,7 @@ export async function buildProfileService(options: ProfileServiceOptions): Promi
 
   app.delete<{ Params: { productId: string } }>(
     '/wishlist/:productId',
-    { schema: { params: ProductParams } },
+    { schema: { params: ProductParams }, preValidation: requirePermission('wishlist:edit') },
     async (request) => {
       const me = requirePrincipal(request);
       const removed = await db.query(

@@ -6,6 +6,7 @@ import { build, type InlineConfig, type Rolldown } from 'vite';
 import { listModules, type RemoteManifest, remoteManifest, satisfies, sri } from './manifest.js';
 import { ensureShopSigningKey, signShopManifest } from './signing.js';
 import {
+  federatedRemoteViteConfig,
   packageOf,
   readRemotePackage,
   remoteViteConfig,
@@ -46,8 +47,14 @@ export interface ShellManifest {
 /** `web/dist/shop-manifest.json`: the shell and every remote, as built. */
 export interface ShopManifest {
   readonly shell: ShellManifest;
-  /** Every remote, with the origin it is served from (`bff`: gated by the BFF's session check). */
-  readonly remotes: readonly (RemoteManifest & { readonly serve: 'remotes' | 'bff' })[];
+  /**
+   * Every remote, with the origin it is served from (`bff`: gated by the BFF's session check) and, for a
+   * Module Federation container, `federation: true`.
+   */
+  readonly remotes: readonly (RemoteManifest & {
+    readonly serve: 'remotes' | 'bff';
+    readonly federation?: true;
+  })[];
 }
 
 /** Where the build manifest is written. */
@@ -132,18 +139,19 @@ async function buildShell(outDir: string): Promise<void> {
 }
 
 async function buildRemote(dir: string): Promise<void> {
-  const { description, serve } = readRemotePackage(dir);
-  const output = await run(remoteViteConfig(dir));
+  const { description, serve, federation } = readRemotePackage(dir);
+  const output = await run(federation ? await federatedRemoteViteConfig(dir) : remoteViteConfig(dir));
   const baseUrl =
     serve === 'bff'
       ? `${DEFAULT_ORIGINS.bff}/remotes/${description.name}/`
       : `${DEFAULT_ORIGINS.remotes}/${description.name}/`;
   const manifest = remoteManifest(description, {
     dir: join(dir, 'dist'),
-    entry: entryOf(output, description.name),
+    entry: federation ? 'remoteEntry.js' : entryOf(output, description.name),
     baseUrl,
   });
-  writeFileSync(join(dir, 'dist/manifest.json'), `${JSON.stringify({ ...manifest, serve }, null, 2)}\n`);
+  const built = { ...manifest, serve, ...(federation ? { federation } : {}) };
+  writeFileSync(join(dir, 'dist/manifest.json'), `${JSON.stringify(built, null, 2)}\n`);
 }
 
 /** Options of {@link buildWeb}. */
@@ -218,7 +226,9 @@ async function writeManifest(options: BuildWebOptions): Promise<ShopManifest> {
       inputs: [
         join(webRoot, 'shell'),
         buildCode,
-        ...['policy', 'remote', 'shell', 'react'].map((pkg) => join(repoRoot, 'packages', pkg, 'src')),
+        ...['policy', 'remote', 'shell', 'react', 'federation'].map((pkg) =>
+          join(repoRoot, 'packages', pkg, 'src'),
+        ),
         require.resolve('react/package.json'),
         require.resolve('react-dom/package.json'),
       ],

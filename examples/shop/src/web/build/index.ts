@@ -27,6 +27,7 @@ export {
   signShopManifest,
 } from './signing.js';
 export {
+  federatedRemoteViteConfig,
   packageOf,
   type RemotePackage,
   readRemotePackage,

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { InlineConfig, Plugin } from 'vite';
@@ -42,6 +42,8 @@ export interface RemotePackage {
     readonly permissions?: string[];
     /** `bff`: served only by the BFF, to sessions allowed to load it; default: the remotes origin. */
     readonly serve?: 'remotes' | 'bff';
+    /** A Module Federation 2 container (`@module-federation/vite`), loaded through `@gatehouse/federation`. */
+    readonly federation?: boolean;
   };
 }
 
@@ -50,6 +52,7 @@ export function readRemotePackage(dir: string): {
   pkg: RemotePackage;
   description: RemoteDescription;
   serve: 'remotes' | 'bff';
+  federation: boolean;
 } {
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as RemotePackage;
   const name = pkg.name.replace(/^@gatehouse\/shop-remote-/, '');
@@ -63,6 +66,7 @@ export function readRemotePackage(dir: string): {
   return {
     pkg,
     serve: pkg.gatehouse.serve ?? 'remotes',
+    federation: pkg.gatehouse.federation === true,
     description: {
       name,
       version: pkg.version,
@@ -100,7 +104,7 @@ const common = (root: string, outDir: string): InlineConfig => ({
 });
 
 /**
- * The Vite configuration of one remote (`web/remotes/<name>`): `src/index.tsx` as an ES module exporting
+ * The Vite configuration of one remote (`web/remotes/<name>`): `src/index.tsx` (or `src/index.ts`) as an ES module exporting
  * `remote`, React and the Gatehouse runtime left as bare imports (the shell provides them), everything else
  * (the shop's UI kit included) bundled, file names hashed. Its own `vite.config.ts` is just this.
  *
@@ -116,7 +120,13 @@ export function remoteViteConfig(dir: string): InlineConfig {
       ...base.build,
       emptyOutDir: true,
       rolldownOptions: {
-        input: { [description.name]: join(dir, 'src/index.tsx') },
+        // `src/index.tsx` (React), or `src/index.ts` for a remote without JSX (the help web component).
+        input: {
+          [description.name]: join(
+            dir,
+            existsSync(join(dir, 'src/index.ts')) ? 'src/index.ts' : 'src/index.tsx',
+          ),
+        },
         preserveEntrySignatures: 'strict',
         external: isShared,
         output: {
@@ -126,6 +136,49 @@ export function remoteViteConfig(dir: string): InlineConfig {
         },
       },
     },
+  };
+}
+
+/**
+ * The Vite configuration of a Module Federation remote (`"federation": true` in its package.json's
+ * `gatehouse`): `@module-federation/vite` builds `remoteEntry.js`, an ES-module container exposing
+ * `./remote` (`src/index.tsx`, which exports `remote`), with React and React DOM as MF shared singletons the
+ * shell provides (no fallback copy is bundled). Every file it writes is pinned in the manifest like any remote's.
+ *
+ * @example
+ * export default await federatedRemoteViteConfig(import.meta.dirname);
+ */
+export async function federatedRemoteViteConfig(dir: string): Promise<InlineConfig> {
+  const { description } = readRemotePackage(dir);
+  // Loaded here, not at the top: only a federated remote's build needs the plugin. It turns itself off under
+  // a test runner (VITEST, NODE_ENV=test) unless told not to; this is a production build wherever it runs.
+  process.env.MFE_VITE_NO_TEST_ENV_CHECK ??= 'true';
+  const { federation } = await import('@module-federation/vite');
+  const base = common(dir, join(dir, 'dist'));
+  // No fallback copy (`import: false`): the shell's React is the page's one React, as for every remote.
+  const singleton = {
+    singleton: true,
+    requiredVersion: description.shared.react ?? '*',
+    import: false as const,
+  };
+  return {
+    ...base,
+    plugins: [
+      federation({
+        name: description.name,
+        filename: 'remoteEntry.js',
+        exposes: { './remote': './src/index.tsx' },
+        shared: {
+          react: singleton,
+          'react/jsx-runtime': singleton,
+          'react-dom': singleton,
+          'react-dom/client': singleton,
+        },
+        dts: false,
+        manifest: true,
+      }),
+    ],
+    build: { ...base.build, emptyOutDir: true, rolldownOptions: { input: {} } },
   };
 }
 

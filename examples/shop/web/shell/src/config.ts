@@ -6,6 +6,8 @@ export interface ShopPageConfig {
   readonly version: string;
   /** The manifests this user may load (admin and org only for who may load them). */
   readonly remotes: readonly unknown[];
+  /** The Module Federation containers among the remotes, loaded through `@gatehouse/federation`. */
+  readonly federated?: readonly string[];
   /** Every route of the shop, so a route whose remote this user may not load still shows "no access". */
   readonly routes: readonly RouteDefinition[];
   /** Exact origins remote code comes from. */

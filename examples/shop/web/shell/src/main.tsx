@@ -4,6 +4,7 @@ import { createRoot } from 'react-dom/client';
 import { App } from './app.js';
 import { pageUserId, readPageConfig } from './config.js';
 import { watchExpiry } from './expiry.js';
+import { federation } from './federation.js';
 import { shopView } from './views.js';
 
 const config = readPageConfig();
@@ -16,6 +17,8 @@ const shell = createShell({
   routes: config.routes,
   version: config.version,
   view: shopView,
+  // The Module Federation containers (the wishlist), under the same rules: @gatehouse/federation.
+  loader: federation(config.federated ?? [], () => shell.auth.getState()),
 });
 
 // Before start(): a page opened inside the warning window is warned at once, before React renders.
