@@ -60,6 +60,8 @@ const name = 'gatehouse-federation';
  *   manifests, remotes: ['wishlist'], state: shell.auth.getState, singletons: { react: React.version },
  * })] });
  */
+// long-function: the one plugin object MF takes; its hooks, in the order MF calls them, share the pins and
+// manifest look-ups built at the top, and each hook is a few lines.
 export function guardFederation(options: FederationGuardOptions): ModuleFederationRuntimePlugin {
   const { singletons = {} } = options;
   const federated = options.manifests.filter((m) => options.remotes.includes(m.name));

@@ -83,12 +83,9 @@ const BUSY_RETRY_AFTER = 60;
  * callback are HTML pages (400, or 503 when the issuer is down), never a session. Both are rate-limited per
  * client address (`loginRateLimit` each per `loginRateWindowMs`: 429 problem+json with `Retry-After`).
  */
-// long-function: the two routes of one flow share the rate limit registered here; not split while the login
-// options work changes this file (one change at a time, no merge conflict).
 export const loginRoutes: FastifyPluginAsync<BffRouteOptions> = async (scope, { runtime }) => {
-  const { config, cookies, oidc, store } = runtime;
+  const { config, cookies, store } = runtime;
   const security = pageSecurityOf(config);
-  const limits = { perBinding: config.maxPendingLoginsPerBrowser, total: config.maxPendingLogins };
   const limited = config.loginRateLimit > 0;
   if (limited) {
     await scope.register(rateLimit, {
@@ -109,44 +106,7 @@ export const loginRoutes: FastifyPluginAsync<BffRouteOptions> = async (scope, { 
   scope.get<{ Querystring: LoginQuery }>(
     '/auth/login',
     { config: rateLimited, schema: { querystring: LoginQuery } },
-    async (request, reply) => {
-      const { returnTo } = request.query;
-      const options = loginOptions(request.query);
-      const acrValues = options.acr_values?.split(' ');
-      const transaction: LoginTransaction = {
-        binding: cookies.loginBinding(request.headers.cookie) ?? newOpaqueToken(32),
-        codeVerifier: randomPKCECodeVerifier(),
-        nonce: randomNonce(),
-        returnTo: safeReturnTo(typeof returnTo === 'string' ? returnTo : undefined),
-        createdAt: Date.now(),
-        ...(options.prompt ? { prompt: options.prompt } : {}),
-        ...(options.max_age === undefined ? {} : { maxAge: options.max_age }),
-        ...(acrValues ? { acrValues } : {}),
-      };
-      const state = randomState();
-      let location: URL;
-      try {
-        if (acrValues) await allowAcrValues(runtime, acrValues);
-        const { nonce, codeVerifier } = transaction;
-        location = await oidc.authorizationUrl({ state, nonce, codeVerifier }, options);
-      } catch (error) {
-        if (error instanceof BffError && error.status === 400) throw error;
-        return issuerUnavailable(runtime, reply, security, error);
-      }
-      if (!(await store.putTransaction(state, transaction, config.loginTimeout * 1000, limits))) {
-        // The store holds its most pending logins: refuse this one rather than evict someone else's.
-        runtime.log.warn(
-          { event: 'login_failure', reason: 'pending_logins_full' },
-          'too many pending logins',
-        );
-        runtime.metrics.logins.inc({ outcome: 'busy' });
-        reply.header('retry-after', String(BUSY_RETRY_AFTER));
-        return replyErrorPage(reply, 503, security, PAGES.busy);
-      }
-      return reply
-        .header('set-cookie', cookies.setLoginBinding(transaction.binding))
-        .redirect(location.href, 302);
-    },
+    (request, reply) => startLogin(runtime, security, request.query, request.headers.cookie, reply),
   );
 
   scope.get<{ Querystring: T.Static<typeof CallbackQuery> }>(
@@ -179,6 +139,55 @@ export const loginRoutes: FastifyPluginAsync<BffRouteOptions> = async (scope, { 
     },
   );
 };
+
+/**
+ * `GET /auth/login`: stores the login transaction (bound to this browser, with its options) and sends the
+ * browser to the issuer; a 400 for an `acr_values` not allowed, a 503 page when the issuer or the store is full
+ * or down.
+ */
+async function startLogin(
+  runtime: GatehouseRuntime,
+  security: PageSecurity,
+  query: LoginQuery,
+  cookieHeader: string | undefined,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const { config, cookies, oidc, store } = runtime;
+  const limits = { perBinding: config.maxPendingLoginsPerBrowser, total: config.maxPendingLogins };
+  const { returnTo } = query;
+  const options = loginOptions(query);
+  const acrValues = options.acr_values?.split(' ');
+  const transaction: LoginTransaction = {
+    binding: cookies.loginBinding(cookieHeader) ?? newOpaqueToken(32),
+    codeVerifier: randomPKCECodeVerifier(),
+    nonce: randomNonce(),
+    returnTo: safeReturnTo(typeof returnTo === 'string' ? returnTo : undefined),
+    createdAt: Date.now(),
+    ...(options.prompt ? { prompt: options.prompt } : {}),
+    ...(options.max_age === undefined ? {} : { maxAge: options.max_age }),
+    ...(acrValues ? { acrValues } : {}),
+  };
+  const state = randomState();
+  let location: URL;
+  try {
+    if (acrValues) await allowAcrValues(runtime, acrValues);
+    const { nonce, codeVerifier } = transaction;
+    location = await oidc.authorizationUrl({ state, nonce, codeVerifier }, options);
+  } catch (error) {
+    if (error instanceof BffError && error.status === 400) throw error;
+    return issuerUnavailable(runtime, reply, security, error);
+  }
+  if (!(await store.putTransaction(state, transaction, config.loginTimeout * 1000, limits))) {
+    // The store holds its most pending logins: refuse this one rather than evict someone else's.
+    runtime.log.warn({ event: 'login_failure', reason: 'pending_logins_full' }, 'too many pending logins');
+    runtime.metrics.logins.inc({ outcome: 'busy' });
+    reply.header('retry-after', String(BUSY_RETRY_AFTER));
+    return replyErrorPage(reply, 503, security, PAGES.busy);
+  }
+  return reply
+    .header('set-cookie', cookies.setLoginBinding(transaction.binding))
+    .redirect(location.href, 302);
+}
 
 /** The login options of a validated `/auth/login` query, as the contract names them. */
 function loginOptions(query: LoginQuery): LoginOptions {
