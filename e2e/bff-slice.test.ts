@@ -54,7 +54,7 @@ await describeWith(['chromium'], 'BFF slice in Chromium', () => {
     await page.waitForURL(`${bffUrl}/account/orders?tab=open`);
     await expect.poll(() => page.textContent('h1')).toBe('Hello, Alice');
 
-    // The session cookie exists but JavaScript cannot see it (SECURITY.md A 1).
+    // The session cookie exists but JavaScript cannot see it (docs/security-requirements.md#a1).
     const cookies = await context.cookies(bffUrl);
     const session = cookies.find((cookie) => cookie.name === '__Host-Http-gatehouse');
     expect(session).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Lax', path: '/' });
@@ -67,7 +67,7 @@ await describeWith(['chromium'], 'BFF slice in Chromium', () => {
     await page.click('#own');
     await expect.poll(() => page.textContent('#out')).toMatch(/^200 [\s\S]*order_123/);
 
-    // No token anywhere a script could read it (SECURITY.md A 10, C 19).
+    // No token anywhere a script could read it (docs/security-requirements.md#a10, #c19).
     const exposed = await page.evaluate(async () => {
       const databases = 'databases' in indexedDB ? await indexedDB.databases() : [];
       return JSON.stringify({

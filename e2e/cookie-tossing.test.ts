@@ -9,7 +9,7 @@ import { type HttpsFront, httpsFront, selfSignedCertificate } from './support/ht
 const COOKIE = '__Host-Http-gatehouse';
 
 /**
- * SECURITY.md A 2 in the real Chromium, with a real parent domain: the BFF at `app.gatehouse.test`, an
+ * docs/security-requirements.md#a2 in the real Chromium, with a real parent domain: the BFF at `app.gatehouse.test`, an
  * attacker's server at its sibling `evil.gatehouse.test` (`--host-resolver-rules` maps both to 127.0.0.1).
  * Both are https (a self-signed certificate, ignored by the browser context): `Secure` cookies, and so
  * `__Host-` ones, can be set over plain http only on localhost, and localhost has no sibling that may set

@@ -34,7 +34,7 @@ const FORGED = [
 ];
 
 /**
- * SECURITY.md H 47 in the real Chromium: the real shell runtime (bundled from `@gatehouse/shell`) on the
+ * docs/security-requirements.md#h47 in the real Chromium: the real shell runtime (bundled from `@gatehouse/shell`) on the
  * real BFF's page, signed in through the dev IdP. A window on another origin posts auth-looking messages to
  * the shell's window and on its own `BroadcastChannel` of the shell's channel name; the user stays signed in.
  *

@@ -31,7 +31,7 @@ interface SecurityReport {
 type PageWindow = { importRemote(url: string): Promise<string>; evilRan?: boolean; plainRan?: boolean };
 
 /**
- * SECURITY.md H 43 and H 45 in the real Chromium, with the BFF's own page headers and the reports Chromium
+ * docs/security-requirements.md#h43 and #h45 in the real Chromium, with the BFF's own page headers and the reports Chromium
  * sends by itself. Chromium's Reporting API delivers only to https endpoints (not to http://localhost), so
  * the BFF sits behind a TLS front (a self-signed certificate, ignored by the browser context), and
  * `--short-reporting-delay` makes delivery take about 100 ms instead of a minute.

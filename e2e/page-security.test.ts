@@ -17,7 +17,7 @@ class Lines extends Writable {
 }
 
 /**
- * SECURITY.md H 42, 45, 46, 47 in the real Chromium, on the BFF's HTML answers: the nonce-based CSP blocks an
+ * docs/security-requirements.md#h42, #h45, #h46, #h47 in the real Chromium, on the BFF's HTML answers: the nonce-based CSP blocks an
  * injected script and changes per load, Trusted Types make a string assigned to innerHTML throw, an enforced
  * Integrity-Policy blocks a script without integrity (and the report-only one lets it run and reports it).
  */

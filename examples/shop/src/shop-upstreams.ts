@@ -4,7 +4,7 @@ export type ShopService = 'catalog' | 'cart' | 'checkout' | 'orders' | 'profile'
 /** A port per service; the org service also serves the admin area. */
 export type ShopPorts = Readonly<Record<ShopService, number>>;
 
-/** The ports of `npm start` (CONTRACT.md: domain APIs on 127.0.0.1:4101-4199). */
+/** The ports of `npm start` (docs/http-contract.md#origins: domain APIs on 127.0.0.1:4101-4199). */
 export const defaultShopPorts: ShopPorts = Object.freeze({
   catalog: 4101,
   cart: 4102,

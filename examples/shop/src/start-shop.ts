@@ -33,7 +33,7 @@ export interface ShopStartPorts extends ShopPorts {
   readonly remotes: number;
 }
 
-/** The ports of `npm start` (CONTRACT.md). */
+/** The ports of `npm start` (docs/http-contract.md#origins). */
 export const defaultStartPorts: ShopStartPorts = Object.freeze({
   bff: 4000,
   idp: 4001,

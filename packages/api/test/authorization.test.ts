@@ -4,7 +4,7 @@ import { MemoryAuditSink } from '../src/index.js';
 import { buildShopService } from './fixtures/shop-service.js';
 import { type demoClaims, startTestIssuer, type TestIssuer } from './fixtures/test-issuer.js';
 
-// SECURITY.md G (37–41), one test each, and the IDOR/tenant cases of issue 3, through HTTP against the
+// docs/security-requirements.md#g37 to #g41, one test each, and the IDOR/tenant cases of issue 3, through HTTP against the
 // example service of docs/protect-a-domain-api.md.
 let issuer: TestIssuer;
 let app: FastifyInstance;
@@ -35,7 +35,7 @@ async function call(
   });
 }
 
-describe('authorization (SECURITY.md G)', () => {
+describe('authorization (docs/security-requirements.md#g-authorization-in-the-apis)', () => {
   it('37: denies by default: hidden admin routes answer 403 to a signed-in customer', async () => {
     const response = await call('alice', 'GET', '/admin/users');
     expect(response.statusCode).toBe(403);

@@ -11,7 +11,7 @@ import {
   type TestIssuer,
 } from './fixtures/test-issuer.js';
 
-// SECURITY.md J (51–55) and G41, one test each, through HTTP against the example service. The issuer's
+// docs/security-requirements.md#j51 to #j55 and #g41, one test each, through HTTP against the example service. The issuer's
 // discovery document and JWKS are served by a real node:http server.
 let issuer: TestIssuer;
 let canary: CountingServer;
@@ -50,7 +50,7 @@ const now = () => Math.floor(Date.now() / 1000);
 const unsigned = (header: object, payload: object) =>
   `${base64url.encode(JSON.stringify(header))}.${base64url.encode(JSON.stringify(payload))}.`;
 
-describe('JWT validation (SECURITY.md J)', () => {
+describe('JWT validation (docs/security-requirements.md#j-jwt-validation)', () => {
   it('accepts a valid access token (the control case)', async () => {
     const response = await get(`Bearer ${await issuer.accessToken('alice')}`);
     expect(response.statusCode).toBe(200);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { gatehouseApi, MemoryAuditSink, requirePermission, requireScope } from '../src/index.js';
 import { AUDIENCE, startTestIssuer, type TestIssuer } from './fixtures/test-issuer.js';
 
-// SECURITY.md G41 (enforce `scope`): requireScope on routes of a real service, with access tokens signed by
+// docs/security-requirements.md#g41 (enforce `scope`): requireScope on routes of a real service, with access tokens signed by
 // the test issuer's RS256 key and verified against its discovery document and JWKS over real HTTP.
 let issuer: TestIssuer;
 let app: FastifyInstance;
@@ -46,7 +46,7 @@ async function call(url: string, claims: JWTPayload, user: 'alice' | 'dave' = 'a
   });
 }
 
-describe('requireScope (SECURITY.md G41)', () => {
+describe('requireScope (docs/security-requirements.md#g41)', () => {
   it('41: a valid token without the scope → 403 insufficient_scope (RFC 6750 §3.1) as problem+json', async () => {
     const response = await call('/orders', { scope: 'openid profile' });
     expect(response.statusCode).toBe(403);

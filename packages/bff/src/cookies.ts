@@ -26,7 +26,7 @@ const ENTRY_OVERHEAD_BYTES = 64;
  * Reads and writes the BFF's cookies: the session cookie (an opaque id signed with the session secret), the
  * login cookie (binds login transactions to this browser) and, for one minute after a sign-out, the logout
  * cookie (names the sign-out page's handoff). Both are `__Host-`, `HttpOnly`, `Secure`,
- * `Path=/`, no `Domain` (SECURITY.md A 1–3). Parsing comes from `cookie`, signing from `@fastify/cookie`.
+ * `Path=/`, no `Domain` (docs/security-requirements.md#a1 to #a3). Parsing comes from `cookie`, signing from `@fastify/cookie`.
  */
 export class CookieJar {
   readonly #signer: InstanceType<typeof Signer>;

@@ -19,7 +19,7 @@ function originOf(value: string | undefined): string | undefined {
 
 /**
  * Checks the custom CSRF header and Fetch Metadata for requests that act with the session
- * (SECURITY.md D 26 and 29; CONTRACT.md "API proxy"):
+ * (docs/security-requirements.md#d26 and #d29; docs/http-contract.md#api-proxy):
  * - `x-csrf: 1` must be present (a cross-origin page cannot send it without a CORS preflight we never allow);
  * - `Sec-Fetch-Site: cross-site` is refused; `same-site` is refused for state-changing methods;
  * - without Fetch Metadata, a state-changing request needs an `Origin` (or `Referer`) equal to ours.
@@ -58,7 +58,7 @@ const EMBEDDING_DESTINATIONS = new Set(['object', 'embed']);
 
 /**
  * Fetch Metadata resource isolation for endpoints without the `x-csrf` header, such as `GET /auth/session` and
- * the push channel's `EventSource` (SECURITY.md D 29; Google's Resource Isolation Policy): a cross-site (or
+ * the push channel's `EventSource` (docs/security-requirements.md#d29; Google's Resource Isolation Policy): a cross-site (or
  * unknown `Sec-Fetch-Site`) request is refused unless it is a GET or HEAD navigation (not into `<object>` or
  * `<embed>`): another site may link to the login, the issuer may redirect to the callback and frame the
  * front-channel logout, but no other site can read these answers or load them as an image or a script.

@@ -3,7 +3,7 @@ import { type Permission, permissionPattern, roleNamePattern } from '@gatehouse/
 import type { BffOptions } from './config.js';
 import { ConfigError } from './config.js';
 
-/** Environment variables the BFF reads (CONTRACT.md "Running the BFF on its own"). */
+/** Environment variables the BFF reads (docs/http-contract.md#running-the-bff-on-its-own). */
 export const ENVIRONMENT_VARIABLES = [
   'GATEHOUSE_ISSUER',
   'GATEHOUSE_CLIENT_ID',

@@ -1,7 +1,7 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
 
 /**
- * Paths pino redacts in every log line: credentials in headers, token fields, secrets (SECURITY.md I 48).
+ * Paths pino redacts in every log line: credentials in headers, token fields, secrets (docs/security-requirements.md#i48).
  * The BFF also never puts them in log calls; this is the second line of defence.
  */
 export const REDACTED_PATHS = [
@@ -28,7 +28,7 @@ export const REDACTED_PATHS = [
 
 /**
  * The BFF's pino logger: JSON lines with UTC ISO timestamps and redaction. CR/LF in values are escaped by
- * JSON encoding, so one event is always one line (SECURITY.md I 50).
+ * JSON encoding, so one event is always one line (docs/security-requirements.md#i50).
  *
  * @example
  * const log = createLogger('info');

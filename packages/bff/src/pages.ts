@@ -44,7 +44,7 @@ export function pageSecurityOf(config: BffConfig): PageSecurity {
 }
 
 /**
- * Security headers of every HTML answer (SECURITY.md H 42–47): a strict CSP with a fresh nonce
+ * Security headers of every HTML answer (docs/security-requirements.md#h42 to #h47): a strict CSP with a fresh nonce
  * (`'strict-dynamic'`, `object-src 'none'`, `base-uri 'none'`, `frame-ancestors`), Trusted Types for
  * scripts, `Integrity-Policy` for scripts (report-only or enforced, reported to `/reports`), `nosniff`,
  * `Referrer-Policy: no-referrer`, COOP, HSTS over https, and `no-store`.

@@ -6,7 +6,7 @@ const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
 
 /**
  * The path to return to after login, or `/` when `value` is anything but a plain same-origin path
- * (CONTRACT.md `GET /auth/login`): one leading `/`, not `//`; no `\`, `%5C` or `%2F` in the path; no `.` or
+ * (docs/http-contract.md#auth-login): one leading `/`, not `//`; no `\`, `%5C` or `%2F` in the path; no `.` or
  * `..` segments (raw or encoded); no scheme; no control characters, raw or encoded; no fragment.
  *
  * @example

@@ -503,7 +503,7 @@ export class SessionManager {
     await Promise.all(ids.map((id) => this.events.publish({ ...message, session: sessionChannelKey(id) })));
   }
 
-  /** The identity context of CONTRACT.md for a live session. */
+  /** The identity context of docs/http-contract.md#identity-context for a live session. */
   identity(record: SessionRecord): IdentityContext {
     return {
       isAuthenticated: true,

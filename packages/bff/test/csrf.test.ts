@@ -6,7 +6,7 @@ import { type Stack, signIn, startStack } from './support/stack.js';
 
 const origin = 'http://localhost:4000';
 
-describe('checkCsrf: header × method matrix (SECURITY.md D 26, 29)', () => {
+describe('checkCsrf: header × method matrix (docs/security-requirements.md#d26, #d29)', () => {
   const cases: Array<[string, string, Record<string, string>, boolean]> = [
     ['GET', 'same-origin with header', { 'x-csrf': '1', 'sec-fetch-site': 'same-origin' }, true],
     ['POST', 'same-origin with header', { 'x-csrf': '1', 'sec-fetch-site': 'same-origin', origin }, true],
@@ -66,7 +66,7 @@ const CROSS_SITE_NO_CORS = {
 };
 const CROSS_SITE_NAVIGATION = { ...NAVIGATION_HEADERS, 'sec-fetch-site': 'cross-site' };
 
-describe('checkResourceIsolation: who may load /auth/* (SECURITY.md D 29)', () => {
+describe('checkResourceIsolation: who may load /auth/* (docs/security-requirements.md#d29)', () => {
   const cases: Array<[string, string, boolean, Record<string, string>]> = [
     ['GET', 'no metadata', true, {}],
     ['GET', 'same-origin fetch', true, { ...API_HEADERS }],
@@ -90,7 +90,7 @@ describe('checkResourceIsolation: who may load /auth/* (SECURITY.md D 29)', () =
   });
 });
 
-describe('/auth/* over real HTTP: other sites may navigate, never read (SECURITY.md D 29)', () => {
+describe('/auth/* over real HTTP: other sites may navigate, never read (docs/security-requirements.md#d29)', () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack();

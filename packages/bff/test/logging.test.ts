@@ -43,7 +43,7 @@ async function sessionOf(target: Stack, browser: TestBrowser) {
   };
 }
 
-describe('logs (SECURITY.md I 48–50)', () => {
+describe('logs (docs/security-requirements.md#i48 to #i50)', () => {
   it('I48: after every flow, no token, session id, cookie or secret appears in any log line', async () => {
     const canaries = new Set<string>([SECRET, 'gatehouse-dev-secret']);
     const collect = async (browser: TestBrowser) => {

@@ -33,7 +33,7 @@ async function callbackUrl(browser: TestBrowser, user = 'alice'): Promise<URL> {
   return done.stoppedAt;
 }
 
-describe('login request (SECURITY.md B 11, 12, 18)', () => {
+describe('login request (docs/security-requirements.md#b11, #b12, #b18)', () => {
   it('asks for the code flow with PKCE S256, state, nonce and the minimal scopes', async () => {
     const url = await loginRedirect(new TestBrowser());
     const params = url.searchParams;
@@ -73,7 +73,7 @@ describe('login request (SECURITY.md B 11, 12, 18)', () => {
   });
 });
 
-describe('callback (SECURITY.md B 13, 15, 16)', () => {
+describe('callback (docs/security-requirements.md#b13, #b15, #b16)', () => {
   it('B16: the callback sets Referrer-Policy: no-referrer and loads nothing third-party', async () => {
     const browser = new TestBrowser();
     const callback = await callbackUrl(browser);
@@ -186,7 +186,7 @@ describe('callback (SECURITY.md B 13, 15, 16)', () => {
   });
 });
 
-describe('returnTo attack strings through the real login (SECURITY.md E 31)', () => {
+describe('returnTo attack strings through the real login (docs/security-requirements.md#e31)', () => {
   it.each([
     'https://evil.example',
     '//evil.example',
@@ -244,7 +244,7 @@ describe('repeated or malformed login parameters (query schemas)', () => {
   });
 });
 
-describe('ID token checks against a provider that misbehaves (SECURITY.md B 14)', () => {
+describe('ID token checks against a provider that misbehaves (docs/security-requirements.md#b14)', () => {
   let op: MockOp;
   let bffUrl: string;
   let close: () => Promise<void>;

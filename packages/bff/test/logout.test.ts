@@ -30,7 +30,7 @@ async function cookieValue(browser: TestBrowser): Promise<string> {
   return cookie?.value ?? '';
 }
 
-describe('logout (SECURITY.md D 30, E 32, F 33, 34)', () => {
+describe('logout (docs/security-requirements.md#d30, #e32, #f33, #f34)', () => {
   it('F33: POST /auth/logout ends the session, clears the cookie and site data, and names the sign-out page', async () => {
     const browser = new TestBrowser();
     await signIn(browser, stack, 'alice');
@@ -192,7 +192,7 @@ describe('logout (SECURITY.md D 30, E 32, F 33, 34)', () => {
   });
 });
 
-describe('back-channel logout from the real dev IdP (SECURITY.md F 36)', () => {
+describe('back-channel logout from the real dev IdP (docs/security-requirements.md#f36)', () => {
   it('ending the IdP session elsewhere ends the BFF session at once', async () => {
     const browser = new TestBrowser();
     await signIn(browser, stack, 'carol');
@@ -210,7 +210,7 @@ describe('back-channel logout from the real dev IdP (SECURITY.md F 36)', () => {
   });
 });
 
-describe('logout-token validation (SECURITY.md F 35)', () => {
+describe('logout-token validation (docs/security-requirements.md#f35)', () => {
   let op: MockOp;
   let bffUrl: string;
   let close: () => Promise<void>;

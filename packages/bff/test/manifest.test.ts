@@ -21,7 +21,7 @@ function write(content: object, key = keys.privateKey): void {
 
 const good = { remotes: [{ name: 'orders', version: '1.0.0', entry: 'https://cdn.example/orders.js' }] };
 
-describe('the signed remote manifest (SECURITY.md H; issue 6)', () => {
+describe('the signed remote manifest (docs/security-requirements.md#h-remote-code-loading; issue 6)', () => {
   const stacks: Stack[] = [];
   afterAll(async () => {
     for (const stack of stacks) await stack.close();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { htmlHeaders, identityScript, newNonce } from '../src/index.js';
 
-describe('htmlHeaders (SECURITY.md H 42, 45–47)', () => {
+describe('htmlHeaders (docs/security-requirements.md#h42, #h45 to #h47)', () => {
   it('sends a strict nonce CSP, nosniff, no-referrer, COOP, frame-ancestors none, and no HSTS over http', () => {
     const headers = htmlHeaders('abc', {
       remoteOrigins: ['https://cdn.example'],

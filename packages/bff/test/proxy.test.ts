@@ -41,7 +41,7 @@ const call = (path: string, init: Parameters<TestBrowser['request']>[1] = {}) =>
     headers: { ...API_HEADERS, origin: stack.bffUrl, ...init.headers },
   });
 
-describe('API proxy: what reaches the upstream (SECURITY.md C 19–22)', () => {
+describe('API proxy: what reaches the upstream (docs/security-requirements.md#c19 to #c22)', () => {
   it('C20: the upstream sees the bearer token and no cookie; the query is kept; the path maps under the base', async () => {
     const answer = await call('/api/echo/orders/order_123?expand=items&x=%2F');
     expect(answer.status).toBe(200);
@@ -242,7 +242,7 @@ describe('API proxy: what reaches the upstream (SECURITY.md C 19–22)', () => {
   });
 });
 
-describe('API proxy: answers (CONTRACT.md "API proxy", "Errors")', () => {
+describe('API proxy: answers (docs/http-contract.md#api-proxy, #errors)', () => {
   it('adds Cookie to Vary: the answer depends on the session the BFF attached', async () => {
     expect((await call('/api/open/x')).header('vary')).toBe('Cookie');
     const echoed = await call('/api/echo/x?vary=Accept-Language');
@@ -292,7 +292,7 @@ describe('API proxy: answers (CONTRACT.md "API proxy", "Errors")', () => {
   });
 });
 
-describe('CSRF and Fetch Metadata on /api/* (SECURITY.md D 26–29)', () => {
+describe('CSRF and Fetch Metadata on /api/* (docs/security-requirements.md#d26 to #d29)', () => {
   it.each([
     ['no x-csrf header', { 'x-csrf': '' }, 'GET'],
     ['cross-site fetch', { 'sec-fetch-site': 'cross-site' }, 'GET'],

@@ -166,7 +166,7 @@ describe('front-channel logout (OpenID Connect Front-Channel Logout 1.0)', () =>
   });
 });
 
-describe('front-channel logout needs an iframe (SECURITY.md D 30)', () => {
+describe('front-channel logout needs an iframe (docs/security-requirements.md#d30)', () => {
   /** A signed-in browser and the front-channel logout URL of its session. */
   async function victim(user: string) {
     const browser = new TestBrowser();

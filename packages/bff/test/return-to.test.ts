@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { safeReturnTo } from '../src/return-to.js';
 
-describe('safeReturnTo (SECURITY.md E 31)', () => {
+describe('safeReturnTo (docs/security-requirements.md#e31)', () => {
   it.each([
     ['/', '/'],
     ['/orders/order_123', '/orders/order_123'],

@@ -5,7 +5,7 @@ const root = new URL('../../../', import.meta.url);
 const page = readFileSync(new URL('docs/security-model.md', root), 'utf8');
 
 describe('docs/security-model.md', () => {
-  it('lists every SECURITY.md item, A1 to J55, in order', () => {
+  it('lists every docs/security-requirements.md item, A1 to J55, in order', () => {
     const items = [...page.matchAll(/^\| ([A-J])(\d+) /gm)].map((match) => Number(match[2]));
     expect(items).toEqual(Array.from({ length: 55 }, (_, index) => index + 1));
   });

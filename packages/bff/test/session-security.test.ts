@@ -26,7 +26,7 @@ async function signInCapturingCookie(browser: TestBrowser, user: string): Promis
   return session.value;
 }
 
-describe('session cookie (SECURITY.md A)', () => {
+describe('session cookie (docs/security-requirements.md#a-cookies-and-session)', () => {
   it('A1–A4: __Host- prefix, HttpOnly, Secure, Path=/, explicit SameSite, no Domain, no token inside', async () => {
     const browser = new TestBrowser();
     const start = await browser.follow(`${stack.bffUrl}/auth/login?returnTo=%2F`);
@@ -142,7 +142,7 @@ describe('session cookie (SECURITY.md A)', () => {
   });
 });
 
-describe('timeouts (SECURITY.md A 7)', () => {
+describe('timeouts (docs/security-requirements.md#a7)', () => {
   it('ends a session after the idle timeout: anonymous session, 401 session_expired on the API', async () => {
     const short = await startStack({ bff: { idleTimeout: 2, absoluteTimeout: 60 } });
     try {

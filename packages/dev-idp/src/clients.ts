@@ -63,7 +63,7 @@ const BffClientOptionsSchema = T.Object(
 export const DEFAULT_CLIENT_ID = 'gatehouse-bff';
 /** The default client's secret. Development only: it is published in this repository. */
 export const DEFAULT_CLIENT_SECRET = 'gatehouse-dev-secret';
-/** Where the reference shop's BFF listens by default (CONTRACT.md). */
+/** Where the reference shop's BFF listens by default (docs/http-contract.md#origins). */
 export const DEFAULT_BFF_URL = 'http://localhost:4000';
 
 /**

@@ -73,7 +73,7 @@ function closeServer(server: Server): Promise<void> {
 
 /**
  * Starts a real OpenID Connect provider (oidc-provider 9) for development and tests: the demo users of
- * CONTRACT.md, a login page at `/interaction/:uid`, PKCE S256 required, exact redirect URIs, JWT access tokens
+ * docs/http-contract.md#demo-users, a login page at `/interaction/:uid`, PKCE S256 required, exact redirect URIs, JWT access tokens
  * (`typ: at+jwt`) for the `urn:gatehouse:shop` audience on the code and refresh grants, rotating refresh tokens
  * with reuse detection, RP-initiated and back-channel logout, revocation and introspection. Keys and state are
  * in memory and new at every start. Refuses to start under `NODE_ENV=production`.

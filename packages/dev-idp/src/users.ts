@@ -59,7 +59,7 @@ export const freezeUser = (value: DevIdpUser): DevIdpUser =>
   });
 
 /**
- * The six demo users of CONTRACT.md. Each one's password is their login name (`alice`/`alice`, …): they
+ * The six demo users of docs/http-contract.md#demo-users. Each one's password is their login name (`alice`/`alice`, …): they
  * exist for development and tests only.
  *
  * @example

@@ -237,7 +237,7 @@ describe('bffClient', () => {
 });
 
 describe('demoUsers', () => {
-  it('are the six users of CONTRACT.md', () => {
+  it('are the six users of docs/http-contract.md#demo-users', () => {
     expect(
       demoUsers.map(({ login, sub, name, roles, tenants }) => ({ login, sub, name, roles, tenants })),
     ).toEqual([

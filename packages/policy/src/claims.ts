@@ -34,7 +34,7 @@ function tenantsFrom(value: unknown, tenantRoles: RolePermissionMap): TenantMemb
 }
 
 /**
- * Builds the token-free identity of CONTRACT.md from verified claims: `user.id` is `sub`, `displayName` is
+ * Builds the token-free identity of docs/http-contract.md#identity-context from verified claims: `user.id` is `sub`, `displayName` is
  * `name` (falling back to `preferred_username`, then `sub`), roles from the roles claim, permissions from the
  * role map, tenants from the `tenants` claim (`[{ id, roles }]`). Unknown claims are dropped.
  *

@@ -18,7 +18,7 @@ export interface IdentityUser {
   readonly currency?: string;
 }
 
-/** The identity context of CONTRACT.md: what `GET /auth/session` answers and the shell page inlines. */
+/** The identity context of docs/http-contract.md#identity-context: what `GET /auth/session` answers and the shell page inlines. */
 export type IdentityContext =
   | { readonly isAuthenticated: false }
   | {

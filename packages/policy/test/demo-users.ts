@@ -3,7 +3,7 @@ import { identityFromClaims, type Principal } from '../src/index.js';
 
 const mapping = { roles: demoRolePermissions, tenantRoles: demoTenantRolePermissions };
 
-/** The demo users of CONTRACT.md, built from token-shaped claims exactly as the BFF and APIs build them. */
+/** The demo users of docs/http-contract.md#demo-users, built from token-shaped claims exactly as the BFF and APIs build them. */
 export const users = {
   alice: identityFromClaims({ sub: 'user_alice', roles: ['customer'] }, mapping),
   bob: identityFromClaims({ sub: 'user_bob', roles: ['customer'] }, mapping),

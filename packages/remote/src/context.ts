@@ -26,7 +26,7 @@ export interface RouteInfo {
 export interface RemoteContext {
   /** The remote's name in its manifest. */
   readonly name: string;
-  /** The identity context of CONTRACT.md, deep-frozen. */
+  /** The identity context of docs/http-contract.md#identity-context, deep-frozen. */
   readonly identity: IdentityContext;
   readonly route: RouteInfo;
   /**

@@ -4,7 +4,7 @@ import { RemoteError } from './errors.js';
 export type { LogoutReason };
 
 /**
- * The auth events of CONTRACT.md, with their payloads, plus `auth:session-expiring`. Only the shell emits
+ * The auth events of docs/http-contract.md#shell-events, with their payloads, plus `auth:session-expiring`. Only the shell emits
  * them; a remote that tries gets `GH_REMOTE_RESERVED_EVENT`.
  */
 export interface AuthEventMap {

@@ -10,7 +10,7 @@ const str = (value: unknown): string => {
 const list = <T = string>(value: unknown) => (value as unknown[]).map(str) as T[];
 
 /**
- * The identity context of CONTRACT.md from untrusted JSON, deep-frozen, keeping only the contract's fields
+ * The identity context of docs/http-contract.md#identity-context from untrusted JSON, deep-frozen, keeping only the contract's fields
  * (anything else about the user is dropped); `undefined` when it is not one.
  *
  * @example

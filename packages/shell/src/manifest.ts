@@ -4,7 +4,7 @@ import { ShellError } from './errors.js';
 import { createRouteTable, type RouteAuth, type RouteDefinition } from './routes.js';
 
 /**
- * How a remote is described (CONTRACT.md "Browser side"): what to load, pinned by hash, and where it goes.
+ * How a remote is described (docs/http-contract.md#browser-side): what to load, pinned by hash, and where it goes.
  *
  * @example
  * const orders: RemoteManifest = {

@@ -1,7 +1,7 @@
 import type { IdentityContext } from '@gatehouse/policy';
 import type { AuthState } from '../src/index.js';
 
-/** Signed-in identities like the demo users of CONTRACT.md. */
+/** Signed-in identities like the demo users of docs/http-contract.md#demo-users. */
 export function signedIn(
   id: string,
   user: Partial<Extract<IdentityContext, { isAuthenticated: true }>['user']> = {},

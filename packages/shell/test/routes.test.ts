@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createRouteTable, guard, type RouteDefinition, ShellError } from '../src/index.js';
 import { alice, anonymous, erin, frank, loading, signedIn } from './fixtures.js';
 
-// The reference shop's routes (CONTRACT.md "Shell routes").
+// The reference shop's routes (docs/http-contract.md#shell-routes).
 const shop: RouteDefinition[] = [
   { path: '/', remote: 'home' },
   { path: '/categories/:slug', remote: 'catalog' },

@@ -21,7 +21,7 @@ export interface BuiltShop {
   })[];
 }
 
-/** The build's default origins (CONTRACT.md), which the manifest's URLs are written for. */
+/** The build's default origins (docs/http-contract.md#origins), which the manifest's URLs are written for. */
 const BUILT_FOR = { bff: 'http://localhost:4000', remotes: 'http://localhost:4002' } as const;
 
 /** `examples/shop/web`, from `src/web` or `dist/web`. */

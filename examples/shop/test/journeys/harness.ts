@@ -30,7 +30,7 @@ export const NAMES = {
 } as const;
 export type Login = keyof typeof NAMES;
 
-/** The auth events of the shell's bus a journey watches (CONTRACT.md, plus the expiry warning). */
+/** The auth events of the shell's bus a journey watches (docs/http-contract.md#shell-events, plus the expiry warning). */
 const AUTH_EVENTS = [
   'auth:logged-in',
   'auth:logged-out',

@@ -3,7 +3,7 @@ import { freePort } from '@gatehouse/testing';
 import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
 
 /**
- * A deliberately configurable OpenID provider for negative tests (SECURITY.md B 14, F 35): it signs ID and
+ * A deliberately configurable OpenID provider for negative tests (docs/security-requirements.md#b14, #f35): it signs ID and
  * logout tokens with its own RSA key, and a test can make it answer with a chosen defect. Real HTTP,
  * real signatures; only the defects are staged.
  */

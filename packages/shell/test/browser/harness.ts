@@ -15,7 +15,7 @@ import { afterAll, afterEach, beforeAll } from 'vitest';
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const sha384 = (bytes: Uint8Array) => `sha384-${createHash('sha384').update(bytes).digest('base64')}`;
 
-/** The demo users the fake BFF knows (CONTRACT.md). */
+/** The demo users the fake BFF knows (docs/http-contract.md#demo-users). */
 export const USERS = {
   alice: {
     id: 'user_alice',

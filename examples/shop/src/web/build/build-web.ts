@@ -20,7 +20,7 @@ export const webRoot = fileURLToPath(new URL('../../../web/', import.meta.url));
 const repoRoot = join(webRoot, '../../..');
 const buildCode = fileURLToPath(new URL('.', import.meta.url));
 
-/** The default origins the built manifest is written for (CONTRACT.md); `startShop` rebases to others. */
+/** The default origins the built manifest is written for (docs/http-contract.md#origins); `startShop` rebases to others. */
 export const DEFAULT_ORIGINS = Object.freeze({
   bff: 'http://localhost:4000',
   remotes: 'http://localhost:4002',
