@@ -86,6 +86,229 @@ async function bytesOf(url: string, roots: Readonly<Record<string, string>>): Pr
 
 const sri = (bytes: Buffer) => `sha384-${createHash('sha384').update(bytes).digest('base64')}`;
 
+/** A shared dependency's range as one remote (or the shell) declares it. */
+interface SharedRange {
+  readonly remote: string;
+  readonly range: string;
+}
+
+/** What every check of one `doctor` run shares: its options and what it has found so far. */
+interface Run {
+  readonly options: DoctorOptions;
+  readonly allowed: ReadonlySet<string>;
+  readonly roots: Readonly<Record<string, string>>;
+  readonly problems: DoctorProblem[];
+  /** Every shared dependency's declared ranges, to check the singletons at the end. */
+  readonly shared: Map<string, SharedRange[]>;
+}
+
+/** The manifest's remotes and its shell, when it is readable and has the expected shape. */
+interface Manifest {
+  readonly remotes: readonly Remote[];
+  readonly shell?: unknown;
+}
+
+const record = (run: Run, remote: string, check: DoctorProblem['check'], message: string) =>
+  run.problems.push({ remote, check, message });
+
+function addShared(run: Run, dependency: string, shared: SharedRange): void {
+  const list = run.shared.get(dependency) ?? [];
+  list.push(shared);
+  run.shared.set(dependency, list);
+}
+
+/** A URL resolved against `--base` (a shell served from the page's own origin: `/shell/…`). */
+function absolute(run: Run, url: string): string {
+  try {
+    return new URL(url, run.options.base).href;
+  } catch {
+    return url;
+  }
+}
+
+/** Records a URL off the allow-list or not on https in production; false when it is not even an absolute URL. */
+function checkUrl(run: Run, remote: string, url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    record(run, remote, 'shape', `${url} is not an absolute URL`);
+    return false;
+  }
+  if (!run.allowed.has(parsed.origin)) record(run, remote, 'origin', `${url} is not on an allowed origin`);
+  if (run.options.production && parsed.protocol !== 'https:')
+    record(run, remote, 'https', `${url} is not served over https`);
+  return true;
+}
+
+/** Reads (and with a public key, verifies) the manifest; a problem when it cannot be read or has no remotes. */
+async function loadManifest(options: DoctorOptions): Promise<Manifest | DoctorProblem> {
+  let document: unknown;
+  try {
+    document = options.publicKey
+      ? readSignedManifest({ file: options.manifest, publicKey: options.publicKey })
+      : JSON.parse(await readFile(options.manifest, 'utf8'));
+  } catch (error) {
+    return {
+      remote: 'manifest',
+      check: options.publicKey ? 'signature' : 'shape',
+      message: (error as Error).message,
+    };
+  }
+  const container = document as { shell?: unknown; remotes?: unknown };
+  const remotes = (
+    Array.isArray(document) ? document : Array.isArray(container?.remotes) ? container.remotes : undefined
+  ) as Remote[] | undefined;
+  if (!remotes)
+    return {
+      remote: 'manifest',
+      check: 'shape',
+      message: 'expected an array of remotes or { remotes: [...] }',
+    };
+  return { remotes, shell: container?.shell };
+}
+
+/** The remotes by name (`#<index>` for one without), then the shell when the manifest describes it. */
+function namedEntries(manifest: Manifest): Array<[string, Remote]> {
+  const entries: Array<[string, Remote]> = manifest.remotes.map((remote, index) => [
+    typeof remote?.name === 'string' ? remote.name : `#${index}`,
+    remote,
+  ]);
+  if (manifest.shell && typeof manifest.shell === 'object') entries.push(['shell', manifest.shell as Remote]);
+  return entries;
+}
+
+/** A remote's auth rule is one of the three, and "required" when it names roles or permissions. */
+function checkAuth(run: Run, name: string, remote: Remote): void {
+  if (!['public', 'optional', 'required'].includes(remote.auth as string))
+    record(run, name, 'auth', 'no auth rule (public, optional or required)');
+  const guarded =
+    (Array.isArray(remote.roles) && remote.roles.length > 0) ||
+    (Array.isArray(remote.permissions) && remote.permissions.length > 0);
+  if (guarded && remote.auth !== 'required')
+    record(run, name, 'auth', 'roles or permissions need auth "required"');
+}
+
+/** The entry and every listed module with a sha384 hash, by absolute URL; a module without one is recorded. */
+function moduleHashes(run: Run, name: string, entry: string, integrity: string, listed: unknown) {
+  const modules = new Map<string, string>([[absolute(run, entry), integrity]]);
+  for (const [url, hash] of Object.entries((listed as Record<string, unknown>) ?? {})) {
+    if (typeof hash !== 'string' || !SRI.test(hash))
+      record(run, name, 'integrity', `${url} has no sha384 hash`);
+    else modules.set(absolute(run, url), hash);
+  }
+  return modules;
+}
+
+/**
+ * A Module Federation container: its mf-manifest.json's chunks must all be pinned, its shared singletons
+ * agree with everyone's, and whatever it names elsewhere be on an allowed origin.
+ */
+async function checkFederation(run: Run, name: string, entry: string, modules: ReadonlyMap<string, string>) {
+  const url = mfManifestUrl(absolute(run, entry));
+  if (!url) return;
+  let mf: MfManifest;
+  try {
+    mf = JSON.parse((await bytesOf(url, run.roots)).toString('utf8')) as MfManifest;
+  } catch (error) {
+    // Beside a remoteEntry.js it is optional; as the entry it is not.
+    if (url === absolute(run, entry))
+      record(run, name, 'shape', `cannot read ${url}: ${(error as Error).message}`);
+    return;
+  }
+  const found = checkMfManifest(mf, url);
+  for (const file of found.files) {
+    checkUrl(run, name, file);
+    if (!modules.has(file))
+      record(
+        run,
+        name,
+        'unlisted-module',
+        `mf-manifest.json lists ${file}, which has no hash in the manifest`,
+      );
+  }
+  for (const foreign of found.foreign) checkUrl(run, name, foreign);
+  for (const [dependency, range] of Object.entries(found.singletons))
+    addShared(run, dependency, { remote: name, range });
+}
+
+/** One module's bytes match its hash, and every relative module it imports is listed with a hash too. */
+async function checkModule(
+  run: Run,
+  name: string,
+  url: string,
+  expected: string,
+  modules: ReadonlyMap<string, string>,
+): Promise<void> {
+  if (!checkUrl(run, name, url)) return;
+  let bytes: Buffer;
+  try {
+    bytes = await bytesOf(url, run.roots);
+  } catch (error) {
+    record(run, name, 'integrity', `cannot read ${url}: ${(error as Error).message}`);
+    return;
+  }
+  if (sri(bytes) !== expected)
+    record(run, name, 'integrity', `${url} does not match its hash (rebuilt or tampered)`);
+  for (const match of bytes.toString('utf8').matchAll(IMPORTS)) {
+    const specifier = match[1] ?? match[2] ?? '';
+    if (!specifier.startsWith('.') && !specifier.startsWith('/') && !/^https?:/.test(specifier)) continue;
+    const target = new URL(specifier, url).href;
+    if (!modules.has(target))
+      record(run, name, 'unlisted-module', `${url} imports ${target}, which has no hash in the manifest`);
+  }
+}
+
+/** Checks one remote (or the shell) and its modules; what was checked, or undefined when there was nothing to. */
+async function checkRemote(run: Run, name: string, remote: Remote) {
+  if (typeof remote.version !== 'string' || !remote.version) record(run, name, 'shape', 'no version');
+  for (const [dependency, range] of Object.entries((remote.shared as Record<string, unknown>) ?? {})) {
+    if (typeof range === 'string') addShared(run, dependency, { remote: name, range });
+  }
+  if (name === 'shell' && typeof remote.entry !== 'string') return undefined;
+  if (name !== 'shell') checkAuth(run, name, remote);
+  if (
+    typeof remote.entry !== 'string' ||
+    typeof remote.integrity !== 'string' ||
+    !SRI.test(remote.integrity)
+  ) {
+    record(run, name, 'shape', 'entry and a sha384 integrity are required');
+    return undefined;
+  }
+  const modules = moduleHashes(run, name, remote.entry, remote.integrity, remote.modules);
+  if (name !== 'shell') await checkFederation(run, name, remote.entry, modules);
+  const seen = { name, version: String(remote.version), modules: modules.size };
+  for (const [url, expected] of modules) await checkModule(run, name, url, expected, modules);
+  return seen;
+}
+
+/** Every pair of ranges declared for a singleton must intersect: a singleton needs one version. */
+function checkSingletons(run: Run, singletons: readonly string[]): void {
+  for (const dependency of singletons) {
+    const ranges = run.shared.get(dependency) ?? [];
+    for (let i = 0; i < ranges.length; i++) {
+      for (let j = i + 1; j < ranges.length; j++) {
+        const a = ranges[i] as SharedRange;
+        const b = ranges[j] as SharedRange;
+        let compatible = false;
+        try {
+          compatible = semver.intersects(a.range, b.range);
+        } catch {
+          compatible = a.range === b.range;
+        }
+        if (!compatible) {
+          record(
+            run,
+            b.remote,
+            'shared',
+            `${dependency} ${b.range} conflicts with ${a.remote}'s ${a.range}: a singleton needs one version`,
+          );
+        }
+      }
+    }
+  }
+}
+
 /**
  * Checks a remote manifest and the built remotes it names (issue 6 `gatehouse doctor`): the signature, every
  * hash recomputed from the bytes, every module an entry imports listed with a hash, origins on the allow-list,
@@ -97,183 +320,30 @@ const sri = (bytes: Buffer) => `sha384-${createHash('sha384').update(bytes).dige
  * @example
  * const report = await doctor({ manifest: 'dist/manifest.json', allowedOrigins: ['https://cdn.example'] });
  */
-// long-function: one pass over the manifest that records into `problems`; not split while doctor's checks are
-// being added on another branch (one change at a time, no merge conflict).
 export async function doctor(options: DoctorOptions): Promise<DoctorReport> {
-  const problems: DoctorProblem[] = [];
+  const manifest = await loadManifest(options);
+  if ('check' in manifest) return { ok: false, remotes: [], problems: [manifest] };
+  const run: Run = {
+    options,
+    allowed: new Set(options.allowedOrigins),
+    roots: options.roots ?? {},
+    problems: [],
+    shared: new Map(),
+  };
+  if (run.allowed.size === 0) record(run, 'manifest', 'origin', 'no allowed origin given (--allowed-origin)');
   const remotesSeen: Array<{ name: string; version: string; modules: number }> = [];
-  let document: unknown;
-  try {
-    document = options.publicKey
-      ? readSignedManifest({ file: options.manifest, publicKey: options.publicKey })
-      : JSON.parse(await readFile(options.manifest, 'utf8'));
-  } catch (error) {
-    problems.push({
-      remote: 'manifest',
-      check: options.publicKey ? 'signature' : 'shape',
-      message: (error as Error).message,
-    });
-    return { ok: false, remotes: [], problems };
-  }
-  const container = document as { shell?: Remote; remotes?: unknown };
-  const remotes = (
-    Array.isArray(document) ? document : Array.isArray(container?.remotes) ? container.remotes : undefined
-  ) as Remote[] | undefined;
-  if (!remotes) {
-    problems.push({
-      remote: 'manifest',
-      check: 'shape',
-      message: 'expected an array of remotes or { remotes: [...] }',
-    });
-    return { ok: false, remotes: [], problems };
-  }
-  const allowed = new Set(options.allowedOrigins);
-  if (allowed.size === 0)
-    problems.push({
-      remote: 'manifest',
-      check: 'origin',
-      message: 'no allowed origin given (--allowed-origin)',
-    });
-  const roots = options.roots ?? {};
-  const shared = new Map<string, Array<{ remote: string; range: string }>>();
   const names = new Set<string>();
-
-  const record = (remote: string, check: DoctorProblem['check'], message: string) =>
-    problems.push({ remote, check, message });
-  const absolute = (url: string) => {
-    try {
-      return new URL(url, options.base).href;
-    } catch {
-      return url;
-    }
-  };
-  const checkUrl = (remote: string, url: string) => {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      record(remote, 'shape', `${url} is not an absolute URL`);
-      return false;
-    }
-    if (!allowed.has(parsed.origin)) record(remote, 'origin', `${url} is not on an allowed origin`);
-    if (options.production && parsed.protocol !== 'https:')
-      record(remote, 'https', `${url} is not served over https`);
-    return true;
-  };
-
-  // A Module Federation container: its mf-manifest.json's chunks must all be pinned, its shared singletons
-  // agree with everyone's, and whatever it names elsewhere be on an allowed origin.
-  const checkFederation = async (name: string, entry: string, modules: Map<string, string>) => {
-    const url = mfManifestUrl(absolute(entry));
-    if (!url) return;
-    let mf: MfManifest;
-    try {
-      mf = JSON.parse((await bytesOf(url, roots)).toString('utf8')) as MfManifest;
-    } catch (error) {
-      // Beside a remoteEntry.js it is optional; as the entry it is not.
-      if (url === absolute(entry)) record(name, 'shape', `cannot read ${url}: ${(error as Error).message}`);
-      return;
-    }
-    const found = checkMfManifest(mf, url);
-    for (const file of found.files) {
-      checkUrl(name, file);
-      if (!modules.has(file))
-        record(name, 'unlisted-module', `mf-manifest.json lists ${file}, which has no hash in the manifest`);
-    }
-    for (const foreign of found.foreign) checkUrl(name, foreign);
-    for (const [dependency, range] of Object.entries(found.singletons)) {
-      const list = shared.get(dependency) ?? [];
-      list.push({ remote: `${name}`, range });
-      shared.set(dependency, list);
-    }
-  };
-
-  const entries: Array<[string, Remote]> = remotes.map((remote, index) => [
-    typeof remote?.name === 'string' ? remote.name : `#${index}`,
-    remote,
-  ]);
-  if (container?.shell && typeof container.shell === 'object') entries.push(['shell', container.shell]);
-  for (const [name, remote] of entries) {
+  // One pass over the manifest, in its order, that records into `run.problems`.
+  for (const [name, remote] of namedEntries(manifest)) {
     if (name !== 'shell') {
-      if (names.has(name)) record(name, 'shape', 'the name is used twice');
+      if (names.has(name)) record(run, name, 'shape', 'the name is used twice');
       names.add(name);
     }
-    if (typeof remote.version !== 'string' || !remote.version) record(name, 'shape', 'no version');
-    for (const [dependency, range] of Object.entries((remote.shared as Record<string, unknown>) ?? {})) {
-      if (typeof range !== 'string') continue;
-      const list = shared.get(dependency) ?? [];
-      list.push({ remote: name, range });
-      shared.set(dependency, list);
-    }
-    if (name === 'shell' && typeof remote.entry !== 'string') continue;
-    if (name !== 'shell') {
-      if (!['public', 'optional', 'required'].includes(remote.auth as string))
-        record(name, 'auth', 'no auth rule (public, optional or required)');
-      const guarded =
-        (Array.isArray(remote.roles) && remote.roles.length > 0) ||
-        (Array.isArray(remote.permissions) && remote.permissions.length > 0);
-      if (guarded && remote.auth !== 'required')
-        record(name, 'auth', 'roles or permissions need auth "required"');
-    }
-    if (
-      typeof remote.entry !== 'string' ||
-      typeof remote.integrity !== 'string' ||
-      !SRI.test(remote.integrity)
-    ) {
-      record(name, 'shape', 'entry and a sha384 integrity are required');
-      continue;
-    }
-    const modules = new Map<string, string>([[absolute(remote.entry), remote.integrity]]);
-    for (const [url, hash] of Object.entries((remote.modules as Record<string, unknown>) ?? {})) {
-      if (typeof hash !== 'string' || !SRI.test(hash)) record(name, 'integrity', `${url} has no sha384 hash`);
-      else modules.set(absolute(url), hash);
-    }
-    if (name !== 'shell') await checkFederation(name, remote.entry, modules);
-    remotesSeen.push({ name, version: String(remote.version), modules: modules.size });
-    for (const [url, expected] of modules) {
-      if (!checkUrl(name, url)) continue;
-      let bytes: Buffer;
-      try {
-        bytes = await bytesOf(url, roots);
-      } catch (error) {
-        record(name, 'integrity', `cannot read ${url}: ${(error as Error).message}`);
-        continue;
-      }
-      if (sri(bytes) !== expected)
-        record(name, 'integrity', `${url} does not match its hash (rebuilt or tampered)`);
-      for (const match of bytes.toString('utf8').matchAll(IMPORTS)) {
-        const specifier = match[1] ?? match[2] ?? '';
-        if (!specifier.startsWith('.') && !specifier.startsWith('/') && !/^https?:/.test(specifier)) continue;
-        const target = new URL(specifier, url).href;
-        if (!modules.has(target))
-          record(name, 'unlisted-module', `${url} imports ${target}, which has no hash in the manifest`);
-      }
-    }
+    const seen = await checkRemote(run, name, remote);
+    if (seen) remotesSeen.push(seen);
   }
-
-  for (const dependency of options.singletons ?? DEFAULT_SINGLETONS) {
-    const ranges = shared.get(dependency) ?? [];
-    for (let i = 0; i < ranges.length; i++) {
-      for (let j = i + 1; j < ranges.length; j++) {
-        const a = ranges[i] as { remote: string; range: string };
-        const b = ranges[j] as { remote: string; range: string };
-        let compatible = false;
-        try {
-          compatible = semver.intersects(a.range, b.range);
-        } catch {
-          compatible = a.range === b.range;
-        }
-        if (!compatible) {
-          record(
-            b.remote,
-            'shared',
-            `${dependency} ${b.range} conflicts with ${a.remote}'s ${a.range}: a singleton needs one version`,
-          );
-        }
-      }
-    }
-  }
-  return { ok: problems.length === 0, remotes: remotesSeen, problems };
+  checkSingletons(run, options.singletons ?? DEFAULT_SINGLETONS);
+  return { ok: run.problems.length === 0, remotes: remotesSeen, problems: run.problems };
 }
 
 /** The report as text for a terminal. */

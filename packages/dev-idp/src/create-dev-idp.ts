@@ -3,7 +3,7 @@ import type { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { debuglog } from 'node:util';
-import type { Provider } from 'oidc-provider';
+import type { AdapterFactory, Provider } from 'oidc-provider';
 import { DevIdpError } from './errors.js';
 import { providerConfiguration } from './lib/configuration.js';
 import { endSessionByPost } from './lib/end-session-post.js';
@@ -11,7 +11,7 @@ import { createInteractionHandler } from './lib/interactions.js';
 import { generateCookieKeys, generateSigningKeys, type SigningJwk } from './lib/keys.js';
 import { loadOidcProvider } from './lib/load-provider.js';
 import { createMemoryAdapter } from './lib/memory-adapter.js';
-import { type DevIdpOptions, resolveOptions } from './options.js';
+import { type DevIdpOptions, type ResolvedDevIdpOptions, resolveOptions } from './options.js';
 import { type DevIdpTenant, type DevIdpUser, freezeUser } from './users.js';
 
 /** A running dev IdP. */
@@ -71,34 +71,27 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-/**
- * Starts a real OpenID Connect provider (oidc-provider 9) for development and tests: the demo users of
- * docs/http-contract.md#demo-users, a login page at `/interaction/:uid`, PKCE S256 required, exact redirect URIs, JWT access tokens
- * (`typ: at+jwt`) for the `urn:gatehouse:shop` audience on the code and refresh grants, rotating refresh tokens
- * with reuse detection, RP-initiated and back-channel logout, revocation and introspection. Keys and state are
- * in memory and new at every start. Refuses to start under `NODE_ENV=production`.
- *
- * @example
- * const idp = await createDevIdp({ port: 0, clients: [bffClient({ baseUrl: 'http://localhost:5123' })] });
- * console.log(idp.issuer); // http://localhost:<port>
- * await idp.close();
- */
-// long-function: the start-up in the order oidc-provider needs it (keys, provider, routes, server); not split
-// while the acr options work changes the dev IdP (one change at a time, no merge conflict).
-export async function createDevIdp(options?: DevIdpOptions): Promise<DevIdp> {
-  if (process.env.NODE_ENV === 'production') {
-    throw new DevIdpError(
-      'GH_DEV_IDP_PRODUCTION',
-      'the Gatehouse dev identity provider is for development and tests only and refuses to run with NODE_ENV=production',
-    );
-  }
-  const config = resolveOptions(options);
-  const [{ Provider: OidcProvider, errors, interactionPolicy }, keys] = await Promise.all([
-    loadOidcProvider(),
-    generateSigningKeys(),
-  ]);
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+/** What outlives a key rotation: the store of sessions, grants and tokens, the cookie keys, the pairwise salt. */
+interface DevIdpState {
+  readonly adapter: AdapterFactory;
+  readonly cookieKeys: string[];
+  readonly pairwiseSalt: string;
+  /** The users by `sub`, as they are now. */
+  readonly users: Map<string, DevIdpUser>;
+}
+
+/** Quiet by default; NODE_DEBUG=gatehouse-dev-idp shows what went wrong. */
+const logError = (error: unknown) =>
+  log('%s', error instanceof Error ? (error.stack ?? error.message) : error);
+
+/**
+ * The HTTP server, listening before the provider exists (the issuer names its port): it answers 503 until
+ * `serve` gives it the provider's handler, which a key rotation replaces.
+ */
+async function startServer(config: ResolvedDevIdpOptions) {
+  let handler: Handler | undefined;
   const server = createServer((req, res) => {
     if (handler) handler(req, res);
     else {
@@ -115,11 +108,99 @@ export async function createDevIdp(options?: DevIdpOptions): Promise<DevIdp> {
       { cause },
     );
   }
-  const port = (server.address() as AddressInfo).port;
-  const issuer = config.issuer ?? `http://localhost:${port}`;
+  const serve = (next: Handler) => {
+    handler = next;
+  };
+  return { server, port: (server.address() as AddressInfo).port, serve };
+}
 
-  // What outlives a key rotation: the store of sessions, grants and tokens, the cookie keys, the pairwise salt.
-  const state = {
+/** An oidc-provider over the state that outlives it, signing with these keys, its errors logged. */
+async function buildProvider(
+  oidc: Awaited<ReturnType<typeof loadOidcProvider>>,
+  issuer: string,
+  config: ResolvedDevIdpOptions,
+  signingKeys: { keys: SigningJwk[] },
+  state: DevIdpState,
+): Promise<Provider> {
+  const { errors, interactionPolicy } = oidc;
+  const provider = new oidc.Provider(
+    issuer,
+    providerConfiguration(config, signingKeys, state, { errors, interactionPolicy }),
+  );
+  // Client metadata is validated lazily by oidc-provider; load each one now so a bad client fails the start.
+  for (const client of config.clients) {
+    if (!(await provider.Client.find(client.client_id)))
+      throw new Error(`client ${client.client_id} not loaded`);
+  }
+  // Behind a TLS-terminating proxy the issuer is https while requests arrive over http.
+  provider.proxy = issuer.startsWith('https:');
+  // Koa's own 'error' event (an error that escaped oidc-provider's handler): logged the same way.
+  (provider as unknown as EventEmitter).on('error', logError);
+  provider.on('server_error', (_ctx, error) => logError(error));
+  provider.on('backchannel.error', (_ctx, error, client) =>
+    log('back-channel logout to %s failed: %s', client.clientId, error.message),
+  );
+  return provider;
+}
+
+/** The login interaction at `/interaction/…`, the end-session endpoint by POST, and oidc-provider for the rest. */
+function routeRequests(provider: Provider, users: readonly DevIdpUser[]): Handler {
+  const callback = provider.callback();
+  const interactions = createInteractionHandler(provider, users, logError);
+  return (req, res) => {
+    const pathname = (req.url ?? '/').split('?')[0] ?? '/';
+    if (pathname === '/interaction' || pathname.startsWith('/interaction/')) {
+      void interactions(req, res, pathname);
+      return;
+    }
+    void endSessionByPost(req, res, pathname, (get, out) => void callback(get, out)).then((taken) => {
+      if (!taken) void callback(req, res);
+    });
+  };
+}
+
+/** {@link DevIdp.updateUser} over the users by `sub`. */
+function updateUser(
+  users: Map<string, DevIdpUser>,
+  loginOrSub: string,
+  change: Parameters<DevIdp['updateUser']>[1],
+): DevIdpUser {
+  const current = [...users.values()].find((user) => user.login === loginOrSub || user.sub === loginOrSub);
+  if (!current) throw new DevIdpError('GH_DEV_IDP_UNKNOWN_USER', `no user ${loginOrSub.slice(0, 64)}`);
+  const next = freezeUser({
+    ...current,
+    ...(change.roles ? { roles: change.roles } : {}),
+    ...(change.tenants ? { tenants: change.tenants } : {}),
+  });
+  users.set(current.sub, next);
+  return next;
+}
+
+/**
+ * Starts a real OpenID Connect provider (oidc-provider 9) for development and tests: the demo users of
+ * docs/http-contract.md#demo-users, a login page at `/interaction/:uid`, PKCE S256 required, exact redirect URIs, JWT access tokens
+ * (`typ: at+jwt`) for the `urn:gatehouse:shop` audience on the code and refresh grants, rotating refresh tokens
+ * with reuse detection, RP-initiated and back-channel logout, revocation and introspection. Keys and state are
+ * in memory and new at every start. Refuses to start under `NODE_ENV=production`.
+ *
+ * @example
+ * const idp = await createDevIdp({ port: 0, clients: [bffClient({ baseUrl: 'http://localhost:5123' })] });
+ * console.log(idp.issuer); // http://localhost:<port>
+ * await idp.close();
+ */
+export async function createDevIdp(options?: DevIdpOptions): Promise<DevIdp> {
+  if (process.env.NODE_ENV === 'production') {
+    throw new DevIdpError(
+      'GH_DEV_IDP_PRODUCTION',
+      'the Gatehouse dev identity provider is for development and tests only and refuses to run with NODE_ENV=production',
+    );
+  }
+  const config = resolveOptions(options);
+  // The start-up in the order oidc-provider needs it: keys, server (the issuer names its port), provider, routes.
+  const [oidc, keys] = await Promise.all([loadOidcProvider(), generateSigningKeys()]);
+  const { server, port, serve } = await startServer(config);
+  const issuer = config.issuer ?? `http://localhost:${port}`;
+  const state: DevIdpState = {
     adapter: createMemoryAdapter(15),
     cookieKeys: generateCookieKeys(),
     pairwiseSalt: randomBytes(16).toString('base64url'),
@@ -127,39 +208,10 @@ export async function createDevIdp(options?: DevIdpOptions): Promise<DevIdp> {
   };
   let provider: Provider;
   const build = async (signingKeys: { keys: SigningJwk[] }): Promise<void> => {
-    const next = new OidcProvider(
-      issuer,
-      providerConfiguration(config, signingKeys, state, { errors, interactionPolicy }),
-    );
-    // Client metadata is validated lazily by oidc-provider; load each one now so a bad client fails the start.
-    for (const client of config.clients) {
-      if (!(await next.Client.find(client.client_id)))
-        throw new Error(`client ${client.client_id} not loaded`);
-    }
-    // Behind a TLS-terminating proxy the issuer is https while requests arrive over http.
-    next.proxy = issuer.startsWith('https:');
-    // Quiet by default; NODE_DEBUG=gatehouse-dev-idp shows what went wrong.
-    const debugError = (error: unknown) =>
-      log('%s', error instanceof Error ? (error.stack ?? error.message) : error);
-    // Koa's own 'error' event (an error that escaped oidc-provider's handler): logged the same way.
-    (next as unknown as EventEmitter).on('error', debugError);
-    next.on('server_error', (_ctx, error) => debugError(error));
-    next.on('backchannel.error', (_ctx, error, client) =>
-      log('back-channel logout to %s failed: %s', client.clientId, error.message),
-    );
-    const callback = next.callback();
-    const interactions = createInteractionHandler(next, config.users, debugError);
+    const next = await buildProvider(oidc, issuer, config, signingKeys, state);
+    const handler = routeRequests(next, config.users);
     provider = next;
-    handler = (req, res) => {
-      const pathname = (req.url ?? '/').split('?')[0] ?? '/';
-      if (pathname === '/interaction' || pathname.startsWith('/interaction/')) {
-        void interactions(req, res, pathname);
-        return;
-      }
-      void endSessionByPost(req, res, pathname, (get, out) => void callback(get, out)).then((taken) => {
-        if (!taken) void callback(req, res);
-      });
-    };
+    serve(handler);
   };
   try {
     await build(keys);
@@ -188,19 +240,8 @@ export async function createDevIdp(options?: DevIdpOptions): Promise<DevIdp> {
       const signing = fresh.keys.find((key) => key.alg === config.signingAlg);
       return signing?.kid ?? '';
     },
-    updateUser(loginOrSub: string, change: Parameters<DevIdp['updateUser']>[1]): DevIdpUser {
-      const current = [...state.users.values()].find(
-        (user) => user.login === loginOrSub || user.sub === loginOrSub,
-      );
-      if (!current) throw new DevIdpError('GH_DEV_IDP_UNKNOWN_USER', `no user ${loginOrSub.slice(0, 64)}`);
-      const next = freezeUser({
-        ...current,
-        ...(change.roles ? { roles: change.roles } : {}),
-        ...(change.tenants ? { tenants: change.tenants } : {}),
-      });
-      state.users.set(current.sub, next);
-      return next;
-    },
+    updateUser: (loginOrSub: string, change: Parameters<DevIdp['updateUser']>[1]) =>
+      updateUser(state.users, loginOrSub, change),
     close: () => closeServer(server),
   });
 }

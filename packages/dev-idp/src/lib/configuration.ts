@@ -101,12 +101,116 @@ function pairwiseSubject(salt: string, accountId: string, clientId: string): str
   return createHash('sha256').update(`${clientId}\0${accountId}\0${salt}`).digest('base64url');
 }
 
+type Features = NonNullable<Configuration['features']>;
+
+/** A client may revoke only the tokens issued to it. */
+function revocation(errors: typeof OidcErrors): Features['revocation'] {
+  return {
+    enabled: true,
+    allowedPolicy(_ctx, client, token) {
+      if (token.clientId !== client.clientId) {
+        throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+      }
+      return true;
+    },
+  };
+}
+
+/** RP-initiated logout with the dev IdP's own pages. */
+function rpInitiatedLogout(): Features['rpInitiatedLogout'] {
+  return {
+    enabled: true,
+    logoutSource(ctx, form) {
+      ctx.set(PAGE_HEADERS);
+      // A valid id_token_hint (oidc-provider checked its signature and audience) names the user: no
+      // question asked. Without one, the user confirms.
+      if (ctx.oidc.entities.IdTokenHint) {
+        const confirmed = confirmedLogoutPage(form);
+        ctx.set('content-security-policy', confirmed.csp);
+        ctx.body = confirmed.html;
+        return;
+      }
+      ctx.body = logoutPage(form, ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId);
+    },
+    postLogoutSuccessSource(ctx) {
+      ctx.set(PAGE_HEADERS);
+      ctx.body = loggedOutPage();
+    },
+  };
+}
+
+/** Access tokens are JWTs for one of the configured API audiences, the first one by default. */
+function resourceIndicators(
+  options: ResolvedDevIdpOptions,
+  errors: typeof OidcErrors,
+): Features['resourceIndicators'] {
+  const audiences = new Map(options.audiences.map((audience) => [audience.resource, audience]));
+  const defaultAudience = options.audiences[0]!.resource;
+  return {
+    enabled: true,
+    defaultResource(_ctx, _client, oneOf) {
+      if (!oneOf) return defaultAudience;
+      return oneOf.includes(defaultAudience) ? defaultAudience : oneOf;
+    },
+    // The token endpoint uses the resource granted at /auth, so the code and refresh grants both
+    // answer with a JWT for that audience without a `resource` parameter.
+    useGrantedResource: () => true,
+    getResourceServerInfo(_ctx, resourceIndicator) {
+      const audience = audiences.get(resourceIndicator);
+      if (!audience) throw new errors.InvalidTarget();
+      return {
+        scope: audience.scope,
+        audience: audience.resource,
+        accessTokenFormat: 'jwt',
+        jwt: { sign: { alg: options.signingAlg } },
+      };
+    },
+  };
+}
+
+/** The oidc-provider features the dev IdP turns on (and the ones it turns off on purpose). */
+function features(options: ResolvedDevIdpOptions, errors: typeof OidcErrors): Features {
+  return {
+    devInteractions: { enabled: false },
+    // The `claims` request parameter: a relying party asks for `amr` (or an essential `acr`) by name.
+    claimsParameter: { enabled: true },
+    // Only so an ID token can be encrypted for a client that asks (to test relying parties that refuse it).
+    encryption: { enabled: true },
+    backchannelLogout: { enabled: true },
+    revocation: revocation(errors),
+    // Every client is confidential and first party: any of them may introspect.
+    introspection: { enabled: true, allowedPolicy: () => true },
+    // Off: every access token is a JWT for an API audience, which userinfo would refuse anyway; the ID token
+    // carries the profile and email claims instead.
+    userinfo: { enabled: false },
+    rpInitiatedLogout: rpInitiatedLogout(),
+    resourceIndicators: resourceIndicators(options, errors),
+  };
+}
+
+/** Token, session and interaction lifetimes, in seconds. */
+function lifetimes(ttl: ResolvedDevIdpOptions['ttl']): Configuration['ttl'] {
+  return {
+    AccessToken: ttl.AccessToken,
+    AuthorizationCode: ttl.AuthorizationCode,
+    IdToken: ttl.IdToken,
+    Interaction: ttl.Interaction,
+    Session: ttl.Session,
+    Grant: ttl.Grant,
+    // Absolute lifetime of the whole rotation family, counted from the first refresh token (ASVS 10.4.8).
+    RefreshToken: (_ctx, token) => Math.max(1, ttl.RefreshToken - (epoch() - (token.iiat ?? epoch()))),
+    // Features that are off; set so their defaults never print a notice.
+    ClientCredentials: 300,
+    DeviceCode: 600,
+    BackchannelAuthenticationRequest: 600,
+    PreAuthorizedCode: 600,
+  };
+}
+
 /**
  * oidc-provider's configuration for the dev IdP. Every helper whose default prints a "you SHOULD change this"
  * notice is set, so nothing reaches the console.
  */
-// long-function: one oidc-provider configuration object, read as the library documents it; not split
-// while the acr options work changes the dev IdP (one change at a time, no merge conflict).
 export function providerConfiguration(
   options: ResolvedDevIdpOptions,
   keys: { keys: SigningJwk[] },
@@ -121,9 +225,6 @@ export function providerConfiguration(
 ): Configuration {
   const { errors } = oidc;
   const bySub = state.users;
-  const audiences = new Map(options.audiences.map((audience) => [audience.resource, audience]));
-  const defaultAudience = options.audiences[0]!.resource;
-  const { ttl } = options;
 
   return {
     adapter: state.adapter,
@@ -183,83 +284,9 @@ export function providerConfiguration(
     },
     acrValues: [devIdpAcr.password, devIdpAcr.securityCode],
 
-    features: {
-      devInteractions: { enabled: false },
-      // The `claims` request parameter: a relying party asks for `amr` (or an essential `acr`) by name.
-      claimsParameter: { enabled: true },
-      // Only so an ID token can be encrypted for a client that asks (to test relying parties that refuse it).
-      encryption: { enabled: true },
-      backchannelLogout: { enabled: true },
-      revocation: {
-        enabled: true,
-        allowedPolicy(_ctx, client, token) {
-          if (token.clientId !== client.clientId) {
-            throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
-          }
-          return true;
-        },
-      },
-      // Every client is confidential and first party: any of them may introspect.
-      introspection: { enabled: true, allowedPolicy: () => true },
-      // Off: every access token is a JWT for an API audience, which userinfo would refuse anyway; the ID token
-      // carries the profile and email claims instead.
-      userinfo: { enabled: false },
-      rpInitiatedLogout: {
-        enabled: true,
-        logoutSource(ctx, form) {
-          ctx.set(PAGE_HEADERS);
-          // A valid id_token_hint (oidc-provider checked its signature and audience) names the user: no
-          // question asked. Without one, the user confirms.
-          if (ctx.oidc.entities.IdTokenHint) {
-            const confirmed = confirmedLogoutPage(form);
-            ctx.set('content-security-policy', confirmed.csp);
-            ctx.body = confirmed.html;
-            return;
-          }
-          ctx.body = logoutPage(form, ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId);
-        },
-        postLogoutSuccessSource(ctx) {
-          ctx.set(PAGE_HEADERS);
-          ctx.body = loggedOutPage();
-        },
-      },
-      resourceIndicators: {
-        enabled: true,
-        defaultResource(_ctx, _client, oneOf) {
-          if (!oneOf) return defaultAudience;
-          return oneOf.includes(defaultAudience) ? defaultAudience : oneOf;
-        },
-        // The token endpoint uses the resource granted at /auth, so the code and refresh grants both
-        // answer with a JWT for that audience without a `resource` parameter.
-        useGrantedResource: () => true,
-        getResourceServerInfo(_ctx, resourceIndicator) {
-          const audience = audiences.get(resourceIndicator);
-          if (!audience) throw new errors.InvalidTarget();
-          return {
-            scope: audience.scope,
-            audience: audience.resource,
-            accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: options.signingAlg } },
-          };
-        },
-      },
-    },
+    features: features(options, errors),
 
-    ttl: {
-      AccessToken: ttl.AccessToken,
-      AuthorizationCode: ttl.AuthorizationCode,
-      IdToken: ttl.IdToken,
-      Interaction: ttl.Interaction,
-      Session: ttl.Session,
-      Grant: ttl.Grant,
-      // Absolute lifetime of the whole rotation family, counted from the first refresh token (ASVS 10.4.8).
-      RefreshToken: (_ctx, token) => Math.max(1, ttl.RefreshToken - (epoch() - (token.iiat ?? epoch()))),
-      // Features that are off; set so their defaults never print a notice.
-      ClientCredentials: 300,
-      DeviceCode: 600,
-      BackchannelAuthenticationRequest: 600,
-      PreAuthorizedCode: 600,
-    },
+    ttl: lifetimes(options.ttl),
 
     renderError(ctx, out) {
       ctx.type = 'html';

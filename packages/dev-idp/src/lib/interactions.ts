@@ -62,6 +62,140 @@ function sendError(res: ServerResponse, error: unknown): void {
   sendPage(res, 500, errorPage('server_error', 'the dev identity provider failed to handle this request'));
 }
 
+/** What the interaction routes share: the provider and the users who may sign in. */
+interface Interactions {
+  readonly provider: Provider;
+  readonly byLogin: ReadonlyMap<string, DevIdpUser>;
+  readonly logins: readonly string[];
+}
+
+async function clientName(provider: Provider, clientId: unknown): Promise<string> {
+  if (typeof clientId !== 'string') return 'the application';
+  const client = await provider.Client.find(clientId);
+  return client?.clientName ?? clientId;
+}
+
+/** The interaction in progress for this browser, which must be the one the page's uid names. */
+async function details(
+  provider: Provider,
+  req: IncomingMessage,
+  res: ServerResponse,
+  uid: string,
+): Promise<Interaction> {
+  const interaction = await provider.interactionDetails(req, res);
+  if (interaction.uid !== uid) {
+    throw new HttpProblem(400, 'invalid_request', 'this sign-in page does not belong to the current sign-in');
+  }
+  return interaction;
+}
+
+/** Every registered client is first party: grant what the consent prompt found missing, then go on. */
+async function grantConsent(
+  provider: Provider,
+  req: IncomingMessage,
+  res: ServerResponse,
+  interaction: Interaction,
+): Promise<void> {
+  const { prompt, params, session, grantId: existing } = interaction;
+  const accountId = session?.accountId;
+  if (!accountId || typeof params.client_id !== 'string') {
+    throw new HttpProblem(400, 'invalid_request', 'no signed-in user for this consent');
+  }
+  const grant =
+    (existing ? await provider.Grant.find(existing) : undefined) ??
+    new provider.Grant({ accountId, clientId: params.client_id });
+  const missing = prompt.details as {
+    missingOIDCScope?: string[];
+    missingOIDCClaims?: string[];
+    missingResourceScopes?: Record<string, string[]>;
+  };
+  if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+  if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+  for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
+    grant.addResourceScope(resource, scopes.join(' '));
+  }
+  const grantId = await grant.save();
+  await provider.interactionFinished(req, res, { consent: existing === grantId ? {} : { grantId } });
+}
+
+/** `GET /interaction/:uid`: the login form (the `login_hint` user chosen), or consent granted on the spot. */
+async function showInteraction(
+  routes: Interactions,
+  req: IncomingMessage,
+  res: ServerResponse,
+  uid: string,
+): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    throw new HttpProblem(405, 'invalid_request', 'method not allowed');
+  }
+  const interaction = await details(routes.provider, req, res, uid);
+  if (interaction.prompt.name === 'consent') {
+    await grantConsent(routes.provider, req, res, interaction);
+    return;
+  }
+  if (interaction.prompt.name !== 'login') {
+    throw new HttpProblem(400, 'invalid_request', `unsupported prompt ${interaction.prompt.name}`);
+  }
+  const hint = typeof interaction.params.login_hint === 'string' ? interaction.params.login_hint : '';
+  const login = routes.byLogin.has(hint) ? hint : '';
+  const name = await clientName(routes.provider, interaction.params.client_id);
+  sendPage(res, 200, loginPage({ uid, clientName: name, logins: routes.logins, login }));
+}
+
+/** `POST /interaction/:uid/abort`: the request ends with `access_denied` at the client's redirect URI. */
+async function abort(provider: Provider, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  await provider.interactionFinished(
+    req,
+    res,
+    { error: 'access_denied', error_description: 'the user cancelled the sign-in' },
+    { mergeWithLastSubmission: false },
+  );
+}
+
+/**
+ * `POST /interaction/:uid/login`: the login finished for the right login, password (and security code, when
+ * one is typed: `acr` loa:2), or the form again with an error.
+ */
+async function submitLogin(
+  routes: Interactions,
+  req: IncomingMessage,
+  res: ServerResponse,
+  form: URLSearchParams,
+  interaction: Interaction,
+): Promise<void> {
+  if (interaction.prompt.name !== 'login') {
+    throw new HttpProblem(400, 'invalid_request', 'this sign-in is not waiting for a login');
+  }
+  const login = form.get('login')?.trim() ?? '';
+  const password = form.get('password') ?? '';
+  const code = form.get('code')?.trim() ?? '';
+  const user = routes.byLogin.get(login);
+  // With a security code the sign-in is the stronger class; a wrong code fails like a wrong password.
+  const codeOk = code === '' || (user && samePassword(code, user.securityCode ?? DEFAULT_SECURITY_CODE));
+  if (!user || !samePassword(password, user.password ?? user.login) || !codeOk) {
+    sendPage(
+      res,
+      200,
+      loginPage({
+        uid: interaction.uid,
+        clientName: await clientName(routes.provider, interaction.params.client_id),
+        logins: routes.logins,
+        login,
+        error: 'Wrong user name, password or security code.',
+      }),
+    );
+    return;
+  }
+  await routes.provider.interactionFinished(
+    req,
+    res,
+    code === ''
+      ? { login: { accountId: user.sub, acr: devIdpAcr.password, amr: ['pwd'] } }
+      : { login: { accountId: user.sub, acr: devIdpAcr.securityCode, amr: ['pwd', 'otp'] } },
+    { mergeWithLastSubmission: false },
+  );
+}
+
 /**
  * The login interaction, mounted at `/interaction/:uid` (oidc-provider's `interactions.url`):
  * - `GET` shows the login form, or grants consent on the spot (every registered client is first party);
@@ -71,61 +205,16 @@ function sendError(res: ServerResponse, error: unknown): void {
  * The interaction cookie that oidc-provider sets (path-bound to the uid, `SameSite=Lax`) ties the form to the
  * browser that started the request; a uid that does not match that cookie is refused.
  */
-// long-function: the three routes of the login interaction over one provider; not split
-// while the acr options work changes the dev IdP (one change at a time, no merge conflict).
 export function createInteractionHandler(
   provider: Provider,
   users: readonly DevIdpUser[],
   onError: (error: unknown) => void,
 ): (req: IncomingMessage, res: ServerResponse, pathname: string) => Promise<void> {
-  const byLogin = new Map(users.map((user) => [user.login, user]));
-  const logins = users.map((user) => user.login);
-
-  const clientName = async (clientId: unknown): Promise<string> => {
-    if (typeof clientId !== 'string') return 'the application';
-    const client = await provider.Client.find(clientId);
-    return client?.clientName ?? clientId;
+  const routes: Interactions = {
+    provider,
+    byLogin: new Map(users.map((user) => [user.login, user])),
+    logins: users.map((user) => user.login),
   };
-
-  async function details(req: IncomingMessage, res: ServerResponse, uid: string): Promise<Interaction> {
-    const interaction = await provider.interactionDetails(req, res);
-    if (interaction.uid !== uid) {
-      throw new HttpProblem(
-        400,
-        'invalid_request',
-        'this sign-in page does not belong to the current sign-in',
-      );
-    }
-    return interaction;
-  }
-
-  /** Every registered client is first party: grant what the consent prompt found missing, then go on. */
-  async function grantConsent(
-    req: IncomingMessage,
-    res: ServerResponse,
-    interaction: Interaction,
-  ): Promise<void> {
-    const { prompt, params, session, grantId: existing } = interaction;
-    const accountId = session?.accountId;
-    if (!accountId || typeof params.client_id !== 'string') {
-      throw new HttpProblem(400, 'invalid_request', 'no signed-in user for this consent');
-    }
-    const grant =
-      (existing ? await provider.Grant.find(existing) : undefined) ??
-      new provider.Grant({ accountId, clientId: params.client_id });
-    const missing = prompt.details as {
-      missingOIDCScope?: string[];
-      missingOIDCClaims?: string[];
-      missingResourceScopes?: Record<string, string[]>;
-    };
-    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
-    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
-    for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
-      grant.addResourceScope(resource, scopes.join(' '));
-    }
-    const grantId = await grant.save();
-    await provider.interactionFinished(req, res, { consent: existing === grantId ? {} : { grantId } });
-  }
 
   return async function handleInteraction(req, res, pathname) {
     try {
@@ -133,74 +222,15 @@ export function createInteractionHandler(
       const uid = match?.[1];
       if (!uid) throw new HttpProblem(404, 'not_found', 'no such page');
       const action = match[2];
-
       if (!action) {
-        if (req.method !== 'GET' && req.method !== 'HEAD') {
-          throw new HttpProblem(405, 'invalid_request', 'method not allowed');
-        }
-        const interaction = await details(req, res, uid);
-        if (interaction.prompt.name === 'consent') {
-          await grantConsent(req, res, interaction);
-          return;
-        }
-        if (interaction.prompt.name !== 'login') {
-          throw new HttpProblem(400, 'invalid_request', `unsupported prompt ${interaction.prompt.name}`);
-        }
-        const hint = typeof interaction.params.login_hint === 'string' ? interaction.params.login_hint : '';
-        const login = byLogin.has(hint) ? hint : '';
-        sendPage(
-          res,
-          200,
-          loginPage({ uid, clientName: await clientName(interaction.params.client_id), logins, login }),
-        );
+        await showInteraction(routes, req, res, uid);
         return;
       }
-
       if (req.method !== 'POST') throw new HttpProblem(405, 'invalid_request', 'method not allowed');
       const form = await readForm(req);
-      const interaction = await details(req, res, uid);
-
-      if (action === '/abort') {
-        await provider.interactionFinished(
-          req,
-          res,
-          { error: 'access_denied', error_description: 'the user cancelled the sign-in' },
-          { mergeWithLastSubmission: false },
-        );
-        return;
-      }
-
-      if (interaction.prompt.name !== 'login') {
-        throw new HttpProblem(400, 'invalid_request', 'this sign-in is not waiting for a login');
-      }
-      const login = form.get('login')?.trim() ?? '';
-      const password = form.get('password') ?? '';
-      const code = form.get('code')?.trim() ?? '';
-      const user = byLogin.get(login);
-      // With a security code the sign-in is the stronger class; a wrong code fails like a wrong password.
-      const codeOk = code === '' || (user && samePassword(code, user.securityCode ?? DEFAULT_SECURITY_CODE));
-      if (!user || !samePassword(password, user.password ?? user.login) || !codeOk) {
-        sendPage(
-          res,
-          200,
-          loginPage({
-            uid,
-            clientName: await clientName(interaction.params.client_id),
-            logins,
-            login,
-            error: 'Wrong user name, password or security code.',
-          }),
-        );
-        return;
-      }
-      await provider.interactionFinished(
-        req,
-        res,
-        code === ''
-          ? { login: { accountId: user.sub, acr: devIdpAcr.password, amr: ['pwd'] } }
-          : { login: { accountId: user.sub, acr: devIdpAcr.securityCode, amr: ['pwd', 'otp'] } },
-        { mergeWithLastSubmission: false },
-      );
+      const interaction = await details(provider, req, res, uid);
+      if (action === '/abort') await abort(provider, req, res);
+      else await submitLogin(routes, req, res, form, interaction);
     } catch (error) {
       if (!(error instanceof HttpProblem)) onError(error);
       sendError(res, error);
