@@ -10,8 +10,10 @@
 //            (long-lived/).
 //   federation  in Chromium: first mount of a Module Federation remote with @gatehouse/federation's guard
 //            plugin beside plain MF, and the plugin's gzip bytes (federation/).
+//   first-start  last: a fresh clone's `npm ci && npm start` until the shop answers (first-start.ts).
 // Prints every table with its goals and writes .bench-results/results.md; `--record` (a full run only) also
 // writes the committed bench/results.md. `--quick` shortens every measurement (a check, not a record).
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { redisUrl } from '@gatehouse/testing';
 import { type BrowserSettings, browserFigures } from './browser/suite.js';
@@ -73,7 +75,7 @@ const profile = process.env.BENCH_PROFILE === '1';
 const { scenarios, subset } = selectScenarios(allScenarios(envNumber('BENCH_WORKERS', 2)));
 
 /** The suites of one run: the proxied GET table, then the rest of issue 7 (BENCH_SUITES to pick some). */
-const SUITES = ['proxy', 'storm', 'store', 'browser', 'long-lived', 'federation'] as const;
+const SUITES = ['proxy', 'storm', 'store', 'browser', 'long-lived', 'federation', 'first-start'] as const;
 type SuiteId = (typeof SUITES)[number];
 const suites = (envList('BENCH_SUITES') ?? [...SUITES]) as SuiteId[];
 for (const id of suites) {
@@ -165,7 +167,7 @@ async function main(): Promise<boolean> {
     log('wrk not found on the PATH: using autocannon instead (apt-get install -y wrk for wrk).');
 
   const proxyScenarios = suites.includes('proxy') ? scenarios : [];
-  const otherSuites = suites.filter((id) => id !== 'proxy');
+  const otherSuites = suites.filter((id) => id !== 'proxy' && id !== 'first-start');
   const needsRedis =
     proxyScenarios.some((scenario) => scenario.bff?.redis) || otherSuites.some((id) => id !== 'long-lived');
   const redis = needsRedis ? await probeRedis(redisUrl) : ({ ok: false, reason: 'not needed' } as const);
@@ -214,7 +216,7 @@ async function main(): Promise<boolean> {
     'long-lived': 'Sign-ins and idle WebSockets',
     federation: 'Module Federation',
   } as const;
-  for (const id of otherSuites as Array<Exclude<SuiteId, 'proxy'>>) {
+  for (const id of otherSuites as Array<Exclude<SuiteId, 'proxy' | 'first-start'>>) {
     if (interrupted) return true;
     // The long-lived suite runs on the memory store: it needs no Redis.
     if (id === 'long-lived') {
@@ -288,5 +290,11 @@ try {
   console.error(error instanceof Error ? (error.stack ?? error.message) : error);
 } finally {
   await cleanUp();
+}
+// Last, on a machine the other suites have left: a fresh clone's `npm ci && npm start` (bench/first-start.ts,
+// its own table and record), the newcomer's wait.
+if (!failed && suites.includes('first-start')) {
+  const args = ['tsx', 'bench/first-start.ts', ...(flags.record ? ['--record'] : [])];
+  failed = spawnSync('npx', args, { stdio: 'inherit' }).status !== 0;
 }
 process.exit(failed ? 1 : 0);
