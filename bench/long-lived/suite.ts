@@ -55,6 +55,9 @@ export async function longLivedFigures(
   }
 }
 
+/** The most long-lived connections the BFF's config allows one session (`maxLongLivedPerSession` ≤ 1000). */
+const SOCKETS_PER_SESSION = 1000;
+
 async function startStack(ctx: SuiteContext, settings: LongLivedSettings, servers: Server[]) {
   const port = await freePort();
   const publicUrl = `http://localhost:${port}`;
@@ -68,10 +71,11 @@ async function startStack(ctx: SuiteContext, settings: LongLivedSettings, server
     { publicUrl, port, issuer: idp.url, secret: ctx.secret },
     {
       upstreams: { live: { url: upstream.url, websocket: true } },
-      // The bench is one client address signing in many times, and holds every socket in one session.
+      // The bench is one client address signing in many times, and spreads the sockets over as few sessions
+      // as the per-session cap allows (at most SOCKETS_PER_SESSION each).
       loginRateLimit: 0,
       maxSessionsPerUser: 100_000,
-      maxLongLivedPerSession: settings.sockets,
+      maxLongLivedPerSession: Math.min(settings.sockets, SOCKETS_PER_SESSION),
       maxLongLived: settings.sockets,
     },
   );
@@ -109,13 +113,19 @@ async function signInRate(publicUrl: string, settings: LongLivedSettings) {
 
 /** Opens `n` idle WebSockets through the BFF and answers what each costs it. */
 async function idleSocketCost(ctx: SuiteContext, bff: Server, publicUrl: string, n: number) {
-  const session = await signInSession(publicUrl, 'alice');
-  await session.close();
+  const sessions: Array<{ cookie: string }> = [];
+  for (let i = 0; i < Math.ceil(n / SOCKETS_PER_SESSION); i++) {
+    const session = await signInSession(publicUrl, 'alice');
+    await session.close();
+    sessions.push(session);
+  }
   const url = `${publicUrl.replace(/^http/, 'ws')}/api/live/idle`;
+  let opened = 0;
   const open = () =>
     new Promise<WebSocket>((resolve, reject) => {
+      const session = sessions[Math.floor(opened++ / SOCKETS_PER_SESSION) % sessions.length];
       const socket = new WebSocket(url, {
-        headers: { cookie: session.cookie, origin: publicUrl },
+        headers: { cookie: session?.cookie ?? '', origin: publicUrl },
         perMessageDeflate: false,
       });
       socket.once('open', () => resolve(socket));

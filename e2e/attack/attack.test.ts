@@ -269,6 +269,27 @@ describe('attacks against a running stack', () => {
     });
   });
 
+  it('junk cookies beside a valid session cookie', async () => {
+    await attack('junk cookies pin memory in the verified-cookie cache', async () => {
+      // Each request carries alice's session cookie and 11 KB of another junk cookie: a cache keyed on the
+      // whole Cookie header would keep every one of them (the review pinned ~130 MB this way).
+      const junkRequest = (n: number) =>
+        fetch(`${bffUrl}/api/sample/me`, {
+          headers: { ...API_HEADERS, origin: bffUrl, cookie: `${cookie}; junk${n}=${'x'.repeat(11_000)}` },
+        }).then(async (answer) => {
+          await answer.arrayBuffer();
+          return answer.status;
+        });
+      const before = bff.runtime.cookies.cacheStats();
+      const statuses: number[] = [];
+      for (let n = 0; n < 300; n += 30)
+        statuses.push(...(await Promise.all(Array.from({ length: 30 }, (_, k) => junkRequest(n + k)))));
+      const after = bff.runtime.cookies.cacheStats();
+      const grew = { entries: after.entries - before.entries, bytes: after.bytes - before.bytes };
+      return statuses.every((status) => status === 200) && grew.entries <= 1 && grew.bytes < 16 * 1024;
+    });
+  });
+
   it('stale roles after the issuer removed them', async () => {
     await attack('a role removed at the issuer outlives the access token', async () => {
       const erin = new TestBrowser();
