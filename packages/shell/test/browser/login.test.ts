@@ -132,6 +132,8 @@ await describeWith(['chromium'], 'shell: remotes sign in through the shell in Ch
       ['acr_values', 'urn:gatehouse:loa:2 urn:gatehouse:loa:1'],
       ['ui_locales', 'de-CH en'],
     ]);
+    // Let the navigation finish before the context closes: closing a context mid-navigation can hang Chromium.
+    await poll(() => page.url()).toBe(sent.href);
   });
 
   it('a call made while signed in whose 401 comes after the push of the session’s end still runs the 401 flow; a call made after the end does not', async () => {
