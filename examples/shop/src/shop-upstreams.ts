@@ -1,3 +1,5 @@
+import { shopServiceAudiences } from './lib/service-app.js';
+
 /** The shop's six services. */
 export type ShopService = 'catalog' | 'cart' | 'checkout' | 'orders' | 'profile' | 'org';
 
@@ -21,6 +23,8 @@ export interface ShopUpstream {
   url: string;
   access: 'public' | 'required';
   methods: Method[];
+  /** The service's own audience: the BFF gets a token for it alone (RFC 8707). */
+  resource: string;
 }
 
 /** The BFF's upstream names for the shop: `/api/<name>/…`. */
@@ -28,8 +32,9 @@ export type ShopUpstreamName = 'catalog' | 'cart' | 'checkout' | 'orders' | 'pro
 
 /**
  * The BFF's `upstreams` option for the shop: `/api/<name>/<rest>` goes to `<url>/<rest>`. Catalog is
- * `public` (anonymous browsing; a signed-in caller's token still goes along, for member prices); the rest
- * need a session. Each upstream forwards only the methods its routes use, so internal routes (the orders
+ * `public` (anonymous browsing; a signed-in caller's catalog token still goes along, for member prices); the
+ * rest need a session. Each names its service's own audience as its `resource`: the BFF attaches a token
+ * for that service alone, so a service that leaks or replays it reaches no other. Each upstream forwards only the methods its routes use, so internal routes (the orders
  * service's `POST /`, the catalog's `POST /internal/…`) cannot be reached through the BFF at all.
  *
  * | BFF path | service route |
@@ -52,13 +57,39 @@ export function shopUpstreams(
 ): Record<ShopUpstreamName, ShopUpstream> {
   const port = { ...defaultShopPorts, ...ports };
   const base = (service: ShopService, path = '') => `http://${host}:${port[service]}${path}`;
+  const aud = shopServiceAudiences;
   return {
-    catalog: { url: base('catalog'), access: 'public', methods: ['GET', 'HEAD', 'PUT'] },
-    cart: { url: base('cart'), access: 'required', methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'] },
-    checkout: { url: base('checkout'), access: 'required', methods: ['GET', 'HEAD', 'POST'] },
-    orders: { url: base('orders'), access: 'required', methods: ['GET', 'HEAD'] },
-    profile: { url: base('profile'), access: 'required', methods: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE'] },
-    admin: { url: base('org', '/admin'), access: 'required', methods: ['GET', 'HEAD'] },
-    org: { url: base('org', '/org'), access: 'required', methods: ['GET', 'HEAD', 'PATCH'] },
+    catalog: {
+      url: base('catalog'),
+      access: 'public',
+      methods: ['GET', 'HEAD', 'PUT'],
+      resource: aud.catalog,
+    },
+    cart: {
+      url: base('cart'),
+      access: 'required',
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
+      resource: aud.cart,
+    },
+    checkout: {
+      url: base('checkout'),
+      access: 'required',
+      methods: ['GET', 'HEAD', 'POST'],
+      resource: aud.checkout,
+    },
+    orders: { url: base('orders'), access: 'required', methods: ['GET', 'HEAD'], resource: aud.orders },
+    profile: {
+      url: base('profile'),
+      access: 'required',
+      methods: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE'],
+      resource: aud.profile,
+    },
+    admin: { url: base('org', '/admin'), access: 'required', methods: ['GET', 'HEAD'], resource: aud.org },
+    org: {
+      url: base('org', '/org'),
+      access: 'required',
+      methods: ['GET', 'HEAD', 'PATCH'],
+      resource: aud.org,
+    },
   };
 }

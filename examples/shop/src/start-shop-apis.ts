@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Database } from './db/database.js';
-import { type ServiceOptions, SHOP_AUDIENCE } from './lib/service-app.js';
+import type { ServiceOptions } from './lib/service-app.js';
 import { ShopError } from './lib/shop-error.js';
 import { buildCartService } from './services/cart/cart-service.js';
 import { buildCatalogService } from './services/catalog/catalog-service.js';
@@ -44,7 +44,10 @@ export interface StartShopApisOptions {
   readonly ports?: Partial<ShopPorts>;
   /** Listening address; default `127.0.0.1` (the services are never meant to face browsers). */
   readonly host?: string;
-  /** Accepted `aud`; default `urn:gatehouse:shop`. */
+  /**
+   * One `aud` every service accepts (`urn:gatehouse:shop`, as before per-service audiences); default: each
+   * service its own (`shopServiceAudiences`), so a token for one service is refused by every other.
+   */
   readonly audience?: string;
   /** The secret the services show each other on internal routes; default 32 random bytes per start. */
   readonly serviceKey?: string;
@@ -82,7 +85,7 @@ export async function startShopApis(options: StartShopApisOptions): Promise<Shop
   const common: ServiceOptions = {
     db: options.db,
     issuer: options.issuer,
-    audience: options.audience ?? SHOP_AUDIENCE,
+    ...(options.audience !== undefined ? { audience: options.audience } : {}),
     serviceKey: options.serviceKey ?? randomBytes(32).toString('base64url'),
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
   };

@@ -190,7 +190,6 @@ export async function startShop(options: StartShopOptions = {}): Promise<Running
       publicUrl: shopUrl,
       port: bffPort,
       issuer: idp.issuer,
-      resource: 'urn:gatehouse:shop',
       ...shopRoleMaps,
       sessionSecrets: [randomBytes(32).toString('base64url')],
       upstreams: shopUpstreams(apis.ports),

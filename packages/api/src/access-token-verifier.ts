@@ -33,7 +33,13 @@ export interface AccessTokenVerifier {
    * Resolves with the verified token, or rejects with an {@link ApiError} (`GH_API_TOKEN_*`, or
    * `GH_API_ISSUER_UNAVAILABLE` when the issuer's keys cannot be had): never with anything else.
    */
-  verify(token: unknown): Promise<VerifiedAccessToken>;
+  verify(token: unknown, options?: VerifyOptions): Promise<VerifiedAccessToken>;
+}
+
+/** Per-call options of {@link AccessTokenVerifier.verify}. */
+export interface VerifyOptions {
+  /** Audiences accepted for this call besides the configured ones (a route's `config.audiences`). */
+  readonly audiences?: readonly string[];
 }
 
 /** Header parameters that carry or point at key material: never trusted, so a token holding one is refused. */
@@ -198,16 +204,19 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     ...(config.maxTokenAge === undefined ? {} : { maxTokenAge: config.maxTokenAge }),
   };
 
-  async function verify(token: unknown): Promise<VerifiedAccessToken> {
+  async function verify(token: unknown, options?: VerifyOptions): Promise<VerifiedAccessToken> {
     try {
-      return await verifyToken(token);
+      return await verifyToken(token, options?.audiences);
     } catch (error) {
       // Whatever slipped through (a bug, a surprise from a dependency) still leaves as a coded 401.
       throw error instanceof ApiError ? error : refuse('GH_API_TOKEN_MALFORMED', 'token refused', error);
     }
   }
 
-  async function verifyToken(token: unknown): Promise<VerifiedAccessToken> {
+  async function verifyToken(
+    token: unknown,
+    audiences: readonly string[] | undefined,
+  ): Promise<VerifiedAccessToken> {
     if (typeof token !== 'string' || token.length === 0) throw refuse('GH_API_TOKEN_MISSING', 'no token');
     if (token.length > config.maxTokenLength) throw refuse('GH_API_TOKEN_MALFORMED', 'token too long');
     if (!COMPACT_JWS.test(token)) throw refuse('GH_API_TOKEN_MALFORMED', 'not a compact JWS');
@@ -219,7 +228,13 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     }
     checkHeader(header, config);
     try {
-      const { payload, protectedHeader } = await jwtVerify(token, keys, verifyOptions);
+      const { payload, protectedHeader } = await jwtVerify(
+        token,
+        keys,
+        audiences === undefined || audiences.length === 0
+          ? verifyOptions
+          : { ...verifyOptions, audience: [...verifyOptions.audience, ...audiences] },
+      );
       checkClaims(payload, config);
       return Object.freeze({ header: protectedHeader, claims: payload });
     } catch (error) {

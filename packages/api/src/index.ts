@@ -3,6 +3,7 @@ export {
   type AccessTokenVerifier,
   createAccessTokenVerifier,
   type VerifiedAccessToken,
+  type VerifyOptions,
 } from './access-token-verifier.js';
 export { type AuditEvent, type AuditOutcome, type AuditSink, MemoryAuditSink } from './audit.js';
 export {

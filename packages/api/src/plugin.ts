@@ -69,6 +69,12 @@ declare module 'fastify' {
     auth?: RouteAuth;
     /** Audit every call of this route under this action name (`orders.read`, `billing.update`). */
     audit?: string;
+    /**
+     * Audiences this route accepts besides the service's own: for a route another service calls with the
+     * user's token it holds (a token for that service). Keep it to the routes such calls reach, behind the
+     * callers' own authentication; RFC 8693 token exchange is the stricter alternative.
+     */
+    audiences?: readonly string[];
   }
 }
 
@@ -150,7 +156,8 @@ function addAuthentication(
         if (mode === 'optional') return;
         throw new ApiError('GH_API_TOKEN_MISSING', 'no Authorization header');
       }
-      const { claims } = await verifier.verify(bearerToken(header));
+      const extra = request.routeOptions.config?.audiences;
+      const { claims } = await verifier.verify(bearerToken(header), extra ? { audiences: extra } : undefined);
       request.principal = principalFromClaims(claims, mapping);
     } catch (error) {
       const failure =

@@ -60,6 +60,14 @@ const UpstreamSchema = T.Object(
       default: [],
       maxItems: 32,
     }),
+    /**
+     * The resource indicator (RFC 8707) of this upstream: it gets an access token of its own, for this
+     * audience only, obtained with the session's refresh token (`resource` on the refresh grant) and cached
+     * per session. Unset: the session's main token (the top-level `resource`, or the issuer's default).
+     */
+    resource: T.Optional(
+      T.String({ minLength: 1, maxLength: 512, pattern: '^[A-Za-z][A-Za-z0-9+.-]*:[^\\s#]+$' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -49,10 +49,12 @@ const integer = (name: string, raw: string, problems: string[]): number | undefi
 /**
  * Parses `GATEHOUSE_UPSTREAMS`: `name=url` pairs, comma-separated, each with optional `;` flags: `public` (or
  * `required`, the default) for its access, `ws` to accept WebSocket upgrades, `sse` for Server-Sent Events,
- * and `headers=a+b` for request headers forwarded to it beyond the default allow-list.
+ * `headers=a+b` for request headers forwarded to it beyond the default allow-list, and `resource=<uri>` for
+ * the resource indicator (RFC 8707) whose token it gets (its own audience).
  *
  * @example
  * parseUpstreams('catalog=http://127.0.0.1:4101;public,orders=http://127.0.0.1:4104;headers=x-api-version,live=http://127.0.0.1:4105;ws;sse')
+ * parseUpstreams('orders=http://127.0.0.1:4104;resource=urn:shop:orders,catalog=http://127.0.0.1:4101;public;resource=urn:shop:catalog')
  */
 export function parseUpstreams(raw: string, problems: string[] = []): NonNullable<BffOptions['upstreams']> {
   const upstreams: NonNullable<BffOptions['upstreams']> = {};
@@ -60,16 +62,24 @@ export function parseUpstreams(raw: string, problems: string[] = []): NonNullabl
     .split(',')
     .map((part) => part.trim())
     .filter(Boolean)) {
-    const match = /^([a-z0-9][a-z0-9-]{0,62})=([^;\s]+)((?:;(?:[a-z]+|headers=[A-Za-z0-9+-]+))*)$/.exec(
-      entry,
-    );
+    const match =
+      /^([a-z0-9][a-z0-9-]{0,62})=([^;\s]+)((?:;(?:[a-z]+|headers=[A-Za-z0-9+-]+|resource=[^;\s]+))*)$/.exec(
+        entry,
+      );
     const flags = match?.[3]?.split(';').slice(1) ?? [];
     const headers = flags.filter((flag) => flag.startsWith('headers='));
-    const named = flags.filter((flag) => !flag.startsWith('headers='));
+    const resources = flags.filter((flag) => flag.startsWith('resource='));
+    const named = flags.filter((flag) => !flag.startsWith('headers=') && !flag.startsWith('resource='));
     const unknown = named.find((flag) => !UPSTREAM_FLAGS.has(flag));
-    if (!match || unknown !== undefined || new Set(named).size !== named.length || headers.length > 1) {
+    if (
+      !match ||
+      unknown !== undefined ||
+      new Set(named).size !== named.length ||
+      headers.length > 1 ||
+      resources.length > 1
+    ) {
       problems.push(
-        `GATEHOUSE_UPSTREAMS: "${entry}" is not name=url with flags from ;public ;required ;ws ;sse ;headers=a+b`,
+        `GATEHOUSE_UPSTREAMS: "${entry}" is not name=url with flags from ;public ;required ;ws ;sse ;headers=a+b ;resource=<uri>`,
       );
       continue;
     }
@@ -83,6 +93,7 @@ export function parseUpstreams(raw: string, problems: string[] = []): NonNullabl
       ...(named.includes('ws') ? { websocket: true } : {}),
       ...(named.includes('sse') ? { sse: true } : {}),
       ...(headers[0] ? { forwardHeaders: headers[0].slice(8).split('+').filter(Boolean) } : {}),
+      ...(resources[0] ? { resource: resources[0].slice('resource='.length) } : {}),
     };
   }
   return upstreams;

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { ClientKey } from './client-key.js';
 import type { BffConfig } from './config.js';
 import { BffError } from './errors.js';
+import { grantedResources, primaryResource } from './resources.js';
 
 /** A client authentication method the BFF can use at the token endpoint (never `none`). */
 export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
@@ -213,8 +214,10 @@ export class OidcClient {
       code_challenge: await client.calculatePKCECodeChallenge(checks.codeVerifier),
       code_challenge_method: 'S256',
     };
-    if (this.#config.resource) parameters.resource = this.#config.resource;
-    return client.buildAuthorizationUrl(configuration, parameters);
+    // Every resource the session will want a token for, so the grant (and its refresh token) covers them.
+    const search = new URLSearchParams(parameters);
+    for (const resource of grantedResources(this.#config)) search.append('resource', resource);
+    return client.buildAuthorizationUrl(configuration, search);
   }
 
   /**
@@ -229,7 +232,8 @@ export class OidcClient {
     const currentUrl = new URL(this.#config.callbackUrl);
     currentUrl.search = callbackQuery;
     const parameters: Record<string, string> = {};
-    if (this.#config.resource) parameters.resource = this.#config.resource;
+    const primary = primaryResource(this.#config);
+    if (primary) parameters.resource = primary;
     const response = await client.authorizationCodeGrant(
       configuration,
       currentUrl,
@@ -285,21 +289,30 @@ export class OidcClient {
    * (openid-client checks its signature, `iss`, `aud` and times) over the userinfo answer for the new access
    * token. `undefined` when the issuer said nothing new: no ID token and no userinfo endpoint, or a userinfo
    * request that failed (logged; the session keeps the identity it has until the next refresh).
+   * With `resource`, the new access token is for that resource (RFC 8707 `resource` on the refresh grant):
+   * only a refreshed ID token then describes the user; without, it is for the primary resource.
    */
   async refresh(
     refreshToken: string,
     subject: string,
+    resource?: string,
   ): Promise<{ tokens: IssuedTokens; claims: IdTokenClaims | undefined }> {
     const configuration = await this.configuration();
     const parameters: Record<string, string> = {};
-    if (this.#config.resource) parameters.resource = this.#config.resource;
+    const wanted = resource ?? primaryResource(this.#config);
+    if (wanted) parameters.resource = wanted;
     const response = await client.refreshTokenGrant(configuration, refreshToken, parameters);
     const tokens = toTokens(response);
     const idToken = response.claims();
     // An ID token about someone else is no refresh of this session (OpenID Connect Core 12.2).
     if (idToken && idToken.sub !== subject) throw new Error('the refreshed ID token names another subject');
-    const userinfo = await this.#userinfo(configuration, response.access_token, subject, 'refresh');
-    const hasUserinfo = configuration.serverMetadata().userinfo_endpoint !== undefined;
+    // A token for another resource is for that API alone: userinfo would refuse it, so it is not asked.
+    const userinfo =
+      resource === undefined
+        ? await this.#userinfo(configuration, response.access_token, subject, 'refresh')
+        : {};
+    const hasUserinfo =
+      resource === undefined && configuration.serverMetadata().userinfo_endpoint !== undefined;
     const claims =
       userinfo === undefined || (!idToken && !hasUserinfo)
         ? undefined

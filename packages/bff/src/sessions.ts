@@ -61,6 +61,16 @@ function neverSent(error: unknown): boolean {
   return NOT_SENT.has(cause?.code ?? (error as { code?: string } | undefined)?.code ?? '');
 }
 
+/** The session's main token (no `resource`) or `resource`'s own, when it has one yet. */
+function tokenFor(
+  record: SessionRecord,
+  resource: string | undefined,
+): Pick<SessionTokens, 'accessToken' | 'accessTokenExpiresAt' | 'refreshAt'> | undefined {
+  if (resource === undefined) return record.tokens;
+  const resources = record.tokens.resources;
+  return resources !== undefined && Object.hasOwn(resources, resource) ? resources[resource] : undefined;
+}
+
 /** A short, non-reversible reference to a session id for log lines (never the id itself). */
 export function sessionRef(id: string): string {
   return createHash('sha256').update(id).digest('base64url').slice(0, 12);
@@ -272,43 +282,61 @@ export class SessionManager {
     return { id, record: touched };
   }
 
-  /** The access token to forward, refreshed first when it is due. */
-  accessToken(session: ActiveSession): string | Promise<string> {
-    if (!this.#due(session.record)) return session.record.tokens.accessToken;
-    return this.fresh(session.id).then((record) => record.tokens.accessToken);
+  /**
+   * The access token to forward, refreshed first when it is due: the session's main token, or with `resource`
+   * that resource's own (RFC 8707), obtained with the refresh token the first time it is asked for.
+   */
+  accessToken(session: ActiveSession, resource?: string): string | Promise<string> {
+    const held = tokenFor(session.record, resource);
+    if (held !== undefined && !this.#due(held)) return held.accessToken;
+    return this.fresh(session.id, resource).then((record) => {
+      const token = tokenFor(record, resource);
+      if (token === undefined) throw new SessionEndedError('refresh_failed');
+      return token.accessToken;
+    });
   }
 
-  /** Refreshes the session's tokens once across every caller and process, or returns them if not due. */
-  fresh(id: string): Promise<SessionRecord> {
-    let pending = this.#refreshing.get(id);
+  /**
+   * Refreshes the session's main token (or `resource`'s) once across every caller and process, or returns the
+   * record if it is not due. Single-flight per (session, resource) in this process; across processes every
+   * refresh of a session holds the one lock `refresh:<id>`, because they all spend the same refresh token
+   * (rotated by most issuers: two concurrent uses would be reuse).
+   */
+  fresh(id: string, resource?: string): Promise<SessionRecord> {
+    const key = resource === undefined ? id : `${id}\n${resource}`;
+    let pending = this.#refreshing.get(key);
     if (!pending) {
-      pending = this.#refreshShared(id).finally(() => this.#refreshing.delete(id));
-      this.#refreshing.set(id, pending);
+      pending = this.#refreshShared(id, resource).finally(() => this.#refreshing.delete(key));
+      this.#refreshing.set(key, pending);
     }
     return pending;
   }
 
-  async #refreshShared(id: string): Promise<SessionRecord> {
+  async #refreshShared(id: string, resource: string | undefined): Promise<SessionRecord> {
     const owner = newOpaqueToken(16);
     const lock = `refresh:${id}`;
     const deadline = Date.now() + this.#config.refreshWaitMs;
+    const due = (record: SessionRecord) => {
+      const token = tokenFor(record, resource);
+      return token === undefined || this.#due(token);
+    };
     for (let attempt = 0; ; attempt++) {
       const current = await this.store.get(id);
       if (!current) throw new SessionEndedError('refresh_failed');
-      if (!this.#due(current)) return current;
+      if (!due(current)) return current;
       if (await this.store.acquireLock(lock, owner, this.#config.refreshLockMs)) {
         try {
           // Someone may have refreshed between our read and the lock.
           const locked = await this.store.get(id);
           if (!locked) throw new SessionEndedError('refresh_failed');
-          if (!this.#due(locked)) return locked;
-          return await this.#refreshNow(id, locked);
+          if (!due(locked)) return locked;
+          return await this.#refreshNow(id, locked, resource);
         } finally {
           await this.store.releaseLock(lock, owner).catch(() => false);
         }
       }
       if (Date.now() > deadline) {
-        if (current.tokens.accessTokenExpiresAt > Date.now()) return current;
+        if ((tokenFor(current, resource)?.accessTokenExpiresAt ?? 0) > Date.now()) return current;
         throw new BffError('GH_BFF_REFRESH_TIMEOUT', 'Timed out waiting for a token refresh.', {
           status: 503,
           problem: 'upstream_unavailable',
@@ -318,7 +346,8 @@ export class SessionManager {
     }
   }
 
-  async #refreshNow(id: string, record: SessionRecord): Promise<SessionRecord> {
+  // long-function: the write-ahead mark, the grant, its failure modes and the store write are one sequence.
+  async #refreshNow(id: string, record: SessionRecord, resource?: string): Promise<SessionRecord> {
     const refreshToken = record.tokens.refreshToken;
     if (!refreshToken) {
       await this.end(id, record, 'refresh_failed');
@@ -346,7 +375,7 @@ export class SessionManager {
       this.refreshCount++;
       const timer = this.#metrics?.refreshSeconds.startTimer();
       try {
-        ({ tokens, claims } = await this.#oidc.refresh(refreshToken, record.sub));
+        ({ tokens, claims } = await this.#oidc.refresh(refreshToken, record.sub, resource));
       } finally {
         timer?.();
       }
@@ -367,7 +396,7 @@ export class SessionManager {
         { event: 'refresh_failure', sub: record.sub, session: sessionRef(id), err: error },
         'refresh failed',
       );
-      if (record.tokens.accessTokenExpiresAt > Date.now()) return record;
+      if ((tokenFor(record, resource)?.accessTokenExpiresAt ?? 0) > Date.now()) return record;
       if (error instanceof BffError) throw error;
       throw new BffError('GH_BFF_ISSUER_UNAVAILABLE', 'The identity provider cannot be reached.', {
         status: 503,
@@ -375,7 +404,7 @@ export class SessionManager {
         cause: error,
       });
     }
-    const next = this.#refreshedTokens(record, tokens);
+    const next = this.#refreshedTokens(record, tokens, resource);
     // The user as the issuer describes them now: roles and permissions follow the issuer within one
     // access-token life instead of staying as they were at sign-in until the absolute timeout.
     const user = claims ? this.#userOf(claims) : record.user;
@@ -389,24 +418,52 @@ export class SessionManager {
     this.#remember({ id, record: refreshed });
     this.#metrics?.refreshes.inc({ outcome: 'success' });
     this.#log.info(
-      { event: 'refresh_success', sub: record.sub, session: sessionRef(id), identityChanged: changed },
+      {
+        event: 'refresh_success',
+        sub: record.sub,
+        session: sessionRef(id),
+        identityChanged: changed,
+        ...(resource === undefined ? {} : { resource }),
+      },
       'tokens refreshed',
     );
     if (changed) await this.#announceIdentity(id, record.user, user);
     return refreshed;
   }
 
-  /** The tokens a refresh answer leaves the session with. */
-  #refreshedTokens(record: SessionRecord, tokens: IssuedTokens): SessionTokens {
+  /**
+   * The tokens a refresh answer leaves the session with: the new main token, or with `resource` the new token
+   * of that resource beside the main one. Either way the (possibly rotated) refresh token is the new one and
+   * the other resources' tokens stay.
+   */
+  #refreshedTokens(record: SessionRecord, tokens: IssuedTokens, resource?: string): SessionTokens {
     // An issuer that does not rotate answers without a refresh token (RFC 6749 §6) or with the same one:
     // the session keeps the one it has.
     // A refresh answer without an ID token leaves the one from sign-in as the logout hint.
     const idToken = tokens.idToken ?? record.tokens.idToken;
     const refreshToken = tokens.refreshToken ?? record.tokens.refreshToken;
-    return this.#sessionTokens(
-      { ...tokens, ...(refreshToken ? { refreshToken } : {}), ...(idToken ? { idToken } : {}) },
-      record.tokens.refreshTokenExpiresAt,
-    );
+    const { resources } = record.tokens;
+    if (resource === undefined) {
+      const main = this.#sessionTokens(
+        { ...tokens, ...(refreshToken ? { refreshToken } : {}), ...(idToken ? { idToken } : {}) },
+        record.tokens.refreshTokenExpiresAt,
+      );
+      return resources === undefined ? main : { ...main, resources };
+    }
+    const { idToken: _previous, refreshToken: _spent, ...kept } = record.tokens;
+    return {
+      ...kept,
+      ...(refreshToken ? { refreshToken } : {}),
+      ...(this.#config.idTokenHint && idToken ? { idToken } : {}),
+      resources: {
+        ...resources,
+        [resource]: {
+          accessToken: tokens.accessToken,
+          accessTokenExpiresAt: tokens.accessTokenExpiresAt,
+          refreshAt: this.#refreshAt(tokens.accessTokenExpiresAt),
+        },
+      },
+    };
   }
 
   /** The identity context's user for verified claims, through the configured role maps. */
@@ -525,9 +582,18 @@ export class SessionManager {
     return undefined;
   }
 
-  #due(record: SessionRecord): boolean {
-    const { refreshAt, accessTokenExpiresAt } = record.tokens;
+  #due(token: Pick<SessionTokens, 'refreshAt' | 'accessTokenExpiresAt'>): boolean {
+    const { refreshAt, accessTokenExpiresAt } = token;
     return Date.now() >= (refreshAt ?? accessTokenExpiresAt - this.#config.refreshLeeway * 1000);
+  }
+
+  /**
+   * When a token expiring at `expiresAt` is due: `refreshLeeway` before expiry, but never before half its
+   * life (with tokens shorter than twice the leeway, every request would otherwise find it due).
+   */
+  #refreshAt(expiresAt: number): number {
+    const life = Math.max(0, expiresAt - Date.now());
+    return expiresAt - Math.min(this.#config.refreshLeeway * 1000, Math.floor(life / 2));
   }
 
   #ttl(record: SessionRecord, now: number): number {
@@ -539,14 +605,10 @@ export class SessionManager {
 
   #sessionTokens(tokens: IssuedTokens, refreshTokenExpiresAt: number | undefined): SessionTokens {
     // The ID token is kept only to be sent as `id_token_hint` at sign-out (`idTokenHint`); requests never use it.
-    // Due `refreshLeeway` before expiry, but never before half the token's life: with tokens shorter than
-    // twice the leeway, every request would otherwise find its token due and refresh it.
-    const life = Math.max(0, tokens.accessTokenExpiresAt - Date.now());
     return {
       accessToken: tokens.accessToken,
       accessTokenExpiresAt: tokens.accessTokenExpiresAt,
-      refreshAt:
-        tokens.accessTokenExpiresAt - Math.min(this.#config.refreshLeeway * 1000, Math.floor(life / 2)),
+      refreshAt: this.#refreshAt(tokens.accessTokenExpiresAt),
       ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}),
       ...(refreshTokenExpiresAt !== undefined ? { refreshTokenExpiresAt } : {}),
       ...(tokens.scope ? { scope: tokens.scope } : {}),

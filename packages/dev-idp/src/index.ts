@@ -14,5 +14,6 @@ export {
   type DevIdpAudience,
   type DevIdpOptions,
   type DevIdpTtl,
+  shopServiceAudiences,
 } from './options.js';
 export { DEFAULT_SECURITY_CODE, type DevIdpTenant, type DevIdpUser, demoUsers, devIdpAcr } from './users.js';

@@ -50,7 +50,10 @@ export interface DevIdpOptions {
   readonly clients?: readonly DevIdpClient[];
   /** Token and session lifetimes in seconds. */
   readonly ttl?: DevIdpTtl;
-  /** API audiences; the first is the default resource. Default `[{ resource: 'urn:gatehouse:shop' }]`. */
+  /**
+   * API audiences; the first is the default resource. Default `urn:gatehouse:shop`, then the shop's
+   * per-service audiences ({@link shopServiceAudiences}).
+   */
   readonly audiences?: readonly DevIdpAudience[];
   /** Users who can sign in; default {@link demoUsers}. */
   readonly users?: readonly DevIdpUser[];
@@ -82,6 +85,25 @@ export interface ResolvedDevIdpOptions {
 
 /** The default API audience (resource indicator) of the reference shop. */
 export const DEFAULT_AUDIENCE = 'urn:gatehouse:shop';
+
+/**
+ * One audience per service of the reference shop (RFC 8707 resource indicators): a token for one of them is
+ * refused by every other service. The dev IdP serves them all by default, after {@link DEFAULT_AUDIENCE}.
+ */
+export const shopServiceAudiences = Object.freeze({
+  catalog: 'urn:gatehouse:shop:catalog',
+  cart: 'urn:gatehouse:shop:cart',
+  checkout: 'urn:gatehouse:shop:checkout',
+  orders: 'urn:gatehouse:shop:orders',
+  profile: 'urn:gatehouse:shop:profile',
+  org: 'urn:gatehouse:shop:org',
+} as const);
+/** The audiences served unless configured otherwise: the default one, then each shop service's. */
+const DEFAULT_AUDIENCES: readonly DevIdpAudience[] = [
+  DEFAULT_AUDIENCE,
+  ...Object.values(shopServiceAudiences),
+].map((resource) => ({ resource }));
+
 /** Scopes an audience accepts unless configured otherwise. */
 export const DEFAULT_AUDIENCE_SCOPE = 'openid profile email offline_access';
 
@@ -285,7 +307,7 @@ export function resolveOptions(input: unknown): ResolvedDevIdpOptions {
     issuer: valid.issuer,
     clients: (valid.clients as DevIdpClient[] | undefined) ?? [bffClient({ baseUrl: DEFAULT_BFF_URL })],
     ttl: resolveTtl(valid.ttl),
-    audiences: (valid.audiences ?? [{ resource: DEFAULT_AUDIENCE }]).map((audience) => ({
+    audiences: (valid.audiences ?? DEFAULT_AUDIENCES).map((audience: DevIdpAudience) => ({
       resource: audience.resource,
       scope: audience.scope ?? DEFAULT_AUDIENCE_SCOPE,
     })),

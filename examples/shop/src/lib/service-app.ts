@@ -1,4 +1,5 @@
 import { gatehouseApi } from '@gatehouse/api';
+import { shopServiceAudiences } from '@gatehouse/dev-idp';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Database } from '../db/database.js';
 import { createDatabaseAuditSink } from '../services/audit/database-audit-sink.js';
@@ -10,7 +11,10 @@ export interface ServiceOptions {
   readonly db: Database;
   /** The OpenID Connect issuer whose access tokens the services accept. */
   readonly issuer: string;
-  /** The audience the services accept; default `urn:gatehouse:shop`. */
+  /**
+   * The audience every service accepts; default: each service its own, from {@link shopServiceAudiences}
+   * (a token for the catalog is refused by orders, and so on).
+   */
   readonly audience?: string;
   /**
    * The secret the shop's services show each other on internal routes (header `x-gatehouse-service-key`).
@@ -21,14 +25,23 @@ export interface ServiceOptions {
   readonly logger?: FastifyServerOptions['logger'];
 }
 
-/** The shop's default audience, the one the dev IdP issues access tokens for. */
+/** The dev IdP's default audience, which every shop service accepts when started with `audience: SHOP_AUDIENCE`. */
 export const SHOP_AUDIENCE = 'urn:gatehouse:shop';
+
+/** The audience of each shop service (RFC 8707 resource indicators the dev IdP serves). */
+export { shopServiceAudiences };
+
+/** The service names {@link createServiceApp} takes: one audience each. */
+export type ShopServiceName = keyof typeof shopServiceAudiences;
 
 /**
  * A Fastify app with `@gatehouse/api` registered (every route needs a valid access token unless it says
  * otherwise), audit events written to the database under the service's name, and `GET /health`.
  */
-export async function createServiceApp(service: string, options: ServiceOptions): Promise<FastifyInstance> {
+export async function createServiceApp(
+  service: ShopServiceName,
+  options: ServiceOptions,
+): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: 64 * 1024,
@@ -37,7 +50,7 @@ export async function createServiceApp(service: string, options: ServiceOptions)
   });
   await app.register(gatehouseApi, {
     issuer: options.issuer,
-    audience: options.audience ?? SHOP_AUDIENCE,
+    audience: options.audience ?? shopServiceAudiences[service],
     ...shopRoleMaps,
     audit: createDatabaseAuditSink(options.db, service),
   });

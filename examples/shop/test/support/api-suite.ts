@@ -8,6 +8,7 @@ import {
   type OrderSummary,
   type Product,
   SERVICE_KEY_HEADER,
+  shopServiceAudiences,
 } from '../../src/index.js';
 import { type Login, type ShopStack, startShopStack } from './shop-stack.js';
 
@@ -118,7 +119,7 @@ export function shopApiSuite(open: () => Promise<{ db: Database; dispose(): Prom
     expect(erinGlobex.status).toBe(403);
 
     // Straight to the org service with frank's real token and the header: still 403.
-    const token = await shop.accessToken('frank');
+    const token = await shop.accessToken('frank', 'org');
     const direct = await fetch(`${shop.apis.urls.org}/org/acme/users`, {
       headers: { authorization: `Bearer ${token}`, 'x-tenant-id': 'acme' },
     });
@@ -604,7 +605,7 @@ export function shopApiSuite(open: () => Promise<{ db: Database; dispose(): Prom
   // --- every service on its own (CONTRACT: "called directly, with no token or a bad one, it answers 401") ---
 
   it('answers 401 from every service called directly without a token, with a garbage one or a tampered one', async () => {
-    const token = await shop.accessToken('alice');
+    const token = await shop.accessToken('alice', 'orders');
     const [header, payload, signature] = token.split('.');
     const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Record<string, unknown>;
     const tampered = [
@@ -643,8 +644,53 @@ export function shopApiSuite(open: () => Promise<{ db: Database; dispose(): Prom
     expect(ok.status).toBe(200);
   });
 
+  it('gives each API a token for it alone: the catalog token the BFF obtained is refused by every other', async () => {
+    const catalog = await shop.accessToken('alice', 'catalog');
+    const claims = JSON.parse(Buffer.from(catalog.split('.')[1]!, 'base64url').toString()) as {
+      aud: unknown;
+    };
+    expect(claims.aud).toBe(shopServiceAudiences.catalog);
+    // The catalog takes it (member prices for a signed-in caller).
+    const own = await fetch(`${shop.apis.urls.catalog}/products/prod_tawa`, {
+      headers: { authorization: `Bearer ${catalog}` },
+    });
+    expect(own.status).toBe(200);
+    const routes: Array<[keyof typeof shop.apis.urls, string, string]> = [
+      ['cart', 'GET', '/'],
+      ['checkout', 'GET', '/payment-methods'],
+      ['orders', 'GET', '/'],
+      ['profile', 'GET', '/'],
+      ['org', 'GET', '/admin/users'],
+      ['org', 'PATCH', '/org/acme/billing'],
+    ];
+    for (const [service, method, path] of routes) {
+      const answer = await fetch(`${shop.apis.urls[service]}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${catalog}`,
+          ...(method !== 'GET' ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(method !== 'GET' ? { body: '{}' } : {}),
+      });
+      expect(answer.status, `${service} ${method} ${path}`).toBe(401);
+      expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(answer.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
+      expect(((await answer.json()) as { code: string }).code).toBe('unauthenticated');
+    }
+    // Each upstream got its own: the orders token is another token, for orders only.
+    const orders = await shop.accessToken('alice', 'orders');
+    expect(orders).not.toBe(catalog);
+    const mine = await fetch(`${shop.apis.urls.orders}/`, { headers: { authorization: `Bearer ${orders}` } });
+    expect(mine.status).toBe(200);
+    const notCatalog = await fetch(`${shop.apis.urls.catalog}/products/prod_tawa`, {
+      headers: { authorization: `Bearer ${orders}` },
+    });
+    expect(notCatalog.status).toBe(401);
+  });
+
   it('keeps internal routes to the services: not through the BFF, not with a user token alone', async () => {
-    const token = await shop.accessToken('alice');
+    // Even the checkout token, the one internal routes accept, needs the service key.
+    const token = await shop.accessToken('alice', 'checkout');
     const draft = {
       items: [
         {

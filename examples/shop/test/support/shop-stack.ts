@@ -2,7 +2,14 @@ import { createServer, type Server } from 'node:http';
 import { createBffServer, createLogger, resolveConfig } from '@gatehouse/bff';
 import { bffClient, createDevIdp, type DevIdp, type DevIdpUser, demoUsers } from '@gatehouse/dev-idp';
 import { API_HEADERS, freePort, signIn, TestBrowser, type TestResponse } from '@gatehouse/testing';
-import { type Database, type ShopApis, shopUpstreams, startShopApis } from '../../src/index.js';
+import {
+  type Database,
+  type ShopApis,
+  type ShopService,
+  shopServiceAudiences,
+  shopUpstreams,
+  startShopApis,
+} from '../../src/index.js';
 
 /**
  * A customer who belongs to acme, for the journey "an order placed by a member appears in acme's audit
@@ -40,8 +47,11 @@ export interface ShopStack {
     body?: unknown,
     headers?: Record<string, string>,
   ): Promise<TestResponse>;
-  /** The access token the BFF attaches for `who` (seen by a probe upstream), for direct calls to a service. */
-  accessToken(who: Login): Promise<string>;
+  /**
+   * The access token the BFF attaches for `who` to an upstream of `service`'s audience (seen by a probe
+   * upstream `probe-<service>` that names it as its `resource`), for direct calls to a service.
+   */
+  accessToken(who: Login, service: ShopService): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -76,7 +86,15 @@ export async function startShopStack(db: Database): Promise<ShopStack> {
     issuer: idp.issuer,
     resource: 'urn:gatehouse:shop',
     sessionSecrets: [SECRET],
-    upstreams: { ...shopUpstreams(apis.ports), probe: { url: probe.url } },
+    upstreams: {
+      ...shopUpstreams(apis.ports),
+      ...Object.fromEntries(
+        Object.entries(shopServiceAudiences).map(([service, resource]) => [
+          `probe-${service}`,
+          { url: probe.url, resource },
+        ]),
+      ),
+    },
     logLevel: 'silent',
   });
   const server = await createBffServer({ config, logger: createLogger('silent') });
@@ -104,8 +122,8 @@ export async function startShopStack(db: Database): Promise<ShopStack> {
         ...(body !== undefined ? { json: body } : {}),
       });
     },
-    async accessToken(who) {
-      const answer = await stack.api(who, 'GET', '/probe/');
+    async accessToken(who, service) {
+      const answer = await stack.api(who, 'GET', `/probe-${service}/`);
       const { authorization } = answer.json<{ authorization: string | null }>();
       if (!authorization?.startsWith('Bearer ')) throw new Error(`no token for ${who}`);
       return authorization.slice('Bearer '.length);

@@ -142,7 +142,7 @@ export class ApiProxy {
       const held = this.#longLived.hold(session, () => res.destroy());
       res.once('close', held.release);
     }
-    const token = this.#sessions.accessToken(session);
+    const token = this.#sessions.accessToken(session, forward.route.resource);
     if (typeof token === 'string') return this.#send(forward, token);
     return token.then(
       (fresh) => this.#send(forward, fresh),

@@ -2,6 +2,7 @@ import { Pool } from 'undici';
 import type { BffConfig, UpstreamConfig } from '../config.js';
 import { DEFAULT_FORWARDED_HEADERS } from '../forwarded-headers.js';
 import type { BffMetrics, UpstreamTally } from '../metrics.js';
+import { primaryResource, tokenResource } from '../resources.js';
 
 /** One configured upstream, as the proxy routes to it. */
 export interface UpstreamRoute {
@@ -17,6 +18,11 @@ export interface UpstreamRoute {
   readonly forwardHeaders: ReadonlySet<string>;
   /** Where the metrics of its answers are counted (none without metrics). */
   readonly tally: UpstreamTally | undefined;
+  /**
+   * The resource whose own token it gets (RFC 8707), or `undefined` for the session's main token (see
+   * `tokenResource`).
+   */
+  readonly resource: string | undefined;
 }
 
 const API_PREFIX = '/api/';
@@ -43,6 +49,7 @@ export class UpstreamTable {
   readonly #routes = new Map<string, UpstreamRoute>();
 
   constructor(config: BffConfig, metrics: BffMetrics | undefined) {
+    const primary = primaryResource(config);
     for (const [name, upstream] of Object.entries(config.upstreams)) {
       const url = new URL(upstream.url);
       this.#routes.set(name, {
@@ -54,6 +61,7 @@ export class UpstreamTable {
         methods: new Set(upstream.methods),
         forwardHeaders: new Set([...DEFAULT_FORWARDED_HEADERS, ...upstream.forwardHeaders]),
         tally: metrics?.proxyAnswers.tally(name),
+        resource: tokenResource(upstream, primary),
       });
     }
   }

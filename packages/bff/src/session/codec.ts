@@ -5,6 +5,7 @@ import { BffError } from '../errors.js';
 import {
   DEFAULT_TRANSACTION_LIMITS,
   type LoginTransaction,
+  type ResourceToken,
   type SessionLimits,
   type SessionRecord,
   type SessionTokens,
@@ -64,7 +65,22 @@ export function isSessionTokens(value: unknown): value is SessionTokens {
     isOptional(value.refreshToken, isString) &&
     isOptional(value.refreshTokenExpiresAt, isTime) &&
     isOptional(value.idToken, isString) &&
-    isOptional(value.scope, isString)
+    isOptional(value.scope, isString) &&
+    isOptional(value.resources, isResourceTokens)
+  );
+}
+
+/** True when `value` maps resource indicators to {@link ResourceToken}s. */
+function isResourceTokens(value: unknown): value is Readonly<Record<string, ResourceToken>> {
+  return (
+    isObject(value) &&
+    Object.values(value).every(
+      (token) =>
+        isObject(token) &&
+        isString(token.accessToken) &&
+        isTime(token.accessTokenExpiresAt) &&
+        isTime(token.refreshAt),
+    )
   );
 }
 

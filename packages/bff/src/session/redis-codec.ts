@@ -15,7 +15,9 @@
 // The deflated text is `JSON([body, tokens, absolute?]) \0 <JWT headers and payloads as bytes>`, where:
 // - a JWT (access, refresh or ID token) whose header and payload are canonical base64url becomes
 //   `[headerBytes, payloadBytes, "<signature>"]`, its decoded header and payload JSON appended after the \0
-//   (JSON compresses; base64url of JSON does not), in the order accessToken, refreshToken, idToken;
+//   (JSON compresses; base64url of JSON does not), in the order accessToken, refreshToken, idToken, then the
+//   access token of each other resource (`tokens.resources`, RFC 8707) in the record's key order, each
+//   stored as `[token, expiresAt, refreshAt]`;
 // - times are stored as differences from createdAt (short numbers) unless that would not be exact;
 // - every run of 20 or more base64url characters with a digit, '-' or '_' in it that occurs once
 //   (signatures, refresh tokens, sid, jti…) is cut out of the text: its whole 4-character groups go to the
@@ -207,26 +209,41 @@ const shiftsExactly = (time: number | undefined, base: number): boolean =>
 export function encodeSession(record: SessionRecord): Buffer {
   const { tokens, lastSeenAt, createdAt, ...rest } = record;
   const indexes = indexesOf(record);
+  const resources = Object.entries(tokens.resources ?? {});
   const relative =
     Number.isFinite(createdAt) &&
     shiftsExactly(rest.absoluteExpiresAt, createdAt) &&
-    TOKEN_TIMES.every((name) => shiftsExactly(tokens[name], createdAt));
+    TOKEN_TIMES.every((name) => shiftsExactly(tokens[name], createdAt)) &&
+    resources.every(
+      ([, token]) =>
+        shiftsExactly(token.accessTokenExpiresAt, createdAt) && shiftsExactly(token.refreshAt, createdAt),
+    );
   const shift = (time: number): number => (relative ? time - createdAt : time);
 
   const appended: Buffer[] = [];
+  const pack = (token: string): PackedToken => {
+    const jwt = jwtParts(token);
+    if (jwt === undefined) return token;
+    const [head, payload, signature] = jwt;
+    appended.push(head, payload);
+    return [head.length, payload.length, signature];
+  };
   const packedTokens: Json = { ...tokens };
   for (const name of TOKEN_FIELDS) {
     const token = tokens[name];
-    if (token === undefined) continue;
-    const jwt = jwtParts(token);
-    if (jwt === undefined) continue;
-    const [head, payload, signature] = jwt;
-    appended.push(head, payload);
-    packedTokens[name] = [head.length, payload.length, signature] satisfies PackedToken;
+    if (token !== undefined) packedTokens[name] = pack(token);
   }
   for (const name of TOKEN_TIMES) {
     const time = tokens[name];
     if (time !== undefined) packedTokens[name] = shift(time);
+  }
+  if (tokens.resources !== undefined) {
+    packedTokens.resources = Object.fromEntries(
+      resources.map(([resource, token]) => [
+        resource,
+        [pack(token.accessToken), shift(token.accessTokenExpiresAt), shift(token.refreshAt)],
+      ]),
+    );
   }
   const body: Json = { ...rest, absoluteExpiresAt: shift(rest.absoluteExpiresAt) };
   const meta = JSON.stringify(relative ? [body, packedTokens] : [body, packedTokens, 1]);
@@ -268,6 +285,29 @@ function unpackToken(packed: unknown, appended: Buffer, at: { offset: number }):
   return `${head.toString('base64url')}.${payload.toString('base64url')}.${signature}`;
 }
 
+/** The `tokens.resources` of a decoded value: `[token, expiresAt, refreshAt]` by resource, in order. */
+function unpackResources(
+  packed: unknown,
+  appended: Buffer,
+  at: { offset: number },
+  shift: (time: unknown) => unknown,
+): Json {
+  if (typeof packed !== 'object' || packed === null || Array.isArray(packed))
+    throw new Error('bad resources');
+  // Built with fromEntries: a key such as `__proto__` stays a plain key.
+  return Object.fromEntries(
+    Object.entries(packed).map(([resource, entry]) => {
+      if (!Array.isArray(entry) || entry.length !== 3) throw new Error('bad resource token');
+      const token = {
+        accessToken: unpackToken(entry[0], appended, at),
+        accessTokenExpiresAt: shift(entry[1]),
+        refreshAt: shift(entry[2]),
+      };
+      return [resource, token];
+    }),
+  );
+}
+
 /**
  * Decodes a value {@link encodeSession} made. Answers `undefined` for anything else or anything damaged
  * (the store then treats the session as missing).
@@ -307,6 +347,7 @@ export function decodeSession(value: Buffer): SessionRecord | undefined {
     for (const name of TOKEN_TIMES) {
       if (name in tokens) tokens[name] = shift(tokens[name]);
     }
+    if ('resources' in tokens) tokens.resources = unpackResources(tokens.resources, appended, at, shift);
     if (at.offset !== appended.length) return undefined;
     const record: Json = { ...body, absoluteExpiresAt: shift(body.absoluteExpiresAt), createdAt };
     if (!isSessionBody(record) || !isSessionTokens(tokens)) return undefined;

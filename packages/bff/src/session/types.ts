@@ -16,6 +16,21 @@ export interface SessionTokens {
   readonly refreshTokenExpiresAt?: number;
   readonly idToken?: string;
   readonly scope?: string;
+  /**
+   * Access tokens for other resources (RFC 8707), by resource indicator: each obtained with the refresh token
+   * above for one upstream's audience, and refreshed on its own schedule. The main token is for the primary
+   * resource and is never repeated here.
+   */
+  readonly resources?: Readonly<Record<string, ResourceToken>>;
+}
+
+/** The access token of one resource (audience), as {@link SessionTokens.resources} keeps it. */
+export interface ResourceToken {
+  readonly accessToken: string;
+  /** Epoch milliseconds. */
+  readonly accessTokenExpiresAt: number;
+  /** Epoch milliseconds from which it is due for refresh (see {@link SessionTokens.refreshAt}). */
+  readonly refreshAt: number;
 }
 
 /** One signed-in browser session, as the store keeps it. */

@@ -2,7 +2,7 @@ import { ApiError, requirePrincipal, strictObject } from '@gatehouse/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as T from 'typebox';
 import { SHOP_CURRENCY } from '../../lib/money.js';
-import { createServiceApp, type ServiceOptions } from '../../lib/service-app.js';
+import { createServiceApp, type ServiceOptions, shopServiceAudiences } from '../../lib/service-app.js';
 import { apiErrorOf, createServiceClient, ServiceCallError } from '../../lib/service-client.js';
 import type { Product } from '../catalog/catalog-service.js';
 
@@ -151,7 +151,10 @@ export async function buildCartService(options: CartServiceOptions): Promise<Fas
     );
   }
 
-  app.get('/', async (request) => cartOf(request, requirePrincipal(request).sub));
+  // Checkout reads the cart with the checkout token it was given.
+  app.get('/', { config: { audiences: [shopServiceAudiences.checkout] } }, async (request) =>
+    cartOf(request, requirePrincipal(request).sub),
+  );
 
   // Adds to the line's quantity (a new line when the product is not in the cart yet).
   app.post<{ Body: T.Static<typeof AddItem> }>('/items', { schema: { body: AddItem } }, async (request) => {
@@ -194,7 +197,7 @@ export async function buildCartService(options: CartServiceOptions): Promise<Fas
   );
 
   // Empties the caller's cart (the checkout service calls it once the order exists).
-  app.delete('/', async (request, reply) => {
+  app.delete('/', { config: { audiences: [shopServiceAudiences.checkout] } }, async (request, reply) => {
     await db.query('DELETE FROM cart.items WHERE user_id = $1', [requirePrincipal(request).sub]);
     return reply.code(204).send();
   });

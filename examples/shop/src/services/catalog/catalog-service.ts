@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as T from 'typebox';
 import type { Queryable } from '../../db/database.js';
 import { memberPrice } from '../../lib/money.js';
-import { createServiceApp, type ServiceOptions } from '../../lib/service-app.js';
+import { createServiceApp, type ServiceOptions, shopServiceAudiences } from '../../lib/service-app.js';
 import { requireServiceKey } from '../../lib/service-key.js';
 
 /** A product as the catalog answers it; prices in paise. */
@@ -155,6 +155,13 @@ export interface ReservedLine {
 export async function buildCatalogService(options: ServiceOptions): Promise<FastifyInstance> {
   const { db } = options;
   const app = await createServiceApp('catalog', options);
+  // Cart and profile relay their own tokens when they look products up for the user (member prices), and
+  // checkout's reaches here through the cart it reads.
+  const RELAYING_READERS = [
+    shopServiceAudiences.cart,
+    shopServiceAudiences.profile,
+    shopServiceAudiences.checkout,
+  ];
   const internal = requireServiceKey(options.serviceKey);
 
   app.get('/categories', { config: { auth: 'public' } }, async (_request, reply) => {
@@ -168,7 +175,7 @@ export async function buildCatalogService(options: ServiceOptions): Promise<Fast
 
   app.get<{ Querystring: T.Static<typeof ProductQuery> }>(
     '/products',
-    { config: { auth: 'optional' }, schema: { querystring: ProductQuery } },
+    { config: { auth: 'optional', audiences: RELAYING_READERS }, schema: { querystring: ProductQuery } },
     async (request, reply) => {
       const { category, q, ids, sort, page, pageSize } = request.query;
       const where: string[] = [];
@@ -205,7 +212,10 @@ export async function buildCatalogService(options: ServiceOptions): Promise<Fast
 
   app.get<{ Params: { id: string } }>(
     '/products/:id',
-    { config: { auth: 'optional' }, schema: { params: T.Object({ id: ProductId }) } },
+    {
+      config: { auth: 'optional', audiences: RELAYING_READERS },
+      schema: { params: T.Object({ id: ProductId }) },
+    },
     async (request, reply) => {
       const row = await loadProduct(db, request.params.id);
       if (!row) throw new ApiError('GH_API_NOT_FOUND', 'no such product', { detail: 'No such product.' });
@@ -260,6 +270,7 @@ export async function buildCatalogService(options: ServiceOptions): Promise<Fast
   app.post<{ Body: T.Static<typeof StockLines> }>(
     '/internal/stock/reservations',
     {
+      config: { audiences: [shopServiceAudiences.checkout] },
       schema: { body: StockLines },
       preValidation: [internal, requirePermission('checkout:place_order')],
     },
@@ -310,6 +321,7 @@ export async function buildCatalogService(options: ServiceOptions): Promise<Fast
   app.post<{ Body: T.Static<typeof StockLines> }>(
     '/internal/stock/releases',
     {
+      config: { audiences: [shopServiceAudiences.checkout] },
       schema: { body: StockLines },
       preValidation: [internal, requirePermission('checkout:place_order')],
     },

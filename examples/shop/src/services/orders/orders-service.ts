@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import * as T from 'typebox';
 import type { Queryable } from '../../db/database.js';
 import { DeliveryAddress, type DeliveryAddressValue } from '../../lib/address.js';
-import { createServiceApp, type ServiceOptions } from '../../lib/service-app.js';
+import { createServiceApp, type ServiceOptions, shopServiceAudiences } from '../../lib/service-app.js';
 import { requireServiceKey } from '../../lib/service-key.js';
 
 /** The payment methods the shop takes. */
@@ -169,6 +169,8 @@ export async function buildOrdersService(options: ServiceOptions): Promise<Fasti
   app.post<{ Body: T.Static<typeof NewOrder> }>(
     '/',
     {
+      // Only checkout places orders, relaying the checkout token it was given.
+      config: { audiences: [shopServiceAudiences.checkout] },
       schema: { body: NewOrder },
       preValidation: [requireServiceKey(options.serviceKey), requirePermission('checkout:place_order')],
     },
