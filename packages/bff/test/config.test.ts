@@ -168,6 +168,27 @@ describe('optionsFromEnv', () => {
     expect(parseUpstreams('a=http://x;public')).toEqual({ a: { url: 'http://x', access: 'public' } });
   });
 
+  it('reads each upstream’s ;resource=<uri> (RFC 8707), refusing a repeated or malformed one', () => {
+    expect(
+      parseUpstreams(
+        'orders=http://127.0.0.1:4104;resource=urn:shop:orders,catalog=http://127.0.0.1:4101;public;resource=urn:shop:catalog',
+      ),
+    ).toEqual({
+      orders: { url: 'http://127.0.0.1:4104', access: 'required', resource: 'urn:shop:orders' },
+      catalog: { url: 'http://127.0.0.1:4101', access: 'public', resource: 'urn:shop:catalog' },
+    });
+    const twice: string[] = [];
+    parseUpstreams('a=http://x;resource=urn:a;resource=urn:b', twice);
+    expect(twice.join()).toMatch(/is not name=url with flags/);
+    // Not an absolute URI: the configuration refuses it.
+    expect(() =>
+      resolveConfig({
+        sessionSecrets: ['x'.repeat(32)],
+        upstreams: parseUpstreams('a=http://127.0.0.1:1;resource=orders'),
+      }),
+    ).toThrow(/resource/);
+  });
+
   it('reads the ;ws and ;sse opt-ins of long-lived upstreams, refusing unknown or repeated flags', () => {
     expect(parseUpstreams('live=http://x;ws;sse, feed=http://y;sse')).toEqual({
       live: { url: 'http://x', access: 'required', websocket: true, sse: true },

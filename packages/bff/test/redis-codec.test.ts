@@ -19,7 +19,7 @@ import { sessionRecord } from './session-store.contract.js';
 const iss = 'http://localhost:36801';
 
 /** An RS256 access token shaped like the dev IdP's (RFC 9068 `at+jwt`, 2048-bit key). */
-async function rs256AccessToken(): Promise<string> {
+async function rs256AccessToken(audience = 'urn:gatehouse:shop'): Promise<string> {
   const { privateKey, publicKey } = await generateKeyPair('RS256');
   const kid = `dev-rs256-${(await exportJWK(publicKey)).n?.slice(0, 12)}`;
   const now = Math.floor(Date.now() / 1000);
@@ -35,7 +35,7 @@ async function rs256AccessToken(): Promise<string> {
     .setIssuedAt(now)
     .setExpirationTime(now + 300)
     .setIssuer(iss)
-    .setAudience('urn:gatehouse:shop')
+    .setAudience(audience)
     .sign(privateKey);
 }
 
@@ -69,6 +69,29 @@ describe('the compact session codec (format version 1)', () => {
     // Below 635 bytes the value fits jemalloc's 640-byte class: that is what keeps a session under 1 KB.
     expect(value.length).toBeLessThanOrEqual(634);
     expect(value.length).toBeLessThan(JSON.stringify(record).length / 2);
+  });
+
+  it('round-trips a session with six audiences (RFC 8707) within 600 bytes per extra audience', async () => {
+    const record = realRecord(await rs256AccessToken());
+    const now = Date.now();
+    const resources: Record<
+      string,
+      { accessToken: string; accessTokenExpiresAt: number; refreshAt: number }
+    > = {};
+    for (const service of ['catalog', 'cart', 'checkout', 'orders', 'profile']) {
+      const resource = `urn:gatehouse:shop:${service}`;
+      resources[resource] = {
+        accessToken: await rs256AccessToken(resource),
+        accessTokenExpiresAt: now + 300_000,
+        refreshAt: now + 240_000,
+      };
+    }
+    const six: SessionRecord = { ...record, tokens: { ...record.tokens, resources } };
+    const value = encodeSession(six);
+    expect(decodeSession(value)).toEqual(six);
+    const one = encodeSession(record).length;
+    // Each further RS256 token costs its signature (256 bytes) and its compressed header and claims.
+    expect((value.length - one) / 5).toBeLessThanOrEqual(600);
   });
 
   it('round-trips the unusual: no sid, JWT refresh and ID tokens, odd base64url, Unicode, fractional times', () => {
@@ -140,8 +163,14 @@ describe('the compact session codec (format version 1)', () => {
           refreshToken: fc.option(token, { nil: undefined }),
           idToken: fc.option(token, { nil: undefined }),
           times: fc.array(time, { minLength: 5, maxLength: 5 }),
+          resources: fc.option(
+            fc.dictionary(fc.stringMatching(/^urn:[a-z:]{1,20}$/), fc.tuple(token, time, time), {
+              maxKeys: 6,
+            }),
+            { nil: undefined },
+          ),
         }),
-        ({ iss: issuer, sub, sid, displayName, accessToken, refreshToken, idToken, times }) => {
+        ({ iss: issuer, sub, sid, displayName, accessToken, refreshToken, idToken, times, resources }) => {
           const [
             createdAt = 0,
             lastSeenAt = 0,
@@ -159,6 +188,16 @@ describe('the compact session codec (format version 1)', () => {
               accessTokenExpiresAt,
               ...(refreshToken === undefined ? {} : { refreshToken, refreshTokenExpiresAt: refreshAt }),
               ...(idToken === undefined ? {} : { idToken }),
+              ...(resources === undefined
+                ? {}
+                : {
+                    resources: Object.fromEntries(
+                      Object.entries(resources).map(([resource, [token, expiresAt, due]]) => [
+                        resource,
+                        { accessToken: token, accessTokenExpiresAt: expiresAt, refreshAt: due },
+                      ]),
+                    ),
+                  }),
             },
             createdAt,
             lastSeenAt,
