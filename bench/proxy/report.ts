@@ -15,6 +15,8 @@ export const CALIBRATION = Object.freeze({
 });
 /** Issue 2: the BFF in one process must do at least this many times the bare reply-from proxy's requests/s. */
 export const ONE_PROCESS_GOAL = 1.3;
+/** Issue 15: the proxied GET with a token per audience, against the one-token BFF (memory store). */
+export const AUDIENCES_GOAL = 0.85;
 /** Issue 7: with workers, this many times Apache mod_auth_openidc's requests/s. */
 export const WORKERS_GOAL_VS_APACHE = 2;
 /**
@@ -156,6 +158,14 @@ export function goalLines(rows: readonly Row[]): string[] {
         (baseline ? ` = ${fmt.ratio(floor / baseline)} bare reply-from` : '') +
         `; the BFF with the memory store does its session, CSRF, header and trace work at ` +
         `${fmt.ratio(memory / floor)} the floor's throughput`,
+    );
+  }
+  const audiences = rps('bff-audiences');
+  if (memory && audiences) {
+    lines.push(
+      `Six audiences (the upstream's own token, RFC 8707): ${fmt.rps(audiences)} req/s = ` +
+        `${fmt.ratio(audiences / memory)} the one-token BFF with the memory store ` +
+        `(issue 15 goal ≥ ${AUDIENCES_GOAL}×: ${verdict(audiences / memory >= AUDIENCES_GOAL)})`,
     );
   }
   const workers = rps('bff-workers');

@@ -7,8 +7,11 @@ export interface Scenario {
   readonly label: string;
   /** Apache httpd + mod_auth_openidc. */
   readonly apache?: true;
-  /** The Gatehouse BFF: its store and its cluster workers. */
-  readonly bff?: { readonly redis: boolean; readonly workers: number };
+  /**
+   * The Gatehouse BFF: its store and its cluster workers; with `audiences`, six upstreams of six audiences
+   * (RFC 8707), the measured one getting a token of its own rather than the session's main token.
+   */
+  readonly bff?: { readonly redis: boolean; readonly workers: number; readonly audiences?: true };
 }
 
 /** Every target, in the order they are measured in a round. */
@@ -19,6 +22,11 @@ export function allScenarios(workers: number): Scenario[] {
     { id: 'raw-proxy', label: 'floor: node:http + undici pool, fixed bearer, no checks' },
     { id: 'mod-auth-openidc', label: 'Apache mod_auth_openidc', apache: true },
     { id: 'bff-memory', label: 'Gatehouse BFF, memory store', bff: { redis: false, workers: 1 } },
+    {
+      id: 'bff-audiences',
+      label: 'Gatehouse BFF, memory store, six audiences',
+      bff: { redis: false, workers: 1, audiences: true },
+    },
     { id: 'bff-redis', label: 'Gatehouse BFF, Redis store', bff: { redis: true, workers: 1 } },
     {
       id: 'bff-workers',

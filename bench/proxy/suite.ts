@@ -4,7 +4,14 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { bffClient, createDevIdp, type DevIdp, type DevIdpClient } from '@gatehouse/dev-idp';
+import type { BffOptions } from '@gatehouse/bff';
+import {
+  bffClient,
+  createDevIdp,
+  type DevIdp,
+  type DevIdpClient,
+  shopServiceAudiences,
+} from '@gatehouse/dev-idp';
 import { freePort } from '@gatehouse/testing';
 import { BENCH_API_HEADERS, bffOptions, SESSION_COOKIE } from '../lib/http.js';
 import { type MachineLoad, OTHER_LOAD_LIMIT } from '../lib/machine-load.js';
@@ -204,7 +211,11 @@ async function startTarget(rig: Rig, scenario: Scenario): Promise<Target> {
       secret: ctx.secret,
       upstream: upstream.url,
     },
-    { workers: bff.workers, ...(bff.redis ? { redisUrl: ctx.redisUrl, redisKeyPrefix: ctx.prefix } : {}) },
+    {
+      workers: bff.workers,
+      ...(bff.redis ? { redisUrl: ctx.redisUrl, redisKeyPrefix: ctx.prefix } : {}),
+      ...(bff.audiences ? { upstreams: sixAudiences(upstream.url) } : {}),
+    },
   );
   const profileDir = profiling(ctx, scenario.id);
   const server = await startServer(scenario.label, benchPath('servers/bff.ts'), {
@@ -220,6 +231,20 @@ async function startTarget(rig: Rig, scenario: Scenario): Promise<Target> {
     server,
     ...(profileDir ? { profileDir } : {}),
   };
+}
+
+/**
+ * Six upstreams of the shop's six audiences on the bench upstream: `bench` (the measured one) is orders, with
+ * a token of its own obtained by refresh at its first request; the session's main token stays
+ * `urn:gatehouse:shop`.
+ */
+function sixAudiences(url: string): NonNullable<BffOptions['upstreams']> {
+  return Object.fromEntries(
+    Object.entries(shopServiceAudiences).map(([service, resource]) => [
+      service === 'orders' ? 'bench' : service,
+      { url, resource },
+    ]),
+  );
 }
 
 /**
