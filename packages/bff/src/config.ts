@@ -227,6 +227,11 @@ export const BffOptionsSchema = T.Object(
     redisCluster: T.Boolean({ default: false }),
     /** `redisUrl` names sentinels, and this the primary they watch (`GATEHOUSE_REDIS_SENTINEL=mymaster`). */
     redisSentinel: T.Optional(T.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' })),
+    /**
+     * Replicas that must have each session write before it answers (`WAIT`), so a failover loses none.
+     * Default 1 with `redisCluster` or `redisSentinel`, else 0 (`GATEHOUSE_REDIS_WAIT_REPLICAS`).
+     */
+    redisWaitReplicas: T.Optional(T.Integer({ minimum: 0, maximum: 16 })),
     /** Milliseconds a process may answer from its cache of recently read sessions (0: always ask the store). */
     sessionCacheMs: T.Integer({ minimum: 0, maximum: 10_000, default: 1000 }),
     redisKeyPrefix: T.String({ pattern: '^[A-Za-z0-9:_-]{1,32}$', default: 'gh:' }),

@@ -23,6 +23,7 @@ export const ENVIRONMENT_VARIABLES = [
   'GATEHOUSE_REDIS_KEY_PREFIX',
   'GATEHOUSE_REDIS_CLUSTER',
   'GATEHOUSE_REDIS_SENTINEL',
+  'GATEHOUSE_REDIS_WAIT_REPLICAS',
   'GATEHOUSE_WORKERS',
   'GATEHOUSE_METRICS_PORT',
   'GATEHOUSE_IDLE_TIMEOUT',
@@ -188,6 +189,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, file: BffOptions = {}): B
     ['GATEHOUSE_LOGIN_RATE_LIMIT', 'loginRateLimit'],
     ['GATEHOUSE_MAX_PENDING_LOGINS', 'maxPendingLogins'],
     ['GATEHOUSE_MAX_SESSIONS_PER_USER', 'maxSessionsPerUser'],
+    ['GATEHOUSE_REDIS_WAIT_REPLICAS', 'redisWaitReplicas'],
   ] as const) {
     const raw = env[name];
     if (raw !== undefined) set(key, integer(name, raw, problems));

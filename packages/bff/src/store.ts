@@ -37,7 +37,14 @@ function storeOptionsOf(target: RedisTarget): RedisSessionStoreOptions {
  */
 export function createSessionStore(config: BffConfig): SessionStore {
   const target = redisTarget(config);
-  if (target) return new RedisSessionStore({ ...storeOptionsOf(target), keyPrefix: config.redisKeyPrefix });
+  if (target) {
+    const waitReplicas = config.redisWaitReplicas ?? (target.kind === 'single' ? 0 : 1);
+    return new RedisSessionStore({
+      ...storeOptionsOf(target),
+      keyPrefix: config.redisKeyPrefix,
+      waitReplicas,
+    });
+  }
   // The store's own bound on logins must not be lower than the one the BFF passes with each login.
   return new MemorySessionStore({ maxTransactions: config.maxPendingLogins });
 }

@@ -71,6 +71,12 @@ export interface RedisSessionStoreOptions {
   readonly commandTimeoutMs?: number;
   /** Longest pause between two reconnection attempts (the backoff doubles from 100 ms). Default 2 000 ms. */
   readonly maxReconnectDelayMs?: number;
+  /**
+   * Replicas that must have a session write (create, refresh, delete, logout) and a lock before the call
+   * answers (`WAIT`), so that a primary's failover loses none of them. Default 0 (no wait); the BFF asks for
+   * 1 on a cluster and behind Sentinel (`GATEHOUSE_REDIS_WAIT_REPLICAS`).
+   */
+  readonly waitReplicas?: number;
   /** Told about connection errors (already wrapped), for logs. Never given secrets. */
   readonly onError?: (error: StoreUnavailableError) => void;
 }
@@ -84,6 +90,7 @@ const KNOWN_OPTIONS = [
   'connectTimeoutMs',
   'commandTimeoutMs',
   'maxReconnectDelayMs',
+  'waitReplicas',
   'onError',
 ];
 
@@ -97,6 +104,9 @@ const isWrongType = (error: unknown): boolean =>
 
 /** Longest session id the index keys can list (each entry carries its length in one byte). */
 const MAX_ID_BYTES = 255;
+
+/** Scripts whose writes `waitReplicas` waits for: a session stored, refreshed or ended must survive a failover. */
+const DURABLE = new Set<LuaScript>([CREATE, UPDATE_TOKENS, UPDATE_TOKENS_LEGACY, DELETE, DELETE_INDEXED]);
 
 /** Attempts of `updateTokens` when the session is replaced under it between its read and its write. */
 const UPDATE_ATTEMPTS = 3;
@@ -151,6 +161,7 @@ export class RedisSessionStore implements SessionStore {
   readonly #keys: RedisKeys;
   readonly #connectTimeoutMs: number;
   readonly #commandTimeoutMs: number;
+  readonly #waitReplicas: number;
   readonly #onError: ((error: StoreUnavailableError) => void) | undefined;
   readonly #onReady = (): void => {
     this.#everReady = true;
@@ -182,6 +193,7 @@ export class RedisSessionStore implements SessionStore {
     this.#connectTimeoutMs = check.integer('connectTimeoutMs', options?.connectTimeoutMs, 1_000, 50, 60_000);
     this.#commandTimeoutMs = check.integer('commandTimeoutMs', options?.commandTimeoutMs, 1_000, 50, 60_000);
     const maxDelay = check.integer('maxReconnectDelayMs', options?.maxReconnectDelayMs, 2_000, 100, 60_000);
+    this.#waitReplicas = check.integer('waitReplicas', options?.waitReplicas, 0, 0, 16);
     check.done();
 
     this.#keys = new RedisKeys(keyPrefix, clustered);
@@ -319,9 +331,13 @@ export class RedisSessionStore implements SessionStore {
 
   async acquireLock(key: string, owner: string, ttlMs: number): Promise<boolean> {
     const ttl = ttlMillis(ttlMs, 'acquireLock');
-    const reply = await this.#run('acquireLock', (client) =>
-      client.set(this.#keys.single('lock:', key), owner, 'PX', ttl, 'NX'),
-    );
+    const name = this.#keys.single('lock:', key);
+    const reply = await this.#run('acquireLock', async (client) => {
+      const taken = await client.set(name, owner, 'PX', ttl, 'NX');
+      // A lock doubles as the write-ahead mark of a refresh: a promoted replica must know it.
+      if (taken === 'OK') await this.#replicated(client, name);
+      return taken;
+    });
     return reply === 'OK';
   }
 
@@ -384,7 +400,8 @@ export class RedisSessionStore implements SessionStore {
     const options = this.#clientOptions(maxReconnectDelayMs);
     return connectRedis(target, options, {
       // Never queue while the cluster is not ready either; a moved slot or a failover is retried by the
-      // client only within the call's own deadline (`commandTimeoutMs`).
+      // client only within the call's own deadline (`commandTimeoutMs`). A write whose connection closed may
+      // still have run: callers treat a failed write as "unknown" (see the refresh's write-ahead mark).
       enableOfflineQueue: false,
       scaleReads: 'master',
       retryDelayOnFailover: 100,
@@ -457,17 +474,35 @@ export class RedisSessionStore implements SessionStore {
     buffers = false,
   ): Promise<unknown> {
     return this.#run(operation, async (client) => {
+      let reply: unknown;
       try {
-        return buffers
+        reply = buffers
           ? await client.callBuffer('EVALSHA', lua.sha, keys.length, ...keys, ...args)
           : await client.evalsha(lua.sha, keys.length, ...keys, ...args);
       } catch (error) {
         if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-        return buffers
-          ? client.callBuffer('EVAL', lua.source, keys.length, ...keys, ...args)
-          : client.eval(lua.source, keys.length, ...keys, ...args);
+        reply = buffers
+          ? await client.callBuffer('EVAL', lua.source, keys.length, ...keys, ...args)
+          : await client.eval(lua.source, keys.length, ...keys, ...args);
       }
+      if (DURABLE.has(lua)) await this.#replicated(client, keys[0] as string);
+      return reply;
     });
+  }
+
+  /**
+   * With `waitReplicas`, waits until that many replicas of `key`'s primary have every write sent so far on
+   * its connection (`WAIT`, at most half of `commandTimeoutMs`), so a failover right after cannot lose it.
+   * A replica short of that (none configured, or all down) only costs the wait: the write stands.
+   */
+  async #replicated(client: RedisClient, key: string): Promise<void> {
+    if (this.#waitReplicas === 0) return;
+    // A keyed command routes the pipeline to the key's primary, on the connection the write went out on.
+    await client
+      .pipeline()
+      .exists(key)
+      .wait(this.#waitReplicas, Math.ceil(this.#commandTimeoutMs / 2))
+      .exec();
   }
 
   /**
