@@ -108,6 +108,9 @@ const MAX_ID_BYTES = 255;
 /** Scripts whose writes `waitReplicas` waits for: a session stored, refreshed or ended must survive a failover. */
 const DURABLE = new Set<LuaScript>([CREATE, UPDATE_TOKENS, UPDATE_TOKENS_LEGACY, DELETE, DELETE_INDEXED]);
 
+/** Longest wait for replicas after a session write: replication on a LAN takes well under a millisecond. */
+const REPLICA_WAIT_MS = 100;
+
 /** Attempts of `updateTokens` when the session is replaced under it between its read and its write. */
 const UPDATE_ATTEMPTS = 3;
 
@@ -492,8 +495,8 @@ export class RedisSessionStore implements SessionStore {
 
   /**
    * With `waitReplicas`, waits until that many replicas of `key`'s primary have every write sent so far on
-   * its connection (`WAIT`, at most half of `commandTimeoutMs`), so a failover right after cannot lose it.
-   * A replica short of that (none configured, or all down) only costs the wait: the write stands.
+   * its connection (`WAIT`, at most 100 ms), so a failover right after cannot lose it. A replica short of
+   * that (none configured, all down, or a promoted replica still alone) only costs the wait: the write stands.
    */
   async #replicated(client: RedisClient, key: string): Promise<void> {
     if (this.#waitReplicas === 0) return;
@@ -501,7 +504,7 @@ export class RedisSessionStore implements SessionStore {
     await client
       .pipeline()
       .exists(key)
-      .wait(this.#waitReplicas, Math.ceil(this.#commandTimeoutMs / 2))
+      .wait(this.#waitReplicas, Math.min(REPLICA_WAIT_MS, Math.ceil(this.#commandTimeoutMs / 4)))
       .exec();
   }
 
