@@ -70,7 +70,9 @@ async function main(): Promise<LoadFigures> {
   };
   const { text, markdown } = loadReport(result, settings, description);
   log(`\n${text}`);
-  log(`\nWrote ${writeReport(onCluster ? 'load-cluster.md' : 'load.md', markdown, flags.record).join(' and ')}`);
+  log(
+    `\nWrote ${writeReport(onCluster ? 'load-cluster.md' : 'load.md', markdown, flags.record).join(' and ')}`,
+  );
   if (!flags.record && !flags.quick)
     log('(npm run load -- --record writes bench/load.md, the committed record.)');
   return result;
