@@ -2,9 +2,10 @@
 // instances with 30-second access tokens. Prints errors (goal 0), refreshes per session (from the IdP's grant
 // count and from the BFF metrics) and latency percentiles, and writes .bench-results/load.md; `--record` also
 // writes the committed bench/load.md. `--quick` runs 50 sessions for 15 s. Settings in the environment (see
-// bench/README.md). Exits 1 when there was any error.
+// bench/README.md). Exits 1 when there was any error. `LOAD_REDIS_CLUSTER=1` runs it on a Redis Cluster of its own
+// (3 primaries, 3 replicas on free ports, started and stopped by the run) instead of REDIS_URL.
 import { randomBytes } from 'node:crypto';
-import { redisUrl } from '@gatehouse/testing';
+import { type RedisCluster, redisUrl, startRedisCluster } from '@gatehouse/testing';
 import { machine } from './lib/machine.js';
 import { writeReport } from './lib/output.js';
 import { killAllNow, stopAll } from './lib/processes.js';
@@ -24,13 +25,17 @@ const settings = loadTestSettings(flags.quick);
 // they cost under `gh:` (longer ones move each key up an allocator size class, 16 B).
 const prefix = `gl${randomBytes(3).toString('hex')}:`;
 const log = (line: string) => console.log(line);
+const onCluster = process.env.LOAD_REDIS_CLUSTER === '1';
+let cluster: RedisCluster | undefined;
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     stopping = true;
     console.error(`\n${signal}: stopping…`);
-    void Promise.allSettled([stopAll(), deleteByPrefix(redisUrl, prefix)]).finally(() => process.exit(130));
+    void Promise.allSettled([stopAll(), deleteByPrefix(redisUrl, prefix), cluster?.stop()]).finally(() =>
+      process.exit(130),
+    );
   });
 }
 process.on('exit', killAllNow);
@@ -41,11 +46,19 @@ async function main(): Promise<LoadFigures> {
       `instances, ${settings.tokenTtlS}-second access tokens (refreshLeeway ${settings.refreshLeewayS}s), ` +
       `${settings.ratePerSession} request/s per session${flags.quick ? ' (--quick: a check, not a record)' : ''}`,
   );
-  const redis = await probeRedis(redisUrl);
+  if (onCluster) {
+    cluster = await startRedisCluster();
+    log(
+      `Redis Cluster of 3 primaries and 3 replicas on ports ${cluster.nodes.map((node) => node.port).join(', ')}`,
+    );
+  }
+  const redis = await probeRedis(cluster?.urls[0] ?? redisUrl);
   if (!redis.ok) throw new Error(`the load test needs Redis: ${redis.reason}`);
+  const sessionsHome = await cluster?.primaryOf(`{${prefix}}`);
   const result = await runLoadTest({
     settings,
-    redisUrl,
+    redisUrl: cluster ? cluster.urls.join(',') : redisUrl,
+    ...(sessionsHome ? { cluster: { memoryUrl: sessionsHome.url } } : {}),
     prefix,
     secret: randomBytes(36).toString('base64url'),
     stopping: () => stopping,
@@ -53,11 +66,13 @@ async function main(): Promise<LoadFigures> {
   });
   const description = {
     ...machine(['packages/bff', 'packages/dev-idp', 'packages/policy'], 'packages/bff, dev-idp or policy'),
-    redis: redis.version,
+    redis: `${redis.version}${cluster ? ' (a Redis Cluster of 3 primaries with 1 replica each, on this machine)' : ''}`,
   };
   const { text, markdown } = loadReport(result, settings, description);
   log(`\n${text}`);
-  log(`\nWrote ${writeReport('load.md', markdown, flags.record).join(' and ')}`);
+  log(
+    `\nWrote ${writeReport(onCluster ? 'load-cluster.md' : 'load.md', markdown, flags.record).join(' and ')}`,
+  );
   if (!flags.record && !flags.quick)
     log('(npm run load -- --record writes bench/load.md, the committed record.)');
   return result;
@@ -72,6 +87,7 @@ try {
   exitCode = 1;
 } finally {
   await stopAll();
+  await cluster?.stop();
   const deleted = await deleteByPrefix(redisUrl, prefix).catch(() => 0);
   log(`Redis: deleted ${deleted} key(s) under ${prefix}`);
 }

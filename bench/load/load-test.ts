@@ -70,6 +70,8 @@ interface LoadSession {
 export async function runLoadTest(options: {
   readonly settings: LoadTestSettings;
   readonly redisUrl: string;
+  /** A Redis Cluster: `redisUrl` lists its nodes, and `memoryUrl` is the primary of the session keys. */
+  readonly cluster?: { readonly memoryUrl: string };
   readonly prefix: string;
   readonly secret: string;
   readonly stopping: () => boolean;
@@ -103,7 +105,9 @@ export async function runLoadTest(options: {
   const grantsAfter = await ask<IdpStats>(stack.idp.child, 'stats');
   const metricsAfter = await Promise.all(stack.metricsPorts.map(scrape));
   // What the run left in Redis, by kind of key: sessions, index keys, refresh marks, locks, logins in flight.
-  const memory = await redisMemory(options.redisUrl, options.prefix);
+  const memory = options.cluster
+    ? await redisMemory(options.cluster.memoryUrl, `{${options.prefix}}`)
+    : await redisMemory(options.redisUrl, options.prefix);
   for (const server of [...stack.bffs, stack.idp, stack.upstream]) await server.stop();
 
   // 3. Figures.
@@ -147,6 +151,7 @@ export async function runLoadTest(options: {
 async function startStack(options: {
   readonly settings: LoadTestSettings;
   readonly redisUrl: string;
+  readonly cluster?: { readonly memoryUrl: string };
   readonly prefix: string;
   readonly secret: string;
 }): Promise<LoadStack> {
@@ -173,6 +178,7 @@ async function startStack(options: {
               { publicUrl, port, issuer: idp.url, secret: options.secret, upstream: upstream.url },
               {
                 redisUrl: options.redisUrl,
+                ...(options.cluster ? { redisCluster: true } : {}),
                 redisKeyPrefix: options.prefix,
                 // Every load user signs in from this one address, far past the login rate limit of one client.
                 loginRateLimit: 0,

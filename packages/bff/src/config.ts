@@ -11,6 +11,7 @@ import * as T from 'typebox';
 import Value from 'typebox/value';
 import { BffError } from './errors.js';
 import { isReservedHeader } from './forwarded-headers.js';
+import { redisTargetOf } from './session/redis-connection.js';
 
 const Seconds = (defaultValue: number, minimum = 1) =>
   T.Integer({ minimum, maximum: 31_536_000, default: defaultValue });
@@ -225,7 +226,20 @@ export const BffOptionsSchema = T.Object(
     assets: T.Array(AssetsSchema, { default: [] }),
     /** HTML navigation rules: the first matching route decides; unmatched paths are public. */
     routes: T.Array(RouteSchema, { default: [] }),
+    /**
+     * Redis for sessions and session events: one `redis://`/`rediss://` URL, or several separated by commas
+     * with `redisCluster` (seed nodes) or `redisSentinel` (sentinels).
+     */
     redisUrl: T.Optional(T.String({ pattern: '^rediss?://' })),
+    /** `redisUrl` names nodes of a Redis Cluster (`GATEHOUSE_REDIS_CLUSTER=1`). */
+    redisCluster: T.Boolean({ default: false }),
+    /** `redisUrl` names sentinels, and this the primary they watch (`GATEHOUSE_REDIS_SENTINEL=mymaster`). */
+    redisSentinel: T.Optional(T.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' })),
+    /**
+     * Replicas that must have each session write before it answers (`WAIT`), so a failover loses none.
+     * Default 1 with `redisCluster` or `redisSentinel`, else 0 (`GATEHOUSE_REDIS_WAIT_REPLICAS`).
+     */
+    redisWaitReplicas: T.Optional(T.Integer({ minimum: 0, maximum: 16 })),
     /** Milliseconds a process may answer from its cache of recently read sessions (0: always ask the store). */
     sessionCacheMs: T.Integer({ minimum: 0, maximum: 10_000, default: 1000 }),
     redisKeyPrefix: T.String({ pattern: '^[A-Za-z0-9:_-]{1,32}$', default: 'gh:' }),
@@ -362,6 +376,15 @@ function semanticProblems(value: T.Static<typeof BffOptionsSchema>): string[] {
   }
   if (value.workers > 1 && !value.redisUrl)
     problems.push('workers: more than one worker needs redisUrl (REDIS_URL)');
+  if ((value.redisCluster || value.redisSentinel !== undefined) && !value.redisUrl)
+    problems.push('redisUrl: redisCluster and redisSentinel need the nodes in redisUrl (REDIS_URL)');
+  if (value.redisUrl) {
+    try {
+      redisTargetOf(value.redisUrl, { cluster: value.redisCluster, sentinel: value.redisSentinel });
+    } catch (error) {
+      problems.push(`redisUrl: ${(error as Error).message}`);
+    }
+  }
   if (value.production) {
     if (!value.issuer.startsWith('https://')) problems.push('issuer: production needs an https issuer');
     if (value.issuer === DEV_ISSUER) problems.push('issuer: production refuses the dev identity provider');

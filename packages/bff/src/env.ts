@@ -21,6 +21,9 @@ export const ENVIRONMENT_VARIABLES = [
   'GATEHOUSE_SESSION_SECRET',
   'REDIS_URL',
   'GATEHOUSE_REDIS_KEY_PREFIX',
+  'GATEHOUSE_REDIS_CLUSTER',
+  'GATEHOUSE_REDIS_SENTINEL',
+  'GATEHOUSE_REDIS_WAIT_REPLICAS',
   'GATEHOUSE_WORKERS',
   'GATEHOUSE_METRICS_PORT',
   'GATEHOUSE_IDLE_TIMEOUT',
@@ -35,6 +38,15 @@ export const ENVIRONMENT_VARIABLES = [
   'GATEHOUSE_MAX_PENDING_LOGINS',
   'GATEHOUSE_MAX_SESSIONS_PER_USER',
 ] as const;
+
+/** A yes/no variable: `true`/`1` or `false`/`0`; anything else is a problem. */
+const flag = (name: string, raw: string | undefined, problems: string[]): boolean | undefined => {
+  if (raw === undefined) return undefined;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  problems.push(`${name}: expected true or false, got "${raw}"`);
+  return undefined;
+};
 
 const UPSTREAM_FLAGS = new Set(['public', 'required', 'ws', 'sse']);
 
@@ -166,6 +178,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, file: BffOptions = {}): B
   set('host', env.GATEHOUSE_HOST);
   set('redisUrl', env.REDIS_URL);
   set('redisKeyPrefix', env.GATEHOUSE_REDIS_KEY_PREFIX);
+  set('redisSentinel', env.GATEHOUSE_REDIS_SENTINEL);
   set('rolesClaim', env.GATEHOUSE_ROLES_CLAIM);
   set('logLevel', env.GATEHOUSE_LOG_LEVEL as BffOptions['logLevel']);
   if (env.GATEHOUSE_SCOPES !== undefined) set('scopes', env.GATEHOUSE_SCOPES.split(/[\s,]+/).filter(Boolean));
@@ -187,16 +200,13 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, file: BffOptions = {}): B
     ['GATEHOUSE_LOGIN_RATE_LIMIT', 'loginRateLimit'],
     ['GATEHOUSE_MAX_PENDING_LOGINS', 'maxPendingLogins'],
     ['GATEHOUSE_MAX_SESSIONS_PER_USER', 'maxSessionsPerUser'],
+    ['GATEHOUSE_REDIS_WAIT_REPLICAS', 'redisWaitReplicas'],
   ] as const) {
     const raw = env[name];
     if (raw !== undefined) set(key, integer(name, raw, problems));
   }
-  const hint = env.GATEHOUSE_LOGOUT_ID_TOKEN_HINT;
-  if (hint !== undefined) {
-    if (hint === 'true' || hint === '1') set('idTokenHint', true);
-    else if (hint === 'false' || hint === '0') set('idTokenHint', false);
-    else problems.push(`GATEHOUSE_LOGOUT_ID_TOKEN_HINT: expected true or false, got "${hint}"`);
-  }
+  set('idTokenHint', flag('GATEHOUSE_LOGOUT_ID_TOKEN_HINT', env.GATEHOUSE_LOGOUT_ID_TOKEN_HINT, problems));
+  set('redisCluster', flag('GATEHOUSE_REDIS_CLUSTER', env.GATEHOUSE_REDIS_CLUSTER, problems));
   const production = env.NODE_ENV === 'production';
   options.production = production || options.production === true;
   if (env.GATEHOUSE_SESSION_SECRET !== undefined) {

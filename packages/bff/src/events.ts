@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { type AuthMessage, readAuthMessage } from '@gatehouse/policy';
-import { Redis } from 'ioredis';
+import { connectRedis, type RedisClient, type RedisTarget } from './session/redis-connection.js';
 
 /**
  * One session event: the message the session's open tabs get (the push channel's own words, from
@@ -65,41 +65,58 @@ export class MemorySessionEventBus implements SessionEventBus {
  * Session events over Redis pub/sub (channel `<prefix>events`), for several BFF instances. Publishing never
  * throws: a lost event only delays what the next request or the session's own expiry tells the browser.
  *
+ * On a Redis Cluster it uses sharded pub/sub (`SPUBLISH`/`SSUBSCRIBE`, Redis 7): the channel lives in one
+ * hash slot, so an event travels to that slot's primary and its subscribers only, not over the whole
+ * cluster bus; after a failover the client subscribes again on the promoted replica. Behind Sentinel, the
+ * client follows the primary and subscribes again there.
+ *
  * @example
  * const bus = new RedisSessionEventBus({ url: process.env.REDIS_URL!, keyPrefix: 'gh:' });
  */
 export class RedisSessionEventBus implements SessionEventBus {
-  readonly #publisher: Redis;
-  readonly #subscriber: Redis;
+  readonly #publisher: RedisClient;
+  readonly #subscriber: RedisClient;
   readonly #channel: string;
+  readonly #sharded: boolean;
   readonly #local = new MemorySessionEventBus();
 
-  constructor(options: { url: string; keyPrefix?: string }) {
+  constructor(options: { url?: string; target?: RedisTarget; keyPrefix?: string }) {
+    const target: RedisTarget = options.target ?? { kind: 'single', url: options.url ?? '' };
     const common = {
       lazyConnect: false,
       maxRetriesPerRequest: 1,
       enableOfflineQueue: false,
       retryStrategy: (n: number) => Math.min(2000, 100 * 2 ** n),
     };
-    this.#publisher = new Redis(options.url, common);
-    this.#subscriber = new Redis(options.url, {
-      ...common,
-      enableOfflineQueue: true,
-      maxRetriesPerRequest: null,
-    });
+    this.#sharded = target.kind === 'cluster';
+    const cluster = { enableOfflineQueue: false, clusterRetryStrategy: common.retryStrategy };
+    this.#publisher = connectRedis(target, common, cluster);
+    this.#subscriber = connectRedis(
+      target,
+      { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null },
+      { ...cluster, enableOfflineQueue: true, shardedSubscribers: true },
+    );
     this.#channel = `${options.keyPrefix ?? 'gh:'}events`;
     for (const client of [this.#publisher, this.#subscriber]) client.on('error', () => {});
-    this.#subscriber.subscribe(this.#channel).catch(() => {});
-    this.#subscriber.on('message', (channel: string, message: string) => {
+    const onMessage = (channel: string, message: string): void => {
       if (channel !== this.#channel) return;
       const event = parseEvent(message);
       if (event) void this.#local.publish(event);
-    });
+    };
+    if (this.#sharded) {
+      this.#subscriber.ssubscribe(this.#channel).catch(() => {});
+      this.#subscriber.on('smessage', onMessage);
+    } else {
+      this.#subscriber.subscribe(this.#channel).catch(() => {});
+      this.#subscriber.on('message', onMessage);
+    }
   }
 
   async publish(event: SessionEvent): Promise<void> {
     try {
-      await this.#publisher.publish(this.#channel, JSON.stringify(event));
+      const message = JSON.stringify(event);
+      if (this.#sharded) await this.#publisher.spublish(this.#channel, message);
+      else await this.#publisher.publish(this.#channel, message);
     } catch {
       // Redis is away: tell this process's own subscribers at least.
       await this.#local.publish(event);

@@ -12,7 +12,7 @@ import { PushChannel } from './push.js';
 import { MemorySessionStore } from './session/memory-store.js';
 import type { SessionStore } from './session/types.js';
 import { SessionManager } from './sessions.js';
-import { createSessionStore } from './store.js';
+import { createSessionStore, redisTarget } from './store.js';
 
 /** What the BFF runs on: its parts, as the plugin decorates the Fastify instance with them (`gatehouseBff`). */
 export interface GatehouseRuntime {
@@ -66,10 +66,11 @@ export function createRuntime(options: RuntimeOptions): OwnedRuntime {
   const { config } = options;
   const log = options.logger ?? createLogger(config.logLevel);
   const store = options.store ?? createSessionStore(config);
+  const target = redisTarget(config);
   const events =
     options.events ??
-    (config.redisUrl
-      ? new RedisSessionEventBus({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix })
+    (target
+      ? new RedisSessionEventBus({ target, keyPrefix: config.redisKeyPrefix })
       : new MemorySessionEventBus());
   const manifest = config.manifest ? new SignedManifest(config.manifest, log) : undefined;
   if (manifest && config.manifest?.watch) manifest.watch();

@@ -3,13 +3,14 @@ import { isDeepStrictEqual } from 'node:util';
 import {
   endMessage,
   type IdentityContext,
+  type IdentityUser,
   identityFromClaims,
   type SessionEndReason,
 } from '@gatehouse/policy';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { BffConfig } from './config.js';
-import { BffError } from './errors.js';
+import { BffError, StoreUnavailableError } from './errors.js';
 import { type SessionEventBus, sessionChannelKey } from './events.js';
 import type { BffMetrics } from './metrics.js';
 import { type IdTokenClaims, type IssuedTokens, type OidcClient, oauthErrorCode } from './oidc.js';
@@ -360,7 +361,7 @@ export class SessionManager {
     const sent = `refresh-sent:${createHash('sha256').update(refreshToken).digest('base64url')}`;
     const marker = newOpaqueToken(16);
     const markTtl = Math.max(60_000, record.absoluteExpiresAt - Date.now());
-    if (!(await this.store.acquireLock(sent, marker, markTtl))) {
+    if (!(await this.#markSent(sent, marker, markTtl))) {
       this.#log.warn(
         { event: 'refresh_failure', sub: record.sub, session: sessionRef(id), error: 'abandoned_refresh' },
         'an earlier refresh of this token never completed; not reusing it',
@@ -409,7 +410,7 @@ export class SessionManager {
     // access-token life instead of staying as they were at sign-in until the absolute timeout.
     const user = claims ? this.#userOf(claims) : record.user;
     const changed = !isDeepStrictEqual(user, record.user);
-    if (!(await this.store.updateTokens(id, next, changed ? user : undefined)))
+    if (!(await this.#storeRefreshed(id, next, changed ? user : undefined)))
       throw new SessionEndedError('refresh_failed');
     // The answer is stored: the mark has done its work. Taken back, so that an issuer that returned the same
     // refresh token can be sent it again at the next refresh.
@@ -429,6 +430,47 @@ export class SessionManager {
     );
     if (changed) await this.#announceIdentity(id, record.user, user);
     return refreshed;
+  }
+
+  /**
+   * Sets the write-ahead mark of a refresh. When the store fails the call (a failover), the mark may have
+   * been written all the same, and would read as "sent by someone who died" at the next refresh, ending the
+   * session. So before giving up, the mark is taken back (retried while the store is away, for as long as
+   * the refresh lock lasts: nobody else refreshes meanwhile).
+   */
+  async #markSent(sent: string, marker: string, ttlMs: number): Promise<boolean> {
+    try {
+      return await this.store.acquireLock(sent, marker, ttlMs);
+    } catch (error) {
+      const until = Date.now() + this.#config.refreshLockMs;
+      for (;;) {
+        try {
+          await this.store.releaseLock(sent, marker);
+          break;
+        } catch {
+          if (Date.now() > until) break;
+          await sleep(100 + Math.random() * 100);
+        }
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Stores a refresh's answer, trying again while the store is unavailable (a Redis failover) for as long as
+   * the refresh lock lasts: the issuer has already rotated the refresh token, so giving up would end the
+   * session at its next refresh. Requests for the session on this instance wait for it meanwhile.
+   */
+  async #storeRefreshed(id: string, tokens: SessionTokens, user: IdentityUser | undefined): Promise<boolean> {
+    const until = Date.now() + this.#config.refreshLockMs;
+    for (;;) {
+      try {
+        return await this.store.updateTokens(id, tokens, user);
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError) || Date.now() > until) throw error;
+        await sleep(100 + Math.random() * 100);
+      }
+    }
   }
 
   /**

@@ -75,6 +75,32 @@ describe('resolveConfig', () => {
     expect(problems).toContain('workers: more than one worker needs redisUrl (REDIS_URL)');
   });
 
+  it('takes a Redis Cluster or Sentinel from REDIS_URL with a switch, and refuses lists without one', () => {
+    const nodes = 'redis://10.0.0.1:7000, redis://10.0.0.2:7000';
+    const env = { REDIS_URL: nodes, GATEHOUSE_SESSION_SECRET: secret };
+    expect(resolveConfig(optionsFromEnv({ ...env, GATEHOUSE_REDIS_CLUSTER: '1' }))).toMatchObject({
+      redisUrl: nodes,
+      redisCluster: true,
+    });
+    expect(resolveConfig(optionsFromEnv({ ...env, GATEHOUSE_REDIS_SENTINEL: 'mymaster' }))).toMatchObject({
+      redisCluster: false,
+      redisSentinel: 'mymaster',
+    });
+    expect(problemsOf(() => resolveConfig(optionsFromEnv(env)))).toEqual([
+      'redisUrl: several Redis URLs need cluster mode or a Sentinel primary name',
+    ]);
+    expect(problemsOf(() => optionsFromEnv({ ...env, GATEHOUSE_REDIS_CLUSTER: 'yes' }))).toEqual([
+      'GATEHOUSE_REDIS_CLUSTER: expected true or false, got "yes"',
+    ]);
+    const both = { ...env, GATEHOUSE_REDIS_CLUSTER: 'true', GATEHOUSE_REDIS_SENTINEL: 'm' };
+    expect(problemsOf(() => resolveConfig(optionsFromEnv(both)))).toEqual([
+      'redisUrl: Redis is either a cluster or behind Sentinel, not both',
+    ]);
+    expect(problemsOf(() => resolveConfig({ sessionSecrets: [secret], redisCluster: true }))).toEqual([
+      'redisUrl: redisCluster and redisSentinel need the nodes in redisUrl (REDIS_URL)',
+    ]);
+  });
+
   it('has limits against floods by default, each configurable, and refuses push limits out of order', () => {
     expect(resolveConfig({ sessionSecrets: [secret] })).toMatchObject({
       loginRateLimit: 60,

@@ -507,6 +507,13 @@ await describeWith(['redis'], 'RedisSessionStore', () => {
     expect(thrown).toBeInstanceOf(BffError);
     expect((thrown as BffError).code).toBe('GH_BFF_CONFIG_INVALID');
     expect((thrown as BffError).message).toMatch(/extra.*url.*keyPrefix.*commandTimeoutMs/s);
-    expect(() => new RedisSessionStore({} as never)).toThrow(/exactly one of "url" and "client"/);
+    expect(() => new RedisSessionStore({} as never)).toThrow(
+      /exactly one of "url", "cluster", "sentinel" and "client"/,
+    );
+    expect(() => new RedisSessionStore({ url: redisUrl, cluster: [redisUrl] })).toThrow(/exactly one/);
+    expect(() => new RedisSessionStore({ cluster: ['http://x'] })).toThrow(/"cluster" must list/);
+    expect(() => new RedisSessionStore({ sentinel: { name: '', sentinels: [] } })).toThrow(
+      /"sentinel.name" must name the primary.*"sentinel.sentinels" must list/s,
+    );
   });
 });

@@ -16,6 +16,15 @@ export {
   startLemonLdap,
 } from './lemonldap.js';
 export { freePort } from './ports.js';
+export {
+  type RedisCluster,
+  type RedisClusterOptions,
+  type RedisNode,
+  type RedisServer,
+  redisServerMissing,
+  startRedisCluster,
+  startRedisServer,
+} from './redis-servers.js';
 export { demoRoleMaps, demoRolePermissions, demoTenantRolePermissions } from './roles.js';
 export {
   chromiumPath,

@@ -2,9 +2,13 @@ import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { describe, it } from 'vitest';
 import { lemonLdapMissing } from './lemonldap.js';
+import { redisServerMissing } from './redis-servers.js';
 
-/** A real service some tests need. */
-export type Service = 'redis' | 'postgres' | 'chromium' | 'nginx' | 'lemonldap';
+/**
+ * A real service some tests need. `redis-server`: the redis-server and redis-cli binaries, for tests that
+ * start Redis servers or a Redis Cluster of their own (`startRedisServer`, `startRedisCluster`).
+ */
+export type Service = 'redis' | 'redis-server' | 'postgres' | 'chromium' | 'nginx' | 'lemonldap';
 
 /** True when CI asked for every service: a missing one fails instead of skipping. */
 export const servicesRequired = process.env.GATEHOUSE_REQUIRE_SERVICES === '1';
@@ -45,6 +49,8 @@ export async function serviceMissing(service: Service): Promise<string | undefin
   switch (service) {
     case 'redis':
       return (await tcpOpen(redisUrl, 6379)) ? undefined : `Redis is not reachable at ${redisUrl}`;
+    case 'redis-server':
+      return redisServerMissing();
     case 'postgres':
       return (await tcpOpen(postgresUrl, 5432)) ? undefined : `Postgres is not reachable at ${postgresUrl}`;
     case 'chromium':

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { deepFreeze, type IdentityUser } from '@gatehouse/policy';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { StoreUnavailableError } from '../errors.js';
 import {
   handoffValue,
@@ -21,6 +21,8 @@ import {
   indexHash,
   sessionGuard,
 } from './redis-codec.js';
+import { connectRedis, isRedisUrl, type RedisClient, type RedisTarget } from './redis-connection.js';
+import { RedisKeys } from './redis-keys.js';
 import {
   COUNT_HIT,
   CREATE,
@@ -45,15 +47,22 @@ import type {
   TransactionLimits,
 } from './types.js';
 
-/** Options of {@link RedisSessionStore}: either `url` or `client`. */
+/** Options of {@link RedisSessionStore}: exactly one of `url`, `cluster`, `sentinel` and `client`. */
 export interface RedisSessionStoreOptions {
   /** `redis://` or `rediss://` URL; the store makes (and on `close`, quits) its own fail-fast client. */
   readonly url?: string;
   /**
-   * An existing ioredis client, shared with other code. The store leaves its options alone and does not
-   * quit it on `close`; it still refuses to queue commands while the client is not ready.
+   * A Redis Cluster: URLs of some of its nodes (seeds). Keys that a script touches together carry one hash
+   * tag (see redis-keys.ts); writes go to primaries, and the client follows a failover to a promoted replica.
    */
-  readonly client?: Redis;
+  readonly cluster?: readonly string[];
+  /** One primary with replicas behind Sentinel: the primary's name and the URLs of some sentinels. */
+  readonly sentinel?: { readonly name: string; readonly sentinels: readonly string[] };
+  /**
+   * An existing ioredis client (`Redis` or `Cluster`), shared with other code. The store leaves its options
+   * alone and does not quit it on `close`; it still refuses to queue commands while the client is not ready.
+   */
+  readonly client?: RedisClient;
   /** Prefix of every key. Default `gh:`. */
   readonly keyPrefix?: string;
   /** How long the first connection may take before calls fail. Default 1 000 ms. */
@@ -62,17 +71,26 @@ export interface RedisSessionStoreOptions {
   readonly commandTimeoutMs?: number;
   /** Longest pause between two reconnection attempts (the backoff doubles from 100 ms). Default 2 000 ms. */
   readonly maxReconnectDelayMs?: number;
+  /**
+   * Replicas that must have a session write (create, refresh, delete, logout) and a lock before the call
+   * answers (`WAIT`), so that a primary's failover loses none of them. Default 0 (no wait); the BFF asks for
+   * 1 on a cluster and behind Sentinel (`GATEHOUSE_REDIS_WAIT_REPLICAS`).
+   */
+  readonly waitReplicas?: number;
   /** Told about connection errors (already wrapped), for logs. Never given secrets. */
   readonly onError?: (error: StoreUnavailableError) => void;
 }
 
 const KNOWN_OPTIONS = [
   'url',
+  'cluster',
+  'sentinel',
   'client',
   'keyPrefix',
   'connectTimeoutMs',
   'commandTimeoutMs',
   'maxReconnectDelayMs',
+  'waitReplicas',
   'onError',
 ];
 
@@ -87,6 +105,12 @@ const isWrongType = (error: unknown): boolean =>
 /** Longest session id the index keys can list (each entry carries its length in one byte). */
 const MAX_ID_BYTES = 255;
 
+/** Scripts whose writes `waitReplicas` waits for: a session stored, refreshed or ended must survive a failover. */
+const DURABLE = new Set<LuaScript>([CREATE, UPDATE_TOKENS, UPDATE_TOKENS_LEGACY, DELETE, DELETE_INDEXED]);
+
+/** Longest wait for replicas after a session write: replication on a LAN takes well under a millisecond. */
+const REPLICA_WAIT_MS = 100;
+
 /** Attempts of `updateTokens` when the session is replaced under it between its read and its write. */
 const UPDATE_ATTEMPTS = 3;
 
@@ -99,9 +123,12 @@ function unavailable(operation: string, cause: unknown): StoreUnavailableError {
 const ignore = (): void => {};
 
 /**
- * A {@link SessionStore} in Redis (6.2 or later, one node or Sentinel), shared by every BFF instance.
+ * A {@link SessionStore} in Redis (6.2 or later: one server, one primary behind Sentinel, or a Redis
+ * Cluster), shared by every BFF instance.
  *
- * Layout, under `keyPrefix` (default `gh:`):
+ * Layout, under `keyPrefix` (default `gh:`; on a cluster the session keys are `{gh:}s:<id>`, `{gh:}u:<h>`…
+ * and the login keys `{gh:login}login:<binding>`, `{gh:login}logins`, so that each script's keys share one
+ * hash slot: see redis-keys.ts):
  * - `s:<id>`: one string per session in a compact binary form (about 600 bytes for a real RS256 session):
  *   lastSeenAt at a fixed offset, so `touch` overwrites 8 bytes in place; `updateTokens` rewrites the value
  *   keeping the stored lastSeenAt. Both run as Lua scripts that do nothing when the session is gone, so they
@@ -121,7 +148,8 @@ const ignore = (): void => {};
  *
  * It fails fast: while Redis is unreachable no command is queued, and every call rejects with
  * `StoreUnavailableError` (the ioredis error as `cause`) within `commandTimeoutMs`; the client keeps
- * reconnecting with capped backoff and the store works again as soon as Redis answers.
+ * reconnecting with capped backoff and the store works again as soon as Redis answers. On a cluster, a call
+ * that meets a primary's failover fails the same way, and calls succeed again once the replica is promoted.
  *
  * @example
  * const store = new RedisSessionStore({ url: 'redis://127.0.0.1:6379', keyPrefix: 'shop:' });
@@ -131,11 +159,12 @@ const ignore = (): void => {};
 export class RedisSessionStore implements SessionStore {
   readonly kind = 'redis';
 
-  readonly #client: Redis;
+  readonly #client: RedisClient;
   readonly #owned: boolean;
-  readonly #prefix: string;
+  readonly #keys: RedisKeys;
   readonly #connectTimeoutMs: number;
   readonly #commandTimeoutMs: number;
+  readonly #waitReplicas: number;
   readonly #onError: ((error: StoreUnavailableError) => void) | undefined;
   readonly #onReady = (): void => {
     this.#everReady = true;
@@ -152,23 +181,28 @@ export class RedisSessionStore implements SessionStore {
 
   constructor(options: RedisSessionStoreOptions) {
     const check = new OptionProblems('RedisSessionStore', options ?? {}, KNOWN_OPTIONS);
-    const { url, client, keyPrefix = 'gh:', onError } = options ?? {};
-    if ((url === undefined) === (client === undefined)) check.add('give exactly one of "url" and "client"');
-    if (url !== undefined && !isRedisUrl(url)) check.add('"url" must be a redis:// or rediss:// URL');
-    if (client !== undefined && !(client instanceof Redis)) check.add('"client" must be an ioredis client');
+    const { client, keyPrefix = 'gh:', onError } = options ?? {};
+    const target = targetOf(options ?? {}, check);
+    if (client !== undefined && !(client instanceof Redis || client instanceof Cluster)) {
+      check.add('"client" must be an ioredis client');
+    }
+    const clustered = client instanceof Cluster || target?.kind === 'cluster';
     if (typeof keyPrefix !== 'string' || keyPrefix.length === 0 || keyPrefix.length > 64) {
       check.add('"keyPrefix" must be a string of 1 to 64 characters');
+    } else if (clustered && /[{}]/.test(keyPrefix)) {
+      check.add('"keyPrefix" must not contain { or } on a cluster (the store adds the hash tags)');
     }
     if (onError !== undefined && typeof onError !== 'function') check.add('"onError" must be a function');
     this.#connectTimeoutMs = check.integer('connectTimeoutMs', options?.connectTimeoutMs, 1_000, 50, 60_000);
     this.#commandTimeoutMs = check.integer('commandTimeoutMs', options?.commandTimeoutMs, 1_000, 50, 60_000);
     const maxDelay = check.integer('maxReconnectDelayMs', options?.maxReconnectDelayMs, 2_000, 100, 60_000);
+    this.#waitReplicas = check.integer('waitReplicas', options?.waitReplicas, 0, 0, 16);
     check.done();
 
-    this.#prefix = keyPrefix;
+    this.#keys = new RedisKeys(keyPrefix, clustered);
     this.#onError = onError;
     this.#owned = client === undefined;
-    this.#client = client ?? new Redis(url as string, this.#clientOptions(maxDelay));
+    this.#client = client ?? this.#connect(target as RedisTarget, maxDelay);
     this.#everReady = this.#client.status === 'ready';
     this.#client.on('ready', this.#onReady);
     // Owned clients always get an error listener, or ioredis would print every failed reconnection.
@@ -189,13 +223,13 @@ export class RedisSessionStore implements SessionStore {
     }
     const value = encodeSession(record);
     const indexes = indexesOf(record);
-    const indexKeys = [this.#indexKey('u:', indexes.sub)];
-    if (indexes.sid !== undefined) indexKeys.push(this.#indexKey('o:', indexes.sid));
+    const indexKeys = [this.#keys.index('u:', indexes.sub)];
+    if (indexes.sid !== undefined) indexKeys.push(this.#keys.index('o:', indexes.sid));
     const reply = await this.#script(
       'create',
       CREATE,
-      [this.#sessionKey(id), ...indexKeys],
-      [id, value, ttl, this.#prefix, maxPerUser],
+      [this.#keys.session(id), ...indexKeys],
+      [id, value, ttl, this.#keys.sessions, maxPerUser],
       true,
     );
     return displacedOf(reply);
@@ -208,7 +242,7 @@ export class RedisSessionStore implements SessionStore {
     const record = decodeSession(value);
     if (record === undefined) {
       // Corrupt or foreign data: treat it as missing, and remove it so it cannot linger.
-      await this.#script('delete', DELETE, [this.#sessionKey(id)], [id, this.#prefix]);
+      await this.#script('delete', DELETE, [this.#keys.session(id)], [id, this.#keys.sessions]);
       return undefined;
     }
     return deepFreeze(record);
@@ -216,7 +250,7 @@ export class RedisSessionStore implements SessionStore {
 
   async updateTokens(id: string, tokens: SessionTokens, user?: IdentityUser): Promise<boolean> {
     const fresh: SessionTokens = { ...tokens };
-    const key = this.#sessionKey(id);
+    const key = this.#keys.session(id);
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
       const value = await this.#read('updateTokens', id);
       let done: unknown;
@@ -231,7 +265,7 @@ export class RedisSessionStore implements SessionStore {
       } else {
         const record = decodeSession(value);
         if (record === undefined) {
-          await this.#script('delete', DELETE, [key], [id, this.#prefix]);
+          await this.#script('delete', DELETE, [key], [id, this.#keys.sessions]);
           return false;
         }
         const next = encodeSession({ ...record, tokens: fresh, ...(user ? { user } : {}) });
@@ -248,27 +282,27 @@ export class RedisSessionStore implements SessionStore {
     const done = await this.#script(
       'touch',
       TOUCH,
-      [this.#sessionKey(id)],
-      [encodeTime(lastSeenAt), ttl, this.#prefix, String(lastSeenAt)],
+      [this.#keys.session(id)],
+      [encodeTime(lastSeenAt), ttl, this.#keys.sessions, String(lastSeenAt)],
     );
     return done === 1;
   }
 
   async delete(id: string): Promise<boolean> {
-    return (await this.#script('delete', DELETE, [this.#sessionKey(id)], [id, this.#prefix])) === 1;
+    return (await this.#script('delete', DELETE, [this.#keys.session(id)], [id, this.#keys.sessions])) === 1;
   }
 
   deleteBySid(iss: string, sid: string): Promise<string[]> {
     return this.#deleteIndexed('deleteBySid', [
-      this.#indexKey('o:', indexHash(iss, sid)),
-      `${this.#prefix}sid:${sha256(iss)}:${sid}`,
+      this.#keys.index('o:', indexHash(iss, sid)),
+      this.#keys.legacyIndex('sid:', sha256(iss), sid),
     ]);
   }
 
   deleteBySub(iss: string, sub: string): Promise<string[]> {
     return this.#deleteIndexed('deleteBySub', [
-      this.#indexKey('u:', indexHash(iss, sub)),
-      `${this.#prefix}sub:${sha256(iss)}:${sub}`,
+      this.#keys.index('u:', indexHash(iss, sub)),
+      this.#keys.legacyIndex('sub:', sha256(iss), sub),
     ]);
   }
 
@@ -283,14 +317,14 @@ export class RedisSessionStore implements SessionStore {
     const stored = await this.#script(
       'putTransaction',
       PUT_TRANSACTION,
-      this.#loginKeys(transaction.binding),
+      this.#keys.logins(transaction.binding),
       [state, JSON.stringify(transaction), ttl, perBinding, total],
     );
     return stored === 1;
   }
 
   async takeTransaction(state: string, binding: string): Promise<LoginTransaction | undefined> {
-    const json = await this.#script('takeTransaction', TAKE_TRANSACTION, this.#loginKeys(binding), [state]);
+    const json = await this.#script('takeTransaction', TAKE_TRANSACTION, this.#keys.logins(binding), [state]);
     const transaction = parseJson(typeof json === 'string' ? json : undefined);
     // A corrupt value is already gone (the script took it); it counts as missing.
     return isLoginTransaction(transaction) && transaction.binding === binding
@@ -300,27 +334,33 @@ export class RedisSessionStore implements SessionStore {
 
   async acquireLock(key: string, owner: string, ttlMs: number): Promise<boolean> {
     const ttl = ttlMillis(ttlMs, 'acquireLock');
-    const reply = await this.#run('acquireLock', (client) =>
-      client.set(this.#key('lock:', key), owner, 'PX', ttl, 'NX'),
-    );
+    const name = this.#keys.single('lock:', key);
+    const reply = await this.#run('acquireLock', async (client) => {
+      const taken = await client.set(name, owner, 'PX', ttl, 'NX');
+      // A lock doubles as the write-ahead mark of a refresh: a promoted replica must know it.
+      if (taken === 'OK') await this.#replicated(client, name);
+      return taken;
+    });
     return reply === 'OK';
   }
 
   async releaseLock(key: string, owner: string): Promise<boolean> {
-    return (await this.#script('releaseLock', RELEASE_LOCK, [this.#key('lock:', key)], [owner])) === 1;
+    return (
+      (await this.#script('releaseLock', RELEASE_LOCK, [this.#keys.single('lock:', key)], [owner])) === 1
+    );
   }
 
   async markOnce(key: string, ttlMs: number): Promise<boolean> {
     const ttl = ttlMillis(ttlMs, 'markOnce');
     const reply = await this.#run('markOnce', (client) =>
-      client.set(this.#key('once:', key), '1', 'PX', ttl, 'NX'),
+      client.set(this.#keys.single('once:', key), '1', 'PX', ttl, 'NX'),
     );
     return reply === 'OK';
   }
 
   async countHit(key: string, windowMs: number): Promise<HitCount> {
     const ttl = ttlMillis(windowMs, 'countHit');
-    const reply = await this.#script('countHit', COUNT_HIT, [this.#key('hits:', key)], [ttl]);
+    const reply = await this.#script('countHit', COUNT_HIT, [this.#keys.single('hits:', key)], [ttl]);
     const [count, left] = Array.isArray(reply) ? reply : [];
     return { count: Number(count), resetInMs: Math.max(0, Number(left)) };
   }
@@ -328,11 +368,15 @@ export class RedisSessionStore implements SessionStore {
   async putHandoff(key: string, value: string, ttlMs: number): Promise<void> {
     const ttl = ttlMillis(ttlMs, 'putHandoff');
     const checked = handoffValue(value);
-    await this.#run('putHandoff', (client) => client.set(this.#key('handoff:', key), checked, 'PX', ttl));
+    await this.#run('putHandoff', (client) =>
+      client.set(this.#keys.single('handoff:', key), checked, 'PX', ttl),
+    );
   }
 
   async takeHandoff(key: string): Promise<string | undefined> {
-    const value = await this.#run('takeHandoff', (client) => client.getdel(this.#key('handoff:', key)));
+    const value = await this.#run('takeHandoff', (client) =>
+      client.getdel(this.#keys.single('handoff:', key)),
+    );
     return value ?? undefined;
   }
 
@@ -355,6 +399,21 @@ export class RedisSessionStore implements SessionStore {
     this.#client.disconnect();
   }
 
+  #connect(target: RedisTarget, maxReconnectDelayMs: number): RedisClient {
+    const options = this.#clientOptions(maxReconnectDelayMs);
+    return connectRedis(target, options, {
+      // Never queue while the cluster is not ready either; a moved slot or a failover is retried by the
+      // client only within the call's own deadline (`commandTimeoutMs`). A write whose connection closed may
+      // still have run: callers treat a failed write as "unknown" (see the refresh's write-ahead mark).
+      enableOfflineQueue: false,
+      scaleReads: 'master',
+      retryDelayOnFailover: 100,
+      retryDelayOnClusterDown: 100,
+      retryDelayOnTryAgain: 100,
+      clusterRetryStrategy: options.retryStrategy,
+    });
+  }
+
   #clientOptions(maxReconnectDelayMs: number): RedisOptions {
     return {
       connectTimeout: this.#connectTimeoutMs,
@@ -369,27 +428,11 @@ export class RedisSessionStore implements SessionStore {
     };
   }
 
-  #loginKeys(binding: string): string[] {
-    return [this.#key('login:', binding), this.#key('logins', '')];
-  }
-
-  #key(kind: string, name: string): string {
-    return `${this.#prefix}${kind}${name}`;
-  }
-
-  #sessionKey(id: string): string {
-    return `${this.#prefix}s:${id}`;
-  }
-
-  #indexKey(kind: 'u:' | 'o:', hash: Buffer): string {
-    return `${this.#prefix}${kind}${hash.toString('base64url')}`;
-  }
-
   /** Reads session `id`: its value, `null` when there is none, or {@link LEGACY} for the old layout. */
   #read(operation: string, id: string): Promise<Buffer | null | typeof LEGACY> {
     return this.#run(operation, async (client) => {
       try {
-        return await client.getBuffer(this.#sessionKey(id));
+        return await client.getBuffer(this.#keys.session(id));
       } catch (error) {
         if (isWrongType(error)) return LEGACY;
         throw error;
@@ -400,25 +443,25 @@ export class RedisSessionStore implements SessionStore {
   /** A session of the layout before format version 1: a hash with fields r, k, t and i. */
   /** The old layout's session body (field `r`) with `user` in it, for `updateTokens`. */
   async #legacyBodyWith(id: string, user: IdentityUser): Promise<string> {
-    const body = await this.#run('updateTokens', (client) => client.hget(this.#sessionKey(id), 'r'));
+    const body = await this.#run('updateTokens', (client) => client.hget(this.#keys.session(id), 'r'));
     return JSON.stringify({ ...(parseJson(body) as object), user });
   }
 
   async #getLegacy(id: string): Promise<SessionRecord | undefined> {
-    const fields = await this.#run('get', (client) => client.hgetall(this.#sessionKey(id)));
+    const fields = await this.#run('get', (client) => client.hgetall(this.#keys.session(id)));
     if (fields.r === undefined && fields.k === undefined && fields.t === undefined) return undefined;
     const body = parseJson(fields.r);
     const tokens = parseJson(fields.k);
     const lastSeenAt = Number(fields.t);
     if (!isSessionBody(body) || !isSessionTokens(tokens) || fields.t === '' || !Number.isFinite(lastSeenAt)) {
-      await this.#script('delete', DELETE, [this.#sessionKey(id)], [id, this.#prefix]);
+      await this.#script('delete', DELETE, [this.#keys.session(id)], [id, this.#keys.sessions]);
       return undefined;
     }
     return deepFreeze({ ...body, tokens, lastSeenAt });
   }
 
   async #deleteIndexed(operation: string, indexKeys: string[]): Promise<string[]> {
-    const ids = await this.#script(operation, DELETE_INDEXED, indexKeys, [this.#prefix]);
+    const ids = await this.#script(operation, DELETE_INDEXED, indexKeys, [this.#keys.sessions]);
     return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [];
   }
 
@@ -434,24 +477,42 @@ export class RedisSessionStore implements SessionStore {
     buffers = false,
   ): Promise<unknown> {
     return this.#run(operation, async (client) => {
+      let reply: unknown;
       try {
-        return buffers
+        reply = buffers
           ? await client.callBuffer('EVALSHA', lua.sha, keys.length, ...keys, ...args)
           : await client.evalsha(lua.sha, keys.length, ...keys, ...args);
       } catch (error) {
         if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-        return buffers
-          ? client.callBuffer('EVAL', lua.source, keys.length, ...keys, ...args)
-          : client.eval(lua.source, keys.length, ...keys, ...args);
+        reply = buffers
+          ? await client.callBuffer('EVAL', lua.source, keys.length, ...keys, ...args)
+          : await client.eval(lua.source, keys.length, ...keys, ...args);
       }
+      if (DURABLE.has(lua)) await this.#replicated(client, keys[0] as string);
+      return reply;
     });
+  }
+
+  /**
+   * With `waitReplicas`, waits until that many replicas of `key`'s primary have every write sent so far on
+   * its connection (`WAIT`, at most 100 ms), so a failover right after cannot lose it. A replica short of
+   * that (none configured, all down, or a promoted replica still alone) only costs the wait: the write stands.
+   */
+  async #replicated(client: RedisClient, key: string): Promise<void> {
+    if (this.#waitReplicas === 0) return;
+    // A keyed command routes the pipeline to the key's primary, on the connection the write went out on.
+    await client
+      .pipeline()
+      .exists(key)
+      .wait(this.#waitReplicas, Math.min(REPLICA_WAIT_MS, Math.ceil(this.#commandTimeoutMs / 4)))
+      .exec();
   }
 
   /**
    * Sends one operation if the client is ready, within `commandTimeoutMs`. Before the first connection it
    * waits for it (up to `connectTimeoutMs`); after that, a client that is not ready fails the call at once.
    */
-  async #run<T>(operation: string, send: (client: Redis) => Promise<T>): Promise<T> {
+  async #run<T>(operation: string, send: (client: RedisClient) => Promise<T>): Promise<T> {
     if (this.#closed) throw new StoreUnavailableError(`Redis session store: ${operation} after close`);
     try {
       if (this.#client.status !== 'ready') await this.#awaitFirstConnection();
@@ -528,12 +589,28 @@ function displacedOf(reply: unknown): DisplacedSession[] {
   return displaced;
 }
 
-function isRedisUrl(value: unknown): boolean {
-  if (typeof value !== 'string') return false;
-  try {
-    const { protocol } = new URL(value);
-    return protocol === 'redis:' || protocol === 'rediss:';
-  } catch {
-    return false;
+/** The target named by exactly one of `url`, `cluster` and `sentinel` (none with `client`), checked. */
+function targetOf(options: RedisSessionStoreOptions, check: OptionProblems): RedisTarget | undefined {
+  const { url, cluster, sentinel, client } = options;
+  const given = [url, cluster, sentinel, client].filter((value) => value !== undefined).length;
+  if (given !== 1) check.add('give exactly one of "url", "cluster", "sentinel" and "client"');
+  if (url !== undefined) {
+    if (!isRedisUrl(url)) check.add('"url" must be a redis:// or rediss:// URL');
+    return { kind: 'single', url };
   }
+  if (cluster !== undefined) {
+    if (!Array.isArray(cluster) || cluster.length === 0 || !cluster.every(isRedisUrl)) {
+      check.add('"cluster" must list redis:// or rediss:// URLs of some of its nodes');
+    }
+    return { kind: 'cluster', nodes: cluster };
+  }
+  if (sentinel !== undefined) {
+    const { name, sentinels } = sentinel ?? {};
+    if (typeof name !== 'string' || name.length === 0) check.add('"sentinel.name" must name the primary');
+    if (!Array.isArray(sentinels) || sentinels.length === 0 || !sentinels.every(isRedisUrl)) {
+      check.add('"sentinel.sentinels" must list redis:// or rediss:// URLs of some sentinels');
+    }
+    return { kind: 'sentinel', name, sentinels };
+  }
+  return undefined;
 }
