@@ -14,6 +14,7 @@ import { CliError } from './errors.js';
 import { loadConfigFile } from './load-config.js';
 import { keygen, signManifest, verifyManifest } from './manifest-commands.js';
 import { newCommand } from './new-remote.js';
+import { runOffline } from './offline.js';
 import { createSampleApi, sampleRoleMaps } from './sample-api.js';
 
 const USAGE = `Usage: gatehouse <command> [options]
@@ -35,6 +36,10 @@ Commands:
                             Check a manifest and the built remotes: hashes recomputed, every module listed,
                             origins allowed, auth rules present, shared singletons compatible, https in
                             production. Exit code 1 when anything is wrong.
+  build-offline --name REMOTE -- COMMAND [ARG…]
+                            Run a remote's build with no network (a Linux network namespace: \`unshare -n\`
+                            as root, \`unshare -rn\` otherwise; a loud warning when neither works), after its
+                            dependencies are installed. A build that tries to reach any host fails, naming it.
   new remote <name> [--dir DIR] [--api PATH] [--permission P]
                             Write a React remote into the reference shop (examples/shop/web/remotes/<name>):
                             its route rule, a page with a permission-gated button, an API call with
@@ -92,6 +97,8 @@ export async function main(
         return await doctorCommand(rest, io);
       case 'new':
         return newCommand(rest, io);
+      case 'build-offline':
+        return await buildOfflineCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -105,7 +112,8 @@ export async function main(
     if (error instanceof CliError || error instanceof ConfigError || error instanceof DevIdpError) {
       io.err.write(`gatehouse: ${error.message}\n`);
       if (error instanceof CliError && error.message.startsWith('Unknown')) io.err.write(`\n${USAGE}`);
-      return 2;
+      // A build that failed is not a bad call.
+      return error instanceof CliError && error.code.startsWith('GH_CLI_BUILD_') ? 1 : 2;
     }
     io.err.write(`gatehouse: ${(error as Error).message ?? String(error)}\n`);
     return 1;
@@ -191,6 +199,21 @@ async function doctorCommand(args: string[], io: { out: NodeJS.WritableStream })
   });
   io.out.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   return report.ok ? 0 : 1;
+}
+
+async function buildOfflineCommand(args: string[], io: { err: NodeJS.WritableStream }): Promise<number> {
+  const split = args.indexOf('--');
+  const values = flags(split < 0 ? args : args.slice(0, split), { name: { type: 'string' } });
+  const command = split < 0 ? [] : args.slice(split + 1);
+  if (!values.name || command.length === 0)
+    throw new CliError('usage: gatehouse build-offline --name REMOTE -- COMMAND [ARG…]');
+  const result = await runOffline({
+    name: values.name as string,
+    command: command as [string, ...string[]],
+    log: (line) => io.err.write(`${line}\n`),
+  });
+  io.err.write(`gatehouse: ${values.name} built without network (${result.sandbox})\n`);
+  return 0;
 }
 
 /**
