@@ -1,5 +1,15 @@
 export { demoPage } from './demo-page.js';
 export { type DoctorOptions, type DoctorProblem, type DoctorReport, doctor, formatReport } from './doctor.js';
+export {
+  type Advisory,
+  type AuditSources,
+  convergeVersion,
+  type DependencyFinding,
+  dependencyFindings,
+  fetchAdvisories,
+  parseNpmAudit,
+  type RemoteDependencies,
+} from './doctor-dependencies.js';
 export { CliError } from './errors.js';
 export { loadConfigFile } from './load-config.js';
 export { main, serve } from './main.js';

@@ -32,10 +32,13 @@ Commands:
   manifest verify --public-key KEY FILE
                             Check a manifest's signature as the BFF does.
   doctor --manifest FILE --allowed-origin ORIGIN… [--root URL=DIR…] [--base ORIGIN] [--public-key KEY]
-         [--production] [--json]
+         [--production] [--json] [--strict] [--audit] [--audit-file [REMOTE=]FILE…] [--registry URL]
                             Check a manifest and the built remotes: hashes recomputed, every module listed,
                             origins allowed, auth rules present, shared singletons compatible, https in
-                            production. Exit code 1 when anything is wrong.
+                            production. Exit code 1 when anything is wrong. The remotes' dependency records
+                            are compared: one library at several versions (and the version to converge on),
+                            singletons that cannot be shared, versions with advisories (\`npm audit --json\`
+                            files, or --audit: the registry's advisory service); --strict fails on them.
   build-offline --name REMOTE -- COMMAND [ARG…]
                             Run a remote's build with no network (a Linux network namespace: \`unshare -n\`
                             as root, \`unshare -rn\` otherwise; a loud warning when neither works), after its
@@ -171,6 +174,18 @@ function manifestCommand(args: string[], io: { out: NodeJS.WritableStream }): nu
   }
 }
 
+/** `--audit-file REMOTE=FILE` (one remote) or `--audit-file FILE` (every remote) → remote (or `*`) → file. */
+function auditFiles(entries: readonly string[]): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const entry of entries) {
+    const at = entry.indexOf('=');
+    if (at === 0) throw new CliError(`--audit-file: expected [REMOTE=]FILE, got "${entry}"`);
+    if (at < 0) files['*'] = entry;
+    else files[entry.slice(0, at)] = entry.slice(at + 1);
+  }
+  return files;
+}
+
 async function doctorCommand(args: string[], io: { out: NodeJS.WritableStream }): Promise<number> {
   const values = flags(args, {
     manifest: { type: 'string' },
@@ -180,6 +195,10 @@ async function doctorCommand(args: string[], io: { out: NodeJS.WritableStream })
     production: { type: 'boolean' },
     json: { type: 'boolean' },
     base: { type: 'string' },
+    strict: { type: 'boolean' },
+    audit: { type: 'boolean' },
+    'audit-file': { type: 'string', multiple: true },
+    registry: { type: 'string' },
   });
   if (!values.manifest)
     throw new CliError('usage: gatehouse doctor --manifest FILE --allowed-origin ORIGIN …');
@@ -196,6 +215,12 @@ async function doctorCommand(args: string[], io: { out: NodeJS.WritableStream })
     production: Boolean(values.production) || process.env.NODE_ENV === 'production',
     ...(values['public-key'] ? { publicKey: values['public-key'] as string } : {}),
     ...(values.base ? { base: values.base as string } : {}),
+    strict: Boolean(values.strict),
+    audit: {
+      files: auditFiles((values['audit-file'] as string[] | undefined) ?? []),
+      live: Boolean(values.audit),
+      ...(values.registry ? { registry: values.registry as string } : {}),
+    },
   });
   io.out.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   return report.ok ? 0 : 1;

@@ -1,4 +1,4 @@
-import type { Permission } from '@gatehouse/policy';
+import { type LockedDependency, type Permission, remoteManifestKeys } from '@gatehouse/policy';
 import { deepFreeze } from '@gatehouse/remote';
 import { ShellError } from './errors.js';
 import { createRouteTable, type RouteAuth, type RouteDefinition } from './routes.js';
@@ -35,6 +35,11 @@ export interface RemoteManifest {
   readonly permissions?: readonly Permission[];
   /** Shared dependency → the version range the remote was built against. */
   readonly shared?: Readonly<Record<string, string>>;
+  /**
+   * The third-party packages the remote's build resolved (name, version, integrity from its lock), for
+   * `gatehouse doctor`: signed with the rest, not read by the shell.
+   */
+  readonly dependencies?: readonly LockedDependency[];
 }
 
 /** Options of {@link validateManifest}. */
@@ -42,19 +47,6 @@ export interface ManifestOptions {
   /** Exact origins (`https://cdn.example`) remote code may come from. */
   readonly allowedOrigins: readonly string[];
 }
-
-const KEYS = [
-  'name',
-  'version',
-  'entry',
-  'integrity',
-  'modules',
-  'routes',
-  'auth',
-  'roles',
-  'permissions',
-  'shared',
-];
 
 /**
  * The origin of an absolute, canonical http(s) URL without credentials or fragment, else `undefined`.
@@ -92,7 +84,7 @@ export function validateManifest(value: unknown, options: ManifestOptions): Remo
   const m: any = value;
   try {
     for (const key of Object.keys(m))
-      if (!KEYS.includes(key)) problems.push(`unknown key "${key.slice(0, 40)}"`);
+      if (!remoteManifestKeys.includes(key)) problems.push(`unknown key "${key.slice(0, 40)}"`);
     if (!/^[a-z][a-z0-9-]{0,63}$/.test(m.name)) problems.push('name must match [a-z][a-z0-9-]*');
     if (!/^\S{1,64}$/.test(m.version)) problems.push('version must be a short string');
     // The entry and every other module: on an allowed origin, pinned by one SHA-384.

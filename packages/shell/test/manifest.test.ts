@@ -1,3 +1,4 @@
+import { remoteManifestKeys } from '@gatehouse/policy';
 import { describe, expect, it } from 'vitest';
 import {
   createRouteTable,
@@ -37,6 +38,12 @@ describe('validateManifest', () => {
     expect(manifest).toEqual(good);
     expect(manifest).not.toBe(good);
     expect(Object.isFrozen(manifest.modules)).toBe(true);
+  });
+
+  it('accepts the dependency record the build signs (the contract lists the key once, for both ends)', () => {
+    const dependencies = [{ name: 'react', version: '19.2.0', integrity: 'sha512-AAAA', range: '^19.0.0' }];
+    expect(validateManifest({ ...good, dependencies }, options).dependencies).toEqual(dependencies);
+    expect(remoteManifestKeys).toContain('dependencies');
   });
 
   it('refuses unknown keys', () => {

@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runOffline, sandboxMode } from '@gatehouse/cli/offline';
 import { build, type InlineConfig, type Rolldown } from 'vite';
+import { lockedDependencies } from './locked-dependencies.js';
 import { listModules, type RemoteManifest, remoteManifest, satisfies, sri } from './manifest.js';
 import { ensureShopSigningKey, signShopManifest } from './signing.js';
 import {
@@ -20,6 +21,7 @@ import {
 export const webRoot = fileURLToPath(new URL('../../../web/', import.meta.url));
 const repoRoot = join(webRoot, '../../..');
 const buildCode = fileURLToPath(new URL('.', import.meta.url));
+const lockFile = join(repoRoot, 'package-lock.json');
 
 /** The default origins the built manifest is written for (docs/http-contract.md#origins); `startShop` rebases to others. */
 export const DEFAULT_ORIGINS = Object.freeze({
@@ -155,7 +157,9 @@ export async function buildRemote(dir: string): Promise<void> {
     entry: federation ? 'remoteEntry.js' : entryOf(output, description.name),
     baseUrl,
   });
-  const built = { ...manifest, serve, ...(federation ? { federation } : {}) };
+  // What it ships from the registry, as the lock pins it: signed with the rest, read by `gatehouse doctor`.
+  const dependencies = lockedDependencies(lockFile, relative(repoRoot, dir).split(sep).join('/'));
+  const built = { ...manifest, dependencies, serve, ...(federation ? { federation } : {}) };
   writeFileSync(join(dir, 'dist/manifest.json'), `${JSON.stringify(built, null, 2)}\n`);
 }
 
@@ -264,7 +268,7 @@ async function writeManifest(options: BuildWebOptions): Promise<ShopManifest> {
     ...remoteNames().map((name) => ({
       name,
       outDir: join(webRoot, 'remotes', name, 'dist'),
-      inputs: [join(webRoot, 'remotes', name), ...ui, buildCode],
+      inputs: [join(webRoot, 'remotes', name), ...ui, buildCode, lockFile],
       build: () =>
         options.offline ? buildRemoteOffline(name, log) : buildRemote(join(webRoot, 'remotes', name)),
     })),
