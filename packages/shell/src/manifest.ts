@@ -69,7 +69,8 @@ export function originOf(url: unknown): string | undefined {
 /**
  * Checks a remote manifest and returns it deep-frozen. Refused, all listed in one `GH_SHELL_BAD_MANIFEST`:
  * unknown keys; a missing or malformed name or version; an entry or module URL that is not an absolute,
- * canonical http(s) URL (no credentials, no fragment) on an allow-listed origin; an `integrity` that is not
+ * canonical http(s) URL (no credentials, no fragment) on an allow-listed origin, or a module on another origin
+ * than the entry's (another remote's); an `integrity` that is not
  * exactly one `sha384-` hash (SRI ignores unknown algorithms, so anything else would load unchecked); routes,
  * auth, roles or permissions the route table refuses; `shared` that is not package → version range.
  *
@@ -91,7 +92,8 @@ export function validateManifest(value: unknown, options: ManifestOptions): Remo
     for (const [url, hash] of [[m.entry, m.integrity], ...Object.entries(m.modules ?? {})]) {
       const where = String(url).slice(0, 100);
       const origin = originOf(url);
-      if (!origin || !options.allowedOrigins.includes(origin))
+      // On an allowed origin, and the entry's own: never a module from another remote's origin.
+      if (!origin || !options.allowedOrigins.includes(origin) || origin !== originOf(m.entry))
         problems.push(`${where}: not an absolute URL on an allowed origin`);
       // Exactly one SHA-384 (SRI skips an unknown algorithm, which would load unchecked).
       if (!/^sha384-[A-Za-z0-9+/]{64}$/.test(hash)) problems.push(`${where}: integrity must be one sha384-…`);

@@ -46,6 +46,14 @@ describe('validateManifest', () => {
     expect(remoteManifestKeys).toContain('dependencies');
   });
 
+  it("refuses a module on another remote's origin, though that origin is allowed", () => {
+    const other = 'https://cart.cdn.example';
+    const moved = { ...good, modules: { [`${other}/orders/1.4.0/chunk-a1.js`]: SHA } };
+    expect(refusal(moved, { allowedOrigins: [CDN, other] }).problems).toEqual([
+      `${other}/orders/1.4.0/chunk-a1.js: not an absolute URL on an allowed origin`,
+    ]);
+  });
+
   it('refuses unknown keys', () => {
     expect(refusal({ ...good, bootstrap: 'x', scope: 1 }).problems).toEqual([
       'unknown key "bootstrap"',
