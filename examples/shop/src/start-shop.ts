@@ -74,6 +74,12 @@ export interface StartShopOptions {
    * default the build's key, `.data/shop-keys/manifest.pub.pem`.
    */
   readonly manifestKey?: string;
+  /**
+   * Serve each public remote from its own origin, `http://<name>.localhost:<remotes port>` (loopback in
+   * Chromium): the page's CSP lists each origin exactly, each answers CORS for the shell's origin only and
+   * serves its own remote only, and the shell refuses a module on another remote's origin.
+   */
+  readonly originPerRemote?: boolean;
 }
 
 /** A running shop. */
@@ -144,7 +150,15 @@ export async function startShop(options: StartShopOptions = {}): Promise<Running
       },
     );
   }
-  const web = loadShopWeb({ bffUrl: shopUrl, remotesUrl, root, manifest: verified, verified: true });
+  const originPerRemote = options.originPerRemote ?? false;
+  const web = loadShopWeb({
+    bffUrl: shopUrl,
+    remotesUrl,
+    root,
+    manifest: verified,
+    verified: true,
+    originPerRemote,
+  });
 
   const stops: (() => Promise<void>)[] = [];
   const close = async () => {
@@ -183,6 +197,7 @@ export async function startShop(options: StartShopOptions = {}): Promise<Running
       remotes: web.publicRemotes,
       allowOrigin: shopUrl,
       port: remotesPort,
+      originPerRemote,
     });
     stops.push(() => remotes.close());
     const logLevel = options.logLevel ?? 'warn';
@@ -196,7 +211,8 @@ export async function startShop(options: StartShopOptions = {}): Promise<Running
       routes: web.navigation,
       assets: web.assets,
       // For CSP2 browsers only: under 'strict-dynamic' the runtime's allow-list and integrity decide.
-      remoteOrigins: [new URL(remotes.url).origin],
+      // With an origin per remote, each of them, exactly.
+      remoteOrigins: originPerRemote ? web.remoteOrigins : [new URL(remotes.url).origin],
       logLevel,
       // The page is built from this manifest, verified at start and again on every change (fail closed).
       manifest: { ...manifest, watch: true },

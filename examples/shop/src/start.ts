@@ -24,6 +24,7 @@ const USAGE = (ports: {
   --api-port N       the first of the six domain APIs   default ${ports.catalog}
   --data-dir DIR     PGlite's folder                    default .data/shop (DATABASE_URL: a Postgres server)
   --memory           a throw-away database
+  --origin-per-remote  each public remote on its own origin, http://<name>.localhost:<remotes port>
 
 A port of 0 picks a free one (for --api-port, six free ones); the ready message lists them.
 `;
@@ -50,6 +51,7 @@ try {
       'api-port': { type: 'string' },
       'data-dir': { type: 'string' },
       memory: { type: 'boolean' },
+      'origin-per-remote': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   }).values;
@@ -196,6 +198,7 @@ const shop = await step(
         profile: api && api + 4,
         org: api && api + 5,
       },
+      originPerRemote: Boolean(values['origin-per-remote']),
     }),
 ).catch(async (error: Error) => {
   console.error(`Could not start the shop: ${error.message}`);

@@ -3,6 +3,12 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readSignedManifest } from '@gatehouse/bff';
 import semver from 'semver';
+import {
+  type AuditSources,
+  advisoriesFor,
+  dependencyFindings,
+  dependencyRecords,
+} from './doctor-dependencies.js';
 import { checkMfManifest, type MfManifest, mfManifestUrl } from './doctor-federation.js';
 
 /** One finding of `gatehouse doctor`. */
@@ -17,7 +23,11 @@ export interface DoctorProblem {
     | 'unlisted-module'
     | 'auth'
     | 'shared'
-    | 'https';
+    | 'https'
+    | 'dependencies'
+    | 'duplicate'
+    | 'singleton'
+    | 'advisory';
   readonly message: string;
 }
 
@@ -37,6 +47,13 @@ export interface DoctorOptions {
   readonly singletons?: readonly string[];
   /** Resolve relative URLs (a shell served from the page's own origin: `/shell/…`) against this origin. */
   readonly base?: string;
+  /**
+   * Fail on the dependency picture too (CI): a library at several versions across remotes, a singleton that
+   * cannot be shared, a version with a published advisory. Without it they are warnings.
+   */
+  readonly strict?: boolean;
+  /** Where advisories come from: recorded `npm audit --json` files, and/or the registry (`live`). */
+  readonly audit?: AuditSources;
 }
 
 /** The report: every remote checked and every problem found. */
@@ -48,6 +65,10 @@ export interface DoctorReport {
     readonly modules: number;
   }>;
   readonly problems: readonly DoctorProblem[];
+  /** The dependency findings, when not `strict` (then they are problems). */
+  readonly warnings: readonly DoctorProblem[];
+  /** What was not checked, and why (no dependency record, no advisory source, a registry that did not answer). */
+  readonly notes: readonly string[];
 }
 
 interface Remote {
@@ -310,19 +331,47 @@ function checkSingletons(run: Run, singletons: readonly string[]): void {
 }
 
 /**
+ * The dependency picture: every remote's signed `dependencies` record compared with the others' and with the
+ * advisories; findings are problems under `strict`, warnings otherwise.
+ */
+async function checkDependencies(run: Run, manifest: Manifest) {
+  const entries = namedEntries(manifest).filter(([name]) => name !== 'shell') as Array<
+    [string, Record<string, unknown>]
+  >;
+  const { records, malformed } = dependencyRecords(entries);
+  for (const name of malformed)
+    record(run, name, 'dependencies', 'dependencies must be a list of { name, version, integrity? }');
+  const notes: string[] = [];
+  const without = entries.filter(([, remote]) => remote.dependencies === undefined).map(([name]) => name);
+  if (without.length) notes.push(`no dependency record (dependencies) for ${without.join(', ')}`);
+  if (records.length === 0) return { warnings: [], notes };
+  const audit = await advisoriesFor(records, run.options.audit ?? {}, (file) => readFile(file, 'utf8'));
+  const findings = dependencyFindings(
+    records,
+    run.options.singletons ?? DEFAULT_SINGLETONS,
+    audit.advisories,
+  );
+  if (run.options.strict) run.problems.push(...findings);
+  return { warnings: run.options.strict ? [] : findings, notes: [...notes, ...audit.notes] };
+}
+
+/**
  * Checks a remote manifest and the built remotes it names (issue 6 `gatehouse doctor`): the signature, every
  * hash recomputed from the bytes, every module an entry imports listed with a hash, origins on the allow-list,
  * auth rules present and consistent, shared singletons (React, the Gatehouse runtime) at one compatible version
  * across shell and remotes, https in production. A Module Federation container's `mf-manifest.json` (its
  * entry, or beside its `remoteEntry.js`) is read too: every chunk it lists must be pinned, its singletons'
  * ranges agree with the others', and what it names on other origins (nested remotes, a publicPath) be allowed.
+ * The remotes' `dependencies` records (from their lockfiles) are compared: a library at several versions (with
+ * the version to converge on), a singleton that cannot be shared, a version with an advisory — warnings, or
+ * problems with `strict`.
  *
  * @example
  * const report = await doctor({ manifest: 'dist/manifest.json', allowedOrigins: ['https://cdn.example'] });
  */
 export async function doctor(options: DoctorOptions): Promise<DoctorReport> {
   const manifest = await loadManifest(options);
-  if ('check' in manifest) return { ok: false, remotes: [], problems: [manifest] };
+  if ('check' in manifest) return { ok: false, remotes: [], problems: [manifest], warnings: [], notes: [] };
   const run: Run = {
     options,
     allowed: new Set(options.allowedOrigins),
@@ -343,7 +392,8 @@ export async function doctor(options: DoctorOptions): Promise<DoctorReport> {
     if (seen) remotesSeen.push(seen);
   }
   checkSingletons(run, options.singletons ?? DEFAULT_SINGLETONS);
-  return { ok: run.problems.length === 0, remotes: remotesSeen, problems: run.problems };
+  const { warnings, notes } = await checkDependencies(run, manifest);
+  return { ok: run.problems.length === 0, remotes: remotesSeen, problems: run.problems, warnings, notes };
 }
 
 /** The report as text for a terminal. */
@@ -357,6 +407,12 @@ export function formatReport(report: DoctorReport): string {
   }
   for (const problem of report.problems)
     lines.push(`  ✖ [${problem.check}] ${problem.remote}: ${problem.message}`);
-  lines.push(report.ok ? 'No problems found.' : `${report.problems.length} problem(s) found.`);
+  for (const warning of report.warnings)
+    lines.push(`  ! [${warning.check}] ${warning.remote}: ${warning.message}`);
+  for (const note of report.notes) lines.push(`  note: ${note}`);
+  lines.push(
+    (report.ok ? 'No problems found.' : `${report.problems.length} problem(s) found.`) +
+      (report.warnings.length ? ` ${report.warnings.length} warning(s) (--strict fails on them).` : ''),
+  );
   return `${lines.join('\n')}\n`;
 }

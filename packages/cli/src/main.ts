@@ -14,6 +14,7 @@ import { CliError } from './errors.js';
 import { loadConfigFile } from './load-config.js';
 import { keygen, signManifest, verifyManifest } from './manifest-commands.js';
 import { newCommand } from './new-remote.js';
+import { runOffline } from './offline.js';
 import { createSampleApi, sampleRoleMaps } from './sample-api.js';
 
 const USAGE = `Usage: gatehouse <command> [options]
@@ -31,10 +32,17 @@ Commands:
   manifest verify --public-key KEY FILE
                             Check a manifest's signature as the BFF does.
   doctor --manifest FILE --allowed-origin ORIGIN… [--root URL=DIR…] [--base ORIGIN] [--public-key KEY]
-         [--production] [--json]
+         [--production] [--json] [--strict] [--audit] [--audit-file [REMOTE=]FILE…] [--registry URL]
                             Check a manifest and the built remotes: hashes recomputed, every module listed,
                             origins allowed, auth rules present, shared singletons compatible, https in
-                            production. Exit code 1 when anything is wrong.
+                            production. Exit code 1 when anything is wrong. The remotes' dependency records
+                            are compared: one library at several versions (and the version to converge on),
+                            singletons that cannot be shared, versions with advisories (\`npm audit --json\`
+                            files, or --audit: the registry's advisory service); --strict fails on them.
+  build-offline --name REMOTE -- COMMAND [ARG…]
+                            Run a remote's build with no network (a Linux network namespace: \`unshare -n\`
+                            as root, \`unshare -rn\` otherwise; a loud warning when neither works), after its
+                            dependencies are installed. A build that tries to reach any host fails, naming it.
   new remote <name> [--dir DIR] [--api PATH] [--permission P]
                             Write a React remote into the reference shop (examples/shop/web/remotes/<name>):
                             its route rule, a page with a permission-gated button, an API call with
@@ -92,6 +100,8 @@ export async function main(
         return await doctorCommand(rest, io);
       case 'new':
         return newCommand(rest, io);
+      case 'build-offline':
+        return await buildOfflineCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -105,7 +115,8 @@ export async function main(
     if (error instanceof CliError || error instanceof ConfigError || error instanceof DevIdpError) {
       io.err.write(`gatehouse: ${error.message}\n`);
       if (error instanceof CliError && error.message.startsWith('Unknown')) io.err.write(`\n${USAGE}`);
-      return 2;
+      // A build that failed is not a bad call.
+      return error instanceof CliError && error.code.startsWith('GH_CLI_BUILD_') ? 1 : 2;
     }
     io.err.write(`gatehouse: ${(error as Error).message ?? String(error)}\n`);
     return 1;
@@ -163,6 +174,18 @@ function manifestCommand(args: string[], io: { out: NodeJS.WritableStream }): nu
   }
 }
 
+/** `--audit-file REMOTE=FILE` (one remote) or `--audit-file FILE` (every remote) → remote (or `*`) → file. */
+function auditFiles(entries: readonly string[]): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const entry of entries) {
+    const at = entry.indexOf('=');
+    if (at === 0) throw new CliError(`--audit-file: expected [REMOTE=]FILE, got "${entry}"`);
+    if (at < 0) files['*'] = entry;
+    else files[entry.slice(0, at)] = entry.slice(at + 1);
+  }
+  return files;
+}
+
 async function doctorCommand(args: string[], io: { out: NodeJS.WritableStream }): Promise<number> {
   const values = flags(args, {
     manifest: { type: 'string' },
@@ -172,6 +195,10 @@ async function doctorCommand(args: string[], io: { out: NodeJS.WritableStream })
     production: { type: 'boolean' },
     json: { type: 'boolean' },
     base: { type: 'string' },
+    strict: { type: 'boolean' },
+    audit: { type: 'boolean' },
+    'audit-file': { type: 'string', multiple: true },
+    registry: { type: 'string' },
   });
   if (!values.manifest)
     throw new CliError('usage: gatehouse doctor --manifest FILE --allowed-origin ORIGIN …');
@@ -188,9 +215,30 @@ async function doctorCommand(args: string[], io: { out: NodeJS.WritableStream })
     production: Boolean(values.production) || process.env.NODE_ENV === 'production',
     ...(values['public-key'] ? { publicKey: values['public-key'] as string } : {}),
     ...(values.base ? { base: values.base as string } : {}),
+    strict: Boolean(values.strict),
+    audit: {
+      files: auditFiles((values['audit-file'] as string[] | undefined) ?? []),
+      live: Boolean(values.audit),
+      ...(values.registry ? { registry: values.registry as string } : {}),
+    },
   });
   io.out.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   return report.ok ? 0 : 1;
+}
+
+async function buildOfflineCommand(args: string[], io: { err: NodeJS.WritableStream }): Promise<number> {
+  const split = args.indexOf('--');
+  const values = flags(split < 0 ? args : args.slice(0, split), { name: { type: 'string' } });
+  const command = split < 0 ? [] : args.slice(split + 1);
+  if (!values.name || command.length === 0)
+    throw new CliError('usage: gatehouse build-offline --name REMOTE -- COMMAND [ARG…]');
+  const result = await runOffline({
+    name: values.name as string,
+    command: command as [string, ...string[]],
+    log: (line) => io.err.write(`${line}\n`),
+  });
+  io.err.write(`gatehouse: ${values.name} built without network (${result.sandbox})\n`);
+  return 0;
 }
 
 /**

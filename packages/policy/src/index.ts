@@ -38,6 +38,11 @@ export {
   problemTable,
   problemTypeBase,
 } from './contract/problems.js';
+export {
+  isLockedDependencyList,
+  type LockedDependency,
+  remoteManifestKeys,
+} from './contract/remote-manifest.js';
 export { matchRoutePattern, pathSegments, type RouteAuth, routeAuths } from './contract/routes.js';
 export {
   type TelemetryEvent,

@@ -1,4 +1,4 @@
-import type { Permission } from '@gatehouse/policy';
+import { type LockedDependency, type Permission, remoteManifestKeys } from '@gatehouse/policy';
 import { deepFreeze } from '@gatehouse/remote';
 import { ShellError } from './errors.js';
 import { createRouteTable, type RouteAuth, type RouteDefinition } from './routes.js';
@@ -35,6 +35,11 @@ export interface RemoteManifest {
   readonly permissions?: readonly Permission[];
   /** Shared dependency → the version range the remote was built against. */
   readonly shared?: Readonly<Record<string, string>>;
+  /**
+   * The third-party packages the remote's build resolved (name, version, integrity from its lock), for
+   * `gatehouse doctor`: signed with the rest, not read by the shell.
+   */
+  readonly dependencies?: readonly LockedDependency[];
 }
 
 /** Options of {@link validateManifest}. */
@@ -42,19 +47,6 @@ export interface ManifestOptions {
   /** Exact origins (`https://cdn.example`) remote code may come from. */
   readonly allowedOrigins: readonly string[];
 }
-
-const KEYS = [
-  'name',
-  'version',
-  'entry',
-  'integrity',
-  'modules',
-  'routes',
-  'auth',
-  'roles',
-  'permissions',
-  'shared',
-];
 
 /**
  * The origin of an absolute, canonical http(s) URL without credentials or fragment, else `undefined`.
@@ -77,7 +69,8 @@ export function originOf(url: unknown): string | undefined {
 /**
  * Checks a remote manifest and returns it deep-frozen. Refused, all listed in one `GH_SHELL_BAD_MANIFEST`:
  * unknown keys; a missing or malformed name or version; an entry or module URL that is not an absolute,
- * canonical http(s) URL (no credentials, no fragment) on an allow-listed origin; an `integrity` that is not
+ * canonical http(s) URL (no credentials, no fragment) on an allow-listed origin, or a module on another origin
+ * than the entry's (another remote's); an `integrity` that is not
  * exactly one `sha384-` hash (SRI ignores unknown algorithms, so anything else would load unchecked); routes,
  * auth, roles or permissions the route table refuses; `shared` that is not package → version range.
  *
@@ -92,14 +85,15 @@ export function validateManifest(value: unknown, options: ManifestOptions): Remo
   const m: any = value;
   try {
     for (const key of Object.keys(m))
-      if (!KEYS.includes(key)) problems.push(`unknown key "${key.slice(0, 40)}"`);
+      if (!remoteManifestKeys.includes(key)) problems.push(`unknown key "${key.slice(0, 40)}"`);
     if (!/^[a-z][a-z0-9-]{0,63}$/.test(m.name)) problems.push('name must match [a-z][a-z0-9-]*');
     if (!/^\S{1,64}$/.test(m.version)) problems.push('version must be a short string');
     // The entry and every other module: on an allowed origin, pinned by one SHA-384.
     for (const [url, hash] of [[m.entry, m.integrity], ...Object.entries(m.modules ?? {})]) {
       const where = String(url).slice(0, 100);
       const origin = originOf(url);
-      if (!origin || !options.allowedOrigins.includes(origin))
+      // On an allowed origin, and the entry's own: never a module from another remote's origin.
+      if (!origin || !options.allowedOrigins.includes(origin) || origin !== originOf(m.entry))
         problems.push(`${where}: not an absolute URL on an allowed origin`);
       // Exactly one SHA-384 (SRI skips an unknown algorithm, which would load unchecked).
       if (!/^sha384-[A-Za-z0-9+/]{64}$/.test(hash)) problems.push(`${where}: integrity must be one sha384-…`);

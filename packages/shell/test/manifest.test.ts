@@ -1,3 +1,4 @@
+import { remoteManifestKeys } from '@gatehouse/policy';
 import { describe, expect, it } from 'vitest';
 import {
   createRouteTable,
@@ -37,6 +38,20 @@ describe('validateManifest', () => {
     expect(manifest).toEqual(good);
     expect(manifest).not.toBe(good);
     expect(Object.isFrozen(manifest.modules)).toBe(true);
+  });
+
+  it('accepts the dependency record the build signs (the contract lists the key once, for both ends)', () => {
+    const dependencies = [{ name: 'react', version: '19.2.0', integrity: 'sha512-AAAA', range: '^19.0.0' }];
+    expect(validateManifest({ ...good, dependencies }, options).dependencies).toEqual(dependencies);
+    expect(remoteManifestKeys).toContain('dependencies');
+  });
+
+  it("refuses a module on another remote's origin, though that origin is allowed", () => {
+    const other = 'https://cart.cdn.example';
+    const moved = { ...good, modules: { [`${other}/orders/1.4.0/chunk-a1.js`]: SHA } };
+    expect(refusal(moved, { allowedOrigins: [CDN, other] }).problems).toEqual([
+      `${other}/orders/1.4.0/chunk-a1.js: not an absolute URL on an allowed origin`,
+    ]);
   });
 
   it('refuses unknown keys', () => {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { describe, it } from 'vitest';
@@ -6,9 +7,10 @@ import { redisServerMissing } from './redis-servers.js';
 
 /**
  * A real service some tests need. `redis-server`: the redis-server and redis-cli binaries, for tests that
- * start Redis servers or a Redis Cluster of their own (`startRedisServer`, `startRedisCluster`).
+ * start Redis servers or a Redis Cluster of their own (`startRedisServer`, `startRedisCluster`). `netns`: a
+ * network namespace can be made (`unshare -n`, or `unshare -rn` without root).
  */
-export type Service = 'redis' | 'redis-server' | 'postgres' | 'chromium' | 'nginx' | 'lemonldap';
+export type Service = 'redis' | 'redis-server' | 'postgres' | 'chromium' | 'nginx' | 'lemonldap' | 'netns';
 
 /** True when CI asked for every service: a missing one fails instead of skipping. */
 export const servicesRequired = process.env.GATEHOUSE_REQUIRE_SERVICES === '1';
@@ -44,6 +46,14 @@ export function nginxPath(): string | undefined {
   return candidates.find((path): path is string => Boolean(path && existsSync(path)));
 }
 
+/** Whether a network namespace can be made here: `unshare -n` (root) or `unshare -rn` (a user namespace). */
+function netnsMissing(): string | undefined {
+  const works = (args: string[]) => spawnSync('unshare', [...args, 'true'], { stdio: 'ignore' }).status === 0;
+  return works(['-n']) || works(['-rn'])
+    ? undefined
+    : 'no network namespace can be made (util-linux `unshare -n` as root, or `unshare -rn` with user namespaces)';
+}
+
 /** Says why a service cannot be used, or `undefined` when it can. */
 export async function serviceMissing(service: Service): Promise<string | undefined> {
   switch (service) {
@@ -63,6 +73,8 @@ export async function serviceMissing(service: Service): Promise<string | undefin
         : 'nginx is not installed (apt-get install -y nginx-light, or set NGINX_PATH)';
     case 'lemonldap':
       return lemonLdapMissing();
+    case 'netns':
+      return netnsMissing();
   }
 }
 

@@ -10,6 +10,25 @@ export interface RemotesOriginOptions {
   readonly allowOrigin: string;
   readonly port?: number;
   readonly host?: string;
+  /**
+   * Serve each remote from its own origin, `http://<name>.localhost:<port>` (loopback in Chromium; in
+   * production `https://<name>.cdn.example`): a request answers only when the remote in its path is the one
+   * its Host names. Default: every remote on `http://localhost:<port>`.
+   */
+  readonly originPerRemote?: boolean;
+}
+
+/**
+ * The origin a remote is served from: `http://<name>.localhost:<port>` with an origin per remote, else the
+ * remotes origin itself.
+ *
+ * @example
+ * remoteOriginOf('http://localhost:4002', 'home', true) // 'http://home.localhost:4002'
+ */
+export function remoteOriginOf(remotesUrl: string, name: string, originPerRemote: boolean): string {
+  const url = new URL(remotesUrl);
+  if (originPerRemote) url.hostname = `${name}.${url.hostname}`;
+  return url.origin;
 }
 
 /** A running remotes origin. */
@@ -55,7 +74,10 @@ export async function startRemotesOrigin(options: RemotesOriginOptions): Promise
       return fail(405, 'Method not allowed', { allow: 'GET, HEAD' });
     const path = (req.url ?? '/').split('?')[0]!;
     const [, name, ...rest] = path.split('/');
-    const folder = name && Object.hasOwn(options.remotes, name) ? options.remotes[name] : undefined;
+    // With an origin per remote, `cart.localhost` serves cart's files and nothing else.
+    const ownHost = !options.originPerRemote || (req.headers.host ?? '').split('.')[0] === name;
+    const folder =
+      name && ownHost && Object.hasOwn(options.remotes, name) ? options.remotes[name] : undefined;
     if (!folder || rest.length === 0 || !rest.every((segment) => SEGMENT.test(segment)))
       return fail(404, 'Not found');
     const file = join(folder, ...rest);

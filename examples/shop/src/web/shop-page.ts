@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { identityScript } from '@gatehouse/bff';
 import type { IdentityContext } from '@gatehouse/policy';
 import type { ManifestRoute, RemoteManifest } from './build/manifest.js';
+import { remoteOriginOf } from './remotes-origin.js';
 
 /** The build manifest (`web/dist/shop-manifest.json`), as `buildWeb` writes it. */
 export interface BuiltShop {
@@ -66,6 +67,8 @@ export interface ShopWeb {
   readonly publicRemotes: Readonly<Record<string, string>>;
   /** Exact origins remote code may come from. */
   readonly allowedOrigins: string[];
+  /** The origins the public remotes are served from (the page's CSP lists each). */
+  readonly remoteOrigins: string[];
 }
 
 /** Options of {@link loadShopWeb}. */
@@ -84,11 +87,19 @@ export interface LoadShopWebOptions {
    * and on every change), never from a file of its own; no verified manifest, no remote (fail closed).
    */
   readonly verified?: boolean;
+  /** Each public remote on its own origin, `http://<name>.localhost:<port>` (see `startRemotesOrigin`). */
+  readonly originPerRemote?: boolean;
 }
 
-const rebase = (url: string, origins: { bff: string; remotes: string }) =>
+/** The origins in use: the BFF's, and the one each public remote is served from. */
+interface Origins {
+  readonly bff: string;
+  readonly remotes: (name: string) => string;
+}
+
+const rebase = (url: string, origins: Origins, name: string) =>
   url.startsWith(`${BUILT_FOR.remotes}/`)
-    ? origins.remotes + url.slice(BUILT_FOR.remotes.length)
+    ? origins.remotes(name) + url.slice(BUILT_FOR.remotes.length)
     : url.startsWith(`${BUILT_FOR.bff}/`)
       ? origins.bff + url.slice(BUILT_FOR.bff.length)
       : url;
@@ -97,7 +108,7 @@ const samePath = (url: string) =>
   url.startsWith(`${BUILT_FOR.bff}/`) ? url.slice(BUILT_FOR.bff.length) : url;
 
 /** The build manifest (as `buildWeb` writes it, for the default origins) on the origins in use. */
-function rebaseShop(raw: unknown, origins: { bff: string; remotes: string }): BuiltShop {
+function rebaseShop(raw: unknown, origins: Origins): BuiltShop {
   const shop = raw as BuiltShop | undefined;
   if (
     typeof shop !== 'object' ||
@@ -118,9 +129,9 @@ function rebaseShop(raw: unknown, origins: { bff: string; remotes: string }): Bu
     },
     remotes: shop.remotes.map((remote) => ({
       ...remote,
-      entry: rebase(remote.entry, origins),
+      entry: rebase(remote.entry, origins, remote.name),
       modules: Object.fromEntries(
-        Object.entries(remote.modules).map(([url, hash]) => [rebase(url, origins), hash]),
+        Object.entries(remote.modules).map(([url, hash]) => [rebase(url, origins, remote.name), hash]),
       ),
     })),
   };
@@ -209,7 +220,10 @@ const SKELETON = `<header class="site-header"><div class="site-header__bar"><div
  * await createBffServer({ config, renderPage: web.page });
  */
 export function loadShopWeb(options: LoadShopWebOptions): ShopWeb {
-  const origins = { bff: new URL(options.bffUrl).origin, remotes: new URL(options.remotesUrl).origin };
+  const origins: Origins = {
+    bff: new URL(options.bffUrl).origin,
+    remotes: (name) => remoteOriginOf(options.remotesUrl, name, options.originPerRemote ?? false),
+  };
   const root = options.root ?? shopWebRoot;
   const path = options.manifestPath ?? join(root, 'dist/shop-manifest.json');
   let raw = options.manifest;
@@ -260,6 +274,13 @@ export function loadShopWeb(options: LoadShopWebOptions): ShopWeb {
     built,
     remotesFor: atStart.remotesFor,
     allowedOrigins: atStart.allowedOrigins,
+    remoteOrigins: [
+      ...new Set(
+        built.remotes
+          .filter((remote) => remote.serve !== 'bff')
+          .map((remote) => new URL(remote.entry).origin),
+      ),
+    ].sort(),
     navigation: built.remotes.flatMap(navigationRules).filter((rule) => rule.auth !== 'public'),
     assets: [
       { prefix: '/shell/', dir: join(root, 'shell/dist'), access: 'public' },

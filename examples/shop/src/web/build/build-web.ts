@@ -1,8 +1,10 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runOffline, sandboxMode } from '@gatehouse/cli/offline';
 import { build, type InlineConfig, type Rolldown } from 'vite';
+import { lockedDependencies } from './locked-dependencies.js';
 import { listModules, type RemoteManifest, remoteManifest, satisfies, sri } from './manifest.js';
 import { ensureShopSigningKey, signShopManifest } from './signing.js';
 import {
@@ -19,6 +21,7 @@ import {
 export const webRoot = fileURLToPath(new URL('../../../web/', import.meta.url));
 const repoRoot = join(webRoot, '../../..');
 const buildCode = fileURLToPath(new URL('.', import.meta.url));
+const lockFile = join(repoRoot, 'package-lock.json');
 
 /** The default origins the built manifest is written for (docs/http-contract.md#origins); `startShop` rebases to others. */
 export const DEFAULT_ORIGINS = Object.freeze({
@@ -138,7 +141,11 @@ async function buildShell(outDir: string): Promise<void> {
   writeFileSync(join(outDir, 'shell.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
-async function buildRemote(dir: string): Promise<void> {
+/**
+ * Builds one remote (`web/remotes/<name>`) and writes its `dist/manifest.json`, in this process. The offline
+ * build runs it in a child process with no network (src/web/build/remote-command.ts).
+ */
+export async function buildRemote(dir: string): Promise<void> {
   const { description, serve, federation } = readRemotePackage(dir);
   const output = await run(federation ? await federatedRemoteViteConfig(dir) : remoteViteConfig(dir));
   const baseUrl =
@@ -150,14 +157,38 @@ async function buildRemote(dir: string): Promise<void> {
     entry: federation ? 'remoteEntry.js' : entryOf(output, description.name),
     baseUrl,
   });
-  const built = { ...manifest, serve, ...(federation ? { federation } : {}) };
+  // What it ships from the registry, as the lock pins it: signed with the rest, read by `gatehouse doctor`.
+  const dependencies = lockedDependencies(lockFile, relative(repoRoot, dir).split(sep).join('/'));
+  const built = { ...manifest, dependencies, serve, ...(federation ? { federation } : {}) };
   writeFileSync(join(dir, 'dist/manifest.json'), `${JSON.stringify(built, null, 2)}\n`);
+}
+
+const fromSource = import.meta.url.endsWith('.ts');
+
+/**
+ * Builds one remote in a child process inside a network namespace (`@gatehouse/cli`'s `runOffline`): a
+ * build plugin that reaches for the network fails the build, naming the remote and the host.
+ */
+async function buildRemoteOffline(name: string, log: (line: string) => void): Promise<void> {
+  const file = fileURLToPath(new URL(`./remote-command.${fromSource ? 'ts' : 'js'}`, import.meta.url));
+  const flags = fromSource ? ['--import', 'tsx', '--conditions', 'gatehouse-source'] : [];
+  await runOffline({
+    name,
+    command: [process.execPath, ...flags, file, name],
+    cwd: webRoot,
+    log,
+  });
 }
 
 /** Options of {@link buildWeb}. */
 export interface BuildWebOptions {
   /** Build everything, even what is up to date. */
   readonly force?: boolean;
+  /**
+   * Build each remote in its own process with no network (`npm run build`, CI): a Linux network namespace
+   * through `unshare`; where none can be made, a warning and the build runs with the network.
+   */
+  readonly offline?: boolean;
   /** Only these remotes (and the shell when `shell` is listed). */
   readonly only?: readonly string[];
   readonly log?: (line: string) => void;
@@ -237,8 +268,9 @@ async function writeManifest(options: BuildWebOptions): Promise<ShopManifest> {
     ...remoteNames().map((name) => ({
       name,
       outDir: join(webRoot, 'remotes', name, 'dist'),
-      inputs: [join(webRoot, 'remotes', name), ...ui, buildCode],
-      build: () => buildRemote(join(webRoot, 'remotes', name)),
+      inputs: [join(webRoot, 'remotes', name), ...ui, buildCode, lockFile],
+      build: () =>
+        options.offline ? buildRemoteOffline(name, log) : buildRemote(join(webRoot, 'remotes', name)),
     })),
   ];
   const stale = targets.filter(
@@ -246,7 +278,7 @@ async function writeManifest(options: BuildWebOptions): Promise<ShopManifest> {
   );
   log(
     stale.length
-      ? `building ${stale.map((target) => target.name).join(', ')} with Vite (${options.force ? 'all of it, --force' : 'what changed since the last build'})`
+      ? `building ${stale.map((target) => target.name).join(', ')} with Vite (${options.force ? 'all of it, --force' : 'what changed since the last build'}${options.offline ? `; each remote with no network: ${sandboxMode() === 'none' ? 'NO network namespace can be made here' : `unshare ${sandboxMode() === 'netns' ? '-n' : '-rn'}`}` : ''})`
       : `the shell and ${targets.length - 1} remotes are up to date`,
   );
   let built = 0;

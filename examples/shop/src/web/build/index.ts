@@ -8,6 +8,7 @@ export {
   shopManifestPath,
   webRoot,
 } from './build-web.js';
+export { lockedDependencies } from './locked-dependencies.js';
 export {
   listModules,
   type ManifestRoute,

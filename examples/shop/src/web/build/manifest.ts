@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import type { LockedDependency } from '@gatehouse/policy';
 
 /** A route a remote renders, as `@gatehouse/shell`'s route table takes it. */
 export interface ManifestRoute {
@@ -28,6 +29,8 @@ export interface RemoteManifest {
   readonly permissions?: readonly string[];
   /** Shared dependency → the version range this remote was built against. */
   readonly shared: Readonly<Record<string, string>>;
+  /** The third-party packages it ships, from the lock (src/web/build/locked-dependencies.ts). */
+  readonly dependencies?: readonly LockedDependency[];
 }
 
 /** What the build knows of a remote besides its files (from its package.json). */
