@@ -34,6 +34,7 @@ export const ENVIRONMENT_VARIABLES = [
   'GATEHOUSE_LOGIN_RATE_LIMIT',
   'GATEHOUSE_MAX_PENDING_LOGINS',
   'GATEHOUSE_MAX_SESSIONS_PER_USER',
+  'GATEHOUSE_NATIVE_REDIRECT_URIS',
 ] as const;
 
 const UPSTREAM_FLAGS = new Set(['public', 'required', 'ws', 'sse']);
@@ -185,6 +186,11 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, file: BffOptions = {}): B
     if (hint === 'true' || hint === '1') set('idTokenHint', true);
     else if (hint === 'false' || hint === '0') set('idTokenHint', false);
     else problems.push(`GATEHOUSE_LOGOUT_ID_TOKEN_HINT: expected true or false, got "${hint}"`);
+  }
+  if (env.GATEHOUSE_NATIVE_REDIRECT_URIS !== undefined) {
+    options.nativeRedirectUris = env.GATEHOUSE_NATIVE_REDIRECT_URIS.split(',')
+      .map((uri) => uri.trim())
+      .filter(Boolean);
   }
   const production = env.NODE_ENV === 'production';
   options.production = production || options.production === true;
