@@ -9,6 +9,7 @@ import {
 } from '@gatehouse/remote';
 import { createAuthStore, type ReadonlyAuthStore } from './auth-store.js';
 import { ShellError } from './errors.js';
+import type { ShellFetch } from './identity.js';
 import { createLinks, here } from './links.js';
 import { createRemoteLoader, type RemoteLoader } from './loader.js';
 import { originOf, type RemoteManifest, routesFromManifests, validateManifest } from './manifest.js';
@@ -40,6 +41,12 @@ export interface ShellOptions {
   readonly view?: ViewRenderer;
   /** Telemetry to `POST /telemetry`; `false` turns it off. */
   readonly telemetry?: false | TelemetryOptions;
+  /**
+   * Sends the API client's calls and the shell's own (`/auth/session`, `/auth/session/extend`,
+   * `/auth/logout`); the global `fetch` by default. A hybrid app passes the native host's bridge
+   * (`nativeBridge().fetch` of `@gatehouse/shell/native`).
+   */
+  readonly fetch?: ShellFetch;
   /** The BFF's push channel (`GET /auth/events`); `false` turns it off. */
   readonly push?: false | { readonly url?: string };
   /** The coarse role group telemetry reports; by default the sorted roles joined by `+`. */
@@ -167,6 +174,7 @@ export function createShell(options: ShellOptions): Shell {
   // One W3C trace per user action: a navigation starts a new one, and every API call it leads to shares it.
   let traceId = randomHex(16);
   const api = createApiClient({
+    fetch: options.fetch,
     traceId: () => traceId,
     onUnauthenticated(_error, sentAt) {
       if (notice || !session.refused(sentAt)) return;
@@ -197,6 +205,7 @@ export function createShell(options: ShellOptions): Shell {
     track,
     manifest,
     push: options.push ?? {},
+    fetch: options.fetch,
     warnBeforeMs: options.warnBeforeMs ?? 120_000,
   };
   const session = createSessionSync(store, host);

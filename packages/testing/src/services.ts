@@ -4,7 +4,7 @@ import { describe, it } from 'vitest';
 import { lemonLdapMissing } from './lemonldap.js';
 
 /** A real service some tests need. */
-export type Service = 'redis' | 'postgres' | 'chromium' | 'nginx' | 'lemonldap';
+export type Service = 'redis' | 'postgres' | 'chromium' | 'nginx' | 'lemonldap' | 'webkit';
 
 /** True when CI asked for every service: a missing one fails instead of skipping. */
 export const servicesRequired = process.env.GATEHOUSE_REQUIRE_SERVICES === '1';
@@ -40,6 +40,33 @@ export function nginxPath(): string | undefined {
   return candidates.find((path): path is string => Boolean(path && existsSync(path)));
 }
 
+/** Folders where GObject introspection typelibs live on Debian (and `GI_TYPELIB_PATH`). */
+function typelibDirs(): string[] {
+  return [
+    ...(process.env.GI_TYPELIB_PATH ?? '').split(':').filter(Boolean),
+    '/usr/lib/x86_64-linux-gnu/girepository-1.0',
+    '/usr/lib/aarch64-linux-gnu/girepository-1.0',
+    '/usr/lib/girepository-1.0',
+  ];
+}
+
+/**
+ * Why the WebKitGTK host (`gjs`, `xvfb-run` and WebKitGTK 6.0's typelib) cannot run here, or `undefined`
+ * when it can: the hybrid-app tests drive a real WebView under a virtual X server.
+ */
+export function webkitMissing(): string | undefined {
+  const onPath = (name: string) =>
+    (process.env.PATH ?? '/usr/bin').split(':').some((dir) => existsSync(`${dir}/${name}`));
+  const missing = [
+    onPath('gjs') ? undefined : 'gjs',
+    onPath('xvfb-run') ? undefined : 'xvfb-run (xvfb, xauth)',
+    typelibDirs().some((dir) => existsSync(`${dir}/WebKit-6.0.typelib`)) ? undefined : 'WebKit-6.0.typelib',
+  ].filter(Boolean);
+  return missing.length === 0
+    ? undefined
+    : `the WebKitGTK host cannot run: ${missing.join(', ')} missing (apt-get install -y xvfb xauth gir1.2-webkit-6.0 gjs)`;
+}
+
 /** Says why a service cannot be used, or `undefined` when it can. */
 export async function serviceMissing(service: Service): Promise<string | undefined> {
   switch (service) {
@@ -57,6 +84,8 @@ export async function serviceMissing(service: Service): Promise<string | undefin
         : 'nginx is not installed (apt-get install -y nginx-light, or set NGINX_PATH)';
     case 'lemonldap':
       return lemonLdapMissing();
+    case 'webkit':
+      return webkitMissing();
   }
 }
 
