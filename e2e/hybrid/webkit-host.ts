@@ -7,13 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const HOST = fileURLToPath(new URL('../../examples/shop/hybrid/gjs/host.js', import.meta.url));
-const CORE = fileURLToPath(new URL('../../examples/shop/hybrid/bridge-host.ts', import.meta.url));
 
 /** One JSON line the host printed. */
 export type HostEvent = Record<string, unknown> & { readonly event: string };
 
 /** The reference WebKitGTK host (examples/shop/hybrid/gjs/host.js), running under `xvfb-run`. */
 export interface WebKitHost {
+  /** What the host and its page wrote that is not an event (stderr, the page's console). */
+  readonly output: string[];
   /** Every event so far, in order. */
   readonly events: HostEvent[];
   /** Waits for the first event from now on (or already seen after `since`) that matches. */
@@ -25,16 +26,17 @@ export interface WebKitHost {
   close(): Promise<void>;
 }
 
-/** Bundles the host's platform-free core (and the contract it imports) into one ES module GJS can load. */
-async function bundleCore(dir: string): Promise<string> {
-  const outfile = join(dir, 'bridge-host.js');
+/** Bundles the host with its platform-free core and the contract they import into one module GJS runs. */
+async function bundleHost(dir: string): Promise<string> {
+  const outfile = join(dir, 'host.bundle.js');
   await build({
-    entryPoints: [CORE],
+    entryPoints: [HOST],
     bundle: true,
     format: 'esm',
     platform: 'neutral',
     target: 'es2022',
     conditions: ['gatehouse-source'],
+    external: ['gi://*'],
     outfile,
     logLevel: 'silent',
   });
@@ -44,12 +46,11 @@ async function bundleCore(dir: string): Promise<string> {
 /** Starts the host against `bffUrl`; answers once it is ready (its window shown, its local origin up). */
 export async function startWebKitHost(bffUrl: string, env: Record<string, string> = {}): Promise<WebKitHost> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-host-'));
-  const core = await bundleCore(dir);
-  const child: ChildProcess = spawn('xvfb-run', ['-a', 'gjs', '-m', HOST], {
+  const bundle = await bundleHost(dir);
+  const child: ChildProcess = spawn('xvfb-run', ['-a', 'gjs', '-m', bundle], {
     env: {
       ...process.env,
       GATEHOUSE_BFF_URL: bffUrl,
-      GATEHOUSE_HOST_CORE: core,
       GATEHOUSE_HOST_BROWSER: 'stdout',
       DBUS_SESSION_BUS_ADDRESS: '',
       ...env,
@@ -63,7 +64,10 @@ export async function startWebKitHost(bffUrl: string, env: Record<string, string
   const stderr: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   createInterface({ input: child.stdout! }).on('line', (line) => {
-    if (!line.startsWith('{')) return;
+    if (!line.startsWith('{')) {
+      stderr.push(`${line}\n`);
+      return;
+    }
     try {
       events.push(JSON.parse(line) as HostEvent);
     } catch {
@@ -99,6 +103,7 @@ export async function startWebKitHost(bffUrl: string, env: Record<string, string
   await waitFor((event) => event.event === 'ready', 0, 60_000);
   return {
     events,
+    output: stderr,
     waitFor,
     async evaluate<T>(body: string, timeoutMs?: number) {
       const result = await command({ eval: body }, timeoutMs);
@@ -124,14 +129,3 @@ export async function startWebKitHost(bffUrl: string, env: Record<string, string
     },
   };
 }
-
-/** A page helper for `evaluate`: waits (polling) for a selector, answers the element. */
-export const WAIT_FOR = `const waitFor = async (selector, ms = 20000) => {
-  const end = Date.now() + ms;
-  for (;;) {
-    const found = document.querySelector(selector);
-    if (found) return found;
-    if (Date.now() > end) throw new Error('no ' + selector + ' in ' + location.pathname + ': ' + document.body.innerText.slice(0, 300));
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-};`;

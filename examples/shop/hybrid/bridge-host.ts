@@ -165,9 +165,9 @@ export function createBridgeHost(options: BridgeHostOptions): BridgeHost {
       const message = readAuthMessage(raw);
       if (!message) return;
       if (message.type === 'logged-out' || message.type === 'session-expired') options.signedOut();
-      const [first] = waiting;
-      if (first) first(message);
-      else queue.push(message);
+      // Every wait hears it: a page that was replaced (a reload) still holds one, whose answer goes nowhere.
+      if (waiting.size === 0) queue.push(message);
+      for (const done of [...waiting]) done(message);
     },
     close() {
       for (const done of [...waiting]) done(null);

@@ -6,9 +6,13 @@
 // the bridge (a script-message handler with reply, in an isolated world the page cannot reach, relayed for
 // the top frame of the app's origin only) and relays the BFF's push channel.
 //
-// Run: xvfb-run -a gjs -m host.js, with
+// GJS runs JavaScript, so this file and what it imports (the platform-free core, ../bridge-host.ts, and the
+// contract of @gatehouse/policy) are bundled into one module first:
+//   npx esbuild examples/shop/hybrid/gjs/host.js --bundle --format=esm --platform=neutral \
+//     --conditions=gatehouse-source --external:gi://* --external:system --outfile=host.bundle.js
+// Run: xvfb-run -a gjs -m host.bundle.js (no top-level await anywhere: GJS would run the whole app inside
+// one promise job, and no promise would ever settle), with
 //   GATEHOUSE_BFF_URL    the BFF (http://localhost:4000)
-//   GATEHOUSE_HOST_CORE  the bundled bridge-host.ts (examples/shop/hybrid/bridge-host.ts, bundled by esbuild)
 //   GATEHOUSE_APP_PORT   the local origin's port (0: a free one)
 //   GATEHOUSE_HOST_BROWSER  `system` (default: the desktop's browser) or `stdout` (print the URL; a test opens it)
 //   GATEHOUSE_APP_FILES  a folder of pages the app ships itself, served at /local/ of the local origin
@@ -21,10 +25,9 @@ import Gtk from 'gi://Gtk?version=4.0';
 import JSC from 'gi://JavaScriptCore?version=6.0';
 import Soup from 'gi://Soup?version=3.0';
 import WebKit from 'gi://WebKit?version=6.0';
-import System from 'system';
+import { createBridgeHost } from '../bridge-host.ts';
 
 const BFF = GLib.getenv('GATEHOUSE_BFF_URL') ?? 'http://localhost:4000';
-const CORE = GLib.getenv('GATEHOUSE_HOST_CORE');
 const APP_PORT = Number(GLib.getenv('GATEHOUSE_APP_PORT') ?? '0');
 const BROWSER = GLib.getenv('GATEHOUSE_HOST_BROWSER') ?? 'system';
 const APP_FILES = GLib.getenv('GATEHOUSE_APP_FILES');
@@ -33,12 +36,6 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 const say = (event, fields = {}) => print(JSON.stringify({ event, ...fields }));
-
-if (!CORE) {
-  say('error', { reason: 'GATEHOUSE_HOST_CORE is not set' });
-  System.exit(2);
-}
-const { createBridgeHost } = await import(`file://${CORE}`);
 
 // --- Crypto, from the platform: the kernel's CSPRNG and GLib's SHA-256 ---------------------------------
 
@@ -60,12 +57,14 @@ const uriEscape = (text) => GLib.uri_escape_string(text, null, false);
 
 // libsecret talks to the Secret Service over the session bus: without one (a CI's virtual display) the
 // handle stays in this process's memory, and the host says so.
-const secret = GLib.getenv('DBUS_SESSION_BUS_ADDRESS')
-  ? await import('gi://Secret').then(
-      (module) => module.default,
-      () => undefined,
-    )
-  : undefined;
+const secret = (() => {
+  if (!GLib.getenv('DBUS_SESSION_BUS_ADDRESS')) return undefined;
+  try {
+    return imports.gi.Secret;
+  } catch {
+    return undefined;
+  }
+})();
 const keyring = (() => {
   let memory;
   const schema = secret
@@ -345,7 +344,7 @@ app.add_handler(null, (_server, message, path) => {
       return answer(
         message,
         200,
-        path.endsWith('.html') ? 'text/html' : 'text/plain',
+        path.endsWith('.js') ? 'text/javascript' : 'text/html',
         new GLib.Bytes(contents),
       );
     } catch {
@@ -358,24 +357,30 @@ app.add_handler(null, (_server, message, path) => {
   message.pause();
   const query = message.get_uri().get_query();
   const handle = keyring.get();
-  exchange(
-    {
-      method: 'GET',
-      url: `${BFF}${path}${query ? `?${query}` : ''}`,
-      headers: {
-        accept: message.get_request_headers().get_one('accept') ?? '*/*',
-        ...(handle === undefined ? {} : { cookie: handle }),
-      },
-      body: null,
-    },
-    true,
-  )
+  Promise.resolve()
+    .then(() =>
+      exchange(
+        {
+          method: 'GET',
+          url: `${BFF}${path}${query ? `?${query}` : ''}`,
+          headers: {
+            accept: message.get_request_headers().get_one('accept') ?? '*/*',
+            ...(handle === undefined ? {} : { cookie: handle }),
+          },
+          body: null,
+        },
+        true,
+      ),
+    )
     .then((page) => {
       for (const name of KEPT)
         if (page.headers[name]) message.get_response_headers().replace(name, page.headers[name]);
       answer(message, page.status, page.headers['content-type'] ?? 'application/octet-stream', page.body);
     })
-    .catch(() => answer(message, 502, 'text/plain', 'The BFF did not answer.'))
+    .catch((error) => {
+      say('app-error', { path, error: String(error) });
+      answer(message, 502, 'text/plain', 'The BFF did not answer.');
+    })
     .finally(() => message.unpause());
 });
 
@@ -401,6 +406,8 @@ application.connect('activate', () => {
     ),
   );
   webView = new WebKit.WebView({ user_content_manager: manager });
+  // The page's console goes to stdout (not JSON: a reader of the events skips it), for whoever debugs.
+  webView.get_settings().set_enable_write_console_messages_to_stdout(true);
   // The WebView never signs in: a navigation to /auth/login starts the system browser's sign-in instead.
   webView.connect('decide-policy', (_view, decision, type) => {
     if (type !== WebKit.PolicyDecisionType.NAVIGATION_ACTION) return false;
