@@ -54,5 +54,15 @@ describe('the bridge message contract', () => {
     expect(readBridgeMessage(request({ method: 'POST', body: `${limit.slice(1)}é` }))).toEqual({
       refused: 'body_too_large',
     });
+    // Four bytes for a character beyond the BMP, three for a lone surrogate (written as U+FFFD).
+    expect('message' in readBridgeMessage(request({ method: 'POST', body: `${limit.slice(4)}😀` }))).toBe(
+      true,
+    );
+    expect(readBridgeMessage(request({ method: 'POST', body: `${limit.slice(3)}😀` }))).toEqual({
+      refused: 'body_too_large',
+    });
+    expect('message' in readBridgeMessage(request({ method: 'POST', body: `${limit.slice(3)}\ud800` }))).toBe(
+      true,
+    );
   });
 });

@@ -166,9 +166,18 @@ export function readBridgeMessage(
       return { refused: 'header_not_allowed' };
     sent[lower] = header;
   }
-  if (body !== null && new TextEncoder().encode(body).length > bridgeLimits.bodyBytes)
-    return { refused: 'body_too_large' };
+  if (body !== null && utf8Length(body) > bridgeLimits.bodyBytes) return { refused: 'body_too_large' };
   return { message: { kind: 'request', method, path, headers: sent, body } };
+}
+
+/** Bytes of `text` in UTF-8, as `TextEncoder` would write it (a lone surrogate as U+FFFD: 3 bytes). */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (const char of text) {
+    const code = char.codePointAt(0) ?? 0;
+    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+  }
+  return bytes;
 }
 
 /**

@@ -3,8 +3,8 @@ import { bridgeFetch, type NativeTransport } from '@gatehouse/shell/native';
 import { readForm, TestBrowser } from '@gatehouse/testing';
 import { calculatePKCECodeChallenge, randomPKCECodeVerifier } from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Stack, startStack } from '../../../packages/bff/test/support/stack.js';
-import { type BridgeHost, createBridgeHost, type HostHttp } from '../hybrid/bridge-host.js';
+import { type BridgeHost, createBridgeHost, type HostHttp } from '../../examples/shop/hybrid/bridge-host.js';
+import { type Stack, startStack } from '../../packages/bff/test/support/stack.js';
 
 const APP_ORIGIN = 'http://127.0.0.1:45000';
 
