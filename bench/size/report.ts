@@ -33,7 +33,10 @@ export function sizeFigures(rows: readonly SizeRow[]): { cells: string[][]; goal
     ` (its building blocks alone: ${gzipOf('parts').toLocaleString('en-US')} B).\n` +
     `Goal (issue 17): @gatehouse/federation adds ≤ 1.5 KB (1500 B) to createShell: ` +
     `${(gzipOf('shell+federation') - gzipOf('createShell')).toLocaleString('en-US')} B ` +
-    `(0 B to a shell that does not import it: a package of its own).`;
+    `(0 B to a shell that does not import it: a package of its own).\n` +
+    `The hybrid-app bridge (@gatehouse/shell/native) adds ` +
+    `${(gzipOf('shell+native') - gzipOf('createShell')).toLocaleString('en-US')} B to createShell ` +
+    `(0 B to a shell that does not import it: an entry point of its own).`;
   return { cells, goal };
 }
 

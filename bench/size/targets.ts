@@ -51,6 +51,16 @@ export const TARGETS: readonly SizeTarget[] = [
     external: ['@module-federation/runtime'],
   },
   {
+    // A hybrid app's page: the bridge to its native host (issue 18), bundled with createShell. Minus the
+    // createShell row: what the bridge adds; a shell that does not import `@gatehouse/shell/native` pays 0 B.
+    id: 'shell+native',
+    label: 'createShell + @gatehouse/shell/native (the hybrid-app bridge)',
+    code: [
+      "export { createShell } from '@gatehouse/shell';",
+      "export { startNativeBridge } from '@gatehouse/shell/native';",
+    ].join('\n'),
+  },
+  {
     id: 'remote',
     label: 'a remote: @gatehouse/remote (defineRemote + error classes)',
     code: "export { defineRemote, ForbiddenError, NotFoundError, UnauthenticatedError, ApiError } from '@gatehouse/remote';",

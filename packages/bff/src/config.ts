@@ -11,6 +11,7 @@ import * as T from 'typebox';
 import Value from 'typebox/value';
 import { BffError } from './errors.js';
 import { isReservedHeader } from './forwarded-headers.js';
+import { isRegistrableRedirect } from './native/redirect-uris.js';
 import { redisTargetOf } from './session/redis-connection.js';
 
 const Seconds = (defaultValue: number, minimum = 1) =>
@@ -201,6 +202,12 @@ export const BffOptionsSchema = T.Object(
     idTokenHint: T.Boolean({ default: true }),
     /** Where the browser goes after the issuer's logout page (must be registered at the issuer). */
     postLogoutRedirectPath: Path,
+    /**
+     * Redirect URIs of native apps for the native session handoff (`/auth/native/*`, docs/hybrid-apps.md): a
+     * loopback `http://127.0.0.1/path` (any port matches, RFC 8252 §7.3), a private-use scheme
+     * (`com.example.shop:/signed-in`) or a claimed `https` link. Empty: no native app may sign in.
+     */
+    nativeRedirectUris: T.Array(T.String({ minLength: 1, maxLength: 512 }), { default: [], maxItems: 32 }),
     upstreams: T.Record(T.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), UpstreamSchema, { default: {} }),
     /** Exact origins remote code is loaded from (CSP `script-src` fallback for browsers without 'strict-dynamic'). */
     remoteOrigins: T.Array(T.String({ pattern: '^https?://[^\\s/?#]+$' }), { default: [] }),
@@ -412,6 +419,12 @@ function semanticProblems(value: T.Static<typeof BffOptionsSchema>): string[] {
     }
   }
   problems.push(...forwardHeaderProblems(value));
+  for (const [index, uri] of value.nativeRedirectUris.entries()) {
+    if (!isRegistrableRedirect(uri))
+      problems.push(
+        `nativeRedirectUris.${index}: expected http://127.0.0.1/… or http://[::1]/… without a port, https, or a reverse-domain scheme`,
+      );
+  }
   for (const [index, assets] of value.assets.entries()) {
     if (/^\/(auth|api|telemetry)\//.test(assets.prefix) || assets.prefix === '/') {
       problems.push(`assets.${index}.prefix: ${assets.prefix} would hide the BFF's own endpoints`);

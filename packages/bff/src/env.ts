@@ -37,6 +37,7 @@ export const ENVIRONMENT_VARIABLES = [
   'GATEHOUSE_LOGIN_RATE_LIMIT',
   'GATEHOUSE_MAX_PENDING_LOGINS',
   'GATEHOUSE_MAX_SESSIONS_PER_USER',
+  'GATEHOUSE_NATIVE_REDIRECT_URIS',
 ] as const;
 
 /** A yes/no variable: `true`/`1` or `false`/`0`; anything else is a problem. */
@@ -207,6 +208,11 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, file: BffOptions = {}): B
   }
   set('idTokenHint', flag('GATEHOUSE_LOGOUT_ID_TOKEN_HINT', env.GATEHOUSE_LOGOUT_ID_TOKEN_HINT, problems));
   set('redisCluster', flag('GATEHOUSE_REDIS_CLUSTER', env.GATEHOUSE_REDIS_CLUSTER, problems));
+  if (env.GATEHOUSE_NATIVE_REDIRECT_URIS !== undefined) {
+    options.nativeRedirectUris = env.GATEHOUSE_NATIVE_REDIRECT_URIS.split(',')
+      .map((uri) => uri.trim())
+      .filter(Boolean);
+  }
   const production = env.NODE_ENV === 'production';
   options.production = production || options.production === true;
   if (env.GATEHOUSE_SESSION_SECRET !== undefined) {

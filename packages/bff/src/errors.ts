@@ -11,7 +11,9 @@ export type BffErrorCode =
   | 'GH_BFF_REFRESH_TIMEOUT'
   | 'GH_BFF_LOGOUT_TOKEN_INVALID'
   | 'GH_BFF_MANIFEST_INVALID'
-  | 'GH_BFF_LOGIN_OPTION_REFUSED';
+  | 'GH_BFF_LOGIN_OPTION_REFUSED'
+  | 'GH_BFF_NATIVE_REDIRECT_REFUSED'
+  | 'GH_BFF_NATIVE_CODE_REFUSED';
 
 /**
  * The base error of `@gatehouse/bff`: a stable `code`, the HTTP status and problem code it maps to on the
@@ -52,4 +54,6 @@ export const bffErrorCodes: readonly BffErrorCode[] = Object.freeze([
   'GH_BFF_LOGOUT_TOKEN_INVALID',
   'GH_BFF_MANIFEST_INVALID',
   'GH_BFF_LOGIN_OPTION_REFUSED',
+  'GH_BFF_NATIVE_REDIRECT_REFUSED',
+  'GH_BFF_NATIVE_CODE_REFUSED',
 ]);

@@ -10,6 +10,7 @@ import { acceptEmptyJson } from './http/json-body.js';
 import { refuseOtherTargetForms } from './http/request-target.js';
 import { typeboxValidator } from './http/validator.js';
 import type { BffMetrics } from './metrics.js';
+import { nativeHandoffRoutes } from './native/handoff-routes.js';
 import type { PageRenderer } from './pages.js';
 import { RequestSession } from './request-session.js';
 import { apiRoutes } from './routes/api.js';
@@ -84,6 +85,7 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
     await scope.register(loginRoutes, routes);
     await scope.register(logoutRoutes, routes);
     await scope.register(sessionRoutes, routes);
+    if (runtime.config.nativeRedirectUris.length > 0) await scope.register(nativeHandoffRoutes, routes);
     await scope.register(ingestRoutes, routes);
     await scope.register(assetRoutes, routes);
     await scope.register(apiRoutes, routes);

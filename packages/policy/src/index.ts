@@ -28,6 +28,26 @@ export {
   withLoginOutcome,
 } from './contract/login.js';
 export {
+  type BridgeMessage,
+  type BridgeNextEvent,
+  type BridgeRefusal,
+  type BridgeRequest,
+  type BridgeResponse,
+  bridgeAuthActions,
+  bridgeLimits,
+  bridgeMethods,
+  bridgeName,
+  bridgePathAllowed,
+  bridgeRequestHeaders,
+  bridgeResponseHeaders,
+  type NativeTokenRequest,
+  type NativeTokenResponse,
+  nativeHandoffLimits,
+  nativeHandoffPatterns,
+  nativePaths,
+  readBridgeMessage,
+} from './contract/native.js';
+export {
   isProblemCode,
   type Problem,
   type ProblemCode,

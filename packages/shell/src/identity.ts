@@ -66,17 +66,23 @@ export function readInlineIdentity(doc: Document = document): IdentityContext | 
   return undefined;
 }
 
+/** A `fetch` for the shell's own calls: the global one, or a native host's bridge (`@gatehouse/shell/native`). */
+export type ShellFetch = (input: string, init: RequestInit) => Promise<Response>;
+
 /**
- * `GET /auth/session`: the identity as the BFF sees it now. Throws `GH_SHELL_SESSION_UNAVAILABLE` when the
- * answer is not an identity (network, 5xx, HTML).
+ * `GET /auth/session`: the identity as the BFF sees it now, by `send` (the global `fetch` by default). Throws
+ * `GH_SHELL_SESSION_UNAVAILABLE` when the answer is not an identity (network, 5xx, HTML).
  *
  * @example
  * store.setIdentity(await fetchIdentity());
  */
-export async function fetchIdentity(url = '/auth/session'): Promise<IdentityContext> {
+export async function fetchIdentity(
+  url = '/auth/session',
+  send: ShellFetch = fetch,
+): Promise<IdentityContext> {
   let identity: IdentityContext | undefined;
   try {
-    identity = parseIdentity(await (await fetch(url, { cache: 'no-store' })).json());
+    identity = parseIdentity(await (await send(url, { cache: 'no-store' })).json());
   } catch (cause) {
     throw new ShellError('GH_SHELL_SESSION_UNAVAILABLE', url, { cause });
   }

@@ -11,7 +11,7 @@ export {
 } from './auth-store.js';
 export { ShellError, type ShellErrorCode } from './errors.js';
 export { type GuardDecision, guard } from './guard.js';
-export { fetchIdentity, parseIdentity, readInlineIdentity } from './identity.js';
+export { fetchIdentity, parseIdentity, readInlineIdentity, type ShellFetch } from './identity.js';
 export {
   createRemoteLoader,
   pinModules,

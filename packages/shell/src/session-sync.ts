@@ -1,7 +1,7 @@
 import { anonymousIdentity, type IdentityContext } from '@gatehouse/policy';
 import type { AuthEventMap, EventBus } from '@gatehouse/remote';
 import { type AuthStore, signedInUser } from './auth-store.js';
-import { fetchIdentity, parseIdentity, readInlineIdentity } from './identity.js';
+import { fetchIdentity, parseIdentity, readInlineIdentity, type ShellFetch } from './identity.js';
 import { type AuthMessage, connectPush, connectTabs } from './sync.js';
 import type { TelemetryEvent } from './telemetry.js';
 
@@ -15,6 +15,8 @@ export interface SessionSyncOptions {
   readonly events: EventBus;
   /** Reports to telemetry (`session_extended`). */
   track(type: string, extra?: Omit<TelemetryEvent, 'type'>): void;
+  /** Sends `/auth/session`, `/auth/session/extend` and `/auth/logout`; the global `fetch` by default. */
+  readonly fetch?: ShellFetch | undefined;
 }
 
 /** The page's session, kept in step with the BFF and the other tabs. */
@@ -44,9 +46,6 @@ export interface SessionSync {
   stop(): void;
 }
 
-/** `POST url` with the CSRF header; bodiless, so no content type (an empty JSON body is not JSON). */
-const post = (url: string) => fetch(url, { method: 'POST', keepalive: true, headers: { 'x-csrf': '1' } });
-
 /**
  * The session sync. It follows `store` from the start: on each change it emits the auth events (with their
  * telemetry), starts the expiry timers again and opens or closes the push connection; subscribe after it to
@@ -65,11 +64,13 @@ const post = (url: string) => fetch(url, { method: 'POST', keepalive: true, head
  */
 // long-function: one closure, on purpose: its steps share the timers, the leader flag and the push
 // connection. As separate functions they would pass them around, and the runtime's size budget
-// (test/size.test.ts) counts every name passed: `npm run size` measures 9,464 B gzip of the 9,500 B budget
+// (test/size.test.ts) counts every name passed: `npm run size` measures 9,496 B gzip of the 9,500 B budget
 // (each split measured for the shell README cost 11 to 18 B).
 // It reads in sections, in the order they run.
 export function createSessionSync(store: AuthStore, options: SessionSyncOptions): SessionSync {
-  const { push } = options;
+  const { push, fetch: send = fetch } = options;
+  // `POST url` with the CSRF header; bodiless, so no content type (an empty JSON body is not JSON).
+  const post = (url: string) => send(url, { method: 'POST', keepalive: true, headers: { 'x-csrf': '1' } });
   const state = store.getState;
   const timers: ReturnType<typeof setTimeout>[] = [];
   let expiring: string | undefined;
@@ -92,7 +93,7 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
   // sets them anew from the identity it holds: the same as asking whether the expiry moved.)
   const refresh = (again?: boolean) => {
     const before = state().identity;
-    fetchIdentity().then(
+    fetchIdentity(undefined, send).then(
       (identity) => {
         if (again && JSON.stringify(identity) === JSON.stringify(before)) later(() => refresh(true), 30_000);
         apply(identity);
@@ -185,7 +186,7 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
       const locks = navigator.locks;
       if (locks) locks.request('gatehouse:push', become).catch(() => {});
       else become();
-      const identity = readInlineIdentity() ?? (await fetchIdentity());
+      const identity = readInlineIdentity() ?? (await fetchIdentity(undefined, send));
       apply(identity);
       if (identity.isAuthenticated) tabs.post({ type: 'logged-in', userId: identity.user.id });
     },

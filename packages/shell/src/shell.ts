@@ -9,6 +9,7 @@ import {
 } from '@gatehouse/remote';
 import { createAuthStore, type ReadonlyAuthStore } from './auth-store.js';
 import { ShellError } from './errors.js';
+import type { ShellFetch } from './identity.js';
 import { createLinks, here } from './links.js';
 import { createRemoteLoader, type RemoteLoader } from './loader.js';
 import { originOf, type RemoteManifest, routesFromManifests, validateManifest } from './manifest.js';
@@ -40,6 +41,12 @@ export interface ShellOptions {
   readonly view?: ViewRenderer;
   /** Telemetry to `POST /telemetry`; `false` turns it off. */
   readonly telemetry?: false | TelemetryOptions;
+  /**
+   * Sends the API client's calls and the shell's own (`/auth/session`, `/auth/session/extend`,
+   * `/auth/logout`); the global `fetch` by default. A hybrid app passes the native host's bridge
+   * (`nativeBridge().fetch` of `@gatehouse/shell/native`).
+   */
+  readonly fetch?: ShellFetch;
   /** The BFF's push channel (`GET /auth/events`); `false` turns it off. */
   readonly push?: false | { readonly url?: string };
   /** The coarse role group telemetry reports; by default the sorted roles joined by `+`. */
@@ -115,7 +122,7 @@ export interface Shell {
  */
 // long-function: the wiring, in the order it runs: the parts, what they share (the host), then the Shell.
 // Pieces moved out of this closure take what they use as arguments, which the runtime's size budget
-// (test/size.test.ts, 9,464 B gzip of its 9,500 B, measured by `npm run size`) counts (the telemetry tracker
+// (test/size.test.ts, 9,496 B gzip of its 9,500 B, measured by `npm run size`) counts (the telemetry tracker
 // as a function: 13 B more). The parts live in session-sync.ts, region.ts and links.ts.
 export function createShell(options: ShellOptions): Shell {
   const { timeoutMs = 10_000, telemetry: telemetryOptions } = options;
@@ -167,6 +174,7 @@ export function createShell(options: ShellOptions): Shell {
   // One W3C trace per user action: a navigation starts a new one, and every API call it leads to shares it.
   let traceId = randomHex(16);
   const api = createApiClient({
+    fetch: options.fetch,
     traceId: () => traceId,
     onUnauthenticated(_error, sentAt) {
       if (notice || !session.refused(sentAt)) return;
@@ -197,6 +205,7 @@ export function createShell(options: ShellOptions): Shell {
     track,
     manifest,
     push: options.push ?? {},
+    fetch: options.fetch,
     warnBeforeMs: options.warnBeforeMs ?? 120_000,
   };
   const session = createSessionSync(store, host);

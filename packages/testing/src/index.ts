@@ -35,5 +35,6 @@ export {
   type Service,
   serviceMissing,
   servicesRequired,
+  webkitMissing,
 } from './services.js';
 export { endIdpSession, type SignInOptions, signIn } from './sign-in.js';

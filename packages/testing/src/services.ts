@@ -8,9 +8,17 @@ import { redisServerMissing } from './redis-servers.js';
 /**
  * A real service some tests need. `redis-server`: the redis-server and redis-cli binaries, for tests that
  * start Redis servers or a Redis Cluster of their own (`startRedisServer`, `startRedisCluster`). `netns`: a
- * network namespace can be made (`unshare -n`, or `unshare -rn` without root).
+ * network namespace can be made (`unshare -n`, or `unshare -rn` without root). `webkit`: gjs, xvfb-run and WebKitGTK 6.0 for the hybrid-app host.
  */
-export type Service = 'redis' | 'redis-server' | 'postgres' | 'chromium' | 'nginx' | 'lemonldap' | 'netns';
+export type Service =
+  | 'redis'
+  | 'redis-server'
+  | 'postgres'
+  | 'chromium'
+  | 'nginx'
+  | 'lemonldap'
+  | 'netns'
+  | 'webkit';
 
 /** True when CI asked for every service: a missing one fails instead of skipping. */
 export const servicesRequired = process.env.GATEHOUSE_REQUIRE_SERVICES === '1';
@@ -54,6 +62,33 @@ function netnsMissing(): string | undefined {
     : 'no network namespace can be made (util-linux `unshare -n` as root, or `unshare -rn` with user namespaces)';
 }
 
+/** Folders where GObject introspection typelibs live on Debian (and `GI_TYPELIB_PATH`). */
+function typelibDirs(): string[] {
+  return [
+    ...(process.env.GI_TYPELIB_PATH ?? '').split(':').filter(Boolean),
+    '/usr/lib/x86_64-linux-gnu/girepository-1.0',
+    '/usr/lib/aarch64-linux-gnu/girepository-1.0',
+    '/usr/lib/girepository-1.0',
+  ];
+}
+
+/**
+ * Why the WebKitGTK host (`gjs`, `xvfb-run` and WebKitGTK 6.0's typelib) cannot run here, or `undefined`
+ * when it can: the hybrid-app tests drive a real WebView under a virtual X server.
+ */
+export function webkitMissing(): string | undefined {
+  const onPath = (name: string) =>
+    (process.env.PATH ?? '/usr/bin').split(':').some((dir) => existsSync(`${dir}/${name}`));
+  const missing = [
+    onPath('gjs') ? undefined : 'gjs',
+    onPath('xvfb-run') ? undefined : 'xvfb-run (xvfb, xauth)',
+    typelibDirs().some((dir) => existsSync(`${dir}/WebKit-6.0.typelib`)) ? undefined : 'WebKit-6.0.typelib',
+  ].filter(Boolean);
+  return missing.length === 0
+    ? undefined
+    : `the WebKitGTK host cannot run: ${missing.join(', ')} missing (apt-get install -y xvfb xauth gir1.2-webkit-6.0 gjs)`;
+}
+
 /** Says why a service cannot be used, or `undefined` when it can. */
 export async function serviceMissing(service: Service): Promise<string | undefined> {
   switch (service) {
@@ -75,6 +110,8 @@ export async function serviceMissing(service: Service): Promise<string | undefin
       return lemonLdapMissing();
     case 'netns':
       return netnsMissing();
+    case 'webkit':
+      return webkitMissing();
   }
 }
 

@@ -1,5 +1,6 @@
 import { GatehouseProvider } from '@gatehouse/react';
 import { createShell } from '@gatehouse/shell';
+import { startNativeBridge } from '@gatehouse/shell/native';
 import { createRoot } from 'react-dom/client';
 import { App } from './app.js';
 import { pageUserId, readPageConfig } from './config.js';
@@ -8,6 +9,9 @@ import { federation } from './federation.js';
 import { shopView } from './views.js';
 
 const config = readPageConfig();
+// In a hybrid app's WebView (docs/hybrid-apps.md) the native host holds the session: the shell's calls and
+// its push messages cross the host's bridge. In a browser there is no host and nothing changes.
+const bridge = await startNativeBridge();
 const outlet = document.createElement('div');
 outlet.className = 'outlet';
 const shell = createShell({
@@ -17,6 +21,7 @@ const shell = createShell({
   routes: config.routes,
   version: config.version,
   view: shopView,
+  ...(bridge ? { fetch: bridge.fetch, push: false as const } : {}),
   // The Module Federation containers (the wishlist), under the same rules: @gatehouse/federation.
   loader: federation(config.federated ?? [], () => shell.auth.getState()),
 });

@@ -1,0 +1,163 @@
+// Gatehouse hybrid-app host for iOS: documented source, NOT compiled or tested in this repository (no Xcode
+// here). The reference host that runs and is tested is examples/shop/hybrid/gjs/host.js (WebKitGTK);
+// this file follows the same contract (packages/policy/src/contract/native.ts) and the same duties
+// (docs/hybrid-apps.md). Swift 5.9, iOS 15+ (WKScriptMessageHandlerWithReply, ASWebAuthenticationSession).
+
+import AuthenticationServices
+import CryptoKit
+import Security
+import WebKit
+
+/// The allow-lists of the bridge contract, as `bridgeRequestHeaders`, `bridgeResponseHeaders`,
+/// `bridgeAuthActions` and `bridgeLimits` of @gatehouse/policy define them.
+enum BridgeContract {
+  static let name = "gatehouse"
+  static let requestHeaders: Set<String> = ["accept", "content-type", "traceparent", "x-csrf", "idempotency-key"]
+  static let responseHeaders = ["content-type", "retry-after", "etag", "cache-control"]
+  static let authActions = ["/auth/session": "GET", "/auth/session/extend": "POST", "/auth/logout": "POST"]
+  static let methods: Set<String> = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+  static let bodyBytes = 256 * 1024
+
+  /// `bridgePathAllowed`: origin-form, no dot segments, no encoded slashes, `/api/…` or an auth action.
+  static func pathAllowed(method: String, path: String) -> Bool {
+    guard path.hasPrefix("/"), path.count <= 2048, !path.contains("\\") else { return false }
+    let pathname = String(path.split(separator: "?", maxSplits: 1).first ?? "")
+    let lower = pathname.lowercased()
+    if pathname.contains("//") || lower.contains("%2f") || lower.contains("%5c") || lower.contains("%2e") { return false }
+    if pathname.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }) { return false }
+    if let action = authActions[pathname] { return method == action }
+    return pathname.hasPrefix("/api/") && methods.contains(method)
+  }
+}
+
+/// Keeps the session handle in the Keychain: never in the WebView, never in UserDefaults.
+struct HandleStore {
+  let service = "dev.gatehouse.session"
+  func save(_ handle: String) {
+    clear()
+    SecItemAdd([kSecClass: kSecClassGenericPassword, kSecAttrService: service,
+                kSecAttrAccessible: kSecAttrAccessibleWhenUnlockedThisDeviceOnly,
+                kSecValueData: Data(handle.utf8)] as CFDictionary, nil)
+  }
+  func load() -> String? {
+    var item: CFTypeRef?
+    let query = [kSecClass: kSecClassGenericPassword, kSecAttrService: service, kSecReturnData: true] as CFDictionary
+    guard SecItemCopyMatching(query, &item) == errSecSuccess, let data = item as? Data else { return nil }
+    return String(data: data, encoding: .utf8)
+  }
+  func clear() { SecItemDelete([kSecClass: kSecClassGenericPassword, kSecAttrService: service] as CFDictionary) }
+}
+
+final class GatehouseHost: NSObject, WKScriptMessageHandlerWithReply, ASWebAuthenticationPresentationContextProviding {
+  let bff: URL                  // https://shop.example.com
+  let appOrigin: String         // the origin the app's pages load from, e.g. https://app.shop.example.com
+  let redirect = "com.example.shop:/signed-in"   // registered in GATEHOUSE_NATIVE_REDIRECT_URIS
+  let store = HandleStore()
+  weak var webView: WKWebView?
+
+  init(bff: URL, appOrigin: String) { self.bff = bff; self.appOrigin = appOrigin }
+
+  /// The handler is added to the page content world: the page calls
+  /// `window.webkit.messageHandlers.gatehouse.postMessage(message)` and awaits the reply.
+  func install(in configuration: WKWebViewConfiguration) {
+    configuration.userContentController.addScriptMessageHandler(self, contentWorld: .page, name: BridgeContract.name)
+  }
+
+  // MARK: Sign-in in the system's browser session (RFC 8252), with PKCE S256
+
+  func signIn(completion: @escaping (Bool) -> Void) {
+    var random = [UInt8](repeating: 0, count: 32)
+    _ = SecRandomCopyBytes(kSecRandomDefault, random.count, &random)
+    let verifier = Data(random).base64URL
+    let challenge = Data(SHA256.hash(data: Data(verifier.utf8))).base64URL
+    let state = UUID().uuidString
+    var url = URLComponents(url: bff.appendingPathComponent("/auth/native/authorize"), resolvingAgainstBaseURL: false)!
+    url.queryItems = [.init(name: "redirect_uri", value: redirect), .init(name: "state", value: state),
+                      .init(name: "code_challenge", value: challenge), .init(name: "code_challenge_method", value: "S256")]
+    let session = ASWebAuthenticationSession(url: url.url!, callbackURLScheme: "com.example.shop") { callback, _ in
+      let items = callback.flatMap { URLComponents(url: $0, resolvingAgainstBaseURL: false)?.queryItems } ?? []
+      guard items.first(where: { $0.name == "state" })?.value == state,
+            let code = items.first(where: { $0.name == "code" })?.value else { return completion(false) }
+      self.redeem(code: code, verifier: verifier, completion: completion)
+    }
+    session.presentationContextProvider = self
+    session.start()
+  }
+
+  private func redeem(code: String, verifier: String, completion: @escaping (Bool) -> Void) {
+    var request = URLRequest(url: bff.appendingPathComponent("/auth/native/token"))
+    request.httpMethod = "POST"
+    request.setValue("application/json", forHTTPHeaderField: "content-type")
+    request.httpBody = try? JSONSerialization.data(withJSONObject: [
+      "grant_type": "authorization_code", "code": code, "code_verifier": verifier, "redirect_uri": redirect])
+    URLSession.shared.dataTask(with: request) { data, response, _ in
+      guard (response as? HTTPURLResponse)?.statusCode == 200, let data,
+            let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let handle = json["handle"] as? String else { return completion(false) }
+      self.store.save(handle)
+      completion(true)
+    }.resume()
+  }
+
+  func presentationAnchor(for session: ASWebAuthenticationSession) -> ASPresentationAnchor {
+    webView?.window ?? ASPresentationAnchor()
+  }
+
+  // MARK: The bridge
+
+  func userContentController(_ controller: WKUserContentController, didReceive message: WKScriptMessage,
+                             replyHandler: @escaping (Any?, String?) -> Void) {
+    // Only the main frame of the app's own origin: an iframe (of any origin) is refused.
+    let origin = message.frameInfo.securityOrigin
+    let from = "\(origin.protocol)://\(origin.host)\(origin.port == 0 ? "" : ":\(origin.port)")"
+    guard message.frameInfo.isMainFrame, from == appOrigin else { return replyHandler(problem(403, "frame"), nil) }
+    guard let body = message.body as? [String: Any], let kind = body["kind"] as? String else {
+      return replyHandler(problem(400, "malformed"), nil)
+    }
+    if kind == "next-event" { return PushRelay.shared.next(replyHandler) }
+    guard kind == "request", let method = body["method"] as? String, let path = body["path"] as? String,
+          let headers = body["headers"] as? [String: String] else { return replyHandler(problem(400, "malformed"), nil) }
+    guard BridgeContract.pathAllowed(method: method, path: path) else { return replyHandler(problem(403, "path_not_allowed"), nil) }
+    guard headers.keys.allSatisfy({ BridgeContract.requestHeaders.contains($0.lowercased()) }) else {
+      return replyHandler(problem(403, "header_not_allowed"), nil)
+    }
+    let text = body["body"] as? String
+    guard (text?.utf8.count ?? 0) <= BridgeContract.bodyBytes else { return replyHandler(problem(413, "body_too_large"), nil) }
+
+    var request = URLRequest(url: URL(string: path, relativeTo: bff)!)
+    request.httpMethod = method
+    request.httpShouldHandleCookies = false          // the handle is attached by hand, never stored
+    headers.forEach { request.setValue($0.value, forHTTPHeaderField: $0.key) }
+    if let handle = store.load() { request.setValue(handle, forHTTPHeaderField: "cookie") }
+    request.setValue("1", forHTTPHeaderField: "x-csrf")
+    if method != "GET" { request.setValue(bff.absoluteString.trimmingCharacters(in: ["/"]), forHTTPHeaderField: "origin") }
+    request.httpBody = text.map { Data($0.utf8) }
+    URLSession.shared.dataTask(with: request) { data, response, _ in
+      guard let http = response as? HTTPURLResponse else { return replyHandler(nil, "the BFF did not answer") }
+      var kept: [String: String] = [:]
+      for name in BridgeContract.responseHeaders { kept[name] = http.value(forHTTPHeaderField: name) }
+      if path.hasPrefix("/auth/logout") { self.store.clear() }
+      replyHandler(["status": http.statusCode, "headers": kept,
+                    "body": String(data: data ?? Data(), encoding: .utf8) ?? ""], nil)
+    }.resume()
+  }
+
+  private func problem(_ status: Int, _ reason: String) -> [String: Any] {
+    ["status": status, "headers": ["content-type": "application/problem+json"],
+     "body": "{\"status\":\(status),\"code\":\"bad_request\",\"detail\":\"\(reason)\"}"]
+  }
+}
+
+/// Holds `GET /auth/events` with the handle (URLSession data stream) and answers the page's waits with each
+/// `auth` event's data, or `nil` after 25 s. (The stream reading is left out of this sketch.)
+final class PushRelay {
+  static let shared = PushRelay()
+  func next(_ reply: @escaping (Any?, String?) -> Void) { /* queue or wait, as bridge-host.ts does */ }
+}
+
+extension Data {
+  var base64URL: String {
+    base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+      .replacingOccurrences(of: "=", with: "")
+  }
+}

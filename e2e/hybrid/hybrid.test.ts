@@ -1,0 +1,359 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SessionRecord } from '@gatehouse/bff';
+import { type RunningShop, startShop } from '@gatehouse/example-shop';
+import { describeWith, findJwts, freePort, launchChromium } from '@gatehouse/testing';
+import { build } from 'esbuild';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type HostEvent, startWebKitHost, type WebKitHost } from './webkit-host.js';
+
+const FREE = { bff: 0, idp: 0, remotes: 0, catalog: 0, cart: 0, checkout: 0, orders: 0, profile: 0, org: 0 };
+
+let shop: RunningShop;
+let host: WebKitHost;
+let browser: Browser;
+let frameServer: Server;
+let framePort: number;
+let files: string;
+/** Every session id and token the BFF's store was given: none may reach the WebView or the bridge. */
+const secrets = new Set<string>();
+
+const APP_ENTRY = new URL('./app/main.ts', import.meta.url).pathname;
+const APP = '/local/app.html';
+
+/** The page the app ships itself, at its own origin, with an iframe of another origin in it. */
+const attackPage = (port: number) => `<!doctype html><title>local</title>
+<script>
+  window.frameSaid = [];
+  addEventListener('message', (event) => { if (event.data && event.data.fromFrame) window.frameSaid.push(event.data.fromFrame); });
+</script>
+<iframe src="http://127.0.0.1:${port}/frame.html"></iframe>`;
+
+/** The iframe of another origin: it asks the top window's relay, and tries the handler itself. */
+const FRAME = `<!doctype html><script>
+  const channel = new MessageChannel();
+  channel.port1.onmessage = (event) => parent.postMessage({ fromFrame: { answer: event.data } }, '*');
+  parent.postMessage({ gatehouse: { kind: 'request', method: 'GET', path: '/api/profile', headers: {}, body: null } }, '*', [channel.port2]);
+  parent.postMessage({ fromFrame: { handler: typeof (window.webkit && window.webkit.messageHandlers && window.webkit.messageHandlers.gatehouse) } }, '*');
+</script>`;
+
+/** Sends one raw message through the relay from the page, as a script of the app's page could. */
+const RAW_SEND = `const send = (message) => new Promise((resolve) => {
+  const channel = new MessageChannel();
+  channel.port1.onmessage = (event) => resolve(event.data);
+  window.postMessage({ gatehouse: message }, location.origin, [channel.port2]);
+});`;
+
+/**
+ * The system browser's part: opens the URL the host printed and signs in at the dev IdP's form. Answers the
+ * loopback redirect it followed (with the code).
+ */
+async function signInExternally(user: string, since: number): Promise<URL> {
+  const opened = await host.waitFor((event) => event.event === 'open-browser', since);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  let redirected: URL | undefined;
+  page.on('request', (request) => {
+    if (request.url().includes('/signed-in?')) redirected = new URL(request.url());
+  });
+  await page.goto(String(opened.url));
+  await page.fill('input[name=login]', user);
+  await page.fill('input[name=password]', user);
+  await page.click('[type=submit]');
+  await page.waitForURL(/127\.0\.0\.1:\d+\/signed-in/);
+  expect(await page.textContent('body')).toContain('Signed in');
+  await context.close();
+  if (!redirected) throw new Error('the sign-in did not come back to the loopback redirect');
+  return redirected;
+}
+
+/** `POST /auth/native/token` as someone holding `code` would. */
+const redeem = (code: string, verifier: string, redirectUri: string) =>
+  fetch(`${shop.urls.shop}/auth/native/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      redirect_uri: redirectUri,
+    }),
+  });
+
+/** The bridge traffic the host recorded from `since` on. */
+const bridgeEvents = (since = 0) => host.events.slice(since).filter((event) => event.event === 'bridge');
+const answerTo = (path: string, since = 0) =>
+  bridgeEvents(since).find((event) => (event.message as { path?: string }).path === path)?.answer as
+    | { status: number; body: string }
+    | undefined;
+
+await describeWith(['webkit', 'chromium'], 'a hybrid app in the WebKitGTK host', () => {
+  beforeAll(async () => {
+    shop = await startShop({
+      ports: FREE,
+      memory: true,
+      logLevel: 'silent',
+      bff: { nativeRedirectUris: ['http://127.0.0.1/signed-in'] },
+    });
+    // Watch what the store is given (the real store, unchanged): the leak scan looks for all of it.
+    const store = shop.bff.runtime.store;
+    const create = store.create.bind(store);
+    store.create = (id: string, record: SessionRecord, ttlMs: number, limits) => {
+      secrets.add(id);
+      for (const token of [record.tokens.accessToken, record.tokens.refreshToken, record.tokens.idToken])
+        if (token) secrets.add(token);
+      return create(id, record, ttlMs, limits);
+    };
+    framePort = await freePort();
+    frameServer = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/html' });
+      response.end(FRAME);
+    });
+    await new Promise<void>((resolve) => frameServer.listen(framePort, '127.0.0.1', resolve));
+    files = mkdtempSync(join(tmpdir(), 'gatehouse-app-files-'));
+    writeFileSync(join(files, 'attack.html'), attackPage(framePort));
+    writeFileSync(
+      join(files, 'app.html'),
+      '<!doctype html><title>app</title><script type="module" src="/local/app.js"></script>',
+    );
+    await build({
+      entryPoints: [APP_ENTRY],
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      target: 'es2022',
+      conditions: ['gatehouse-source'],
+      outfile: join(files, 'app.js'),
+      logLevel: 'silent',
+    });
+    browser = await launchChromium();
+    host = await startWebKitHost(shop.urls.shop, { GATEHOUSE_APP_FILES: files });
+  }, 300_000);
+
+  afterAll(async () => {
+    await host?.close();
+    await browser?.close();
+    await new Promise((resolve) => frameServer?.close(resolve));
+    await shop?.close();
+    if (files) rmSync(files, { recursive: true, force: true });
+  }, 60_000);
+
+  /** Signs `user` in the way the shell's login() starts it, and waits for the app to be back, signed in. */
+  async function signInToApp(user: string): Promise<void> {
+    const since = host.events.length;
+    await host.evaluate(
+      `location.assign('/auth/login?returnTo=' + encodeURIComponent('${APP}')); return null;`,
+    );
+    await signInExternally(user, since);
+    await host.waitFor((event) => event.event === 'signed-in', since);
+    await host.waitFor((event) => event.event === 'loaded' && String(event.uri).endsWith(APP), since);
+    await host.evaluate(
+      `for (let i = 0; i < 200 && !document.title.startsWith('ready'); i++) await new Promise((r) => setTimeout(r, 50)); return document.title;`,
+    );
+  }
+
+  const api = (call: string) =>
+    host.evaluate<{ ok?: unknown; status?: number; name?: string }>(`
+      try { return { ok: await window.hybridApp.shell.api.${call} }; }
+      catch (error) { return { status: error.status, name: error.name }; }`);
+
+  it('sign-in through the external browser lands the user in the app, and profile works over the bridge', async () => {
+    await host.waitFor((event) => event.event === 'loaded', 0);
+    await signInToApp('alice');
+    const state = await host.evaluate<{ status: string; user: string }>(
+      `const s = window.hybridApp.shell.auth.getState(); return { status: s.status, user: s.identity.user.id };`,
+    );
+    expect(state).toEqual({ status: 'authenticated', user: 'user_alice' });
+    const profile = await api(`get('/api/profile')`);
+    expect(JSON.stringify(profile.ok)).toContain('Alice');
+    // The WebView never navigated to the issuer or the BFF's login: the host's local origin only.
+    const loads = host.events
+      .filter((event: HostEvent) => event.event === 'loaded')
+      .map((event) => String(event.uri));
+    expect(loads.every((uri) => uri.startsWith('http://127.0.0.1:'))).toBe(true);
+  }, 120_000);
+
+  it('orders over the bridge: hers, 403 for another user’s order, 404 for none', async () => {
+    expect(JSON.stringify((await api(`get('/api/orders/order_123')`)).ok)).toContain('order_123');
+    expect(await api(`get('/api/orders/order_456')`)).toEqual({ status: 403, name: 'ForbiddenError' });
+    expect(await api(`get('/api/orders/order_none')`)).toEqual({ status: 404, name: 'NotFoundError' });
+  }, 60_000);
+
+  it('checkout over the bridge places an order', async () => {
+    expect((await api(`put('/api/cart/items/prod_book_godaan', { quantity: 1 })`)).ok).toBeDefined();
+    const methods = (await api(`get('/api/checkout/payment-methods')`)).ok as {
+      methods: { id: string; eligible: boolean }[];
+    };
+    const method = methods.methods.find((option) => option.eligible)?.id;
+    const address = {
+      name: 'Alice Iyer',
+      phone: '98450 12345',
+      line1: '12 MG Road',
+      city: 'Bengaluru',
+      state: 'Karnataka',
+      postalCode: '560001',
+      country: 'IN',
+    };
+    const placed = await api(
+      `post('/api/checkout/orders', { address: ${JSON.stringify(address)}, paymentMethod: ${JSON.stringify(method)} })`,
+    );
+    expect(JSON.stringify(placed)).toMatch(/"id":"order_/);
+  }, 60_000);
+
+  it('the leak scan finds no token and no handle in the WebView or in the bridge messages', async () => {
+    const surfaces = await host.evaluate<Record<string, string>>(`
+      const globals = {};
+      for (const name of Object.getOwnPropertyNames(window)) {
+        try { const value = window[name]; if (typeof value === 'string') globals[name] = value; } catch {}
+      }
+      const storage = (s) => JSON.stringify(Object.fromEntries(Object.keys(s).map((k) => [k, s.getItem(k)])));
+      return {
+        globals: JSON.stringify(globals),
+        app: JSON.stringify(window.hybridApp.shell.auth.getState()),
+        local: storage(localStorage),
+        session: storage(sessionStorage),
+        cookie: document.cookie,
+        html: document.documentElement.outerHTML,
+      };`);
+    const jar = await host.cookies();
+    const bridge = JSON.stringify(bridgeEvents());
+    const everything = [...Object.values(surfaces), jar.join('\n'), bridge].join('\n');
+    expect(secrets.size).toBeGreaterThanOrEqual(3);
+    expect(surfaces.cookie).toBe('');
+    expect(jar).toEqual([]);
+    expect(bridgeEvents().length).toBeGreaterThan(5);
+    for (const secret of secrets) expect(everything.includes(secret), 'a session id or token').toBe(false);
+    expect(findJwts(everything)).toEqual([]);
+    expect(everything).not.toMatch(/__Host-Http-gatehouse=|access_token|refresh_token|Bearer /);
+  }, 60_000);
+
+  it('refuses a message from an iframe of another origin, a path outside the allow-list and an oversized body', async () => {
+    const since = host.events.length;
+    await host.evaluate(`location.assign('/local/attack.html'); return null;`);
+    await host.waitFor(
+      (event) => event.event === 'loaded' && String(event.uri).endsWith('attack.html'),
+      since,
+    );
+    const said = await host.evaluate<{ answer?: { status: number }; handler?: string }[]>(`
+      for (let i = 0; i < 100 && window.frameSaid.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+      return window.frameSaid;`);
+    expect(said).toContainEqual({ handler: 'undefined' });
+    expect(said.find((entry) => entry.answer)?.answer?.status).toBe(403);
+    await host.waitFor(
+      (event) => event.event === 'refused' && event.reason === 'frame' && event.mainFrame === false,
+      since,
+    );
+
+    const answers = await host.evaluate<{ status: number }[]>(`${RAW_SEND}
+      return [
+        await send({ kind: 'request', method: 'POST', path: '/auth/native/token', headers: {}, body: null }),
+        await send({ kind: 'request', method: 'GET', path: '/admin', headers: {}, body: null }),
+        await send({ kind: 'request', method: 'POST', path: '/api/cart/items', headers: {}, body: 'x'.repeat(300000) }),
+        await send({ kind: 'request', method: 'GET', path: '/api/profile', headers: { cookie: 'x=1' }, body: null }),
+        await send({ kind: 'request', method: 'GET', path: '/api/profile', headers: {}, body: null }),
+      ];`);
+    expect(answers.map((answer) => answer.status)).toEqual([403, 403, 413, 403, 200]);
+    const reasons = host.events
+      .slice(since)
+      .filter((event) => event.event === 'refused')
+      .map((event) => event.reason);
+    expect(reasons).toEqual([
+      'frame',
+      'path_not_allowed',
+      'path_not_allowed',
+      'body_too_large',
+      'header_not_allowed',
+    ]);
+  }, 60_000);
+
+  it('a back-channel logout reaches the app over the host’s push relay: the remotes’ state is cleared', async () => {
+    await signInToApp('alice');
+    await host.evaluate(
+      `window.hybridApp.remoteState.orders = await window.hybridApp.shell.api.get('/api/orders'); return null;`,
+    );
+    expect(await host.evaluate<number>(`return window.hybridApp.remoteState.orders.length;`)).toBeGreaterThan(
+      0,
+    );
+    await host.waitFor((event) => event.event === 'push' && event.status === 200, 0);
+    const since = host.events.length;
+    // The issuer ends alice's sessions: the BFF hears it server to server and tells the push channels.
+    const ended = await shop.bff.runtime.sessions.endBySub(
+      shop.idp.issuer,
+      'user_alice',
+      'backchannel_logout',
+    );
+    expect(ended).toBeGreaterThan(0);
+    await host.waitFor((event) => event.event === 'push-message', since);
+    await host.waitFor((event) => event.event === 'signed-out', since);
+    const after = await host.evaluate<{ status: string; orders: number }>(`
+      for (let i = 0; i < 100 && window.hybridApp.shell.auth.getState().status === 'authenticated'; i++) await new Promise((r) => setTimeout(r, 50));
+      return { status: window.hybridApp.shell.auth.getState().status, orders: window.hybridApp.remoteState.orders.length };`);
+    expect(after).toEqual({ status: 'logged-out', orders: 0 });
+  }, 120_000);
+
+  it('a user logout over the bridge clears the remotes’ state and the host forgets the handle', async () => {
+    await signInToApp('alice');
+    await host.evaluate(
+      `window.hybridApp.remoteState.orders = await window.hybridApp.shell.api.get('/api/orders'); return null;`,
+    );
+    const since = host.events.length;
+    await host.evaluate(
+      `const shell = window.hybridApp.shell; setTimeout(() => shell.logout(), 0); return null;`,
+    );
+    await host.waitFor((event) => event.event === 'signed-out', since);
+    expect(answerTo('/auth/logout', since)?.status).toBe(200);
+    await host.waitFor((event) => event.event === 'loaded', since);
+    const after = await host.evaluate<{ status: number }>(`${RAW_SEND}
+      return await send({ kind: 'request', method: 'GET', path: '/api/orders', headers: {}, body: null });`);
+    expect(after.status).toBe(401);
+  }, 120_000);
+
+  it('a handoff code is refused when replayed or redeemed with another PKCE verifier', async () => {
+    // An attacker who caught a redirect but not the host's verifier: the code is worth nothing, and spent.
+    const verifier = 'v'.repeat(43);
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const redirectUri = `http://127.0.0.1:${await freePort()}/signed-in`;
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    let caught: URL | undefined;
+    page.on('request', (request) => {
+      if (request.url().includes('/signed-in?')) caught = new URL(request.url());
+    });
+    const query = new URLSearchParams({
+      redirect_uri: redirectUri,
+      state: 's',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
+    await page.goto(`${shop.urls.shop}/auth/native/authorize?${query}`);
+    await page.fill('input[name=login]', 'bob');
+    await page.fill('input[name=password]', 'bob');
+    await page.click('[type=submit]').catch(() => {});
+    await expect.poll(() => caught, { timeout: 15_000 }).toBeDefined();
+    await context.close();
+    const code = caught?.searchParams.get('code') ?? '';
+    const wrong = await redeem(code, 'w'.repeat(43), redirectUri);
+    expect(wrong.status).toBe(400);
+    expect(wrong.headers.get('content-type')).toMatch(/problem\+json/);
+    // The right verifier after the wrong one finds the code spent.
+    expect((await redeem(code, verifier, redirectUri)).status).toBe(400);
+
+    // The host's own sign-in: its code, replayed after the host redeemed it, is refused.
+    const since = host.events.length;
+    await host.evaluate(
+      `location.assign('/auth/login?returnTo=' + encodeURIComponent('${APP}')); return null;`,
+    );
+    const landed = await signInExternally('alice', since);
+    await host.waitFor((event) => event.event === 'signed-in', since);
+    const replayed = await redeem(
+      landed.searchParams.get('code') ?? '',
+      verifier,
+      `${landed.origin}${landed.pathname}`,
+    );
+    expect(replayed.status).toBe(400);
+  }, 120_000);
+});

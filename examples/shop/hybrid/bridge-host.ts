@@ -1,0 +1,176 @@
+import {
+  type AuthMessage,
+  type BridgeResponse,
+  bridgeResponseHeaders,
+  readAuthMessage,
+  readBridgeMessage,
+} from '@gatehouse/policy';
+
+/**
+ * The native host's side of the bridge, free of any platform: the GJS host (hybrid/gjs/host.js, bundled from
+ * this file) and the Node tests run the same checks. The platform gives it HTTP to the BFF and tells it
+ * which frame and origin a message came from; it keeps the session handle, which never leaves it.
+ */
+
+/** One HTTP exchange with the BFF, as the platform makes it (Soup in GJS, `fetch` in Node). */
+export interface HostHttpRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string | null;
+}
+export interface HostHttpResponse {
+  readonly status: number;
+  /** Lower-case names. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+export type HostHttp = (request: HostHttpRequest) => Promise<HostHttpResponse>;
+
+/** A message as the platform received it: what the page sent, and where it came from. */
+export interface HostEnvelope {
+  readonly message: unknown;
+  /** The sending frame's origin (`MessageEvent.origin`, `WKFrameInfo.securityOrigin`, Android's `sourceOrigin`). */
+  readonly origin: string;
+  /** Whether it came from the main frame (the top window, and the page itself sent it). */
+  readonly mainFrame: boolean;
+}
+
+/** Options of {@link createBridgeHost}. */
+export interface BridgeHostOptions {
+  /** The app's own origin, where its pages load in the WebView (`http://127.0.0.1:<port>`). */
+  readonly appOrigin: string;
+  /** The BFF's origin. */
+  readonly bffUrl: string;
+  readonly http: HostHttp;
+  /** The session handle the native side stores (`undefined`: signed out). */
+  handle(): string | undefined;
+  /** The session ended (a logout over the bridge, or the BFF said so): forget the handle. */
+  signedOut(): void;
+  /** A refused message, for the host's log. */
+  refused?(reason: string, envelope: HostEnvelope): void;
+  /** Milliseconds a page's wait for the next push message is held before it is answered `null` (25 000). */
+  waitMs?: number;
+}
+
+/** The host's bridge. */
+export interface BridgeHost {
+  /** Answers one message of the page: a {@link BridgeResponse}, or for a wait, a push message or `null`. */
+  receive(envelope: HostEnvelope): Promise<BridgeResponse | AuthMessage | null>;
+  /** A push message from the BFF (its `/auth/events` stream, which the host holds): to the page. */
+  push(message: unknown): void;
+  /** Messages refused so far (frame, origin, path, header, size). */
+  readonly refusals: readonly string[];
+  /** Answers every waiting page `null` (the host is closing). */
+  close(): void;
+}
+
+const STATUS = {
+  malformed: 400,
+  path_not_allowed: 403,
+  header_not_allowed: 403,
+  body_too_large: 413,
+} as const;
+
+function problemAnswer(status: number, code: string, detail: string): BridgeResponse {
+  return {
+    status,
+    headers: { 'content-type': 'application/problem+json' },
+    body: JSON.stringify({ type: 'about:blank', title: detail, status, code, detail }),
+  };
+}
+
+/**
+ * The host's duties, in order: only the main frame of the app's own origin is heard; only `/api/*` and the
+ * shell's few `/auth/*` actions, allow-listed headers and bodies within the limit pass (the contract's
+ * `readBridgeMessage`); the host attaches the handle (as the `Cookie` header), `x-csrf` and the BFF's origin
+ * itself, and hands back only allow-listed response headers (never `Set-Cookie`). A logout, or the BFF's
+ * word that the session ended, makes it forget the handle.
+ *
+ * @example
+ * const host = createBridgeHost({ appOrigin, bffUrl, http, handle: () => keyring.get(), signedOut: () => keyring.clear() });
+ * reply(await host.receive({ message, origin, mainFrame }));
+ */
+// long-function: the host's checks read in the order they run, one message at a time.
+export function createBridgeHost(options: BridgeHostOptions): BridgeHost {
+  // The origin by hand: GJS has no `URL`.
+  const bffOrigin = options.bffUrl.replace(/^(https?:\/\/[^/]+).*$/, '$1');
+  const refusals: string[] = [];
+  const queue: AuthMessage[] = [];
+  const waiting = new Set<(message: AuthMessage | null) => void>();
+  const refuse = (reason: string, envelope: HostEnvelope, answer: BridgeResponse) => {
+    refusals.push(reason);
+    options.refused?.(reason, envelope);
+    return answer;
+  };
+  const nextEvent = () =>
+    new Promise<AuthMessage | null>((resolve) => {
+      const queued = queue.shift();
+      if (queued) return resolve(queued);
+      const done = (message: AuthMessage | null) => {
+        clearTimeout(timer);
+        waiting.delete(done);
+        resolve(message);
+      };
+      const timer = setTimeout(() => done(null), options.waitMs ?? 25_000);
+      waiting.add(done);
+    });
+  return {
+    refusals,
+    async receive(envelope) {
+      if (!envelope.mainFrame || envelope.origin !== options.appOrigin)
+        return refuse(
+          'frame',
+          envelope,
+          problemAnswer(403, 'forbidden', 'Only the app’s main frame may call.'),
+        );
+      const read = readBridgeMessage(envelope.message);
+      if ('refused' in read)
+        return refuse(
+          read.refused,
+          envelope,
+          problemAnswer(STATUS[read.refused], 'bad_request', read.refused),
+        );
+      const { message } = read;
+      if (message.kind === 'next-event') return nextEvent();
+      // Signed out, the request goes without a session: the BFF answers as to anyone (an anonymous identity, 401).
+      const handle = options.handle();
+      const unsafe = message.method !== 'GET';
+      const answer = await options.http({
+        method: message.method,
+        url: `${bffOrigin}${message.path}`,
+        headers: {
+          ...message.headers,
+          ...(handle === undefined ? {} : { cookie: handle }),
+          'x-csrf': '1',
+          ...(unsafe ? { origin: bffOrigin } : {}),
+        },
+        body: message.body,
+      });
+      const headers: Record<string, string> = {};
+      for (const name of bridgeResponseHeaders) {
+        const value = answer.headers[name];
+        if (value !== undefined) headers[name] = value;
+      }
+      const path = message.path.split('?')[0];
+      const ended =
+        path === '/auth/logout' || (answer.status === 401 && answer.body.includes('session_expired'));
+      if (ended) options.signedOut();
+      // After a logout the app goes home: the issuer's sign-out page is for the system browser, not the WebView.
+      const body =
+        path === '/auth/logout' && answer.status === 200 ? JSON.stringify({ redirectTo: '/' }) : answer.body;
+      return { status: answer.status, headers, body };
+    },
+    push(raw) {
+      const message = readAuthMessage(raw);
+      if (!message) return;
+      if (message.type === 'logged-out' || message.type === 'session-expired') options.signedOut();
+      // Every wait hears it: a page that was replaced (a reload) still holds one, whose answer goes nowhere.
+      if (waiting.size === 0) queue.push(message);
+      for (const done of [...waiting]) done(message);
+    },
+    close() {
+      for (const done of [...waiting]) done(null);
+    },
+  };
+}
