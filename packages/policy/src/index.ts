@@ -40,6 +40,19 @@ export {
 } from './contract/problems.js';
 export { matchRoutePattern, pathSegments, type RouteAuth, routeAuths } from './contract/routes.js';
 export {
+  type AuthLevel,
+  meetsRequirement,
+  type PendingAction,
+  pendingActionLimits,
+  pendingActionNamePattern,
+  pendingActionPath,
+  readStepUpChallenge,
+  type StepUpRequirement,
+  stepUpChallenge,
+  stepUpError,
+  stepUpRequirement,
+} from './contract/step-up.js';
+export {
   type TelemetryEvent,
   type TelemetryField,
   telemetryAuthStates,
