@@ -19,6 +19,7 @@ import { jwksRoute } from './routes/jwks.js';
 import { loginRoutes } from './routes/login.js';
 import { logoutRoutes } from './routes/logout.js';
 import { pageRoutes } from './routes/pages.js';
+import { pendingRoutes } from './routes/pending.js';
 import { sessionRoutes } from './routes/session.js';
 import { createRuntime, type GatehouseRuntime } from './runtime.js';
 import type { SessionRecord, SessionStore } from './session/types.js';
@@ -84,6 +85,7 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
     await scope.register(loginRoutes, routes);
     await scope.register(logoutRoutes, routes);
     await scope.register(sessionRoutes, routes);
+    await scope.register(pendingRoutes, routes);
     await scope.register(ingestRoutes, routes);
     await scope.register(assetRoutes, routes);
     await scope.register(apiRoutes, routes);

@@ -14,6 +14,7 @@ import { type SessionEventBus, sessionChannelKey } from './events.js';
 import type { BffMetrics } from './metrics.js';
 import { type IdTokenClaims, type IssuedTokens, type OidcClient, oauthErrorCode } from './oidc.js';
 import { newOpaqueToken, newSessionId } from './session/ids.js';
+import { authLevelOf } from './session/level.js';
 import type { DisplacedSession, SessionRecord, SessionStore, SessionTokens } from './session/types.js';
 
 /** Why a session ended, for logs, metrics and the push channel (the closed list of `@gatehouse/policy`). */
@@ -508,7 +509,7 @@ export class SessionManager {
     return {
       isAuthenticated: true,
       user: record.user,
-      session: { expiresAt: new Date(this.expiresAt(record)).toISOString() },
+      session: { expiresAt: new Date(this.expiresAt(record)).toISOString(), ...authLevelOf(record) },
     };
   }
 
