@@ -62,12 +62,12 @@ describe('step-up (RFC 9470) through the BFF, against the real dev IdP', () => {
     expect(after.acr).toBe(devIdpAcr.securityCode);
     expect(after.authTime).toBeGreaterThanOrEqual(before.authTime as number);
 
-    // Another remote cannot take it; the one that left it gets it, once.
-    expect((await take(browser, 'checkout')).status).toBe(404);
+    // Another remote cannot take it (204: nothing for it); the one that left it gets it, once.
+    expect((await take(browser, 'checkout')).status).toBe(204);
     const taken = await take(browser, 'org');
     expect(taken.status).toBe(200);
     expect(taken.json()).toEqual({ remote: 'org', action: 'save-billing', data: { seats: 31 } });
-    expect((await take(browser, 'org')).status).toBe(404);
+    expect((await take(browser, 'org')).status).toBe(204);
 
     // The session now meets what the upstream asks: the same challenge again is a 403, not a second step-up.
     const again = await browser.request(guarded(), { method: 'PATCH', headers: API_HEADERS, json: {} });
@@ -104,7 +104,7 @@ describe('step-up (RFC 9470) through the BFF, against the real dev IdP', () => {
       expect(answer.status, JSON.stringify(bad)).toBe(400);
       expect(answer.json()).toMatchObject({ code: 'bad_request' });
     }
-    expect((await take(browser, 'checkout')).status).toBe(404);
+    expect((await take(browser, 'checkout')).status).toBe(204);
     expect((await take(new TestBrowser(), 'checkout')).status).toBe(401);
   });
 
@@ -116,7 +116,7 @@ describe('step-up (RFC 9470) through the BFF, against the real dev IdP', () => {
     expect((await leave(mine, { remote: 'checkout', action: 'place-order', data: { n: 1 } })).status).toBe(
       204,
     );
-    expect((await take(other, 'checkout')).status).toBe(404);
+    expect((await take(other, 'checkout')).status).toBe(204);
     expect((await take(mine, 'checkout')).json()).toMatchObject({ data: { n: 1 } });
   });
 });

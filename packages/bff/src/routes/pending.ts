@@ -15,7 +15,7 @@ const RemoteParams = T.Object({ remote: Name });
 
 /**
  * A remote's action waiting for a re-authentication (a step-up, an expiry): `POST /auth/pending` leaves it
- * for this session, `DELETE /auth/pending/{remote}` takes it back once (200 with it, 404 when there is none).
+ * for this session, `DELETE /auth/pending/{remote}` takes it back once (200 with it, 204 when there is none).
  * Both need a live session, the `x-csrf` header and Fetch Metadata or `Origin` (403 otherwise); the body is
  * JSON of at most 16 KB (413 beyond). The data waits in the session store, never in the browser.
  */
@@ -60,7 +60,7 @@ export const pendingRoutes: FastifyPluginAsync<BffRouteOptions> = async (scope, 
       const session = await sessionOf(request, reply);
       if (!session) return reply;
       const found = await pending.take(session.id, request.params.remote);
-      if (!found) return replyProblem(reply, 404, 'not_found', 'No action is waiting.');
+      if (!found) return reply.code(204).send();
       return reply.send(found);
     },
   );
