@@ -5,6 +5,7 @@ import {
   type IdentityContext,
   identityFromClaims,
   type SessionEndReason,
+  type SessionSummary,
 } from '@gatehouse/policy';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
@@ -62,7 +63,16 @@ function neverSent(error: unknown): boolean {
   return NOT_SENT.has(cause?.code ?? (error as { code?: string } | undefined)?.code ?? '');
 }
 
-/** A short, non-reversible reference to a session id for log lines (never the id itself). */
+/** A session of the user's list: its id (server-side only) and what the browser is shown of it. */
+export interface ListedSession {
+  readonly id: string;
+  readonly summary: SessionSummary;
+}
+
+/**
+ * A short, non-reversible reference to a session id for log lines, and the handle of the user's list of
+ * sessions (never the id itself).
+ */
 export function sessionRef(id: string): string {
   return createHash('sha256').update(id).digest('base64url').slice(0, 12);
 }
@@ -137,7 +147,7 @@ export class SessionManager {
   }
 
   /** Starts a session for a completed login. Answers the new session's id (never an id the browser had). */
-  async create(tokens: IssuedTokens, claims: IdTokenClaims): Promise<ActiveSession> {
+  async create(tokens: IssuedTokens, claims: IdTokenClaims, device?: string): Promise<ActiveSession> {
     const now = Date.now();
     const user = this.#userOf(claims);
     let absoluteExpiresAt = now + this.#config.absoluteTimeout * 1000;
@@ -159,6 +169,7 @@ export class SessionManager {
       createdAt: now,
       lastSeenAt: now,
       absoluteExpiresAt,
+      ...(device === undefined ? {} : { device }),
     };
     const id = newSessionId();
     const displaced = await this.store.create(id, record, this.#ttl(record, now), {
@@ -502,6 +513,28 @@ export class SessionManager {
     if (ids.length > 0) this.#metrics?.sessionEnds.inc({ reason }, ids.length);
     const message = endMessage(reason);
     await Promise.all(ids.map((id) => this.events.publish({ ...message, session: sessionChannelKey(id) })));
+  }
+
+  /**
+   * The live sessions of `record`'s user, for their list (`GET /auth/sessions`): each named by its handle
+   * ({@link sessionRef}, never the id), the one of `currentId` marked, the most recently used first.
+   */
+  async listOf(record: SessionRecord, currentId: string): Promise<readonly ListedSession[]> {
+    const now = Date.now();
+    const stored = await this.store.listBySub(record.iss, record.sub);
+    return stored
+      .filter((session) => this.#expiry(session.record, now) === undefined)
+      .map(({ id, record: found }) => ({
+        id,
+        summary: {
+          handle: sessionRef(id),
+          device: found.device ?? 'Unknown device',
+          createdAt: new Date(found.createdAt).toISOString(),
+          lastSeenAt: new Date(found.lastSeenAt).toISOString(),
+          current: id === currentId,
+        },
+      }))
+      .sort((a, b) => b.summary.lastSeenAt.localeCompare(a.summary.lastSeenAt));
   }
 
   /** The identity context of docs/http-contract.md#identity-context for a live session. */

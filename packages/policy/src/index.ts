@@ -40,6 +40,12 @@ export {
 } from './contract/problems.js';
 export { matchRoutePattern, pathSegments, type RouteAuth, routeAuths } from './contract/routes.js';
 export {
+  endAnySessionsPermission,
+  type SessionSummary,
+  sessionHandlePattern,
+  sessionsPath,
+} from './contract/sessions.js';
+export {
   type AuthLevel,
   meetsRequirement,
   type PendingAction,

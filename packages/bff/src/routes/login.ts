@@ -11,6 +11,7 @@ import {
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { randomNonce, randomPKCECodeVerifier, randomState } from 'openid-client';
 import * as T from 'typebox';
+import { deviceOf } from '../device.js';
 import { BffError } from '../errors.js';
 import { clientAddress } from '../http/client-address.js';
 import { rateLimitStore } from '../http/rate-limit.js';
@@ -136,6 +137,7 @@ export const loginRoutes: FastifyPluginAsync<BffRouteOptions> = async (scope, { 
         rawQuery: queryAt === -1 ? '' : request.url.slice(queryAt + 1),
         state,
         transaction,
+        device: deviceOf(request.headers['user-agent']),
       });
     },
   );
@@ -223,7 +225,7 @@ async function complete(
   previous: { readonly id: string | undefined },
   reply: FastifyReply,
   security: PageSecurity,
-  callback: { rawQuery: string; state: string; transaction: LoginTransaction },
+  callback: { rawQuery: string; state: string; transaction: LoginTransaction; device: string },
 ): Promise<FastifyReply> {
   const { cookies, log, metrics, oidc, sessions } = runtime;
   const { transaction } = callback;
@@ -247,7 +249,7 @@ async function complete(
   }
   // Re-authentication replaces any previous session: its id is never reused (no fixation).
   if (previous.id !== undefined) await sessions.endById(previous.id, 'logout');
-  const session = await sessions.create(outcome.tokens, outcome.claims);
+  const session = await sessions.create(outcome.tokens, outcome.claims, callback.device);
   // A remote's action left waiting for this sign-in (a step-up) follows the user to the new session.
   if (previous.id !== undefined)
     await new PendingActions(runtime.store, runtime.config.loginTimeout * 1000).carry(
