@@ -58,6 +58,12 @@ export const TARGETS: readonly SizeTarget[] = [
     code: "export { withStepUp, resumeStepUp, stepUp, meetsLevel, authLevel, stepUpOf } from '@gatehouse/remote/step-up';",
   },
   {
+    // The user's sessions for an account page: list, end one, end every other.
+    id: 'sessions',
+    label: 'sessions for an account page: @gatehouse/remote/sessions (list, end one, end the others)',
+    code: "export { listSessions, endSession, endOtherSessions } from '@gatehouse/remote/sessions';",
+  },
+  {
     id: 'remote',
     label: 'a remote: @gatehouse/remote (defineRemote + error classes)',
     code: "export { defineRemote, ForbiddenError, NotFoundError, UnauthenticatedError, ApiError } from '@gatehouse/remote';",

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { endAnySessionsPermission, type SessionSummary } from '@gatehouse/policy';
+import { endAnySessionsPermission, type RolePermissionMap, type SessionSummary } from '@gatehouse/policy';
 import { API_HEADERS, demoRoleMaps, describeWith, freePort, redisUrl, TestBrowser } from '@gatehouse/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { openEvents } from './support/events.js';
 import { type Stack, signIn, startStack } from './support/stack.js';
 
 /** The demo role maps, with the operator's permission to end anyone's sessions given to admins (erin). */
-const roles = {
+const roles: RolePermissionMap = {
   ...demoRoleMaps.roles,
   admin: [...(demoRoleMaps.roles.admin ?? []), endAnySessionsPermission],
 };

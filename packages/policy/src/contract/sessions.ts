@@ -29,4 +29,4 @@ export const sessionHandlePattern = '^[A-Za-z0-9_-]{12}$';
  * The permission that lets an operator end every session of another user
  * (`DELETE /auth/admin/users/{sub}/sessions`).
  */
-export const endAnySessionsPermission = 'sessions:end_any';
+export const endAnySessionsPermission = 'sessions:end_any' as const;
