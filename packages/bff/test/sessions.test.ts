@@ -139,8 +139,8 @@ describe('deviceOf', () => {
       'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36',
       'Chrome on Android',
     ],
-    ['curl/8.5.0', 'Unknown device'],
-    [undefined, 'Unknown device'],
+    ['curl/8.5.0', undefined],
+    [undefined, undefined],
   ])('%s → %s', (agent, expected) => {
     expect(deviceOf(agent)).toBe(expected);
   });

@@ -225,7 +225,7 @@ async function complete(
   previous: { readonly id: string | undefined },
   reply: FastifyReply,
   security: PageSecurity,
-  callback: { rawQuery: string; state: string; transaction: LoginTransaction; device: string },
+  callback: { rawQuery: string; state: string; transaction: LoginTransaction; device: string | undefined },
 ): Promise<FastifyReply> {
   const { cookies, log, metrics, oidc, sessions } = runtime;
   const { transaction } = callback;
