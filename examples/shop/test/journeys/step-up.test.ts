@@ -19,8 +19,10 @@ async function giveSecurityCode(page: Page, idp: string, login: Login, backAt: s
 /** The level of the page's session as the BFF reports it (`GET /auth/session`). */
 const levelOf = (page: Page) =>
   page.evaluate(async () => {
-    const identity = await (await fetch('/auth/session')).json();
-    return identity.session as { acr?: string; authTime?: number };
+    const identity = (await (await fetch('/auth/session')).json()) as {
+      session: { acr?: string; authTime?: number };
+    };
+    return identity.session;
   });
 
 /**
