@@ -61,6 +61,19 @@ export const TARGETS: readonly SizeTarget[] = [
     ].join('\n'),
   },
   {
+    // Step-up (RFC 9470) for a remote: the level, the pending action at the BFF, the retry. An entry of its own:
+    // a shell or remote that does not import it pays nothing.
+    id: 'step-up',
+    label: 'step-up for a remote: @gatehouse/remote/step-up (withStepUp, resumeStepUp, meetsLevel)',
+    code: "export { withStepUp, resumeStepUp, stepUp, meetsLevel, authLevel, stepUpOf } from '@gatehouse/remote/step-up';",
+  },
+  {
+    // The user's sessions for an account page: list, end one, end every other.
+    id: 'sessions',
+    label: 'sessions for an account page: @gatehouse/remote/sessions (list, end one, end the others)',
+    code: "export { listSessions, endSession, endOtherSessions } from '@gatehouse/remote/sessions';",
+  },
+  {
     id: 'remote',
     label: 'a remote: @gatehouse/remote (defineRemote + error classes)',
     code: "export { defineRemote, ForbiddenError, NotFoundError, UnauthenticatedError, ApiError } from '@gatehouse/remote';",

@@ -6,7 +6,7 @@ import { repoRoot } from './support/repo.js';
 const PAGE = 'docs/security-requirements.md';
 const page = readFileSync(join(repoRoot, PAGE), 'utf8');
 
-/** The groups and the numbers of their requirements, A1 to K56. */
+/** The groups and the numbers of their requirements, A1 to L58. */
 const GROUPS: ReadonlyArray<readonly [string, number, number]> = [
   ['a', 1, 10],
   ['b', 11, 18],
@@ -19,6 +19,7 @@ const GROUPS: ReadonlyArray<readonly [string, number, number]> = [
   ['i', 48, 50],
   ['j', 51, 55],
   ['k', 56, 56],
+  ['l', 57, 58],
 ];
 const expectedIds = GROUPS.flatMap(([letter, first, last]) =>
   Array.from({ length: last - first + 1 }, (_, index) => `${letter}${first + index}`),
@@ -31,14 +32,14 @@ interface Requirement {
 
 /** Each requirement: from its `<a id="…">` to the next requirement or section. */
 const requirements: Requirement[] = [
-  ...page.matchAll(/^<a id="([a-k]\d+)"><\/a>\n([\s\S]*?)(?=^<a id=|^## )/gm),
+  ...page.matchAll(/^<a id="([a-l]\d+)"><\/a>\n([\s\S]*?)(?=^<a id=|^## )/gm),
 ].map((match) => ({ id: match[1] as string, text: match[2] as string }));
 
 /** `[`path`](../path) › “title”, “title”` entries of a "Tested by" line. */
 const TESTS = /\[`([^`]+)`\]\(([^)]+)\)((?:\s*›\s*“[^”]+”(?:,\s*“[^”]+”)*)?)/g;
 
 describe(PAGE, () => {
-  it('has every requirement, A1 to K56, in order, each under its own anchor and heading', () => {
+  it('has every requirement, A1 to L58, in order, each under its own anchor and heading', () => {
     expect(requirements.map((requirement) => requirement.id)).toEqual(expectedIds);
     for (const { id, text } of requirements) {
       expect(text, id).toMatch(new RegExp(`^### ${id.toUpperCase()}\\. \\S`));
@@ -83,7 +84,7 @@ describe(PAGE, () => {
       .filter(({ text }) => /^- \*\*Not yet tested:\*\*/m.test(text))
       .map(({ id }) => id);
     const section = page.slice(page.indexOf('\n## Not yet tested\n'));
-    const listed = [...section.matchAll(/^- \[[A-K]\d+\]\(#([a-k]\d+)\)/gm)].map((match) => match[1]);
+    const listed = [...section.matchAll(/^- \[[A-L]\d+\]\(#([a-l]\d+)\)/gm)].map((match) => match[1]);
     expect(marked.length).toBeGreaterThan(0);
     expect(listed).toEqual(marked);
   });

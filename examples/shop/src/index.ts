@@ -10,10 +10,17 @@ export { openPostgresDatabase, type PostgresDatabaseOptions } from './db/postgre
 export { shopMigrations } from './db/shop-migrations.js';
 export { grantSchemaToServices, SHOP_SERVICE_ROLE } from './db/shop-service-role.js';
 export { DeliveryAddress, type DeliveryAddressValue } from './lib/address.js';
-export { CASH_ON_DELIVERY_LIMIT_MINOR, memberPrice, SHOP_CURRENCY, shippingFor } from './lib/money.js';
+export {
+  CASH_ON_DELIVERY_LIMIT_MINOR,
+  memberPrice,
+  SHOP_CURRENCY,
+  STEP_UP_ORDER_MINOR,
+  shippingFor,
+} from './lib/money.js';
 export { type ServiceOptions, SHOP_AUDIENCE, shopServiceAudiences } from './lib/service-app.js';
 export { requireServiceKey, SERVICE_KEY_HEADER } from './lib/service-key.js';
 export { ShopError, type ShopErrorCode } from './lib/shop-error.js';
+export { requireSecondFactor, SECOND_FACTOR } from './lib/step-up.js';
 export { type AuditLogEntry, type AuditLogPage, listAuditLog } from './services/audit/audit-log.js';
 export { createDatabaseAuditSink } from './services/audit/database-audit-sink.js';
 export {

@@ -1,4 +1,4 @@
-import { type ProblemCode, problemTable } from '@gatehouse/policy';
+import { type ProblemCode, problemTable, type StepUpRequirement } from '@gatehouse/policy';
 
 export type { ProblemCode };
 
@@ -18,6 +18,7 @@ export type ApiErrorCode =
   | 'GH_API_ISSUER_UNAVAILABLE'
   | 'GH_API_FORBIDDEN'
   | 'GH_API_INSUFFICIENT_SCOPE'
+  | 'GH_API_STEP_UP_REQUIRED'
   | 'GH_API_NOT_FOUND'
   | 'GH_API_BAD_REQUEST'
   | 'GH_API_FIELD_REFUSED'
@@ -57,6 +58,7 @@ export const apiErrorCodes: Readonly<Record<ApiErrorCode, ApiErrorCodeInfo>> = O
   GH_API_ISSUER_UNAVAILABLE: info(503, 'upstream_unavailable'),
   GH_API_FORBIDDEN: info(403, 'forbidden'),
   GH_API_INSUFFICIENT_SCOPE: info(403, 'forbidden'),
+  GH_API_STEP_UP_REQUIRED: info(401, 'step_up_required'),
   GH_API_NOT_FOUND: info(404, 'not_found'),
   GH_API_BAD_REQUEST: info(400, 'bad_request'),
   GH_API_FIELD_REFUSED: info(400, 'bad_request'),
@@ -72,6 +74,8 @@ export interface ApiErrorOptions {
   readonly status?: number;
   /** What to tell the client; defaults to nothing beyond the title. Never put tokens or stack traces here. */
   readonly detail?: string;
+  /** `GH_API_STEP_UP_REQUIRED`: the sign-in the call needs (the challenge's `acr_values` and `max_age`). */
+  readonly stepUp?: StepUpRequirement;
 }
 
 /**
@@ -87,6 +91,8 @@ export class ApiError extends Error {
   readonly status: number;
   readonly problem: ProblemCode;
   readonly detail: string | undefined;
+  /** `GH_API_STEP_UP_REQUIRED`: the sign-in the call needs. */
+  readonly stepUp: StepUpRequirement | undefined;
 
   constructor(code: ApiErrorCode, message: string, options: ApiErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -95,6 +101,7 @@ export class ApiError extends Error {
     this.status = options.status ?? known.status;
     this.problem = known.problem;
     this.detail = options.detail;
+    this.stepUp = options.stepUp;
   }
 }
 

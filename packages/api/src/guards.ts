@@ -1,4 +1,11 @@
-import { type DecisionContext, isPermission, type Permission, type Resource } from '@gatehouse/policy';
+import {
+  type DecisionContext,
+  isPermission,
+  meetsRequirement,
+  type Permission,
+  type Resource,
+  stepUpRequirement,
+} from '@gatehouse/policy';
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { ApiError } from './errors.js';
 import { addNote } from './lib/audit-notes.js';
@@ -138,6 +145,52 @@ export function requireScope(...scopes: string[]): preHandlerAsyncHookHandler {
         detail: `The token lacks the scope ${missing.join(' ')}.`,
       });
     }
+  };
+}
+
+/** Options of {@link requireAuthLevel}: at least one of the two. */
+export interface RequireAuthLevelOptions {
+  /** The authentication context classes accepted (any one of them), most wanted first. */
+  readonly acr?: string | readonly string[];
+  /** The most seconds since the user last authenticated (`auth_time`). */
+  readonly maxAge?: number;
+}
+
+/**
+ * A `preHandler` that needs a strong or recent enough sign-in, read from the access token's `acr` and
+ * `auth_time`: otherwise 401 `step_up_required` with `WWW-Authenticate: Bearer
+ * error="insufficient_user_authentication", acr_values="…", max_age="…"` (RFC 9470), which the BFF turns into
+ * a step-up for the browser. A token without `acr` (or `auth_time`, when `maxAge` is set) does not meet it.
+ * Options that name nothing, an `acr` that is not a visible-ASCII token or a `maxAge` that is not a whole
+ * number of seconds throw `GH_API_OPTIONS_INVALID` when the route is defined.
+ *
+ * @example
+ * app.put('/billing', { preHandler: [requirePermission('billing:edit'), requireAuthLevel({ acr: 'urn:gatehouse:loa:2', maxAge: 300 })] }, handler);
+ */
+export function requireAuthLevel(options: RequireAuthLevelOptions): preHandlerAsyncHookHandler {
+  const acr = typeof options.acr === 'string' ? [options.acr] : [...(options.acr ?? [])];
+  const requirement = stepUpRequirement(acr.length > 0 ? acr.join(' ') : undefined, options.maxAge);
+  const complete =
+    (acr.length === 0 || requirement?.acr_values !== undefined) &&
+    (options.maxAge === undefined || requirement?.max_age !== undefined);
+  if (!requirement || !complete)
+    throw new ApiError(
+      'GH_API_OPTIONS_INVALID',
+      'requireAuthLevel: give acr (visible-ASCII tokens) and/or maxAge (whole seconds)',
+    );
+  const needed = Object.freeze(requirement);
+  return async (request) => {
+    const principal = requirePrincipal(request);
+    const level = {
+      ...(principal.acr === undefined ? {} : { acr: principal.acr }),
+      ...(principal.authTime === undefined ? {} : { authTime: principal.authTime }),
+    };
+    if (meetsRequirement(level, needed)) return;
+    addNote(request, { reason: 'GH_API_STEP_UP_REQUIRED' });
+    throw new ApiError('GH_API_STEP_UP_REQUIRED', `sign-in ${principal.acr ?? '(no acr)'} not enough`, {
+      detail: 'This needs a stronger or more recent sign-in.',
+      stepUp: needed,
+    });
   };
 }
 

@@ -18,8 +18,10 @@ export {
 export {
   type AuthorizeOptions,
   authorize,
+  type RequireAuthLevelOptions,
   type RequirePermissionOptions,
   type RequireTenantPermissionOptions,
+  requireAuthLevel,
   requirePermission,
   requirePrincipal,
   requireScope,

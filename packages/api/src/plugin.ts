@@ -16,8 +16,10 @@ import { type AccessTokenVerifier, createAccessTokenVerifier } from './access-to
 import type { AuditEvent, AuditOutcome, AuditSink } from './audit.js';
 import { ApiError } from './errors.js';
 import {
+  type RequireAuthLevelOptions,
   type RequirePermissionOptions,
   type RequireTenantPermissionOptions,
+  requireAuthLevel,
   requirePermission,
   requireScope,
   requireTenantPermission,
@@ -45,6 +47,7 @@ export interface GatehouseApi {
     options?: RequireTenantPermissionOptions,
   ): preHandlerAsyncHookHandler;
   requireScope(...scopes: string[]): preHandlerAsyncHookHandler;
+  requireAuthLevel(options: RequireAuthLevelOptions): preHandlerAsyncHookHandler;
   /** Writes an audit event now, filled in from the request (actor, time, trace id, route). */
   audit(
     request: FastifyRequest,
@@ -251,6 +254,7 @@ const plugin: FastifyPluginAsync<GatehouseApiOptions> = async (fastify: FastifyI
     requirePermission,
     requireTenantPermission,
     requireScope,
+    requireAuthLevel,
     audit: (request: FastifyRequest, event: Pick<AuditEvent, 'action' | 'outcome'> & Partial<AuditEvent>) =>
       writeAudit(request, { ...baseEvent(request, event.status ?? 200), ...event }),
   });

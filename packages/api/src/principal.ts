@@ -15,6 +15,10 @@ export interface ApiPrincipal extends Principal {
   readonly scope: readonly string[];
   /** The OAuth client the token was issued to (`client_id`, else `azp`), when the issuer says. */
   readonly clientId?: string;
+  /** The authentication context class of the user's sign-in (`acr`), when the token says. */
+  readonly acr?: string;
+  /** When the user last authenticated (`auth_time`, epoch seconds), when the token says. */
+  readonly authTime?: number;
 }
 
 /** How claims become a principal: the roles claim and the two role maps. */
@@ -61,5 +65,7 @@ export function principalFromClaims(claims: AccessTokenClaims, mapping: Principa
     tenants: Object.freeze(user.tenants.map((tenant) => Object.freeze({ ...tenant }))),
     scope: Object.freeze(scopesFrom(claims)),
     ...(typeof client === 'string' && client.length <= 255 ? { clientId: client } : {}),
+    ...(typeof claims.acr === 'string' && claims.acr.length <= 255 ? { acr: claims.acr } : {}),
+    ...(Number.isSafeInteger(claims.auth_time) ? { authTime: claims.auth_time as number } : {}),
   });
 }

@@ -1,4 +1,4 @@
-import { type Problem, type ProblemCode, problem, problemCodeOf } from '@gatehouse/policy';
+import { type Problem, type ProblemCode, problem, problemCodeOf, stepUpChallenge } from '@gatehouse/policy';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, apiErrorCodes } from './errors.js';
 
@@ -33,7 +33,8 @@ export function problemFor(error: unknown, typeBase = 'urn:gatehouse:problem:'):
         : apiErrorCodes[error.code].problem === 'upstream_unavailable'
           ? 'The identity provider cannot be reached.'
           : undefined);
-    return make(error.status, error.problem, detail);
+    const made = make(error.status, error.problem, detail);
+    return error.stepUp ? { ...made, ...error.stepUp } : made;
   }
   const fastifyError = error as Partial<FastifyError> | null;
   if (fastifyError && Array.isArray(fastifyError.validation)) {
@@ -51,7 +52,8 @@ const quoted = (value: string) => value.replace(/[^\x20-\x7e]|["\\]/g, '');
 /**
  * Sends `error` as `application/problem+json` with `Cache-Control: no-store`; a 401 carries
  * `WWW-Authenticate: Bearer` (with `error="invalid_token"` when a token was presented), a scope refusal
- * `error="insufficient_scope"` (RFC 6750).
+ * `error="insufficient_scope"` (RFC 6750), a step-up refusal `error="insufficient_user_authentication"` with
+ * its `acr_values` and `max_age` (RFC 9470).
  *
  * @example
  * app.setErrorHandler((error, request, reply) => sendProblem(request, reply, error));
@@ -67,7 +69,9 @@ export function sendProblem(
   else if (error instanceof ApiError)
     request.log.info({ code: error.code, reason: error.message }, 'request refused');
   const realm = options.realm ? `realm="${quoted(options.realm)}"` : '';
-  if (problem.status === 401) {
+  if (error instanceof ApiError && error.stepUp) {
+    reply.header('www-authenticate', stepUpChallenge(error.stepUp, options.realm));
+  } else if (problem.status === 401) {
     const missing = error instanceof ApiError && error.code === 'GH_API_TOKEN_MISSING';
     reply.header(
       'www-authenticate',

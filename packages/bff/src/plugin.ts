@@ -20,7 +20,9 @@ import { jwksRoute } from './routes/jwks.js';
 import { loginRoutes } from './routes/login.js';
 import { logoutRoutes } from './routes/logout.js';
 import { pageRoutes } from './routes/pages.js';
+import { pendingRoutes } from './routes/pending.js';
 import { sessionRoutes } from './routes/session.js';
+import { sessionListRoutes } from './routes/sessions.js';
 import { createRuntime, type GatehouseRuntime } from './runtime.js';
 import type { SessionRecord, SessionStore } from './session/types.js';
 
@@ -86,6 +88,8 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
     await scope.register(logoutRoutes, routes);
     await scope.register(sessionRoutes, routes);
     if (runtime.config.nativeRedirectUris.length > 0) await scope.register(nativeHandoffRoutes, routes);
+    await scope.register(pendingRoutes, routes);
+    await scope.register(sessionListRoutes, routes);
     await scope.register(ingestRoutes, routes);
     await scope.register(assetRoutes, routes);
     await scope.register(apiRoutes, routes);

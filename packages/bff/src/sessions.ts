@@ -6,6 +6,7 @@ import {
   type IdentityUser,
   identityFromClaims,
   type SessionEndReason,
+  type SessionSummary,
 } from '@gatehouse/policy';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
@@ -15,6 +16,7 @@ import { type SessionEventBus, sessionChannelKey } from './events.js';
 import type { BffMetrics } from './metrics.js';
 import { type IdTokenClaims, type IssuedTokens, type OidcClient, oauthErrorCode } from './oidc.js';
 import { newOpaqueToken, newSessionId } from './session/ids.js';
+import { authLevelOf } from './session/level.js';
 import type { DisplacedSession, SessionRecord, SessionStore, SessionTokens } from './session/types.js';
 
 /** Why a session ended, for logs, metrics and the push channel (the closed list of `@gatehouse/policy`). */
@@ -72,7 +74,16 @@ function tokenFor(
   return resources !== undefined && Object.hasOwn(resources, resource) ? resources[resource] : undefined;
 }
 
-/** A short, non-reversible reference to a session id for log lines (never the id itself). */
+/** A session of the user's list: its id (server-side only) and what the browser is shown of it. */
+export interface ListedSession {
+  readonly id: string;
+  readonly summary: SessionSummary;
+}
+
+/**
+ * A short, non-reversible reference to a session id for log lines, and the handle of the user's list of
+ * sessions (never the id itself).
+ */
 export function sessionRef(id: string): string {
   return createHash('sha256').update(id).digest('base64url').slice(0, 12);
 }
@@ -147,7 +158,7 @@ export class SessionManager {
   }
 
   /** Starts a session for a completed login. Answers the new session's id (never an id the browser had). */
-  async create(tokens: IssuedTokens, claims: IdTokenClaims): Promise<ActiveSession> {
+  async create(tokens: IssuedTokens, claims: IdTokenClaims, device?: string): Promise<ActiveSession> {
     const now = Date.now();
     const user = this.#userOf(claims);
     let absoluteExpiresAt = now + this.#config.absoluteTimeout * 1000;
@@ -169,6 +180,7 @@ export class SessionManager {
       createdAt: now,
       lastSeenAt: now,
       absoluteExpiresAt,
+      ...(device === undefined ? {} : { device }),
     };
     const id = newSessionId();
     const displaced = await this.store.create(id, record, this.#ttl(record, now), {
@@ -602,12 +614,34 @@ export class SessionManager {
     await Promise.all(ids.map((id) => this.events.publish({ ...message, session: sessionChannelKey(id) })));
   }
 
+  /**
+   * The live sessions of `record`'s user, for their list (`GET /auth/sessions`): each named by its handle
+   * ({@link sessionRef}, never the id), the one of `currentId` marked, the most recently used first.
+   */
+  async listOf(record: SessionRecord, currentId: string): Promise<readonly ListedSession[]> {
+    const now = Date.now();
+    const stored = await this.store.listBySub(record.iss, record.sub);
+    return stored
+      .filter((session) => this.#expiry(session.record, now) === undefined)
+      .map(({ id, record: found }) => ({
+        id,
+        summary: {
+          handle: sessionRef(id),
+          device: found.device ?? 'Unknown device',
+          createdAt: new Date(found.createdAt).toISOString(),
+          lastSeenAt: new Date(found.lastSeenAt).toISOString(),
+          current: id === currentId,
+        },
+      }))
+      .sort((a, b) => b.summary.lastSeenAt.localeCompare(a.summary.lastSeenAt));
+  }
+
   /** The identity context of docs/http-contract.md#identity-context for a live session. */
   identity(record: SessionRecord): IdentityContext {
     return {
       isAuthenticated: true,
       user: record.user,
-      session: { expiresAt: new Date(this.expiresAt(record)).toISOString() },
+      session: { expiresAt: new Date(this.expiresAt(record)).toISOString(), ...authLevelOf(record) },
     };
   }
 

@@ -81,7 +81,12 @@ describe('the authorization code flow against the real dev IdP', () => {
     expect(identity).toEqual({
       isAuthenticated: true,
       user: aliceUser,
-      session: { expiresAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) },
+      session: {
+        expiresAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+        // How she signed in (the ID token's acr and auth_time): a password alone.
+        acr: 'urn:gatehouse:loa:1',
+        authTime: expect.any(Number),
+      },
     });
     expect(session.text).not.toMatch(/eyJ|access_token|refresh_token|id_token/);
   });

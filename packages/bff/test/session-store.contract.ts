@@ -268,6 +268,31 @@ export function sessionStoreContract(
         expect(await store.get(b1)).toBeDefined();
       });
 
+      it('listBySub lists a user’s live sessions through the per-user index, oldest first, and no one else’s', async () => {
+        const other = newIssuer();
+        const [a1, a2, a3, b1, c1] = Array.from({ length: 5 }, newSessionId) as [
+          string,
+          string,
+          string,
+          string,
+          string,
+        ];
+        await store.create(a1, sessionRecord({ iss, sub: 'alice', device: 'Firefox on Linux' }), LONG);
+        await store.create(a2, sessionRecord({ iss, sub: 'alice', sid: 's2' }), LONG);
+        await store.create(a3, sessionRecord({ iss, sub: 'alice' }), LONG);
+        await store.create(b1, sessionRecord({ iss, sub: 'bob' }), LONG);
+        await store.create(c1, sessionRecord({ iss: other, sub: 'alice' }), LONG);
+        const listed = await store.listBySub(iss, 'alice');
+        expect(listed.map((session) => session.id)).toEqual([a1, a2, a3]);
+        expect(listed[0]?.record).toMatchObject({ sub: 'alice', device: 'Firefox on Linux' });
+        await store.delete(a2);
+        expect((await store.listBySub(iss, 'alice')).map((session) => session.id)).toEqual([a1, a3]);
+        expect((await store.listBySub(other, 'alice')).map((session) => session.id)).toEqual([c1]);
+        expect(await store.listBySub(iss, 'nobody')).toEqual([]);
+        await store.deleteBySub(iss, 'alice');
+        expect(await store.listBySub(iss, 'alice')).toEqual([]);
+      });
+
       it('keeps a user within maxPerUser by ending their oldest sessions, answering them, and no one else’s', async () => {
         const limits = { maxPerUser: 3 };
         const bob = newSessionId();

@@ -200,7 +200,7 @@ describe('authorization code flow', () => {
       acr_values_supported?: string[];
     };
     expect(discovery.acr_values_supported).toEqual([devIdpAcr.password, devIdpAcr.securityCode]);
-    // oidc-provider puts `acr` and `auth_time` in the ID token when the request asks (here `acr_values`).
+    // Every ID token carries `acr` and `auth_time`; `amr` when the `claims` parameter asks for it.
     const extra = { acr_values: `${devIdpAcr.securityCode} ${devIdpAcr.password}`, claims: AMR };
     const weak = await signIn(idp, { client, login: 'dave', extra });
     const weakId = await verifyJwt(

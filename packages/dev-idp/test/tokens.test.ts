@@ -1,6 +1,6 @@
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bffClient, createDevIdp, type DevIdp } from '../src/index.js';
+import { bffClient, createDevIdp, type DevIdp, devIdpAcr } from '../src/index.js';
 import { authorizationUrl, Browser, redeemCode, signIn, tokenRequest, verifyJwt } from './helpers.js';
 
 const client = bffClient({ baseUrl: 'http://localhost:4999' });
@@ -50,6 +50,29 @@ describe('tokens', () => {
     expect(() => idp.updateUser('mallory', { roles: ['admin'] })).toThrow(
       expect.objectContaining({ code: 'GH_DEV_IDP_UNKNOWN_USER' }),
     );
+  });
+
+  it('puts acr and auth_time in access tokens, from sign-in and after a refresh (step-up at the APIs)', async () => {
+    const weak = await tokensFor(idp, 'erin');
+    const at = await verifyJwt(idp, weak.access_token, 'urn:gatehouse:shop', 'at+jwt');
+    const id = await verifyJwt(idp, weak.id_token, client.client_id);
+    expect(at.payload.acr).toBe(devIdpAcr.password);
+    expect(at.payload.auth_time).toEqual(expect.any(Number));
+    expect(Math.abs(Number(at.payload.auth_time) - Date.now() / 1000)).toBeLessThan(30);
+    expect(id.payload).toMatchObject({ acr: devIdpAcr.password, auth_time: at.payload.auth_time });
+    const flow = await signIn(idp, { client, login: 'erin', code: '123456' });
+    const strong = (await redeemCode(idp, client, flow)).body as {
+      access_token: string;
+      refresh_token: string;
+    };
+    const strongAt = await verifyJwt(idp, strong.access_token, 'urn:gatehouse:shop', 'at+jwt');
+    expect(strongAt.payload.acr).toBe(devIdpAcr.securityCode);
+    const { body } = await refresh(idp, strong.refresh_token);
+    const refreshed = await verifyJwt(idp, body.access_token, 'urn:gatehouse:shop', 'at+jwt');
+    expect(refreshed.payload).toMatchObject({
+      acr: devIdpAcr.securityCode,
+      auth_time: strongAt.payload.auth_time,
+    });
   });
 
   it('answers a refresh with a new JWT access token and a rotated refresh token', async () => {

@@ -24,7 +24,16 @@ export type IdentityContext =
   | {
       readonly isAuthenticated: true;
       readonly user: IdentityUser;
-      readonly session: { readonly expiresAt: string };
+      readonly session: {
+        readonly expiresAt: string;
+        /**
+         * How the user last signed in: the issuer's `acr` (authentication context class), when it says. A
+         * remote compares it with what a call needs before asking for a step-up.
+         */
+        readonly acr?: string;
+        /** When the user last authenticated at the issuer (epoch seconds), when it says. */
+        readonly authTime?: number;
+      };
     };
 
 /** The identity context of an anonymous visitor. */

@@ -65,6 +65,25 @@ export {
 } from './contract/remote-manifest.js';
 export { matchRoutePattern, pathSegments, type RouteAuth, routeAuths } from './contract/routes.js';
 export {
+  endAnySessionsPermission,
+  type SessionSummary,
+  sessionHandlePattern,
+  sessionsPath,
+} from './contract/sessions.js';
+export {
+  type AuthLevel,
+  meetsRequirement,
+  type PendingAction,
+  pendingActionLimits,
+  pendingActionNamePattern,
+  pendingActionPath,
+  readStepUpChallenge,
+  type StepUpRequirement,
+  stepUpChallenge,
+  stepUpError,
+  stepUpRequirement,
+} from './contract/step-up.js';
+export {
   type TelemetryEvent,
   type TelemetryField,
   telemetryAuthStates,

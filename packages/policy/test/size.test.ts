@@ -62,10 +62,11 @@ describe('bundle size in the browser', () => {
     expect(size).toBeLessThan(2560);
   });
 
-  // The server-side parts (problem titles, claims mapping, trace parsing) are never all in one browser bundle;
-  // this bound only keeps the package small.
-  it('the whole package stays under 4 KB gzip', async () => {
+  // The server-side parts (problem titles, claims mapping, trace parsing, the step-up challenge's writer and
+  // reader) are never all in one browser bundle; this bound only keeps the package small. 4 KB until the
+  // step-up contract (RFC 9470) came: 4,023 B before it, about 4,630 B with it.
+  it('the whole package stays under 5 KB gzip', async () => {
     const size = await gzipSize(await bundle("export * from './index.ts';"));
-    expect(size).toBeLessThan(4096);
+    expect(size).toBeLessThan(5120);
   });
 });

@@ -79,6 +79,10 @@ export function problemError(status: number, body: unknown, options?: ErrorOptio
     status,
     code: isProblemCode(p.code) ? p.code : problemCodeOf(status),
     ...(detail ? { detail } : {}),
+    // A step-up's members, as sent (unchecked, whatever their type): `@gatehouse/remote/step-up` checks
+    // their shapes before using them.
+    acr_values: p.acr_values as string | undefined,
+    max_age: p.max_age as number | undefined,
   });
   // 401, 403 and 404 have classes of their own.
   return new (

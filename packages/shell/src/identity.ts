@@ -11,7 +11,8 @@ const list = <T = string>(value: unknown) => (value as unknown[]).map(str) as T[
 
 /**
  * The identity context of docs/http-contract.md#identity-context from untrusted JSON, deep-frozen, keeping only the contract's fields
- * (anything else about the user is dropped); `undefined` when it is not one.
+ * (anything else about the user or the session is dropped; the session's `acr` and `authTime` pass as sent,
+ * and `authLevel` of `@gatehouse/remote/step-up` checks their types); `undefined` when it is not one.
  *
  * @example
  * parseIdentity({ isAuthenticated: false })  // { isAuthenticated: false }
@@ -22,8 +23,8 @@ export function parseIdentity(value: unknown): IdentityContext | undefined {
     // biome-ignore lint/suspicious/noExplicitAny: untrusted JSON, every field is checked below
     const { isAuthenticated, user: u, session } = value as any;
     if (isAuthenticated === false) return anonymousIdentity;
-    const expiresAt = str(session.expiresAt);
-    if (isAuthenticated !== true || !Date.parse(expiresAt)) return undefined;
+    const { expiresAt, acr, authTime } = session;
+    if (isAuthenticated !== true || !Date.parse(str(expiresAt))) return undefined;
     return deepFreeze({
       isAuthenticated,
       user: {
@@ -40,7 +41,8 @@ export function parseIdentity(value: unknown): IdentityContext | undefined {
         ...(typeof u.locale === 'string' ? { locale: u.locale } : {}),
         ...(typeof u.currency === 'string' ? { currency: u.currency } : {}),
       },
-      session: { expiresAt },
+      // How the user signed in (`acr`, `auth_time` in seconds), for a remote to judge a step-up before a call.
+      session: { expiresAt, acr, authTime },
     });
   } catch {
     return undefined;

@@ -23,6 +23,13 @@ describe('parseIdentity', () => {
     expect(parseIdentity({ isAuthenticated: false })).toEqual({ isAuthenticated: false });
   });
 
+  it('passes the session’s acr and authTime on (the step-up level), and drops what else it holds', () => {
+    const session = { expiresAt: alice.session.expiresAt, acr: 'urn:gatehouse:loa:2', authTime: 1765000000 };
+    const identity = parseIdentity({ ...alice, session: { ...session, id: 'sess' } });
+    expect(identity).toEqual({ ...alice, session });
+    expect(JSON.stringify(identity)).not.toContain('sess"');
+  });
+
   it('keeps only the contract’s fields, whatever else the JSON holds', () => {
     const identity = parseIdentity({
       ...alice,

@@ -13,3 +13,9 @@ export function shippingFor(subtotalMinor: number): number {
 
 /** Cash on delivery is offered for orders up to ₹10,000. */
 export const CASH_ON_DELIVERY_LIMIT_MINOR = 1_000_000;
+
+/**
+ * Orders of more than ₹20,000 need a recent second factor (`acr` loa:2 within {@link SECOND_FACTOR}'s
+ * `maxAge`): the checkout API asks for a step-up, the checkout remote for the security code.
+ */
+export const STEP_UP_ORDER_MINOR = 2_000_000;

@@ -1,3 +1,5 @@
+import { devIdpAcr } from '@gatehouse/dev-idp';
+import { API_HEADERS, signIn, TestBrowser } from '@gatehouse/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   type AuditLogPage,
@@ -7,6 +9,7 @@ import {
   type Order,
   type OrderSummary,
   type Product,
+  SECOND_FACTOR,
   SERVICE_KEY_HEADER,
   shopServiceAudiences,
 } from '../../src/index.js';
@@ -150,6 +153,31 @@ export function shopApiSuite(open: () => Promise<{ db: Database; dispose(): Prom
     for (const who of ['alice', 'carol', 'dave', 'frank'] as const) {
       expect((await api(who, 'GET', '/admin/users')).status).toBe(403);
     }
+  });
+
+  it('asks for a step-up (RFC 9470) when erin edits billing without her second factor; with it, she can', async () => {
+    const passwordOnly = new TestBrowser();
+    await signIn(passwordOnly, shop.bffUrl, 'erin');
+    const level = await passwordOnly.request(`${shop.bffUrl}/auth/session`);
+    expect(level.json()).toMatchObject({
+      session: { acr: devIdpAcr.password, authTime: expect.any(Number) },
+    });
+    const refused = await passwordOnly.request(`${shop.bffUrl}/api/org/acme/billing`, {
+      method: 'PATCH',
+      headers: API_HEADERS,
+      json: { seats: 31 },
+    });
+    // The API's 401 insufficient_user_authentication became the BFF's typed problem, with the level to reach.
+    expect(refused.status).toBe(401);
+    expect(refused.header('www-authenticate')).toBeUndefined();
+    expect(refused.json()).toMatchObject({
+      code: 'step_up_required',
+      acr_values: devIdpAcr.securityCode,
+      max_age: SECOND_FACTOR.maxAge,
+    });
+    expect((await api('erin', 'GET', '/org/acme/billing')).json()).not.toMatchObject({ seats: 31 });
+    const strong = await shop.browsers.erin.request(`${shop.bffUrl}/auth/session`);
+    expect(strong.json()).toMatchObject({ session: { acr: devIdpAcr.securityCode } });
   });
 
   it('lets erin read and change acme’s billing (audited in acme), and nobody else', async () => {

@@ -135,6 +135,7 @@ export class ApiProxy {
 
   #withSession(forward: Forward, id: string, session: ActiveSession | Ended): Promise<void> | undefined {
     if (!('record' in session)) return this.#anonymous(forward, id, session.ended);
+    forward.record = session.record;
     if (forward.stream) {
       const refusal = this.#longLived.refusal(id);
       if (refusal) return this.#refuse(forward.res, refusal);

@@ -1,6 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { meetsRequirement, readStepUpChallenge, type StepUpRequirement } from '@gatehouse/policy';
 import type { Dispatcher } from 'undici';
 import { sendProblem } from '../problem.js';
+import { authLevelOf } from '../session/level.js';
+import type { SessionRecord } from '../session/types.js';
 import { answerHeaders, type UpstreamTarget } from './headers.js';
 import type { UpstreamRoute } from './upstreams.js';
 
@@ -12,6 +15,16 @@ export interface ProxySink {
   completed(forward: Forward): void;
   /** The upstream failed before any of its answer was sent (the client gets a problem). */
   failed(forward: Forward, error: Error): void;
+}
+
+/** The step-up challenge (RFC 9470) among an upstream answer's raw headers, if it sent one. */
+function stepUpChallengeIn(rawHeaders: Buffer[]): StepUpRequirement | undefined {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if ((rawHeaders[i] as Buffer).toString('latin1').toLowerCase() !== 'www-authenticate') continue;
+    const found = readStepUpChallenge((rawHeaders[i + 1] as Buffer).toString('latin1'));
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** The status of an upstream failure: 504 on a timeout, 503 when nothing listens, else 502. */
@@ -46,6 +59,10 @@ export class Forward implements Dispatcher.DispatchHandler, UpstreamTarget {
   startedAt = 0;
   /** The W3C trace id this request travels under (for log lines). */
   traceId: string | undefined;
+  /** The session the request is made for, when it has one: a step-up challenge is judged against it. */
+  record: SessionRecord | undefined;
+  /** The upstream's answer was replaced by the BFF's own (a step-up problem): its body is dropped. */
+  #replaced = false;
   readonly #sink: ProxySink;
   #abort: ((reason?: Error) => void) | undefined;
   #resume: (() => void) | undefined;
@@ -115,6 +132,12 @@ export class Forward implements Dispatcher.DispatchHandler, UpstreamTarget {
     if (statusCode < 200) return true;
     this.#sink.answered(this, statusCode);
     this.#resume = resume;
+    const stepUp = statusCode === 401 ? stepUpChallengeIn(rawHeaders) : undefined;
+    if (stepUp !== undefined) {
+      this.#replaced = true;
+      this.#answerStepUp(stepUp);
+      return true;
+    }
     const headers = answerHeaders(rawHeaders);
     if (this.stream) {
       headers.push('x-accel-buffering', 'no');
@@ -126,7 +149,33 @@ export class Forward implements Dispatcher.DispatchHandler, UpstreamTarget {
     return true;
   }
 
+  /**
+   * An upstream asked for a stronger or more recent sign-in (RFC 9470): the browser gets the typed problem
+   * `step_up_required` with what to sign in with. When the session already meets it (the user has just
+   * stepped up and the API still refuses) the answer is a 403 instead, so the app never loops.
+   */
+  #answerStepUp(requirement: StepUpRequirement): void {
+    if (this.record !== undefined && meetsRequirement(authLevelOf(this.record), requirement)) {
+      sendProblem(
+        this.res,
+        403,
+        'forbidden',
+        'The sign-in meets what the service asked, and it still refuses.',
+      );
+      return;
+    }
+    sendProblem(
+      this.res,
+      401,
+      'step_up_required',
+      'This needs a stronger or more recent sign-in.',
+      undefined,
+      requirement,
+    );
+  }
+
   onData(chunk: Buffer): boolean {
+    if (this.#replaced) return true;
     if (this.res.write(chunk)) return true;
     this.res.once('drain', this.#resume as () => void);
     return false;
@@ -134,7 +183,7 @@ export class Forward implements Dispatcher.DispatchHandler, UpstreamTarget {
 
   onComplete(): void {
     this.#sink.completed(this);
-    this.res.end();
+    if (!this.#replaced) this.res.end();
   }
 
   onError(error: Error): void {

@@ -11,11 +11,13 @@ import {
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { randomNonce, randomPKCECodeVerifier, randomState } from 'openid-client';
 import * as T from 'typebox';
+import { deviceOf } from '../device.js';
 import { BffError } from '../errors.js';
 import { clientAddress } from '../http/client-address.js';
 import { rateLimitStore } from '../http/rate-limit.js';
 import { oauthErrorCode } from '../oidc.js';
 import { type PageSecurity, pageSecurityOf, replyErrorPage } from '../pages.js';
+import { PendingActions } from '../pending.js';
 import { safeReturnTo } from '../return-to.js';
 import type { GatehouseRuntime } from '../runtime.js';
 import { newOpaqueToken } from '../session/ids.js';
@@ -135,6 +137,7 @@ export const loginRoutes: FastifyPluginAsync<BffRouteOptions> = async (scope, { 
         rawQuery: queryAt === -1 ? '' : request.url.slice(queryAt + 1),
         state,
         transaction,
+        device: deviceOf(request.headers['user-agent']),
       });
     },
   );
@@ -222,7 +225,7 @@ async function complete(
   previous: { readonly id: string | undefined },
   reply: FastifyReply,
   security: PageSecurity,
-  callback: { rawQuery: string; state: string; transaction: LoginTransaction },
+  callback: { rawQuery: string; state: string; transaction: LoginTransaction; device: string | undefined },
 ): Promise<FastifyReply> {
   const { cookies, log, metrics, oidc, sessions } = runtime;
   const { transaction } = callback;
@@ -246,7 +249,14 @@ async function complete(
   }
   // Re-authentication replaces any previous session: its id is never reused (no fixation).
   if (previous.id !== undefined) await sessions.endById(previous.id, 'logout');
-  const session = await sessions.create(outcome.tokens, outcome.claims);
+  const session = await sessions.create(outcome.tokens, outcome.claims, callback.device);
+  // A remote's action left waiting for this sign-in (a step-up) follows the user to the new session.
+  if (previous.id !== undefined)
+    await new PendingActions(runtime.store, runtime.config.loginTimeout * 1000).carry(
+      previous.id,
+      session.id,
+      session.record,
+    );
   log.info({ event: 'login_success', sub: session.record.sub, session: sessionRef(session.id) }, 'signed in');
   metrics.logins.inc({ outcome: 'success' });
   return reply.header('set-cookie', cookies.setSession(session.id)).redirect(transaction.returnTo, 302);

@@ -93,7 +93,8 @@ export function isSessionBody(value: unknown): value is SessionBody {
     isOptional(value.sid, isString) &&
     isIdentityUser(value.user) &&
     isTime(value.createdAt) &&
-    isTime(value.absoluteExpiresAt)
+    isTime(value.absoluteExpiresAt) &&
+    isOptional(value.device, isString)
   );
 }
 

@@ -17,6 +17,7 @@ import type {
   SessionRecord,
   SessionStore,
   SessionTokens,
+  StoredSession,
   TransactionLimits,
 } from './types.js';
 
@@ -255,6 +256,16 @@ export class MemorySessionStore implements SessionStore {
   async deleteBySub(iss: string, sub: string): Promise<string[]> {
     this.#assertOpen();
     return this.#deleteIndexed(this.#bySub, indexKey(iss, sub));
+  }
+
+  async listBySub(iss: string, sub: string): Promise<readonly StoredSession[]> {
+    this.#assertOpen();
+    const listed: StoredSession[] = [];
+    for (const id of this.#bySub.get(indexKey(iss, sub)) ?? []) {
+      const record = this.#sessions.peek(id)?.record;
+      if (record) listed.push({ id, record });
+    }
+    return listed;
   }
 
   async putTransaction(

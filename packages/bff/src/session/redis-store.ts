@@ -44,6 +44,7 @@ import type {
   SessionRecord,
   SessionStore,
   SessionTokens,
+  StoredSession,
   TransactionLimits,
 } from './types.js';
 
@@ -304,6 +305,24 @@ export class RedisSessionStore implements SessionStore {
       this.#keys.index('u:', indexHash(iss, sub)),
       this.#keys.legacyIndex('sub:', sha256(iss), sub),
     ]);
+  }
+
+  async listBySub(iss: string, sub: string): Promise<readonly StoredSession[]> {
+    const index = await this.#run('listBySub', (client) =>
+      client.getBuffer(this.#indexKey('u:', indexHash(iss, sub))),
+    );
+    // The index value: each id as one length byte, then the id (see redis-scripts.ts, `pack`).
+    const ids: string[] = [];
+    for (let at = 0; index && at < index.length; at += 1 + (index[at] as number)) {
+      const length = index[at] as number;
+      if (length > 0) ids.push(index.subarray(at + 1, at + 1 + length).toString());
+    }
+    const listed: StoredSession[] = [];
+    for (const id of ids) {
+      const record = await this.get(id);
+      if (record) listed.push({ id, record });
+    }
+    return listed;
   }
 
   async putTransaction(

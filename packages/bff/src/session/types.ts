@@ -48,6 +48,14 @@ export interface SessionRecord {
   readonly lastSeenAt: number;
   /** Epoch milliseconds after which the session is over whatever happens. */
   readonly absoluteExpiresAt: number;
+  /** What the user signed in with, coarsely (`Firefox on Linux`), for their list of sessions. */
+  readonly device?: string;
+}
+
+/** One of a user's sessions, as {@link SessionStore.listBySub} answers it. */
+export interface StoredSession {
+  readonly id: string;
+  readonly record: SessionRecord;
 }
 
 /**
@@ -151,6 +159,11 @@ export interface SessionStore {
   deleteBySid(iss: string, sid: string): Promise<string[]>;
   /** Deletes every session of `sub` at `iss`; answers the ids deleted. */
   deleteBySub(iss: string, sub: string): Promise<string[]>;
+  /**
+   * The live sessions of `sub` at `iss`, oldest first, read through the per-user index the session cap keeps
+   * (no scan). Sessions of the Redis layout before format version 1 are not listed.
+   */
+  listBySub(iss: string, sub: string): Promise<readonly StoredSession[]>;
 
   /**
    * Stores a login transaction under its `state`, for its `binding`, within `limits` (default

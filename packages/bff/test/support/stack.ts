@@ -25,7 +25,10 @@ export interface SeenRequest {
   readonly body: string;
 }
 
-/** A real HTTP upstream that answers with what it received (or a status a test asks for via `?status=`). */
+/**
+ * A real HTTP upstream that answers with what it received (or a status a test asks for via `?status=`, with a
+ * `WWW-Authenticate` via `?challenge=`).
+ */
 export interface EchoUpstream {
   readonly url: string;
   readonly seen: SeenRequest[];
@@ -82,6 +85,8 @@ export async function startEcho(): Promise<EchoUpstream> {
         'set-cookie': 'upstream=1; Path=/',
         'x-upstream': 'echo',
         ...(params.has('vary') ? { vary: params.get('vary') as string } : {}),
+        // A challenge the test asks for (`?challenge=Bearer error="insufficient_user_authentication"…`).
+        ...(params.has('challenge') ? { 'www-authenticate': params.get('challenge') as string } : {}),
       });
       res.end(body);
     });

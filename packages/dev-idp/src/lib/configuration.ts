@@ -13,9 +13,13 @@ import { type DevIdpUser, devIdpAcr } from '../users.js';
 import type { SigningJwk } from './keys.js';
 import { confirmedLogoutPage, errorPage, loggedOutPage, logoutPage, PAGE_HEADERS } from './pages.js';
 
-/** Claims released per scope. `conformIdTokenClaims: false` puts them in the ID token as well. */
+/**
+ * Claims released per scope. `conformIdTokenClaims: false` puts them in the ID token as well. Every ID token
+ * says how and when the user signed in (`acr`, `auth_time`): a relying party shows the level and checks a
+ * step-up without having to ask for them through the `claims` parameter.
+ */
 const CLAIMS = {
-  openid: ['sub'],
+  openid: ['sub', 'acr', 'auth_time'],
   profile: ['name', 'locale', 'currency', 'roles', 'tenants'],
   email: ['email', 'email_verified'],
   acr: null,
@@ -257,10 +261,19 @@ export function providerConfiguration(
       return { accountId: sub, claims: () => claimsOf(user) };
     },
 
-    // Authorization decisions at the APIs need the user's roles and tenants in the access token itself.
-    extraTokenClaims(_ctx, token) {
+    // Authorization decisions at the APIs need the user's roles and tenants in the access token itself, and
+    // step-up decisions (RFC 9470) how and when the user signed in: `acr` and `auth_time` (RFC 9068 §2.2.1),
+    // taken from the code or refresh token the access token is issued for.
+    extraTokenClaims(ctx, token) {
       const user = 'accountId' in token && token.accountId ? bySub.get(token.accountId) : undefined;
-      return user ? { roles: [...user.roles], tenants: tenantsOf(user) } : undefined;
+      if (!user) return undefined;
+      const grant = ctx?.oidc.entities.AuthorizationCode ?? ctx?.oidc.entities.RefreshToken;
+      return {
+        roles: [...user.roles],
+        tenants: tenantsOf(user),
+        ...(grant?.acr ? { acr: grant.acr } : {}),
+        ...(grant?.authTime ? { auth_time: grant.authTime } : {}),
+      };
     },
 
     // oidc-provider drops `offline_access` from a request without `prompt=consent` (OpenID Connect Core 11), so

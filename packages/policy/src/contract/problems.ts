@@ -17,6 +17,7 @@ export const problemCodes = /* @__PURE__ */ Object.freeze([
   'too_many_requests',
   'upstream_unavailable',
   'internal',
+  'step_up_required',
 ] as const);
 
 /** The `code` of a problem+json answer. */
@@ -50,6 +51,11 @@ export const problemTable: Readonly<Record<ProblemCode, ProblemCodeInfo>> = /* @
   /** An upstream, the identity provider or the session store cannot be reached (502, 503 or 504). */
   upstream_unavailable: { status: 503, title: 'Service unavailable' },
   internal: { status: 500, title: 'Internal error' },
+  /**
+   * Signed in, but not strongly or recently enough for this call (RFC 9470): the problem carries the
+   * `acr_values` and/or `max_age` to sign in again with.
+   */
+  step_up_required: { status: 401, title: 'Stronger sign-in required' },
 });
 
 /** An RFC 9457 problem document with Gatehouse's `code`. */
@@ -59,6 +65,10 @@ export interface Problem {
   readonly status: number;
   readonly code: ProblemCode;
   readonly detail?: string;
+  /** `step_up_required`: the authentication context classes to sign in again with (space-separated). */
+  readonly acr_values?: string;
+  /** `step_up_required`: the most seconds since the user last authenticated. */
+  readonly max_age?: number;
 }
 
 /** The `type` URI prefix of every problem: `urn:gatehouse:problem:<code>`. */

@@ -8,9 +8,15 @@ import {
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as T from 'typebox';
 import { DeliveryAddress } from '../../lib/address.js';
-import { CASH_ON_DELIVERY_LIMIT_MINOR, SHOP_CURRENCY, shippingFor } from '../../lib/money.js';
+import {
+  CASH_ON_DELIVERY_LIMIT_MINOR,
+  SHOP_CURRENCY,
+  STEP_UP_ORDER_MINOR,
+  shippingFor,
+} from '../../lib/money.js';
 import { createServiceApp, type ServiceOptions } from '../../lib/service-app.js';
 import { apiErrorOf, createServiceClient } from '../../lib/service-client.js';
+import { requireSecondFactor } from '../../lib/step-up.js';
 import type { Cart } from '../cart/cart-service.js';
 import type { ReservedLine } from '../catalog/catalog-service.js';
 import { type Order, type PaymentMethod, paymentMethods } from '../orders/orders-service.js';
@@ -60,7 +66,8 @@ const outcomeOf = (status: number): AuditOutcome =>
 /**
  * The checkout service (no tables of its own): validates the caller's cart, delivery address and payment
  * method, then reserves stock at the catalog, creates the order at the orders service and empties the cart,
- * each over HTTP with the caller's own token. Stock is put back if the order cannot be created. Every
+ * each over HTTP with the caller's own token. An order of more than ₹20,000 needs a recent second factor
+ * (`requireAuthLevel`: a step-up). Stock is put back if the order cannot be created. Every
  * attempt is audited as `checkout.place_order`, in the caller's organisation when they belong to one.
  *
  * @example
@@ -72,6 +79,7 @@ export async function buildCheckoutService(options: CheckoutServiceOptions): Pro
   const cart = createServiceClient('cart', options.cartUrl, options.serviceKey);
   const orders = createServiceClient('orders', options.ordersUrl, options.serviceKey);
   const placed = new WeakMap<FastifyRequest, string>();
+  const secondFactor = requireSecondFactor();
 
   const relay = <R>(promise: Promise<R>): Promise<R> =>
     promise.catch((error: unknown) => {
@@ -133,10 +141,13 @@ export async function buildCheckoutService(options: CheckoutServiceOptions): Pro
               : `Only ${short.product.stock} of ${short.product.name} left.`,
         });
       }
-      const expected = eligibility(paymentMethod, current.totalMinor + shippingFor(current.subtotalMinor));
+      const total = current.totalMinor + shippingFor(current.subtotalMinor);
+      const expected = eligibility(paymentMethod, total);
       if (!expected.eligible) {
         throw new ApiError('GH_API_BAD_REQUEST', 'payment method not eligible', { detail: expected.reason });
       }
+      // A large order needs a recent second factor: 401 insufficient_user_authentication otherwise.
+      if (total > STEP_UP_ORDER_MINOR) await secondFactor.call(app, request, reply);
 
       const wanted = current.items.map((line) => ({ productId: line.productId, quantity: line.quantity }));
       const reserved = await relay(

@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import * as T from 'typebox';
 import type { Queryable } from '../../db/database.js';
 import { createServiceApp, type ServiceOptions } from '../../lib/service-app.js';
+import { requireSecondFactor } from '../../lib/step-up.js';
 import { listAuditLog } from '../audit/audit-log.js';
 
 /** A member of an organisation. */
@@ -176,7 +177,8 @@ export async function buildOrgService(options: ServiceOptions): Promise<FastifyI
     '/org/:tenant/billing',
     {
       schema: { params: Tenant, body: BillingPatch },
-      preValidation: requireTenantPermission('billing:edit'),
+      // The org admin's permission, then a recent second factor (a step-up, RFC 9470).
+      preValidation: [requireTenantPermission('billing:edit'), requireSecondFactor()],
       config: { audit: 'billing.update' },
     },
     async (request) => {

@@ -1,5 +1,6 @@
 import { defineReactRemote, useApi, useCan, useIdentity, useRemoteContext } from '@gatehouse/react';
 import { ApiError, UnauthenticatedError } from '@gatehouse/remote';
+import { meetsLevel, resumeStepUp, withStepUp } from '@gatehouse/remote/step-up';
 import {
   type Address,
   AddressForm,
@@ -15,7 +16,9 @@ import {
   type Profile,
   plural,
   problemText,
+  SECOND_FACTOR_LEVEL,
   Skeleton,
+  STEP_UP_ORDER_MINOR,
   StateView,
   useApiData,
 } from '@gatehouse/shop-ui';
@@ -51,10 +54,17 @@ function Placed({ order }: { order: Order }): ReactNode {
   );
 }
 
+/** What placing an order sends. */
+interface OrderRequest {
+  readonly address: Address;
+  readonly paymentMethod: PaymentMethod;
+}
+
 function CheckoutForm(): ReactNode {
   const api = useApi();
   const identity = useIdentity();
-  const { events } = useRemoteContext();
+  const context = useRemoteContext();
+  const { events } = context;
   const cart = useApiData<Cart>('/api/cart');
   const profile = useApiData<Profile>('/api/profile');
   const payment = useApiData<PaymentMethods>('/api/checkout/payment-methods', [
@@ -72,6 +82,23 @@ function CheckoutForm(): ReactNode {
   useEffect(() => {
     if (saved) setAddress({ ...EMPTY_ADDRESS, ...saved });
   }, [saved]);
+  // Back from the security code a large order asked for: the order is placed once more, with the address and
+  // payment method as they were (they waited at the BFF, never in the browser).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once per mount, whatever the context does after
+  useEffect(() => {
+    void resumeStepUp(context, {
+      'place-order': (body) => api.post<Order>('/api/checkout/orders', body),
+    }).then((resumed) => {
+      if (!resumed) return;
+      const body = resumed.data as OrderRequest;
+      setAddress({ ...EMPTY_ADDRESS, ...body.address });
+      setMethod(body.paymentMethod);
+      if (resumed.result) {
+        events.emit('cart:changed', { itemCount: 0 });
+        setPlaced(resumed.result);
+      } else setError(problemText(resumed.error));
+    });
+  }, []);
   useEffect(() => {
     if (!methods) return;
     const current = methods.find((option) => option.id === method);
@@ -106,6 +133,9 @@ function CheckoutForm(): ReactNode {
     payment.status === 'ok' ? payment.data.totalMinor : c.totalMinor + shippingFor(c.subtotalMinor);
   const shipping = toPay - c.totalMinor;
   const ready = cartValid && addressValid && methodValid;
+  // A hint only: the API asks for the step-up, with the level it needs.
+  const needsSecondFactor = toPay > STEP_UP_ORDER_MINOR;
+  const hasSecondFactor = meetsLevel(context, SECOND_FACTOR_LEVEL);
 
   const place = async () => {
     setTouched(true);
@@ -114,10 +144,14 @@ function CheckoutForm(): ReactNode {
     setError(null);
     try {
       const line2 = address.line2?.trim();
-      const order = await api.post<Order>('/api/checkout/orders', {
+      const body: OrderRequest = {
         address: { ...address, line2: line2 || undefined },
         paymentMethod: method,
-      });
+      };
+      // A large order without a recent security code: the order waits at the BFF while the user gives it.
+      const order = await withStepUp(context, 'place-order', body, () =>
+        api.post<Order>('/api/checkout/orders', body),
+      );
       events.emit('cart:changed', { itemCount: 0 });
       setPlaced(order);
     } catch (caught) {
@@ -229,6 +263,13 @@ function CheckoutForm(): ReactNode {
               <Check state={methodValid ? 'ok' : payment.status === 'loading' ? 'wait' : 'bad'}>
                 {methodValid ? `${option?.label} can pay for this order` : 'Choose a payment method'}
               </Check>
+              {needsSecondFactor && (
+                <Check state={hasSecondFactor ? 'ok' : 'wait'}>
+                  {hasSecondFactor
+                    ? 'Your security code is confirmed for this order'
+                    : 'Orders over ₹20,000 need your security code: you will be asked for it'}
+                </Check>
+              )}
             </ul>
             <button
               type="button"

@@ -1,5 +1,6 @@
 import { defineReactRemote, useApi, useCan, useIdentity, useRemoteContext } from '@gatehouse/react';
 import { UnauthenticatedError } from '@gatehouse/remote';
+import { resumeStepUp, withStepUp } from '@gatehouse/remote/step-up';
 import {
   type AuditLogEntry,
   type AuditLogPage,
@@ -66,6 +67,13 @@ function Users({ tenant }: { tenant: string }): ReactNode {
   );
 }
 
+/** What the billing form sends. */
+interface BillingPatch {
+  readonly email: string;
+  readonly plan: OrgBilling['plan'];
+  readonly seats: number;
+}
+
 function Billing({ tenant }: { tenant: string }): ReactNode {
   const api = useApi();
   const identity = useIdentity();
@@ -75,9 +83,32 @@ function Billing({ tenant }: { tenant: string }): ReactNode {
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
   const data = billing.status === 'ok' ? billing.data : null;
+  const context = useRemoteContext();
+  // The form a step-up interrupted: shown again instead of the saved billing.
+  const [restored, setRestored] = useState(false);
+  const path = `/api/org/${encodeURIComponent(tenant)}/billing`;
   useEffect(() => {
-    if (data) setForm({ email: data.email, plan: data.plan, seats: String(data.seats) });
-  }, [data]);
+    if (data && !restored) setForm({ email: data.email, plan: data.plan, seats: String(data.seats) });
+  }, [data, restored]);
+  // Back from the second factor: the save that asked for it runs once more, with the form as it was.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once per mount, whatever the context does after
+  useEffect(() => {
+    void resumeStepUp(context, {
+      'save-billing': (body) => api.patch<OrgBilling>(path, (body as { patch: BillingPatch }).patch),
+    }).then((resumed) => {
+      if (!resumed) return;
+      const { patch } = resumed.data as { patch: BillingPatch };
+      setRestored(true);
+      setForm({ email: patch.email, plan: patch.plan, seats: String(patch.seats) });
+      if (resumed.result) {
+        billing.set(resumed.result);
+        setResult({
+          ok: true,
+          text: 'Billing saved after your security code. The change is in the audit log.',
+        });
+      } else setResult({ ok: false, text: problemText(resumed.error) });
+    });
+  }, []);
   if (billing.status === 'loading' || !form) return <Skeleton kind="lines" count={5} />;
   if (billing.status === 'error')
     return <ErrorView error={billing.error} what="billing" retry={billing.reload} />;
@@ -85,12 +116,12 @@ function Billing({ tenant }: { tenant: string }): ReactNode {
     event.preventDefault();
     setBusy(true);
     setResult(null);
+    const patch: BillingPatch = { email: form.email.trim(), plan: form.plan, seats: Number(form.seats) };
     try {
-      const saved = await api.patch<OrgBilling>(`/api/org/${encodeURIComponent(tenant)}/billing`, {
-        email: form.email.trim(),
-        plan: form.plan,
-        seats: Number(form.seats),
-      });
+      // A save without a recent second factor is left at the BFF while the user signs in again with it.
+      const saved = await withStepUp(context, 'save-billing', { patch }, () =>
+        api.patch<OrgBilling>(path, patch),
+      );
       billing.set(saved);
       setResult({ ok: true, text: 'Billing saved. The change is in the audit log.' });
     } catch (error) {

@@ -1,5 +1,6 @@
 import { defineReactRemote, useApi, useCan, useIdentity } from '@gatehouse/react';
 import { UnauthenticatedError } from '@gatehouse/remote';
+import { endOtherSessions, endSession, listSessions, type SessionSummary } from '@gatehouse/remote/sessions';
 import {
   type Address,
   AddressForm,
@@ -17,7 +18,7 @@ import {
   useApiData,
   type WishlistItem,
 } from '@gatehouse/shop-ui';
-import { type FormEvent, type ReactNode, useState } from 'react';
+import { type FormEvent, type ReactNode, useCallback, useEffect, useState } from 'react';
 
 const LOCALES = [
   ['en-IN', 'English (India)'],
@@ -246,6 +247,76 @@ function Wishlist(): ReactNode {
   );
 }
 
+/** The user's sessions (this browser's marked), each of which they can end, or every other one at once. */
+function Sessions(): ReactNode {
+  const identity = useIdentity();
+  const [sessions, setSessions] = useState<readonly SessionSummary[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const load = useCallback(() => {
+    listSessions().then(setSessions, (caught: unknown) => setError(problemText(caught)));
+  }, []);
+  useEffect(load, [load]);
+  const act = async (action: () => Promise<unknown>) => {
+    setError(null);
+    try {
+      await action();
+    } catch (caught) {
+      setError(problemText(caught));
+    }
+    load();
+  };
+  const others = sessions?.filter((session) => !session.current).length ?? 0;
+  return (
+    <section className="card" aria-labelledby="sessions-title" data-testid="sessions">
+      <h2 className="card__title" id="sessions-title">
+        Where you are signed in
+      </h2>
+      {error && (
+        <p className="alert alert--error" role="alert">
+          {error}
+        </p>
+      )}
+      {!sessions && !error && <Skeleton kind="lines" count={2} />}
+      {sessions && (
+        <ul className="checks">
+          {sessions.map((session) => (
+            <li key={session.handle} data-testid="session-row" data-current={session.current}>
+              <span>
+                <strong>{session.device}</strong>
+                {session.current && ' · this browser'}
+                <span className="muted">
+                  {' '}
+                  · signed in {formatDate(session.createdAt, identity, true)} · last seen{' '}
+                  {formatDate(session.lastSeenAt, identity, true)}
+                </span>
+              </span>{' '}
+              {!session.current && (
+                <button
+                  type="button"
+                  className="link-button"
+                  onClick={() => act(() => endSession(session.handle))}
+                >
+                  Sign out
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      {others > 0 && (
+        <button
+          type="button"
+          className="button"
+          onClick={() => act(endOtherSessions)}
+          data-testid="sign-out-others"
+        >
+          Sign out everywhere else
+        </button>
+      )}
+    </section>
+  );
+}
+
 /** The profile: shown to every signed-in user, editable only with `profile:edit` (the API checks it too). */
 function ProfilePage(): ReactNode {
   const identity = useIdentity();
@@ -273,6 +344,7 @@ function ProfilePage(): ReactNode {
             )}
           </section>
           <Wishlist />
+          <Sessions />
         </div>
         <aside className="card">
           <h2 className="card__title">Your account</h2>

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { createTestContext, problemError } from '../src/index.js';
+import { authLevel, meetsLevel, stepUpOf } from '../src/step-up.js';
+
+const LOA2 = 'urn:gatehouse:loa:2';
+const user = { id: 'user_erin', displayName: 'Erin', roles: [], permissions: [], tenants: [] };
+const signedIn = (session: Record<string, unknown>) =>
+  createTestContext({
+    identity: {
+      isAuthenticated: true,
+      user,
+      session: { expiresAt: new Date(Date.now() + 60_000).toISOString(), ...session },
+    },
+  });
+
+describe('@gatehouse/remote/step-up', () => {
+  it('stepUpOf reads the level a step_up_required problem asks for, checked for shape', () => {
+    const asked = problemError(401, { code: 'step_up_required', acr_values: LOA2, max_age: 300 });
+    expect(stepUpOf(asked)).toEqual({ acr_values: LOA2, max_age: 300 });
+    // Members of the wrong shape are dropped; the step-up is still one.
+    const odd = problemError(401, { code: 'step_up_required', acr_values: 'a\tb', max_age: -5 });
+    expect(stepUpOf(odd)).toEqual({});
+    expect(stepUpOf(problemError(401, { code: 'session_expired', acr_values: LOA2 }))).toBeUndefined();
+    expect(stepUpOf(problemError(403, { code: 'forbidden' }))).toBeUndefined();
+    expect(stepUpOf(new Error('step_up_required'))).toBeUndefined();
+  });
+
+  it('authLevel and meetsLevel read the identity’s acr and authTime: the current level, before any call', () => {
+    const now = Math.floor(Date.now() / 1000);
+    const strong = signedIn({ acr: LOA2, authTime: now - 30 });
+    expect(authLevel(strong)).toEqual({ acr: LOA2, authTime: now - 30 });
+    expect(meetsLevel(strong, { acr_values: LOA2, max_age: 60 })).toBe(true);
+    expect(meetsLevel(strong, { acr_values: LOA2, max_age: 10 })).toBe(false);
+    expect(meetsLevel(strong, { acr_values: 'urn:gatehouse:loa:3' })).toBe(false);
+    const weak = signedIn({ acr: 'urn:gatehouse:loa:1', authTime: now });
+    expect(meetsLevel(weak, { acr_values: LOA2 })).toBe(false);
+    expect(meetsLevel(weak, { max_age: 60 })).toBe(true);
+    // Not the types the contract says: no level at all.
+    expect(authLevel(signedIn({ acr: 2, authTime: '1765000000' }))).toEqual({});
+    expect(meetsLevel(createTestContext(), { max_age: 60 })).toBe(false);
+    expect(authLevel(createTestContext())).toEqual({});
+  });
+});
