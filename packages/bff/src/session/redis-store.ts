@@ -309,7 +309,7 @@ export class RedisSessionStore implements SessionStore {
 
   async listBySub(iss: string, sub: string): Promise<readonly StoredSession[]> {
     const index = await this.#run('listBySub', (client) =>
-      client.getBuffer(this.#indexKey('u:', indexHash(iss, sub))),
+      client.getBuffer(this.#keys.index('u:', indexHash(iss, sub))),
     );
     // The index value: each id as one length byte, then the id (see redis-scripts.ts, `pack`).
     const ids: string[] = [];
