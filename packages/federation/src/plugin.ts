@@ -51,7 +51,7 @@ const name = 'gatehouse-federation';
  *   and its shared ranges must accept the host's singletons, before anything is fetched;
  * - `loadEntry`: an ES-module entry is imported only after the import map pins its bytes and every chunk's
  *   (SHA-384, checked by the browser; the map is written, and proven enforced, as soon as such a remote
- *   registers); `createScript` and `fetch` give a script entry or an `mf-manifest.json` their pinned
+ *   registers; the entry's bytes are preloaded, checked and not run, meanwhile); `createScript` and `fetch` give a script entry or an `mf-manifest.json` their pinned
  *   `integrity`, and refuse any URL the manifest does not pin;
  * - `initContainer` and `resolveShare`: a singleton the remote registers or resolves in a version its
  *   range refuses is an error (`GH_FED_SHARED_CONFLICT`), where MF would only warn.
@@ -93,11 +93,8 @@ export function guardFederation(options: FederationGuardOptions): ModuleFederati
     return manifest;
   };
   let pinned: Promise<void> | undefined;
-  const pin = () =>
-    (pinned ??= pinModules(
-      federated,
-      options.nonce ?? document.querySelector<HTMLScriptElement>('script[nonce]')?.nonce,
-    ));
+  const nonce = () => options.nonce ?? document.querySelector<HTMLScriptElement>('script[nonce]')?.nonce;
+  const pin = () => (pinned ??= pinModules(federated, nonce()));
 
   return {
     name,
@@ -129,6 +126,14 @@ export function guardFederation(options: FederationGuardOptions): ModuleFederati
       pinOf(remoteInfo.entry, remoteInfo.name);
       allow(manifest, options.state());
       if (remoteInfo.type !== 'module' && remoteInfo.type !== 'esm') return undefined;
+      // The entry's bytes are fetched (checked by the link's own `integrity`, never run) while the import map
+      // is still being proven: the import below, which runs it, still waits for the proof.
+      const link = document.createElement('link');
+      link.rel = 'modulepreload';
+      link.integrity = pinOf(remoteInfo.entry, remoteInfo.name);
+      link.nonce = nonce() ?? '';
+      link.href = remoteInfo.entry;
+      document.head.append(link);
       await pin();
       return withTimeout(
         import(/* @vite-ignore */ remoteInfo.entry).catch((cause: unknown) => {
