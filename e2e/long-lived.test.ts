@@ -12,6 +12,7 @@ interface Seen {
   wsOpen: boolean;
   wsMessages: string[];
   wsClosedAt: number;
+  wsClose: { code: number; reason: string } | undefined;
   esMessages: string[];
   esErrorAt: number;
   esState: number;
@@ -21,7 +22,7 @@ interface Seen {
 /**
  * Issue 14's long-lived connections in the real Chromium: a signed-in page opens a WebSocket and an
  * EventSource through `/api/*` (a real `ws` upstream and a real SSE upstream behind the BFF), both carry data
- * with the bearer attached upstream, and both are closed within a second of the user's logout.
+ * with the bearer attached upstream, and both are closed within a second of the user's logout — the WebSocket with a close frame 1008.
  */
 await describeWith(['chromium'], 'long-lived connections in Chromium', () => {
   let browser: Browser;
@@ -93,7 +94,7 @@ await describeWith(['chromium'], 'long-lived connections in Chromium', () => {
     for (const stop of stops.reverse()) await stop();
   });
 
-  it('a signed-in page’s WebSocket and EventSource through /api/* carry data, then close within 1 s of logout', async () => {
+  it('a signed-in page’s WebSocket and EventSource through /api/* carry data, then close within 1 s of logout (1008)', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${bffUrl}/account/live`);
@@ -108,6 +109,7 @@ await describeWith(['chromium'], 'long-lived connections in Chromium', () => {
         wsOpen: false,
         wsMessages: [],
         wsClosedAt: 0,
+        wsClose: undefined,
         esMessages: [],
         esErrorAt: 0,
         esState: 0,
@@ -120,8 +122,9 @@ await describeWith(['chromium'], 'long-lived connections in Chromium', () => {
         socket.send('hi from the page');
       };
       socket.onmessage = (event) => seen.wsMessages.push(String(event.data));
-      socket.onclose = () => {
+      socket.onclose = (event) => {
         seen.wsClosedAt = Date.now();
+        seen.wsClose = { code: event.code, reason: event.reason };
       };
       const source = new EventSource('/api/feed/events');
       source.onmessage = (event) => seen.esMessages.push(String(event.data));
@@ -149,6 +152,8 @@ await describeWith(['chromium'], 'long-lived connections in Chromium', () => {
     await expect.poll(async () => (await seen()).esErrorAt, { timeout: 2000 }).toBeGreaterThan(0);
     const after = await seen();
     expect(after.wsClosedAt - after.loggedOutAt).toBeLessThan(1000);
+    // The browser got the BFF's close frame: 1008 (policy violation), with its reason.
+    expect(after.wsClose).toEqual({ code: 1008, reason: 'session ended' });
     expect(after.esErrorAt - after.loggedOutAt).toBeLessThan(1000);
     // The upstreams saw both connections end; the EventSource's retry met a 401 and gave up (CLOSED).
     await expect.poll(() => wss.clients.size + sseOpen, { timeout: 1000 }).toBe(0);

@@ -33,6 +33,8 @@ let canaryHits = 0;
 /** The bodies of the back-channel logout requests the dev IdP sent (relayed to the BFF as they came). */
 const logoutBodies: string[] = [];
 let canaryPort = 0;
+/** The BFF's client id at the dev IdP (the `aud` of its logout tokens). */
+let clientId = '';
 const stops: Array<() => Promise<unknown>> = [];
 const report: Array<{ attack: string; blocked: boolean }> = [];
 
@@ -74,6 +76,7 @@ beforeAll(async () => {
     ...bffClient({ baseUrl: bffUrl }),
     backchannel_logout_uri: `http://localhost:${relay}/auth/backchannel-logout`,
   };
+  clientId = client.client_id;
   idp = await createDevIdp({ port: 0, clients: [client], ttl: { AccessToken: 3 } });
   stops.push(() => idp.close());
   const api = await createSampleApi({ issuer: idp.issuer });
@@ -134,6 +137,32 @@ async function postLogoutToken(body: string): Promise<number> {
   });
   await answer.arrayBuffer();
   return answer.status;
+}
+
+/**
+ * A logout token signed by the dev IdP itself — oidc-provider's own `IdToken` as its back-channel logout
+ * builds it (`typ: logout+jwt`, the event, `iss`, `aud`, `iat`, `exp`), with its current signing key, the one
+ * it publishes at its `jwks_uri` — but with the `jti` the attacker chooses, or none.
+ */
+async function mintLogoutToken(sub: string, jti: string | undefined): Promise<string> {
+  const client = await idp.provider.Client.find(clientId);
+  if (!client) throw new Error(`no client ${clientId} at the dev IdP`);
+  const token = new idp.provider.IdToken({ sub }, { client });
+  // As oidc-provider's own back-channel logout does: the `sub` as the client knows it.
+  (token as unknown as { mask: object }).mask = { sub: null };
+  token.set('events', { 'http://schemas.openid.net/event/backchannel-logout': {} });
+  if (jti !== undefined) token.set('jti', jti);
+  return token.issue({ use: 'logout' });
+}
+
+/** Posts a logout token; answers the status and the body the BFF sent with it. */
+async function postLogout(token: string): Promise<{ status: number; body: { error?: string } }> {
+  const answer = await fetch(`${bffUrl}/auth/backchannel-logout`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ logout_token: token }),
+  });
+  return { status: answer.status, body: (await answer.json().catch(() => ({}))) as { error?: string } };
 }
 
 const api = (browser: TestBrowser, path: string, headers: Record<string, string> = {}) =>
@@ -328,6 +357,45 @@ describe('attacks against a running stack', () => {
       // The IdP's own delivery ended carol's session; the same token again is refused (its jti was seen).
       const ended = (await api(carol, '/api/sample/me')).status === 401;
       return ended && (await postLogoutToken(body)) === 400;
+    });
+  });
+
+  describe('logout tokens from the issuer’s own key', () => {
+    let dave: TestBrowser;
+    const jti = `attack-${Date.now()}`;
+    beforeAll(async () => {
+      dave = new TestBrowser();
+      await signIn(dave, bffUrl, 'dave');
+      // The control: a token minted this way, with a fresh jti, is trusted — it ends frank's session. So a
+      // refusal below is for the jti, never for the signer.
+      const frank = new TestBrowser();
+      await signIn(frank, bffUrl, 'frank');
+      const control = await postLogout(await mintLogoutToken('user_frank', jti));
+      if (control.status !== 200 || (await api(frank, '/api/sample/me')).status !== 401)
+        throw new Error(`the minted control token was not honoured (${control.status})`);
+    });
+
+    it('a logout token without jti', async () => {
+      await attack('a back-channel logout token without jti ends a session', async () => {
+        const answer = await postLogout(await mintLogoutToken('user_dave', undefined));
+        // 400 in the OAuth error format the standard asks for, and dave's session lives on.
+        return (
+          answer.status === 400 &&
+          answer.body.error === 'invalid_request' &&
+          (await api(dave, '/api/sample/me')).status === 200
+        );
+      });
+    });
+
+    it('a new logout token under a jti already used', async () => {
+      await attack('a back-channel logout token reusing a seen jti ends a session', async () => {
+        const answer = await postLogout(await mintLogoutToken('user_dave', jti));
+        return (
+          answer.status === 400 &&
+          answer.body.error === 'invalid_request' &&
+          (await api(dave, '/api/sample/me')).status === 200
+        );
+      });
     });
   });
 

@@ -3,14 +3,22 @@ import { AggregatorRegistry, Counter, collectDefaultMetrics, Gauge, Histogram, R
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** Where the gauges read their values when Prometheus scrapes. */
+export interface GaugeSources {
+  readonly pushStreams?: () => number;
+  readonly sessions?: () => number | undefined;
+  /** Open long-lived connections through `/api/*`, by kind (`ws`, `sse`) and upstream. */
+  readonly longLived?: () => readonly { kind: string; upstream: string; open: number }[];
+}
+
 /**
  * The BFF's Prometheus metrics (prom-client), in a registry of its own: logins, refreshes, logouts and
  * session ends, proxied requests by upstream and status class with latency, back-channel logouts, open push
- * streams and live sessions. Labels never carry a user, a session or a token.
+ * streams, open long-lived connections through the proxy and live sessions. Labels never carry a user, a session or a token.
  */
 export class BffMetrics {
   readonly registry = new Registry();
-  #sources: { pushStreams?: () => number; sessions?: () => number | undefined } = {};
+  #sources: GaugeSources = {};
   readonly logins = new Counter({
     name: 'gatehouse_logins_total',
     help: 'Completed logins by outcome (success, or the failure reason).',
@@ -62,6 +70,16 @@ export class BffMetrics {
       if (value !== undefined) this.pushStreams.set(value);
     },
   });
+  readonly longLivedConnections: Gauge<'kind' | 'upstream'> = new Gauge({
+    name: 'gatehouse_long_lived_connections',
+    help: 'Open long-lived connections through /api/* in this process, by kind (ws, sse) and upstream.',
+    labelNames: ['kind', 'upstream'] as const,
+    registers: [this.registry],
+    collect: () => {
+      for (const { kind, upstream, open } of this.#sources.longLived?.() ?? [])
+        this.longLivedConnections.set({ kind, upstream }, open);
+    },
+  });
   readonly activeSessions: Gauge = new Gauge({
     name: 'gatehouse_active_sessions',
     help: 'Sessions in the store (memory store: exact; Redis: not reported).',
@@ -73,7 +91,7 @@ export class BffMetrics {
   });
 
   /** Where the gauges read their values when Prometheus scrapes. */
-  observe(sources: { pushStreams?: () => number; sessions?: () => number | undefined }): void {
+  observe(sources: GaugeSources): void {
     this.#sources = { ...this.#sources, ...sources };
   }
 

@@ -91,6 +91,7 @@ export function createRuntime(options: RuntimeOptions): OwnedRuntime {
   });
   metrics.observe({
     pushStreams: () => push.size,
+    longLived: () => longLived.counts(),
     sessions: () => (store instanceof MemorySessionStore ? store.stats().sessions : undefined),
   });
   const runtime: GatehouseRuntime = Object.freeze({

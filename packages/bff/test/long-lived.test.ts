@@ -1,4 +1,5 @@
-import { API_HEADERS, endIdpSession, TestBrowser } from '@gatehouse/testing';
+import { API_HEADERS, endIdpSession, freePort, TestBrowser } from '@gatehouse/testing';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Opened,
@@ -142,7 +143,7 @@ describe('WebSocket through /api/* (opted in with websocket: true)', () => {
     });
   });
 
-  it('closes open WebSockets within 1 s after logout', async () => {
+  it('closes open WebSockets within 1 s after logout, with a close frame 1008 and its reason', async () => {
     const { browser, cookie } = await signedIn('dave');
     const first = open(await openWebSocket(wsUrl(stack, '/api/live/a'), handshake(stack, cookie)));
     const second = open(await openWebSocket(wsUrl(stack, '/api/live/b'), handshake(stack, cookie)));
@@ -151,7 +152,10 @@ describe('WebSocket through /api/* (opted in with websocket: true)', () => {
     );
     const started = Date.now();
     await logout(browser, stack);
-    for (const conn of [first, second]) expect((await conn.closed) - started).toBeLessThan(1000);
+    for (const conn of [first, second]) {
+      expect((await conn.closed) - started).toBeLessThan(1000);
+      expect(await conn.closeFrame).toEqual({ code: 1008, reason: 'session ended' });
+    }
     // Another user's session is not touched.
     other.socket.send('still here');
     await until(() => other.messages.includes('echo:still here'));
@@ -167,6 +171,22 @@ describe('WebSocket through /api/* (opted in with websocket: true)', () => {
     const conn = open(await openWebSocket(wsUrl(stack, '/api/live/a'), handshake(stack, cookie)));
     const sentAt = await endIdpSession(browser, stack.idp.issuer);
     expect((await conn.closed) - sentAt).toBeLessThan(1000);
+    expect(await conn.closeFrame).toEqual({ code: 1008, reason: 'session ended' });
+  });
+
+  it('writes the close frame between two of the upstream’s frames, however they arrive', async () => {
+    const { browser, cookie } = await signedIn('bob');
+    const conn = open(await openWebSocket(wsUrl(stack, '/api/live/big'), handshake(stack, cookie)));
+    // Large echoes (each several TCP chunks) still on their way when the session ends.
+    const big = 'x'.repeat(200_000);
+    for (let i = 0; i < 5; i++) conn.socket.send(big);
+    await until(() => conn.messages.some((message) => message.startsWith('echo:')));
+    await logout(browser, stack);
+    expect(await conn.closeFrame).toEqual({ code: 1008, reason: 'session ended' });
+    // Every echo the client got is whole: the close frame was not spliced into one.
+    const echoes = conn.messages.filter((message) => message.startsWith('echo:'));
+    expect(echoes.length).toBeGreaterThanOrEqual(1);
+    expect(echoes.every((message) => message === `echo:${big}`)).toBe(true);
   });
 
   it('caps connections per session (429) and frees a place when one closes', async () => {
@@ -237,6 +257,8 @@ describe('Server-Sent Events through /api/* (opted in with sse: true)', () => {
     const started = Date.now();
     await logout(browser, stack);
     expect((await stream.ended) - started).toBeLessThan(1000);
+    // Ended cleanly (the chunked body's last chunk), not cut.
+    expect(stream.cleanEnd()).toBe(true);
     await until(() => sse.open() === 0);
 
     const other = await signedIn('erin');
@@ -288,6 +310,73 @@ describe('expiry and the total cap', () => {
       one.socket.close();
     } finally {
       await small.close();
+    }
+  });
+});
+
+describe('the session ends while a connection is being opened', () => {
+  it('closes a WebSocket and an event stream whose session ended between the look-up and the registration', async () => {
+    const racy = await startStack(withLongLived());
+    try {
+      const { cookie } = await signedIn('carol', racy);
+      const { sessions } = racy.bff.runtime;
+      const resolve = sessions.resolve.bind(sessions);
+      // The real look-up, then the real end of the session (store deleted, end announced) before the proxy
+      // registers the connection: the announcement reaches no one, as when a logout lands in that window.
+      sessions.resolve = (id) =>
+        Promise.resolve(resolve(id)).then(async (found) => {
+          if ('record' in found) await sessions.endById(id, 'logout');
+          return found;
+        });
+      // Without the re-check both would stay open: bounded waits, so the test fails rather than hangs.
+      const within = <T>(promise: Promise<T>) =>
+        Promise.race([promise, new Promise<string>((done) => setTimeout(() => done('still open'), 2000))]);
+      // Refused before the upgrade (401) or closed just after it (1008), depending on which comes first.
+      const opened = await openWebSocket(wsUrl(racy, '/api/live/a'), handshake(racy, cookie));
+      if ('closeFrame' in opened)
+        expect(await within(opened.closeFrame)).toEqual({ code: 1008, reason: 'session ended' });
+      else expect(opened).toMatchObject({ status: 401, problem: { code: 'session_expired' } });
+      const stream = await openStream(`${racy.bffUrl}/api/feed/events`, eventStream(cookie));
+      expect(typeof (await within(stream.ended))).toBe('number');
+      await until(() => racy.bff.runtime.longLived.size === 0);
+      sessions.resolve = resolve;
+    } finally {
+      await racy.close();
+    }
+  });
+});
+
+describe('the open connections gauge', () => {
+  it('counts open WebSockets and event streams by kind and upstream on /metrics', async () => {
+    const port = await freePort();
+    const measured = await startStack(withLongLived({ metricsPort: port }));
+    const scrape = async () => (await request(`http://127.0.0.1:${port}/metrics`)).body.text();
+    const gauge = (text: string, kind: string, upstream: string) =>
+      Number(
+        new RegExp(
+          `^gatehouse_long_lived_connections\\{kind="${kind}",upstream="${upstream}"\\} (\\d+)$`,
+          'm',
+        ).exec(text)?.[1],
+      );
+    try {
+      const { cookie } = await signedIn('alice', measured);
+      const sockets = [
+        open(await openWebSocket(wsUrl(measured, '/api/live/a'), handshake(measured, cookie))),
+        open(await openWebSocket(wsUrl(measured, '/api/live/b'), handshake(measured, cookie))),
+      ];
+      const stream = await openStream(`${measured.bffUrl}/api/feed/events`, eventStream(cookie));
+      let text = await scrape();
+      expect(text).toContain('# TYPE gatehouse_long_lived_connections gauge');
+      expect(gauge(text, 'ws', 'live')).toBe(2);
+      expect(gauge(text, 'sse', 'feed')).toBe(1);
+      for (const conn of sockets) conn.socket.close();
+      stream.close();
+      await until(() => measured.bff.runtime.longLived.size === 0);
+      text = await scrape();
+      expect(gauge(text, 'ws', 'live')).toBe(0);
+      expect(gauge(text, 'sse', 'feed')).toBe(0);
+    } finally {
+      await measured.close();
     }
   });
 });

@@ -39,6 +39,7 @@ interface RemoteLike {
   readonly name: string;
   readonly alias?: string;
   readonly entry?: string;
+  readonly type?: string;
 }
 
 const name = 'gatehouse-federation';
@@ -49,8 +50,9 @@ const name = 'gatehouse-federation';
  * - `beforeRequest`: the auth state must allow the remote (the manifest's `auth`, `roles`, `permissions`)
  *   and its shared ranges must accept the host's singletons, before anything is fetched;
  * - `loadEntry`: an ES-module entry is imported only after the import map pins its bytes and every chunk's
- *   (SHA-384, checked by the browser); `createScript` and `fetch` give a script entry or an `mf-manifest.json`
- *   their pinned `integrity`, and refuse any URL the manifest does not pin;
+ *   (SHA-384, checked by the browser; the map is written, and proven enforced, as soon as such a remote
+ *   registers; the entry's bytes are preloaded, checked and not run, meanwhile); `createScript` and `fetch` give a script entry or an `mf-manifest.json` their pinned
+ *   `integrity`, and refuse any URL the manifest does not pin;
  * - `initContainer` and `resolveShare`: a singleton the remote registers or resolves in a version its
  *   range refuses is an error (`GH_FED_SHARED_CONFLICT`), where MF would only warn.
  * Every refusal is a {@link FederationError}; nothing is fetched before the checks pass (fail closed).
@@ -91,11 +93,18 @@ export function guardFederation(options: FederationGuardOptions): ModuleFederati
     return manifest;
   };
   let pinned: Promise<void> | undefined;
+  const nonce = () => options.nonce ?? document.querySelector<HTMLScriptElement>('script[nonce]')?.nonce;
+  const pin = () => (pinned ??= pinModules(federated, nonce()));
 
   return {
     name,
     beforeRegisterRemote(args) {
-      checkRemote(args.remote as RemoteLike);
+      const remote = args.remote as RemoteLike;
+      checkRemote(remote);
+      // An ES-module remote's pins are written and proven now, off its first load's path; that load waits
+      // for them (and fails if they failed: the rejection is kept for it, not reported here).
+      if ((remote.type === 'module' || remote.type === 'esm') && typeof document === 'object')
+        pin().catch(() => {});
       return args;
     },
     async beforeRequest(args) {
@@ -117,11 +126,15 @@ export function guardFederation(options: FederationGuardOptions): ModuleFederati
       pinOf(remoteInfo.entry, remoteInfo.name);
       allow(manifest, options.state());
       if (remoteInfo.type !== 'module' && remoteInfo.type !== 'esm') return undefined;
-      pinned ??= pinModules(
-        federated,
-        options.nonce ?? document.querySelector<HTMLScriptElement>('script[nonce]')?.nonce,
-      );
-      await pinned;
+      // The entry's bytes are fetched (checked by the link's own `integrity`, never run) while the import map
+      // is still being proven: the import below, which runs it, still waits for the proof.
+      const link = document.createElement('link');
+      link.rel = 'modulepreload';
+      link.integrity = pinOf(remoteInfo.entry, remoteInfo.name);
+      link.nonce = nonce() ?? '';
+      link.href = remoteInfo.entry;
+      document.head.append(link);
+      await pin();
       return withTimeout(
         import(/* @vite-ignore */ remoteInfo.entry).catch((cause: unknown) => {
           throw new FederationError('GH_FED_LOAD_FAILED', remoteInfo.name, 'entry did not load', { cause });

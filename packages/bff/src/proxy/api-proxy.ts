@@ -139,9 +139,11 @@ export class ApiProxy {
     if (forward.stream) {
       const refusal = this.#longLived.refusal(id);
       if (refusal) return this.#refuse(forward.res, refusal);
-      const { res } = forward;
-      const held = this.#longLived.hold(session, () => res.destroy());
-      res.once('close', held.release);
+      const held = this.#longLived.hold(session, forward.endStream, {
+        kind: 'sse',
+        upstream: forward.route.name,
+      });
+      forward.res.once('close', held.release);
     }
     const token = this.#sessions.accessToken(session, forward.route.resource);
     if (typeof token === 'string') return this.#send(forward, token);

@@ -67,6 +67,8 @@ export class Forward implements Dispatcher.DispatchHandler, UpstreamTarget {
   #abort: ((reason?: Error) => void) | undefined;
   #resume: (() => void) | undefined;
   #clientGone = false;
+  /** The stream was ended by the BFF (its session ended): the upstream's answer is dropped from then on. */
+  #ended = false;
 
   // Positional, and called once per request: the state is built here, then only the object travels.
   constructor(
@@ -114,6 +116,20 @@ export class Forward implements Dispatcher.DispatchHandler, UpstreamTarget {
     );
   }
 
+  /**
+   * Ends an event stream because its session ended: the upstream request is aborted and the client's answer
+   * ends cleanly (the last chunk of its chunked body; an event cut short is one the browser drops), or, when
+   * no header was sent yet, is a 401 `session_expired` problem. The browser's `EventSource` then reconnects
+   * and hears the 401.
+   */
+  readonly endStream = (): void => {
+    if (this.#ended || this.#clientGone || this.res.destroyed) return;
+    this.#ended = true;
+    this.#abort?.(new Error('the session ended'));
+    if (this.res.headersSent) this.res.end();
+    else sendProblem(this.res, 401, 'session_expired', 'Your session has ended. Sign in again.');
+  };
+
   /** `close` listener of the client response. */
   readonly onClientClose = (): void => {
     if (this.res.writableFinished) return;
@@ -125,11 +141,12 @@ export class Forward implements Dispatcher.DispatchHandler, UpstreamTarget {
   // adapted onto them, parsing headers into an object first); using them saves that work per request.
   onConnect(abort: (reason?: Error) => void): void {
     this.#abort = abort;
-    if (this.#clientGone) abort(new Error('the client went away'));
+    if (this.#clientGone || this.#ended) abort(new Error('the client went away'));
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true;
+    if (this.#ended) return false;
     this.#sink.answered(this, statusCode);
     this.#resume = resume;
     const stepUp = statusCode === 401 ? stepUpChallengeIn(rawHeaders) : undefined;
@@ -175,6 +192,7 @@ export class Forward implements Dispatcher.DispatchHandler, UpstreamTarget {
   }
 
   onData(chunk: Buffer): boolean {
+    if (this.#ended) return false;
     if (this.#replaced) return true;
     if (this.res.write(chunk)) return true;
     this.res.once('drain', this.#resume as () => void);
@@ -182,12 +200,13 @@ export class Forward implements Dispatcher.DispatchHandler, UpstreamTarget {
   }
 
   onComplete(): void {
+    if (this.#ended) return;
     this.#sink.completed(this);
     if (!this.#replaced) this.res.end();
   }
 
   onError(error: Error): void {
-    if (this.#clientGone || this.res.destroyed) return;
+    if (this.#clientGone || this.#ended || this.res.destroyed) return;
     if (this.res.headersSent) {
       this.res.destroy(error);
       return;

@@ -21,6 +21,18 @@ interface Held extends HeldConnection {
   readonly close: () => void;
 }
 
+/** What a held connection is, for the `gatehouse_long_lived_connections` gauge. */
+export interface LongLivedKind {
+  readonly kind: 'ws' | 'sse';
+  /** The upstream's name in the config. */
+  readonly upstream: string;
+}
+
+/** Open connections of one kind to one upstream. */
+export interface LongLivedCount extends LongLivedKind {
+  open: number;
+}
+
 /** The open connections of one session, and the timer that checks the session when its expiry comes. */
 interface SessionGroup {
   readonly id: string;
@@ -46,7 +58,9 @@ const FULL: Refusal = Object.freeze({
  * front-channel logout, or a refresh the issuer refused is announced on the {@link SessionEventBus} (every
  * process hears it, as the push channel does); an idle or absolute expiry with no request at all is found
  * by checking the session when its expiry comes (without counting as activity: an open connection does not
- * keep a session alive). Either way the connections close within a second.
+ * keep a session alive). Either way the connections close within a second, each by its own `close` (a
+ * WebSocket's close frame 1008, an event stream's clean end). Counts by kind and upstream feed the
+ * `gatehouse_long_lived_connections` gauge.
  */
 export class LongLivedConnections {
   readonly #groups = new Map<string, SessionGroup>();
@@ -54,6 +68,8 @@ export class LongLivedConnections {
   readonly #log: Logger;
   readonly #limits: LongLivedLimits;
   readonly #unsubscribe: () => void;
+  /** Open connections by kind and upstream; a pair once seen stays, so the gauge falls back to 0. */
+  readonly #byKind = new Map<string, LongLivedCount>();
   #count = 0;
 
   constructor(sessions: SessionManager, bus: SessionEventBus, log: Logger, limits: LongLivedLimits) {
@@ -68,6 +84,11 @@ export class LongLivedConnections {
     return this.#count;
   }
 
+  /** Open connections by kind (`ws`, `sse`) and upstream, for the metrics gauge. */
+  counts(): readonly LongLivedCount[] {
+    return [...this.#byKind.values()];
+  }
+
   /** Why session `id` may not open another connection now (429 or 503), or `undefined`. */
   refusal(id: string): Refusal | undefined {
     if (this.#count >= this.#limits.total) return FULL;
@@ -77,9 +98,12 @@ export class LongLivedConnections {
 
   /**
    * Holds a connection of `session` until it is released; `close` ends it (both sides) when the session ends
-   * or the BFF shuts down. The caller checked {@link refusal} just before.
+   * or the BFF shuts down. The caller checked {@link refusal} just before. Once held, the session is read
+   * again from the store (without counting as activity): a session that ended between the caller's look-up
+   * and this registration was announced before anyone listened for it, and is found here instead — the store
+   * forgets a session before announcing its end, so one of the two always sees it.
    */
-  hold(session: ActiveSession, close: () => void): HeldConnection {
+  hold(session: ActiveSession, close: () => void, what: LongLivedKind): HeldConnection {
     const key = sessionChannelKey(session.id);
     let group = this.#groups.get(key);
     if (group === undefined) {
@@ -88,15 +112,40 @@ export class LongLivedConnections {
       this.#watchExpiry(group, this.#sessions.expiresAt(session.record));
     }
     const mine = group;
-    const held: Held = { close, release: () => this.#release(mine, held) };
+    const kindKey = `${what.kind} ${what.upstream}`;
+    const tally = this.#byKind.get(kindKey) ?? { ...what, open: 0 };
+    this.#byKind.set(kindKey, tally);
+    const held: Held = { close, release: () => this.#release(mine, held, tally) };
     group.held.add(held);
     this.#count++;
+    tally.open++;
+    this.#recheck(mine, held);
     return held;
   }
 
-  #release(group: SessionGroup, held: Held): void {
+  /** Ends `held` if its session is gone from the store (it ended before the connection was registered). */
+  #recheck(group: SessionGroup, held: Held): void {
+    const end = () => {
+      if (!group.held.has(held)) return;
+      held.release();
+      held.close();
+    };
+    this.#sessions.peek(group.id).then(
+      (found) => {
+        if (!('record' in found)) end();
+      },
+      (error: unknown) => {
+        // Fail closed: a session that cannot be read again is not trusted with an open connection.
+        this.#log.warn({ event: 'long_lived_error', err: error }, 'session re-check failed');
+        end();
+      },
+    );
+  }
+
+  #release(group: SessionGroup, held: Held, tally: LongLivedCount): void {
     if (!group.held.delete(held)) return;
     this.#count--;
+    tally.open--;
     if (group.held.size > 0) return;
     if (group.timer) clearTimeout(group.timer);
     this.#groups.delete(group.key);

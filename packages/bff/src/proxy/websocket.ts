@@ -9,6 +9,7 @@ import { BffError } from '../errors.js';
 import { PROBLEM_HEADERS, problem } from '../problem.js';
 import { type ActiveSession, type Ended, SessionEndedError, type SessionManager } from '../sessions.js';
 import { isUnsafePath, type Refusal } from './checks.js';
+import { closeFrame, FrameBoundary } from './frames.js';
 import type { UpstreamHeaders, UpstreamTarget } from './headers.js';
 import type { HeldConnection, LongLivedConnections } from './long-lived.js';
 import type { ProxyReporter } from './reporter.js';
@@ -44,6 +45,10 @@ class Handshake implements UpstreamTarget {
   held: HeldConnection | undefined;
   upstream: ClientRequest | undefined;
   upstreamSocket: Duplex | undefined;
+  /** Where the upstream's frames to the client end, once piped: a close frame may only go between two. */
+  frames: FrameBoundary | undefined;
+  /** The client socket is being ended gracefully (a close frame or a problem on its way): not destroyed. */
+  ending = false;
 
   constructor(
     readonly req: IncomingMessage,
@@ -53,12 +58,51 @@ class Handshake implements UpstreamTarget {
     readonly path: string,
   ) {}
 
-  /** Ends both sides at once (the session ended, either side left, or the BFF is closing). */
+  /** Ends both sides at once (either side left, or the BFF is closing). */
   readonly close = (): void => {
     this.held?.release();
-    this.socket.destroy();
+    if (!this.ending) this.socket.destroy();
     this.upstream?.destroy();
     this.upstreamSocket?.destroy();
+  };
+
+  /**
+   * The session ended: after the upgrade, the client gets a close frame `1008` (policy violation) with the
+   * reason `session ended` — after the rest of a frame the upstream was in the middle of, never inside one;
+   * before it, a 401 problem. The client's side is not passed on any more, the upstream is cut once its frame
+   * is through, and the client socket is ended, destroyed a second later if it lingers.
+   */
+  readonly endSession = (): void => {
+    const { socket, upstreamSocket, frames } = this;
+    this.held?.release();
+    if (!socket.writable) {
+      this.close();
+      return;
+    }
+    this.ending = true;
+    setTimeout(() => socket.destroy(), 1000).unref();
+    if (upstreamSocket === undefined || frames === undefined) {
+      writeProblem(socket, SESSION_ENDED);
+      this.close();
+      return;
+    }
+    upstreamSocket.unpipe(socket);
+    socket.unpipe(upstreamSocket);
+    socket.resume();
+    upstreamSocket.off('data', frames.feed);
+    const finish = () => {
+      socket.end(closeFrame(1008, 'session ended'));
+      this.close();
+    };
+    if (frames.atBoundary) {
+      finish();
+      return;
+    }
+    upstreamSocket.on('data', (chunk: Buffer) => {
+      socket.write(chunk.subarray(0, frames.feed(chunk, true)));
+      if (frames.atBoundary) finish();
+    });
+    upstreamSocket.resume();
   };
 }
 
@@ -125,7 +169,10 @@ export class WebSocketProxy {
     const capped = this.#parts.longLived.refusal(session.id);
     if (capped) return this.#refuse(socket, capped);
     // Held from here, so the caps count a handshake still waiting for its token or its upstream.
-    handshake.held = this.#parts.longLived.hold(session, handshake.close);
+    handshake.held = this.#parts.longLived.hold(session, handshake.endSession, {
+      kind: 'ws',
+      upstream: handshake.route.name,
+    });
     socket.once('close', handshake.close);
     let bearer: string;
     try {
@@ -135,7 +182,7 @@ export class WebSocketProxy {
       if (error instanceof SessionEndedError) return this.#refuse(socket, SESSION_ENDED);
       throw error;
     }
-    if (socket.destroyed) return;
+    if (socket.destroyed || handshake.ending) return;
     this.#connect(handshake, bearer);
   }
 
@@ -161,7 +208,7 @@ export class WebSocketProxy {
       upstream.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })),
     );
     upstream.on('error', (error: Error & { code?: string }) => {
-      if (socket.destroyed) return;
+      if (socket.destroyed || handshake.ending) return;
       handshake.held?.release();
       this.#parts.reporter.upgradeFailed(route, error);
       const status = error.code === 'ETIMEDOUT' ? 504 : error.code === 'ECONNREFUSED' ? 503 : 502;
@@ -172,6 +219,7 @@ export class WebSocketProxy {
     });
     upstream.on('response', (answer) => {
       answer.resume();
+      if (handshake.ending) return;
       handshake.held?.release();
       this.#parts.reporter.upgradeFailed(route, new Error(`the upstream answered ${answer.statusCode}`));
       this.#refuse(
@@ -183,14 +231,19 @@ export class WebSocketProxy {
       handshake.upstreamSocket = upstreamSocket;
       upstreamSocket.on('error', handshake.close);
       upstreamSocket.once('close', handshake.close);
-      if (socket.destroyed) return handshake.close();
+      if (socket.destroyed || handshake.ending) return handshake.close();
       socket.write(switchingProtocols(answer));
-      if (upstreamHead.length > 0) socket.write(upstreamHead);
+      handshake.frames = new FrameBoundary();
+      if (upstreamHead.length > 0) {
+        handshake.frames.feed(upstreamHead);
+        socket.write(upstreamHead);
+      }
       if (handshake.head.length > 0) upstreamSocket.write(handshake.head);
       for (const side of [socket, upstreamSocket] as Socket[]) {
         side.setNoDelay?.(true);
         side.setTimeout?.(0);
       }
+      upstreamSocket.on('data', handshake.frames.feed);
       socket.pipe(upstreamSocket);
       upstreamSocket.pipe(socket);
       this.#parts.reporter.upgraded(route);

@@ -84,6 +84,8 @@ export type Opened =
       readonly socket: WebSocket;
       readonly messages: string[];
       readonly closed: Promise<number>;
+      /** The close code and reason the client got (1006 and '' when the connection was cut without one). */
+      readonly closeFrame: Promise<{ code: number; reason: string }>;
     }
   | { readonly status: number; readonly problem: Record<string, unknown>; readonly contentType: string };
 
@@ -95,7 +97,10 @@ export function openWebSocket(url: string, headers: Record<string, string>): Pro
     socket.on('message', (data) => messages.push(data.toString()));
     // Resolves with when the connection closed (`Date.now()`).
     const closed = new Promise<number>((done) => socket.once('close', () => done(Date.now())));
-    socket.once('open', () => resolve({ status: 101, socket, messages, closed }));
+    const closeFrame = new Promise<{ code: number; reason: string }>((done) =>
+      socket.once('close', (code, reason) => done({ code, reason: reason.toString() })),
+    );
+    socket.once('open', () => resolve({ status: 101, socket, messages, closed, closeFrame }));
     socket.once('unexpected-response', (_req, res) => {
       let body = '';
       res.on('data', (chunk: Buffer) => {
@@ -129,6 +134,8 @@ export interface StreamReader {
   text(): string;
   /** Resolves with when the stream ended (`Date.now()`), by either side. */
   readonly ended: Promise<number>;
+  /** Whether the body ended cleanly (its last chunk came), not cut. Known once {@link ended} resolved. */
+  cleanEnd(): boolean;
   close(): void;
 }
 
@@ -136,9 +143,11 @@ export async function openStream(url: string, headers: Record<string, string>): 
   const controller = new AbortController();
   const answer = await request(url, { headers, signal: controller.signal });
   let text = '';
+  let clean = false;
   const ended = (async () => {
     try {
       for await (const chunk of answer.body) text += chunk.toString();
+      clean = true;
     } catch {
       // ended by close(), or the connection was cut
     }
@@ -149,6 +158,7 @@ export async function openStream(url: string, headers: Record<string, string>): 
     headers: answer.headers as IncomingHttpHeaders,
     text: () => text,
     ended,
+    cleanEnd: () => clean,
     close: () => controller.abort(),
   };
 }
