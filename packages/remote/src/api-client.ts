@@ -69,20 +69,17 @@ export function randomHex(bytes: number): string {
  * problemError(403, { type: 'about:blank', title: 'Forbidden', status: 403, code: 'forbidden' }) // ForbiddenError
  */
 export function problemError(status: number, body: unknown, options?: ErrorOptions): ApiError {
-  const p = Object(body) as Record<string, unknown>;
-  const text = (value: unknown, fallback: string) =>
-    typeof value === 'string' ? value.slice(0, 500) : fallback;
-  const detail = text(p.detail, '');
+  // A JSON object's members all pass, RFC 9457's extension members included (a step-up's `acr_values` and
+  // `max_age`, which `@gatehouse/remote/step-up` checks before use); the standard ones are checked here.
+  const p = (body instanceof Object ? body : {}) as Record<string, unknown>;
+  const text = (value: unknown) => (typeof value === 'string' ? value.slice(0, 500) : undefined);
   const problem: Problem = Object.freeze({
-    type: text(p.type, 'about:blank'),
-    title: text(p.title, `HTTP ${status}`),
+    ...p,
+    type: text(p.type) ?? 'about:blank',
+    title: text(p.title) ?? `HTTP ${status}`,
     status,
     code: isProblemCode(p.code) ? p.code : problemCodeOf(status),
-    ...(detail ? { detail } : {}),
-    // A step-up's members, as sent (unchecked, whatever their type): `@gatehouse/remote/step-up` checks
-    // their shapes before using them.
-    acr_values: p.acr_values as string | undefined,
-    max_age: p.max_age as number | undefined,
+    detail: text(p.detail),
   });
   // 401, 403 and 404 have classes of their own.
   return new (

@@ -78,10 +78,8 @@ export type ShellFetch = (input: string, init: RequestInit) => Promise<Response>
  * @example
  * store.setIdentity(await fetchIdentity());
  */
-export async function fetchIdentity(
-  url = '/auth/session',
-  send: ShellFetch = fetch,
-): Promise<IdentityContext> {
+export async function fetchIdentity(send: ShellFetch = fetch): Promise<IdentityContext> {
+  const url = '/auth/session';
   let identity: IdentityContext | undefined;
   try {
     identity = parseIdentity(await (await send(url, { cache: 'no-store' })).json());

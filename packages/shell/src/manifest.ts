@@ -92,8 +92,9 @@ export function validateManifest(value: unknown, options: ManifestOptions): Remo
     for (const [url, hash] of [[m.entry, m.integrity], ...Object.entries(m.modules ?? {})]) {
       const where = String(url).slice(0, 100);
       const origin = originOf(url);
-      // On an allowed origin, and the entry's own: never a module from another remote's origin.
-      if (!origin || !options.allowedOrigins.includes(origin) || origin !== originOf(m.entry))
+      // The entry's own origin (never a module from another remote's), and an allowed one (an undefined
+      // origin, not a URL, is never in the list).
+      if (origin !== originOf(m.entry) || !options.allowedOrigins.includes(origin as string))
         problems.push(`${where}: not an absolute URL on an allowed origin`);
       // Exactly one SHA-384 (SRI skips an unknown algorithm, which would load unchecked).
       if (!/^sha384-[A-Za-z0-9+/]{64}$/.test(hash)) problems.push(`${where}: integrity must be one sha384-…`);

@@ -64,7 +64,7 @@ export interface SessionSync {
  */
 // long-function: one closure, on purpose: its steps share the timers, the leader flag and the push
 // connection. As separate functions they would pass them around, and the runtime's size budget
-// (test/size.test.ts) counts every name passed: `npm run size` measures 9,496 B gzip of the 9,500 B budget
+// (test/size.test.ts) counts every name passed: `npm run size` measures 9,500 B gzip of the 9,500 B budget
 // (each split measured for the shell README cost 11 to 18 B).
 // It reads in sections, in the order they run.
 export function createSessionSync(store: AuthStore, options: SessionSyncOptions): SessionSync {
@@ -93,7 +93,7 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
   // sets them anew from the identity it holds: the same as asking whether the expiry moved.)
   const refresh = (again?: boolean) => {
     const before = state().identity;
-    fetchIdentity(undefined, send).then(
+    fetchIdentity(send).then(
       (identity) => {
         if (again && JSON.stringify(identity) === JSON.stringify(before)) later(() => refresh(true), 30_000);
         apply(identity);
@@ -186,7 +186,7 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
       const locks = navigator.locks;
       if (locks) locks.request('gatehouse:push', become).catch(() => {});
       else become();
-      const identity = readInlineIdentity() ?? (await fetchIdentity(undefined, send));
+      const identity = readInlineIdentity() ?? (await fetchIdentity(send));
       apply(identity);
       if (identity.isAuthenticated) tabs.post({ type: 'logged-in', userId: identity.user.id });
     },
