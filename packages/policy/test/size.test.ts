@@ -64,9 +64,11 @@ describe('bundle size in the browser', () => {
 
   // The server-side parts (problem titles, claims mapping, trace parsing, the step-up challenge's writer and
   // reader) are never all in one browser bundle; this bound only keeps the package small. 4 KB until the
-  // step-up contract (RFC 9470) came: 4,023 B before it, about 4,630 B with it.
-  it('the whole package stays under 5 KB gzip', async () => {
+  // step-up contract (RFC 9470) came: 4,023 B before it, about 4,630 B with it; 5,627 B with the hybrid
+  // bridge's message contract and the remote manifest's dependency record. 6 KB since: each of those reaches
+  // a browser only through the entry point that needs it (`@gatehouse/shell/native`), or not at all.
+  it('the whole package stays under 6 KB gzip', async () => {
     const size = await gzipSize(await bundle("export * from './index.ts';"));
-    expect(size).toBeLessThan(5120);
+    expect(size).toBeLessThan(6144);
   });
 });

@@ -65,8 +65,13 @@ await describeWith(['chromium'], 'journeys: step-up', () => {
     expect(await page.locator('input[name=code]').count()).toBe(1);
     await giveSecurityCode(page, h.shop.urls.idp, 'bob', '/checkout');
 
+    // Room for a loaded two-core machine (the whole suite runs beside it); on failure, what the page shows.
     const placed = page.getByTestId('order-placed');
-    await placed.waitFor();
+    await placed.waitFor({ timeout: 90_000 }).catch(async (error: Error) => {
+      throw new Error(
+        `${error.message}\nthe page shows: ${(await page.locator('body').innerText()).slice(0, 2000)}`,
+      );
+    });
     expect(page.url()).toBe(h.url('/checkout'));
     expect(await levelOf(page)).toMatchObject({ acr: 'urn:gatehouse:loa:2' });
     const orderId = (await placed.locator('strong.mono').textContent())!;
@@ -85,5 +90,5 @@ await describeWith(['chromium'], 'journeys: step-up', () => {
         (await fetch('/auth/pending/checkout', { method: 'DELETE', headers: { 'x-csrf': '1' } })).status,
     );
     expect(left).toBe(204);
-  }, 90_000);
+  }, 180_000);
 });
