@@ -9,6 +9,7 @@ import {
   type JWTVerifyGetKey,
   jwtVerify,
 } from 'jose';
+import { createDPoPProofVerifier, type DPoPRequest } from './dpop-proof.js';
 import { ApiError, type ApiErrorCode } from './errors.js';
 import { discoverIssuer } from './lib/discovery.js';
 import { type AccessTokenVerifierOptions, resolveVerifierOptions, type VerifierConfig } from './options.js';
@@ -34,12 +35,33 @@ export interface AccessTokenVerifier {
    * `GH_API_ISSUER_UNAVAILABLE` when the issuer's keys cannot be had): never with anything else.
    */
   verify(token: unknown, options?: VerifyOptions): Promise<VerifiedAccessToken>;
+  /** The DPoP nonce clients must put in their proofs now (`dpopNonce`), else `undefined`. */
+  currentDPoPNonce(): string | undefined;
 }
 
 /** Per-call options of {@link AccessTokenVerifier.verify}. */
 export interface VerifyOptions {
   /** Audiences accepted for this call besides the configured ones (a route's `config.audiences`). */
   readonly audiences?: readonly string[];
+  /**
+   * The `Authorization` scheme the token came with. `DPoP` needs `dpop` and a token bound by `cnf.jkt`;
+   * `Bearer` (the default) refuses a bound token (a DPoP-bound token replayed as a bearer token).
+   */
+  readonly scheme?: 'Bearer' | 'DPoP';
+  /** The DPoP proof and the request it must name (with `scheme: 'DPoP'`). */
+  readonly dpop?: DPoPRequest;
+}
+
+/** The JWK thumbprint a token is bound to (`cnf.jkt`, RFC 9449 §6.1), if any. */
+function boundKey(claims: JWTPayload): string | undefined {
+  const cnf = claims.cnf as Record<string, unknown> | undefined;
+  if (cnf === undefined) return undefined;
+  if (typeof cnf !== 'object' || cnf === null)
+    throw refuse('GH_API_TOKEN_CLAIM_INVALID', 'claim "cnf" malformed');
+  if (!Object.hasOwn(cnf, 'jkt')) return undefined;
+  if (typeof cnf.jkt !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(cnf.jkt))
+    throw refuse('GH_API_TOKEN_CLAIM_INVALID', 'claim "cnf.jkt" malformed');
+  return cnf.jkt;
 }
 
 /** Header parameters that carry or point at key material: never trusted, so a token holding one is refused. */
@@ -186,7 +208,8 @@ function checkClaims(claims: JWTPayload, config: VerifierConfig): asserts claims
  * compact JWS only; algorithm from the allow-list (never `none` or `HS*`); no `jku`/`jwk`/`x5u`/`x5c` header;
  * a sane `kid`; `typ` `at+jwt` (or, unless `requireAccessTokenType`, `JWT`/none) and no ID- or logout-token
  * claims; signature by the issuer's keys; `iss` exact; `aud` one of the configured audiences (alone unless
- * `allowMultipleAudiences`); `exp` required and `nbf` honoured with `clockTolerance`; `sub` present.
+ * `allowMultipleAudiences`); `exp` required and `nbf` honoured with `clockTolerance`; `sub` present. A token
+ * bound to a key (`cnf.jkt`) is accepted only with the `DPoP` scheme and a valid proof of that key (RFC 9449).
  *
  * @example
  * const verifier = createAccessTokenVerifier({ issuer: 'http://localhost:4001', audience: 'urn:gatehouse:shop' });
@@ -195,6 +218,7 @@ function checkClaims(claims: JWTPayload, config: VerifierConfig): asserts claims
 export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): AccessTokenVerifier {
   const config = resolveVerifierOptions(options);
   const keys = issuerKeys(config);
+  const proofs = createDPoPProofVerifier(config);
   const verifyOptions = {
     issuer: config.issuer,
     audience: [...config.audiences],
@@ -206,7 +230,9 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
 
   async function verify(token: unknown, options?: VerifyOptions): Promise<VerifiedAccessToken> {
     try {
-      return await verifyToken(token, options?.audiences);
+      const verified = await verifyToken(token, options?.audiences);
+      await checkBinding(token as string, verified.claims, options);
+      return verified;
     } catch (error) {
       // Whatever slipped through (a bug, a surprise from a dependency) still leaves as a coded 401.
       throw error instanceof ApiError ? error : refuse('GH_API_TOKEN_MALFORMED', 'token refused', error);
@@ -242,5 +268,16 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     }
   }
 
-  return Object.freeze({ config, verify });
+  async function checkBinding(token: string, claims: JWTPayload, options?: VerifyOptions): Promise<void> {
+    const jkt = boundKey(claims);
+    if (options?.scheme !== 'DPoP') {
+      if (jkt !== undefined) throw refuse('GH_API_DPOP_BOUND', 'a DPoP-bound token sent as a bearer token');
+      return;
+    }
+    if (jkt === undefined) throw refuse('GH_API_DPOP_UNBOUND', 'DPoP scheme with a token not bound to a key');
+    if (!options.dpop) throw refuse('GH_API_DPOP_PROOF_INVALID', 'no DPoP proof');
+    await proofs.verify(options.dpop, token, jkt);
+  }
+
+  return Object.freeze({ config, verify, currentDPoPNonce: proofs.currentNonce });
 }

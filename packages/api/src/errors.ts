@@ -15,6 +15,10 @@ export type ApiErrorCode =
   | 'GH_API_TOKEN_EXPIRED'
   | 'GH_API_TOKEN_NOT_YET_VALID'
   | 'GH_API_TOKEN_CLAIM_INVALID'
+  | 'GH_API_DPOP_BOUND'
+  | 'GH_API_DPOP_UNBOUND'
+  | 'GH_API_DPOP_PROOF_INVALID'
+  | 'GH_API_DPOP_NONCE_REQUIRED'
   | 'GH_API_ISSUER_UNAVAILABLE'
   | 'GH_API_FORBIDDEN'
   | 'GH_API_INSUFFICIENT_SCOPE'
@@ -55,6 +59,10 @@ export const apiErrorCodes: Readonly<Record<ApiErrorCode, ApiErrorCodeInfo>> = O
   GH_API_TOKEN_EXPIRED: info(401, 'unauthenticated'),
   GH_API_TOKEN_NOT_YET_VALID: info(401, 'unauthenticated'),
   GH_API_TOKEN_CLAIM_INVALID: info(401, 'unauthenticated'),
+  GH_API_DPOP_BOUND: info(401, 'unauthenticated'),
+  GH_API_DPOP_UNBOUND: info(401, 'unauthenticated'),
+  GH_API_DPOP_PROOF_INVALID: info(401, 'unauthenticated'),
+  GH_API_DPOP_NONCE_REQUIRED: info(401, 'unauthenticated'),
   GH_API_ISSUER_UNAVAILABLE: info(503, 'upstream_unavailable'),
   GH_API_FORBIDDEN: info(403, 'forbidden'),
   GH_API_INSUFFICIENT_SCOPE: info(403, 'forbidden'),

@@ -6,6 +6,7 @@ export {
   type VerifyOptions,
 } from './access-token-verifier.js';
 export { type AuditEvent, type AuditOutcome, type AuditSink, MemoryAuditSink } from './audit.js';
+export type { DPoPRequest } from './dpop-proof.js';
 export {
   ApiError,
   type ApiErrorCode,

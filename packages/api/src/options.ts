@@ -86,6 +86,12 @@ export const VerifierOptionsSchema = T.Object(
     issuerRetryMs: T.Integer({ minimum: 0, maximum: 300_000, default: 2000 }),
     /** Production refuses an `http:` issuer or JWKS URL. Defaults to `NODE_ENV === 'production'`. */
     production: T.Optional(T.Boolean()),
+    /** A DPoP proof's `iat` may be this many seconds before or after now; its `jti` is remembered twice as long. */
+    dpopWindowSeconds: T.Integer({ minimum: 1, maximum: 300, default: 60 }),
+    /** How many DPoP proof ids (`jti`) the replay cache keeps at most. */
+    dpopReplayCacheSize: T.Integer({ minimum: 100, maximum: 10_000_000, default: 100_000 }),
+    /** Require a server nonce in DPoP proofs (RFC 9449 §8): a proof without it gets 401 `use_dpop_nonce`. */
+    dpopNonce: T.Boolean({ default: false }),
   },
   { additionalProperties: false },
 );
@@ -121,6 +127,11 @@ const ApiDataSchema = T.Object(
     notFoundHandler: T.Boolean({ default: true }),
     /** Write an audit event for every failed authentication (missing, bad or expired token). */
     auditAuthenticationFailures: T.Boolean({ default: true }),
+    /**
+     * The service's public origin (and path prefix) as clients address it, behind a proxy: a DPoP proof's
+     * `htu` must be this + the request path. Without it, the request's own protocol and host are used.
+     */
+    publicBaseUrl: T.Optional(Url),
     /** The problem `type` is this prefix + the problem code. */
     problemTypeBase: T.String({ minLength: 1, maxLength: 512, default: 'urn:gatehouse:problem:' }),
   },
@@ -156,6 +167,7 @@ export interface ApiConfig extends VerifierConfig {
   readonly notFoundHandler: boolean;
   readonly auditAuthenticationFailures: boolean;
   readonly problemTypeBase: string;
+  readonly publicBaseUrl: string | undefined;
 }
 
 /**
@@ -251,6 +263,7 @@ export function resolveApiOptions(options: GatehouseApiOptions): ApiConfig {
     notFoundHandler,
     auditAuthenticationFailures,
     problemTypeBase,
+    publicBaseUrl,
     ...verifier
   } = value;
   const config: ApiConfig = {
@@ -262,6 +275,7 @@ export function resolveApiOptions(options: GatehouseApiOptions): ApiConfig {
     notFoundHandler,
     auditAuthenticationFailures,
     problemTypeBase,
+    publicBaseUrl: publicBaseUrl?.replace(/\/+$/, ''),
   };
   return Object.freeze(config);
 }

@@ -12,7 +12,11 @@ import type {
   preHandlerAsyncHookHandler,
 } from 'fastify';
 import fp from 'fastify-plugin';
-import { type AccessTokenVerifier, createAccessTokenVerifier } from './access-token-verifier.js';
+import {
+  type AccessTokenVerifier,
+  createAccessTokenVerifier,
+  type VerifyOptions,
+} from './access-token-verifier.js';
 import type { AuditEvent, AuditOutcome, AuditSink } from './audit.js';
 import { ApiError } from './errors.js';
 import {
@@ -81,13 +85,31 @@ declare module 'fastify' {
   }
 }
 
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+const CREDENTIALS = /^(Bearer|DPoP) +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
-function bearerToken(header: string | string[]): string {
+/** The token and its scheme: `Bearer <token>` (RFC 6750) or `DPoP <token>` (RFC 9449 §7.1). */
+function credentials(header: string | string[]): { scheme: 'Bearer' | 'DPoP'; token: string } {
   const value = Array.isArray(header) ? header[0] : header;
-  const match = typeof value === 'string' && value.length <= 16_384 ? BEARER.exec(value) : null;
-  if (!match?.[1]) throw new ApiError('GH_API_TOKEN_MALFORMED', 'Authorization is not "Bearer <token>"');
-  return match[1];
+  const match = typeof value === 'string' && value.length <= 16_384 ? CREDENTIALS.exec(value) : null;
+  if (!match?.[1] || !match[2])
+    throw new ApiError('GH_API_TOKEN_MALFORMED', 'Authorization is not "Bearer <token>" or "DPoP <token>"');
+  return { scheme: match[1].toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer', token: match[2] };
+}
+
+/** The request URL as the client addressed it: `publicBaseUrl` + path, or the request's protocol and host. */
+function requestUrl(request: FastifyRequest, config: ApiConfig): string {
+  const path = request.url.split(/[?#]/, 1)[0] ?? '/';
+  return `${config.publicBaseUrl ?? `${request.protocol}://${request.host}`}${path}`;
+}
+
+/** What the verifier needs for this request's scheme: for `DPoP`, the one `DPoP` header and the target. */
+function verifyOptions(request: FastifyRequest, config: ApiConfig, scheme: 'Bearer' | 'DPoP'): VerifyOptions {
+  const audiences = request.routeOptions.config?.audiences;
+  const base = audiences ? { audiences, scheme } : { scheme };
+  if (scheme === 'Bearer') return base;
+  const proof = request.headers.dpop;
+  if (Array.isArray(proof)) throw new ApiError('GH_API_DPOP_PROOF_INVALID', 'more than one DPoP header');
+  return { ...base, dpop: { proof, method: request.method, url: requestUrl(request, config) } };
 }
 
 function outcomeOf(status: number): AuditOutcome {
@@ -109,6 +131,9 @@ function verifierFor(config: ApiConfig): AccessTokenVerifier {
     httpTimeoutMs: config.httpTimeoutMs,
     issuerRetryMs: config.issuerRetryMs,
     production: config.production,
+    dpopWindowSeconds: config.dpopWindowSeconds,
+    dpopReplayCacheSize: config.dpopReplayCacheSize,
+    dpopNonce: config.dpopNonce,
     ...(config.jwksUri ? { jwksUri: config.jwksUri } : {}),
     ...(config.maxTokenAge ? { maxTokenAge: config.maxTokenAge } : {}),
   });
@@ -147,9 +172,10 @@ function baseEvent(request: FastifyRequest, status: number): Omit<AuditEvent, 'a
 function addAuthentication(
   fastify: FastifyInstance,
   verifier: AccessTokenVerifier,
+  config: ApiConfig,
   mapping: Parameters<typeof principalFromClaims>[1],
 ): void {
-  fastify.addHook('onRequest', async (request) => {
+  fastify.addHook('onRequest', async (request, reply) => {
     request.traceId = parseTraceparent(request.headers.traceparent)?.traceId ?? null;
     const mode = request.routeOptions.config?.auth ?? 'required';
     if (mode === 'public') return;
@@ -159,8 +185,10 @@ function addAuthentication(
         if (mode === 'optional') return;
         throw new ApiError('GH_API_TOKEN_MISSING', 'no Authorization header');
       }
-      const extra = request.routeOptions.config?.audiences;
-      const { claims } = await verifier.verify(bearerToken(header), extra ? { audiences: extra } : undefined);
+      const { scheme, token } = credentials(header);
+      const nonce = scheme === 'DPoP' ? verifier.currentDPoPNonce() : undefined;
+      if (nonce) reply.header('dpop-nonce', nonce);
+      const { claims } = await verifier.verify(token, verifyOptions(request, config, scheme));
       request.principal = principalFromClaims(claims, mapping);
     } catch (error) {
       const failure =
@@ -263,7 +291,7 @@ const plugin: FastifyPluginAsync<GatehouseApiOptions> = async (fastify: FastifyI
   fastify.decorateRequest('principal', null);
   fastify.decorateRequest('tenant', null);
   fastify.decorateRequest('traceId', null);
-  addAuthentication(fastify, verifier, mapping);
+  addAuthentication(fastify, verifier, config, mapping);
   addBodyGuards(fastify, config);
   addResponseAudit(fastify, config, writeAudit);
   addProblemHandlers(fastify, config);

@@ -1,6 +1,7 @@
 import { type Problem, type ProblemCode, problem, problemCodeOf, stepUpChallenge } from '@gatehouse/policy';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, apiErrorCodes } from './errors.js';
+import { supportedAlgorithms } from './options.js';
 
 export type { Problem };
 
@@ -12,6 +13,18 @@ const DETAILS: Partial<Record<number, string>> = {
 const TOKEN_DETAIL: Record<string, string> = {
   GH_API_TOKEN_MISSING: 'A bearer access token is required.',
   GH_API_TOKEN_EXPIRED: 'The access token has expired.',
+  GH_API_DPOP_BOUND: 'The access token is bound to a key: send it as "DPoP" with a DPoP proof.',
+  GH_API_DPOP_UNBOUND: 'The access token is not bound to a key.',
+  GH_API_DPOP_PROOF_INVALID: 'The DPoP proof is invalid.',
+  GH_API_DPOP_NONCE_REQUIRED: 'The DPoP proof must carry the nonce in the DPoP-Nonce header.',
+};
+
+/** The RFC 9449 error each DPoP refusal answers in a `WWW-Authenticate: DPoP` challenge. */
+const DPOP_ERRORS: Partial<Record<string, string>> = {
+  GH_API_DPOP_BOUND: 'invalid_token',
+  GH_API_DPOP_UNBOUND: 'invalid_token',
+  GH_API_DPOP_PROOF_INVALID: 'invalid_dpop_proof',
+  GH_API_DPOP_NONCE_REQUIRED: 'use_dpop_nonce',
 };
 
 /**
@@ -53,7 +66,8 @@ const quoted = (value: string) => value.replace(/[^\x20-\x7e]|["\\]/g, '');
  * Sends `error` as `application/problem+json` with `Cache-Control: no-store`; a 401 carries
  * `WWW-Authenticate: Bearer` (with `error="invalid_token"` when a token was presented), a scope refusal
  * `error="insufficient_scope"` (RFC 6750), a step-up refusal `error="insufficient_user_authentication"` with
- * its `acr_values` and `max_age` (RFC 9470).
+ * its `acr_values` and `max_age` (RFC 9470), a DPoP refusal `WWW-Authenticate: DPoP algs="…"` with `error="invalid_token"`, `"invalid_dpop_proof"` or
+ * `"use_dpop_nonce"` (RFC 9449 §7.1, §8).
  *
  * @example
  * app.setErrorHandler((error, request, reply) => sendProblem(request, reply, error));
@@ -69,8 +83,15 @@ export function sendProblem(
   else if (error instanceof ApiError)
     request.log.info({ code: error.code, reason: error.message }, 'request refused');
   const realm = options.realm ? `realm="${quoted(options.realm)}"` : '';
+  const dpopError = error instanceof ApiError ? DPOP_ERRORS[error.code] : undefined;
   if (error instanceof ApiError && error.stepUp) {
     reply.header('www-authenticate', stepUpChallenge(error.stepUp, options.realm));
+  } else if (dpopError) {
+    const algs = `algs="${supportedAlgorithms.join(' ')}"`;
+    reply.header(
+      'www-authenticate',
+      `DPoP ${[realm, algs, `error="${dpopError}"`].filter(Boolean).join(', ')}`,
+    );
   } else if (problem.status === 401) {
     const missing = error instanceof ApiError && error.code === 'GH_API_TOKEN_MISSING';
     reply.header(

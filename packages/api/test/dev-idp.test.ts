@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import {
   bffClient,
   createDevIdp,
@@ -7,6 +7,15 @@ import {
   type DevIdp,
 } from '@gatehouse/dev-idp';
 import type { FastifyInstance } from 'fastify';
+import {
+  base64url,
+  type CryptoKey,
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  type JWK,
+  SignJWT,
+} from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessTokenVerifier } from '../src/index.js';
 import { buildShopService } from './fixtures/shop-service.js';
@@ -26,8 +35,37 @@ afterAll(async () => {
   await idp?.close();
 });
 
-/** Signs in through the login form as a browser would, then redeems the code as the BFF would. */
-async function tokensFor(login: string): Promise<{ access_token: string; id_token: string }> {
+/** A DPoP key pair (RFC 9449) and proofs signed by it, with jose. */
+interface DPoPKey {
+  readonly privateKey: CryptoKey;
+  readonly jwk: JWK;
+  proof(htm: string, htu: string, accessToken?: string): Promise<string>;
+}
+
+async function dpopKey(): Promise<DPoPKey> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256');
+  const jwk = await exportJWK(publicKey);
+  const proof = (htm: string, htu: string, accessToken?: string) =>
+    new SignJWT({
+      htm,
+      htu,
+      jti: randomUUID(),
+      ...(accessToken ? { ath: base64url.encode(createHash('sha256').update(accessToken).digest()) } : {}),
+    })
+      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk })
+      .setIssuedAt()
+      .sign(privateKey);
+  return { privateKey, jwk, proof };
+}
+
+/**
+ * Signs in through the login form as a browser would, then redeems the code as the BFF would (with a DPoP
+ * proof of `dpop` at the token endpoint when given: the access token is then bound to that key).
+ */
+async function tokensFor(
+  login: string,
+  dpop?: DPoPKey,
+): Promise<{ access_token: string; id_token: string; token_type: string }> {
   const cookies = new Map<string, string>();
   const request = async (url: string, init: { form?: Record<string, string> } = {}) => {
     const response = await fetch(url, {
@@ -79,9 +117,11 @@ async function tokensFor(login: string): Promise<{ access_token: string; id_toke
   const done = await follow(new URL(action, page.url).href, { form: { login, password: login } });
   const code = done.url.searchParams.get('code');
   if (!code) throw new Error(`no code at ${done.url.href}`);
-  const token = await fetch(new URL('/token', idp.issuer), {
+  const tokenEndpoint = new URL('/token', idp.issuer);
+  const token = await fetch(tokenEndpoint, {
     method: 'POST',
     headers: {
+      ...(dpop ? { dpop: await dpop.proof('POST', tokenEndpoint.href) } : {}),
       authorization: `Basic ${Buffer.from(`${DEFAULT_CLIENT_ID}:${DEFAULT_CLIENT_SECRET}`).toString('base64')}`,
       'content-type': 'application/x-www-form-urlencoded',
     },
@@ -93,7 +133,7 @@ async function tokensFor(login: string): Promise<{ access_token: string; id_toke
     }).toString(),
   });
   expect(token.status).toBe(200);
-  return (await token.json()) as { access_token: string; id_token: string };
+  return (await token.json()) as { access_token: string; id_token: string; token_type: string };
 }
 
 describe('with a real access token from @gatehouse/dev-idp', () => {
@@ -126,5 +166,37 @@ describe('with a real access token from @gatehouse/dev-idp', () => {
       });
     expect((await get('/org/globex/users')).statusCode).toBe(200);
     expect((await get('/org/acme/users')).statusCode).toBe(403);
+  });
+
+  it('DPoP: a token the dev IdP bound to a key is accepted with a proof of that key, refused as a bearer token', async () => {
+    const key = await dpopKey();
+    const { access_token, token_type } = await tokensFor('bob', key);
+    expect(token_type).toBe('DPoP');
+    const { claims } = await createAccessTokenVerifier({
+      issuer: idp.issuer,
+      audience: 'urn:gatehouse:shop',
+    }).verify(access_token, {
+      scheme: 'DPoP',
+      dpop: {
+        proof: await key.proof('GET', 'http://localhost/orders/order_456', access_token),
+        method: 'GET',
+        url: 'http://localhost/orders/order_456',
+      },
+    });
+    expect(claims.cnf).toEqual({ jkt: await calculateJwkThumbprint(key.jwk, 'sha256') });
+    const proof = await key.proof('GET', 'http://localhost:80/orders/order_456', access_token);
+    const bound = await app.inject({
+      method: 'GET',
+      url: '/orders/order_456',
+      headers: { authorization: `DPoP ${access_token}`, dpop: proof },
+    });
+    expect(bound.statusCode).toBe(200);
+    const replayed = await app.inject({
+      method: 'GET',
+      url: '/orders/order_456',
+      headers: { authorization: `Bearer ${access_token}` },
+    });
+    expect(replayed.statusCode).toBe(401);
+    expect(replayed.headers['www-authenticate']).toMatch(/^DPoP .*error="invalid_token"/);
   });
 });

@@ -75,6 +75,13 @@ describe('discovery', () => {
     expect(metadata.authorization_response_iss_parameter_supported).toBe(true);
   });
 
+  it('announces DPoP (RFC 9449) with asymmetric proof algorithms', () => {
+    expect(metadata.dpop_signing_alg_values_supported).toEqual(expect.arrayContaining(['ES256']));
+    expect(
+      (metadata.dpop_signing_alg_values_supported as string[]).filter((alg) => alg.startsWith('HS')),
+    ).toEqual([]);
+  });
+
   it('publishes RS256 and ES256 public keys only', async () => {
     const jwks = (await (await fetch(`${idp.issuer}/jwks`)).json()) as { keys: Record<string, unknown>[] };
     expect(jwks.keys.map((key) => key.alg).sort()).toEqual(['ES256', 'RS256']);

@@ -189,6 +189,9 @@ function features(options: ResolvedDevIdpOptions, errors: typeof OidcErrors): Fe
     userinfo: { enabled: false },
     rpInitiatedLogout: rpInitiatedLogout(),
     resourceIndicators: resourceIndicators(options, errors),
+    // DPoP (RFC 9449): a token request with a `DPoP` proof gets an access token bound to its key (`cnf.jkt`,
+    // `token_type` DPoP), which @gatehouse/api then accepts only with a proof of that key.
+    dPoP: { enabled: true },
   };
 }
 
