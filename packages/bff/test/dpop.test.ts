@@ -26,7 +26,11 @@ interface Seen {
 }
 
 /** A real @gatehouse/api service (verifying DPoP proofs) answering the caller's `sub`. */
-async function startApi(issuer: string, seen: Seen[]): Promise<{ app: FastifyInstance; url: string }> {
+async function startApi(
+  issuer: string,
+  seen: Seen[],
+  dpopNonce = false,
+): Promise<{ app: FastifyInstance; url: string }> {
   const app = Fastify();
   app.addHook('onRequest', async (request) => {
     const dpop = request.headers.dpop;
@@ -35,16 +39,19 @@ async function startApi(issuer: string, seen: Seen[]): Promise<{ app: FastifyIns
       dpop: typeof dpop === 'string' ? dpop : undefined,
     });
   });
-  await app.register(gatehouseApi, { issuer, audience: 'urn:gatehouse:shop' });
+  await app.register(gatehouseApi, { issuer, audience: 'urn:gatehouse:shop', dpopNonce });
   app.get('/whoami', async (request) => ({ sub: request.principal?.sub }));
+  app.post('/whoami', async (request) => ({ sub: request.principal?.sub }));
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   return { app, url: address };
 }
 
 describe('DPoP (RFC 9449): the BFF binds its tokens to the deployment key and proves possession upstream', () => {
   const seen: Seen[] = [];
+  const seenNonce: Seen[] = [];
   let stack: Stack;
   let api: { app: FastifyInstance; url: string };
+  let nonceApi: { app: FastifyInstance; url: string };
 
   beforeAll(async () => {
     // The API must listen before the BFF's configuration names it, and trust the IdP the stack will use.
@@ -54,16 +61,21 @@ describe('DPoP (RFC 9449): the BFF binds its tokens to the deployment key and pr
       clients: [bffClient({ baseUrl: `http://localhost:${bffPort}` })],
     });
     api = await startApi(idp.issuer, seen);
+    nonceApi = await startApi(idp.issuer, seenNonce, true);
     stack = await startStack({
       idp,
       bffPort,
-      bff: (echo) => ({ dpop: true, upstreams: { echo: { url: echo }, orders: { url: api.url } } }),
+      bff: (echo) => ({
+        dpop: true,
+        upstreams: { echo: { url: echo }, orders: { url: api.url }, nonce: { url: nonceApi.url } },
+      }),
     });
   });
   afterAll(async () => {
     await stack?.close();
     await stack?.idp.close();
     await api?.app.close();
+    await nonceApi?.app.close();
   });
 
   it('proxies with Authorization: DPoP and a valid proof; the same token replayed as a bearer is refused', async () => {
@@ -103,6 +115,34 @@ describe('DPoP (RFC 9449): the BFF binds its tokens to the deployment key and pr
     // Each request gets a proof of its own.
     expect((await browser.get(`${stack.bffUrl}/api/orders/whoami`, API_HEADERS)).status).toBe(200);
     expect(decodeJwt(seen.at(-1)?.dpop as string).jti).not.toBe(claims.jti);
+  });
+
+  it("retries once with an upstream's DPoP nonce (use_dpop_nonce), then sends it first; a streamed body's 401 passes through", async () => {
+    const browser = new TestBrowser();
+    await signIn(browser, stack, 'bob');
+    // A body the BFF streams cannot be sent twice: the challenge reaches the client as it is.
+    const post = await browser.request(`${stack.bffUrl}/api/nonce/whoami`, {
+      method: 'POST',
+      headers: API_HEADERS,
+      json: {},
+    });
+    expect(post.status).toBe(401);
+    expect(post.header('www-authenticate')).toMatch(/error="use_dpop_nonce"/);
+    expect(seenNonce).toHaveLength(1);
+
+    const get = await browser.get(`${stack.bffUrl}/api/nonce/whoami`, API_HEADERS);
+    expect(get.status).toBe(200);
+    expect(JSON.parse(get.text)).toEqual({ sub: 'user_bob' });
+    const [first, second] = seenNonce.slice(1).map((entry) => decodeJwt(entry.dpop as string));
+    expect(seenNonce).toHaveLength(3);
+    expect(first?.nonce).toBeUndefined();
+    expect(typeof second?.nonce).toBe('string');
+    expect(second?.jti).not.toBe(first?.jti);
+
+    // The nonce is remembered: the next request carries it at once.
+    expect((await browser.get(`${stack.bffUrl}/api/nonce/whoami`, API_HEADERS)).status).toBe(200);
+    expect(seenNonce).toHaveLength(4);
+    expect(decodeJwt(seenNonce[3]?.dpop as string).nonce).toBe(second?.nonce);
   });
 });
 

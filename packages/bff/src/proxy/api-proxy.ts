@@ -49,6 +49,8 @@ export class ApiProxy {
   readonly #reporter: ProxyReporter;
   readonly #longLived: LongLivedConnections;
   readonly #websockets: WebSocketProxy;
+  /** The last DPoP nonce each upstream asked for (by name): sent in the next proofs, saving the challenge. */
+  readonly #nonces = new Map<string, string>();
 
   constructor(
     config: BffConfig,
@@ -169,10 +171,18 @@ export class ApiProxy {
       forward.dispatch(headers);
       return undefined;
     }
-    const { restPath, route } = forward;
+    const { restPath, route, method } = forward;
     const path = restPath.length === 0 ? `${route.basePath}/` : `${route.basePath}${restPath}`;
+    if (!forward.hasBody && !forward.stream)
+      forward.retry = (nonce) => {
+        this.#nonces.set(route.name, nonce);
+        this.#headers
+          .proof(this.#headers.build(forward, bearer), route, method, path, bearer, nonce)
+          .then((signed) => forward.dispatch(signed))
+          .catch((error: unknown) => this.#fail(forward.res, error));
+      };
     return this.#headers
-      .proof(headers, route, forward.method, path, bearer)
+      .proof(headers, route, method, path, bearer, this.#nonces.get(route.name))
       .then((signed) => forward.dispatch(signed));
   }
 
