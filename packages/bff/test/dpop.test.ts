@@ -17,6 +17,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDPoPKey } from '../src/dpop-key.js';
 import { ConfigError, optionsFromEnv, resolveConfig } from '../src/index.js';
+import { type Opened, openWebSocket, startWsUpstream, type WsUpstream } from './support/long-lived.js';
 import { SECRET, type Stack, signIn, startStack } from './support/stack.js';
 
 /** What the @gatehouse/api upstream saw of each request: its `Authorization` and `DPoP` headers. */
@@ -52,6 +53,7 @@ describe('DPoP (RFC 9449): the BFF binds its tokens to the deployment key and pr
   let stack: Stack;
   let api: { app: FastifyInstance; url: string };
   let nonceApi: { app: FastifyInstance; url: string };
+  let ws: WsUpstream;
 
   beforeAll(async () => {
     // The API must listen before the BFF's configuration names it, and trust the IdP the stack will use.
@@ -62,12 +64,18 @@ describe('DPoP (RFC 9449): the BFF binds its tokens to the deployment key and pr
     });
     api = await startApi(idp.issuer, seen);
     nonceApi = await startApi(idp.issuer, seenNonce, true);
+    ws = await startWsUpstream();
     stack = await startStack({
       idp,
       bffPort,
       bff: (echo) => ({
         dpop: true,
-        upstreams: { echo: { url: echo }, orders: { url: api.url }, nonce: { url: nonceApi.url } },
+        upstreams: {
+          echo: { url: echo },
+          orders: { url: api.url },
+          nonce: { url: nonceApi.url },
+          live: { url: `${ws.url}/base`, websocket: true },
+        },
       }),
     });
   });
@@ -76,6 +84,7 @@ describe('DPoP (RFC 9449): the BFF binds its tokens to the deployment key and pr
     await stack?.idp.close();
     await api?.app.close();
     await nonceApi?.app.close();
+    await ws?.close();
   });
 
   it('proxies with Authorization: DPoP and a valid proof; the same token replayed as a bearer is refused', async () => {
@@ -143,6 +152,28 @@ describe('DPoP (RFC 9449): the BFF binds its tokens to the deployment key and pr
     expect((await browser.get(`${stack.bffUrl}/api/nonce/whoami`, API_HEADERS)).status).toBe(200);
     expect(seenNonce).toHaveLength(4);
     expect(decodeJwt(seenNonce[3]?.dpop as string).nonce).toBe(second?.nonce);
+  });
+
+  it('signs a proof for a WebSocket handshake too (htm GET, htu the upstream URL without the query)', async () => {
+    const browser = new TestBrowser();
+    await signIn(browser, stack, 'alice');
+    const opened = await openWebSocket(`${stack.bffUrl.replace(/^http/, 'ws')}/api/live/chat?room=1`, {
+      cookie: await browser.jar.getCookieString(stack.bffUrl),
+      origin: stack.bffUrl,
+      'sec-fetch-site': 'same-origin',
+    });
+    expect(opened.status).toBe(101);
+    const seenHandshake = ws.handshakes.at(-1) ?? {};
+    expect(seenHandshake.authorization).toMatch(/^DPoP eyJ/);
+    const token = String(seenHandshake.authorization).slice('DPoP '.length);
+    expect(decodeJwt(String(seenHandshake.dpop))).toMatchObject({
+      htm: 'GET',
+      htu: `${ws.url}/base/chat`,
+      ath: createHash('sha256').update(token).digest('base64url'),
+    });
+    const conn = opened as Extract<Opened, { status: 101 }>;
+    conn.socket.close();
+    await conn.closed;
   });
 });
 
