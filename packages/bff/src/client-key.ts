@@ -15,7 +15,7 @@ export interface ClientKey {
 }
 
 // The algorithm a key of each type signs with when its JWK does not say (RFC 7518, RFC 8037).
-const ALGORITHM_OF: Readonly<Record<string, string>> = {
+export const ALGORITHM_OF: Readonly<Record<string, string>> = {
   RSA: 'RS256',
   'EC:P-256': 'ES256',
   'EC:P-384': 'ES384',
@@ -23,35 +23,41 @@ const ALGORITHM_OF: Readonly<Record<string, string>> = {
   'OKP:Ed25519': 'EdDSA',
 };
 
-function invalid(message: string, cause?: unknown): BffError {
-  return new BffError('GH_BFF_CONFIG_INVALID', `clientKey: ${message}`, {
+function invalid(message: string, cause?: unknown, option = 'clientKey'): BffError {
+  return new BffError('GH_BFF_CONFIG_INVALID', `${option}: ${message}`, {
     status: 500,
     problem: 'internal',
     cause,
   });
 }
 
-/** The configured key as a private JWK: a JWK as it is, a PEM (PKCS#8 or PKCS#1/SEC1) through Node's crypto. */
-async function readPrivateJwk(config: NonNullable<BffConfig['clientKey']>): Promise<JWK> {
+/**
+ * The configured key as a private JWK: a JWK as it is, a PEM (PKCS#8 or PKCS#1/SEC1) through Node's crypto.
+ * Errors name `option` (`clientKey`, `dpopKey`).
+ */
+export async function readPrivateJwk(
+  config: NonNullable<BffConfig['clientKey']>,
+  option = 'clientKey',
+): Promise<JWK> {
   const text =
     config.jwk ??
     (await readFile(config.file as string, 'utf8').catch((error: unknown) => {
-      throw invalid(`cannot read ${config.file}`, error);
+      throw invalid(`cannot read ${config.file}`, error, option);
     }));
   if (text.trimStart().startsWith('-----BEGIN')) {
     try {
       return createPrivateKey(text).export({ format: 'jwk' }) as JWK;
     } catch (error) {
-      throw invalid('the PEM is not a private key', error);
+      throw invalid('the PEM is not a private key', error, option);
     }
   }
   let jwk: unknown;
   try {
     jwk = JSON.parse(text);
   } catch (error) {
-    throw invalid('neither a PEM private key nor a JWK', error);
+    throw invalid('neither a PEM private key nor a JWK', error, option);
   }
-  if (typeof jwk !== 'object' || jwk === null) throw invalid('the JWK is not an object');
+  if (typeof jwk !== 'object' || jwk === null) throw invalid('the JWK is not an object', undefined, option);
   return jwk as JWK;
 }
 

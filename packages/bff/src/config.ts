@@ -140,6 +140,25 @@ export const BffOptionsSchema = T.Object(
         { additionalProperties: false },
       ),
     ),
+    /**
+     * DPoP (RFC 9449): the BFF proves possession of `dpopKey` at the token endpoint, so the issuer binds the
+     * access tokens to it, and sends each upstream `Authorization: DPoP <token>` with a fresh proof.
+     */
+    dpop: T.Boolean({ default: false }),
+    /**
+     * The DPoP private key, one per deployment (every instance signs with it, so any instance can use any
+     * session's tokens): a file (PEM or JWK) or a JWK as JSON. Unset with `dpop` on: a generated ES256 key
+     * (with a warning) outside production, a configuration error in production.
+     */
+    dpopKey: T.Optional(
+      T.Object(
+        {
+          file: T.Optional(T.String({ pattern: '^/', minLength: 2 })),
+          jwk: T.Optional(T.String({ minLength: 2, maxLength: 16_384 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     scopes: T.Array(T.String({ pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' }), {
       default: ['openid', 'profile', 'email', 'offline_access'],
       minItems: 1,
@@ -462,6 +481,18 @@ function clientAuthProblems(value: T.Static<typeof BffOptionsSchema>): string[] 
     problems.push('clientKey: give exactly one of file and jwk');
   if (key?.file !== undefined && !existsSync(key.file))
     problems.push(`clientKey.file: ${key.file} does not exist`);
+  const dpopKey = value.dpopKey;
+  if (dpopKey && (dpopKey.file === undefined) === (dpopKey.jwk === undefined))
+    problems.push('dpopKey: give exactly one of file and jwk');
+  if (dpopKey?.file !== undefined && !existsSync(dpopKey.file))
+    problems.push(`dpopKey.file: ${dpopKey.file} does not exist`);
+  // A generated key is per process: another worker could not use the tokens bound to it.
+  if (value.dpop && value.workers > 1 && !dpopKey)
+    problems.push(
+      "dpopKey: more than one worker with dpop needs the deployment's key (GATEHOUSE_DPOP_KEY_FILE)",
+    );
+  if (value.dpop && value.production && !dpopKey)
+    problems.push("dpopKey: production with dpop needs the deployment's key (GATEHOUSE_DPOP_KEY_FILE)");
   return problems;
 }
 

@@ -11,6 +11,8 @@ export const ENVIRONMENT_VARIABLES = [
   'GATEHOUSE_TOKEN_AUTH_METHOD',
   'GATEHOUSE_CLIENT_KEY_FILE',
   'GATEHOUSE_CLIENT_KEY',
+  'GATEHOUSE_DPOP',
+  'GATEHOUSE_DPOP_KEY_FILE',
   'GATEHOUSE_SCOPES',
   'GATEHOUSE_LOGIN_ACR_VALUES',
   'GATEHOUSE_RESOURCE',
@@ -174,6 +176,12 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, file: BffOptions = {}): B
   else if (env.GATEHOUSE_CLIENT_KEY_FILE !== undefined)
     set('clientKey', { file: env.GATEHOUSE_CLIENT_KEY_FILE });
   else if (env.GATEHOUSE_CLIENT_KEY !== undefined) set('clientKey', { jwk: env.GATEHOUSE_CLIENT_KEY });
+  const dpop = env.GATEHOUSE_DPOP;
+  if (dpop === 'true' || dpop === '1') set('dpop', true);
+  else if (dpop === 'false' || dpop === '0') set('dpop', false);
+  else if (dpop !== undefined)
+    problems.push(`GATEHOUSE_DPOP: ${JSON.stringify(dpop)} is not true, false, 1 or 0`);
+  if (env.GATEHOUSE_DPOP_KEY_FILE !== undefined) set('dpopKey', { file: env.GATEHOUSE_DPOP_KEY_FILE });
   set('resource', env.GATEHOUSE_RESOURCE);
   set('publicUrl', env.GATEHOUSE_PUBLIC_URL?.replace(/\/+$/, ''));
   set('host', env.GATEHOUSE_HOST);

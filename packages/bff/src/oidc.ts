@@ -4,6 +4,7 @@ import * as client from 'openid-client';
 import type { Logger } from 'pino';
 import type { ClientKey } from './client-key.js';
 import type { BffConfig } from './config.js';
+import type { DPoPKey } from './dpop-key.js';
 import { BffError } from './errors.js';
 import { grantedResources, primaryResource } from './resources.js';
 
@@ -119,6 +120,8 @@ export class OidcClient {
   readonly #config: BffConfig;
   readonly #key: ClientKey | undefined;
   readonly #log: Logger | undefined;
+  readonly #dpop: DPoPKey | undefined;
+  #dpopHandle: client.DPoPHandle | undefined;
   #method: TokenEndpointAuthMethod | undefined;
   #configuration: client.Configuration | undefined;
   #pending: Promise<client.Configuration> | undefined;
@@ -126,10 +129,32 @@ export class OidcClient {
   #lastError: unknown;
   #jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
 
-  constructor(config: BffConfig, options: { readonly key?: ClientKey; readonly log?: Logger } = {}) {
+  constructor(
+    config: BffConfig,
+    options: { readonly key?: ClientKey; readonly log?: Logger; readonly dpop?: DPoPKey } = {},
+  ) {
     this.#config = config;
     this.#key = options.key;
     this.#log = options.log;
+    this.#dpop = options.dpop;
+  }
+
+  /**
+   * openid-client's `DPoP` option with the deployment's key (one handle: it keeps the issuer's DPoP nonce),
+   * or nothing when DPoP is off.
+   */
+  #dpopOption(configuration: client.Configuration): { DPoP?: client.DPoPHandle } {
+    if (!this.#dpop) return {};
+    this.#dpopHandle ??= client.getDPoPHandle(configuration, this.#dpop.keyPair);
+    return { DPoP: this.#dpopHandle };
+  }
+
+  /** With DPoP on, a token the issuer did not bind to the key (`token_type` not `DPoP`) is refused. */
+  #checkBound(response: client.TokenEndpointResponse): void {
+    if (this.#dpop && response.token_type.toLowerCase() !== 'dpop')
+      throw new Error(
+        `dpop is on but the issuer did not bind the access token (token_type ${response.token_type})`,
+      );
   }
 
   /** The client authentication method in use, once the issuer was discovered. */
@@ -246,7 +271,9 @@ export class OidcClient {
         ...(checks.maxAge === undefined ? {} : { maxAge: checks.maxAge }),
       },
       parameters,
+      this.#dpopOption(configuration),
     );
+    this.#checkBound(response);
     const claims = response.claims();
     if (!claims) throw new Error('the token response has no ID token');
     const userinfo =
@@ -272,7 +299,12 @@ export class OidcClient {
   ): Promise<Record<string, unknown> | undefined> {
     if (!configuration.serverMetadata().userinfo_endpoint) return {};
     try {
-      const { sub: _sub, ...claims } = await client.fetchUserInfo(configuration, accessToken, subject);
+      const { sub: _sub, ...claims } = await client.fetchUserInfo(
+        configuration,
+        accessToken,
+        subject,
+        this.#dpopOption(configuration),
+      );
       return claims;
     } catch (error) {
       this.#log?.warn(
@@ -301,7 +333,13 @@ export class OidcClient {
     const parameters: Record<string, string> = {};
     const wanted = resource ?? primaryResource(this.#config);
     if (wanted) parameters.resource = wanted;
-    const response = await client.refreshTokenGrant(configuration, refreshToken, parameters);
+    const response = await client.refreshTokenGrant(
+      configuration,
+      refreshToken,
+      parameters,
+      this.#dpopOption(configuration),
+    );
+    this.#checkBound(response);
     const tokens = toTokens(response);
     const idToken = response.claims();
     // An ID token about someone else is no refresh of this session (OpenID Connect Core 12.2).

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
 import { loadClientKey } from './client-key.js';
 import type { BffConfig } from './config.js';
+import { loadDPoPKey } from './dpop-key.js';
 import type { SessionEventBus } from './events.js';
 import { authNoStore, authResourceIsolation } from './http/auth-scope.js';
 import { bffErrorHandler, notFound } from './http/error-handler.js';
@@ -58,7 +59,12 @@ declare module 'fastify' {
 async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptions): Promise<void> {
   // A client key that does not load stops the start, with the reason (GH_BFF_CONFIG_INVALID).
   const clientKey = await loadClientKey(options.config);
-  const owned = createRuntime({ ...options, ...(clientKey ? { clientKey } : {}) });
+  const dpopKey = await loadDPoPKey(options.config);
+  const owned = createRuntime({
+    ...options,
+    ...(clientKey ? { clientKey } : {}),
+    ...(dpopKey ? { dpopKey } : {}),
+  });
   const { runtime } = owned;
   fastify.decorate('gatehouseBff', null);
   fastify.gatehouseBff = runtime;

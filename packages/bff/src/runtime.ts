@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { ClientKey } from './client-key.js';
 import type { BffConfig } from './config.js';
 import { CookieJar } from './cookies.js';
+import type { DPoPKey } from './dpop-key.js';
 import { MemorySessionEventBus, RedisSessionEventBus, type SessionEventBus } from './events.js';
 import { createLogger } from './logger.js';
 import { SignedManifest } from './manifest.js';
@@ -31,6 +32,8 @@ export interface GatehouseRuntime {
   readonly manifest: SignedManifest | undefined;
   /** The `private_key_jwt` key, when configured (its public half is served at `GET /auth/jwks`). */
   readonly clientKey: ClientKey | undefined;
+  /** The deployment's DPoP key, when `dpop` is on. */
+  readonly dpopKey: DPoPKey | undefined;
   readonly log: Logger;
 }
 
@@ -43,6 +46,8 @@ export interface RuntimeOptions {
   readonly metrics?: BffMetrics;
   /** The loaded `private_key_jwt` key (`loadClientKey`), when the configuration has one. */
   readonly clientKey?: ClientKey;
+  /** The loaded DPoP key (`loadDPoPKey`), when `dpop` is on. */
+  readonly dpopKey?: DPoPKey;
 }
 
 /** A runtime and how to stop what it made (never what the host brought). */
@@ -75,7 +80,18 @@ export function createRuntime(options: RuntimeOptions): OwnedRuntime {
   const manifest = config.manifest ? new SignedManifest(config.manifest, log) : undefined;
   if (manifest && config.manifest?.watch) manifest.watch();
   const clientKey = options.clientKey;
-  const oidc = new OidcClient(config, { ...(clientKey ? { key: clientKey } : {}), log });
+  const dpopKey = options.dpopKey;
+  if (config.dpop && !dpopKey) throw new Error('dpop is on: pass the loaded key (loadDPoPKey) as dpopKey');
+  if (dpopKey?.generated)
+    log.warn(
+      { event: 'dpop_key_generated' },
+      'dpop is on without dpopKey: signing with a key generated for this process (dev only; sessions do not survive a restart or move between instances)',
+    );
+  const oidc = new OidcClient(config, {
+    ...(clientKey ? { key: clientKey } : {}),
+    ...(dpopKey ? { dpop: dpopKey } : {}),
+    log,
+  });
   const cookies = new CookieJar(config);
   const metrics = options.metrics ?? new BffMetrics();
   const sessions = new SessionManager(config, store, oidc, log, events, metrics);
@@ -83,7 +99,7 @@ export function createRuntime(options: RuntimeOptions): OwnedRuntime {
     perSession: config.maxLongLivedPerSession,
     total: config.maxLongLived,
   });
-  const proxy = new ApiProxy(config, sessions, cookies, longLived, log, metrics);
+  const proxy = new ApiProxy(config, sessions, cookies, longLived, log, metrics, dpopKey);
   const push = new PushChannel(sessions, events, log, {
     perSession: config.maxPushStreamsPerSession,
     perUser: config.maxPushStreamsPerUser,
@@ -107,6 +123,7 @@ export function createRuntime(options: RuntimeOptions): OwnedRuntime {
     metrics,
     manifest,
     clientKey,
+    dpopKey,
     log,
   });
   announceStart(runtime);

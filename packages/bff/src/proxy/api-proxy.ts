@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { BffConfig } from '../config.js';
 import type { CookieJar } from '../cookies.js';
+import type { DPoPKey } from '../dpop-key.js';
 import { BffError } from '../errors.js';
 import type { BffMetrics } from '../metrics.js';
 import { sendProblem } from '../problem.js';
@@ -48,6 +49,8 @@ export class ApiProxy {
   readonly #reporter: ProxyReporter;
   readonly #longLived: LongLivedConnections;
   readonly #websockets: WebSocketProxy;
+  /** The last DPoP nonce each upstream asked for (by name): sent in the next proofs, saving the challenge. */
+  readonly #nonces = new Map<string, string>();
 
   constructor(
     config: BffConfig,
@@ -56,12 +59,13 @@ export class ApiProxy {
     longLived: LongLivedConnections,
     log: Logger,
     metrics?: BffMetrics,
+    dpop?: DPoPKey,
   ) {
     this.#origin = config.origin;
     this.#sessions = sessions;
     this.#cookies = cookies;
     this.#upstreams = new UpstreamTable(config, metrics);
-    this.#headers = new UpstreamHeaders(config);
+    this.#headers = new UpstreamHeaders(config, dpop);
     this.#reporter = new ProxyReporter(log, metrics);
     this.#longLived = longLived;
     this.#websockets = new WebSocketProxy(config, {
@@ -157,15 +161,32 @@ export class ApiProxy {
   }
 
   /** The session has ended: a `required` upstream answers 401, a `public` one is asked without a token. */
-  #anonymous(forward: Forward, id: string, reason: Ended['ended']): undefined {
+  #anonymous(forward: Forward, id: string, reason: Ended['ended']): Promise<void> | undefined {
     if (forward.route.upstream.access !== 'required') return this.#send(forward, undefined);
     this.#reporter.sessionEnded(id, reason);
     return this.#refuse(forward.res, SESSION_ENDED);
   }
 
-  #send(forward: Forward, bearer: string | undefined): undefined {
-    forward.dispatch(this.#headers.build(forward, bearer));
-    return undefined;
+  /** Sends `forward` upstream; with DPoP on and a token, once its proof is signed (the one await it costs). */
+  #send(forward: Forward, bearer: string | undefined): Promise<void> | undefined {
+    const headers = this.#headers.build(forward, bearer);
+    if (bearer === undefined || this.#headers.dpop === undefined) {
+      forward.dispatch(headers);
+      return undefined;
+    }
+    const { restPath, route, method } = forward;
+    const path = restPath.length === 0 ? `${route.basePath}/` : `${route.basePath}${restPath}`;
+    if (!forward.hasBody && !forward.stream)
+      forward.retry = (nonce) => {
+        this.#nonces.set(route.name, nonce);
+        this.#headers
+          .proof(this.#headers.build(forward, bearer), route, method, path, bearer, nonce)
+          .then((signed) => forward.dispatch(signed))
+          .catch((error: unknown) => this.#fail(forward.res, error));
+      };
+    return this.#headers
+      .proof(headers, route, method, path, bearer, this.#nonces.get(route.name))
+      .then((signed) => forward.dispatch(signed));
   }
 
   #refuse(res: ServerResponse, refusal: Refusal): undefined {

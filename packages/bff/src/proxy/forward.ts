@@ -34,6 +34,23 @@ function failureStatus(error: Error): number {
   return code === 'ECONNREFUSED' ? 503 : 502;
 }
 
+/** An RFC 9449 `DPoP-Nonce` value: 1 to 512 NQCHARs. */
+const NONCE = /^[\x21\x23-\x5b\x5d-\x7e]{1,512}$/;
+const USE_DPOP_NONCE = /^\s*DPoP\b.*\berror="use_dpop_nonce"/i;
+
+/** The nonce of a `WWW-Authenticate: DPoP error="use_dpop_nonce"` challenge with its `DPoP-Nonce`, if the answer is one. */
+function nonceChallenge(rawHeaders: Buffer[]): string | undefined {
+  let challenged = false;
+  let nonce: string | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = (rawHeaders[i] as Buffer).toString('latin1').toLowerCase();
+    const value = (rawHeaders[i + 1] as Buffer).toString('latin1');
+    if (name === 'www-authenticate' && USE_DPOP_NONCE.test(value)) challenged = true;
+    else if (name === 'dpop-nonce' && NONCE.test(value)) nonce = value;
+  }
+  return challenged ? nonce : undefined;
+}
+
 /**
  * One proxied request, from its checks to the end of the answer: what it asks (the upstream, the method, the
  * rest of the path), and, as undici's dispatch handler, carrying the upstream answer onto the Node response
@@ -63,7 +80,14 @@ export class Forward implements Dispatcher.DispatchHandler, UpstreamTarget {
   record: SessionRecord | undefined;
   /** The upstream's answer was replaced by the BFF's own (a step-up problem): its body is dropped. */
   #replaced = false;
+  /**
+   * Set for a DPoP request whose body can be sent again (none): on a `use_dpop_nonce` challenge, called once
+   * with the upstream's nonce to send the request again with a proof naming it (RFC 9449 §9).
+   */
+  retry: ((nonce: string) => void) | undefined;
   readonly #sink: ProxySink;
+  /** The nonce of a challenge being retried: its 401 answer is read to the end and dropped. */
+  #nonce: string | undefined;
   #abort: ((reason?: Error) => void) | undefined;
   #resume: (() => void) | undefined;
   #clientGone = false;
@@ -96,8 +120,8 @@ export class Forward implements Dispatcher.DispatchHandler, UpstreamTarget {
   /** Sends the request upstream with `headers` (see `UpstreamHeaders`). */
   dispatch(headers: string[]): void {
     const { route, rest } = this;
+    if (this.startedAt === 0) this.res.on('close', this.onClientClose);
     this.startedAt = performance.now();
-    this.res.on('close', this.onClientClose);
     route.pool.dispatch(
       {
         // `rest` is '' or starts with '/' or '?': the upstream path always starts with '/'.
@@ -147,6 +171,10 @@ export class Forward implements Dispatcher.DispatchHandler, UpstreamTarget {
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true;
     if (this.#ended) return false;
+    if (statusCode === 401 && this.retry !== undefined) {
+      this.#nonce = nonceChallenge(rawHeaders);
+      if (this.#nonce !== undefined) return true;
+    }
     this.#sink.answered(this, statusCode);
     this.#resume = resume;
     const stepUp = statusCode === 401 ? stepUpChallengeIn(rawHeaders) : undefined;
@@ -193,6 +221,7 @@ export class Forward implements Dispatcher.DispatchHandler, UpstreamTarget {
 
   onData(chunk: Buffer): boolean {
     if (this.#ended) return false;
+    if (this.#nonce !== undefined) return true;
     if (this.#replaced) return true;
     if (this.res.write(chunk)) return true;
     this.res.once('drain', this.#resume as () => void);
@@ -201,6 +230,15 @@ export class Forward implements Dispatcher.DispatchHandler, UpstreamTarget {
 
   onComplete(): void {
     if (this.#ended) return;
+    const nonce = this.#nonce;
+    if (nonce !== undefined) {
+      // The challenge was dropped: the request goes again with the nonce (unless the client went away).
+      const retry = this.retry;
+      this.retry = undefined;
+      this.#nonce = undefined;
+      if (retry !== undefined && !this.#clientGone) retry(nonce);
+      return;
+    }
     this.#sink.completed(this);
     if (!this.#replaced) this.res.end();
   }

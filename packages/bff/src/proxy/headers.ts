@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { BffConfig } from '../config.js';
+import type { DPoPKey } from '../dpop-key.js';
 import { continueTrace } from '../trace.js';
 import type { UpstreamRoute } from './upstreams.js';
 
@@ -39,8 +40,11 @@ export class UpstreamHeaders {
   readonly #forwardedHost: string;
   readonly #forwardedProto: string;
   readonly #trustProxy: number;
+  /** The deployment's DPoP key, when `dpop` is on: tokens then go as `DPoP <token>` with a proof. */
+  readonly dpop: DPoPKey | undefined;
 
-  constructor(config: BffConfig) {
+  constructor(config: BffConfig, dpop?: DPoPKey) {
+    this.dpop = dpop;
     const publicUrl = new URL(config.publicUrl);
     this.#forwardedHost = publicUrl.host;
     this.#forwardedProto = publicUrl.protocol.slice(0, -1);
@@ -49,7 +53,8 @@ export class UpstreamHeaders {
 
   /**
    * The upstream request's headers (a flat name/value list, as undici takes it) for `forward`, with `bearer`
-   * as `Authorization` when given; records the trace id on `forward`.
+   * as `Authorization` when given (`Bearer <token>`, or `DPoP <token>` with DPoP on: the caller then adds the
+   * proof, see {@link proof}); records the trace id on `forward`.
    */
   build(forward: UpstreamTarget, bearer: string | undefined): string[] {
     const { req, route, stream } = forward;
@@ -79,11 +84,29 @@ export class UpstreamHeaders {
     );
     const client = this.#clientAddress(req);
     if (client) out.push('x-forwarded-for', client);
-    if (bearer) out.push('authorization', `Bearer ${bearer}`);
+    if (bearer) out.push('authorization', this.dpop ? `DPoP ${bearer}` : `Bearer ${bearer}`);
     const trace = continueTrace(traceparent);
     out.push('traceparent', trace.traceparent);
     forward.traceId = trace.traceId;
     return out;
+  }
+
+  /**
+   * Adds the `DPoP` proof for `method` on the upstream's `path` (its query and fragment left out of `htu`) to
+   * `headers`, for `token`; with `nonce` when the upstream asked for one. Only called with DPoP on.
+   */
+  async proof(
+    headers: string[],
+    route: UpstreamRoute,
+    method: string,
+    path: string,
+    token: string,
+    nonce?: string,
+  ): Promise<string[]> {
+    const end = path.search(/[?#]/);
+    const htu = `${route.origin}${end === -1 ? path : path.slice(0, end)}`;
+    headers.push('dpop', await (this.dpop as DPoPKey).proof(method, htu, token, nonce));
+    return headers;
   }
 
   #clientAddress(req: IncomingMessage): string | undefined {

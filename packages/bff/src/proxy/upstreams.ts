@@ -13,6 +13,8 @@ export interface UpstreamRoute {
   /** The upstream URL's path without a trailing `/` (`''` for a bare origin). */
   readonly basePath: string;
   readonly host: string;
+  /** The upstream URL's origin (`http://orders.internal:8080`): the start of a DPoP proof's `htu`. */
+  readonly origin: string;
   readonly methods: ReadonlySet<string>;
   /** The request headers forwarded to it: the default allow-list and its own `forwardHeaders`. */
   readonly forwardHeaders: ReadonlySet<string>;
@@ -58,6 +60,7 @@ export class UpstreamTable {
         pool: new Pool(url.origin, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000 }),
         basePath: url.pathname.replace(/\/+$/, ''),
         host: url.host,
+        origin: url.origin,
         methods: new Set(upstream.methods),
         forwardHeaders: new Set([...DEFAULT_FORWARDED_HEADERS, ...upstream.forwardHeaders]),
         tally: metrics?.proxyAnswers.tally(name),

@@ -182,14 +182,16 @@ export class WebSocketProxy {
       if (error instanceof SessionEndedError) return this.#refuse(socket, SESSION_ENDED);
       throw error;
     }
+    const headers = this.#parts.headers.build(handshake, bearer);
+    if (this.#parts.headers.dpop)
+      await this.#parts.headers.proof(headers, handshake.route, 'GET', handshake.path, bearer);
     if (socket.destroyed || handshake.ending) return;
-    this.#connect(handshake, bearer);
+    this.#connect(handshake, headers);
   }
 
-  /** Sends the handshake upstream, with the bearer; on its `101`, pipes the two sockets together. */
-  #connect(handshake: Handshake, bearer: string): void {
+  /** Sends the handshake upstream with `headers` (the token's included); on its `101`, pipes the two sockets together. */
+  #connect(handshake: Handshake, headers: string[]): void {
     const { route, socket } = handshake;
-    const headers = this.#parts.headers.build(handshake, bearer);
     headers.push('connection', 'Upgrade', 'upgrade', 'websocket');
     const target = new URL(route.upstream.url);
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
