@@ -305,6 +305,11 @@ await describeWith(['webkit', 'chromium'], 'a hybrid app in the WebKitGTK host',
       `const shell = window.hybridApp.shell; setTimeout(() => shell.logout(), 0); return null;`,
     );
     await host.waitFor((event) => event.event === 'signed-out', since);
+    // The host reports the bridge's answer and its own sign-out separately: either may come first.
+    await host.waitFor(
+      (event) => event.event === 'bridge' && (event.message as { path?: string }).path === '/auth/logout',
+      since,
+    );
     expect(answerTo('/auth/logout', since)?.status).toBe(200);
     await host.waitFor((event) => event.event === 'loaded', since);
     const after = await host.evaluate<{ status: number }>(`${RAW_SEND}

@@ -115,7 +115,8 @@ export function useShopJourneys(options: ShopOptions = {}): ShopJourneys {
     }
   }, 60_000);
 
-  afterAll(() => journeys.stop(), 60_000);
+  // Room for a loaded two-core machine: stopping closes Chromium, the shop's servers and its databases.
+  afterAll(() => journeys.stop(), 150_000);
   return harness;
 }
 
