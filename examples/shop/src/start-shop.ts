@@ -103,13 +103,27 @@ export interface RunningShop {
   close(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+/** A port for a server that starts later, and how to let it go just before that server listens. */
+interface ReservedPort {
+  readonly port: number;
+  release(): Promise<void>;
+}
+
+/**
+ * `wanted`, or (0) a free port held by a listening socket until `release()`: the IdP, the APIs and any other
+ * process binding port 0 meanwhile cannot be given it (a port merely seen free once was, under a busy suite).
+ */
+function reservePort(wanted: number): Promise<ReservedPort> {
+  if (wanted) return Promise.resolve({ port: wanted, release: async () => {} });
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+      const port = typeof address === 'object' && address ? address.port : 0;
+      let released: Promise<void> | undefined;
+      const release = () => (released ??= new Promise<void>((done) => server.close(() => done())));
+      resolve({ port, release });
     });
   });
 }
@@ -129,8 +143,15 @@ function freePort(): Promise<number> {
  */
 export async function startShop(options: StartShopOptions = {}): Promise<RunningShop> {
   const wanted = { ...defaultStartPorts, ...options.ports };
-  const bffPort = wanted.bff || (await freePort());
-  const remotesPort = wanted.remotes || (await freePort());
+  const bffReserved = await reservePort(wanted.bff);
+  const remotesReserved = await reservePort(wanted.remotes);
+  const bffPort = bffReserved.port;
+  const remotesPort = remotesReserved.port;
+  // Released before their servers listen, or (closing on a failure) by `close`.
+  const stops: (() => Promise<void>)[] = [bffReserved.release, remotesReserved.release];
+  const close = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop().catch((error) => console.error(error));
+  };
   const shopUrl = `http://localhost:${bffPort}`;
   const remotesUrl = `http://localhost:${remotesPort}`;
   // Fail before anything starts when the web build is missing or its manifest does not verify.
@@ -143,6 +164,7 @@ export async function startShop(options: StartShopOptions = {}): Promise<Running
   try {
     verified = readSignedManifest(manifest);
   } catch (error) {
+    await close();
     throw new Error(
       `${(error as Error).message} (npm start builds and signs it; in code, await buildWeb() first)`,
       {
@@ -150,21 +172,16 @@ export async function startShop(options: StartShopOptions = {}): Promise<Running
       },
     );
   }
-  const originPerRemote = options.originPerRemote ?? false;
-  const web = loadShopWeb({
-    bffUrl: shopUrl,
-    remotesUrl,
-    root,
-    manifest: verified,
-    verified: true,
-    originPerRemote,
-  });
-
-  const stops: (() => Promise<void>)[] = [];
-  const close = async () => {
-    for (const stop of stops.splice(0).reverse()) await stop().catch((error) => console.error(error));
-  };
   try {
+    const originPerRemote = options.originPerRemote ?? false;
+    const web = loadShopWeb({
+      bffUrl: shopUrl,
+      remotesUrl,
+      root,
+      manifest: verified,
+      verified: true,
+      originPerRemote,
+    });
     const db =
       options.db ??
       (await openShopDatabase({
@@ -193,6 +210,7 @@ export async function startShop(options: StartShopOptions = {}): Promise<Running
       },
     });
     stops.push(() => apis.close());
+    await remotesReserved.release();
     const remotes: RemotesOrigin = await startRemotesOrigin({
       remotes: web.publicRemotes,
       allowOrigin: shopUrl,
@@ -228,6 +246,7 @@ export async function startShop(options: StartShopOptions = {}): Promise<Running
       logger: createLogger(config.logLevel),
       renderPage: web.page,
     });
+    await bffReserved.release();
     const bff = await server.listen();
     stops.push(() => bff.close());
     return {

@@ -15,6 +15,7 @@ import { BffError, StoreUnavailableError } from './errors.js';
 import { type SessionEventBus, sessionChannelKey } from './events.js';
 import type { BffMetrics } from './metrics.js';
 import { type IdTokenClaims, type IssuedTokens, type OidcClient, oauthErrorCode } from './oidc.js';
+import { type GrantHolder, mayShareGrant } from './session/grant.js';
 import { newOpaqueToken, newSessionId } from './session/ids.js';
 import { authLevelOf } from './session/level.js';
 import type { DisplacedSession, SessionRecord, SessionStore, SessionTokens } from './session/types.js';
@@ -186,7 +187,7 @@ export class SessionManager {
     const displaced = await this.store.create(id, record, this.#ttl(record, now), {
       maxPerUser: this.#config.maxSessionsPerUser,
     });
-    if (displaced.length > 0) await this.#endDisplaced(displaced);
+    if (displaced.length > 0) await this.#endDisplaced(displaced, record);
     return { id, record };
   }
 
@@ -195,7 +196,7 @@ export class SessionManager {
    * forgotten, logged (`session_end`, reason `logout`: a new sign-in elsewhere, `cause: session_limit`),
    * announced to their open tabs, and their refresh tokens revoked at the issuer (best effort).
    */
-  async #endDisplaced(displaced: readonly DisplacedSession[]): Promise<void> {
+  async #endDisplaced(displaced: readonly DisplacedSession[], staying: GrantHolder): Promise<void> {
     for (const { id, record } of displaced) {
       this.#forget(id);
       this.#log.info(
@@ -208,7 +209,8 @@ export class SessionManager {
         },
         'session ended: its user reached the most sessions',
       );
-      this.#revoke(id, record?.tokens.refreshToken);
+      // Not when the new session may hold the same grant: revoking would end it too.
+      if (!(record && mayShareGrant(record, staying))) this.#revoke(id, record?.tokens.refreshToken);
     }
     await this.announceEnd(
       displaced.map((session) => session.id),
@@ -553,8 +555,17 @@ export class SessionManager {
     await this.events.publish({ type: 'identity-changed', session: sessionChannelKey(id) });
   }
 
-  /** Ends one session: deletes it and, when it has one, revokes its refresh token at the issuer (best effort). */
-  async end(id: string, record: SessionRecord | undefined, reason: EndReason): Promise<void> {
+  /**
+   * Ends one session: deletes it and, when it has one, revokes its refresh token at the issuer (best effort) —
+   * unless `staying` (the session that goes on: the new sign-in, the user's current session) may hold a
+   * token of the same grant ({@link mayShareGrant}).
+   */
+  async end(
+    id: string,
+    record: SessionRecord | undefined,
+    reason: EndReason,
+    staying?: GrantHolder,
+  ): Promise<void> {
     this.#forget(id);
     await this.store.delete(id);
     this.#log.info(
@@ -562,9 +573,15 @@ export class SessionManager {
       'session ended',
     );
     await this.announceEnd([id], reason);
-    if (reason !== 'refresh_failed' && reason !== 'backchannel_logout') {
-      this.#revoke(id, record?.tokens.refreshToken);
+    if (reason === 'refresh_failed' || reason === 'backchannel_logout') return;
+    if (record && staying && mayShareGrant(record, staying)) {
+      this.#log.info(
+        { event: 'revoke_skipped', session: sessionRef(id) },
+        'refresh token not revoked: the session that stays may hold the same grant',
+      );
+      return;
     }
+    this.#revoke(id, record?.tokens.refreshToken);
   }
 
   /** Revokes a refresh token at the issuer without waiting; a failure is logged, never thrown. */
@@ -583,9 +600,9 @@ export class SessionManager {
    * read for the log line and the revocation, then {@link end}. Nothing to end is not an error. Answers the
    * record as it was, if there was one (the sign-out page's hint needs it).
    */
-  async endById(id: string, reason: EndReason): Promise<SessionRecord | undefined> {
+  async endById(id: string, reason: EndReason, staying?: GrantHolder): Promise<SessionRecord | undefined> {
     const record = await this.store.get(id);
-    await this.end(id, record, reason);
+    await this.end(id, record, reason, staying);
     return record;
   }
 

@@ -35,13 +35,12 @@ const levelOf = (page: Page) =>
 await describeWith(['chromium'], 'journeys: step-up', () => {
   const h = useShopJourneys();
 
-  // One retry: under the whole suite on two cores the resumed order was once not shown (the remote's form came
-  // back without the action it left); alone it has always passed. Recorded in issue 19 to find.
   it('a large order asks for the security code, then is placed once on the same route with the form as it was', {
     timeout: 180_000,
-    retry: 1,
   }, async () => {
-    const { page, requests } = await h.journey();
+    const { page, requests, pageErrors } = await h.journey();
+    const consoleLines: string[] = [];
+    page.on('console', (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
     await signInAt(h.shop, page, 'bob', '/checkout');
     expect(await levelOf(page)).toMatchObject({ acr: 'urn:gatehouse:loa:1' });
     const added = await page.evaluate(async () => {
@@ -73,8 +72,16 @@ await describeWith(['chromium'], 'journeys: step-up', () => {
     // Room for a loaded two-core machine (the whole suite runs beside it); on failure, what the page shows.
     const placed = page.getByTestId('order-placed');
     await placed.waitFor({ timeout: 90_000 }).catch(async (error: Error) => {
+      const back = requests.findIndex((r) => r.url.includes('/api/checkout/orders'));
+      const after = requests.slice(back).map((r) => `${r.method} ${r.url} ${r.status ?? '…'}`);
       throw new Error(
-        `${error.message}\nthe page shows: ${(await page.locator('body').innerText()).slice(0, 2000)}`,
+        [
+          error.message,
+          `the page shows: ${(await page.locator('body').innerText()).slice(0, 1500)}`,
+          `requests from the callback on:\n${after.join('\n')}`,
+          `console:\n${consoleLines.join('\n')}`,
+          `page errors: ${pageErrors.join('\n')}`,
+        ].join('\n'),
       );
     });
     expect(page.url()).toBe(h.url('/checkout'));

@@ -247,8 +247,9 @@ async function complete(
     // `acr_values` is a wish at the issuer; here it is a requirement. The previous session stays as it was.
     return refused(runtime, reply, security, 'acr_not_met');
   }
-  // Re-authentication replaces any previous session: its id is never reused (no fixation).
-  if (previous.id !== undefined) await sessions.endById(previous.id, 'logout');
+  // Re-authentication replaces any previous session: its id is never reused (no fixation). Its refresh token
+  // is not revoked when the new session may hold the same grant (a step-up: revoking would end both).
+  if (previous.id !== undefined) await sessions.endById(previous.id, 'logout', outcome.claims);
   const session = await sessions.create(outcome.tokens, outcome.claims, callback.device);
   // A remote's action left waiting for this sign-in (a step-up) follows the user to the new session.
   if (previous.id !== undefined)

@@ -45,7 +45,8 @@ export const sessionListRoutes: FastifyPluginAsync<BffRouteOptions> = async (sco
     const current = await sessionOf(request, reply, 'active');
     if (!current) return reply;
     const others = (await sessions.listOf(current.record, current.id)).filter(({ id }) => id !== current.id);
-    for (const { id } of others) await sessions.endById(id, 'logout');
+    // The current session stays: a token of its grant (same issuer session) is ended here, not revoked.
+    for (const { id } of others) await sessions.endById(id, 'logout', current.record);
     log.info(
       { event: 'sessions_ended', by: 'user', sub: current.record.sub, count: others.length },
       'signed out elsewhere',
@@ -62,7 +63,7 @@ export const sessionListRoutes: FastifyPluginAsync<BffRouteOptions> = async (sco
       const listed = await sessions.listOf(current.record, current.id);
       const target = listed.find(({ summary }) => summary.handle === request.params.handle);
       if (!target) return replyProblem(reply, 404, 'not_found', 'No such session of yours.');
-      await sessions.endById(target.id, 'logout');
+      await sessions.endById(target.id, 'logout', target.id === current.id ? undefined : current.record);
       log.info({ event: 'sessions_ended', by: 'user', sub: current.record.sub, count: 1 }, 'session ended');
       if (target.id === current.id) reply.header('set-cookie', cookies.clearSession());
       return reply.code(204).send();
