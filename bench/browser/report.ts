@@ -11,6 +11,7 @@ export const BROWSER_GOALS = Object.freeze({
   requestsBeforeAuth: 0,
   crossTabP95Ms: 100,
   backchannelMs: 1000,
+  sharedSignalsP99Ms: 1000,
 });
 
 /**
@@ -20,7 +21,7 @@ export function browserSection(result: BrowserResult | NotMeasured | undefined):
   if (!result) return undefined;
   const title = 'In Chromium';
   if (notMeasured(result)) return notMeasuredSection(title, result);
-  const { pageLoads: p, crossTab, backchannel, settings } = result;
+  const { pageLoads: p, crossTab, backchannel, sharedSignals, settings } = result;
   const loads = (variant: Variant) => p[variant];
   const before = loads('inline').requestsBeforeAuthMax;
   const base = loads('noinline');
@@ -102,6 +103,16 @@ export function browserSection(result: BrowserResult | NotMeasured | undefined):
             '–',
             '–',
           ],
+          [
+            `CAEP \`session-revoked\` SET to instance B → open tab on A hears \`logged-out\` (${sharedSignals.runs} runs)`,
+            `p99 ${ms(sharedSignals.latency.p99)} ms (p50 ${ms(sharedSignals.latency.p50)}, max ${ms(sharedSignals.latency.max)})`,
+            `p99 ≤ ${BROWSER_GOALS.sharedSignalsP99Ms} ms`,
+            verdict(
+              sharedSignals.latency.p99 <= BROWSER_GOALS.sharedSignalsP99Ms && sharedSignals.refused === 0,
+            ),
+            '–',
+            '–',
+          ],
         ],
       },
     ],
@@ -113,6 +124,10 @@ export function browserSection(result: BrowserResult | NotMeasured | undefined):
         "instance B; B deletes the session and publishes on Redis; instance A's push stream tells the tab. From " +
         `the confirmation POST to the tab's state change (reasons seen: ${backchannel.reasons.join(', ')}; ` +
         `${backchannel.deliveries} logout tokens delivered, ${backchannel.failedDeliveries} failed).`,
+      "Shared Signals: the dev IdP's transmitter signs a CAEP `session-revoked` SET about the user and pushes it " +
+        "to instance B's `POST /auth/ssf/events`; B verifies it, ends the user's sessions and publishes on Redis; " +
+        `instance A's push stream tells the tab. From the push leaving the IdP to the tab's state change (reasons ` +
+        `seen: ${sharedSignals.reasons.join(', ')}; ${sharedSignals.refused} pushes not accepted).`,
     ],
   };
 }
@@ -147,5 +162,6 @@ export function browserNotes(result: BrowserResult | NotMeasured | undefined): s
       : disturbedNote('Chromium page loads of the reference shop', result.shop.otherCores)),
     ...disturbedNote('Chromium cross-tab logout', result.crossTab.otherCores),
     ...disturbedNote('Chromium back-channel logout', result.backchannel.otherCores),
+    ...disturbedNote('Chromium Shared Signals logout', result.sharedSignals.otherCores),
   ];
 }

@@ -15,11 +15,11 @@ import { chromiumPath, freePort, launchChromium } from '@gatehouse/testing';
 import type { Browser, Page } from 'playwright-core';
 import { bffOptions } from '../lib/http.js';
 import { benchPath, TMP_DIR } from '../lib/paths.js';
-import { ask, type Server, startServer } from '../lib/processes.js';
+import { ask, askWith, type Server, startServer } from '../lib/processes.js';
 import { signInCookie, signInSession } from '../lib/session.js';
 import { type Summary, summary } from '../lib/stats.js';
 import type { NotMeasured, SuiteContext } from '../lib/suite.js';
-import type { IdpStats } from '../servers/idp.js';
+import type { IdpStats, SsfPushAnswer } from '../servers/idp.js';
 import { bundleForBrowser, startRemotesOrigin } from './bundle.js';
 import type { BenchEntry } from './page/window.js';
 import { openPage, sessionCookie, until } from './pages.js';
@@ -72,6 +72,15 @@ export interface BrowserResult {
     readonly failedDeliveries: number;
     readonly otherCores: number | undefined;
   };
+  /** A CAEP `session-revoked` SET pushed to instance B, to the tab on instance A. */
+  readonly sharedSignals: {
+    readonly runs: number;
+    readonly latency: Summary;
+    readonly reasons: readonly string[];
+    /** Pushes the receiver did not accept (202). */
+    readonly refused: number;
+    readonly otherCores: number | undefined;
+  };
   readonly shop: ShopFigures;
 }
 
@@ -82,6 +91,8 @@ export type Variant = 'inline' | 'noinline' | 'inline-repeat' | 'noinline-repeat
 interface PageStack {
   readonly publicUrl: string;
   readonly idp: Server;
+  /** Instance B's own URL (the public URL is instance A's). */
+  readonly instanceB: string;
   readonly browser: Browser;
 }
 
@@ -95,15 +106,17 @@ export async function browserFigures(
   const servers: Server[] = [];
   const closers: Array<() => unknown> = [];
   try {
-    const { publicUrl, idp, appBytes } = await startPageStack(ctx, servers, closers);
+    const { publicUrl, idp, appBytes, instanceB } = await startPageStack(ctx, servers, closers);
     const browser = await launchChromium();
     closers.push(() => browser.close());
-    const stack: PageStack = { publicUrl, idp, browser };
+    const stack: PageStack = { publicUrl, idp, browser, instanceB };
     const pageLoads = await measurePageLoads(ctx, stack, settings);
     const crossTab = await crossTabLogout(ctx, stack, settings);
     const backchannel = await backchannelLogout(ctx, stack, settings);
+    const sharedSignals = await sharedSignalsLogout(ctx, stack, settings);
     const shop = await shopFigures(ctx, browser, settings);
-    return { settings, chromium: browser.version(), appBytes, pageLoads, crossTab, backchannel, shop };
+    const chromium = browser.version();
+    return { settings, chromium, appBytes, pageLoads, crossTab, backchannel, sharedSignals, shop };
   } finally {
     for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => {});
     for (const server of servers.reverse()) await server.stop();
@@ -119,7 +132,7 @@ async function startPageStack(
   ctx: SuiteContext,
   servers: Server[],
   closers: Array<() => unknown>,
-): Promise<{ publicUrl: string; idp: Server; appBytes: number }> {
+): Promise<{ publicUrl: string; idp: Server; appBytes: number; instanceB: string }> {
   const [portA, portB] = [await freePort(), await freePort()];
   const publicUrl = `http://localhost:${portA}`;
   const assets = join(TMP_DIR, 'browser-assets');
@@ -154,6 +167,8 @@ async function startPageStack(
     redisKeyPrefix: ctx.prefix,
     remoteOrigins: [remotes.origin],
     assets: [{ prefix: '/assets/', dir: assets, access: 'public' as const }],
+    // The Shared Signals receiver, for the dev IdP's CAEP events (the transmitter is the issuer).
+    sharedSignals: {},
   };
   for (const [i, port] of [portA, portB].entries()) {
     const options = bffOptions({ publicUrl, port, issuer: idp.url, secret: ctx.secret }, extra);
@@ -162,7 +177,7 @@ async function startPageStack(
     });
     servers.push(await bff);
   }
-  return { publicUrl, idp, appBytes: app.length };
+  return { publicUrl, idp, appBytes: app.length, instanceB: `http://localhost:${portB}` };
 }
 
 const sha384 = (bytes: Uint8Array) => `sha384-${createHash('sha384').update(bytes).digest('base64')}`;
@@ -316,20 +331,21 @@ async function crossTabLogout(
   return crossTab;
 }
 
+/** One way the issuer's side ends a session: does it, and answers when it sent the ending (epoch ms). */
+type EndAtIssuer = (session: Awaited<ReturnType<typeof signInSession>>) => Promise<number>;
+
 /**
- * Back-channel logout: the IdP ends the session; the logout token goes to instance B; the tab's push stream is
- * on instance A.
+ * A session of dave's open in a tab streaming from instance A, ended by the issuer's side through instance B
+ * (`end`), `runs` times: from the sending to the tab's `logged-out`.
  */
-async function backchannelLogout(
-  ctx: SuiteContext,
+async function issuerEndsToTab(
   stack: PageStack,
-  settings: BrowserSettings,
-): Promise<BrowserResult['backchannel']> {
-  const runs: Array<{ ms: number; reason: string | undefined }> = [];
-  const before = (await ask<IdpStats>(stack.idp.child, 'stats')).backchannel;
-  await ctx.quiet();
-  const meter = ctx.meter();
-  for (let run = 0; run < settings.backchannelRuns; run++) {
+  runs: number,
+  what: string,
+  end: EndAtIssuer,
+): Promise<Array<{ ms: number; reason: string | undefined }>> {
+  const heardAfter: Array<{ ms: number; reason: string | undefined }> = [];
+  for (let run = 0; run < runs; run++) {
     const session = await signInSession(stack.publicUrl, 'dave');
     const context = await stack.browser.newContext();
     const reports: Report[] = [];
@@ -352,18 +368,36 @@ async function backchannelLogout(
       });
       const page = await openPage(context, `${stack.publicUrl}/account`);
       await page.waitForFunction(() => (window.__benchPushOpen ?? 0) >= 1, undefined, { timeout: 10_000 });
-      const sentAt = await session.endAtIdp(stack.idp.url);
+      const sentAt = await end(session);
       const heard = await until(
         () => reports.find((entry) => entry.page === page && entry.type === 'state:logged-out'),
         5000,
-        'the tab to hear the back-channel logout',
+        `the tab to hear the ${what}`,
       );
-      runs.push({ ms: heard.at - sentAt, reason: heard.reason });
+      heardAfter.push({ ms: heard.at - sentAt, reason: heard.reason });
     } finally {
       await session.close();
       await context.close();
     }
   }
+  return heardAfter;
+}
+
+/**
+ * Back-channel logout: the IdP ends the session; the logout token goes to instance B; the tab's push stream is
+ * on instance A.
+ */
+async function backchannelLogout(
+  ctx: SuiteContext,
+  stack: PageStack,
+  settings: BrowserSettings,
+): Promise<BrowserResult['backchannel']> {
+  const before = (await ask<IdpStats>(stack.idp.child, 'stats')).backchannel;
+  await ctx.quiet();
+  const meter = ctx.meter();
+  const runs = await issuerEndsToTab(stack, settings.backchannelRuns, 'back-channel logout', (session) =>
+    session.endAtIdp(stack.idp.url),
+  );
   const after = (await ask<IdpStats>(stack.idp.child, 'stats')).backchannel;
   const backchannel = {
     runs: runs.length,
@@ -378,4 +412,38 @@ async function backchannelLogout(
       `max ${backchannel.latency.max.toFixed(1)} ms (${backchannel.deliveries} logout tokens delivered to instance B)`,
   );
   return backchannel;
+}
+
+/**
+ * Shared Signals: the dev IdP's transmitter pushes a CAEP `session-revoked` SET about dave to instance B's
+ * receiver; B verifies it, ends his sessions and publishes on Redis; instance A's push stream tells the tab.
+ */
+async function sharedSignalsLogout(
+  ctx: SuiteContext,
+  stack: PageStack,
+  settings: BrowserSettings,
+): Promise<BrowserResult['sharedSignals']> {
+  await ctx.quiet();
+  const meter = ctx.meter();
+  const refused: number[] = [];
+  const runs = await issuerEndsToTab(stack, settings.backchannelRuns, 'session-revoked SET', async () => {
+    const pushed = await askWith<SsfPushAnswer>(stack.idp.child, 'ssf', {
+      endpoint: `${stack.instanceB}/auth/ssf/events`,
+      sub: 'user_dave',
+    });
+    if (pushed.status !== 202) refused.push(pushed.status);
+    return pushed.sentAt;
+  });
+  const sharedSignals = {
+    runs: runs.length,
+    latency: summary(runs.map((run) => run.ms)),
+    reasons: [...new Set(runs.map((run) => run.reason ?? ''))],
+    refused: refused.length,
+    otherCores: meter(),
+  };
+  ctx.log(
+    `  CAEP session-revoked to an open tab (${runs.length} runs): p50 ${sharedSignals.latency.p50.toFixed(1)} ms, ` +
+      `p99 ${sharedSignals.latency.p99.toFixed(1)} ms, max ${sharedSignals.latency.max.toFixed(1)} ms`,
+  );
+  return sharedSignals;
 }

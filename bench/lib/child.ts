@@ -46,6 +46,20 @@ export function answerOnIpc(type: string, answer: () => object): void {
   });
 }
 
+/** Answers the parent's `type` questions that carry a payload (`askWith`), one at a time as they come. */
+export function answerOnIpcWith<Q extends object>(
+  type: string,
+  answer: (question: Q) => Promise<object>,
+): void {
+  process.on('message', (message: unknown) => {
+    if (!isMessage(message, type)) return;
+    void answer(message as unknown as Q).then(
+      (value) => process.send?.({ ...value, type }),
+      (error: unknown) => process.send?.({ type, error: String(error) }),
+    );
+  });
+}
+
 /** True when `message` is an object whose `type` is `type`. */
 export function isMessage(message: unknown, type: string): message is { type: string } {
   return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === type;

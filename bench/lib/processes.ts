@@ -111,6 +111,26 @@ export function ask<T extends object>(child: ChildProcess, type: string): Promis
   });
 }
 
+/** Like {@link ask}, with `payload` in the question (a child that acts on it: `answerOnIpcWith`). */
+export function askWith<T extends object>(
+  child: ChildProcess,
+  type: string,
+  payload: object,
+  timeoutMs = 10_000,
+): Promise<T & { type: string }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${type} answer`)), timeoutMs);
+    const onMessage = (message: unknown) => {
+      if (!isMessage(message, type)) return;
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      resolve(message as T & { type: string });
+    };
+    child.on('message', onMessage);
+    child.send({ ...payload, type });
+  });
+}
+
 /** Stops every child still running (SIGTERM, then SIGKILL after 10 s). */
 export async function stopAll(): Promise<void> {
   await Promise.all(

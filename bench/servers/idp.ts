@@ -2,7 +2,8 @@
 // figures and the load test: it counts the grants it answers (by grant type) and its back-channel logout
 // deliveries, and tells the bench over IPC (`stats`). Options come as JSON in BENCH_IDP_OPTIONS (IdpOptions).
 import { bffClient, createDevIdp, type DevIdpTtl, type DevIdpUser, demoUsers } from '@gatehouse/dev-idp';
-import { answerOnIpc, optionsFromEnv, readyOnIpc } from '../lib/child.js';
+import { ssfEventTypes } from '@gatehouse/policy';
+import { answerOnIpc, answerOnIpcWith, optionsFromEnv, readyOnIpc } from '../lib/child.js';
 import { loadUser } from '../lib/load-users.js';
 
 /** BENCH_IDP_OPTIONS. */
@@ -23,6 +24,12 @@ export interface IdpStats {
   /** Grants refused, by `<grant type>:<error>`. */
   readonly grantErrors: Record<string, number>;
   readonly backchannel: { readonly success: number; readonly error: number };
+}
+
+/** The answer to `ssf`: the receiver's status, and when the push left (epoch ms). */
+export interface SsfPushAnswer {
+  readonly status: number;
+  readonly sentAt: number;
 }
 
 const options = optionsFromEnv<IdpOptions>('BENCH_IDP_OPTIONS');
@@ -72,4 +79,13 @@ idp.provider.on('backchannel.error', () => {
 });
 
 answerOnIpc('stats', (): IdpStats => structuredClone(stats));
+// A CAEP `session-revoked` SET about user `sub`, signed and pushed to a receiver (the BFF's `sharedSignals`).
+answerOnIpcWith('ssf', async (question: { endpoint: string; sub: string }): Promise<SsfPushAnswer> => {
+  const sentAt = Date.now();
+  const pushed = await idp.transmitter.push(
+    { endpoint: question.endpoint, audience: client.client_id },
+    { type: ssfEventTypes.sessionRevoked, subject: idp.transmitter.subject(question.sub) },
+  );
+  return { status: pushed.status, sentAt };
+});
 readyOnIpc(idp.issuer, () => idp.close());

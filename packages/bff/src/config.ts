@@ -227,6 +227,33 @@ export const BffOptionsSchema = T.Object(
      * (`com.example.shop:/signed-in`) or a claimed `https` link. Empty: no native app may sign in.
      */
     nativeRedirectUris: T.Array(T.String({ minLength: 1, maxLength: 512 }), { default: [], maxItems: 32 }),
+    /**
+     * OpenID Shared Signals (SSF 1.0): receive CAEP and RISC events pushed as SETs (RFC 8935) at
+     * `POST /auth/ssf/events` and end the sessions they name (docs/http-contract.md#auth-ssf-events). Unset:
+     * no receiver (404).
+     */
+    sharedSignals: T.Optional(
+      T.Object(
+        {
+          /** The transmitter's issuer (every SET's `iss`); default the sign-in issuer. */
+          issuer: T.Optional(T.String({ pattern: '^https?://[^\\s]+$', maxLength: 512 })),
+          /** Its JWKS; default the `jwks_uri` of its `/.well-known/ssf-configuration`, else the issuer's. */
+          jwksUri: T.Optional(T.String({ pattern: '^https?://[^\\s]+$', maxLength: 2048 })),
+          /** The `aud` values that name this receiver; default the client id and the public URL. */
+          audience: T.Optional(
+            T.Array(T.String({ minLength: 1, maxLength: 512 }), { minItems: 1, maxItems: 8 }),
+          ),
+          /**
+           * The exact `Authorization` header the transmitter sends (the stream's `authorization_header`);
+           * unset: none asked, the SET's signature alone authenticates it.
+           */
+          authorization: T.Optional(T.String({ minLength: 16, maxLength: 4096 })),
+          /** The oldest SET accepted, in seconds since its `iat` (a transmitter retries for a while). */
+          maxAge: T.Integer({ minimum: 60, maximum: 86_400, default: 3600 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     upstreams: T.Record(T.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), UpstreamSchema, { default: {} }),
     /** Exact origins remote code is loaded from (CSP `script-src` fallback for browsers without 'strict-dynamic'). */
     remoteOrigins: T.Array(T.String({ pattern: '^https?://[^\\s/?#]+$' }), { default: [] }),
@@ -292,8 +319,10 @@ export const BffOptionsSchema = T.Object(
 
 /** Options as a user writes them: everything optional but the session secret(s). */
 export type BffOptions = Partial<
-  Omit<T.Static<typeof BffOptionsSchema>, 'upstreams' | 'assets' | 'roles' | 'tenantRoles'>
+  Omit<T.Static<typeof BffOptionsSchema>, 'upstreams' | 'assets' | 'roles' | 'tenantRoles' | 'sharedSignals'>
 > & {
+  /** The Shared Signals receiver; `{}`: on, with the defaults. */
+  sharedSignals?: Partial<NonNullable<T.Static<typeof BffOptionsSchema>['sharedSignals']>>;
   sessionSecrets?: string[];
   /** Global role → permissions. None by default: without a map, signed-in users get no permissions. */
   roles?: RolePermissionMap;

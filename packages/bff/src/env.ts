@@ -40,6 +40,11 @@ export const ENVIRONMENT_VARIABLES = [
   'GATEHOUSE_MAX_PENDING_LOGINS',
   'GATEHOUSE_MAX_SESSIONS_PER_USER',
   'GATEHOUSE_NATIVE_REDIRECT_URIS',
+  'GATEHOUSE_SSF',
+  'GATEHOUSE_SSF_ISSUER',
+  'GATEHOUSE_SSF_JWKS_URI',
+  'GATEHOUSE_SSF_AUDIENCE',
+  'GATEHOUSE_SSF_AUTHORIZATION',
 ] as const;
 
 /** A yes/no variable: `true`/`1` or `false`/`0`; anything else is a problem. */
@@ -221,6 +226,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, file: BffOptions = {}): B
       .map((uri) => uri.trim())
       .filter(Boolean);
   }
+  const sharedSignals = sharedSignalsFromEnv(env, problems);
+  if (sharedSignals) options.sharedSignals = { ...options.sharedSignals, ...sharedSignals };
   const production = env.NODE_ENV === 'production';
   options.production = production || options.production === true;
   if (env.GATEHOUSE_SESSION_SECRET !== undefined) {
@@ -232,4 +239,29 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, file: BffOptions = {}): B
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return options;
+}
+
+/**
+ * The Shared Signals receiver from `GATEHOUSE_SSF` (`true`: on, with the defaults) and its settings (any of
+ * them turns it on); `undefined` when none is set or `GATEHOUSE_SSF` is false.
+ */
+function sharedSignalsFromEnv(env: NodeJS.ProcessEnv, problems: string[]): BffOptions['sharedSignals'] {
+  const on = flag('GATEHOUSE_SSF', env.GATEHOUSE_SSF, problems);
+  const audience = env.GATEHOUSE_SSF_AUDIENCE?.split(',')
+    .map((value) => value.trim())
+    .filter(Boolean);
+  const settings = {
+    ...(env.GATEHOUSE_SSF_ISSUER !== undefined ? { issuer: env.GATEHOUSE_SSF_ISSUER } : {}),
+    ...(env.GATEHOUSE_SSF_JWKS_URI !== undefined ? { jwksUri: env.GATEHOUSE_SSF_JWKS_URI } : {}),
+    ...(audience !== undefined ? { audience } : {}),
+    ...(env.GATEHOUSE_SSF_AUTHORIZATION !== undefined
+      ? { authorization: env.GATEHOUSE_SSF_AUTHORIZATION }
+      : {}),
+  };
+  if (on === false) {
+    if (Object.keys(settings).length > 0)
+      problems.push('GATEHOUSE_SSF: false, but GATEHOUSE_SSF_* settings are given');
+    return undefined;
+  }
+  return on || Object.keys(settings).length > 0 ? settings : undefined;
 }

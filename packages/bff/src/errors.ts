@@ -13,7 +13,8 @@ export type BffErrorCode =
   | 'GH_BFF_MANIFEST_INVALID'
   | 'GH_BFF_LOGIN_OPTION_REFUSED'
   | 'GH_BFF_NATIVE_REDIRECT_REFUSED'
-  | 'GH_BFF_NATIVE_CODE_REFUSED';
+  | 'GH_BFF_NATIVE_CODE_REFUSED'
+  | 'GH_BFF_SET_REFUSED';
 
 /**
  * The base error of `@gatehouse/bff`: a stable `code`, the HTTP status and problem code it maps to on the
@@ -56,4 +57,5 @@ export const bffErrorCodes: readonly BffErrorCode[] = Object.freeze([
   'GH_BFF_LOGIN_OPTION_REFUSED',
   'GH_BFF_NATIVE_REDIRECT_REFUSED',
   'GH_BFF_NATIVE_CODE_REFUSED',
+  'GH_BFF_SET_REFUSED',
 ]);

@@ -43,6 +43,12 @@ export class BffMetrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly sharedSignals = new Counter({
+    name: 'gatehouse_ssf_events_total',
+    help: 'Shared Signals events received, by event type (its last URI segment) and outcome (acted, ignored, refused).',
+    labelNames: ['event', 'outcome'] as const,
+    registers: [this.registry],
+  });
   readonly proxyRequests: Counter<'upstream' | 'status'> = new Counter({
     name: 'gatehouse_proxy_requests_total',
     help: 'Requests answered on /api/*, by upstream and status class (2xx…5xx; refused ones carry the BFF’s status).',

@@ -24,6 +24,7 @@ import { pageRoutes } from './routes/pages.js';
 import { pendingRoutes } from './routes/pending.js';
 import { sessionRoutes } from './routes/session.js';
 import { sessionListRoutes } from './routes/sessions.js';
+import { sharedSignalsRoutes } from './routes/shared-signals.js';
 import { createRuntime, type GatehouseRuntime } from './runtime.js';
 import type { SessionRecord, SessionStore } from './session/types.js';
 
@@ -92,6 +93,7 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
     if (runtime.clientKey) await scope.register(jwksRoute, { key: runtime.clientKey });
     await scope.register(loginRoutes, routes);
     await scope.register(logoutRoutes, routes);
+    if (runtime.config.sharedSignals) await scope.register(sharedSignalsRoutes, routes);
     await scope.register(sessionRoutes, routes);
     if (runtime.config.nativeRedirectUris.length > 0) await scope.register(nativeHandoffRoutes, routes);
     await scope.register(pendingRoutes, routes);

@@ -96,7 +96,7 @@ describe('revoking the refresh token of an ended session, without ending the ses
     expect((await second.get(`${stack.bffUrl}/api/orders/mine`, API_HEADERS)).status).toBe(200);
   });
 
-  it('“sign out everywhere else” revokes the other browsers’ refresh tokens and keeps the current session', async () => {
+  it('signing out everywhere else revokes the other browsers’ refresh tokens and keeps the current session', async () => {
     const stack = await stackWith();
     const phone = new TestBrowser();
     await signIn(phone, stack, 'alice');

@@ -3,6 +3,7 @@ import type { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { debuglog } from 'node:util';
+import { ssfConfigurationPath } from '@gatehouse/policy';
 import type { AdapterFactory, Provider } from 'oidc-provider';
 import { DevIdpError } from './errors.js';
 import { providerConfiguration } from './lib/configuration.js';
@@ -11,6 +12,7 @@ import { createInteractionHandler } from './lib/interactions.js';
 import { generateCookieKeys, generateSigningKeys, type SigningJwk } from './lib/keys.js';
 import { loadOidcProvider } from './lib/load-provider.js';
 import { createMemoryAdapter } from './lib/memory-adapter.js';
+import { createTransmitter, type DevIdpTransmitter, ssfConfiguration } from './lib/transmitter.js';
 import { type DevIdpOptions, type ResolvedDevIdpOptions, resolveOptions } from './options.js';
 import { type DevIdpTenant, type DevIdpUser, freezeUser } from './users.js';
 
@@ -43,6 +45,12 @@ export interface DevIdp {
     loginOrSub: string,
     change: { readonly roles?: readonly string[]; readonly tenants?: readonly DevIdpTenant[] },
   ): DevIdpUser;
+  /**
+   * The dev IdP as an OpenID Shared Signals transmitter: signs CAEP/RISC events as SETs with its current key
+   * and pushes them to a receiver (the BFF's `POST /auth/ssf/events`). Its configuration is served at
+   * `/.well-known/ssf-configuration`.
+   */
+  readonly transmitter: DevIdpTransmitter;
   /** Stops listening and drops open connections. */
   close(): Promise<void>;
 }
@@ -143,12 +151,20 @@ async function buildProvider(
   return provider;
 }
 
-/** The login interaction at `/interaction/…`, the end-session endpoint by POST, and oidc-provider for the rest. */
-function routeRequests(provider: Provider, users: readonly DevIdpUser[]): Handler {
+/**
+ * The login interaction at `/interaction/…`, the end-session endpoint by POST, the SSF configuration, and
+ * oidc-provider for the rest.
+ */
+function routeRequests(provider: Provider, users: readonly DevIdpUser[], issuer: string): Handler {
   const callback = provider.callback();
   const interactions = createInteractionHandler(provider, users, logError);
+  const ssf = JSON.stringify(ssfConfiguration(issuer));
   return (req, res) => {
     const pathname = (req.url ?? '/').split('?')[0] ?? '/';
+    if (pathname === ssfConfigurationPath && req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(ssf);
+      return;
+    }
     if (pathname === '/interaction' || pathname.startsWith('/interaction/')) {
       void interactions(req, res, pathname);
       return;
@@ -209,7 +225,7 @@ export async function createDevIdp(options?: DevIdpOptions): Promise<DevIdp> {
   let provider: Provider;
   const build = async (signingKeys: { keys: SigningJwk[] }): Promise<void> => {
     const next = await buildProvider(oidc, issuer, config, signingKeys, state);
-    const handler = routeRequests(next, config.users);
+    const handler = routeRequests(next, config.users, issuer);
     provider = next;
     serve(handler);
   };
@@ -240,6 +256,11 @@ export async function createDevIdp(options?: DevIdpOptions): Promise<DevIdp> {
       const signing = fresh.keys.find((key) => key.alg === config.signingAlg);
       return signing?.kid ?? '';
     },
+    // The first key of the configured algorithm signs, as for ID tokens; a rotation is followed.
+    transmitter: createTransmitter(
+      issuer,
+      () => published.keys.find((key) => key.alg === config.signingAlg) ?? (published.keys[0] as SigningJwk),
+    ),
     updateUser: (loginOrSub: string, change: Parameters<DevIdp['updateUser']>[1]) =>
       updateUser(state.users, loginOrSub, change),
     close: () => closeServer(server),

@@ -8,6 +8,7 @@ export {
 } from './clients.js';
 export { createDevIdp, type DevIdp } from './create-dev-idp.js';
 export { DevIdpError, type DevIdpErrorCode } from './errors.js';
+export type { DevIdpTransmitter, SsfEvent, SsfPushResult, SsfReceiver } from './lib/transmitter.js';
 export {
   DEFAULT_AUDIENCE,
   DEFAULT_AUDIENCE_SCOPE,

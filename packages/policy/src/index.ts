@@ -71,6 +71,21 @@ export {
   sessionsPath,
 } from './contract/sessions.js';
 export {
+  type ComplexSubject,
+  type CredentialChangeType,
+  type IssSubSubject,
+  type SsfErrorCode,
+  type SsfEventType,
+  type SsfSubject,
+  setMediaType,
+  setType,
+  ssfConfigurationPath,
+  ssfErrorCodes,
+  ssfEventTypes,
+  ssfPushDeliveryMethod,
+  ssfPushPath,
+} from './contract/shared-signals.js';
+export {
   type AuthLevel,
   meetsRequirement,
   type PendingAction,
