@@ -180,6 +180,29 @@ describe('DPoP (RFC 9449): the BFF binds its tokens to the deployment key and pr
 describe('DPoP configuration', () => {
   const base = { sessionSecrets: [SECRET], issuer: 'https://idp.example', publicUrl: 'https://app.example' };
 
+  it('refuses a sign-in whose tokens the issuer did not bind (token_type Bearer): no session, a clear page and log line', async () => {
+    // An issuer without DPoP ignores the proof and issues bearer tokens; a BFF with dpop on must not use them.
+    const port = await freePort();
+    const idp = await createDevIdp({
+      port: 0,
+      dpop: false,
+      clients: [bffClient({ baseUrl: `http://localhost:${port}` })],
+    });
+    const plain = await startStack({ idp, bffPort: port, bff: { dpop: true } });
+    try {
+      const browser = new TestBrowser();
+      await expect(signIn(browser, plain, 'alice')).rejects.toThrow(/did not come back: 400/);
+      const session = await browser.get(`${plain.bffUrl}/auth/session`, API_HEADERS);
+      expect(session.json()).toMatchObject({ isAuthenticated: false });
+      const failure = plain.logs.events('login_failure').at(-1);
+      expect(failure).toMatchObject({ reason: 'invalid_response' });
+      expect(JSON.stringify(failure)).toContain('did not bind the access token (token_type bearer)');
+    } finally {
+      await plain.close();
+      await idp.close();
+    }
+  });
+
   it('refuses dpop without a key in production and with several workers, with a coded error', () => {
     const production = {
       ...base,

@@ -68,6 +68,11 @@ export interface DevIdpOptions {
    * relying parties against both.
    */
   readonly rotateRefreshTokens?: boolean;
+  /**
+   * DPoP (RFC 9449): a token request with a proof gets a bound token (`token_type` DPoP). Default `true`.
+   * `false` ignores proofs and issues bearer tokens, as an issuer without DPoP does.
+   */
+  readonly dpop?: boolean;
 }
 
 /** The validated options with every default applied. */
@@ -81,6 +86,7 @@ export interface ResolvedDevIdpOptions {
   readonly users: readonly DevIdpUser[];
   readonly rotateRefreshTokens: boolean;
   readonly signingAlg: 'RS256' | 'ES256';
+  readonly dpop: boolean;
 }
 
 /** The default API audience (resource indicator) of the reference shop. */
@@ -186,6 +192,7 @@ const OptionsSchema = T.Object(
     users: T.Optional(T.Array(UserSchema, { minItems: 1 })),
     rotateRefreshTokens: T.Boolean({ default: true }),
     signingAlg: T.Enum(['RS256', 'ES256'], { default: 'RS256' }),
+    dpop: T.Boolean({ default: true }),
   },
   { additionalProperties: false },
 );
@@ -314,5 +321,6 @@ export function resolveOptions(input: unknown): ResolvedDevIdpOptions {
     users: (valid.users as DevIdpUser[] | undefined) ?? [...demoUsers],
     rotateRefreshTokens: valid.rotateRefreshTokens,
     signingAlg: valid.signingAlg,
+    dpop: valid.dpop,
   });
 }

@@ -191,7 +191,7 @@ function features(options: ResolvedDevIdpOptions, errors: typeof OidcErrors): Fe
     resourceIndicators: resourceIndicators(options, errors),
     // DPoP (RFC 9449): a token request with a `DPoP` proof gets an access token bound to its key (`cnf.jkt`,
     // `token_type` DPoP), which @gatehouse/api then accepts only with a proof of that key.
-    dPoP: { enabled: true },
+    dPoP: { enabled: options.dpop },
   };
 }
 
