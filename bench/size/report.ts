@@ -36,6 +36,9 @@ export function sizeFigures(rows: readonly SizeRow[]): { cells: string[][]; goal
     `(0 B to a shell that does not import it: a package of its own).\n` +
     `The hybrid-app bridge (@gatehouse/shell/native) adds ` +
     `${(gzipOf('shell+native') - gzipOf('createShell')).toLocaleString('en-US')} B to createShell ` +
+    `(0 B to a shell that does not import it: an entry point of its own).\n` +
+    `Declared upstreams per remote (@gatehouse/shell/upstreams) add ` +
+    `${(gzipOf('shell+upstreams') - gzipOf('createShell')).toLocaleString('en-US')} B to createShell ` +
     `(0 B to a shell that does not import it: an entry point of its own).`;
   return { cells, goal };
 }

@@ -61,6 +61,16 @@ export const TARGETS: readonly SizeTarget[] = [
     ].join('\n'),
   },
   {
+    // Declared upstreams per remote (issue 15): the guard that holds each remote's API client to its list,
+    // bundled with createShell. Minus the createShell row: what it adds; 0 B to a shell without it.
+    id: 'shell+upstreams',
+    label: 'createShell + @gatehouse/shell/upstreams (declared upstreams per remote)',
+    code: [
+      "export { createShell } from '@gatehouse/shell';",
+      "export { declareUpstreams } from '@gatehouse/shell/upstreams';",
+    ].join('\n'),
+  },
+  {
     // Step-up (RFC 9470) for a remote: the level, the pending action at the BFF, the retry. An entry of its own:
     // a shell or remote that does not import it pays nothing.
     id: 'step-up',

@@ -6,6 +6,7 @@ import {
   permissionPattern,
   type RolePermissionMap,
   roleNamePattern,
+  upstreamNamePattern,
 } from '@gatehouse/policy';
 import * as T from 'typebox';
 import Value from 'typebox/value';
@@ -254,7 +255,7 @@ export const BffOptionsSchema = T.Object(
         { additionalProperties: false },
       ),
     ),
-    upstreams: T.Record(T.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), UpstreamSchema, { default: {} }),
+    upstreams: T.Record(T.String({ pattern: upstreamNamePattern }), UpstreamSchema, { default: {} }),
     /** Exact origins remote code is loaded from (CSP `script-src` fallback for browsers without 'strict-dynamic'). */
     remoteOrigins: T.Array(T.String({ pattern: '^https?://[^\\s/?#]+$' }), { default: [] }),
     /** Trusted Types policy names the shell page may create; `[]` leaves Trusted Types off. */

@@ -63,7 +63,13 @@ export {
   type LockedDependency,
   remoteManifestKeys,
 } from './contract/remote-manifest.js';
-export { matchRoutePattern, pathSegments, type RouteAuth, routeAuths } from './contract/routes.js';
+export {
+  matchRoutePattern,
+  pathSegments,
+  type RouteAuth,
+  routeAuths,
+  upstreamNamePattern,
+} from './contract/routes.js';
 export {
   endAnySessionsPermission,
   type SessionSummary,

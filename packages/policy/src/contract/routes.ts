@@ -54,3 +54,9 @@ export function matchRoutePattern(
   if (rest) params['*'] = parts.slice(n).join('/');
   return params;
 }
+
+/**
+ * The name of an upstream, as the BFF's configuration names it and `/api/<name>/…` reaches it (and as a remote
+ * manifest's `upstreams` lists it for `@gatehouse/shell/upstreams`).
+ */
+export const upstreamNamePattern = '^[a-z0-9][a-z0-9-]{0,62}$';

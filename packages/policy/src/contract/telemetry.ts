@@ -52,6 +52,7 @@ export const telemetryEventTypes = /* @__PURE__ */ Object.freeze([
   'api_error',
   'remote_failed',
   'event_refused',
+  'upstream_refused',
 ] as const);
 
 /** At most this many events and bytes in one `POST /telemetry`. */

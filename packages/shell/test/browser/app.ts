@@ -1,5 +1,6 @@
 // The shell page's script in the browser tests: the real runtime, configured by the page.
-import { createShell, type RouteDefinition, type Shell } from '@gatehouse/shell';
+import { createShell, createTelemetry, type RouteDefinition, type Shell } from '@gatehouse/shell';
+import { declareUpstreams } from '@gatehouse/shell/upstreams';
 
 interface TestConfig {
   readonly remotes: unknown[];
@@ -24,9 +25,13 @@ declare global {
 
 const config = JSON.parse(document.getElementById('test-config')!.textContent!) as TestConfig;
 const now = () => performance.timeOrigin + performance.now();
+// Remotes that declare their upstreams are held to them (the others are not touched).
+const telemetry = createTelemetry({ flushMs: 100 });
+const upstreams = declareUpstreams(config.remotes, { track: telemetry.track });
 const shell = createShell({
   outlet: document.getElementById('outlet')!,
-  remotes: config.remotes,
+  remotes: upstreams.remotes,
+  loader: upstreams.loader,
   allowedOrigins: config.allowedOrigins,
   routes: config.routes,
   timeoutMs: config.timeoutMs,

@@ -393,6 +393,10 @@ export async function startServers() {
     remote('account', '/account.js', account!.contents),
     remote('chunked', '/chunked/chunked.js', chunkedEntry!, { modules: chunkModules }),
     remote('evil', '/evil.js', greeter!.contents, {}, evil),
+    // The account remote's code again, held to the upstreams it declares (`@gatehouse/shell/upstreams`).
+    remote('held', '/held.js', account!.contents, { upstreams: ['reports'] }),
+    remote('allowed', '/allowed.js', account!.contents, { upstreams: ['orders', 'reports'] }),
+    remote('badlist', '/badlist.js', account!.contents, { upstreams: ['Orders!'] }),
   ];
   cdn.files.delete('/missing.js');
   cdn.tampered.add('/tampered.js');
@@ -411,7 +415,9 @@ export async function startServers() {
     { path: '/token', remote: 'token' },
     { path: '/account', remote: 'account', children: [{ path: ':id' }] },
     { path: '/chunked', remote: 'chunked' },
-    ...['throws', 'missing', 'tampered', 'slow', 'evil'].map((name) => ({
+    { path: '/held', remote: 'held', children: [{ path: ':id' }] },
+    { path: '/allowed', remote: 'allowed', children: [{ path: ':id' }] },
+    ...['throws', 'missing', 'tampered', 'slow', 'evil', 'badlist'].map((name) => ({
       path: `/broken/${name}`,
       remote: name,
     })),

@@ -35,11 +35,11 @@ await describeWith(['chromium'], 'shell: remote loading in Chromium', () => {
     await expect.poll(() => text(page)).toContain('Order order_123');
     await expect.poll(() => text(page, '#header')).toContain('header: Alice');
     expect(servers.bff.requests.slice(before)).not.toContain('GET /auth/session');
-    // Every module the shell may load is pinned in the import map, the canary aside.
+    // Every module the shell may load is pinned in the import map, the canary aside (and the refused remotes).
     const integrity = await page.evaluate(
       () => JSON.parse(document.querySelector('script[type="importmap"]')!.textContent!).integrity,
     );
-    for (const remote of servers.config.remotes.filter((r) => r.name !== 'evil'))
+    for (const remote of servers.config.remotes.filter((r) => !['evil', 'badlist'].includes(r.name)))
       expect(integrity[remote.entry]).toBe(remote.integrity);
     // Nested route of the same remote: updated in place, no reload.
     await page.evaluate(() => window.gatehouseTest.shell.navigate('/orders'));
@@ -209,6 +209,30 @@ await describeWith(['chromium'], 'shell: remote loading in Chromium', () => {
       .poll(() => servers.bff.telemetry.filter((e) => e.type === 'event_refused').map((e) => e.errorType))
       .toContain('GH_REMOTE_TOKEN_IN_EVENT');
     expect(JSON.stringify(servers.bff.telemetry)).not.toContain('eyJ');
+    await context.close();
+  });
+
+  it('holds a remote to the upstreams its manifest declares: an undeclared one is refused before any request, with telemetry', async () => {
+    const context = await browser.newContext();
+    await servers.bff.signIn(context, 'alice');
+    const held = await openShell(context, servers.bff.origin, '/held/order_123');
+    await expect.poll(() => text(held)).toContain('account: Alice');
+    const before = servers.bff.requests.length;
+    await held.click('[data-action=load]');
+    await expect.poll(() => held.textContent('output')).toBe('403 forbidden');
+    expect(servers.bff.requests.slice(before).filter((line) => line.includes('/api/'))).toEqual([]);
+    await expect
+      .poll(() => servers.bff.telemetry.filter((e) => e.type === 'upstream_refused').map((e) => e.remoteName))
+      .toContain('held');
+    // The same code, declaring `orders`, reaches it; a declaration that cannot be read refuses the remote.
+    const allowed = await openShell(context, servers.bff.origin, '/allowed/order_123');
+    await expect.poll(() => text(allowed)).toContain('account: Alice');
+    await allowed.click('[data-action=load]');
+    await expect.poll(() => allowed.textContent('output')).toBe('loaded');
+    expect(servers.bff.requests).toContain('GET /api/orders/order_123');
+    const bad = await openShell(context, servers.bff.origin, '/broken/badlist');
+    await expect.poll(() => viewIn(bad)).toBe('error');
+    expect(servers.cdn.requests).not.toContain('/badlist.js');
     await context.close();
   });
 
