@@ -17,6 +17,8 @@ export const CALIBRATION = Object.freeze({
 export const ONE_PROCESS_GOAL = 1.3;
 /** Issue 15: the proxied GET with a token per audience, against the one-token BFF (memory store). */
 export const AUDIENCES_GOAL = 0.85;
+/** Issue 15: with DPoP on, at least this share of the one-token BFF's throughput. */
+export const DPOP_GOAL = 0.85;
 /** Issue 7: with workers, this many times Apache mod_auth_openidc's requests/s. */
 export const WORKERS_GOAL_VS_APACHE = 2;
 /**
@@ -166,6 +168,14 @@ export function goalLines(rows: readonly Row[]): string[] {
       `Six audiences (the upstream's own token, RFC 8707): ${fmt.rps(audiences)} req/s = ` +
         `${fmt.ratio(audiences / memory)} the one-token BFF with the memory store ` +
         `(issue 15 goal ≥ ${AUDIENCES_GOAL}×: ${verdict(audiences / memory >= AUDIENCES_GOAL)})`,
+    );
+  }
+  const dpop = rps('bff-dpop');
+  if (memory && dpop) {
+    lines.push(
+      `DPoP (RFC 9449, an ES256 proof signed per request): ${fmt.rps(dpop)} req/s = ` +
+        `${fmt.ratio(dpop / memory)} the one-token BFF with the memory store ` +
+        `(issue 15 goal ≥ ${DPOP_GOAL}×: ${verdict(dpop / memory >= DPOP_GOAL)})`,
     );
   }
   const workers = rps('bff-workers');

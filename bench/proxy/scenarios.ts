@@ -11,7 +11,13 @@ export interface Scenario {
    * The Gatehouse BFF: its store and its cluster workers; with `audiences`, six upstreams of six audiences
    * (RFC 8707), the measured one getting a token of its own rather than the session's main token.
    */
-  readonly bff?: { readonly redis: boolean; readonly workers: number; readonly audiences?: true };
+  readonly bff?: {
+    readonly redis: boolean;
+    readonly workers: number;
+    readonly audiences?: true;
+    /** DPoP (RFC 9449): tokens bound to the BFF's key, a fresh proof signed per proxied request. */
+    readonly dpop?: true;
+  };
 }
 
 /** Every target, in the order they are measured in a round. */
@@ -26,6 +32,11 @@ export function allScenarios(workers: number): Scenario[] {
       id: 'bff-audiences',
       label: 'Gatehouse BFF, memory store, six audiences',
       bff: { redis: false, workers: 1, audiences: true },
+    },
+    {
+      id: 'bff-dpop',
+      label: 'Gatehouse BFF, memory store, DPoP (ES256 proof per request)',
+      bff: { redis: false, workers: 1, dpop: true },
     },
     { id: 'bff-redis', label: 'Gatehouse BFF, Redis store', bff: { redis: true, workers: 1 } },
     {

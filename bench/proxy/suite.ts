@@ -215,6 +215,7 @@ async function startTarget(rig: Rig, scenario: Scenario): Promise<Target> {
       workers: bff.workers,
       ...(bff.redis ? { redisUrl: ctx.redisUrl, redisKeyPrefix: ctx.prefix } : {}),
       ...(bff.audiences ? { upstreams: sixAudiences(upstream.url) } : {}),
+      ...(bff.dpop ? { dpop: true } : {}),
     },
   );
   const profileDir = profiling(ctx, scenario.id);

@@ -32,8 +32,11 @@ const trackTokens = process.env.BENCH_UPSTREAM_TOKENS === '1';
 const tokens = new Set<string | undefined>();
 const server = createServer({ keepAliveTimeout: 72_000 }, (req, res) => {
   seen.count++;
+  // A bearer token, or (DPoP, RFC 9449) a bound token with its proof.
+  const authorization = req.headers.authorization ?? '';
   seen.bearer =
-    typeof req.headers.authorization === 'string' && req.headers.authorization.startsWith('Bearer ');
+    authorization.startsWith('Bearer ') ||
+    (authorization.startsWith('DPoP ') && typeof req.headers.dpop === 'string');
   seen.cookie = req.headers.cookie !== undefined;
   if (trackTokens) tokens.add(req.headers.authorization);
   // Drain any body, then answer.

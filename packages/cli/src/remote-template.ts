@@ -88,7 +88,8 @@ function packageJson(vars: RemoteTemplateVars): string {
     license: 'Apache-2.0',
     type: 'module',
     scripts: { build: 'vite build', test: vars.testScript },
-    gatehouse: { routes: [vars.route], auth: 'required' },
+    // The one upstream it calls, `/api/<name>`: a shell with @gatehouse/shell/upstreams holds it to that.
+    gatehouse: { routes: [vars.route], auth: 'required', upstreams: [vars.name] },
     dependencies: {
       '@gatehouse/policy': v.gatehouse,
       '@gatehouse/react': v.gatehouse,

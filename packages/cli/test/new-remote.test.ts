@@ -67,7 +67,7 @@ describe('gatehouse new remote', () => {
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     expect(pkg).toMatchObject({
       name: '@gatehouse/shop-remote-wishlist',
-      gatehouse: { routes: ['/wishlist'], auth: 'required' },
+      gatehouse: { routes: ['/wishlist'], auth: 'required', upstreams: ['wishlist'] },
       scripts: { test: 'vitest run --root ../../../../.. examples/shop/web/remotes/wishlist' },
     });
     expect(readFileSync(join(dir, 'src/wishlist-page.tsx'), 'utf8')).toContain(

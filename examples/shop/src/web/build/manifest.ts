@@ -27,6 +27,8 @@ export interface RemoteManifest {
   readonly auth: 'public' | 'optional' | 'required';
   readonly roles?: readonly string[];
   readonly permissions?: readonly string[];
+  /** The upstreams it calls: read (and taken off) by the shell's `@gatehouse/shell/upstreams`. */
+  readonly upstreams?: readonly string[];
   /** Shared dependency → the version range this remote was built against. */
   readonly shared: Readonly<Record<string, string>>;
   /** The third-party packages it ships, from the lock (src/web/build/locked-dependencies.ts). */
@@ -41,6 +43,7 @@ export interface RemoteDescription {
   readonly auth: 'public' | 'optional' | 'required';
   readonly roles?: readonly string[];
   readonly permissions?: readonly string[];
+  readonly upstreams?: readonly string[];
   readonly shared: Readonly<Record<string, string>>;
 }
 
@@ -121,6 +124,7 @@ export function remoteManifest(
     auth: description.auth,
     ...(description.roles ? { roles: description.roles } : {}),
     ...(description.permissions ? { permissions: description.permissions } : {}),
+    ...(description.upstreams ? { upstreams: description.upstreams } : {}),
     shared: description.shared,
   };
 }

@@ -40,6 +40,8 @@ export interface RemotePackage {
     readonly auth: 'public' | 'optional' | 'required';
     readonly roles?: string[];
     readonly permissions?: string[];
+    /** The upstreams the remote calls (`@gatehouse/shell/upstreams` holds its API client to them). */
+    readonly upstreams?: string[];
     /** `bff`: served only by the BFF, to sessions allowed to load it; default: the remotes origin. */
     readonly serve?: 'remotes' | 'bff';
     /** A Module Federation 2 container (`@module-federation/vite`), loaded through `@gatehouse/federation`. */
@@ -62,7 +64,7 @@ export function readRemotePackage(dir: string): {
     const from = packageOf(specifier);
     if (declared[from]) shared[from] = declared[from];
   }
-  const { routes, auth, roles, permissions } = pkg.gatehouse;
+  const { routes, auth, roles, permissions, upstreams } = pkg.gatehouse;
   return {
     pkg,
     serve: pkg.gatehouse.serve ?? 'remotes',
@@ -74,6 +76,7 @@ export function readRemotePackage(dir: string): {
       auth,
       ...(roles ? { roles } : {}),
       ...(permissions ? { permissions } : {}),
+      ...(upstreams ? { upstreams } : {}),
       shared,
     },
   };

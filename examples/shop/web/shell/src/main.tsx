@@ -1,6 +1,7 @@
 import { GatehouseProvider } from '@gatehouse/react';
-import { createShell } from '@gatehouse/shell';
+import { createShell, createTelemetry } from '@gatehouse/shell';
 import { startNativeBridge } from '@gatehouse/shell/native';
+import { declareUpstreams } from '@gatehouse/shell/upstreams';
 import { createRoot } from 'react-dom/client';
 import { App } from './app.js';
 import { pageUserId, readPageConfig } from './config.js';
@@ -14,16 +15,23 @@ const config = readPageConfig();
 const bridge = await startNativeBridge();
 const outlet = document.createElement('div');
 outlet.className = 'outlet';
+// Each remote reaches only the upstreams its manifest declares (a mistake, such as the catalog remote calling
+// billing, is refused before it leaves the page; the APIs' own checks remain the boundary).
+const upstreams = declareUpstreams(config.remotes, { track: createTelemetry().track });
 const shell = createShell({
   outlet,
-  remotes: config.remotes,
+  remotes: upstreams.remotes,
   allowedOrigins: config.allowedOrigins,
   routes: config.routes,
   version: config.version,
   view: shopView,
   ...(bridge ? { fetch: bridge.fetch, push: false as const } : {}),
   // The Module Federation containers (the wishlist), under the same rules: @gatehouse/federation.
-  loader: federation(config.federated ?? [], () => shell.auth.getState()),
+  loader: (own, manifests) =>
+    upstreams.loader(
+      federation(config.federated ?? [], () => shell.auth.getState())(own, manifests),
+      manifests,
+    ),
 });
 
 // Before start(): a page opened inside the warning window is warned at once, before React renders.
