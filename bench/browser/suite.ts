@@ -169,6 +169,8 @@ async function startPageStack(
     assets: [{ prefix: '/assets/', dir: assets, access: 'public' as const }],
     // The Shared Signals receiver, for the dev IdP's CAEP events (the transmitter is the issuer).
     sharedSignals: {},
+    // The bench signs in a hundred times from one address: the login rate limit is not what it measures.
+    loginRateLimit: 0,
   };
   for (const [i, port] of [portA, portB].entries()) {
     const options = bffOptions({ publicUrl, port, issuer: idp.url, secret: ctx.secret }, extra);

@@ -1,13 +1,16 @@
 // Redis faults under a steady load of signed-in users spread over two BFF instances, on Redis servers this
-// file starts for itself: a cluster primary killed (its replica promoted), a Redis restarted empty, and a
-// Redis that stops answering (SIGSTOP) for longer than the command timeout.
+// file starts for itself: a cluster primary killed (its replica promoted), a Sentinel primary killed (the
+// sentinels promote its replica), a Redis restarted empty, and a Redis that stops answering (SIGSTOP) for
+// longer than the command timeout.
 import {
   API_HEADERS,
   describeWith,
   freePort,
   type RedisCluster,
+  type RedisSentinelSetup,
   type RedisServer,
   startRedisCluster,
+  startRedisSentinel,
   startRedisServer,
   TestBrowser,
 } from '@gatehouse/testing';
@@ -195,6 +198,56 @@ await describeWith(['redis-server'], 'sessions through Redis faults, two BFF ins
       expect(Math.max(...seen.map((entry) => entry.ms)), 'slowest answer (ms)').toBeLessThan(10_000);
       console.info(
         `cluster failover: ${seen.length} requests, ${failed.length} answered 503, all served again ${recoveredIn} ms after the kill, ${instances.a.refreshGrants()} refreshes`,
+      );
+    }, 120_000);
+  });
+
+  describe('behind Sentinel (a primary, its replica, three sentinels)', () => {
+    let setup: RedisSentinelSetup;
+    beforeAll(async () => {
+      setup = await startRedisSentinel({ downAfterMs: 1_000 });
+    }, 60_000);
+    afterAll(async () => {
+      await setup?.stop();
+    });
+
+    it('the primary killed: the sentinels promote the replica, no session lost, no refresh token reused, recovery by itself', async () => {
+      const instances = await twoInstances({
+        redisUrl: setup.sentinelUrls.join(','),
+        redisSentinel: setup.name,
+      });
+      stacks.push(instances.a, instances.b);
+      const traffic = load(instances);
+      await sleep(3_000);
+      const primary = await setup.primary();
+      const killedAt = Date.now();
+      await primary.kill();
+      const promoted = await setup.failedOver(primary);
+      const recoveredIn = await traffic.allFine(killedAt, 45_000);
+      await sleep(3_000);
+      const seen = await traffic.stop();
+
+      expect(promoted).not.toBe(primary);
+      expect(
+        recoveredIn,
+        `every user served again after the failover: ${timeline(seen, killedAt)}`,
+      ).toBeDefined();
+      const failed = seen.filter((entry) => entry.status !== 200);
+      for (const entry of failed) {
+        expect(entry.status, JSON.stringify(entry)).toBe(503);
+        expect(entry.code).toBe('upstream_unavailable');
+      }
+      // Every write waited for the replica (WAIT 1, the default behind Sentinel): not one session was lost.
+      for (const { cookie } of instances.users) {
+        for (const url of instances.urls) {
+          const session = await new TestBrowser().get(`${url}/auth/session`, { ...API_HEADERS, cookie });
+          expect(session.json()).toMatchObject({ isAuthenticated: true });
+        }
+      }
+      expect([...refreshTrouble(instances.a), ...refreshTrouble(instances.b)]).toEqual([]);
+      expect(instances.a.refreshGrants()).toBeGreaterThan(USERS.length);
+      console.info(
+        `sentinel failover: ${seen.length} requests, ${failed.length} answered 503, all served again ${recoveredIn} ms after the kill, ${instances.a.refreshGrants()} refreshes`,
       );
     }, 120_000);
   });

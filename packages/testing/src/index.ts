@@ -20,9 +20,11 @@ export {
   type RedisCluster,
   type RedisClusterOptions,
   type RedisNode,
+  type RedisSentinelSetup,
   type RedisServer,
   redisServerMissing,
   startRedisCluster,
+  startRedisSentinel,
   startRedisServer,
 } from './redis-servers.js';
 export { demoRoleMaps, demoRolePermissions, demoTenantRolePermissions } from './roles.js';

@@ -3,7 +3,7 @@
 // restart them; only the processes started here are ever signalled.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -260,4 +260,158 @@ async function clusterHealthy(
     if (info.includes('role:slave') && !info.includes('master_link_status:up')) return false;
   }
   return true;
+}
+
+/** A primary, its replica and three sentinels watching them, of a test's own. */
+export interface RedisSentinelSetup {
+  /** The name the sentinels know the primary by (`GATEHOUSE_REDIS_SENTINEL`). */
+  readonly name: string;
+  /** The first primary and its replica (which one is primary changes with a failover). */
+  readonly nodes: readonly RedisNode[];
+  /** URLs of the sentinels (`REDIS_URL` with `GATEHOUSE_REDIS_SENTINEL`). */
+  readonly sentinelUrls: readonly string[];
+  /** The node the sentinels name as primary now. */
+  primary(): Promise<RedisNode>;
+  /** Waits until the sentinels name a primary other than `previous`, and it has a replica linked or none left. */
+  failedOver(previous: RedisNode, timeoutMs?: number): Promise<RedisNode>;
+  /** Kills every process and removes the directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a primary, one replica and three sentinels (quorum 2) on 127.0.0.1, in a temporary directory: the
+ * sentinels see a primary that stops answering as down after `downAfterMs` (default 1 000) and promote the
+ * replica. Each sentinel is `redis-server <its config> --sentinel`.
+ *
+ * @example
+ * const setup = await startRedisSentinel();
+ * const store = new RedisSessionStore({ sentinel: { name: setup.name, sentinels: setup.sentinelUrls } });
+ * await (await setup.primary()).kill(); // the replica takes over
+ */
+export async function startRedisSentinel(
+  options: { downAfterMs?: number } = {},
+): Promise<RedisSentinelSetup> {
+  const name = 'gh-primary';
+  const dir = await mkdtemp(join(tmpdir(), 'gh-redis-sentinel-'));
+  const nodes: RedisNode[] = [];
+  const sentinels: RedisNode[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all([...nodes, ...sentinels].map((node) => node.kill()));
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const primary = await startNode(dir, ['--dbfilename', 'dump-0.rdb']);
+    nodes.push(primary);
+    const replicaArgs = ['--dbfilename', 'dump-1.rdb', '--replicaof', '127.0.0.1', String(primary.port)];
+    nodes.push(await startNode(dir, replicaArgs));
+    await waitFor(
+      'the replica linked to its primary',
+      async () => (await nodes[1]!.cli('INFO', 'replication')).includes('master_link_status:up'),
+      15_000,
+    );
+    for (let n = 0; n < 3; n++) {
+      const lines = [
+        `sentinel monitor ${name} 127.0.0.1 ${primary.port} 2`,
+        `sentinel down-after-milliseconds ${name} ${options.downAfterMs ?? 1_000}`,
+        `sentinel failover-timeout ${name} 5000`,
+        `sentinel parallel-syncs ${name} 1`,
+      ];
+      sentinels.push(await startSentinel(dir, n, lines));
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const byPort = new Map(nodes.map((node) => [node.port, node]));
+  const primary = async (): Promise<RedisNode> => {
+    for (const sentinel of sentinels) {
+      const answer = await sentinel.cli('SENTINEL', 'get-master-addr-by-name', name).catch(() => '');
+      const node = byPort.get(Number(answer.split('\n')[1]));
+      if (node) return node;
+    }
+    throw new Error('Redis test sentinels: no sentinel names a primary');
+  };
+  await waitFor(
+    'every sentinel sees the replica and the other sentinels',
+    async () => {
+      for (const sentinel of sentinels) {
+        const info = await sentinel.cli('SENTINEL', 'master', name);
+        if (!/num-slaves\n1\n/.test(info) || !/num-other-sentinels\n2\n/.test(info)) return false;
+      }
+      return true;
+    },
+    30_000,
+  ).catch(async (error: unknown) => {
+    await stop();
+    throw error;
+  });
+  return {
+    name,
+    nodes,
+    sentinelUrls: sentinels.map((sentinel) => sentinel.url),
+    primary,
+    failedOver: async (previous, timeoutMs = 30_000) => {
+      let next: RedisNode | undefined;
+      await waitFor(
+        'a replica promoted by the sentinels',
+        async () => {
+          next = await primary();
+          return next !== previous && (await next.cli('INFO', 'replication')).includes('role:master');
+        },
+        timeoutMs,
+      );
+      return next!;
+    },
+    stop,
+  };
+}
+
+/** One sentinel on a free port: `redis-server <config> --sentinel`, its config file written (it rewrites it). */
+async function startSentinel(dir: string, n: number, monitor: readonly string[]): Promise<RedisNode> {
+  const port = await freePort();
+  const file = join(dir, `sentinel-${n}.conf`);
+  await writeFile(
+    file,
+    [`port ${port}`, 'bind 127.0.0.1', 'protected-mode no', `dir ${dir}`, ...monitor, ''].join('\n'),
+  );
+  let child: ChildProcess | undefined;
+  const cli = async (...args: string[]): Promise<string> => {
+    const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], {
+      timeout: 5_000,
+    });
+    return stdout.trim();
+  };
+  const start = async (): Promise<void> => {
+    const process = spawn('redis-server', [file, '--sentinel'], { stdio: 'ignore' });
+    child = process;
+    started.add(process);
+    process.once('exit', () => {
+      started.delete(process);
+      if (child === process) child = undefined;
+    });
+    await waitFor(`sentinel on port ${port} answering`, async () => (await cli('PING')) === 'PONG', 10_000);
+  };
+  const kill = async (): Promise<void> => {
+    const process = child;
+    if (!process || process.exitCode !== null) return;
+    const exited = new Promise((resolve) => process.once('exit', resolve));
+    process.kill('SIGKILL');
+    await exited;
+  };
+  await start();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    get pid() {
+      return child?.pid;
+    },
+    cli,
+    kill,
+    pause: () => child?.kill('SIGSTOP'),
+    resume: () => child?.kill('SIGCONT'),
+    restart: async () => {
+      await kill();
+      await start();
+    },
+  };
 }
