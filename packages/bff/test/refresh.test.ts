@@ -1,8 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { DevIdpTtl } from '@gatehouse/dev-idp';
-import { API_HEADERS, describeWith, freePort, redisUrl, TestBrowser } from '@gatehouse/testing';
+import {
+  API_HEADERS,
+  describeWith,
+  freePort,
+  type RedisCluster,
+  redisUrl,
+  startRedisCluster,
+  TestBrowser,
+} from '@gatehouse/testing';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BffOptions } from '../src/index.js';
 import { revokeRefreshToken, type Stack, signIn, startStack } from './support/stack.js';
 
@@ -182,6 +190,7 @@ async function twoInstances(
   user: string,
   options: { ttl?: DevIdpTtl; rotateRefreshTokens?: boolean; bff?: Partial<BffOptions> } = {},
 ) {
+  // The shared Redis unless `options.bff` names another (a cluster of the test's own).
   const shared = { redisUrl, redisKeyPrefix: prefix, ...options.bff };
   const a = await shortLived({
     ...(options.ttl ? { ttl: options.ttl } : {}),
@@ -258,12 +267,14 @@ await describeWith(['redis'], 'token refresh across two BFF instances on one Red
   });
 });
 
-await describeWith(['redis'], 'an instance dying mid-refresh (two instances on one Redis)', () => {
-  const prefix = `gh-test-${randomBytes(4).toString('hex')}:`;
-  const stacks = redisSuite(prefix);
-
+/**
+ * An instance dying in the middle of a refresh, with the other instance of the pair going on: what it left
+ * (a lock, or the write-ahead mark of a refresh token it sent) is honoured by the survivors. `store` gives the
+ * pair's Redis (the shared one, or a cluster of the test's own).
+ */
+function deadInstanceSuite(prefix: string, stacks: Stack[], store: () => Partial<BffOptions>) {
   const pair = () =>
-    twoInstances(prefix, stacks, 'bob', { bff: { refreshLockMs: 1500, refreshWaitMs: 6000 } });
+    twoInstances(prefix, stacks, 'bob', { bff: { refreshLockMs: 1500, refreshWaitMs: 6000, ...store() } });
 
   it('a lock left by a dead instance before it sent anything: the others wait, then exactly one refreshes', async () => {
     const { a, b, browser, cookie, id, bUrl } = await pair();
@@ -297,4 +308,26 @@ await describeWith(['redis'], 'an instance dying mid-refresh (two instances on o
     expect(a.refreshGrants()).toBe(0);
     expect(a.logs.events('refresh_failure').at(-1)).toMatchObject({ error: 'abandoned_refresh' });
   });
+}
+
+await describeWith(['redis'], 'an instance dying mid-refresh (two instances on one Redis)', () => {
+  const prefix = `gh-test-${randomBytes(4).toString('hex')}:`;
+  deadInstanceSuite(prefix, redisSuite(prefix), () => ({}));
 });
+
+await describeWith(
+  ['redis-server'],
+  'an instance dying mid-refresh (two instances on a Redis Cluster)',
+  () => {
+    let cluster: RedisCluster;
+    const stacks: Stack[] = [];
+    beforeAll(async () => {
+      cluster = await startRedisCluster();
+    }, 60_000);
+    afterAll(async () => {
+      for (const stack of stacks.reverse()) await stack.close();
+      await cluster?.stop();
+    });
+    deadInstanceSuite('dying:', stacks, () => ({ redisUrl: cluster.urls.join(','), redisCluster: true }));
+  },
+);
