@@ -5,6 +5,8 @@ import { browserNotes, browserSection } from './browser/report.js';
 import type { BrowserResult } from './browser/suite.js';
 import { federationNotes, federationSection } from './federation/report.js';
 import type { FederationResult } from './federation/suite.js';
+import { hybridNotes, hybridSection } from './hybrid/report.js';
+import type { HybridResult } from './hybrid/suite.js';
 import { type Machine, machine } from './lib/machine.js';
 import { type Section, sectionsMarkdown, sectionsText } from './lib/sections.js';
 import type { NotMeasured } from './lib/suite.js';
@@ -24,6 +26,7 @@ export interface SuiteResults {
   browser?: BrowserResult | NotMeasured;
   longLived?: LongLivedResult | NotMeasured;
   federation?: FederationResult | NotMeasured;
+  hybrid?: HybridResult | NotMeasured;
 }
 
 /** The machine, the load generator and the services of a bench run. */
@@ -118,6 +121,7 @@ function sections(results: SuiteResults): Section[] {
     browserSection(results.browser),
     longLivedSection(results.longLived),
     federationSection(results.federation),
+    hybridSection(results.hybrid),
   ].filter((section): section is Section => section !== undefined);
 }
 
@@ -126,6 +130,7 @@ const notes = (results: SuiteResults) => [
   ...storeNotes(results.store),
   ...browserNotes(results.browser),
   ...federationNotes(results.federation),
+  ...hybridNotes(results.hybrid),
 ];
 
 /** The suites' sections in Markdown (results.md). */

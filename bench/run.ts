@@ -8,6 +8,7 @@
 //            logout, back-channel logout to an open tab (browser/);
 //   long-lived  sign-ins per second through one BFF process, an idle WebSocket's memory in the BFF
 //            (long-lived/).
+//   hybrid      a proxied GET over the WebKitGTK host's native bridge against fetch from Chromium (hybrid/).
 //   federation  in Chromium: first mount of a Module Federation remote with @gatehouse/federation's guard
 //            plugin beside plain MF, and the plugin's gzip bytes (federation/).
 //   first-start  last: a fresh clone's `npm ci && npm start` until the shop answers (first-start.ts).
@@ -18,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { redisUrl } from '@gatehouse/testing';
 import { type BrowserSettings, browserFigures } from './browser/suite.js';
 import { type FederationSettings, federationFigures } from './federation/suite.js';
+import { type HybridSettings, hybridFigures } from './hybrid/suite.js';
 import { MachineLoad } from './lib/machine-load.js';
 import { writeReport } from './lib/output.js';
 import { killAllNow, stopAll } from './lib/processes.js';
@@ -70,12 +72,22 @@ const longLivedSettings: LongLivedSettings = {
   sockets: setting('BENCH_IDLE_SOCKETS', 2000, 200),
 };
 const federationSettings: FederationSettings = { loads: setting('BENCH_MF_LOADS', 20, 3) };
+const hybridSettings: HybridSettings = { calls: setting('BENCH_HYBRID_CALLS', 200, 20) };
 const suiteTimeoutS = envNumber('BENCH_SUITE_TIMEOUT', 900);
 const profile = process.env.BENCH_PROFILE === '1';
 const { scenarios, subset } = selectScenarios(allScenarios(envNumber('BENCH_WORKERS', 2)));
 
 /** The suites of one run: the proxied GET table, then the rest of issue 7 (BENCH_SUITES to pick some). */
-const SUITES = ['proxy', 'storm', 'store', 'browser', 'long-lived', 'federation', 'first-start'] as const;
+const SUITES = [
+  'proxy',
+  'storm',
+  'store',
+  'browser',
+  'long-lived',
+  'federation',
+  'hybrid',
+  'first-start',
+] as const;
 type SuiteId = (typeof SUITES)[number];
 const suites = (envList('BENCH_SUITES') ?? [...SUITES]) as SuiteId[];
 for (const id of suites) {
@@ -215,12 +227,18 @@ async function main(): Promise<boolean> {
     browser: 'In Chromium',
     'long-lived': 'Sign-ins and idle WebSockets',
     federation: 'Module Federation',
+    hybrid: 'Hybrid app (WebKitGTK host)',
   } as const;
   for (const id of otherSuites as Array<Exclude<SuiteId, 'proxy' | 'first-start'>>) {
     if (interrupted) return true;
     // The long-lived suite runs on the memory store: it needs no Redis.
     if (id === 'long-lived') {
       results.longLived = await runSuite(titles[id], () => longLivedFigures(ctx, longLivedSettings));
+      continue;
+    }
+    if (id === 'hybrid') {
+      // Needs the WebKitGTK host and Chromium, not Redis (the shop runs on its memory store).
+      results.hybrid = await runSuite(titles.hybrid, () => hybridFigures(ctx, hybridSettings));
       continue;
     }
     if (id === 'federation') {

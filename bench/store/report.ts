@@ -12,6 +12,8 @@ import type { StormResult } from './storm.js';
 export const STORE_GOALS = Object.freeze({
   stormGrants: 1,
   bytesPerSession: 1024,
+  /** Issue 19: what one more session of a user costs the index that lists the user's sessions. */
+  indexPerSession: 100,
 });
 
 const bytes = (value: number) => `${int(value)} B`;
@@ -119,6 +121,16 @@ export function storeSection(result: StoreResult | NotMeasured | undefined): Sec
       `≤ ${bytes(STORE_GOALS.bytesPerSession)} (1 KB)`,
       bytesGoal(b.total),
     ],
+    ...(result.userIndex
+      ? [
+          [
+            `the user's sessions index (\`u:\`), per session of one user (${result.userIndex.sessions} sessions)`,
+            `${bytes(Math.round(result.userIndex.perSession))} (${bytes(result.userIndex.before)} with one, ${bytes(result.userIndex.after)} with ${result.userIndex.sessions})`,
+            `≤ ${bytes(STORE_GOALS.indexPerSession)} (issue 19)`,
+            result.userIndex.perSession <= STORE_GOALS.indexPerSession ? 'met' : 'NOT met',
+          ],
+        ]
+      : []),
     [
       `RedisSessionStore.get, ${int(settings.lookups)} sequential lookups`,
       `p50 ${duration(lookup.redis.p50)}, p99 ${duration(lookup.redis.p99)} (mean ${duration(lookup.redis.mean)})`,

@@ -10,6 +10,7 @@
 //   prefix); then, on the private redis-server under the default prefix `gh:`, the same record written by
 //   RedisSessionStore itself and, for comparison, laid out as the BFF stored it before and as other proposals
 //   would (each measured on its own, the server flushed before each).
+import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import {
   type BffOptions,
@@ -73,6 +74,8 @@ export interface StoreResult {
   readonly settings: StoreSettings;
   readonly notes: string[];
   readonly bytes: SessionBytes;
+  /** The per-user index (`u:`) that lists a user's sessions (`GET /auth/sessions`, the per-user cap). */
+  readonly userIndex?: UserIndexGrowth;
   readonly lookup: { readonly redis: Summary; readonly memory: Summary; readonly otherCores?: number };
   readonly privateRedisVersion?: string;
   readonly perRequest?: readonly PerRequest[];
@@ -124,6 +127,11 @@ export async function sessionStoreFigures(ctx: SuiteContext, settings: StoreSett
       `  bytes per session: ${bytes.total} B under the run's prefix (session ${bytes.session} B, ${bytes.encoding}; ` +
         `index keys ${bytes.indexes.join(' + ')} B); access token ${bytes.accessToken} characters`,
     );
+    const userIndex = await userIndexGrowth(shared, redisStore, ctx.prefix, bytes, record);
+    ctx.log(
+      `  the user's sessions index: ${userIndex.before} B with one session, ${userIndex.after} B with ` +
+        `${userIndex.sessions}: ${userIndex.perSession.toFixed(0)} B per session of the same user`,
+    );
     const memoryStore = new MemorySessionStore();
     closers.push(() => memoryStore.close());
     await memoryStore.create(session.sessionId, record, 3_600_000);
@@ -140,6 +148,7 @@ export async function sessionStoreFigures(ctx: SuiteContext, settings: StoreSett
       settings,
       notes: [] as string[],
       bytes,
+      userIndex,
       lookup: { ...lookup, ...(otherCores === undefined ? {} : { otherCores }) },
     };
 
@@ -203,6 +212,36 @@ async function layoutFigures(
     jsonParseUs: microseconds(() => JSON.parse(JSON.stringify(record)), 5000),
   };
   return { layouts, codec, notes };
+}
+
+/** How the per-user index grows with the user's sessions. */
+export interface UserIndexGrowth {
+  readonly sessions: number;
+  /** `MEMORY USAGE` of the user's `u:` index with the one signed-in session, and with `sessions`. */
+  readonly before: number;
+  readonly after: number;
+  /** (after − before) / (sessions − 1). */
+  readonly perSession: number;
+}
+
+/**
+ * The user's `u:` index with the signed-in session alone, then with nine more sessions of the same record
+ * written through `RedisSessionStore.create` (what a user signed in on ten devices costs the index).
+ */
+async function userIndexGrowth(
+  client: Redis,
+  store: RedisSessionStore,
+  prefix: string,
+  bytes: SessionBytes,
+  record: SessionRecord,
+): Promise<UserIndexGrowth> {
+  const key = `${prefix}u:${bytes.value.indexHashes[0] ?? ''}`;
+  const before = await memoryUsage(client, key);
+  const sessions = 10;
+  for (let n = 1; n < sessions; n++)
+    await store.create(randomBytes(32).toString('base64url'), record, 600_000, { maxPerUser: 50 });
+  const after = await memoryUsage(client, key);
+  return { sessions, before, after, perSession: (after - before) / (sessions - 1) };
 }
 
 /** `MEMORY USAGE` of the session and its index keys in the run's Redis, and what the value holds. */
