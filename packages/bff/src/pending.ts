@@ -8,8 +8,30 @@ interface StoredPendingAction extends PendingAction {
   readonly sub: string;
 }
 
-/** The store key of a session's pending action: a hash of the session id, never the id itself. */
-const keyOf = (sessionId: string) => `pending:${createHash('sha256').update(sessionId).digest('base64url')}`;
+/** A hash of a session id: the store keys below never hold the id itself. */
+const refOf = (sessionId: string) => createHash('sha256').update(sessionId).digest('base64url');
+
+/** The store key of a session's pending action. */
+const keyOf = (sessionId: string) => `pending:${refOf(sessionId)}`;
+
+/** The store key of the note an expired session leaves: whose it was. */
+const endedKeyOf = (sessionId: string) => `ended:${refOf(sessionId)}`;
+
+/** The user a session belonged to. */
+export interface SessionOwner {
+  readonly iss: string;
+  readonly sub: string;
+}
+
+function ownerOf(value: string | undefined): SessionOwner | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const { iss, sub } = JSON.parse(value) as Partial<SessionOwner>;
+    return typeof iss === 'string' && typeof sub === 'string' ? { iss, sub } : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function parse(value: string | undefined): StoredPendingAction | undefined {
   if (value === undefined) return undefined;
@@ -37,8 +59,35 @@ export class PendingActions {
     this.#ttlMs = ttlMs;
   }
 
+  /**
+   * Session `sessionId` of `user` expired (idle or absolute timeout, a refresh the issuer refused): for `ttlMs`
+   * its tabs may still leave their unsent work ({@link leaveAfterExpiry}) for the user's next sign-in, and its
+   * dead cookie is kept so that sign-in finds it. A session ended on purpose (a logout, an admin, the issuer,
+   * a shared signal) leaves no note: its work goes with it.
+   */
+  async noteExpired(sessionId: string, user: SessionOwner): Promise<void> {
+    const note = JSON.stringify({ iss: user.iss, sub: user.sub });
+    await this.#store.putHandoff(endedKeyOf(sessionId), note, this.#ttlMs);
+  }
+
+  /** Whose session `sessionId` was, when it expired less than `ttlMs` ago ({@link noteExpired}). */
+  async expiredOwner(sessionId: string): Promise<SessionOwner | undefined> {
+    return ownerOf(await this.#store.readHandoff(endedKeyOf(sessionId)));
+  }
+
+  /**
+   * Leaves `action` for the next sign-in after session `sessionId` expired; false (nothing left) when it did
+   * not expire lately ({@link noteExpired}).
+   */
+  async leaveAfterExpiry(sessionId: string, action: PendingAction): Promise<boolean> {
+    const owner = await this.expiredOwner(sessionId);
+    if (owner === undefined) return false;
+    await this.leave(sessionId, owner, action);
+    return true;
+  }
+
   /** Leaves `action` for session `sessionId` of user `iss` + `sub`. */
-  async leave(sessionId: string, user: { iss: string; sub: string }, action: PendingAction): Promise<void> {
+  async leave(sessionId: string, user: SessionOwner, action: PendingAction): Promise<void> {
     const stored: StoredPendingAction = { iss: user.iss, sub: user.sub, ...action };
     await this.#store.putHandoff(keyOf(sessionId), JSON.stringify(stored), this.#ttlMs);
   }
@@ -60,7 +109,8 @@ export class PendingActions {
    * A sign-in replaced session `from` by `to`: its pending action follows when both are the same user's
    * (`iss` + `sub`), else it is dropped. Answers whether one was carried.
    */
-  async carry(from: string, to: string, user: { iss: string; sub: string }): Promise<boolean> {
+  async carry(from: string, to: string, user: SessionOwner): Promise<boolean> {
+    await this.#store.takeHandoff(endedKeyOf(from));
     const raw = await this.#store.takeHandoff(keyOf(from));
     const stored = parse(raw);
     if (stored === undefined || raw === undefined || stored.iss !== user.iss || stored.sub !== user.sub)

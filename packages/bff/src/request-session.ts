@@ -57,6 +57,17 @@ export class RequestSession {
     return this.#peeked;
   }
 
+  /**
+   * Whether an answer to `found` (this request's lookup) clears the session cookie: when the session ended,
+   * unless it expired within `loginTimeout` — the next sign-in reads that dead cookie to carry the work its
+   * tabs left ({@link SessionManager.pending}); a sign-in replaces it, a logout clears it.
+   */
+  async clearsCookie(found: SessionLookup): Promise<boolean> {
+    if ('record' in found || found.ended === undefined) return false;
+    const id = this.id;
+    return id === undefined || (await this.#sessions.pending.expiredOwner(id)) === undefined;
+  }
+
   async #lookup(find: (id: string) => SessionLookup | Promise<SessionLookup>): Promise<SessionLookup> {
     const id = this.id;
     return id === undefined ? NO_SESSION : find(id);

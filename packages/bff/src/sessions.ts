@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import {
   endMessage,
+  expiryReasons,
   type IdentityContext,
   type IdentityUser,
   identityFromClaims,
@@ -15,6 +16,7 @@ import { BffError, StoreUnavailableError } from './errors.js';
 import { type SessionEventBus, sessionChannelKey } from './events.js';
 import type { BffMetrics } from './metrics.js';
 import { type IdTokenClaims, type IssuedTokens, type OidcClient, oauthErrorCode } from './oidc.js';
+import { PendingActions } from './pending.js';
 import { type GrantHolder, mayShareGrant } from './session/grant.js';
 import { newOpaqueToken, newSessionId } from './session/ids.js';
 import { authLevelOf } from './session/level.js';
@@ -97,6 +99,8 @@ export function sessionRef(id: string): string {
 export class SessionManager {
   readonly store: SessionStore;
   readonly events: SessionEventBus;
+  /** Remotes' actions waiting for a re-authentication, and the notes expired sessions leave for them. */
+  readonly pending: PendingActions;
   readonly #config: BffConfig;
   readonly #oidc: OidcClient;
   readonly #log: Logger;
@@ -126,6 +130,7 @@ export class SessionManager {
     this.#config = config;
     this.store = store;
     this.events = events;
+    this.pending = new PendingActions(store, config.loginTimeout * 1000);
     this.#oidc = oidc;
     this.#log = log;
     this.#touchEveryMs = Math.min(60_000, (config.idleTimeout * 1000) / 10);
@@ -572,6 +577,9 @@ export class SessionManager {
       { event: 'session_end', reason, sub: record?.sub, session: sessionRef(id) },
       'session ended',
     );
+    // An expiry was nobody's choice: the work open in its tabs may follow the user to their next sign-in.
+    if (record && expiryReasons.some((expiry) => expiry === reason))
+      await this.pending.noteExpired(id, record);
     await this.announceEnd([id], reason);
     if (reason === 'refresh_failed' || reason === 'backchannel_logout') return;
     if (record && staying && mayShareGrant(record, staying)) {

@@ -203,6 +203,18 @@ async function twoInstances(
   const portB = await freePort();
   const b = await shortLived({ idp: a.idp, bffPort: portB, bff: { ...shared, publicUrl: a.bffUrl } });
   stacks.push(b);
+  // On a loaded machine a store's first connection can outlast its 1 s command timeout (the login would then
+  // answer 503, as it should): the test waits until both instances' stores answer.
+  for (const stack of [a, b]) {
+    for (let tries = 0; ; tries++) {
+      const answered = await stack.bff.runtime.store.countHit(`ready:${prefix}`, 1000).then(
+        () => true,
+        (error: unknown) => (tries < 50 ? false : Promise.reject(error)),
+      );
+      if (answered) break;
+      await sleep(200);
+    }
+  }
   const browser = new TestBrowser();
   await signIn(browser, a, user);
   const cookie = await browser.jar.getCookieString(a.bffUrl);

@@ -627,6 +627,19 @@ export function sessionStoreContract(
         expect(await store.takeHandoff(`never:${newOpaqueToken()}`)).toBeUndefined();
       });
 
+      it('are read without being taken, until they expire or are taken', async () => {
+        const key = `ended:${newOpaqueToken()}`;
+        expect(await store.readHandoff(key)).toBeUndefined();
+        await store.putHandoff(key, 'note', SHORT);
+        expect(await store.readHandoff(key)).toBe('note');
+        expect(await store.readHandoff(key)).toBe('note');
+        expect(await store.takeHandoff(key)).toBe('note');
+        expect(await store.readHandoff(key)).toBeUndefined();
+        await store.putHandoff(key, 'again', SHORT);
+        await clock.advance(SHORT * 2.5);
+        expect(await store.readHandoff(key)).toBeUndefined();
+      });
+
       it('give a value to exactly one of 20 concurrent takes', async () => {
         const key = `logout:${newOpaqueToken()}`;
         await store.putHandoff(key, 'once', LONG);

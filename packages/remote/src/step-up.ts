@@ -6,7 +6,8 @@
  * `step_up_required` with the `acr_values` / `max_age` to sign in with; {@link withStepUp} leaves the action's
  * data at the BFF (bound to the session, never in a URL, a cookie or browser storage), signs in again with
  * those options coming back to the same route, and {@link resumeStepUp} takes the action back once and runs it
- * once more. A second refusal is thrown: the flow never loops.
+ * once more. A second refusal is thrown: the flow never loops. {@link keepOnExpiry} does the same for work
+ * open when the session expires: it waits at the BFF for the same user's next sign-in.
  */
 
 import {
@@ -66,10 +67,14 @@ export function stepUpOf(error: unknown): StepUpRequirement | undefined {
   return stepUpRequirement(error.problem.acr_values, error.problem.max_age) ?? {};
 }
 
-/** `fetch` of the BFF's pending-action endpoint: same origin, `x-csrf: 1`, JSON. */
+/**
+ * `fetch` of the BFF's pending-action endpoint: same origin, `x-csrf: 1`, JSON; `keepalive`, so that a page
+ * that navigates to the sign-in at once still sends it.
+ */
 async function callPending(method: string, path: string, body?: PendingAction): Promise<Response> {
   const response = await fetch(path, {
     method,
+    keepalive: true,
     headers: { 'x-csrf': '1', accept: 'application/json', 'content-type': 'application/json' },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
@@ -116,6 +121,30 @@ export async function withStepUp<T, D = unknown>(
     if (requirement === undefined) throw error;
     return stepUp(context, requirement, action, data);
   }
+}
+
+/**
+ * Keeps the remote's unsent work when the session expires under it (an idle or absolute timeout, a refresh
+ * the issuer refused): on `auth:session-expired`, `draft()` is left at the BFF as `action` — nothing when it
+ * answers `undefined` — and the same user's next sign-in gives it back to {@link resumeStepUp} (give it a
+ * handler that shows the form again: after an expiry, nothing is sent without the user). Another user
+ * signing in gets nothing; a logout drops it. Returns the function that stops it: call it at unmount.
+ *
+ * @example
+ * const stop = keepOnExpiry(context, 'checkout-draft', () => (touched ? { address, method } : undefined));
+ */
+export function keepOnExpiry(
+  context: Pick<RemoteContext, 'name' | 'events'>,
+  action: string,
+  draft: () => unknown,
+): () => void {
+  return context.events.on('auth:session-expired', () => {
+    const data = draft();
+    // Refused when the BFF saw no expiry of this session lately (it ended too long ago, or on purpose):
+    // then there is nowhere the work could wait, and the signed-out view says so already.
+    if (data !== undefined)
+      callPending('POST', pendingActionPath, { remote: context.name, action, data }).catch(() => {});
+  });
 }
 
 /** What {@link resumeStepUp} did with the action that waited. */

@@ -63,6 +63,11 @@ export interface TestContext extends RemoteContext {
    * would pass to `update`.
    */
   setIdentity(identity: IdentityContext | Partial<IdentityUser>, reason?: LogoutReason): TestContext;
+  /**
+   * Ends the session like an expiry would (a timeout, a refused refresh): emits `auth:session-expired`, then
+   * what {@link setIdentity} does for an anonymous identity, without `auth:logged-out`.
+   */
+  expire(): TestContext;
 }
 
 /**
@@ -160,6 +165,12 @@ export function createTestContext(options: TestContextOptions = {}): TestContext
   };
   const api = createApiClient({ fetch: fakeFetch });
 
+  /** Tells the bus and the `onAuthChange` listeners that `changed`'s identity is the current one. */
+  const tell = (changed: TestContext): TestContext => {
+    recordingBus.emit('auth:identity-changed', { identity: changed.identity });
+    for (const listener of [...listeners]) listener(changed.identity);
+    return changed;
+  };
   const make = (identity: IdentityContext): TestContext => {
     const context = createRemoteContext({
       name: options.name ?? 'test-remote',
@@ -183,9 +194,11 @@ export function createTestContext(options: TestContextOptions = {}): TestContext
       setIdentity(next: IdentityContext | Partial<IdentityUser>, reason: LogoutReason = 'user_action') {
         const changed = make(toIdentity(next));
         if (!changed.identity.isAuthenticated) recordingBus.emit('auth:logged-out', { reason });
-        recordingBus.emit('auth:identity-changed', { identity: changed.identity });
-        for (const listener of [...listeners]) listener(changed.identity);
-        return changed;
+        return tell(changed);
+      },
+      expire() {
+        recordingBus.emit('auth:session-expired', {});
+        return tell(make(anonymousIdentity));
       },
     });
   };

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createTestContext, problemError } from '../src/index.js';
-import { authLevel, meetsLevel, stepUpOf } from '../src/step-up.js';
+import { authLevel, keepOnExpiry, meetsLevel, stepUpOf } from '../src/step-up.js';
 
 const LOA2 = 'urn:gatehouse:loa:2';
 const user = { id: 'user_erin', displayName: 'Erin', roles: [], permissions: [], tenants: [] };
@@ -39,5 +39,55 @@ describe('@gatehouse/remote/step-up', () => {
     expect(authLevel(signedIn({ acr: 2, authTime: '1765000000' }))).toEqual({});
     expect(meetsLevel(createTestContext(), { max_age: 60 })).toBe(false);
     expect(authLevel(createTestContext())).toEqual({});
+  });
+});
+
+describe('keepOnExpiry', () => {
+  const calls: { url: string; init: RequestInit }[] = [];
+  beforeEach(() => {
+    calls.length = 0;
+    vi.stubGlobal('fetch', async (url: string, init: RequestInit) => {
+      calls.push({ url, init });
+      return new Response(null, { status: 204 });
+    });
+  });
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it('leaves the draft at the BFF when the session expires (keepalive, CSRF header, JSON), never on a logout', async () => {
+    const context = signedIn({});
+    let draft: unknown = { line1: '9 Idle Road' };
+    keepOnExpiry(context, 'checkout-draft', () => draft);
+    context.setIdentity(context.identity, 'logout');
+    expect(calls).toEqual([]);
+    context.expire();
+    expect(calls).toHaveLength(1);
+    const [call] = calls;
+    expect(call!.url).toBe('/auth/pending');
+    expect(call!.init).toMatchObject({ method: 'POST', keepalive: true, headers: { 'x-csrf': '1' } });
+    expect(JSON.parse(call!.init.body as string)).toEqual({
+      remote: 'test-remote',
+      action: 'checkout-draft',
+      data: { line1: '9 Idle Road' },
+    });
+    draft = undefined;
+    context.expire();
+    expect(calls).toHaveLength(1);
+  });
+
+  it('stops when told to (at unmount), and a refusal by the BFF is swallowed', async () => {
+    vi.stubGlobal('fetch', async (url: string, init: RequestInit) => {
+      calls.push({ url, init });
+      return new Response(JSON.stringify({ code: 'session_expired' }), { status: 401 });
+    });
+    const context = signedIn({});
+    const stop = keepOnExpiry(context, 'checkout-draft', () => ({ seats: 3 }));
+    context.expire();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(calls).toHaveLength(1);
+    stop();
+    context.expire();
+    expect(calls).toHaveLength(1);
   });
 });

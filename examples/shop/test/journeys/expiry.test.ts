@@ -43,6 +43,43 @@ await describeWith(['chromium'], 'journeys: session expiry', () => {
     });
   }, 60_000);
 
+  it('a form open when the session expires: after signing in again, the checkout shows it as the user left it', async () => {
+    const { page, requests } = await h.journey();
+    await signInAt(h.shop, page, 'alice', '/checkout');
+    const added = await page.evaluate(async () => {
+      const headers = { 'x-csrf': '1', 'content-type': 'application/json' };
+      const body = JSON.stringify({ productId: 'prod_saree', quantity: 1 });
+      return (await fetch('/api/cart/items', { method: 'POST', headers, body })).status;
+    });
+    expect(added).toBe(200);
+    await page.reload();
+    await page.getByTestId('checkout').waitFor();
+    await page.locator('#address-line1').waitFor();
+    await page.fill('#address-line1', '9 Idle Road');
+
+    // Idle past the timeout: the BFF ends the session, the remote's form waits at the BFF, not in the page.
+    const ended = page.locator('[data-gatehouse-view=signed-out]');
+    await ended.waitFor({ timeout: (IDLE + 15) * 1000 });
+    const kept = requests.filter((r) => r.method === 'POST' && r.url === h.url('/auth/pending'));
+    await expect.poll(() => kept.map((r) => r.status), { timeout: 10_000 }).toEqual([204]);
+    await ended.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL((url) => atIdp(h.shop, url.href) || url.pathname === '/checkout');
+    if (atIdp(h.shop, page.url())) await submitLogin(h.shop, page, 'alice', '/checkout');
+
+    await page.getByTestId('checkout-kept').waitFor();
+    expect(await page.inputValue('#address-line1')).toBe('9 Idle Road');
+    expect(page.url()).toBe(h.url('/checkout'));
+    // Nothing was placed for the user, and the form never went into a URL.
+    expect(requests.filter((r) => r.url.endsWith('/api/checkout/orders'))).toEqual([]);
+    expect(requests.filter((r) => /Idle(\+|%20)Road/.test(r.url))).toEqual([]);
+    // Taken once: nothing waits any more.
+    const left = await page.evaluate(
+      async () =>
+        (await fetch('/auth/pending/checkout', { method: 'DELETE', headers: { 'x-csrf': '1' } })).status,
+    );
+    expect(left).toBe(204);
+  }, 90_000);
+
   it('expiry → redirect: from the expired view the user signs in again and is back on the same route', async () => {
     const { page } = await h.journey();
     await signInAt(h.shop, page, 'alice', '/orders/order_123');

@@ -17,7 +17,6 @@ import { clientAddress } from '../http/client-address.js';
 import { rateLimitStore } from '../http/rate-limit.js';
 import { oauthErrorCode } from '../oidc.js';
 import { type PageSecurity, pageSecurityOf, replyErrorPage } from '../pages.js';
-import { PendingActions } from '../pending.js';
 import { safeReturnTo } from '../return-to.js';
 import type { GatehouseRuntime } from '../runtime.js';
 import { newOpaqueToken } from '../session/ids.js';
@@ -252,12 +251,7 @@ async function complete(
   if (previous.id !== undefined) await sessions.endById(previous.id, 'logout', outcome.claims);
   const session = await sessions.create(outcome.tokens, outcome.claims, callback.device);
   // A remote's action left waiting for this sign-in (a step-up) follows the user to the new session.
-  if (previous.id !== undefined)
-    await new PendingActions(runtime.store, runtime.config.loginTimeout * 1000).carry(
-      previous.id,
-      session.id,
-      session.record,
-    );
+  if (previous.id !== undefined) await sessions.pending.carry(previous.id, session.id, session.record);
   log.info({ event: 'login_success', sub: session.record.sub, session: sessionRef(session.id) }, 'signed in');
   metrics.logins.inc({ outcome: 'success' });
   return reply.header('set-cookie', cookies.setSession(session.id)).redirect(transaction.returnTo, 302);

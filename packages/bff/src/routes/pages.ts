@@ -31,7 +31,7 @@ export const pageRoutes: FastifyPluginAsync<PageRouteOptions> = async (scope, { 
     const path = queryAt === -1 ? request.url : request.url.slice(0, queryAt);
     const found = await request.session.active();
     if (!('record' in found)) {
-      if (found.ended !== undefined) reply.header('set-cookie', cookies.clearSession());
+      if (await request.session.clearsCookie(found)) reply.header('set-cookie', cookies.clearSession());
       if (routes.auth(path) === 'required') {
         log.info({ event: 'protected_route_redirect', path }, 'navigation needs a session');
         const target = encodeURIComponent(safeReturnTo(request.url));

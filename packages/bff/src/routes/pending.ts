@@ -2,7 +2,6 @@ import { pendingActionLimits, pendingActionNamePattern, pendingActionPath } from
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import * as T from 'typebox';
 import { requireCsrf, requireJson } from '../http/guards.js';
-import { PendingActions } from '../pending.js';
 import { replyProblem } from '../problem.js';
 import type { BffRouteOptions } from './route-options.js';
 
@@ -16,12 +15,14 @@ const RemoteParams = T.Object({ remote: Name });
 /**
  * A remote's action waiting for a re-authentication (a step-up, an expiry): `POST /auth/pending` leaves it
  * for this session, `DELETE /auth/pending/{remote}` takes it back once (200 with it, 204 when there is none).
- * Both need a live session, the `x-csrf` header and Fetch Metadata or `Origin` (403 otherwise); the body is
- * JSON of at most 16 KB (413 beyond). The data waits in the session store, never in the browser.
+ * Both need a live session — or, to leave an action, one that expired less than `loginTimeout` ago (its tabs
+ * keep the unsent work for the user's next sign-in) — the `x-csrf` header and Fetch Metadata or `Origin`
+ * (403 otherwise); the body is JSON of at most 16 KB (413 beyond). The data waits in the session store,
+ * never in the browser.
  */
 export const pendingRoutes: FastifyPluginAsync<BffRouteOptions> = async (scope, { runtime }) => {
   const { config, log } = runtime;
-  const pending = new PendingActions(runtime.store, config.loginTimeout * 1000);
+  const { pending } = runtime.sessions;
   const csrf = requireCsrf(config.origin, log);
 
   /** The live session of the request, or a 401 already answered. */
@@ -44,11 +45,20 @@ export const pendingRoutes: FastifyPluginAsync<BffRouteOptions> = async (scope, 
       schema: { body: PendingBody },
     },
     async (request, reply) => {
-      const session = await sessionOf(request, reply);
-      if (!session) return reply;
       const { remote, action, data } = request.body;
-      await pending.leave(session.id, session.record, { remote, action, data });
-      log.info({ event: 'pending_action', remote, action }, 'action waits for a sign-in');
+      const found = await request.session.active();
+      const id = request.session.id;
+      if ('record' in found) await pending.leave(found.id, found.record, { remote, action, data });
+      // The session expired a moment ago (the tab learns it with this very answer, often): the work waits
+      // for the same user's next sign-in all the same.
+      else if (id === undefined || !(await pending.leaveAfterExpiry(id, { remote, action, data }))) {
+        const code = found.ended === undefined ? 'unauthenticated' : 'session_expired';
+        return replyProblem(reply, 401, code, 'Sign in first.');
+      }
+      log.info(
+        { event: 'pending_action', remote, action, expired: !('record' in found) },
+        'action waits for a sign-in',
+      );
       return reply.code(204).send();
     },
   );

@@ -16,7 +16,7 @@ export const sessionRoutes: FastifyPluginAsync<BffRouteOptions> = async (scope, 
     // Reading the session is not activity: a tab that asks must not keep an idle session alive.
     const found = await request.session.peek();
     if ('record' in found) return reply.send(sessions.identity(found.record));
-    if (found.ended !== undefined) reply.header('set-cookie', cookies.clearSession());
+    if (await request.session.clearsCookie(found)) reply.header('set-cookie', cookies.clearSession());
     return reply.send(anonymousIdentity);
   });
 
@@ -28,7 +28,7 @@ export const sessionRoutes: FastifyPluginAsync<BffRouteOptions> = async (scope, 
       if (id === undefined) return replyProblem(reply, 401, 'unauthenticated', 'Sign in first.');
       const extended = await sessions.extend(id);
       if (!('record' in extended)) {
-        reply.header('set-cookie', cookies.clearSession());
+        if (await request.session.clearsCookie(extended)) reply.header('set-cookie', cookies.clearSession());
         return replyProblem(reply, 401, 'session_expired', 'Your session has ended. Sign in again.');
       }
       return reply.send(sessions.identity(extended.record));

@@ -354,6 +354,11 @@ export class MemorySessionStore implements SessionStore {
     return value;
   }
 
+  async readHandoff(key: string): Promise<string | undefined> {
+    this.#assertOpen();
+    return this.#handoffs.peek(key);
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#sweeper);

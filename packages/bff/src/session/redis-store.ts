@@ -399,6 +399,11 @@ export class RedisSessionStore implements SessionStore {
     return value ?? undefined;
   }
 
+  async readHandoff(key: string): Promise<string | undefined> {
+    const value = await this.#run('readHandoff', (client) => client.get(this.#keys.single('handoff:', key)));
+    return value ?? undefined;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -204,6 +204,8 @@ export interface SessionStore {
   putHandoff(key: string, value: string, ttlMs: number): Promise<void>;
   /** Atomically reads and deletes a handoff: a second call for the same `key` answers `undefined`. */
   takeHandoff(key: string): Promise<string | undefined>;
+  /** Reads a handoff and leaves it where it is (a note several requests consult). */
+  readHandoff(key: string): Promise<string | undefined>;
 
   /** Releases connections and timers. */
   close(): Promise<void>;

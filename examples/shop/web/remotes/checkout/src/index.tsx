@@ -1,6 +1,6 @@
 import { defineReactRemote, useApi, useCan, useIdentity, useRemoteContext } from '@gatehouse/react';
 import { ApiError, UnauthenticatedError } from '@gatehouse/remote';
-import { meetsLevel, resumeStepUp, withStepUp } from '@gatehouse/remote/step-up';
+import { keepOnExpiry, meetsLevel, resumeStepUp, withStepUp } from '@gatehouse/remote/step-up';
 import {
   type Address,
   AddressForm,
@@ -22,7 +22,7 @@ import {
   StateView,
   useApiData,
 } from '@gatehouse/shop-ui';
-import { type ReactNode, useEffect, useState } from 'react';
+import { type ReactNode, useEffect, useRef, useState } from 'react';
 
 const shippingFor = (subtotalMinor: number) => (subtotalMinor === 0 || subtotalMinor >= 49_900 ? 0 : 4_900);
 function Check({ state, children }: { state: 'ok' | 'bad' | 'wait'; children: ReactNode }): ReactNode {
@@ -78,21 +78,39 @@ function CheckoutForm(): ReactNode {
   const [error, setError] = useState<string | null>(null);
   const [placed, setPlaced] = useState<Order | null>(null);
 
+  // The form as the user left it, once they changed something: what an expiry keeps for their next sign-in.
+  const [edited, setEdited] = useState(false);
+  const [kept, setKept] = useState(false);
+  const draft = useRef<OrderRequest | undefined>(undefined);
+  draft.current = edited && method ? { address, paymentMethod: method } : undefined;
+  /** Set once a kept form came back: the saved address must not overwrite it. */
+  const restored = useRef(false);
+
   const saved = profile.status === 'ok' ? profile.data.defaultAddress : null;
   useEffect(() => {
-    if (saved) setAddress({ ...EMPTY_ADDRESS, ...saved });
+    if (saved && !restored.current) setAddress({ ...EMPTY_ADDRESS, ...saved });
   }, [saved]);
+  // The session expires while the form is open: it waits at the BFF (never in the browser) for the same
+  // user's next sign-in, which shows it again as it was; nothing is sent without the user.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once per mount, whatever the context does after
+  useEffect(() => keepOnExpiry(context, 'checkout-draft', () => draft.current), []);
   // Back from the security code a large order asked for: the order is placed once more, with the address and
-  // payment method as they were (they waited at the BFF, never in the browser).
+  // payment method as they were (they waited at the BFF, never in the browser). Back from a sign-in after an
+  // expiry: the form as it was, to send again.
   // biome-ignore lint/correctness/useExhaustiveDependencies: once per mount, whatever the context does after
   useEffect(() => {
-    void resumeStepUp(context, {
+    void resumeStepUp<Order | undefined>(context, {
       'place-order': (body) => api.post<Order>('/api/checkout/orders', body),
+      'checkout-draft': async () => undefined,
     }).then((resumed) => {
       if (!resumed) return;
       const body = resumed.data as OrderRequest;
+      restored.current = true;
       setAddress({ ...EMPTY_ADDRESS, ...body.address });
       setMethod(body.paymentMethod);
+      setTouched(true);
+      setEdited(true);
+      if (resumed.action === 'checkout-draft') return setKept(true);
       if (resumed.result) {
         events.emit('cart:changed', { itemCount: 0 });
         setPlaced(resumed.result);
@@ -174,6 +192,11 @@ function CheckoutForm(): ReactNode {
         <li className={addressValid ? 'is-done' : 'is-current'}>2. Delivery address</li>
         <li className={addressValid ? (methodValid ? 'is-done' : 'is-current') : undefined}>3. Payment</li>
       </ol>
+      {kept && (
+        <p className="alert alert--info" role="status" data-testid="checkout-kept">
+          Your session had expired: here is your order as you left it. Check it and place it again.
+        </p>
+      )}
       {error && (
         <p className="alert alert--error" role="alert" data-testid="checkout-error">
           {error}
@@ -186,7 +209,14 @@ function CheckoutForm(): ReactNode {
               Delivery address
             </h2>
             {saved && <p className="muted">From your profile. Change it here for this order only.</p>}
-            <AddressForm address={address} onChange={setAddress} showProblems={touched} />
+            <AddressForm
+              address={address}
+              onChange={(next) => {
+                setEdited(true);
+                setAddress(next);
+              }}
+              showProblems={touched}
+            />
           </section>
           <section className="card" aria-labelledby="payment-title">
             <h2 className="card__title" id="payment-title">
@@ -209,7 +239,10 @@ function CheckoutForm(): ReactNode {
                       value={o.id}
                       checked={o.id === method}
                       disabled={!o.eligible}
-                      onChange={() => setMethod(o.id)}
+                      onChange={() => {
+                        setEdited(true);
+                        setMethod(o.id);
+                      }}
                     />
                     <span>
                       <strong>{o.label}</strong>

@@ -1,6 +1,6 @@
 import { defineReactRemote, useApi, useCan, useIdentity, useRemoteContext } from '@gatehouse/react';
 import { UnauthenticatedError } from '@gatehouse/remote';
-import { resumeStepUp, withStepUp } from '@gatehouse/remote/step-up';
+import { keepOnExpiry, resumeStepUp, withStepUp } from '@gatehouse/remote/step-up';
 import {
   type AuditLogEntry,
   type AuditLogPage,
@@ -16,7 +16,7 @@ import {
   StateView,
   useApiData,
 } from '@gatehouse/shop-ui';
-import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
+import { type FormEvent, type ReactNode, useEffect, useRef, useState } from 'react';
 
 const TABS = [
   ['users', 'Users'],
@@ -90,16 +90,35 @@ function Billing({ tenant }: { tenant: string }): ReactNode {
   useEffect(() => {
     if (data && !restored) setForm({ email: data.email, plan: data.plan, seats: String(data.seats) });
   }, [data, restored]);
-  // Back from the second factor: the save that asked for it runs once more, with the form as it was.
+  // An edit not saved yet (the form differs from the billing as loaded): what an expiry keeps for the
+  // admin's next sign-in, at the BFF.
+  const draft = useRef<{ patch: BillingPatch } | undefined>(undefined);
+  draft.current =
+    form &&
+    data &&
+    canEdit &&
+    (form.email !== data.email || form.plan !== data.plan || form.seats !== String(data.seats))
+      ? { patch: { email: form.email, plan: form.plan, seats: Number(form.seats) } }
+      : undefined;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once per mount, whatever the context does after
+  useEffect(() => keepOnExpiry(context, 'billing-draft', () => draft.current), []);
+  // Back from the second factor: the save that asked for it runs once more, with the form as it was. Back
+  // from a sign-in after an expiry: the edit as it was, to save again.
   // biome-ignore lint/correctness/useExhaustiveDependencies: once per mount, whatever the context does after
   useEffect(() => {
-    void resumeStepUp(context, {
+    void resumeStepUp<OrgBilling | undefined>(context, {
       'save-billing': (body) => api.patch<OrgBilling>(path, (body as { patch: BillingPatch }).patch),
+      'billing-draft': async () => undefined,
     }).then((resumed) => {
       if (!resumed) return;
       const { patch } = resumed.data as { patch: BillingPatch };
       setRestored(true);
       setForm({ email: patch.email, plan: patch.plan, seats: String(patch.seats) });
+      if (resumed.action === 'billing-draft')
+        return setResult({
+          ok: false,
+          text: 'Your session had expired: here is your change, not saved yet.',
+        });
       if (resumed.result) {
         billing.set(resumed.result);
         setResult({
