@@ -25,6 +25,14 @@ import type { DisplacedSession, SessionRecord, SessionStore, SessionTokens } fro
 /** Why a session ended, for logs, metrics and the push channel (the closed list of `@gatehouse/policy`). */
 export type EndReason = SessionEndReason;
 
+/** A refresh under way in this process ({@link SessionManager.fresh}). */
+interface SharedRefresh {
+  /** The refreshed record, once the refresh and its store write are done. */
+  readonly done: Promise<SessionRecord>;
+  /** Rejects with the store's error as soon as the store fails the refresh's bookkeeping; else never settles. */
+  readonly storeLost: Promise<never>;
+}
+
 /** Why a request has no live session. */
 export type Ended = { readonly ended: EndReason | 'missing' };
 
@@ -104,7 +112,7 @@ export class SessionManager {
   readonly #config: BffConfig;
   readonly #oidc: OidcClient;
   readonly #log: Logger;
-  readonly #refreshing = new Map<string, Promise<SessionRecord>>();
+  readonly #refreshing = new Map<string, SharedRefresh>();
   readonly #touchEveryMs: number;
   /**
    * Recently read sessions (id → session and its event-bus key), so the hot path skips the store; see
@@ -324,15 +332,27 @@ export class SessionManager {
    */
   fresh(id: string, resource?: string): Promise<SessionRecord> {
     const key = resource === undefined ? id : `${id}\n${resource}`;
-    let pending = this.#refreshing.get(key);
-    if (!pending) {
-      pending = this.#refreshShared(id, resource).finally(() => this.#refreshing.delete(key));
-      this.#refreshing.set(key, pending);
+    let shared = this.#refreshing.get(key);
+    if (!shared) {
+      let lose: (error: unknown) => void = () => {};
+      const storeLost = new Promise<never>((_, reject) => {
+        lose = reject;
+      });
+      storeLost.catch(() => {});
+      const done = this.#refreshShared(id, resource, lose).finally(() => this.#refreshing.delete(key));
+      shared = { done, storeLost };
+      this.#refreshing.set(key, shared);
     }
-    return pending;
+    // A refresh whose bookkeeping the store fails (a failover) goes on in the background, to keep the token
+    // the issuer rotated; its callers get the store's 503 at once instead of waiting for it.
+    return Promise.race([shared.done, shared.storeLost]);
   }
 
-  async #refreshShared(id: string, resource: string | undefined): Promise<SessionRecord> {
+  async #refreshShared(
+    id: string,
+    resource: string | undefined,
+    storeLost: (error: unknown) => void,
+  ): Promise<SessionRecord> {
     const owner = newOpaqueToken(16);
     const lock = `refresh:${id}`;
     const deadline = Date.now() + this.#config.refreshWaitMs;
@@ -350,7 +370,7 @@ export class SessionManager {
           const locked = await this.store.get(id);
           if (!locked) throw new SessionEndedError('refresh_failed');
           if (!due(locked)) return locked;
-          return await this.#refreshNow(id, locked, resource);
+          return await this.#refreshNow(id, locked, storeLost, resource);
         } finally {
           await this.store.releaseLock(lock, owner).catch(() => false);
         }
@@ -367,7 +387,12 @@ export class SessionManager {
   }
 
   // long-function: the write-ahead mark, the grant, its failure modes and the store write are one sequence.
-  async #refreshNow(id: string, record: SessionRecord, resource?: string): Promise<SessionRecord> {
+  async #refreshNow(
+    id: string,
+    record: SessionRecord,
+    storeLost: (error: unknown) => void,
+    resource?: string,
+  ): Promise<SessionRecord> {
     const refreshToken = record.tokens.refreshToken;
     if (!refreshToken) {
       await this.end(id, record, 'refresh_failed');
@@ -380,7 +405,7 @@ export class SessionManager {
     const sent = `refresh-sent:${createHash('sha256').update(refreshToken).digest('base64url')}`;
     const marker = newOpaqueToken(16);
     const markTtl = Math.max(60_000, record.absoluteExpiresAt - Date.now());
-    if (!(await this.#markSent(sent, marker, markTtl))) {
+    if (!(await this.#markSent(sent, marker, markTtl, storeLost))) {
       this.#log.warn(
         { event: 'refresh_failure', sub: record.sub, session: sessionRef(id), error: 'abandoned_refresh' },
         'an earlier refresh of this token never completed; not reusing it',
@@ -429,7 +454,7 @@ export class SessionManager {
     // access-token life instead of staying as they were at sign-in until the absolute timeout.
     const user = claims ? this.#userOf(claims) : record.user;
     const changed = !isDeepStrictEqual(user, record.user);
-    if (!(await this.#storeRefreshed(id, next, changed ? user : undefined)))
+    if (!(await this.#storeRefreshed(id, next, changed ? user : undefined, storeLost)))
       throw new SessionEndedError('refresh_failed');
     // The answer is stored: the mark has done its work. Taken back, so that an issuer that returned the same
     // refresh token can be sent it again at the next refresh.
@@ -455,12 +480,18 @@ export class SessionManager {
    * Sets the write-ahead mark of a refresh. When the store fails the call (a failover), the mark may have
    * been written all the same, and would read as "sent by someone who died" at the next refresh, ending the
    * session. So before giving up, the mark is taken back (retried while the store is away, for as long as
-   * the refresh lock lasts: nobody else refreshes meanwhile).
+   * the refresh lock lasts: nobody else refreshes meanwhile; `storeLost` lets the callers go meanwhile).
    */
-  async #markSent(sent: string, marker: string, ttlMs: number): Promise<boolean> {
+  async #markSent(
+    sent: string,
+    marker: string,
+    ttlMs: number,
+    storeLost: (error: unknown) => void,
+  ): Promise<boolean> {
     try {
       return await this.store.acquireLock(sent, marker, ttlMs);
     } catch (error) {
+      storeLost(error);
       const until = Date.now() + this.#config.refreshLockMs;
       for (;;) {
         try {
@@ -478,14 +509,21 @@ export class SessionManager {
   /**
    * Stores a refresh's answer, trying again while the store is unavailable (a Redis failover) for as long as
    * the refresh lock lasts: the issuer has already rotated the refresh token, so giving up would end the
-   * session at its next refresh. Requests for the session on this instance wait for it meanwhile.
+   * session at its next refresh. Requests for the session on this instance are answered 503 meanwhile
+   * (`storeLost`), and new ones join this refresh rather than start another.
    */
-  async #storeRefreshed(id: string, tokens: SessionTokens, user: IdentityUser | undefined): Promise<boolean> {
+  async #storeRefreshed(
+    id: string,
+    tokens: SessionTokens,
+    user: IdentityUser | undefined,
+    storeLost: (error: unknown) => void,
+  ): Promise<boolean> {
     const until = Date.now() + this.#config.refreshLockMs;
     for (;;) {
       try {
         return await this.store.updateTokens(id, tokens, user);
       } catch (error) {
+        if (error instanceof StoreUnavailableError) storeLost(error);
         if (!(error instanceof StoreUnavailableError) || Date.now() > until) throw error;
         await sleep(100 + Math.random() * 100);
       }

@@ -286,6 +286,56 @@ await describeWith(['redis-server'], 'sessions through Redis faults, two BFF ins
       expect((await again.get(`${instances.urls[1]}/api/echo/x`, API_HEADERS)).status).toBe(200);
     }, 60_000);
 
+    it('paused just as the issuer rotated a refresh token: the callers get 503 at once, the rotated token is stored once it answers, the session goes on', async () => {
+      const stack = await startStack({
+        ttl: { AccessToken: 4 },
+        bff: (echo) => ({
+          refreshLeeway: 2,
+          upstreams: { echo: { url: echo } },
+          redisUrl: redis.url,
+          redisKeyPrefix: 'faults-rotated:',
+        }),
+      });
+      stacks.push(stack);
+      await storeReady(stack);
+      const browser = new TestBrowser();
+      await signIn(browser, stack, 'alice');
+      const cookie = await browser.jar.getCookieString(stack.bffUrl);
+      // The moment the issuer has answered the refresh (the old refresh token is spent), Redis stops answering.
+      let pausedAt = 0;
+      stack.idp.provider.on('grant.success', (ctx: { oidc: { params?: { grant_type?: unknown } } }) => {
+        if (ctx.oidc.params?.grant_type !== 'refresh_token' || pausedAt) return;
+        pausedAt = Date.now();
+        redis.pause();
+      });
+      await sleep(2_300);
+      const started = Date.now();
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          browser.get(`${stack.bffUrl}/api/echo/${i}`, { ...API_HEADERS, cookie }),
+        ),
+      );
+      const took = Date.now() - started;
+      setTimeout(() => redis.resume(), 3_000 - (Date.now() - pausedAt));
+      expect(pausedAt).toBeGreaterThan(0);
+      // Within the store's command timeout (1 s) and a little, not the 20 s the store write is retried for.
+      expect(answers.map((answer) => answer.status)).toEqual([503, 503, 503, 503, 503]);
+      expect(took, 'the callers waited (ms)').toBeLessThan(2_500);
+      await sleep(Math.max(0, pausedAt + 3_500 - Date.now()));
+      // Redis answers again: the rotated token was stored in the background; no second refresh, no sign-out.
+      let after = await browser.get(`${stack.bffUrl}/api/echo/after`, { ...API_HEADERS, cookie });
+      for (let tries = 0; after.status === 503 && tries < 20; tries++) {
+        await sleep(250);
+        after = await browser.get(`${stack.bffUrl}/api/echo/after`, { ...API_HEADERS, cookie });
+      }
+      expect(after.status).toBe(200);
+      // Had the rotated token been lost, the next refresh would have found its write-ahead mark (the session
+      // ended: abandoned_refresh) or sent the spent token (the issuer refuses: refresh_failure).
+      expect(stack.logs.events('refresh_failure')).toEqual([]);
+      expect(stack.logs.events('session_end')).toEqual([]);
+      expect(stack.logs.events('refresh_success')).toHaveLength(stack.refreshGrants());
+    }, 60_000);
+
     it('paused (SIGSTOP) beyond the command timeout: answers within bounded time, then recovers', async () => {
       const instances = await twoInstances({ redisUrl: redis.url });
       stacks.push(instances.a, instances.b);
