@@ -38,10 +38,10 @@ export class BffError extends Error {
   }
 }
 
-/** The session store (memory or Redis) cannot answer: requests fail closed with 503. */
+/** The session store (memory or Redis) cannot answer: requests fail closed with 503 `store_unavailable`. */
 export class StoreUnavailableError extends BffError {
   constructor(message: string, cause?: unknown) {
-    super('GH_BFF_STORE_UNAVAILABLE', message, { status: 503, problem: 'upstream_unavailable', cause });
+    super('GH_BFF_STORE_UNAVAILABLE', message, { status: 503, problem: 'store_unavailable', cause });
   }
 }
 

@@ -157,7 +157,7 @@ await describeWith(['redis-server'], 'sessions through Redis faults, two BFF ins
       await cluster?.stop();
     });
 
-    it('a primary killed: no session lost, no refresh token reused, 503 upstream_unavailable meanwhile, recovery by itself', async () => {
+    it('a primary killed: no session lost, no refresh token reused, 503 store_unavailable meanwhile, recovery by itself', async () => {
       const instances = await twoInstances({ redisUrl: cluster.urls.join(','), redisCluster: true });
       stacks.push(instances.a, instances.b);
       const traffic = load(instances);
@@ -184,7 +184,7 @@ await describeWith(['redis-server'], 'sessions through Redis faults, two BFF ins
       for (const entry of failed) {
         expect(entry.status, JSON.stringify(entry)).toBe(503);
         expect(entry.type).toMatch(/^application\/problem\+json/);
-        expect(entry.code).toBe('upstream_unavailable');
+        expect(entry.code).toBe('store_unavailable');
       }
       // Not one sign-out: every user's session lives on, on both instances.
       for (const { cookie } of instances.users) {
@@ -235,7 +235,7 @@ await describeWith(['redis-server'], 'sessions through Redis faults, two BFF ins
       const failed = seen.filter((entry) => entry.status !== 200);
       for (const entry of failed) {
         expect(entry.status, JSON.stringify(entry)).toBe(503);
-        expect(entry.code).toBe('upstream_unavailable');
+        expect(entry.code).toBe('store_unavailable');
       }
       // Every write waited for the replica (WAIT 1, the default behind Sentinel): not one session was lost.
       for (const { cookie } of instances.users) {
@@ -353,7 +353,7 @@ await describeWith(['redis-server'], 'sessions through Redis faults, two BFF ins
       expect(during.some((entry) => entry.status === 503)).toBe(true);
       for (const entry of seen.filter((one) => one.status !== 200)) {
         expect(entry.status, JSON.stringify(entry)).toBe(503);
-        expect(entry.code).toBe('upstream_unavailable');
+        expect(entry.code).toBe('store_unavailable');
       }
       // Each call has its command timeout (1 s); a request makes a few calls at most.
       expect(Math.max(...seen.map((entry) => entry.ms)), 'slowest answer (ms)').toBeLessThan(4_000);

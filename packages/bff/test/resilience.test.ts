@@ -89,7 +89,7 @@ await describeWith(['redis'], 'Redis going away mid-traffic', () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
   });
 
-  it('fails closed with 503 problem+json, never a 500 or a crash, and recovers without a restart', async () => {
+  it('fails closed with 503 store_unavailable problem+json, never a 500, a crash or a sign-out, and recovers without a restart', async () => {
     const link = await relay(new URL(redisUrl));
     cleanups.push(link.close);
     const prefix = `gh-test-${Math.random().toString(36).slice(2)}:`;
@@ -109,7 +109,7 @@ await describeWith(['redis'], 'Redis going away mid-traffic', () => {
       const answer = await browser.get(`${stack.bffUrl}${path}`, API_HEADERS);
       expect(answer.status, path).toBe(503);
       expect(answer.header('content-type')).toMatch(/^application\/problem\+json/);
-      expect(answer.json()).toMatchObject({ code: 'upstream_unavailable' });
+      expect(answer.json()).toMatchObject({ code: 'store_unavailable' });
     }
     const login = await browser.get(`${stack.bffUrl}/auth/login?returnTo=/`, NAVIGATION_HEADERS);
     expect(login.status).toBe(503);

@@ -53,22 +53,40 @@ describe('problem codes: one table', () => {
   });
 
   it('maps statuses: 405, 415 and 429 have codes of their own', () => {
-    expect([401, 403, 404, 405, 409, 413, 415, 429, 502, 504, 500].map(problemCodeOf)).toEqual([
-      'unauthenticated',
-      'forbidden',
-      'not_found',
-      'method_not_allowed',
-      'conflict',
-      'bad_request',
-      'unsupported_media_type',
-      'too_many_requests',
-      'upstream_unavailable',
-      'upstream_unavailable',
-      'internal',
-    ]);
+    expect([401, 403, 404, 405, 409, 413, 415, 429, 502, 503, 504, 500, 501, 505].map(problemCodeOf)).toEqual(
+      [
+        'unauthenticated',
+        'forbidden',
+        'not_found',
+        'method_not_allowed',
+        'conflict',
+        'bad_request',
+        'unsupported_media_type',
+        'too_many_requests',
+        'upstream_unavailable',
+        'upstream_unavailable',
+        'upstream_unavailable',
+        'internal',
+        'internal',
+        'internal',
+      ],
+    );
     expect(isProblemCode('forbidden')).toBe(true);
     for (const bad of ['toString', '__proto__', 'network_error', 'FORBIDDEN', 1, null])
       expect(isProblemCode(bad)).toBe(false);
+  });
+
+  it('gives a session store outage a code of its own; a bare 503 stays upstream_unavailable', () => {
+    expect(problem('store_unavailable')).toEqual({
+      type: 'urn:gatehouse:problem:store_unavailable',
+      title: 'Session store unavailable',
+      status: 503,
+      code: 'store_unavailable',
+    });
+    expect(isProblemCode('store_unavailable')).toBe(true);
+    // Appended, so the indices problemCodeOf keeps for the browser's bundle still name the same codes.
+    expect(problemCodes.at(-1)).toBe('store_unavailable');
+    expect(problemCodeOf(503)).toBe('upstream_unavailable');
   });
 });
 

@@ -143,6 +143,27 @@ describe('createApiClient', () => {
     expect(onError).toHaveBeenCalledWith(forbidden, '/api/orders/order_456');
   });
 
+  it('turns the BFF’s 503 store_unavailable (its session store in a failover) into an ApiError to retry, never the 401 flow', async () => {
+    const onUnauthenticated = vi.fn();
+    const onError = vi.fn();
+    const error = await createApiClient({
+      fetch: async () => problem(503, 'store_unavailable', 'Redis session store: get failed'),
+      onUnauthenticated,
+      onError,
+    })
+      .get('/api/orders')
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).not.toBeInstanceOf(UnauthenticatedError);
+    expect(error).toMatchObject({
+      status: 503,
+      code: 'store_unavailable',
+      problem: { code: 'store_unavailable', detail: 'Redis session store: get failed' },
+    });
+    expect(onError).toHaveBeenCalledWith(error, '/api/orders');
+    expect(onUnauthenticated).not.toHaveBeenCalled();
+  });
+
   it('turns a failed fetch into network_error with the cause kept, and lets an abort through', async () => {
     const cause = new TypeError('Failed to fetch');
     const error = await createApiClient({
@@ -173,6 +194,8 @@ describe('problemError', () => {
     [404, undefined, NotFoundError, 'not_found'],
     [409, 'conflict', ApiError, 'conflict'],
     [502, undefined, ApiError, 'upstream_unavailable'],
+    [503, 'store_unavailable', ApiError, 'store_unavailable'],
+    [503, undefined, ApiError, 'upstream_unavailable'],
     [500, 'made_up_code', ApiError, 'internal'],
   ] as const)('%i %s → %o with code %s', (status, code, Class, expected) => {
     const error = problemError(status, { title: 'x', code });

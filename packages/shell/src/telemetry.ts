@@ -62,10 +62,11 @@ export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
       const clean: Record<string, string> = { time: new Date().toISOString() };
       for (const key of telemetryFields) {
         const value = event[key];
-        // Without control characters, cut to the BFF's limit.
+        // Without control characters (NUL to US, and DEL; written as `\0` and `\x..`, 3 B less than `\u00..`), cut
+        // to the BFF's limit.
         if (typeof value === 'string')
           // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
-          clean[key] = value.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, telemetryFieldLimits[key]);
+          clean[key] = value.replace(/[\0-\x1f\x7f]/g, '').slice(0, telemetryFieldLimits[key]);
       }
       if (Object.values(clean).some(looksLikeCredential)) return;
       queue.push(clean as unknown as TelemetryEvent);

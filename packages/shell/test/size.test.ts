@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
  * Bytes after gzip of what a shell ships, bundled like an app would: esbuild, ESM, minified, tree-shaken,
  * `@gatehouse/policy` and `@gatehouse/remote` included. The issue's goal was 6 KB; the README's "Size" has
  * the decision to keep every required part instead, and where the bytes go. The budget is the project's rule:
- * 9.5 KB (9,500 B) with every current feature; 9,422 B after the third size pass, 9,466 B with login options, 9,496 B with the `fetch` option (hybrid apps), then step-up's level (about 30 B) and the remote-origin check (13 B): 9,539 B, trimmed back to 9,500 B (the README's "Size").
+ * 9.5 KB (9,500 B) with every current feature; 9,422 B after the third size pass, 9,466 B with login options, 9,496 B with the `fetch` option (hybrid apps), then step-up's level (about 30 B) and the remote-origin check (13 B): 9,539 B, trimmed back to 9,500 B; then the session store's own problem code `store_unavailable` (7 B), paid for in the same change: 9,497 B (the README's "Size").
  * New capabilities ship as entry points that cost a shell which does not import them nothing.
  */
 const BUDGET = 9_500;

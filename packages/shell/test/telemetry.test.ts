@@ -68,6 +68,8 @@ describe('createTelemetry', () => {
       type: 'x',
       route: 'r'.repeat(600),
       remoteName: 'n\u0007'.repeat(40),
+      // Every control character goes, from NUL to US and DEL; a space and the rest stay.
+      userRoleGroup: '\u0000a\u001f\u007fb c\u00e9',
       email: 'a@example.com',
     } as TelemetryEvent);
     telemetry.track({ type: 'x', shellVersion: 'v'.repeat(40) });
@@ -79,7 +81,13 @@ describe('createTelemetry', () => {
     telemetry.track({ type: 'x', route: '/account/password' });
     telemetry.flush();
     expect(posts[0]!.events).toEqual([
-      { type: 'x', time: expect.any(String), route: 'r'.repeat(512), remoteName: 'n'.repeat(40) },
+      {
+        type: 'x',
+        time: expect.any(String),
+        route: 'r'.repeat(512),
+        remoteName: 'n'.repeat(40),
+        userRoleGroup: 'ab c\u00e9',
+      },
       { type: 'x', time: expect.any(String), shellVersion: 'v'.repeat(32) },
       { type: 'x', time: expect.any(String), route: '/account/password' },
     ]);

@@ -3,7 +3,10 @@
  * and the browser runtime import this table, so a code, its status and its title cannot drift apart.
  */
 
-/** Every problem `code`. Browsers need only this list; {@link problemTable} gives each its status and title. */
+/**
+ * Every problem `code`. Browsers need only this list; {@link problemTable} gives each its status and title. A new
+ * code goes at the end: {@link problemCodeOf} reads codes by their index here.
+ */
 export const problemCodes = /* @__PURE__ */ Object.freeze([
   'unauthenticated',
   'session_expired',
@@ -18,6 +21,7 @@ export const problemCodes = /* @__PURE__ */ Object.freeze([
   'upstream_unavailable',
   'internal',
   'step_up_required',
+  'store_unavailable',
 ] as const);
 
 /** The `code` of a problem+json answer. */
@@ -48,7 +52,11 @@ export const problemTable: Readonly<Record<ProblemCode, ProblemCodeInfo>> = /* @
   conflict: { status: 409, title: 'Conflict' },
   /** Rate-limited: a `Retry-After` header says when to try again. */
   too_many_requests: { status: 429, title: 'Too many requests' },
-  /** An upstream, the identity provider or the session store cannot be reached (502, 503 or 504). */
+  /**
+   * An upstream API or the identity provider cannot be reached or did not answer in time (502, 503 or 504), or
+   * the BFF has no room for another long-lived connection. The session store has its own code,
+   * `store_unavailable`.
+   */
   upstream_unavailable: { status: 503, title: 'Service unavailable' },
   internal: { status: 500, title: 'Internal error' },
   /**
@@ -56,6 +64,11 @@ export const problemTable: Readonly<Record<ProblemCode, ProblemCodeInfo>> = /* @
    * `acr_values` and/or `max_age` to sign in again with.
    */
   step_up_required: { status: 401, title: 'Stronger sign-in required' },
+  /**
+   * The BFF cannot reach its session store (a Redis failover, say), so it cannot tell whether the session is
+   * valid. The session is not lost: retry later; never sign the user out or show them as signed out for it.
+   */
+  store_unavailable: { status: 503, title: 'Session store unavailable' },
 });
 
 /** An RFC 9457 problem document with Gatehouse's `code`. */
@@ -118,9 +131,10 @@ export function problemCodeOf(status: number): ProblemCode {
   // Indices in problemCodes, smaller in the browser's bundle than the names again: the statuses whose code the
   // table names alone (401 and 403 name the first of their family): 0 unauthenticated, 2 forbidden, 4 not_found,
   // 5 method_not_allowed, 8 conflict, 7 unsupported_media_type, 9 too_many_requests; else 6 bad_request,
-  // 10 upstream_unavailable, 11 internal.
+  // 10 upstream_unavailable, 11 internal. (502–504 written as `> 501 && < 505`: 4 B less there. New codes go at
+  // the end of problemCodes, so these indices keep their meaning.)
   return problemCodes[
     ({ 401: 0, 403: 2, 404: 4, 405: 5, 409: 8, 415: 7, 429: 9 } as Record<number, number>)[status] ??
-      (status >= 400 && status < 500 ? 6 : status >= 502 && status <= 504 ? 10 : 11)
+      (status >= 400 && status < 500 ? 6 : status > 501 && status < 505 ? 10 : 11)
   ]!;
 }

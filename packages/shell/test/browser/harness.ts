@@ -126,6 +126,11 @@ export class FakeBff {
   eventStreamsOpened = 0;
   /** When `GET /auth/session` last answered, in ms since the epoch. */
   sessionAnsweredAt = 0;
+  /**
+   * The session store cannot be reached (a Redis failover): like the real BFF, every call that needs a
+   * session answers 503 `store_unavailable`, and no session is lost.
+   */
+  storeDown = false;
   origin = '';
   page: PageOptions = { inlineIdentity: true, trustedTypes: 'gatehouse', sessionDelayMs: 0, push: true };
   #server?: Server;
@@ -211,7 +216,12 @@ export class FakeBff {
   /** Ends a session server-side; its push streams close (the reconnect will get 401). */
   endSession(sid: string, closeStreams = true): void {
     this.sessions.delete(sid);
-    if (closeStreams) for (const [stream, owner] of this.streams) if (owner === sid) stream.end();
+    if (closeStreams) this.dropStreams(sid);
+  }
+
+  /** Closes the push streams of `sid`, the session kept (the browser reconnects). */
+  dropStreams(sid: string): void {
+    for (const [stream, owner] of this.streams) if (owner === sid) stream.end();
   }
 
   identity(sid: string | undefined) {
@@ -243,6 +253,11 @@ export class FakeBff {
     };
     if (req.method !== 'GET' && req.headers['x-csrf'] !== '1') return problem(403, 'csrf_failed');
 
+    if (
+      this.storeDown &&
+      (path.startsWith('/api/') || ['/auth/session', '/auth/session/extend', '/auth/events'].includes(path))
+    )
+      return problem(503, 'store_unavailable');
     if (path === '/app.js') {
       res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' }).end(this.app());
       return;
@@ -477,6 +492,10 @@ export function useShellBrowser() {
     await servers?.close();
   });
   afterEach(closeContexts);
+  // A test that failed with the store down leaves it up for the next one.
+  afterEach(() => {
+    if (servers) servers.bff.storeDown = false;
+  });
   return {
     get servers() {
       return servers!;

@@ -179,6 +179,43 @@ await describeWith(['chromium'], 'shell: session across tabs in Chromium', () =>
     for (const page of [a, b]) expect(await state(page)).toBe('authenticated');
   });
 
+  it('a session store outage (503 store_unavailable) reaches the caller and signs no one out', async () => {
+    const context = await newContext();
+    const sid = await env.servers.bff.signIn(context, 'alice');
+    const a = await openShell(context, env.servers.bff.origin, '/orders');
+    const b = await openShell(context, env.servers.bff.origin, '/');
+    await expect.poll(() => text(a)).toContain('Your orders');
+    await expect.poll(() => streamsOf(sid)).toBe(1);
+    const logins = env.servers.bff.logins.length;
+    const from = env.servers.bff.requests.length;
+    env.servers.bff.storeDown = true;
+    // The push stream drops too: its leader tries again (503), then asks GET /auth/session (503).
+    env.servers.bff.dropStreams(sid);
+    const call = () =>
+      a.evaluate(() =>
+        window.gatehouseTest.shell.api.get('/api/orders').then(
+          () => 'resolved',
+          (error: { name: string; code: string; status: number }) =>
+            `${error.name} ${error.status} ${error.code}`,
+        ),
+      );
+    expect(await call()).toBe('ApiError 503 store_unavailable');
+    expect(await a.evaluate(() => window.gatehouseTest.shell.extend())).toBe(false);
+    await expect
+      .poll(() => env.servers.bff.requests.slice(from))
+      .toEqual(expect.arrayContaining(['GET /auth/events', 'GET /auth/session']));
+    await a.waitForTimeout(500);
+    expect(new URL(a.url()).pathname).toBe('/orders');
+    expect(await a.locator('[data-gatehouse-view]').count()).toBe(0);
+    expect(env.servers.bff.logins).toHaveLength(logins);
+    for (const page of [a, b]) expect(await state(page)).toBe('authenticated');
+    // The store is back: the same session goes on.
+    env.servers.bff.storeDown = false;
+    expect(await call()).toBe('resolved');
+    await a.evaluate(() => window.gatehouseTest.shell.navigate('/orders/order_123'));
+    await expect.poll(() => text(a)).toContain('Order order_123');
+  });
+
   it('an anonymous visitor’s 401 only reaches the caller: no notice, no redirect', async () => {
     const context = await newContext();
     const page = await openShell(context, env.servers.bff.origin, '/');
