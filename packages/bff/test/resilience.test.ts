@@ -110,6 +110,9 @@ await describeWith(['redis'], 'Redis going away mid-traffic', () => {
       expect(answer.status, path).toBe(503);
       expect(answer.header('content-type')).toMatch(/^application\/problem\+json/);
       expect(answer.json()).toMatchObject({ code: 'store_unavailable' });
+      // Try again in a second; the detail names no store, command or host (those are for the logs).
+      expect(answer.header('retry-after'), path).toBe('1');
+      expect(JSON.stringify(answer.json())).not.toMatch(/redis|get failed|127\.0\.0\.1/i);
     }
     const login = await browser.get(`${stack.bffUrl}/auth/login?returnTo=/`, NAVIGATION_HEADERS);
     expect(login.status).toBe(503);

@@ -15,7 +15,8 @@ export function bffErrorHandler(log: Logger) {
     if (error instanceof BffError) {
       if (error.status >= 500)
         log.error({ event: 'bff_error', code: error.code, err: error.cause ?? error }, error.message);
-      return replyProblem(reply, error.status, error.problem, error.message);
+      if (error.headers) reply.headers(error.headers);
+      return replyProblem(reply, error.status, error.problem, error.detail);
     }
     const status = (error as Partial<FastifyError> | null)?.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {

@@ -197,7 +197,7 @@ export class ApiProxy {
 
   #fail(res: ServerResponse, error: unknown): void {
     this.#reporter.crashed(error);
-    if (error instanceof BffError) sendProblem(res, error.status, error.problem, error.message);
+    if (error instanceof BffError) sendProblem(res, error.status, error.problem, error.detail, error.headers);
     else sendProblem(res, 500, 'internal', 'Something went wrong.');
   }
 

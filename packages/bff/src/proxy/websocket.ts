@@ -261,7 +261,7 @@ export class WebSocketProxy {
 
   #fail(socket: Duplex, error: unknown): void {
     this.#parts.reporter.crashed(error);
-    if (error instanceof BffError) writeProblem(socket, refusal(error.status, error.problem, error.message));
+    if (error instanceof BffError) writeProblem(socket, refusal(error.status, error.problem, error.detail));
     else writeProblem(socket, refusal(500, 'internal', 'Something went wrong.'));
   }
 }
