@@ -3,7 +3,8 @@
 // count and from the BFF metrics) and latency percentiles, and writes .bench-results/load.md; `--record` also
 // writes the committed bench/load.md. `--quick` runs 50 sessions for 15 s. Settings in the environment (see
 // bench/README.md). Exits 1 when there was any error. `LOAD_REDIS_CLUSTER=1` runs it on a Redis Cluster of its own
-// (3 primaries, 3 replicas on free ports, started and stopped by the run) instead of REDIS_URL.
+// (3 primaries, 3 replicas on free ports, started and stopped by the run) instead of REDIS_URL; with it,
+// `LOAD_FAULT=kill-primary` kills the sessions' primary `LOAD_FAULT_AT` seconds into the load (load/fault.ts).
 import { randomBytes } from 'node:crypto';
 import { type RedisCluster, redisUrl, startRedisCluster } from '@gatehouse/testing';
 import { machine } from './lib/machine.js';
@@ -11,6 +12,7 @@ import { writeReport } from './lib/output.js';
 import { killAllNow, stopAll } from './lib/processes.js';
 import { deleteByPrefix, probeRedis } from './lib/redis.js';
 import { parseFlags } from './lib/settings.js';
+import { killPrimary } from './load/fault.js';
 import { type LoadFigures, runLoadTest } from './load/load-test.js';
 import { loadReport } from './load/report.js';
 import { loadTestSettings } from './load/settings.js';
@@ -54,11 +56,15 @@ async function main(): Promise<LoadFigures> {
   }
   const redis = await probeRedis(cluster?.urls[0] ?? redisUrl);
   if (!redis.ok) throw new Error(`the load test needs Redis: ${redis.reason}`);
-  const sessionsHome = await cluster?.primaryOf(`{${prefix}}`);
+  const running = cluster;
+  const sessionsSlot = `{${prefix}}`;
   const result = await runLoadTest({
     settings,
-    redisUrl: cluster ? cluster.urls.join(',') : redisUrl,
-    ...(sessionsHome ? { cluster: { memoryUrl: sessionsHome.url } } : {}),
+    redisUrl: running ? running.urls.join(',') : redisUrl,
+    ...(running ? { cluster: { memoryUrl: async () => (await running.primaryOf(sessionsSlot)).url } } : {}),
+    ...(running && settings.fault === 'kill-primary'
+      ? { fault: () => killPrimary(running, sessionsSlot) }
+      : {}),
     prefix,
     secret: randomBytes(36).toString('base64url'),
     stopping: () => stopping,
@@ -71,7 +77,7 @@ async function main(): Promise<LoadFigures> {
   const { text, markdown } = loadReport(result, settings, description);
   log(`\n${text}`);
   log(
-    `\nWrote ${writeReport(onCluster ? 'load-cluster.md' : 'load.md', markdown, flags.record).join(' and ')}`,
+    `\nWrote ${writeReport(settings.fault ? 'load-failover.md' : onCluster ? 'load-cluster.md' : 'load.md', markdown, flags.record).join(' and ')}`,
   );
   if (!flags.record && !flags.quick)
     log('(npm run load -- --record writes bench/load.md, the committed record.)');
@@ -81,7 +87,10 @@ async function main(): Promise<LoadFigures> {
 let exitCode = 0;
 try {
   const result = await main();
-  if (result.errorCount > 0) exitCode = 1;
+  const errors = result.failover
+    ? Object.values(result.failover.outside).reduce((sum, n) => sum + n, 0) + result.loginErrors
+    : result.errorCount;
+  if (errors > 0) exitCode = 1;
 } catch (error) {
   console.error(error instanceof Error ? (error.stack ?? error.message) : error);
   exitCode = 1;

@@ -15,6 +15,7 @@ import { messageOf } from '../lib/redis.js';
 import { signInCookie } from '../lib/session.js';
 import { type Summary, summary } from '../lib/stats.js';
 import type { IdpStats } from '../servers/idp.js';
+import { type FailedRequest, type FailoverFigures, type FaultTimes, failoverFigures } from './fault.js';
 import { type KeyKind, redisMemory } from './redis-memory.js';
 import { effectiveLeewayS, type LoadTestSettings } from './settings.js';
 
@@ -47,6 +48,8 @@ export interface LoadFigures {
   readonly idpCores: number;
   readonly machineCores: number;
   readonly memory: Record<string, KeyKind>;
+  /** The failover `LOAD_FAULT` caused, when it did. */
+  readonly failover?: FailoverFigures;
 }
 
 /** The processes of a load run. */
@@ -70,8 +73,10 @@ interface LoadSession {
 export async function runLoadTest(options: {
   readonly settings: LoadTestSettings;
   readonly redisUrl: string;
-  /** A Redis Cluster: `redisUrl` lists its nodes, and `memoryUrl` is the primary of the session keys. */
-  readonly cluster?: { readonly memoryUrl: string };
+  /** A Redis Cluster: `redisUrl` lists its nodes, and `memoryUrl()` the primary of the session keys now. */
+  readonly cluster?: { memoryUrl(): Promise<string> };
+  /** The fault to cause `settings.faultAtS` into the load (`LOAD_FAULT`). */
+  readonly fault?: () => Promise<FaultTimes>;
   readonly prefix: string;
   readonly secret: string;
   readonly stopping: () => boolean;
@@ -100,13 +105,14 @@ export async function runLoadTest(options: {
   const cpuBefore = cpu();
   log(`\nLoad: ${settings.durationS}s…`);
   const driven = await drive(stack, sessions, options);
+  if (options.fault && !driven.fault) throw new Error('the load ended before its fault was caused');
   const endedAt = Date.now();
   const cpuAfter = cpu();
   const grantsAfter = await ask<IdpStats>(stack.idp.child, 'stats');
   const metricsAfter = await Promise.all(stack.metricsPorts.map(scrape));
   // What the run left in Redis, by kind of key: sessions, index keys, refresh marks, locks, logins in flight.
   const memory = options.cluster
-    ? await redisMemory(options.cluster.memoryUrl, `{${options.prefix}}`)
+    ? await redisMemory(await options.cluster.memoryUrl(), `{${options.prefix}}`)
     : await redisMemory(options.redisUrl, options.prefix);
   for (const server of [...stack.bffs, stack.idp, stack.upstream]) await server.stop();
 
@@ -144,6 +150,9 @@ export async function runLoadTest(options: {
     idpCores: (cpuAfter.idp - cpuBefore.idp) / 1000 / elapsedS,
     machineCores: (cpuAfter.machine - cpuBefore.machine) / 1000 / elapsedS,
     memory,
+    ...(driven.fault
+      ? { failover: failoverFigures(await driven.fault, settings.faultAtS, driven.failures) }
+      : {}),
   };
 }
 
@@ -151,7 +160,7 @@ export async function runLoadTest(options: {
 async function startStack(options: {
   readonly settings: LoadTestSettings;
   readonly redisUrl: string;
-  readonly cluster?: { readonly memoryUrl: string };
+  readonly cluster?: unknown;
   readonly prefix: string;
   readonly secret: string;
 }): Promise<LoadStack> {
@@ -240,13 +249,26 @@ async function pool(
 
 /**
  * The load: every session sends `ratePerSession` requests per second (from a random phase; the next request
- * waits for the answer), alternating instances; latencies and errors by kind.
+ * waits for the answer), alternating instances; latencies and errors by kind, and when each error came. The
+ * fault, if any, is caused `faultAtS` into it.
  */
 async function drive(
   stack: LoadStack,
   sessions: readonly LoadSession[],
-  options: { readonly settings: LoadTestSettings; readonly stopping: () => boolean; log(line: string): void },
-): Promise<{ answered: number; latencies: number[]; errors: Map<string, number>; elapsedS: number }> {
+  options: {
+    readonly settings: LoadTestSettings;
+    readonly fault?: () => Promise<FaultTimes>;
+    readonly stopping: () => boolean;
+    log(line: string): void;
+  },
+): Promise<{
+  answered: number;
+  latencies: number[];
+  errors: Map<string, number>;
+  failures: FailedRequest[];
+  fault: Promise<FaultTimes> | undefined;
+  elapsedS: number;
+}> {
   const { settings } = options;
   const agents = stack.ports.map(
     () =>
@@ -254,7 +276,30 @@ async function drive(
   );
   const latencies: number[] = [];
   const errors = new Map<string, number>();
-  const count = (key: string) => errors.set(key, (errors.get(key) ?? 0) + 1);
+  const failures: FailedRequest[] = [];
+  const count = (key: string) => {
+    errors.set(key, (errors.get(key) ?? 0) + 1);
+    failures.push({ at: Date.now(), kind: key });
+  };
+  let fault: Promise<FaultTimes> | undefined;
+  const { fault: cause } = options;
+  const faultTimer = cause
+    ? setTimeout(() => {
+        options.log(`  ${settings.faultAtS}s: ${settings.fault}`);
+        fault = cause();
+        fault.then(
+          (times) =>
+            options.log(
+              `  the primary ${times.killed} killed; ${times.promoted ?? 'no replica'} serves the slot ${
+                times.promotedAt === undefined
+                  ? 'within 60 s'
+                  : `${times.promotedAt - times.killedAt} ms later`
+              }`,
+            ),
+          () => {},
+        );
+      }, settings.faultAtS * 1000)
+    : undefined;
   let answered = 0;
   const startedAt = performance.now();
   const endAt = startedAt + settings.durationS * 1000;
@@ -280,11 +325,22 @@ async function drive(
               headersTimeout: settings.timeoutS * 1000,
               bodyTimeout: settings.timeoutS * 1000,
             });
-            await answer.body.dump();
-            if (answer.statusCode !== 200) count(`HTTP ${answer.statusCode}`);
+            if (answer.statusCode === 200) await answer.body.dump();
+            else {
+              // A problem+json answer names its code: a failover's must be store_unavailable.
+              const body = (await answer.body.json().catch(() => undefined)) as
+                | { code?: unknown }
+                | undefined;
+              const code = typeof body?.code === 'string' ? ` ${body.code}` : '';
+              count(`HTTP ${answer.statusCode}${code}`);
+            }
           } catch (error) {
             const { code, name } = (error ?? {}) as { code?: string; name?: string };
             count(code ?? name ?? 'error');
+            if (process.env.LOAD_DEBUG)
+              options.log(
+                `  debug: ${code ?? name} session ${s} instance ${instance} started ${Math.round(at - startedAt)} ms into the load`,
+              );
           }
           latencies.push(performance.now() - at);
           answered++;
@@ -294,8 +350,9 @@ async function drive(
     );
   } finally {
     clearInterval(progress);
+    clearTimeout(faultTimer);
   }
   const elapsedS = (performance.now() - startedAt) / 1000;
   await Promise.all(agents.map((agent) => agent.close()));
-  return { answered, latencies, errors, elapsedS };
+  return { answered, latencies, errors, failures, fault, elapsedS };
 }

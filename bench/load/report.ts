@@ -1,6 +1,7 @@
 // The load test's figures with their goals, for the terminal and for load.md.
 import { cell, int, ms, verdict } from '../lib/format.js';
 import type { Machine } from '../lib/machine.js';
+import { type FailoverFigures, RECOVERY_GOAL_MS } from './fault.js';
 import type { LoadFigures } from './load-test.js';
 import { effectiveLeewayS, type LoadTestSettings } from './settings.js';
 
@@ -18,7 +19,11 @@ export function loadReport(
 
 Written by \`npm run load\` (bench/load.ts); see bench/README.md.
 
-${int(r.signedIn)} sessions, each a real login of its own user (load0001…) through the dev IdP's form, for ${settings.durationS} s over ${settings.instances} BFF instances (separate processes, \`startBff\`, one Redis), with ${settings.tokenTtlS}-second access tokens and \`refreshLeeway: ${settings.refreshLeewayS}\`. Every session sends ${settings.ratePerSession} GET/s of a small JSON answer through the BFF's API proxy (starting at a random phase; the next request waits for the answer), alternating instances as a round-robin load balancer would; ${settings.connections} keep-alive connections per instance. Refreshes are counted at the IdP (\`provider.on('grant.success')\`, \`grant_type=refresh_token\`, in its own process) and in each instance's Prometheus metrics.
+${int(r.signedIn)} sessions, each a real login of its own user (load0001…) through the dev IdP's form, for ${settings.durationS} s over ${settings.instances} BFF instances (separate processes, \`startBff\`, one Redis), with ${settings.tokenTtlS}-second access tokens and \`refreshLeeway: ${settings.refreshLeewayS}\`. Every session sends ${settings.ratePerSession} GET/s of a small JSON answer through the BFF's API proxy (starting at a random phase; the next request waits for the answer), alternating instances as a round-robin load balancer would; ${settings.connections} keep-alive connections per instance. Refreshes are counted at the IdP (\`provider.on('grant.success')\`, \`grant_type=refresh_token\`, in its own process) and in each instance's Prometheus metrics.${
+    r.failover
+      ? ` ${r.failover.atS} s into the load (\`LOAD_FAULT=kill-primary\`, \`LOAD_FAULT_AT\`), the Redis Cluster primary that holds the sessions' hash slot is killed (SIGKILL); its replica takes over after \`cluster-node-timeout\` (1 s). Failures from the kill to ${RECOVERY_GOAL_MS / 1000} s after the promotion are the failover's; any other counts as an error.`
+      : ''
+  }
 
 | figure | measured | goal | verdict |
 | --- | ---: | ---: | ---: |
@@ -50,8 +55,11 @@ function figureRows(r: LoadFigures, settings: LoadTestSettings, m: Machine): str
   const bffTotal = r.bffRefreshes.reduce((sum, value) => sum + value, 0);
   const memoryTotal = Object.values(r.memory).reduce((sum, kind) => sum + kind.bytes, 0);
   return [
+    ...(r.failover ? failoverRows(r.failover, r.loginErrors) : []),
     [
-      'errors (non-200 answers, socket errors, timeouts, failed logins)',
+      r.failover
+        ? 'errors, the failover included (non-200 answers, socket errors, timeouts, failed logins)'
+        : 'errors (non-200 answers, socket errors, timeouts, failed logins)',
       `${int(r.errorCount)}${
         r.errorCount
           ? ` (${Object.entries(r.errors)
@@ -59,8 +67,8 @@ function figureRows(r: LoadFigures, settings: LoadTestSettings, m: Machine): str
               .join(', ')}${r.loginErrors ? `, failed logins: ${r.loginErrors}` : ''})`
           : ''
       }`,
-      '0',
-      verdict(r.errorCount === 0),
+      r.failover ? '–' : '0',
+      r.failover ? '–' : verdict(r.errorCount === 0),
     ],
     [
       'refreshes per session, at the IdP (refresh grants ÷ sessions)',
@@ -118,6 +126,52 @@ function figureRows(r: LoadFigures, settings: LoadTestSettings, m: Machine): str
       `${int(r.signedIn)} in ${r.loginWallS.toFixed(1)} s (p50 ${ms(r.logins.p50)} ms, p99 ${ms(r.logins.p99)} ms each, ${settings.loginConcurrency} at a time)`,
       '–',
       '–',
+    ],
+  ];
+}
+
+/** `{ 'HTTP 503': 12 }` → `HTTP 503: 12`; nothing → `0`. */
+const kinds = (counts: Record<string, number>) =>
+  Object.entries(counts)
+    .map(([key, value]) => `${key}: ${int(value)}`)
+    .join(', ') || '0';
+
+/** The rows of a run with a fault (`LOAD_FAULT`): the failover, what it refused, the errors outside it. */
+function failoverRows(f: FailoverFigures, loginErrors: number): string[][] {
+  const refused = Object.values(f.refused).reduce((sum, value) => sum + value, 0);
+  const outside = Object.values(f.outside).reduce((sum, value) => sum + value, 0) + loginErrors;
+  const promotedAfter = f.promotedAt === undefined ? undefined : f.promotedAt - f.killedAt;
+  const onlyStoreUnavailable = Object.keys(f.refused).every((kind) => kind === 'HTTP 503 store_unavailable');
+  return [
+    [
+      'the failover (`LOAD_FAULT=kill-primary`)',
+      `${f.killed} killed ${f.atS} s into the load; ${
+        promotedAfter === undefined
+          ? 'no replica took over within 60 s'
+          : `${f.promoted} serves the slot ${int(promotedAfter)} ms later`
+      }`,
+      '–',
+      '–',
+    ],
+    [
+      `errors outside the failover (before the kill, or ${RECOVERY_GOAL_MS / 1000} s after the promotion on)`,
+      `${int(outside)}${outside ? ` (${kinds(f.outside)}${loginErrors ? `, failed logins: ${loginErrors}` : ''})` : ''}`,
+      '0',
+      verdict(outside === 0),
+    ],
+    [
+      'requests refused during the failover',
+      `${int(refused)} (${kinds(f.refused)})`,
+      '503 `store_unavailable` only (never a 500, a sign-out or a timeout)',
+      verdict(onlyStoreUnavailable),
+    ],
+    [
+      'recovery: the last refused request, after the promotion',
+      f.lastRefusedAfterPromotionMs === undefined
+        ? 'none refused after it'
+        : `${int(f.lastRefusedAfterPromotionMs)} ms`,
+      `≤ ${int(RECOVERY_GOAL_MS)} ms`,
+      verdict(promotedAfter !== undefined && (f.lastRefusedAfterPromotionMs ?? 0) <= RECOVERY_GOAL_MS),
     ],
   ];
 }

@@ -372,7 +372,8 @@ export class SessionManager {
           if (!due(locked)) return locked;
           return await this.#refreshNow(id, locked, storeLost, resource);
         } finally {
-          await this.store.releaseLock(lock, owner).catch(() => false);
+          // A lock left behind would hold the session's other instances for its whole life (refreshLockMs).
+          await this.store.releaseLock(lock, owner).catch(() => this.#releaseLater(lock, owner));
         }
       }
       if (Date.now() > deadline) {
@@ -454,8 +455,15 @@ export class SessionManager {
     // access-token life instead of staying as they were at sign-in until the absolute timeout.
     const user = claims ? this.#userOf(claims) : record.user;
     const changed = !isDeepStrictEqual(user, record.user);
-    if (!(await this.#storeRefreshed(id, next, changed ? user : undefined, storeLost)))
-      throw new SessionEndedError('refresh_failed');
+    const stored = await this.#storeRefreshed(id, next, changed ? user : undefined, storeLost).catch(
+      (error: unknown) => {
+        // The issuer rotated the token and the store never took the answer: the session's next refresh will
+        // find the write-ahead mark and end it. Counted, so that a failover's cost shows.
+        this.#metrics?.refreshes.inc({ outcome: 'not_stored' });
+        throw error;
+      },
+    );
+    if (!stored) throw new SessionEndedError('refresh_failed');
     // The answer is stored: the mark has done its work. Taken back, so that an issuer that returned the same
     // refresh token can be sent it again at the next refresh.
     await this.store.releaseLock(sent, marker).catch(() => false);
@@ -474,6 +482,20 @@ export class SessionManager {
     );
     if (changed) await this.#announceIdentity(id, record.user, user);
     return refreshed;
+  }
+
+  /**
+   * Releases `lock` once the store answers again (a failover), trying for as long as the lock would last; in
+   * the background: nobody waits for it.
+   */
+  #releaseLater(lock: string, owner: string): void {
+    const until = Date.now() + this.#config.refreshLockMs;
+    const attempt = (): void => {
+      this.store.releaseLock(lock, owner).catch(() => {
+        if (Date.now() < until) setTimeout(attempt, 100 + Math.random() * 100).unref();
+      });
+    };
+    setTimeout(attempt, 100).unref();
   }
 
   /**
