@@ -368,7 +368,7 @@ await describeWith(['webkit', 'chromium'], 'a hybrid app in the WebKitGTK host',
     expect(answerTo('/auth/logout', since)?.status).toBe(200);
     // Home (the issuer's sign-out page is for the system browser), anonymous.
     await host.waitFor(
-      (event) => event.event === 'loaded' && String(event.uri).endsWith(':' + appPort + '/'),
+      (event) => event.event === 'loaded' && String(event.uri).endsWith(`:${appPort}/`),
       since,
     );
     const home = await ui<{ rows: number; named: number }>(`await waitFor('[data-testid=sign-in]');
