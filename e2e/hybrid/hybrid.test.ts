@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import type { SessionRecord } from '@gatehouse/bff';
 import { type RunningShop, startShop } from '@gatehouse/example-shop';
 import { describeWith, findJwts, freePort, launchChromium } from '@gatehouse/testing';
-import { build } from 'esbuild';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type HostEvent, startWebKitHost, type WebKitHost } from './webkit-host.js';
@@ -18,12 +17,32 @@ let host: WebKitHost;
 let browser: Browser;
 let frameServer: Server;
 let framePort: number;
+/** The host's local origin: fixed before the shop starts, whose remotes origin answers CORS for it. */
+let appPort: number;
 let files: string;
 /** Every session id and token the BFF's store was given: none may reach the WebView or the bridge. */
 const secrets = new Set<string>();
 
-const APP_ENTRY = new URL('./app/main.ts', import.meta.url).pathname;
-const APP = '/local/app.html';
+/**
+ * Runs in the page before each command's body (the WebView's main world, as the user's taps would): waits
+ * for the shop's UI and drives it. `fill` sets a React-controlled input the way typing does.
+ */
+const UI = `const until = async (check, what, ms = 20000) => {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) {
+    const value = check();
+    if (value) return value;
+  }
+  throw new Error('the page did not show ' + what + ': ' + document.querySelector('main')?.innerText.slice(0, 1500));
+};
+const waitFor = (selector, ms) => until(() => document.querySelector(selector), selector, ms);
+const text = async (selector) => (await waitFor(selector)).textContent;
+const click = async (selector) => (await waitFor(selector)).click();
+const fill = async (selector, value) => {
+  const input = await waitFor(selector);
+  Object.getOwnPropertyDescriptor(Object.getPrototypeOf(input), 'value').set.call(input, value);
+  input.dispatchEvent(new Event('input', { bubbles: true }));
+};
+`;
 
 /** The page the app ships itself, at its own origin, with an iframe of another origin in it. */
 const attackPage = (port: number) => `<!doctype html><title>local</title>
@@ -47,6 +66,16 @@ const RAW_SEND = `const send = (message) => new Promise((resolve) => {
   channel.port1.onmessage = (event) => resolve(event.data);
   window.postMessage({ gatehouse: message }, location.origin, [channel.port2]);
 });`;
+
+/** The delivery address typed at checkout (as the Chromium journeys type it). */
+const ADDRESS = {
+  name: 'Alice Iyer',
+  phone: '98450 12345',
+  line1: '12 MG Road',
+  city: 'Bengaluru',
+  state: 'Karnataka',
+  postalCode: '560001',
+};
 
 /**
  * The system browser's part: opens the URL the host printed and signs in at the dev IdP's form. Answers the
@@ -93,10 +122,12 @@ const answerTo = (path: string, since = 0) =>
 
 await describeWith(['webkit', 'chromium'], 'a hybrid app in the WebKitGTK host', () => {
   beforeAll(async () => {
+    appPort = await freePort();
     shop = await startShop({
       ports: FREE,
       memory: true,
       logLevel: 'silent',
+      appOrigins: [`http://127.0.0.1:${appPort}`],
       bff: { nativeRedirectUris: ['http://127.0.0.1/signed-in'] },
     });
     // Watch what the store is given (the real store, unchanged): the leak scan looks for all of it.
@@ -116,22 +147,11 @@ await describeWith(['webkit', 'chromium'], 'a hybrid app in the WebKitGTK host',
     await new Promise<void>((resolve) => frameServer.listen(framePort, '127.0.0.1', resolve));
     files = mkdtempSync(join(tmpdir(), 'gatehouse-app-files-'));
     writeFileSync(join(files, 'attack.html'), attackPage(framePort));
-    writeFileSync(
-      join(files, 'app.html'),
-      '<!doctype html><title>app</title><script type="module" src="/local/app.js"></script>',
-    );
-    await build({
-      entryPoints: [APP_ENTRY],
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      target: 'es2022',
-      conditions: ['gatehouse-source'],
-      outfile: join(files, 'app.js'),
-      logLevel: 'silent',
-    });
     browser = await launchChromium();
-    host = await startWebKitHost(shop.urls.shop, { GATEHOUSE_APP_FILES: files });
+    host = await startWebKitHost(shop.urls.shop, {
+      GATEHOUSE_APP_FILES: files,
+      GATEHOUSE_APP_PORT: String(appPort),
+    });
   }, 300_000);
 
   afterAll(async () => {
@@ -142,66 +162,100 @@ await describeWith(['webkit', 'chromium'], 'a hybrid app in the WebKitGTK host',
     if (files) rmSync(files, { recursive: true, force: true });
   }, 60_000);
 
-  /** Signs `user` in the way the shell's login() starts it, and waits for the app to be back, signed in. */
-  async function signInToApp(user: string): Promise<void> {
+  /** Runs `body` in the page with the {@link UI} helpers. */
+  const ui = <T = unknown>(body: string) => host.evaluate<T>(`${UI}${body}`, 40_000);
+
+  /** Loads `path` of the app in the WebView (the host renders it by the BFF with the handle). */
+  async function open(path: string): Promise<void> {
     const since = host.events.length;
-    await host.evaluate(
-      `location.assign('/auth/login?returnTo=' + encodeURIComponent('${APP}')); return null;`,
-    );
+    await host.evaluate(`location.assign(${JSON.stringify(path)}); return null;`);
+    await host.waitFor((event) => event.event === 'loaded' && String(event.uri).endsWith(path), since);
+  }
+
+  /**
+   * Signs `user` in from the shop's own "Sign in" (the shell's login(), which the host turns into the system
+   * browser's sign-in), or from `path` when given; waits for the shop to be back there, with the user's name.
+   */
+  async function signInToApp(user: string, path?: string): Promise<void> {
+    const since = host.events.length;
+    if (path === undefined) await ui(`await click('[data-testid=sign-in]'); return null;`);
+    else
+      await host.evaluate(
+        `location.assign('/auth/login?returnTo=' + encodeURIComponent(${JSON.stringify(path)})); return null;`,
+      );
     await signInExternally(user, since);
     await host.waitFor((event) => event.event === 'signed-in', since);
-    await host.waitFor((event) => event.event === 'loaded' && String(event.uri).endsWith(APP), since);
-    await host.evaluate(
-      `for (let i = 0; i < 200 && !document.title.startsWith('ready'); i++) await new Promise((r) => setTimeout(r, 50)); return document.title;`,
+    await host.waitFor((event) => event.event === 'loaded', since);
+    const name = user[0]!.toUpperCase() + user.slice(1);
+    await ui(
+      `await until(() => document.querySelector('[data-testid=user-name]')?.textContent === ${JSON.stringify(name)}, 'the user name'); return null;`,
     );
   }
 
-  const api = (call: string) =>
-    host.evaluate<{ ok?: unknown; status?: number; name?: string }>(`
-      try { return { ok: await window.hybridApp.shell.api.${call} }; }
-      catch (error) { return { status: error.status, name: error.name }; }`);
-
-  it('sign-in through the external browser lands the user in the app, and profile works over the bridge', async () => {
+  it('sign-in through the external browser lands the user in the shop, and the profile page works over the bridge', async () => {
     await host.waitFor((event) => event.event === 'loaded', 0);
-    await signInToApp('alice');
-    const state = await host.evaluate<{ status: string; user: string }>(
-      `const s = window.hybridApp.shell.auth.getState(); return { status: s.status, user: s.identity.user.id };`,
+    // The shop's own shell, anonymous: its home remote is there, from the remotes origin.
+    await ui(
+      `await waitFor('[data-gatehouse-remote=home]'); await waitFor('[data-testid=sign-in]'); return null;`,
     );
-    expect(state).toEqual({ status: 'authenticated', user: 'user_alice' });
-    const profile = await api(`get('/api/profile')`);
-    expect(JSON.stringify(profile.ok)).toContain('Alice');
+    await signInToApp('alice');
+    const since = host.events.length;
+    await open('/profile');
+    // Her profile, read over the bridge, in the shop's profile form.
+    expect(
+      await ui<string>(
+        `return (await until(() => document.querySelector('#profile-name')?.value, 'her name')).trim();`,
+      ),
+    ).toBe('Alice');
+    expect(answerTo('/api/profile', since)?.status).toBe(200);
     // The WebView never navigated to the issuer or the BFF's login: the host's local origin only.
     const loads = host.events
       .filter((event: HostEvent) => event.event === 'loaded')
       .map((event) => String(event.uri));
-    expect(loads.every((uri) => uri.startsWith('http://127.0.0.1:'))).toBe(true);
+    expect(loads.every((uri) => uri.startsWith(`http://127.0.0.1:${appPort}/`))).toBe(true);
   }, 120_000);
 
-  it('orders over the bridge: hers, 403 for another user’s order, 404 for none', async () => {
-    expect(JSON.stringify((await api(`get('/api/orders/order_123')`)).ok)).toContain('order_123');
-    expect(await api(`get('/api/orders/order_456')`)).toEqual({ status: 403, name: 'ForbiddenError' });
-    expect(await api(`get('/api/orders/order_none')`)).toEqual({ status: 404, name: 'NotFoundError' });
+  it('orders over the bridge: hers listed and shown, no access to another user’s (403), not found for none (404)', async () => {
+    let since = host.events.length;
+    await open('/orders');
+    await ui(`await waitFor('[data-testid=order-row][data-order-id=order_123]'); return null;`);
+    await open('/orders/order_123');
+    expect(await ui<string>(`return await text('[data-testid=order-detail] h1');`)).toBe('Order order_123');
+    expect(answerTo('/api/orders/order_123', since)?.status).toBe(200);
+    since = host.events.length;
+    await open('/orders/order_456');
+    await ui(`await waitFor('[data-testid=order-error] [data-view=no-access]'); return null;`);
+    expect(answerTo('/api/orders/order_456', since)?.status).toBe(403);
+    // Signed in, not allowed: the shell stays, and still knows her.
+    expect(await ui<string>(`return await text('[data-testid=user-name]');`)).toBe('Alice');
+    since = host.events.length;
+    await open('/orders/order_none');
+    await ui(`await waitFor('[data-testid=order-error] [data-view=not-found]'); return null;`);
+    expect(answerTo('/api/orders/order_none', since)?.status).toBe(404);
   }, 60_000);
 
-  it('checkout over the bridge places an order', async () => {
-    expect((await api(`put('/api/cart/items/prod_book_godaan', { quantity: 1 })`)).ok).toBeDefined();
-    const methods = (await api(`get('/api/checkout/payment-methods')`)).ok as {
-      methods: { id: string; eligible: boolean }[];
-    };
-    const method = methods.methods.find((option) => option.eligible)?.id;
-    const address = {
-      name: 'Alice Iyer',
-      phone: '98450 12345',
-      line1: '12 MG Road',
-      city: 'Bengaluru',
-      state: 'Karnataka',
-      postalCode: '560001',
-      country: 'IN',
-    };
-    const placed = await api(
-      `post('/api/checkout/orders', { address: ${JSON.stringify(address)}, paymentMethod: ${JSON.stringify(method)} })`,
+  it('checkout over the bridge: add to cart, the address, place the order; it is in her orders', async () => {
+    await open('/product/prod_book_godaan');
+    await ui(
+      `await click('[data-testid=add-to-cart]'); await waitFor('[data-testid=cart-count]'); return null;`,
     );
-    expect(JSON.stringify(placed)).toMatch(/"id":"order_/);
+    await open('/checkout');
+    const fields = Object.entries(ADDRESS)
+      .map(([field, value]) => `await fill('#address-${field}', ${JSON.stringify(value)});`)
+      .join('\n');
+    const orderId = await ui<string>(`await waitFor('[data-testid=checkout]');
+      ${fields}
+      // As a user would: the order is placed once the page says the address and the payment method are
+      // fine (the methods arrive over the bridge after the form: a click before that only marks the form).
+      await until(() => {
+        const checks = document.querySelector('[data-testid=checkout-checks]')?.textContent ?? '';
+        return checks.includes('We deliver to this address') && checks.includes('can pay for this order');
+      }, 'the address and the payment method accepted');
+      await click('[data-testid=place-order]');
+      return await text('[data-testid=order-placed] strong.mono');`);
+    expect(orderId).toMatch(/^order_/);
+    await open('/orders');
+    await ui(`await waitFor('[data-testid=order-row][data-order-id="${orderId}"]'); return null;`);
   }, 60_000);
 
   it('the leak scan finds no token and no handle in the WebView or in the bridge messages', async () => {
@@ -213,7 +267,7 @@ await describeWith(['webkit', 'chromium'], 'a hybrid app in the WebKitGTK host',
       const storage = (s) => JSON.stringify(Object.fromEntries(Object.keys(s).map((k) => [k, s.getItem(k)])));
       return {
         globals: JSON.stringify(globals),
-        app: JSON.stringify(window.hybridApp.shell.auth.getState()),
+        text: document.body.innerText,
         local: storage(localStorage),
         session: storage(sessionStorage),
         cookie: document.cookie,
@@ -270,14 +324,9 @@ await describeWith(['webkit', 'chromium'], 'a hybrid app in the WebKitGTK host',
     ]);
   }, 60_000);
 
-  it('a back-channel logout reaches the app over the host’s push relay: the remotes’ state is cleared', async () => {
-    await signInToApp('alice');
-    await host.evaluate(
-      `window.hybridApp.remoteState.orders = await window.hybridApp.shell.api.get('/api/orders'); return null;`,
-    );
-    expect(await host.evaluate<number>(`return window.hybridApp.remoteState.orders.length;`)).toBeGreaterThan(
-      0,
-    );
+  it('a back-channel logout reaches the app over the host’s push relay: the orders remote drops what it showed', async () => {
+    await signInToApp('alice', '/orders');
+    await ui(`await waitFor('[data-testid=order-row][data-order-id=order_123]'); return null;`);
     await host.waitFor((event) => event.event === 'push' && event.status === 200, 0);
     const since = host.events.length;
     // The issuer ends alice's sessions: the BFF hears it server to server and tells the push channels.
@@ -289,21 +338,27 @@ await describeWith(['webkit', 'chromium'], 'a hybrid app in the WebKitGTK host',
     expect(ended).toBeGreaterThan(0);
     await host.waitFor((event) => event.event === 'push-message', since);
     await host.waitFor((event) => event.event === 'signed-out', since);
-    const after = await host.evaluate<{ status: string; orders: number }>(`
-      for (let i = 0; i < 100 && window.hybridApp.shell.auth.getState().status === 'authenticated'; i++) await new Promise((r) => setTimeout(r, 50));
-      return { status: window.hybridApp.shell.auth.getState().status, orders: window.hybridApp.remoteState.orders.length };`);
-    expect(after).toEqual({ status: 'logged-out', orders: 0 });
+    // Without a reload: the shell's signed-out view replaces the remote, and no order is left on the page.
+    const after = await ui<{ rows: number; main: string; navigated: boolean }>(`
+      await waitFor('[data-gatehouse-view=signed-out]');
+      await waitFor('[data-testid=sign-in]');
+      return {
+        rows: document.querySelectorAll('[data-testid=order-row]').length,
+        main: document.querySelector('main').textContent,
+        navigated: location.pathname !== '/orders',
+      };`);
+    expect(after).toEqual({ rows: 0, main: expect.not.stringContaining('order_123'), navigated: false });
+    expect(host.events.slice(since).filter((event) => event.event === 'loaded')).toEqual([]);
   }, 120_000);
 
-  it('a user logout over the bridge clears the remotes’ state and the host forgets the handle', async () => {
-    await signInToApp('alice');
-    await host.evaluate(
-      `window.hybridApp.remoteState.orders = await window.hybridApp.shell.api.get('/api/orders'); return null;`,
-    );
+  it('a user logout from the shop’s account menu clears the remotes’ state and the host forgets the handle', async () => {
+    await signInToApp('alice', '/orders');
+    await ui(`await waitFor('[data-testid=order-row][data-order-id=order_123]'); return null;`);
     const since = host.events.length;
-    await host.evaluate(
-      `const shell = window.hybridApp.shell; setTimeout(() => shell.logout(), 0); return null;`,
-    );
+    await ui(`await click('[data-testid=account-button]');
+      const signOut = await until(() => [...document.querySelectorAll('[role=menuitem]')].find((item) => item.textContent.trim() === 'Sign out'), 'Sign out');
+      setTimeout(() => signOut.click(), 0);
+      return null;`);
     await host.waitFor((event) => event.event === 'signed-out', since);
     // The host reports the bridge's answer and its own sign-out separately: either may come first.
     await host.waitFor(
@@ -311,7 +366,14 @@ await describeWith(['webkit', 'chromium'], 'a hybrid app in the WebKitGTK host',
       since,
     );
     expect(answerTo('/auth/logout', since)?.status).toBe(200);
-    await host.waitFor((event) => event.event === 'loaded', since);
+    // Home (the issuer's sign-out page is for the system browser), anonymous.
+    await host.waitFor(
+      (event) => event.event === 'loaded' && String(event.uri).endsWith(`:${appPort}/`),
+      since,
+    );
+    const home = await ui<{ rows: number; named: number }>(`await waitFor('[data-testid=sign-in]');
+      return { rows: document.querySelectorAll('[data-testid=order-row]').length, named: document.querySelectorAll('[data-testid=user-name]').length };`);
+    expect(home).toEqual({ rows: 0, named: 0 });
     const after = await host.evaluate<{ status: number }>(`${RAW_SEND}
       return await send({ kind: 'request', method: 'GET', path: '/api/orders', headers: {}, body: null });`);
     expect(after.status).toBe(401);
@@ -349,9 +411,7 @@ await describeWith(['webkit', 'chromium'], 'a hybrid app in the WebKitGTK host',
 
     // The host's own sign-in: its code, replayed after the host redeemed it, is refused.
     const since = host.events.length;
-    await host.evaluate(
-      `location.assign('/auth/login?returnTo=' + encodeURIComponent('${APP}')); return null;`,
-    );
+    await host.evaluate(`location.assign('/auth/login?returnTo=%2F'); return null;`);
     const landed = await signInExternally('alice', since);
     await host.waitFor((event) => event.event === 'signed-in', since);
     const replayed = await redeem(

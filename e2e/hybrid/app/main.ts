@@ -1,6 +1,7 @@
-// The app page the WebKitGTK host ships in the end-to-end test: the real shell runtime on the real bridge.
-// (The shop's React shell loads in Chromium but its module graph does not load in WebKitGTK 2.50 here; see
-// docs/hybrid-apps.md.) Remotes get `shell.api`: the same client, over the bridge.
+// A page the WebKitGTK host can ship itself (GATEHOUSE_APP_FILES): the shell runtime on the bridge with no UI,
+// for the hybrid bench (bench/hybrid/suite.ts), which times `shell.api` calls with nothing else on the page.
+// The end-to-end tests show the shop's own React shell instead (docs/hybrid-apps.md). Remotes would get
+// `shell.api`: the same client, over the bridge.
 import { createShell } from '@gatehouse/shell';
 import { startNativeBridge } from '@gatehouse/shell/native';
 

@@ -80,6 +80,12 @@ export interface StartShopOptions {
    * serves its own remote only, and the shell refuses a module on another remote's origin.
    */
   readonly originPerRemote?: boolean;
+  /**
+   * The local origins of hybrid apps that show the shop's shell in a WebView (`http://127.0.0.1:<port>` of
+   * the WebKitGTK host, docs/hybrid-apps.md): the remotes origin answers CORS for them too, or the page
+   * there could load no remote.
+   */
+  readonly appOrigins?: readonly string[];
 }
 
 /** A running shop. */
@@ -214,6 +220,7 @@ export async function startShop(options: StartShopOptions = {}): Promise<Running
     const remotes: RemotesOrigin = await startRemotesOrigin({
       remotes: web.publicRemotes,
       allowOrigin: shopUrl,
+      ...(options.appOrigins ? { appOrigins: options.appOrigins } : {}),
       port: remotesPort,
       originPerRemote,
     });

@@ -143,6 +143,28 @@ export function bridgeFetch(transport: NativeTransport): ShellFetch {
 }
 
 /**
+ * Writes `json` as the page's inline identity. Under `require-trusted-types-for 'script'` (the shop's page)
+ * setting a script's `text` throws, and inserting a script with text, or replacing its children, is reported
+ * as a violation, in Chromium and WebKit alike; changing the data of the text node the page was served with
+ * is neither. So the page's own element is rewritten in place; only a page without one (a shell shipped in
+ * the app) gets a new element.
+ */
+function inlineIdentity(doc: Document, json: string): void {
+  const inlined = doc.getElementById('gatehouse-identity');
+  const text = inlined?.firstChild;
+  if (inlined?.localName === 'script' && text?.nodeType === 3 && !text.nextSibling) {
+    (text as Text).data = json;
+    return;
+  }
+  inlined?.remove();
+  const inline = doc.createElement('script');
+  inline.type = 'application/json';
+  inline.id = 'gatehouse-identity';
+  inline.append(json);
+  doc.head.append(inline);
+}
+
+/**
  * Starts the bridge when a native host is there: reads the identity over it and inlines it in the page
  * (`<script type="application/json" id="gatehouse-identity">`, which `createShell().start()` reads with no
  * request), then relays the host's push messages (logout, expiry, role change) to the shell, which hears
@@ -161,13 +183,7 @@ export async function startNativeBridge(win: Window = window): Promise<NativeBri
   const answer = await send('/auth/session', { headers: { accept: 'application/json' } });
   const identity = parseIdentity(await answer.json());
   if (!identity) throw new TypeError('bridge: the native host answered no identity');
-  const doc = win.document;
-  doc.getElementById('gatehouse-identity')?.remove();
-  const inline = doc.createElement('script');
-  inline.type = 'application/json';
-  inline.id = 'gatehouse-identity';
-  inline.text = JSON.stringify(identity);
-  doc.head.append(inline);
+  inlineIdentity(win.document, JSON.stringify(identity));
   let running = true;
   const tabs = new BroadcastChannel('gatehouse:auth');
   // The host answers each wait with the next message, or `null` after a quiet while (ask again); anything

@@ -327,12 +327,18 @@ loopback.add_handler('/signed-in', (_server, message) => {
 const app = new Soup.Server();
 app.listen_local(APP_PORT, Soup.ServerListenOptions.IPV4_ONLY);
 appOrigin = `http://127.0.0.1:${app.get_uris()[0].get_port()}`;
+// The BFF's `Integrity-Policy` is not passed on. WebKitGTK 2.50 enforces it, but blocks every static import
+// under it: the integrity an import map gives a statically imported module is checked on its bytes (a wrong
+// hash fails) and not seen by the policy, so a module graph like the shop shell's (one pinned entry, shared
+// vendor chunks pinned by the import map) never loads, silently but for "Importing a module script failed".
+// Without the header every script is still checked against the integrity its import map or tag gives it
+// (and the shell proves it before loading any remote); what is lost in the WebView is the refusal of a
+// module that nothing pins. Chromium still gets the header from the BFF. See docs/hybrid-apps.md.
 const KEPT = [
   'content-type',
   'content-security-policy',
   'cache-control',
   'location',
-  'integrity-policy',
   'x-content-type-options',
 ];
 

@@ -8,6 +8,11 @@ export interface RemotesOriginOptions {
   readonly remotes: Readonly<Record<string, string>>;
   /** The one origin allowed to load these modules (the shell's page, `http://localhost:4000`): CORS exact. */
   readonly allowOrigin: string;
+  /**
+   * The local origins of hybrid apps' WebViews that show the same shell (`http://127.0.0.1:<port>` of the
+   * WebKitGTK host, docs/hybrid-apps.md): each exact, answered like `allowOrigin`.
+   */
+  readonly appOrigins?: readonly string[];
   readonly port?: number;
   readonly host?: string;
   /**
@@ -51,7 +56,8 @@ const HASHED = /-[A-Za-z0-9_-]{8,}\.m?js$/;
 
 /**
  * The remotes origin (a stand-in for a CDN): serves the public remotes' builds, GET and HEAD only, with
- * CORS for exactly one origin (module scripts load in CORS mode, and SRI needs it), `nosniff`, and
+ * CORS for exactly the shell's origin and any hybrid app's local origin named (module scripts load in CORS
+ * mode, and SRI needs it), `nosniff`, and
  * `immutable` caching for the content-hashed modules. Dot-files, traversal, unknown remotes: 404.
  *
  * @example
@@ -59,12 +65,15 @@ const HASHED = /-[A-Za-z0-9_-]{8,}\.m?js$/;
  *   allowOrigin: 'http://localhost:4000', port: 4002 });
  */
 export async function startRemotesOrigin(options: RemotesOriginOptions): Promise<RemotesOrigin> {
-  const allowOrigin = new URL(options.allowOrigin).origin;
+  const allowed = new Set(
+    [options.allowOrigin, ...(options.appOrigins ?? [])].map((origin) => new URL(origin).origin),
+  );
   const server: Server = createServer((req, res) => {
+    const origin = req.headers.origin;
     const base = {
       'x-content-type-options': 'nosniff',
       vary: 'Origin',
-      ...(req.headers.origin === allowOrigin ? { 'access-control-allow-origin': allowOrigin } : {}),
+      ...(origin && allowed.has(origin) ? { 'access-control-allow-origin': origin } : {}),
     };
     const fail = (status: number, text: string, extra: Record<string, string> = {}) => {
       res.writeHead(status, { ...base, 'content-type': 'text/plain; charset=utf-8', ...extra });
