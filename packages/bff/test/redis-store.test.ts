@@ -1,5 +1,12 @@
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
-import { describeWith, freePort, redisUrl, TestBrowser } from '@gatehouse/testing';
+import {
+  describeWith,
+  freePort,
+  type RedisServer,
+  redisUrl,
+  startRedisServer,
+  TestBrowser,
+} from '@gatehouse/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BffError, StoreUnavailableError } from '../src/errors.js';
@@ -516,5 +523,34 @@ await describeWith(['redis'], 'RedisSessionStore', () => {
     expect(() => new RedisSessionStore({ sentinel: { name: '', sentinels: [] } })).toThrow(
       /"sentinel.name" must name the primary.*"sentinel.sentinels" must list/s,
     );
+  });
+});
+
+await describeWith(['redis-server'], 'RedisSessionStore waiting for replicas', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedisServer();
+  }, 30_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('stops waiting for a while once WAIT finds too few replicas (WAIT blocks the store’s one connection)', async () => {
+    // A primary with no replica, as one just promoted: every WAIT would run out its 100 ms.
+    const store = new RedisSessionStore({ url: server.url, keyPrefix: 'wait:', waitReplicas: 1 });
+    try {
+      const waits = async () =>
+        Number(/cmdstat_wait:calls=(\d+)/.exec(await server.cli('INFO', 'commandstats'))?.[1] ?? 0);
+      const before = await waits();
+      for (let i = 0; i < 20; i++) {
+        const id = newSessionId();
+        await store.create(id, sessionRecord({ iss: 'https://issuer.example', sub: `wait-${i}` }), 60_000);
+        expect(await store.acquireLock(`wait-${i}`, 'owner', 1_000)).toBe(true);
+      }
+      // One WAIT found no replica; the 39 writes after it did not wait (each would have held the connection).
+      expect((await waits()) - before).toBe(1);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -112,6 +112,15 @@ const DURABLE = new Set<LuaScript>([CREATE, UPDATE_TOKENS, UPDATE_TOKENS_LEGACY,
 /** Longest wait for replicas after a session write: replication on a LAN takes well under a millisecond. */
 const REPLICA_WAIT_MS = 100;
 
+/**
+ * How long writes stop waiting for replicas after a `WAIT` found too few (a primary just promoted has none).
+ * `WAIT` blocks the connection it runs on, and every command of the store shares that connection: with no
+ * replica to answer, each write would hold all the others for `REPLICA_WAIT_MS`, and under load the store
+ * would never catch up (seen: a 1,000-session load never recovered from a failover). Nothing waited for can
+ * be replicated meanwhile anyway.
+ */
+const REPLICAS_SHORT_MS = 5_000;
+
 /** Attempts of `updateTokens` when the session is replaced under it between its read and its write. */
 const UPDATE_ATTEMPTS = 3;
 
@@ -166,6 +175,8 @@ export class RedisSessionStore implements SessionStore {
   readonly #connectTimeoutMs: number;
   readonly #commandTimeoutMs: number;
   readonly #waitReplicas: number;
+  /** Until when writes do not wait for replicas (`Date.now()`), after a `WAIT` found too few. */
+  #replicasShortUntil = 0;
   readonly #onError: ((error: StoreUnavailableError) => void) | undefined;
   readonly #onReady = (): void => {
     this.#everReady = true;
@@ -523,13 +534,16 @@ export class RedisSessionStore implements SessionStore {
    * that (none configured, all down, or a promoted replica still alone) only costs the wait: the write stands.
    */
   async #replicated(client: RedisClient, key: string): Promise<void> {
-    if (this.#waitReplicas === 0) return;
+    if (this.#waitReplicas === 0 || Date.now() < this.#replicasShortUntil) return;
     // A keyed command routes the pipeline to the key's primary, on the connection the write went out on.
-    await client
+    const replies = await client
       .pipeline()
       .exists(key)
       .wait(this.#waitReplicas, Math.min(REPLICA_WAIT_MS, Math.ceil(this.#commandTimeoutMs / 4)))
       .exec();
+    const acknowledged = replies?.[1]?.[1];
+    if (typeof acknowledged === 'number' && acknowledged < this.#waitReplicas)
+      this.#replicasShortUntil = Date.now() + REPLICAS_SHORT_MS;
   }
 
   /**
