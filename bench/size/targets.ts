@@ -74,7 +74,8 @@ export const TARGETS: readonly SizeTarget[] = [
     // Step-up (RFC 9470) for a remote: the level, the pending action at the BFF, the retry. An entry of its own:
     // a shell or remote that does not import it pays nothing.
     id: 'step-up',
-    label: 'step-up for a remote: @gatehouse/remote/step-up (withStepUp, resumeStepUp, keepOnExpiry, meetsLevel)',
+    label:
+      'step-up for a remote: @gatehouse/remote/step-up (withStepUp, resumeStepUp, keepOnExpiry, meetsLevel)',
     code: "export { withStepUp, resumeStepUp, keepOnExpiry, stepUp, meetsLevel, authLevel, stepUpOf } from '@gatehouse/remote/step-up';",
   },
   {
