@@ -85,6 +85,12 @@ export const TARGETS: readonly SizeTarget[] = [
     code: "export { listSessions, endSession, endOtherSessions } from '@gatehouse/remote/sessions';",
   },
   {
+    // An organisation picker: switch the session's active tenant.
+    id: 'tenant',
+    label: 'an organisation picker: @gatehouse/remote/tenant (switchTenant)',
+    code: "export { switchTenant } from '@gatehouse/remote/tenant';",
+  },
+  {
     id: 'remote',
     label: 'a remote: @gatehouse/remote (defineRemote + error classes)',
     code: "export { defineRemote, ForbiddenError, NotFoundError, UnauthenticatedError, ApiError } from '@gatehouse/remote';",

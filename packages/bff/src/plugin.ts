@@ -25,6 +25,7 @@ import { pendingRoutes } from './routes/pending.js';
 import { sessionRoutes } from './routes/session.js';
 import { sessionListRoutes } from './routes/sessions.js';
 import { sharedSignalsRoutes } from './routes/shared-signals.js';
+import { tenantRoutes } from './routes/tenant.js';
 import { createRuntime, type GatehouseRuntime } from './runtime.js';
 import type { SessionRecord, SessionStore } from './session/types.js';
 
@@ -98,6 +99,7 @@ async function plugin(fastify: FastifyInstance, options: GatehouseBffPluginOptio
     if (runtime.config.nativeRedirectUris.length > 0) await scope.register(nativeHandoffRoutes, routes);
     await scope.register(pendingRoutes, routes);
     await scope.register(sessionListRoutes, routes);
+    await scope.register(tenantRoutes, routes);
     await scope.register(ingestRoutes, routes);
     await scope.register(assetRoutes, routes);
     await scope.register(apiRoutes, routes);

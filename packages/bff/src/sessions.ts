@@ -20,6 +20,7 @@ import { PendingActions } from './pending.js';
 import { type GrantHolder, mayShareGrant } from './session/grant.js';
 import { newOpaqueToken, newSessionId } from './session/ids.js';
 import { authLevelOf } from './session/level.js';
+import { activeTenantOf } from './session/tenant.js';
 import type { DisplacedSession, SessionRecord, SessionStore, SessionTokens } from './session/types.js';
 
 /** Why a session ended, for logs, metrics and the push channel (the closed list of `@gatehouse/policy`). */
@@ -308,6 +309,31 @@ export class SessionManager {
       expiresAt: new Date(this.expiresAt(touched)).toISOString(),
     });
     return { id, record: touched };
+  }
+
+  /**
+   * Makes `tenant` the session's active tenant (`POST /auth/tenant`). It must be one of the user's tenants as
+   * the session knows them (`not_member` otherwise, nothing changed); `undefined` when the session is gone.
+   * Logged (`tenant_switch`, from and to: the audit trail) and, when it moves, pushed to the session's open
+   * tabs as `identity-changed` over the event bus, so every instance's cache drops the old identity and every
+   * tab reads the new one.
+   */
+  async switchTenant(
+    active: ActiveSession,
+    tenant: string,
+  ): Promise<ActiveSession | 'not_member' | undefined> {
+    const { id, record } = active;
+    if (!record.user.tenants.some(({ id: member }) => member === tenant)) return 'not_member';
+    const from = activeTenantOf(record);
+    if (!(await this.store.setActiveTenant(id, tenant))) return undefined;
+    this.#forget(id);
+    this.#log.info(
+      { event: 'tenant_switch', sub: record.sub, session: sessionRef(id), from, to: tenant },
+      'active tenant switched',
+    );
+    if (from !== tenant)
+      await this.events.publish({ type: 'identity-changed', session: sessionChannelKey(id) });
+    return { id, record: { ...record, activeTenant: tenant } };
   }
 
   /**
@@ -723,9 +749,10 @@ export class SessionManager {
 
   /** The identity context of docs/http-contract.md#identity-context for a live session. */
   identity(record: SessionRecord): IdentityContext {
+    const activeTenant = activeTenantOf(record);
     return {
       isAuthenticated: true,
-      user: record.user,
+      user: activeTenant === undefined ? record.user : { ...record.user, activeTenant },
       session: { expiresAt: new Date(this.expiresAt(record)).toISOString(), ...authLevelOf(record) },
     };
   }

@@ -220,6 +220,8 @@ describe('the compact session codec (format version 1)', () => {
     expect(sessionGuard(encodeSession({ ...record, createdAt: record.createdAt + 1 }))).not.toEqual(
       sessionGuard(value),
     );
+    // Any other change is in it too: a rewrite that read before a tenant switch must not undo it.
+    expect(sessionGuard(encodeSession({ ...record, activeTenant: 'acme' }))).not.toEqual(sessionGuard(value));
     // The index hashes sit where the Lua scripts read them: sub at 17, sid at 29.
     expect(value.subarray(17, 29)).toEqual(indexHash(record.iss, record.sub));
     expect(value.subarray(29, 41)).toEqual(indexHash(record.iss, record.sid as string));

@@ -187,16 +187,57 @@ export function sessionStoreContract(
           expect(after?.tokens.accessToken).toBe(tokensFor(n).accessToken);
           expect(after?.lastSeenAt).toBe(T0 + n);
         }
-        // All at once as well: the last of each kind wins, neither erases the other.
-        await Promise.all(
-          Array.from({ length: 100 }, (_, n) => [
-            store.updateTokens(id, tokensFor(200 + n)),
-            store.touch(id, T0 + 200 + n, LONG),
-          ]).flat(),
-        );
+        // All at once as well: 100 touches while the updates run one after the other (as refreshes do: a
+        // session's refreshes hold its lock). The last of each kind wins, neither erases the other.
+        const updates = (async () => {
+          for (let n = 0; n < 100; n++) await store.updateTokens(id, tokensFor(200 + n));
+        })();
+        await Promise.all([
+          updates,
+          ...Array.from({ length: 100 }, (_, n) => store.touch(id, T0 + 200 + n, LONG)),
+        ]);
         const final = await store.get(id);
         expect(final?.tokens).toEqual(tokensFor(299));
         expect(final?.lastSeenAt).toBe(T0 + 299);
+      });
+
+      it('setActiveTenant sets and clears the active tenant, and keeps the rest', async () => {
+        const id = newSessionId();
+        const record = sessionRecord({ iss, sub: 'alice', sid: 'sid-t', lastSeenAt: T0 + 5 });
+        await store.create(id, record, LONG);
+        expect(await store.setActiveTenant(id, 'globex')).toBe(true);
+        expect(await store.get(id)).toEqual({ ...record, activeTenant: 'globex' });
+        expect(await store.updateTokens(id, tokensFor(4))).toBe(true);
+        expect(await store.touch(id, T0 + 6, LONG)).toBe(true);
+        expect(await store.get(id)).toEqual({
+          ...record,
+          activeTenant: 'globex',
+          tokens: tokensFor(4),
+          lastSeenAt: T0 + 6,
+        });
+        expect(await store.setActiveTenant(id, undefined)).toBe(true);
+        expect(await store.get(id)).toEqual({ ...record, tokens: tokensFor(4), lastSeenAt: T0 + 6 });
+        expect(await store.deleteBySid(iss, 'sid-t')).toEqual([id]);
+        expect(await store.setActiveTenant(id, 'acme')).toBe(false);
+        expect(await store.get(id)).toBeUndefined();
+      });
+
+      it('loses neither a tenant switch nor a token update when they run concurrently, 50 times', async () => {
+        const id = newSessionId();
+        await store.create(id, sessionRecord({ iss, sub: 'alice' }), LONG);
+        for (let n = 1; n <= 50; n++) {
+          const tenant = `tenant-${n}`;
+          const [updated, switched] = await Promise.all([
+            store.updateTokens(id, tokensFor(n)),
+            store.setActiveTenant(id, tenant),
+            store.touch(id, T0 + n, LONG),
+          ]);
+          expect([updated, switched]).toEqual([true, true]);
+          const after = await store.get(id);
+          expect(after?.tokens).toEqual(tokensFor(n));
+          expect(after?.activeTenant).toBe(tenant);
+          expect(after?.lastSeenAt).toBe(T0 + n);
+        }
       });
 
       it('never resurrects a deleted session through updateTokens or touch', async () => {

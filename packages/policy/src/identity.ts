@@ -14,6 +14,12 @@ export interface IdentityUser {
   readonly roles: readonly string[];
   readonly permissions: readonly Permission[];
   readonly tenants: readonly TenantMembership[];
+  /**
+   * The tenant the user works in for this session: one of `tenants` (their first until they switch with
+   * `POST /auth/tenant`); absent when they have none. Set by the BFF in the identity context only; a token's
+   * claims never carry it.
+   */
+  readonly activeTenant?: string;
   readonly locale?: string;
   readonly currency?: string;
 }

@@ -113,6 +113,7 @@ export {
   telemetryFieldLimits,
   telemetryFields,
 } from './contract/telemetry.js';
+export { type TenantSwitch, tenantIdMaxLength, tenantPath } from './contract/tenant.js';
 export { formatTraceparent, parseTraceparent, type TraceParent } from './contract/trace.js';
 export {
   type AccessRequest,

@@ -40,6 +40,7 @@ export function parseIdentity(value: unknown): IdentityContext | undefined {
         })),
         ...(typeof u.locale === 'string' ? { locale: u.locale } : {}),
         ...(typeof u.currency === 'string' ? { currency: u.currency } : {}),
+        ...(typeof u.activeTenant === 'string' ? { activeTenant: u.activeTenant } : {}),
       },
       // How the user signed in (`acr`, `auth_time` in seconds), for a remote to judge a step-up before a call.
       session: { expiresAt, acr, authTime },

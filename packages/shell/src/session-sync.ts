@@ -106,13 +106,13 @@ export function createSessionSync(store: AuthStore, options: SessionSyncOptions)
   const receive = (message: AuthMessage, relay?: boolean) => {
     const { identity } = state();
     const { type } = message;
-    // The last branch: `logged-in` of someone else, or `identity-changed` (it names no one, so never this
-    // user: the issuer changed their roles): ask the BFF who is signed in now.
+    // The last branch: `logged-in` of someone else, `session-extended` or `identity-changed` (they name no
+    // one, so never this user: the session got a new expiry, the issuer changed the roles, the user switched
+    // tenant): ask the BFF who is signed in now. The answer is the whole identity (the expiry with the
+    // session's `acr` and `authTime`, the active tenant), never pieced together from a message.
     if (type === 'logged-out') store.logOut(message.reason);
     else if (type === 'session-expired') store.expire();
-    else if (type === 'session-extended') {
-      if (identity.isAuthenticated) apply({ ...identity, session: { expiresAt: message.expiresAt } });
-    } else if (!identity.isAuthenticated || identity.user.id !== (message as { userId?: string }).userId)
+    else if (!identity.isAuthenticated || identity.user.id !== (message as { userId?: string }).userId)
       refresh();
     if (relay) tabs.post(message);
   };

@@ -30,6 +30,12 @@ describe('parseIdentity', () => {
     expect(JSON.stringify(identity)).not.toContain('sess"');
   });
 
+  it('passes the active tenant on, and drops one that is not a string', () => {
+    const acme = { ...alice, user: { ...alice.user, activeTenant: 'acme' } };
+    expect(parseIdentity(JSON.parse(JSON.stringify(acme)))).toEqual(acme);
+    expect(parseIdentity({ ...alice, user: { ...alice.user, activeTenant: { id: 'acme' } } })).toEqual(alice);
+  });
+
   it('keeps only the contract’s fields, whatever else the JSON holds', () => {
     const identity = parseIdentity({
       ...alice,

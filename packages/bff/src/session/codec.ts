@@ -94,7 +94,8 @@ export function isSessionBody(value: unknown): value is SessionBody {
     isIdentityUser(value.user) &&
     isTime(value.createdAt) &&
     isTime(value.absoluteExpiresAt) &&
-    isOptional(value.device, isString)
+    isOptional(value.device, isString) &&
+    isOptional(value.activeTenant, isString)
   );
 }
 

@@ -230,6 +230,15 @@ export class MemorySessionStore implements SessionStore {
     return true;
   }
 
+  async setActiveTenant(id: string, tenant: string | undefined): Promise<boolean> {
+    this.#assertOpen();
+    const entry = this.#sessions.peek(id);
+    if (!entry) return false;
+    const { activeTenant: _previous, ...rest } = entry.record;
+    entry.record = Object.freeze(tenant === undefined ? rest : { ...rest, activeTenant: tenant });
+    return true;
+  }
+
   async touch(id: string, lastSeenAt: number, ttlMs: number): Promise<boolean> {
     this.#assertOpen();
     const ttl = ttlMillis(ttlMs, 'touch');

@@ -94,12 +94,14 @@ export const headerLength = (format: number): number =>
   HASHES + INDEX_HASH_BYTES * (format & HAS_SID ? 2 : 1);
 
 /**
- * The part of an encoded value that identifies its session and never changes while it lives (every header
- * byte except lastSeenAt): `updateTokens` writes only if the stored value still starts with it.
+ * What a rewrite (`updateTokens`, `setActiveTenant`) read, for its compare-and-set: the whole value but
+ * lastSeenAt, which `touch` overwrites in place at any time. The write goes through only if the stored value
+ * is still exactly this: a session replaced under the same id, or rewritten meanwhile by another rewrite (a
+ * tenant switch during a refresh), is read again, so that neither undoes the other (an undone refresh would
+ * bring back a spent refresh token).
  */
 export function sessionGuard(value: Buffer): Buffer {
-  const format = value[0] ?? 0;
-  return Buffer.concat([value.subarray(0, LAST_SEEN_AT), value.subarray(CREATED_AT, headerLength(format))]);
+  return Buffer.concat([value.subarray(0, LAST_SEEN_AT), value.subarray(CREATED_AT)]);
 }
 
 /** lastSeenAt as the 8 bytes `touch` writes at offset 1. */

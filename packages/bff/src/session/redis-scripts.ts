@@ -173,9 +173,9 @@ return displaced
 );
 
 /**
- * KEYS: session key. ARGV: guard (format byte and header after lastSeenAt, as read), the new value.
- * Writes the new value with the stored lastSeenAt and TTL, only if the stored session still has that guard.
- * 1 written, 0 gone, -1 replaced meanwhile (read again).
+ * KEYS: session key. ARGV: guard (the value as read, without lastSeenAt), the new value. Writes the new value
+ * with the stored lastSeenAt and TTL, only if the stored value is still the one read (lastSeenAt aside).
+ * 1 written, 0 gone, -1 replaced or rewritten meanwhile (read again).
  */
 export const UPDATE_TOKENS = script(
   'updateTokens',
@@ -184,7 +184,7 @@ local kind = redis.call('TYPE', KEYS[1])['ok']
 if kind == 'none' then return 0 end
 if kind ~= 'string' then return -1 end
 local current, guard, value = redis.call('GET', KEYS[1]), ARGV[1], ARGV[2]
-if string.sub(current, 1, 1) .. string.sub(current, 10, 8 + #guard) ~= guard then return -1 end
+if #current ~= #guard + 8 or string.sub(current, 1, 1) .. string.sub(current, 10) ~= guard then return -1 end
 redis.call('SET', KEYS[1], string.sub(value, 1, 1) .. string.sub(current, 2, 9) .. string.sub(value, 10), 'KEEPTTL')
 return 1
 `,

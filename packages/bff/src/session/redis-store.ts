@@ -262,17 +262,44 @@ export class RedisSessionStore implements SessionStore {
 
   async updateTokens(id: string, tokens: SessionTokens, user?: IdentityUser): Promise<boolean> {
     const fresh: SessionTokens = { ...tokens };
+    return this.#rewrite('updateTokens', id, (record) => ({
+      ...record,
+      tokens: fresh,
+      ...(user ? { user } : {}),
+    }));
+  }
+
+  async setActiveTenant(id: string, tenant: string | undefined): Promise<boolean> {
+    return this.#rewrite('setActiveTenant', id, ({ activeTenant: _previous, ...rest }) =>
+      tenant === undefined ? rest : { ...rest, activeTenant: tenant },
+    );
+  }
+
+  /**
+   * Replaces the session with `change` of what is stored, if it is still there, compare-and-set: when a
+   * refresh or a tenant switch rewrote it between the read and the write (its guard differs), it is read
+   * again, so neither undoes the other. `lastSeenAt` is never written here (`touch` owns it). The old layout
+   * (a hash) is rewritten field by field, as before.
+   */
+  async #rewrite(
+    operation: string,
+    id: string,
+    change: (record: SessionRecord) => SessionRecord,
+  ): Promise<boolean> {
     const key = this.#keys.session(id);
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-      const value = await this.#read('updateTokens', id);
+      const value = await this.#read(operation, id);
       let done: unknown;
       if (value === null) return false;
       if (value === LEGACY) {
+        const record = await this.#getLegacy(id);
+        if (record === undefined) return false;
+        const { tokens, lastSeenAt: _kept, ...body } = change(record);
         done = await this.#script(
-          'updateTokens',
+          operation,
           UPDATE_TOKENS_LEGACY,
           [key],
-          [JSON.stringify(fresh), ...(user ? [await this.#legacyBodyWith(id, user)] : [])],
+          [JSON.stringify(tokens), JSON.stringify(body)],
         );
       } else {
         const record = decodeSession(value);
@@ -280,13 +307,17 @@ export class RedisSessionStore implements SessionStore {
           await this.#script('delete', DELETE, [key], [id, this.#keys.sessions]);
           return false;
         }
-        const next = encodeSession({ ...record, tokens: fresh, ...(user ? { user } : {}) });
-        done = await this.#script('updateTokens', UPDATE_TOKENS, [key], [sessionGuard(value), next]);
+        done = await this.#script(
+          operation,
+          UPDATE_TOKENS,
+          [key],
+          [sessionGuard(value), encodeSession(change(record))],
+        );
       }
       // -1: the session was replaced between the read and the write; read it again.
       if (done !== -1) return done === 1;
     }
-    throw new StoreUnavailableError('Redis session store: updateTokens raced with create too often');
+    throw new StoreUnavailableError(`Redis session store: ${operation} raced with other writes too often`);
   }
 
   async touch(id: string, lastSeenAt: number, ttlMs: number): Promise<boolean> {
@@ -476,12 +507,6 @@ export class RedisSessionStore implements SessionStore {
   }
 
   /** A session of the layout before format version 1: a hash with fields r, k, t and i. */
-  /** The old layout's session body (field `r`) with `user` in it, for `updateTokens`. */
-  async #legacyBodyWith(id: string, user: IdentityUser): Promise<string> {
-    const body = await this.#run('updateTokens', (client) => client.hget(this.#keys.session(id), 'r'));
-    return JSON.stringify({ ...(parseJson(body) as object), user });
-  }
-
   async #getLegacy(id: string): Promise<SessionRecord | undefined> {
     const fields = await this.#run('get', (client) => client.hgetall(this.#keys.session(id)));
     if (fields.r === undefined && fields.k === undefined && fields.t === undefined) return undefined;

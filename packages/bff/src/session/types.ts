@@ -50,6 +50,12 @@ export interface SessionRecord {
   readonly absoluteExpiresAt: number;
   /** What the user signed in with, coarsely (`Firefox on Linux`), for their list of sessions. */
   readonly device?: string;
+  /**
+   * The tenant the user switched to (`POST /auth/tenant`). Kept beside `user`, not in it: a refresh replaces
+   * the user with what the issuer says and must not undo the switch. It counts only while the user is still
+   * a member (`activeTenantOf`).
+   */
+  readonly activeTenant?: string;
 }
 
 /** One of a user's sessions, as {@link SessionStore.listBySub} answers it. */
@@ -151,6 +157,11 @@ export interface SessionStore {
    * `lastSeenAt`: a refresh and a touch cannot overwrite each other.
    */
   updateTokens(id: string, tokens: SessionTokens, user?: IdentityUser): Promise<boolean>;
+  /**
+   * Sets the session's active tenant (`undefined`: none chosen), keeping everything else as it is in the store
+   * at that moment: a refresh or a touch in between is not undone, and this is not undone by them.
+   */
+  setActiveTenant(id: string, tenant: string | undefined): Promise<boolean>;
   /** Sets `lastSeenAt` only and extends the store's TTL. */
   touch(id: string, lastSeenAt: number, ttlMs: number): Promise<boolean>;
   /** Deletes one session (and its index entries). `true` when it existed. */

@@ -1,0 +1,16 @@
+import type { SessionRecord } from './types.js';
+
+/**
+ * The tenant the session works in: the one the user switched to while they are still a member of it, else
+ * their first tenant (the issuer's order), else none. Computed at each read rather than stored at sign-in, so
+ * that a refresh that takes a membership away (or gives the first one) moves the active tenant with it, and
+ * the `identity-changed` that the refresh announces carries the move to the tabs.
+ *
+ * @example
+ * activeTenantOf({ user: { tenants: [{ id: 'acme', … }, { id: 'globex', … }] }, activeTenant: 'globex' }) // 'globex'
+ * activeTenantOf({ user: { tenants: [{ id: 'acme', … }] }, activeTenant: 'globex' })                      // 'acme'
+ */
+export function activeTenantOf(record: Pick<SessionRecord, 'user' | 'activeTenant'>): string | undefined {
+  const { tenants } = record.user;
+  return tenants.find(({ id }) => id === record.activeTenant)?.id ?? tenants[0]?.id;
+}
