@@ -92,7 +92,9 @@ export interface RequireTenantPermissionOptions extends RequirePermissionOptions
 /**
  * A `preHandler` for tenant routes: the tenant is the route parameter, checked against the memberships in
  * the verified token; the caller needs `permission` in that tenant (403 otherwise, also for another tenant).
- * On success `request.tenant` holds the tenant id. Client headers such as `X-Tenant-ID` are never read.
+ * With the plugin's `activeTenantClaim`, the token must also act in that tenant (403 `not_active_tenant`
+ * otherwise: the user works in another one). On success `request.tenant` holds the tenant id. Client
+ * headers such as `X-Tenant-ID` are never read.
  *
  * @example
  * app.get('/org/:tenant/users', { preHandler: requireTenantPermission('users:view') }, (request) => usersOf(request.tenant!));
@@ -109,6 +111,13 @@ export function requireTenantPermission(
       throw new ApiError('GH_API_INTERNAL', `route has no ":${param}" parameter for requireTenantPermission`);
     }
     enforce(request, checked, { tenantId: value }, options.context?.(request));
+    const { activeTenantClaim } = pluginOf(request).config;
+    if (activeTenantClaim !== undefined && requirePrincipal(request).activeTenant !== value) {
+      addNote(request, { reason: 'not_active_tenant' });
+      throw new ApiError('GH_API_FORBIDDEN', `${checked} denied: not_active_tenant`, {
+        detail: 'The request acts in another organisation than the one you work in. Switch to it first.',
+      });
+    }
     request.tenant = value;
   };
 }

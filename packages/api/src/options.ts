@@ -119,6 +119,13 @@ const ApiDataSchema = T.Object(
     roles: T.Optional(Permissions),
     /** Tenant role → permissions inside that tenant; defaults to the reference shop's. */
     tenantRoles: T.Optional(Permissions),
+    /**
+     * The claim naming the one tenant a token acts in (`org_id` for the dev IdP and Auth0 Organizations),
+     * for an issuer that scopes tokens to the user's active tenant. Set, `requireTenantPermission` also
+     * needs the route's tenant to be that one (403 otherwise): the API agrees with the tenant the user
+     * switched to, not only with their memberships. Unset: any tenant the user is a member of.
+     */
+    activeTenantClaim: T.Optional(T.String({ minLength: 1, maxLength: 128 })),
     /** Body fields refused unless a route's schema declares them. */
     protectedFields: T.Array(T.String({ minLength: 1, maxLength: 128 }), {
       default: [...defaultProtectedFields],
@@ -161,6 +168,7 @@ export type GatehouseApiOptions = AccessTokenVerifierOptions &
 /** Validated, frozen plugin options. */
 export interface ApiConfig extends VerifierConfig {
   readonly rolesClaim: string;
+  readonly activeTenantClaim: string | undefined;
   readonly roles: RolePermissionMap | undefined;
   readonly tenantRoles: RolePermissionMap | undefined;
   readonly protectedFields: readonly string[];
@@ -257,6 +265,7 @@ export function resolveApiOptions(options: GatehouseApiOptions): ApiConfig {
   const value = check(ApiDataSchema, data, verifierProblems, shapeProblems);
   const {
     rolesClaim,
+    activeTenantClaim,
     roles,
     tenantRoles,
     protectedFields,
@@ -269,6 +278,7 @@ export function resolveApiOptions(options: GatehouseApiOptions): ApiConfig {
   const config: ApiConfig = {
     ...verifierConfig(verifier),
     rolesClaim,
+    activeTenantClaim,
     roles: roles && deepFreeze(roles as RolePermissionMap),
     tenantRoles: tenantRoles && deepFreeze(tenantRoles as RolePermissionMap),
     protectedFields: Object.freeze([...protectedFields]),

@@ -270,6 +270,7 @@ const plugin: FastifyPluginAsync<GatehouseApiOptions> = async (fastify: FastifyI
   const writeAudit = auditWriter(sink);
   const mapping = {
     rolesClaim: config.rolesClaim,
+    ...(config.activeTenantClaim ? { activeTenantClaim: config.activeTenantClaim } : {}),
     ...(config.roles ? { roles: config.roles } : {}),
     ...(config.tenantRoles ? { tenantRoles: config.tenantRoles } : {}),
   };

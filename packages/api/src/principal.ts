@@ -19,11 +19,15 @@ export interface ApiPrincipal extends Principal {
   readonly acr?: string;
   /** When the user last authenticated (`auth_time`, epoch seconds), when the token says. */
   readonly authTime?: number;
+  /** The one tenant the token acts in (the `activeTenantClaim`), when the issuer scoped it to one. */
+  readonly activeTenant?: string;
 }
 
 /** How claims become a principal: the roles claim and the two role maps. */
 export interface PrincipalMapping {
   readonly rolesClaim?: string;
+  /** The claim naming the tenant the token acts in (see the plugin's `activeTenantClaim`). */
+  readonly activeTenantClaim?: string;
   readonly roles?: RolePermissionMap;
   readonly tenantRoles?: RolePermissionMap;
 }
@@ -56,6 +60,7 @@ export function principalFromClaims(claims: AccessTokenClaims, mapping: Principa
     ...(mapping.rolesClaim ? { rolesClaim: mapping.rolesClaim } : {}),
   });
   const client = typeof claims.client_id === 'string' ? claims.client_id : claims.azp;
+  const activeTenant = mapping.activeTenantClaim ? claims[mapping.activeTenantClaim] : undefined;
   return Object.freeze({
     iss: claims.iss,
     sub: user.id,
@@ -67,5 +72,6 @@ export function principalFromClaims(claims: AccessTokenClaims, mapping: Principa
     ...(typeof client === 'string' && client.length <= 255 ? { clientId: client } : {}),
     ...(typeof claims.acr === 'string' && claims.acr.length <= 255 ? { acr: claims.acr } : {}),
     ...(Number.isSafeInteger(claims.auth_time) ? { authTime: claims.auth_time as number } : {}),
+    ...(typeof activeTenant === 'string' && activeTenant.length <= 255 ? { activeTenant } : {}),
   });
 }

@@ -172,6 +172,13 @@ export const BffOptionsSchema = T.Object(
     /** Resource indicator (RFC 8707) asked for, so the access token is for the APIs' audience. */
     resource: T.Optional(T.String({ minLength: 1, maxLength: 512 })),
     rolesClaim: T.String({ minLength: 1, maxLength: 128, default: 'roles' }),
+    /**
+     * For an issuer that scopes access tokens to an organisation: the token-request parameter that names it
+     * (`organization` at the dev IdP). Every refresh grant then sends the session's active tenant in it, and a
+     * tenant switch makes the session's tokens due, so each API gets a token of the tenant the user works in
+     * and can refuse another (`@gatehouse/api`'s `activeTenantClaim`). Unset: tokens name no active tenant.
+     */
+    tenantTokenParameter: T.Optional(T.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' })),
     roles: T.Optional(Permissions),
     tenantRoles: T.Optional(Permissions),
     /** Key material for cookie signatures; the first signs, all verify (rotation). */

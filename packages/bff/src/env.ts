@@ -34,6 +34,7 @@ export const ENVIRONMENT_VARIABLES = [
   'GATEHOUSE_ROLES',
   'GATEHOUSE_LOGOUT_ID_TOKEN_HINT',
   'GATEHOUSE_TENANT_ROLES',
+  'GATEHOUSE_TENANT_TOKEN_PARAMETER',
   'GATEHOUSE_LOG_LEVEL',
   'GATEHOUSE_TRUST_PROXY',
   'GATEHOUSE_LOGIN_RATE_LIMIT',
@@ -194,6 +195,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, file: BffOptions = {}): B
   set('redisKeyPrefix', env.GATEHOUSE_REDIS_KEY_PREFIX);
   set('redisSentinel', env.GATEHOUSE_REDIS_SENTINEL);
   set('rolesClaim', env.GATEHOUSE_ROLES_CLAIM);
+  set('tenantTokenParameter', env.GATEHOUSE_TENANT_TOKEN_PARAMETER);
   set('logLevel', env.GATEHOUSE_LOG_LEVEL as BffOptions['logLevel']);
   if (env.GATEHOUSE_SCOPES !== undefined) set('scopes', env.GATEHOUSE_SCOPES.split(/[\s,]+/).filter(Boolean));
   if (env.GATEHOUSE_LOGIN_ACR_VALUES !== undefined)

@@ -323,16 +323,20 @@ export class OidcClient {
    * request that failed (logged; the session keeps the identity it has until the next refresh).
    * With `resource`, the new access token is for that resource (RFC 8707 `resource` on the refresh grant):
    * only a refreshed ID token then describes the user; without, it is for the primary resource.
+   * With `tenant` and `tenantTokenParameter` configured, the token is asked for that organisation.
    */
   async refresh(
     refreshToken: string,
     subject: string,
     resource?: string,
+    tenant?: string,
   ): Promise<{ tokens: IssuedTokens; claims: IdTokenClaims | undefined }> {
     const configuration = await this.configuration();
     const parameters: Record<string, string> = {};
     const wanted = resource ?? primaryResource(this.#config);
     if (wanted) parameters.resource = wanted;
+    const { tenantTokenParameter } = this.#config;
+    if (tenantTokenParameter && tenant !== undefined) parameters[tenantTokenParameter] = tenant;
     const response = await client.refreshTokenGrant(
       configuration,
       refreshToken,

@@ -20,7 +20,7 @@ import { PendingActions } from './pending.js';
 import { type GrantHolder, mayShareGrant } from './session/grant.js';
 import { newOpaqueToken, newSessionId } from './session/ids.js';
 import { authLevelOf } from './session/level.js';
-import { activeTenantOf } from './session/tenant.js';
+import { activeTenantOf, withActiveTenant } from './session/tenant.js';
 import type { DisplacedSession, SessionRecord, SessionStore, SessionTokens } from './session/types.js';
 
 /** Why a session ended, for logs, metrics and the push channel (the closed list of `@gatehouse/policy`). */
@@ -186,7 +186,7 @@ export class SessionManager {
       // Without a refresh token the session cannot outlive its access token.
       absoluteExpiresAt = Math.min(absoluteExpiresAt, tokens.accessTokenExpiresAt);
     }
-    const record: SessionRecord = {
+    const signedIn: SessionRecord = {
       iss: claims.iss,
       sub: claims.sub,
       ...(typeof claims.sid === 'string' ? { sid: claims.sid } : {}),
@@ -197,6 +197,12 @@ export class SessionManager {
       absoluteExpiresAt,
       ...(device === undefined ? {} : { device }),
     };
+    // Tokens scoped to the active tenant: the code exchange could not name one (the tenants come with its
+    // answer), so the first call refreshes them for the user's first tenant.
+    const record =
+      this.#config.tenantTokenParameter !== undefined && activeTenantOf(signedIn) !== undefined
+        ? withActiveTenant(signedIn, undefined, true)
+        : signedIn;
     const id = newSessionId();
     const displaced = await this.store.create(id, record, this.#ttl(record, now), {
       maxPerUser: this.#config.maxSessionsPerUser,
@@ -325,7 +331,14 @@ export class SessionManager {
     const { id, record } = active;
     if (!record.user.tenants.some(({ id: member }) => member === tenant)) return 'not_member';
     const from = activeTenantOf(record);
-    if (!(await this.store.setActiveTenant(id, tenant))) return undefined;
+    // With tokens scoped to the active tenant, the session's tokens are of the tenant left: made due in the
+    // same write, under the refresh lock, so that no refresh in flight (asked for the old tenant) stores its
+    // tokens after the switch as if they were current.
+    const stored =
+      this.#config.tenantTokenParameter !== undefined && from !== tenant
+        ? await this.#whileRefreshLocked(id, () => this.store.setActiveTenant(id, tenant, true))
+        : await this.store.setActiveTenant(id, tenant);
+    if (!stored) return undefined;
     this.#forget(id);
     this.#log.info(
       { event: 'tenant_switch', sub: record.sub, session: sessionRef(id), from, to: tenant },
@@ -447,7 +460,12 @@ export class SessionManager {
       this.refreshCount++;
       const timer = this.#metrics?.refreshSeconds.startTimer();
       try {
-        ({ tokens, claims } = await this.#oidc.refresh(refreshToken, record.sub, resource));
+        ({ tokens, claims } = await this.#oidc.refresh(
+          refreshToken,
+          record.sub,
+          resource,
+          activeTenantOf(record),
+        ));
       } finally {
         timer?.();
       }
@@ -508,6 +526,31 @@ export class SessionManager {
     );
     if (changed) await this.#announceIdentity(id, record.user, user);
     return refreshed;
+  }
+
+  /**
+   * Runs `work` while holding the session's refresh lock, waiting for a refresh in flight (anywhere) as long
+   * as a request waits for one (`refreshWaitMs`; 503 `upstream_unavailable` beyond).
+   */
+  async #whileRefreshLocked<T>(id: string, work: () => Promise<T>): Promise<T> {
+    const owner = newOpaqueToken(16);
+    const lock = `refresh:${id}`;
+    const deadline = Date.now() + this.#config.refreshWaitMs;
+    for (let attempt = 0; ; attempt++) {
+      if (await this.store.acquireLock(lock, owner, this.#config.refreshLockMs)) {
+        try {
+          return await work();
+        } finally {
+          await this.store.releaseLock(lock, owner).catch(() => this.#releaseLater(lock, owner));
+        }
+      }
+      if (Date.now() > deadline)
+        throw new BffError('GH_BFF_REFRESH_TIMEOUT', 'Timed out waiting for a token refresh.', {
+          status: 503,
+          problem: 'upstream_unavailable',
+        });
+      await sleep(Math.min(200, 20 + attempt * 10) + Math.random() * 20);
+    }
   }
 
   /**

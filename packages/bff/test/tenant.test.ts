@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type IdentityContext, tenantPath } from '@gatehouse/policy';
 import { API_HEADERS, describeWith, freePort, redisUrl, TestBrowser } from '@gatehouse/testing';
 import { Redis } from 'ioredis';
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeTenantOf } from '../src/session/tenant.js';
 import { openEvents } from './support/events.js';
@@ -140,6 +141,55 @@ describe('the active tenant at a refresh that changes the memberships', () => {
     expect(await reader.next(3000)).toEqual({ type: 'identity-changed' });
     expect(await activeOf(browser, stack.bffUrl)).toBe('globex');
     expect((await switchTo(browser, stack.bffUrl, { tenant: 'acme' })).status).toBe(403);
+  });
+});
+
+describe('tokens scoped to the active tenant (tenantTokenParameter, the dev IdP’s `organization`)', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      bff: (echo) => ({ tenantTokenParameter: 'organization', upstreams: { echo: { url: echo } } }),
+    });
+    stack.idp.updateUser('frank', { tenants: TWO_TENANTS });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  /** The `org_id` of the access token the upstream got with the last call. */
+  const orgOfLastCall = () => {
+    const authorization = stack.echo.seen.at(-1)?.headers.authorization ?? '';
+    return decodeJwt(authorization.replace(/^(Bearer|DPoP) /, '')).org_id;
+  };
+
+  it('gives the upstream a token of the active tenant: the first tenant after sign-in, the new one after a switch', async () => {
+    const browser = new TestBrowser();
+    await signIn(browser, stack, 'frank');
+    const grants = stack.refreshGrants();
+    expect((await browser.get(`${stack.bffUrl}/api/echo/a`, API_HEADERS)).status).toBe(200);
+    // The code exchange could not name a tenant: the first call refreshed once, for the first tenant.
+    expect(orgOfLastCall()).toBe('globex');
+    expect(stack.refreshGrants()).toBe(grants + 1);
+    expect((await browser.get(`${stack.bffUrl}/api/echo/b`, API_HEADERS)).status).toBe(200);
+    expect(stack.refreshGrants()).toBe(grants + 1);
+
+    expect((await switchTo(browser, stack.bffUrl, { tenant: 'acme' })).status).toBe(200);
+    expect((await browser.get(`${stack.bffUrl}/api/echo/c`, API_HEADERS)).status).toBe(200);
+    expect(orgOfLastCall()).toBe('acme');
+    expect(stack.refreshGrants()).toBe(grants + 2);
+    // Switching to the tenant already active costs nothing.
+    expect((await switchTo(browser, stack.bffUrl, { tenant: 'acme' })).status).toBe(200);
+    expect((await browser.get(`${stack.bffUrl}/api/echo/d`, API_HEADERS)).status).toBe(200);
+    expect(stack.refreshGrants()).toBe(grants + 2);
+  });
+
+  it('asks for no tenant for a user who has none', async () => {
+    const browser = new TestBrowser();
+    await signIn(browser, stack, 'alice');
+    const grants = stack.refreshGrants();
+    expect((await browser.get(`${stack.bffUrl}/api/echo/e`, API_HEADERS)).status).toBe(200);
+    expect(orgOfLastCall()).toBeUndefined();
+    expect(stack.refreshGrants()).toBe(grants);
   });
 });
 

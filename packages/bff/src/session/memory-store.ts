@@ -9,6 +9,7 @@ import {
   transactionLimits,
   ttlMillis,
 } from './codec.js';
+import { withActiveTenant } from './tenant.js';
 import type {
   DisplacedSession,
   HitCount,
@@ -230,12 +231,11 @@ export class MemorySessionStore implements SessionStore {
     return true;
   }
 
-  async setActiveTenant(id: string, tenant: string | undefined): Promise<boolean> {
+  async setActiveTenant(id: string, tenant: string | undefined, expireTokens?: boolean): Promise<boolean> {
     this.#assertOpen();
     const entry = this.#sessions.peek(id);
     if (!entry) return false;
-    const { activeTenant: _previous, ...rest } = entry.record;
-    entry.record = Object.freeze(tenant === undefined ? rest : { ...rest, activeTenant: tenant });
+    entry.record = frozenCopy(withActiveTenant(entry.record, tenant, expireTokens));
     return true;
   }
 

@@ -36,6 +36,7 @@ import {
   UPDATE_TOKENS,
   UPDATE_TOKENS_LEGACY,
 } from './redis-scripts.js';
+import { withActiveTenant } from './tenant.js';
 import type {
   DisplacedSession,
   HitCount,
@@ -269,10 +270,8 @@ export class RedisSessionStore implements SessionStore {
     }));
   }
 
-  async setActiveTenant(id: string, tenant: string | undefined): Promise<boolean> {
-    return this.#rewrite('setActiveTenant', id, ({ activeTenant: _previous, ...rest }) =>
-      tenant === undefined ? rest : { ...rest, activeTenant: tenant },
-    );
+  async setActiveTenant(id: string, tenant: string | undefined, expireTokens?: boolean): Promise<boolean> {
+    return this.#rewrite('setActiveTenant', id, (record) => withActiveTenant(record, tenant, expireTokens));
   }
 
   /**

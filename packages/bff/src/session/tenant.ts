@@ -1,4 +1,4 @@
-import type { SessionRecord } from './types.js';
+import type { SessionRecord, SessionTokens } from './types.js';
 
 /**
  * The tenant the session works in: the one the user switched to while they are still a member of it, else
@@ -13,4 +13,33 @@ import type { SessionRecord } from './types.js';
 export function activeTenantOf(record: Pick<SessionRecord, 'user' | 'activeTenant'>): string | undefined {
   const { tenants } = record.user;
   return tenants.find(({ id }) => id === record.activeTenant)?.id ?? tenants[0]?.id;
+}
+
+/**
+ * `record` with `tenant` as its active tenant (none: `undefined`) and, with `expireTokens`, every access token
+ * due for refresh (`refreshAt` 0): what the stores' `setActiveTenant` writes.
+ */
+export function withActiveTenant(
+  record: SessionRecord,
+  tenant: string | undefined,
+  expireTokens = false,
+): SessionRecord {
+  const { activeTenant: _previous, ...rest } = record;
+  const tokens = expireTokens ? dueTokens(record.tokens) : record.tokens;
+  return tenant === undefined ? { ...rest, tokens } : { ...rest, tokens, activeTenant: tenant };
+}
+
+function dueTokens(tokens: SessionTokens): SessionTokens {
+  const { resources } = tokens;
+  return {
+    ...tokens,
+    refreshAt: 0,
+    ...(resources === undefined
+      ? {}
+      : {
+          resources: Object.fromEntries(
+            Object.entries(resources).map(([resource, token]) => [resource, { ...token, refreshAt: 0 }]),
+          ),
+        }),
+  };
 }

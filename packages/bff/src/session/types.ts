@@ -159,9 +159,11 @@ export interface SessionStore {
   updateTokens(id: string, tokens: SessionTokens, user?: IdentityUser): Promise<boolean>;
   /**
    * Sets the session's active tenant (`undefined`: none chosen), keeping everything else as it is in the store
-   * at that moment: a refresh or a touch in between is not undone, and this is not undone by them.
+   * at that moment: a refresh or a touch in between is not undone, and this is not undone by them. With
+   * `expireTokens`, every access token of the session is made due for refresh in the same write (tokens
+   * scoped to the tenant left).
    */
-  setActiveTenant(id: string, tenant: string | undefined): Promise<boolean>;
+  setActiveTenant(id: string, tenant: string | undefined, expireTokens?: boolean): Promise<boolean>;
   /** Sets `lastSeenAt` only and extends the store's TTL. */
   touch(id: string, lastSeenAt: number, ttlMs: number): Promise<boolean>;
   /** Deletes one session (and its index entries). `true` when it existed. */

@@ -267,13 +267,20 @@ export function providerConfiguration(
     // Authorization decisions at the APIs need the user's roles and tenants in the access token itself, and
     // step-up decisions (RFC 9470) how and when the user signed in: `acr` and `auth_time` (RFC 9068 §2.2.1),
     // taken from the code or refresh token the access token is issued for.
+    // A token request may name one of the user's organisations (`organization`, as the BFF's
+    // `tenantTokenParameter` sends it): the access token is then scoped to it (`org_id`), for APIs that act
+    // only in the tenant the user works in. One the user is no longer a member of scopes the token to none
+    // (APIs that need a tenant refuse it), and the refreshed claims tell the BFF the memberships changed.
     extraTokenClaims(ctx, token) {
       const user = 'accountId' in token && token.accountId ? bySub.get(token.accountId) : undefined;
       if (!user) return undefined;
       const grant = ctx?.oidc.entities.AuthorizationCode ?? ctx?.oidc.entities.RefreshToken;
+      const organization = (ctx?.oidc.body as { organization?: unknown } | undefined)?.organization;
+      const member = user.tenants.some((tenant) => tenant.id === organization);
       return {
         roles: [...user.roles],
         tenants: tenantsOf(user),
+        ...(member ? { org_id: organization } : {}),
         ...(grant?.acr ? { acr: grant.acr } : {}),
         ...(grant?.authTime ? { auth_time: grant.authTime } : {}),
       };
