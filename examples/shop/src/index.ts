@@ -59,6 +59,7 @@ export {
   type WishlistItem,
 } from './services/profile/profile-service.js';
 export { shopRoleMaps, shopRolePermissions, shopTenantRolePermissions } from './shop-roles.js';
+export { shopTenantTokens } from './shop-tenancy.js';
 export {
   defaultShopPorts,
   type ShopPorts,

@@ -20,6 +20,7 @@ import {
 import type { Database } from './db/database.js';
 import { openShopDatabase } from './db/open-shop-database.js';
 import { shopRoleMaps } from './shop-roles.js';
+import { shopTenantTokens } from './shop-tenancy.js';
 import { defaultShopPorts, type ShopPorts, shopUpstreams } from './shop-upstreams.js';
 import { type ShopApis, startShopApis } from './start-shop-apis.js';
 import { shopSigningKey } from './web/build/signing.js';
@@ -58,7 +59,7 @@ export interface StartShopOptions {
   /** The BFF's idle and absolute session timeouts in seconds (defaults 1800 and 28800). */
   readonly idleTimeout?: number;
   readonly absoluteTimeout?: number;
-  /** Users of the dev IdP besides the six demo users. */
+  /** Users of the dev IdP besides the seven demo users. */
   readonly extraUsers?: readonly DevIdpUser[];
   /** More BFF options (`redisUrl`, `logLevel`, …), applied last. */
   readonly bff?: Partial<BffOptions>;
@@ -231,6 +232,8 @@ export async function startShop(options: StartShopOptions = {}): Promise<Running
       port: bffPort,
       issuer: idp.issuer,
       ...shopRoleMaps,
+      // Each token is asked for the tenant the user works in, so the APIs agree with a switch (shop-tenancy.ts).
+      tenantTokenParameter: shopTenantTokens.parameter,
       sessionSecrets: [randomBytes(32).toString('base64url')],
       upstreams: shopUpstreams(apis.ports),
       routes: web.navigation,

@@ -36,6 +36,7 @@ const ROLE_NOTES: Record<string, string> = {
   dave: 'store manager; edits the catalog',
   erin: 'admin; org admin of acme',
   frank: 'customer; member of globex',
+  grace: 'customer; member of acme, org admin of globex (switches between them)',
 };
 
 /** The ports' defaults, for the usage text (loads the shop's code: only for --help and bad options). */

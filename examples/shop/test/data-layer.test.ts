@@ -125,7 +125,7 @@ function dataLayerContract(open: () => Promise<OpenedDatabase>) {
       foreign_prices: 0,
       no_image: 0,
       tenants: 2,
-      profiles: 6,
+      profiles: 7,
     });
     expect(counts?.audit).toBeGreaterThanOrEqual(6);
     const orders = await db.query<{ id: string; owner_id: string; lines: number }>(

@@ -59,11 +59,11 @@ export const freezeUser = (value: DevIdpUser): DevIdpUser =>
   });
 
 /**
- * The six demo users of docs/http-contract.md#demo-users. Each one's password is their login name (`alice`/`alice`, …): they
+ * The seven demo users of docs/http-contract.md#demo-users. Each one's password is their login name (`alice`/`alice`, …): they
  * exist for development and tests only.
  *
  * @example
- * demoUsers.map((u) => u.login); // ['alice', 'bob', 'carol', 'dave', 'erin', 'frank']
+ * demoUsers.map((u) => u.login); // ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace']
  */
 export const demoUsers: readonly DevIdpUser[] = Object.freeze([
   freezeUser({
@@ -125,5 +125,19 @@ export const demoUsers: readonly DevIdpUser[] = Object.freeze([
     tenants: [{ id: 'globex', roles: ['member'] }],
     locale: 'ja-JP',
     currency: 'JPY',
+  }),
+  // A member of two organisations, for switching the active tenant without signing in again.
+  freezeUser({
+    login: 'grace',
+    sub: 'user_grace',
+    name: 'Grace',
+    email: 'grace@example.com',
+    roles: ['customer'],
+    tenants: [
+      { id: 'acme', roles: ['member'] },
+      { id: 'globex', roles: ['org_admin'] },
+    ],
+    locale: 'en-IN',
+    currency: 'INR',
   }),
 ]);

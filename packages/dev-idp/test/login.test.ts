@@ -49,7 +49,7 @@ describe('authorization code flow', () => {
       /<input[^>]*name="password"[^>]*type="password"|<input[^>]*type="password"[^>]*name="password"/,
     );
     expect(html).toMatch(/<button type="submit">Sign in<\/button>/);
-    expect(demoUsers).toHaveLength(6);
+    expect(demoUsers).toHaveLength(7);
     for (const user of demoUsers) expect(html).toContain(`<code>${user.login}</code>`);
   });
 

@@ -237,7 +237,7 @@ describe('bffClient', () => {
 });
 
 describe('demoUsers', () => {
-  it('are the six users of docs/http-contract.md#demo-users', () => {
+  it('are the seven users of docs/http-contract.md#demo-users', () => {
     expect(
       demoUsers.map(({ login, sub, name, roles, tenants }) => ({ login, sub, name, roles, tenants })),
     ).toEqual([
@@ -259,6 +259,16 @@ describe('demoUsers', () => {
         roles: ['customer'],
         tenants: [{ id: 'globex', roles: ['member'] }],
       },
+      {
+        login: 'grace',
+        sub: 'user_grace',
+        name: 'Grace',
+        roles: ['customer'],
+        tenants: [
+          { id: 'acme', roles: ['member'] },
+          { id: 'globex', roles: ['org_admin'] },
+        ],
+      },
     ]);
     expect(demoUsers[0]).toMatchObject({ locale: 'en-IN', currency: 'INR', email: 'alice@example.com' });
     for (const user of demoUsers) {
@@ -271,7 +281,7 @@ describe('demoUsers', () => {
     const client = bffClient({ baseUrl: 'http://localhost:4994' });
     const idp = await createDevIdp({ port: 0, clients: [client] });
     try {
-      expect(demoUsers).toHaveLength(6);
+      expect(demoUsers).toHaveLength(7);
       for (const user of demoUsers) {
         const flow = await signIn(idp, { client, login: user.login });
         const { body } = await redeemCode(idp, client, flow);

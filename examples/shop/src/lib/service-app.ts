@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Database } from '../db/database.js';
 import { createDatabaseAuditSink } from '../services/audit/database-audit-sink.js';
 import { shopRoleMaps } from '../shop-roles.js';
+import { shopTenantTokens } from '../shop-tenancy.js';
 
 /** What every shop service needs. */
 export interface ServiceOptions {
@@ -52,6 +53,8 @@ export async function createServiceApp(
     issuer: options.issuer,
     audience: options.audience ?? shopServiceAudiences[service],
     ...shopRoleMaps,
+    // The tenant the user works in, from tokens the BFF asked for it (shop-tenancy.ts).
+    activeTenantClaim: shopTenantTokens.claim,
     audit: createDatabaseAuditSink(options.db, service),
   });
   // What a signed-in caller gets is theirs: no shared cache keeps it, unless a route says otherwise.

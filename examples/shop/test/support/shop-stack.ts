@@ -1,30 +1,16 @@
 import { createServer, type Server } from 'node:http';
 import { createBffServer, createLogger, resolveConfig } from '@gatehouse/bff';
-import { bffClient, createDevIdp, type DevIdp, type DevIdpUser, demoUsers } from '@gatehouse/dev-idp';
+import { bffClient, createDevIdp, type DevIdp, demoUsers } from '@gatehouse/dev-idp';
 import { API_HEADERS, freePort, signIn, TestBrowser, type TestResponse } from '@gatehouse/testing';
 import {
   type Database,
   type ShopApis,
   type ShopService,
   shopServiceAudiences,
+  shopTenantTokens,
   shopUpstreams,
   startShopApis,
 } from '../../src/index.js';
-
-/**
- * A customer who belongs to acme, for the journey "an order placed by a member appears in acme's audit
- * log": among the demo users only erin is in acme, and her role (admin) cannot place orders.
- */
-export const grace: DevIdpUser = {
-  login: 'grace',
-  sub: 'user_grace',
-  name: 'Grace',
-  email: 'grace@acme.example',
-  roles: ['customer'],
-  tenants: [{ id: 'acme', roles: ['member'] }],
-  locale: 'en-IN',
-  currency: 'INR',
-};
 
 export type Login = 'alice' | 'bob' | 'carol' | 'dave' | 'erin' | 'frank' | 'grace';
 const LOGINS: readonly Login[] = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace'];
@@ -75,7 +61,7 @@ export async function startShopStack(db: Database): Promise<ShopStack> {
   const idp = await createDevIdp({
     port: 0,
     clients: [bffClient({ baseUrl: bffUrl })],
-    users: [...demoUsers, grace],
+    users: [...demoUsers],
   });
   const zero = { catalog: 0, cart: 0, checkout: 0, orders: 0, profile: 0, org: 0 };
   const apis = await startShopApis({ db, issuer: idp.issuer, ports: zero });
@@ -85,6 +71,7 @@ export async function startShopStack(db: Database): Promise<ShopStack> {
     port: bffPort,
     issuer: idp.issuer,
     resource: 'urn:gatehouse:shop',
+    tenantTokenParameter: shopTenantTokens.parameter,
     sessionSecrets: [SECRET],
     upstreams: {
       ...shopUpstreams(apis.ports),

@@ -106,7 +106,8 @@ export async function buildCheckoutService(options: CheckoutServiceOptions): Pro
       onSend: async (request, reply, payload) => {
         if (request.principal) {
           const id = placed.get(request);
-          const tenant = request.principal.tenants[0]?.id;
+          // The organisation the user works in (the token's active tenant), else their first.
+          const tenant = request.principal.activeTenant ?? request.principal.tenants[0]?.id;
           await app.gatehouse.audit(request, {
             action: 'checkout.place_order',
             outcome: outcomeOf(reply.statusCode),

@@ -92,4 +92,26 @@ export const orgMigrations: readonly Migration[] = [
     },
   },
   grantSchemaToServices('org/0003-service-role', 'org'),
+  {
+    // grace, a member of acme and org admin of globex, joined the demo users later: a migration of her own, so
+    // that a database seeded before her gets her too.
+    id: 'org/0004-seed-grace',
+    service: 'org',
+    async run(tx) {
+      await tx.query(
+        `INSERT INTO org.users (id, display_name, email, roles, status)
+         VALUES ('user_grace', 'Grace', 'grace@example.com', ARRAY['customer'], 'active') ON CONFLICT (id) DO NOTHING`,
+      );
+      for (const [tenant, role, daysAgo] of [
+        ['acme', 'member', 9],
+        ['globex', 'org_admin', 12],
+      ] as const) {
+        await tx.query(
+          `INSERT INTO org.members (tenant_id, user_id, role, joined_at)
+           VALUES ($1, 'user_grace', $2, now() - make_interval(days => $3)) ON CONFLICT DO NOTHING`,
+          [tenant, role, daysAgo],
+        );
+      }
+    },
+  },
 ];

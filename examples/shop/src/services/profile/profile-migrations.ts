@@ -1,7 +1,7 @@
 import { type Migration, sqlMigration } from '../../db/migrate.js';
 import { grantSchemaToServices } from '../../db/shop-service-role.js';
 
-/** The profile service's schema `profile`: one profile per user (seeded for the six demo users) and wishlists. */
+/** The profile service's schema `profile`: one profile per user (seeded for the seven demo users) and wishlists. */
 export const profileMigrations: readonly Migration[] = [
   sqlMigration('profile/0001-profiles', 'profile', [
     'CREATE SCHEMA IF NOT EXISTS profile',
@@ -64,4 +64,16 @@ export const profileMigrations: readonly Migration[] = [
     },
   },
   grantSchemaToServices('profile/0005-service-role', 'profile'),
+  {
+    // grace joined the demo users later (a member of two organisations): a migration of her own, so that a
+    // database seeded before her gets her too.
+    id: 'profile/0006-seed-grace',
+    service: 'profile',
+    async run(tx) {
+      await tx.query(
+        `INSERT INTO profile.profiles (user_id, display_name, email, phone, locale, currency)
+         VALUES ('user_grace', 'Grace', 'grace@example.com', '', 'en-IN', 'INR') ON CONFLICT (user_id) DO NOTHING`,
+      );
+    },
+  },
 ];

@@ -4,6 +4,7 @@ import { Icon } from '@gatehouse/shop-ui';
 import { type FormEvent, type ReactNode, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { ExpiryNotices } from './expiry.js';
 import { useLocation } from './location.js';
+import { switchOrganisation } from './organisation.js';
 
 interface Category {
   readonly slug: string;
@@ -151,8 +152,13 @@ function AccountMenu(): ReactNode {
                 </span>
               ))}
               {user.tenants.map((tenant) => (
-                <span key={tenant.id} className="chip chip--tenant">
+                <span
+                  key={tenant.id}
+                  className="chip chip--tenant"
+                  data-active={tenant.id === user.activeTenant || undefined}
+                >
                   {tenant.id} · {tenant.roles.map(roleLabel).join(', ')}
+                  {tenant.id === user.activeTenant && user.tenants.length > 1 ? ' · working here' : ''}
                 </span>
               ))}
             </div>
@@ -168,11 +174,30 @@ function AccountMenu(): ReactNode {
               Admin area
             </a>
           )}
-          {user.tenants.map((tenant) => (
-            <a role="menuitem" key={tenant.id} href={`/org/${encodeURIComponent(tenant.id)}/users`}>
-              Organisation: {tenant.id}
-            </a>
-          ))}
+          {/* The organisation the user works in opens; another one is switched to first (no new sign-in). */}
+          {user.tenants.map((tenant) =>
+            tenant.id === user.activeTenant || user.tenants.length === 1 ? (
+              <a
+                role="menuitem"
+                key={tenant.id}
+                href={`/org/${encodeURIComponent(tenant.id)}/users`}
+                data-testid="org-open"
+              >
+                Organisation: {tenant.id}
+              </a>
+            ) : (
+              <button
+                type="button"
+                role="menuitem"
+                key={tenant.id}
+                data-testid="org-switch"
+                data-tenant={tenant.id}
+                onClick={() => switchOrganisation(shell, tenant.id).catch(console.error)}
+              >
+                Switch to {tenant.id}
+              </button>
+            ),
+          )}
           <button type="button" role="menuitem" className="menu__signout" onClick={() => shell.logout()}>
             Sign out
           </button>

@@ -1,6 +1,7 @@
 import { defineReactRemote, useApi, useCan, useIdentity, useRemoteContext } from '@gatehouse/react';
 import { UnauthenticatedError } from '@gatehouse/remote';
 import { keepOnExpiry, resumeStepUp, withStepUp } from '@gatehouse/remote/step-up';
+import { switchTenant } from '@gatehouse/remote/tenant';
 import {
   type AuditLogEntry,
   type AuditLogPage,
@@ -275,11 +276,78 @@ function AuditLog({ tenant }: { tenant: string }): ReactNode {
   );
 }
 
-/** An organisation (`/org/:tenant/users|billing|audit-logs`): the tenant comes from the route, the API checks it. */
+/**
+ * An organisation the user is a member of but does not work in now: the APIs act only in the active tenant
+ * (its tokens are scoped to it), so the page offers the switch instead of showing the other one's data.
+ */
+function SwitchPrompt({ tenant, active }: { tenant: string; active: string | undefined }): ReactNode {
+  const [problem, setProblem] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const switchNow = async () => {
+    setBusy(true);
+    try {
+      await switchTenant(tenant);
+      // The shell hears the switch (push channel) and gives this page the new identity: nothing more to do.
+    } catch (error) {
+      setProblem(problemText(error));
+      setBusy(false);
+    }
+  };
+  return (
+    <div data-testid="org-switch-prompt">
+      <PageHeader title={tenant} subtitle="Organisation" />
+      <StateView
+        kind="no-access"
+        title={`You are working in ${active ?? 'no organisation'}`}
+        action={
+          <button
+            type="button"
+            className="button button--primary"
+            disabled={busy}
+            onClick={switchNow}
+            data-testid="org-switch-now"
+          >
+            {busy ? 'Switching…' : `Switch to ${tenant}`}
+          </button>
+        }
+      >
+        Switch to {tenant} to see its members, billing and audit log. No new sign-in is needed.
+      </StateView>
+      {problem && (
+        <p className="alert alert--error" role="status">
+          {problem}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/**
+ * An organisation (`/org/:tenant/users|billing|audit-logs`): the tenant comes from the route, the API checks
+ * it against the token, which acts in the user's active tenant. When the user switches (here or in another
+ * tab), the page follows to the new tenant, and what it held for the old one (a billing draft) is dropped.
+ */
 function Org(): ReactNode {
   const { route, navigate } = useRemoteContext();
   const identity = useIdentity();
   const tenant = route.params.tenant ?? '';
+  const active = identity.isAuthenticated ? identity.user.activeTenant : undefined;
+  const shown = useRef(active);
+  useEffect(() => {
+    // The user switched while this page showed the tenant they worked in: follow them to the new one.
+    if (shown.current === tenant && active !== undefined && active !== tenant)
+      navigate(`/org/${encodeURIComponent(active)}/users`);
+    shown.current = active;
+  }, [active, tenant, navigate]);
+  if (active !== tenant && identity.isAuthenticated && identity.user.tenants.some((t) => t.id === tenant))
+    return <SwitchPrompt tenant={tenant} active={active} />;
+  return <OrgPage key={tenant} tenant={tenant} />;
+}
+
+/** The pages of the tenant the user works in; keyed by tenant, so nothing of another one survives a switch. */
+function OrgPage({ tenant }: { tenant: string }): ReactNode {
+  const { route, navigate } = useRemoteContext();
+  const identity = useIdentity();
   const tab = route.path.split('/')[3] as Tab | undefined;
   const allowed: Record<Tab, boolean> = {
     users: useCan('users:view', { tenantId: tenant }),
