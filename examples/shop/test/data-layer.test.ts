@@ -428,7 +428,7 @@ describe('PGlite kept in a folder', () => {
                 (SELECT count(*)::int FROM audit.events) AS audit,
                 (SELECT count(*)::int FROM org.members) AS members`,
       );
-      expect(counts).toEqual({ products: 25, orders: 2, audit: 6, members: 5 });
+      expect(counts).toEqual({ products: 25, orders: 2, audit: 6, members: 7 });
     } finally {
       await again.close();
     }

@@ -33,5 +33,7 @@ export async function switchTenant(tenant: string, options: SwitchTenantOptions 
     headers: { 'x-csrf': '1', accept: 'application/json', 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
-  if (!response.ok) throw problemError(response.status, await response.json().catch(() => undefined));
+  // Read either way: an answer left unread holds its connection (and the browser's resources) until collected.
+  const answer: unknown = await response.json().catch(() => undefined);
+  if (!response.ok) throw problemError(response.status, answer);
 }

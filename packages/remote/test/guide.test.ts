@@ -10,6 +10,7 @@ describe('docs/write-a-remote.md', () => {
     const blocks = [...guide.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
     expect(blocks).toContain(read('./example/orders-remote.ts'));
     expect(blocks).toContain(read('./example/orders-remote.test.ts'));
+    expect(blocks).toContain(read('./example/organisation-picker.ts'));
   });
 });
 

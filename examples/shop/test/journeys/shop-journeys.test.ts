@@ -51,6 +51,38 @@ await describeWith(['chromium'], 'journeys: the demo users', () => {
     await page.getByTestId('org-user').filter({ hasText: 'Frank' }).waitFor();
   });
 
+  it('grace switches from acme to globex without signing in again: both tabs follow, the API acts only in the active one', async () => {
+    const journey = await h.journey();
+    const { page, requests } = journey;
+    await signInAt(h.shop, page, 'grace', '/org/acme/users');
+    await page.getByTestId('org-users').waitFor();
+    const other = await journey.newPage();
+    await other.goto(h.url('/org/acme/users'));
+    await other.getByTestId('org-users').waitFor();
+    // globex is hers too, but she works in acme: the page offers the switch, and the org API agrees.
+    await page.goto(h.url('/org/globex/billing'));
+    await page.getByTestId('org-switch-prompt').waitFor();
+    expect(requests.filter((r) => r.url.includes('/api/org/globex'))).toEqual([]);
+    expect(await fetchStatus(page, '/api/org/globex/users', { headers: { 'x-csrf': '1' } })).toBe(403);
+    const logins = requests.filter((r) => r.url.includes('/auth/login')).length;
+    // The switch from the account menu: no sign-in, the org page opens on globex, and the other tab, which
+    // showed acme, follows to globex.
+    await page.getByTestId('account-button').click();
+    await page.locator('[data-testid=org-switch][data-tenant=globex]').click();
+    await page.waitForURL(/\/org\/globex\/users$/);
+    await page.getByTestId('org-users').waitFor();
+    await other.waitForURL(/\/org\/globex\/users$/, { timeout: 5000 });
+    await other.getByTestId('org-users').waitFor();
+    expect(requests.filter((r) => r.url.includes('/auth/login')).length).toBe(logins);
+    expect(await fetchStatus(page, '/api/org/globex/billing', { headers: { 'x-csrf': '1' } })).toBe(200);
+    expect(await fetchStatus(page, '/api/org/acme/users', { headers: { 'x-csrf': '1' } })).toBe(403);
+    // Back to acme from the prompt on acme's page.
+    await page.goto(h.url('/org/acme/users'));
+    await page.getByTestId('org-switch-now').click();
+    await page.getByTestId('org-users').waitFor();
+    await other.waitForURL(/\/org\/acme\/users$/, { timeout: 5000 });
+  });
+
   it('dave edits a product and everyone sees it; alice gets no editor, and the catalog API refuses her (403)', async () => {
     const dave = await h.journey();
     await signInAt(h.shop, dave.page, 'dave', '/product/prod_tawa');

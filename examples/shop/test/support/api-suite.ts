@@ -465,6 +465,34 @@ export function shopApiSuite(open: () => Promise<{ db: Database; dispose(): Prom
     expect(await stockOf('prod_tawa')).toBe(tawaStock! - 2);
   });
 
+  it('lets grace act in one organisation at a time: the org API follows her switch, with no new sign-in', async () => {
+    const switchTo = (tenant: string) =>
+      shop.browsers.grace.request(`${shop.bffUrl}/auth/tenant`, {
+        method: 'POST',
+        headers: { ...API_HEADERS, origin: shop.bffUrl },
+        json: { tenant },
+      });
+    expect((await api('grace', 'GET', '/org/acme/users')).status).toBe(200);
+    // A member of globex too, but she works in acme: the token says so, and the org API agrees.
+    const refused = await api('grace', 'GET', '/org/globex/users');
+    expect(refused.status).toBe(403);
+    expect(refused.json()).toMatchObject({
+      code: 'forbidden',
+      detail: expect.stringMatching(/another organisation/),
+    });
+    try {
+      expect((await switchTo('globex')).status).toBe(200);
+      expect((await api('grace', 'GET', '/org/globex/users')).status).toBe(200);
+      expect((await api('grace', 'GET', '/org/globex/billing')).status).toBe(200);
+      expect((await api('grace', 'GET', '/org/acme/users')).status).toBe(403);
+      expect((await switchTo('initech')).status).toBe(403);
+      expect((await api('grace', 'GET', '/org/globex/users')).status).toBe(200);
+    } finally {
+      expect((await switchTo('acme')).status).toBe(200);
+    }
+    expect((await api('grace', 'GET', '/org/acme/users')).status).toBe(200);
+  });
+
   it('puts an order placed by an acme member in acme’s audit log and not in globex’s', async () => {
     await api('grace', 'POST', '/cart/items', { productId: 'prod_yoga_mat', quantity: 1 });
     // The W3C trace id a client sends reaches the audit event, through the BFF and the checkout service.
