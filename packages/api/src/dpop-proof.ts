@@ -1,5 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { base64url, calculateJwkThumbprint, EmbeddedJWK, errors, type JWK, jwtVerify } from 'jose';
+import {
+  base64url,
+  type CryptoKey,
+  calculateJwkThumbprint,
+  EmbeddedJWK,
+  errors,
+  type FlattenedJWSInput,
+  type JWK,
+  type JWSHeaderParameters,
+  jwtVerify,
+} from 'jose';
 import { LRUCache } from 'lru-cache';
 import { ApiError, type ApiErrorCode } from './errors.js';
 import { supportedAlgorithms, type VerifierConfig } from './options.js';
@@ -25,6 +35,42 @@ const refuse = (code: ApiErrorCode, message: string, cause?: unknown) =>
   new ApiError(code, message, { cause });
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const MAX_PROOF_LENGTH = 8192;
+/** Distinct proof headers (one per client key, in practice) whose imported key and thumbprint are kept. */
+const KEY_CACHE_ENTRIES = 1_000;
+/** … and at most this many characters of them in all (a header is at most {@link MAX_PROOF_LENGTH}). */
+const KEY_CACHE_CHARACTERS = 1_000_000;
+
+/** A proof key as jose's `EmbeddedJWK` imported it, with its RFC 7638 thumbprint. */
+interface ProofKey {
+  readonly key: CryptoKey;
+  readonly thumbprint: string;
+}
+
+/**
+ * The public key of a proof's `jwk` header, imported by jose's `EmbeddedJWK` (which refuses a private key, a
+ * `use` other than `sig` and an `alg` other than the header's) and its thumbprint, both remembered by the
+ * proof's encoded protected header: a client signs every proof with one key, so its header (`alg`, `typ`,
+ * `jwk`) is the same bytes every time, and importing the key and hashing it again per request was most of the
+ * verifier's CPU. The cache holds only what `EmbeddedJWK` accepted, under the exact bytes it accepted: a header
+ * that differs in anything (another key, a private key, another `alg`) is another entry, imported and checked
+ * afresh. The signature is still verified for every proof, with the key of its own header.
+ */
+function proofKeys() {
+  const cache = new LRUCache<string, ProofKey>({
+    max: KEY_CACHE_ENTRIES,
+    maxSize: KEY_CACHE_CHARACTERS,
+    sizeCalculation: (_key, header) => header.length,
+  });
+  return async (header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<ProofKey> => {
+    const encoded = token.protected;
+    const cached = encoded === undefined ? undefined : cache.get(encoded);
+    if (cached) return cached;
+    const key = (await EmbeddedJWK(header, token)) as CryptoKey;
+    const entry = { key, thumbprint: await calculateJwkThumbprint(header.jwk as JWK, 'sha256') };
+    if (encoded !== undefined) cache.set(encoded, entry);
+    return entry;
+  };
+}
 
 /** The URL without query and fragment, normalised by WHATWG URL (scheme and host lower case, default port dropped). */
 function targetUri(url: string): string | undefined {
@@ -77,8 +123,9 @@ function fromJose(error: unknown): ApiError {
 
 /**
  * Creates the DPoP proof checks of a service (RFC 9449 §4.3): one compact JWS of `typ` `dpop+jwt`, signed with
- * an asymmetric algorithm (`supportedAlgorithms`) by the public key in its `jwk` header (jose's `EmbeddedJWK`, which refuses a
- * private key); `htm` the request method; `htu` the request URL without query and fragment; `iat` within
+ * an asymmetric algorithm (`supportedAlgorithms`) by the public key in its `jwk` header (jose's `EmbeddedJWK`,
+ * which refuses a private key; the imported key and its thumbprint are remembered per distinct header, see
+ * `proofKeys`); `htm` the request method; `htu` the request URL without query and fragment; `iat` within
  * `dpopWindowSeconds` of now either way; `jti` never seen before for that key within the window; `ath` the
  * access token's SHA-256; the key's thumbprint equal to the token's `cnf.jkt`; and, when `dpopNonce` is on,
  * `nonce` the server's current (or previous) nonce.
@@ -91,6 +138,7 @@ export function createDPoPProofVerifier(config: VerifierConfig): DPoPProofVerifi
   const window = config.dpopWindowSeconds;
   const seen = new LRUCache<string, true>({ max: config.dpopReplayCacheSize, ttl: 2 * window * 1000 });
   const nonce = config.dpopNonce ? nonces(window) : undefined;
+  const keyOf = proofKeys();
 
   async function verify(request: DPoPRequest, accessToken: string, jkt: string): Promise<void> {
     const { proof } = request;
@@ -99,19 +147,27 @@ export function createDPoPProofVerifier(config: VerifierConfig): DPoPProofVerifi
     if (proof.length > MAX_PROOF_LENGTH || !COMPACT_JWS.test(proof))
       throw refuse('GH_API_DPOP_PROOF_INVALID', 'DPoP proof is not one compact JWS');
     let verified: Awaited<ReturnType<typeof jwtVerify>>;
+    let thumbprint: string | undefined;
     try {
-      verified = await jwtVerify(proof, EmbeddedJWK, {
-        typ: 'dpop+jwt',
-        algorithms: [...supportedAlgorithms],
-        requiredClaims: ['iat', 'jti', 'htm', 'htu'],
-      });
+      verified = await jwtVerify(
+        proof,
+        async (header, token) => {
+          const found = await keyOf(header, token);
+          thumbprint = found.thumbprint;
+          return found.key;
+        },
+        {
+          typ: 'dpop+jwt',
+          algorithms: [...supportedAlgorithms],
+          requiredClaims: ['iat', 'jti', 'htm', 'htu'],
+        },
+      );
     } catch (error) {
       throw fromJose(error);
     }
     const { payload, protectedHeader } = verified;
     if (protectedHeader.typ !== 'dpop+jwt') throw refuse('GH_API_DPOP_PROOF_INVALID', 'proof typ refused');
-    const thumbprint = await calculateJwkThumbprint(protectedHeader.jwk as JWK, 'sha256');
-    if (thumbprint !== jkt)
+    if (thumbprint === undefined || thumbprint !== jkt)
       throw refuse('GH_API_DPOP_PROOF_INVALID', 'proof key is not the token key (cnf.jkt)');
     if (payload.htm !== request.method)
       throw refuse('GH_API_DPOP_PROOF_INVALID', 'proof htm is not the method');

@@ -316,3 +316,84 @@ describe('DPoP-bound access tokens (RFC 9449, docs/security-requirements.md#c24)
     expect(response.headers['dpop-nonce']).toBeUndefined();
   });
 });
+
+describe('the proof keys the verifier remembers (imported key and thumbprint, by the proof header)', () => {
+  /** A proof whose header embeds `header`'s public key but which `signer` signed. */
+  const signedBy = (header: Client, signer: CryptoKey, token: string) =>
+    new SignJWT({ htm: 'GET', htu: 'https://api.shop.example/orders', jti: randomUUID(), ath: ath(token) })
+      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: header.jwk })
+      .setIssuedAt()
+      .sign(signer);
+
+  it('lets no other key pass once a key is remembered: the signature is checked against every proof', async () => {
+    const token = await boundToken();
+    const thief = await client();
+    // The owner's header is remembered from an accepted proof…
+    expect((await call(`DPoP ${token}`, await proof(key, token))).statusCode).toBe(200);
+    // …and a proof carrying that very header, signed by another key, is still refused, again and again.
+    for (let i = 0; i < 3; i++) {
+      await expectRefused(
+        await call(`DPoP ${token}`, await signedBy(key, thief.privateKey, token)),
+        'GH_API_DPOP_PROOF_INVALID',
+        'invalid_dpop_proof',
+      );
+    }
+    expect((await call(`DPoP ${token}`, await proof(key, token))).statusCode).toBe(200);
+  });
+
+  it('keeps each key its own thumbprint: a remembered key proves nothing for a token bound to another', async () => {
+    const thief = await client();
+    const mine = await boundToken();
+    const theirs = await boundToken(thief.jkt);
+    // Both keys remembered, each from an accepted proof of its own.
+    expect((await call(`DPoP ${mine}`, await proof(key, mine))).statusCode).toBe(200);
+    expect((await call(`DPoP ${theirs}`, await proof(thief, theirs))).statusCode).toBe(200);
+    await expectRefused(
+      await call(`DPoP ${mine}`, await proof(thief, mine)),
+      'GH_API_DPOP_PROOF_INVALID',
+      'invalid_dpop_proof',
+    );
+    await expectRefused(
+      await call(`DPoP ${theirs}`, await proof(key, theirs)),
+      'GH_API_DPOP_PROOF_INVALID',
+      'invalid_dpop_proof',
+    );
+  });
+
+  it('still refuses a private key in the header after its public half was remembered', async () => {
+    const token = await boundToken();
+    expect((await call(`DPoP ${token}`, await proof(key, token))).statusCode).toBe(200);
+    const leaked = await new SignJWT({
+      htm: 'GET',
+      htu: 'https://api.shop.example/orders',
+      jti: randomUUID(),
+      ath: ath(token),
+    })
+      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(key.privateKey) })
+      .setIssuedAt()
+      .sign(key.privateKey);
+    await expectRefused(
+      await call(`DPoP ${token}`, leaked),
+      'GH_API_DPOP_PROOF_INVALID',
+      'invalid_dpop_proof',
+    );
+  });
+
+  it('still verifies every key after more distinct keys than it remembers (1,000)', {
+    timeout: 90_000,
+  }, async () => {
+    const token = await boundToken();
+    expect((await call(`DPoP ${token}`, await proof(key, token))).statusCode).toBe(200);
+    const others = await Promise.all(Array.from({ length: 1_050 }, () => client()));
+    for (const other of others) {
+      const theirs = await boundToken(other.jkt);
+      expect((await call(`DPoP ${theirs}`, await proof(other, theirs))).statusCode).toBe(200);
+    }
+    expect((await call(`DPoP ${token}`, await proof(key, token))).statusCode).toBe(200);
+    await expectRefused(
+      await call(`DPoP ${token}`, await signedBy(key, (others[0] as Client).privateKey, token)),
+      'GH_API_DPOP_PROOF_INVALID',
+      'invalid_dpop_proof',
+    );
+  });
+});

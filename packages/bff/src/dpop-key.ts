@@ -1,8 +1,8 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
+import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import { ALGORITHM_OF, readPrivateJwk } from './client-key.js';
 import type { BffConfig } from './config.js';
 import { BffError } from './errors.js';
+import { createProofSigner } from './lib/proof-signer.js';
 
 /** A private key and its public half, as openid-client's `getDPoPHandle` takes them. */
 export interface DPoPKeyPair {
@@ -23,7 +23,7 @@ export interface DPoPKey {
    * A proof for one request: `typ` `dpop+jwt`, the public `jwk`, `htm`, `htu` (no query, no fragment), `iat`,
    * a random `jti`, `ath` = base64url(SHA-256(access token)), and `nonce` when the server asked for one.
    */
-  proof(method: string, url: string, accessToken: string, nonce?: string): Promise<string>;
+  proof(method: string, url: string, accessToken: string, nonce?: string): string;
 }
 
 function invalid(message: string, cause?: unknown): BffError {
@@ -41,7 +41,7 @@ function invalid(message: string, cause?: unknown): BffError {
  *
  * @example
  * const key = await loadDPoPKey(config); // { alg: 'ES256', publicJwk: { kty: 'EC', crv: 'P-256', … }, … }
- * await key.proof('GET', 'https://orders.internal/orders/1', accessToken); // 'eyJ0eXAiOiJkcG9wK2p3dCIs…'
+ * key.proof('GET', 'https://orders.internal/orders/1', accessToken); // 'eyJhbGciOiJFUzI1NiIs…'
  */
 export async function loadDPoPKey(config: BffConfig): Promise<DPoPKey | undefined> {
   if (!config.dpop) return undefined;
@@ -82,18 +82,12 @@ export async function loadDPoPKey(config: BffConfig): Promise<DPoPKey | undefine
 
 function signer(keyPair: DPoPKeyPair, alg: string, publicJwk: JWK, generated: boolean): DPoPKey {
   const protectedHeader = Object.freeze({ alg, typ: 'dpop+jwt', jwk: Object.freeze(publicJwk) });
+  const sign = createProofSigner(keyPair.privateKey, protectedHeader);
   return Object.freeze({
     keyPair,
     alg,
     publicJwk: protectedHeader.jwk,
     generated,
-    proof(method: string, url: string, accessToken: string, nonce?: string): Promise<string> {
-      const ath = createHash('sha256').update(accessToken).digest('base64url');
-      return new SignJWT({ htm: method, htu: url, ath, ...(nonce === undefined ? {} : { nonce }) })
-        .setProtectedHeader(protectedHeader)
-        .setIssuedAt()
-        .setJti(randomUUID())
-        .sign(keyPair.privateKey);
-    },
+    proof: sign,
   });
 }

@@ -234,7 +234,7 @@ describe('DPoP configuration', () => {
     const key = await loadDPoPKey(resolveConfig({ ...base, ...options }));
     expect(key).toMatchObject({ alg: 'ES384', generated: false });
     expect(key?.publicJwk).not.toHaveProperty('d');
-    const proof = await key?.proof('POST', 'https://api.example/orders', 'token');
+    const proof = key?.proof('POST', 'https://api.example/orders', 'token');
     expect(decodeProtectedHeader(proof as string)).toMatchObject({ typ: 'dpop+jwt', alg: 'ES384' });
     await writeFile(file, JSON.stringify(await exportJWK(publicKey)));
     await expect(loadDPoPKey(resolveConfig({ ...base, ...options }))).rejects.toThrow(

@@ -167,8 +167,8 @@ export class ApiProxy {
     return this.#refuse(forward.res, SESSION_ENDED);
   }
 
-  /** Sends `forward` upstream; with DPoP on and a token, once its proof is signed (the one await it costs). */
-  #send(forward: Forward, bearer: string | undefined): Promise<void> | undefined {
+  /** Sends `forward` upstream; with DPoP on and a token, with a proof signed for it (synchronously). */
+  #send(forward: Forward, bearer: string | undefined): undefined {
     const headers = this.#headers.build(forward, bearer);
     if (bearer === undefined || this.#headers.dpop === undefined) {
       forward.dispatch(headers);
@@ -179,14 +179,22 @@ export class ApiProxy {
     if (!forward.hasBody && !forward.stream)
       forward.retry = (nonce) => {
         this.#nonces.set(route.name, nonce);
-        this.#headers
-          .proof(this.#headers.build(forward, bearer), route, method, path, bearer, nonce)
-          .then((signed) => forward.dispatch(signed))
-          .catch((error: unknown) => this.#fail(forward.res, error));
+        try {
+          const signed = this.#headers.proof(
+            this.#headers.build(forward, bearer),
+            route,
+            method,
+            path,
+            bearer,
+            nonce,
+          );
+          forward.dispatch(signed);
+        } catch (error) {
+          this.#fail(forward.res, error);
+        }
       };
-    return this.#headers
-      .proof(headers, route, method, path, bearer, this.#nonces.get(route.name))
-      .then((signed) => forward.dispatch(signed));
+    forward.dispatch(this.#headers.proof(headers, route, method, path, bearer, this.#nonces.get(route.name)));
+    return undefined;
   }
 
   #refuse(res: ServerResponse, refusal: Refusal): undefined {

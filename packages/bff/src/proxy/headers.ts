@@ -95,17 +95,17 @@ export class UpstreamHeaders {
    * Adds the `DPoP` proof for `method` on the upstream's `path` (its query and fragment left out of `htu`) to
    * `headers`, for `token`; with `nonce` when the upstream asked for one. Only called with DPoP on.
    */
-  async proof(
+  proof(
     headers: string[],
     route: UpstreamRoute,
     method: string,
     path: string,
     token: string,
     nonce?: string,
-  ): Promise<string[]> {
+  ): string[] {
     const end = path.search(/[?#]/);
     const htu = `${route.origin}${end === -1 ? path : path.slice(0, end)}`;
-    headers.push('dpop', await (this.dpop as DPoPKey).proof(method, htu, token, nonce));
+    headers.push('dpop', (this.dpop as DPoPKey).proof(method, htu, token, nonce));
     return headers;
   }
 

@@ -184,7 +184,7 @@ export class WebSocketProxy {
     }
     const headers = this.#parts.headers.build(handshake, bearer);
     if (this.#parts.headers.dpop)
-      await this.#parts.headers.proof(headers, handshake.route, 'GET', handshake.path, bearer);
+      this.#parts.headers.proof(headers, handshake.route, 'GET', handshake.path, bearer);
     if (socket.destroyed || handshake.ending) return;
     this.#connect(handshake, headers);
   }
