@@ -3,7 +3,12 @@ import { bridgeFetch, type NativeTransport } from '@gatehouse/shell/native';
 import { readForm, TestBrowser } from '@gatehouse/testing';
 import { calculatePKCECodeChallenge, randomPKCECodeVerifier } from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BridgeHost, createBridgeHost, type HostHttp } from '../../examples/shop/hybrid/bridge-host.js';
+import {
+  appOriginRelays,
+  type BridgeHost,
+  createBridgeHost,
+  type HostHttp,
+} from '../../examples/shop/hybrid/bridge-host.js';
 import { type Stack, startStack } from '../../packages/bff/test/support/stack.js';
 
 const APP_ORIGIN = 'http://127.0.0.1:45000';
@@ -145,6 +150,33 @@ describe('the bridge: the page side (@gatehouse/shell/native) and the host side 
     await expect(send('/api/x', { headers: { authorization: 'Bearer x' } })).rejects.toThrow(
       /header_not_allowed/,
     );
+  });
+
+  it('the app origin relays GET of pages and files to the BFF, never /api or /auth, another method or a path read otherwise', () => {
+    for (const path of [
+      '/',
+      '/admin',
+      '/orders/order_123?tab=1',
+      '/shell/main-1.js',
+      '/remotes/admin/admin-1.js',
+    ])
+      expect(appOriginRelays('GET', path), path).toBe(true);
+    for (const path of [
+      '/api/orders',
+      '/API/orders',
+      '/auth/session',
+      '/auth',
+      '/remotes/../api/orders',
+      '/remotes/%2e%2e/auth/session',
+      '/remotes%2fadmin/x.js',
+      '//evil.example/x.js',
+      '/remotes\\admin/x.js',
+      'remotes/admin/x.js',
+      '/x y',
+    ])
+      expect(appOriginRelays('GET', path), path).toBe(false);
+    expect(appOriginRelays('POST', '/reports')).toBe(false);
+    expect(appOriginRelays('HEAD', '/')).toBe(false);
   });
 
   it('relays push messages to a waiting page, and a logout over the bridge makes the host forget the handle', async () => {

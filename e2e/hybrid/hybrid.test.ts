@@ -379,6 +379,59 @@ await describeWith(['webkit', 'chromium'], 'a hybrid app in the WebKitGTK host',
     expect(after.status).toBe(401);
   }, 120_000);
 
+  it('a remote the BFF serves behind the session: an admin gets its code through the host’s relay, a customer neither the remote nor its code', async () => {
+    const pathOf = (name: string) =>
+      new URL(shop.web.built.remotes.find((remote) => remote.name === name)!.entry).pathname;
+    const admin = pathOf('admin');
+    const org = pathOf('org');
+    /** The app origin's answer to `path`, fetched by the page itself (the WebView sends no credential). */
+    const fetchInPage = (path: string) =>
+      host.evaluate<{ status: number; type: string }>(
+        `const r = await fetch(${JSON.stringify(path)}); return { status: r.status, type: r.headers.get('content-type') };`,
+      );
+    /** The host's relays of `path` from `since` on, as `{ path, status }`. */
+    const relays = (path: string, since: number) =>
+      host.events.slice(since).filter((event) => event.event === 'app' && event.path === path);
+    // Signed out (the test before signed her out): the BFF refuses the code to the relay without a handle.
+    await open('/');
+    expect((await fetchInPage(admin)).status).toBe(401);
+
+    let since = host.events.length;
+    await signInToApp('erin', '/admin');
+    await ui(`await waitFor('[data-testid=admin-users]'); return null;`);
+    expect(
+      await ui<number>(`return document.querySelectorAll('[data-testid=admin-user]').length;`),
+    ).toBeGreaterThanOrEqual(6);
+    // Its code came from the app's own origin, where the host relayed it to the BFF with her handle.
+    expect(relays(admin, since).map((event) => event.status)).toContain(200);
+    const loaded = await host.evaluate<string[]>(
+      `return performance.getEntriesByType('resource').map((entry) => entry.name).filter((name) => name.includes('/remotes/'));`,
+    );
+    expect(loaded).toContain(`http://127.0.0.1:${appPort}${admin}`);
+    expect(loaded.filter((url) => url.startsWith(shop.urls.shop))).toEqual([]);
+    // The org remote too (a tenant member's), at a nested route of her organisation.
+    since = host.events.length;
+    await open('/org/acme/audit-logs');
+    await ui(
+      `await waitFor('[data-testid=org-audit]'); await waitFor('[data-testid=audit-entry]'); return null;`,
+    );
+    expect(relays(org, since).map((event) => event.status)).toContain(200);
+
+    // Alice has no admin role: the page does not name the remote, the shell shows no access, and the relay
+    // gets a 403 from the BFF, not the code.
+    since = host.events.length;
+    await signInToApp('alice', '/admin');
+    await ui(`await waitFor('[data-gatehouse-view=no-access]'); return null;`);
+    const page = await host.evaluate<{ admin: number; named: boolean }>(
+      `return { admin: document.querySelectorAll('[data-testid=admin]').length, named: document.documentElement.outerHTML.includes('/remotes/admin/') };`,
+    );
+    expect(page).toEqual({ admin: 0, named: false });
+    expect(relays(admin, since)).toEqual([]);
+    expect(await fetchInPage(admin)).toEqual({ status: 403, type: expect.stringMatching(/problem\+json/) });
+    // Nor does the app's origin answer what only crosses the bridge.
+    expect((await fetchInPage('/auth/session')).status).toBe(404);
+  }, 180_000);
+
   it('a handoff code is refused when replayed or redeemed with another PKCE verifier', async () => {
     // An attacker who caught a redirect but not the host's verifier: the code is worth nothing, and spent.
     const verifier = 'v'.repeat(43);

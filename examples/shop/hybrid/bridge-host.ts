@@ -80,6 +80,28 @@ function problemAnswer(status: number, code: string, detail: string): BridgeResp
   };
 }
 
+/** Paths the app's origin never relays: what crosses the bridge (`/api/*`, `/auth/*`) and nothing else. */
+const BRIDGE_ONLY = /^\/(api|auth)(\/|$)/i;
+
+/**
+ * Whether the app's local origin relays a request of the WebView to the BFF, with the handle attached: a `GET`
+ * of a page, or of a file the BFF serves (the shell's bundle, and the remotes it serves behind the session,
+ * whose code the WebView could not fetch without the session: the BFF still checks who may have it). Never
+ * `/api/*` or `/auth/*` (those cross the bridge, with its checks, or not at all), never another method, and
+ * only an origin-form path without `..`, `//`, backslashes or encoded slashes or dots, so the BFF reads the
+ * path that was checked.
+ *
+ * @example
+ * appOriginRelays('GET', '/remotes/admin/admin-1.js') // true
+ * appOriginRelays('GET', '/auth/session')             // false: over the bridge only
+ */
+export function appOriginRelays(method: string, path: string): boolean {
+  if (method !== 'GET' || path.length > 2048 || !/^\/[\x21-\x7e]*$/.test(path)) return false;
+  const pathname = path.split('?')[0] as string;
+  if (/\/\.{1,2}(\/|$)|\/\/|\\|%2f|%5c|%2e/i.test(pathname)) return false;
+  return !BRIDGE_ONLY.test(pathname);
+}
+
 /**
  * The host's duties, in order: only the main frame of the app's own origin is heard; only `/api/*` and the
  * shell's few `/auth/*` actions, allow-listed headers and bodies within the limit pass (the contract's

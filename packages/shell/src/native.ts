@@ -11,6 +11,8 @@ import {
 import type { ShellFetch } from './identity.js';
 import { parseIdentity } from './identity.js';
 
+export { type RelayedRemotes, relayRemotes } from './relay-remotes.js';
+
 /**
  * `@gatehouse/shell/native`: the page's side of a hybrid app's bridge (docs/hybrid-apps.md). A shell that
  * does not import it pays nothing for it (a separate entry point, its own line in `npm run size`).

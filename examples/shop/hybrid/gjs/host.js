@@ -25,7 +25,7 @@ import Gtk from 'gi://Gtk?version=4.0';
 import JSC from 'gi://JavaScriptCore?version=6.0';
 import Soup from 'gi://Soup?version=3.0';
 import WebKit from 'gi://WebKit?version=6.0';
-import { createBridgeHost } from '../bridge-host.ts';
+import { appOriginRelays, createBridgeHost } from '../bridge-host.ts';
 
 const BFF = GLib.getenv('GATEHOUSE_BFF_URL') ?? 'http://localhost:4000';
 const APP_PORT = Number(GLib.getenv('GATEHOUSE_APP_PORT') ?? '0');
@@ -108,6 +108,9 @@ const keyring = (() => {
 // --- HTTP to the BFF (no cookie jar: the handle is attached by hand, never stored by Soup) ---------------
 
 const session = new Soup.Session({ timeout: 30 });
+// The push stream has a session of its own: a Soup session opens at most two connections to a host, and a
+// held stream would leave the page's loads and the bridge one between them.
+const pushSession = new Soup.Session();
 
 function exchange(request, raw = false) {
   const message = Soup.Message.new(request.method, request.url);
@@ -206,10 +209,10 @@ function openPush() {
   const message = Soup.Message.new('GET', `${BFF}/auth/events`);
   message.get_request_headers().replace('cookie', handle);
   message.get_request_headers().replace('accept', 'text/event-stream');
-  session.send_async(message, GLib.PRIORITY_DEFAULT, cancel, (_session, result) => {
+  pushSession.send_async(message, GLib.PRIORITY_DEFAULT, cancel, (_session, result) => {
     let stream;
     try {
-      stream = new Gio.DataInputStream({ base_stream: session.send_finish(result) });
+      stream = new Gio.DataInputStream({ base_stream: pushSession.send_finish(result) });
     } catch {
       return;
     }
@@ -249,6 +252,8 @@ function openPush() {
 // --- Sign-in through the system browser (RFC 8252 §7.3: a loopback redirect) ------------------------------
 
 let pending;
+/** A sign-in completed: the push channel opens when the page it returns to is committed. */
+let pushOnCommit = false;
 const loopback = new Soup.Server();
 loopback.listen_local(0, Soup.ServerListenOptions.IPV4_ONLY);
 const loopbackPort = loopback.get_uris()[0].get_port();
@@ -317,12 +322,20 @@ loopback.add_handler('/signed-in', (_server, message) => {
     if (token.status !== 200) return say('sign-in-refused', { status: token.status });
     keyring.set(JSON.parse(token.body).handle);
     say('signed-in');
-    openPush();
+    // The push channel opens once the page the sign-in returns to is committed: opened earlier, its first
+    // message reaches the page that started the sign-in, whose shell reloads itself for the new user and
+    // cancels this navigation (the app lands on the old path instead of `returnTo`).
+    pushOnCommit = true;
     webView.load_uri(`${appOrigin}${expected.returnTo}`);
   });
 });
 
 // --- The app's local origin: its pages and files, from the BFF; never /api or /auth ----------------------
+//
+// It mirrors the BFF's origin for GET, with the handle attached: the app's pages (rendered for its user), the
+// shell's files, and the remotes the BFF serves behind the session (admin, org), which the page names on this
+// origin (`relayRemotes` of @gatehouse/shell/native): the WebView has no session to fetch them from the BFF,
+// and the BFF still decides who gets their code (401 signed out, 403 without the role).
 
 const app = new Soup.Server();
 app.listen_local(APP_PORT, Soup.ServerListenOptions.IPV4_ONLY);
@@ -357,11 +370,12 @@ app.add_handler(null, (_server, message, path) => {
       return answer(message, 404, 'text/plain', 'No such file.');
     }
   }
-  if (path.startsWith('/api/') || path.startsWith('/auth/') || message.get_method() !== 'GET') {
+  const query = message.get_uri().get_query();
+  if (!appOriginRelays(message.get_method(), `${path}${query ? `?${query}` : ''}`)) {
+    say('app', { path, status: 404 });
     return answer(message, 404, 'text/plain', 'Only over the bridge.');
   }
   message.pause();
-  const query = message.get_uri().get_query();
   const handle = keyring.get();
   Promise.resolve()
     .then(() =>
@@ -381,6 +395,7 @@ app.add_handler(null, (_server, message, path) => {
     .then((page) => {
       for (const name of KEPT)
         if (page.headers[name]) message.get_response_headers().replace(name, page.headers[name]);
+      say('app', { path, status: page.status });
       answer(message, page.status, page.headers['content-type'] ?? 'application/octet-stream', page.body);
     })
     .catch((error) => {
@@ -427,6 +442,10 @@ application.connect('activate', () => {
     return true;
   });
   webView.connect('load-changed', (_view, event) => {
+    if (event === WebKit.LoadEvent.COMMITTED && pushOnCommit) {
+      pushOnCommit = false;
+      openPush();
+    }
     if (event === WebKit.LoadEvent.FINISHED) say('loaded', { uri: webView.get_uri() });
   });
   const window = new Gtk.ApplicationWindow({ application, default_width: 1024, default_height: 768 });
