@@ -30,11 +30,13 @@ const http: HostHttp = async (request) => {
 
 let stack: Stack;
 let handle: string | undefined;
+/** The handle of the session that expired last, as the host keeps it. */
+let expired: string | undefined;
 let host: BridgeHost;
 const sentToBff: string[] = [];
 
 /** The native handoff as the host does it, the system browser's part by the test browser. */
-async function signIn(user: string): Promise<string> {
+async function signIn(user: string, previous?: string): Promise<string> {
   const verifier = randomPKCECodeVerifier();
   const redirectUri = 'http://127.0.0.1:45001/signed-in';
   const query = new URLSearchParams({
@@ -55,7 +57,7 @@ async function signIn(user: string): Promise<string> {
   const code = done.stoppedAt?.searchParams.get('code') ?? '';
   const answer = await fetch(`${stack.bffUrl}/auth/native/token`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(previous ? { cookie: previous } : {}) },
     body: JSON.stringify({
       grant_type: 'authorization_code',
       code,
@@ -76,7 +78,14 @@ beforeAll(async () => {
       return http(request);
     },
     handle: () => handle,
-    signedOut: () => {
+    expiredHandle: () => expired,
+    // As the GJS host does: an expired session's handle is kept until the next sign-in or a logout.
+    signedOut: (how) => {
+      if (handle === undefined) {
+        if (how === 'ended') expired = undefined;
+        return;
+      }
+      expired = how === 'expired' ? handle : undefined;
       handle = undefined;
     },
     waitMs: 500,
@@ -177,6 +186,33 @@ describe('the bridge: the page side (@gatehouse/shell/native) and the host side 
       expect(appOriginRelays('GET', path), path).toBe(false);
     expect(appOriginRelays('POST', '/reports')).toBe(false);
     expect(appOriginRelays('HEAD', '/')).toBe(false);
+  });
+
+  it('after an expiry the host sends the dead handle with POST /auth/pending only; the next sign-in takes the action along', async () => {
+    const send = bridgeFetch(transport());
+    const json = { 'x-csrf': '1', 'content-type': 'application/json' };
+    const draft = { remote: 'checkout', action: 'checkout-draft', data: { line1: '9 Idle Road' } };
+    const bob = await signIn('bob');
+    handle = bob;
+    const session = stack.bff.runtime.cookies.session(bob);
+    if (session.kind !== 'id') throw new Error('the handle names no session');
+    await stack.bff.runtime.sessions.endById(session.id, 'idle_timeout');
+    const first = await send('/api/echo/x', {});
+    expect(first.status).toBe(401);
+    expect(await first.json()).toMatchObject({ code: 'session_expired' });
+    expect([handle, expired]).toEqual([undefined, bob]);
+    expect(
+      (await send('/auth/pending', { method: 'POST', headers: json, body: JSON.stringify(draft) })).status,
+    ).toBe(204);
+    // Nothing else goes with the dead handle.
+    expect((await send('/auth/session', {})).status).toBe(200);
+    expect(await (await send('/auth/session', {})).json()).toMatchObject({ isAuthenticated: false });
+    // The next sign-in, redeemed with the dead handle as the GJS host does: the draft follows bob.
+    handle = await signIn('bob', expired);
+    expired = undefined;
+    const taken = await send('/auth/pending/checkout', { method: 'DELETE', headers: { 'x-csrf': '1' } });
+    expect(taken.status).toBe(200);
+    expect(await taken.json()).toEqual(draft);
   });
 
   it('relays push messages to a waiting page, and a logout over the bridge makes the host forget the handle', async () => {

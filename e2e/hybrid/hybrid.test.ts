@@ -81,7 +81,7 @@ const ADDRESS = {
  * The system browser's part: opens the URL the host printed and signs in at the dev IdP's form. Answers the
  * loopback redirect it followed (with the code).
  */
-async function signInExternally(user: string, since: number): Promise<URL> {
+async function signInExternally(user: string, since: number, securityCode?: string): Promise<URL> {
   const opened = await host.waitFor((event) => event.event === 'open-browser', since);
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -92,6 +92,7 @@ async function signInExternally(user: string, since: number): Promise<URL> {
   await page.goto(String(opened.url));
   await page.fill('input[name=login]', user);
   await page.fill('input[name=password]', user);
+  if (securityCode !== undefined) await page.fill('input[name=code]', securityCode);
   await page.click('[type=submit]');
   await page.waitForURL(/127\.0\.0\.1:\d+\/signed-in/);
   expect(await page.textContent('body')).toContain('Signed in');
@@ -155,6 +156,8 @@ await describeWith(['webkit', 'chromium'], 'a hybrid app in the WebKitGTK host',
   }, 300_000);
 
   afterAll(async () => {
+    if (process.env.DUMP_EVENTS)
+      writeFileSync(process.env.DUMP_EVENTS, JSON.stringify(host?.events ?? [], null, 1));
     await host?.close();
     await browser?.close();
     await new Promise((resolve) => frameServer?.close(resolve));
@@ -430,6 +433,65 @@ await describeWith(['webkit', 'chromium'], 'a hybrid app in the WebKitGTK host',
     expect(await fetchInPage(admin)).toEqual({ status: 403, type: expect.stringMatching(/problem\+json/) });
     // Nor does the app's origin answer what only crosses the bridge.
     expect((await fetchInPage('/auth/session')).status).toBe(404);
+  }, 180_000);
+
+  it('step-up in the WebView: a large order asks for the security code in the system browser, then is placed once, its form kept at the BFF over the bridge', async () => {
+    await signInToApp('bob', '/checkout');
+    const added = await host.evaluate<{ status: number }>(`${RAW_SEND}
+      return await send({ kind: 'request', method: 'POST', path: '/api/cart/items',
+        headers: { 'x-csrf': '1', 'content-type': 'application/json' },
+        body: JSON.stringify({ productId: 'prod_saree', quantity: 3 }) });`);
+    expect(added.status).toBe(200);
+    await open('/checkout');
+    const fields = Object.entries({ ...ADDRESS, name: 'Bob Menon', line1: '7 Step-Up Lane' })
+      .map(([field, value]) => `await fill('#address-${field}', ${JSON.stringify(value)});`)
+      .join('\n');
+    let since = host.events.length;
+    await ui(`await waitFor('[data-testid=checkout]');
+      ${fields}
+      await until(() => {
+        const checks = document.querySelector('[data-testid=checkout-checks]')?.textContent ?? '';
+        return ['We deliver to this address', 'can pay for this order', 'you will be asked for it'].every((check) => checks.includes(check));
+      }, 'the address and the payment method accepted, and the step-up notice');
+      await click('[data-testid=place-order]');
+      return null;`);
+    // The order was left at the BFF over the bridge (the host attached the handle), then the host opened the
+    // sign-in with the level the API asked for.
+    const opened = await host.waitFor((event) => event.event === 'open-browser', since);
+    const asked = new URL(String(opened.url)).searchParams;
+    expect(asked.get('acr_values')).toBe('urn:gatehouse:loa:2');
+    expect(asked.get('max_age')).toMatch(/^\d+$/);
+    expect(answerTo('/auth/pending', since)?.status).toBe(204);
+    const left = bridgeEvents(since).find(
+      (event) => (event.message as { path?: string }).path === '/auth/pending',
+    );
+    expect(JSON.parse((left?.message as { body: string }).body)).toMatchObject({
+      remote: 'checkout',
+      action: 'place-order',
+    });
+    const asking = since;
+    since = host.events.length;
+    await signInExternally('bob', asking, '123456');
+    await host.waitFor((event) => event.event === 'signed-in', since);
+    await host.waitFor(
+      (event) => event.event === 'loaded' && String(event.uri).endsWith('/checkout'),
+      since,
+    );
+    // Back on /checkout, the checkout remote takes the order back over the bridge and places it once.
+    const orderId = await ui<string>(`return await text('[data-testid=order-placed] strong.mono');`);
+    expect(orderId).toMatch(/^order_/);
+    expect(answerTo('/auth/pending/checkout', since)?.status).toBe(200);
+    const posts = bridgeEvents()
+      .filter(
+        (event) => (event.message as { path?: string; method?: string }).path === '/api/checkout/orders',
+      )
+      .slice(-2)
+      .map((event) => (event.answer as { status: number }).status);
+    expect(posts).toEqual([401, 201]);
+    const level = await host.evaluate<{ status: number; body: string }>(`${RAW_SEND}
+      return await send({ kind: 'request', method: 'GET', path: '/auth/session', headers: {}, body: null });`);
+    expect(JSON.parse(level.body)).toMatchObject({ session: { acr: 'urn:gatehouse:loa:2' } });
+    expect(host.output.join('')).not.toContain('no pending action could be read back');
   }, 180_000);
 
   it('a handoff code is refused when replayed or redeemed with another PKCE verifier', async () => {

@@ -2,6 +2,7 @@ import {
   type AuthMessage,
   type BridgeResponse,
   bridgeResponseHeaders,
+  pendingActionPath,
   readAuthMessage,
   readBridgeMessage,
 } from '@gatehouse/policy';
@@ -45,8 +46,18 @@ export interface BridgeHostOptions {
   readonly http: HostHttp;
   /** The session handle the native side stores (`undefined`: signed out). */
   handle(): string | undefined;
-  /** The session ended (a logout over the bridge, or the BFF said so): forget the handle. */
-  signedOut(): void;
+  /**
+   * The handle of the session that expired last, kept until the next sign-in or a logout (as a browser keeps
+   * its dead cookie): sent only with `POST /auth/pending`, so that the remotes' unsent work waits for the
+   * same user's next sign-in. Without it, that work is lost at an expiry.
+   */
+  expiredHandle?(): string | undefined;
+  /**
+   * The session ended: forget the handle. `ended` for a logout over the bridge or the BFF's word that it
+   * ended on purpose (a push `logged-out`); `expired` for a timeout (a 401 `session_expired`, a push
+   * `session-expired`), whose handle the host may keep for {@link expiredHandle}.
+   */
+  signedOut(how: 'ended' | 'expired'): void;
   /** A refused message, for the host's log. */
   refused?(reason: string, envelope: HostEnvelope): void;
   /** Milliseconds a page's wait for the next push message is held before it is answered `null` (25 000). */
@@ -107,7 +118,7 @@ export function appOriginRelays(method: string, path: string): boolean {
  * shell's few `/auth/*` actions, allow-listed headers and bodies within the limit pass (the contract's
  * `readBridgeMessage`); the host attaches the handle (as the `Cookie` header), `x-csrf` and the BFF's origin
  * itself, and hands back only allow-listed response headers (never `Set-Cookie`). A logout, or the BFF's
- * word that the session ended, makes it forget the handle.
+ * word that the session ended, makes it forget the handle (an expired one may be kept for `/auth/pending`).
  *
  * @example
  * const host = createBridgeHost({ appOrigin, bffUrl, http, handle: () => keyring.get(), signedOut: () => keyring.clear() });
@@ -155,8 +166,11 @@ export function createBridgeHost(options: BridgeHostOptions): BridgeHost {
         );
       const { message } = read;
       if (message.kind === 'next-event') return nextEvent();
+      const path = message.path.split('?')[0];
       // Signed out, the request goes without a session: the BFF answers as to anyone (an anonymous identity, 401).
-      const handle = options.handle();
+      const handle =
+        options.handle() ??
+        (path === pendingActionPath && message.method === 'POST' ? options.expiredHandle?.() : undefined);
       const unsafe = message.method !== 'GET';
       const answer = await options.http({
         method: message.method,
@@ -174,10 +188,8 @@ export function createBridgeHost(options: BridgeHostOptions): BridgeHost {
         const value = answer.headers[name];
         if (value !== undefined) headers[name] = value;
       }
-      const path = message.path.split('?')[0];
-      const ended =
-        path === '/auth/logout' || (answer.status === 401 && answer.body.includes('session_expired'));
-      if (ended) options.signedOut();
+      if (path === '/auth/logout') options.signedOut('ended');
+      else if (answer.status === 401 && answer.body.includes('session_expired')) options.signedOut('expired');
       // After a logout the app goes home: the issuer's sign-out page is for the system browser, not the WebView.
       const body =
         path === '/auth/logout' && answer.status === 200 ? JSON.stringify({ redirectTo: '/' }) : answer.body;
@@ -186,7 +198,8 @@ export function createBridgeHost(options: BridgeHostOptions): BridgeHost {
     push(raw) {
       const message = readAuthMessage(raw);
       if (!message) return;
-      if (message.type === 'logged-out' || message.type === 'session-expired') options.signedOut();
+      if (message.type === 'logged-out') options.signedOut('ended');
+      if (message.type === 'session-expired') options.signedOut('expired');
       // Every wait hears it: a page that was replaced (a reload) still holds one, whose answer goes nowhere.
       if (waiting.size === 0) queue.push(message);
       for (const done of [...waiting]) done(message);

@@ -147,6 +147,8 @@ function exchange(request, raw = false) {
 let appOrigin;
 let webView;
 let pushCancel;
+/** The handle of a session that expired, until the next sign-in or a logout (memory only). */
+let expired;
 const host = createBridgeHost({
   get appOrigin() {
     return appOrigin;
@@ -154,11 +156,18 @@ const host = createBridgeHost({
   bffUrl: BFF,
   http: (request) => exchange(request),
   handle: () => keyring.get(),
-  signedOut() {
-    if (keyring.get() === undefined) return;
+  expiredHandle: () => expired,
+  signedOut(how) {
+    if (keyring.get() === undefined) {
+      if (how === 'ended') expired = undefined;
+      return;
+    }
+    // An expired session's handle is kept in memory, as a browser keeps its dead cookie: its remotes may
+    // still leave their unsent work (/auth/pending) for the same user's next sign-in, which takes it along.
+    expired = how === 'expired' ? keyring.get() : undefined;
     keyring.clear();
     pushCancel?.cancel();
-    say('signed-out');
+    say('signed-out', { how });
   },
   refused: (reason, envelope) =>
     say('refused', { reason, origin: envelope.origin, mainFrame: envelope.mainFrame }),
@@ -258,7 +267,8 @@ const loopback = new Soup.Server();
 loopback.listen_local(0, Soup.ServerListenOptions.IPV4_ONLY);
 const loopbackPort = loopback.get_uris()[0].get_port();
 
-function startSignIn(returnTo) {
+/** `returnTo`, and the sign-in a step-up asks for (`acr_values`, `max_age`), passed on to the BFF as they are. */
+function startSignIn(returnTo, stepUp = {}) {
   const verifier = base64url(randomBytes(32));
   pending = {
     verifier,
@@ -268,7 +278,10 @@ function startSignIn(returnTo) {
   };
   const url =
     `${BFF}/auth/native/authorize?redirect_uri=${uriEscape(pending.redirectUri)}&state=${pending.state}` +
-    `&code_challenge=${s256(verifier)}&code_challenge_method=S256`;
+    `&code_challenge=${s256(verifier)}&code_challenge_method=S256` +
+    Object.entries(stepUp)
+      .map(([name, value]) => `&${name}=${uriEscape(value)}`)
+      .join('');
   say('open-browser', { url });
   if (BROWSER === 'system') Gio.AppInfo.launch_default_for_uri(url, null);
 }
@@ -308,10 +321,19 @@ loopback.add_handler('/signed-in', (_server, message) => {
     'text/html',
     '<!doctype html><title>Signed in</title><p>Signed in. Go back to the app.</p>',
   );
+  // The handle the app still holds (a step-up), or the one whose session expired: the BFF replaces that
+  // session and carries the action a remote left there to the new one (the same user's only).
+  const held = keyring.get() ?? expired;
+  // The stream of the session being replaced stops first: its `logged-out` must not reach the new handle.
+  pushCancel?.cancel();
   exchange({
     method: 'POST',
     url: `${BFF}/auth/native/token`,
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      ...(held === undefined ? {} : { cookie: held }),
+    },
     body: JSON.stringify({
       grant_type: 'authorization_code',
       code,
@@ -320,6 +342,7 @@ loopback.add_handler('/signed-in', (_server, message) => {
     }),
   }).then((token) => {
     if (token.status !== 200) return say('sign-in-refused', { status: token.status });
+    expired = undefined;
     keyring.set(JSON.parse(token.body).handle);
     say('signed-in');
     // The push channel opens once the page the sign-in returns to is committed: opened earlier, its first
@@ -436,8 +459,13 @@ application.connect('activate', () => {
     if (!uri.startsWith(`${appOrigin}/auth/`)) return false;
     decision.ignore();
     if (uri.startsWith(`${appOrigin}/auth/login`)) {
-      const returnTo = /[?&]returnTo=([^&]*)/.exec(uri)?.[1];
-      startSignIn(returnTo ? decodeURIComponent(returnTo) : '/');
+      const query = (name) => {
+        const value = new RegExp(`[?&]${name}=([^&]*)`).exec(uri)?.[1];
+        return value === undefined ? undefined : decodeURIComponent(value.replace(/\+/g, ' '));
+      };
+      const stepUp = {};
+      for (const name of ['acr_values', 'max_age']) if (query(name) !== undefined) stepUp[name] = query(name);
+      startSignIn(query('returnTo') ?? '/', stepUp);
     }
     return true;
   });
