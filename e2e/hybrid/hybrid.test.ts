@@ -465,7 +465,8 @@ await describeWith(['webkit', 'chromium'], 'a hybrid app in the WebKitGTK host',
     const left = bridgeEvents(since).find(
       (event) => (event.message as { path?: string }).path === '/auth/pending',
     );
-    expect(JSON.parse((left?.message as { body: string }).body)).toMatchObject({
+    if (!left) throw new Error('no POST /auth/pending crossed the bridge');
+    expect(JSON.parse((left.message as { body: string }).body)).toMatchObject({
       remote: 'checkout',
       action: 'place-order',
     });
@@ -473,10 +474,7 @@ await describeWith(['webkit', 'chromium'], 'a hybrid app in the WebKitGTK host',
     since = host.events.length;
     await signInExternally('bob', asking, '123456');
     await host.waitFor((event) => event.event === 'signed-in', since);
-    await host.waitFor(
-      (event) => event.event === 'loaded' && String(event.uri).endsWith('/checkout'),
-      since,
-    );
+    await host.waitFor((event) => event.event === 'loaded' && String(event.uri).endsWith('/checkout'), since);
     // Back on /checkout, the checkout remote takes the order back over the bridge and places it once.
     const orderId = await ui<string>(`return await text('[data-testid=order-placed] strong.mono');`);
     expect(orderId).toMatch(/^order_/);
