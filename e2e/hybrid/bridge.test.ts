@@ -5,6 +5,7 @@ import { calculatePKCECodeChallenge, randomPKCECodeVerifier } from 'openid-clien
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   appOriginRelays,
+  appOriginReport,
   type BridgeHost,
   createBridgeHost,
   type HostHttp,
@@ -186,6 +187,15 @@ describe('the bridge: the page side (@gatehouse/shell/native) and the host side 
       expect(appOriginRelays('GET', path), path).toBe(false);
     expect(appOriginRelays('POST', '/reports')).toBe(false);
     expect(appOriginRelays('HEAD', '/')).toBe(false);
+  });
+
+  it('the app origin relays the browser’s own security reports to the BFF: POST /reports, its types, 64 KiB', () => {
+    expect(appOriginReport('POST', '/reports', 'application/reports+json', 800)).toBe(true);
+    expect(appOriginReport('POST', '/reports', 'application/csp-report', 64 * 1024)).toBe(true);
+    expect(appOriginReport('POST', '/reports', 'application/csp-report', 64 * 1024 + 1)).toBe(false);
+    expect(appOriginReport('POST', '/reports', 'application/json', 800)).toBe(false);
+    expect(appOriginReport('POST', '/telemetry', 'application/reports+json', 800)).toBe(false);
+    expect(appOriginReport('GET', '/reports', 'application/reports+json', 0)).toBe(false);
   });
 
   it('after an expiry the host sends the dead handle with POST /auth/pending only; the next sign-in takes the action along', async () => {

@@ -156,8 +156,6 @@ await describeWith(['webkit', 'chromium'], 'a hybrid app in the WebKitGTK host',
   }, 300_000);
 
   afterAll(async () => {
-    if (process.env.DUMP_EVENTS)
-      writeFileSync(process.env.DUMP_EVENTS, JSON.stringify(host?.events ?? [], null, 1));
     await host?.close();
     await browser?.close();
     await new Promise((resolve) => frameServer?.close(resolve));
@@ -286,6 +284,22 @@ await describeWith(['webkit', 'chromium'], 'a hybrid app in the WebKitGTK host',
     for (const secret of secrets) expect(everything.includes(secret), 'a session id or token').toBe(false);
     expect(findJwts(everything)).toEqual([]);
     expect(everything).not.toMatch(/__Host-Http-gatehouse=|access_token|refresh_token|Bearer /);
+  }, 60_000);
+
+  it('a CSP violation in the WebView reaches the BFF’s report endpoint through the host', async () => {
+    await open('/');
+    const since = host.events.length;
+    // `eval` is not allowed by the page's CSP: WebKit reports it to the page's Reporting-Endpoints (/reports of
+    // the app's origin), which the host relays to the BFF.
+    expect(await host.evaluate(`try { eval('1'); return 'ran'; } catch { return 'refused'; }`)).toBe(
+      'refused',
+    );
+    const relayed = await host.waitFor(
+      (event) => event.event === 'app' && event.path === '/reports',
+      since,
+      20_000,
+    );
+    expect(relayed.status).toBe(204);
   }, 60_000);
 
   it('refuses a message from an iframe of another origin, a path outside the allow-list and an oversized body', async () => {

@@ -113,6 +113,28 @@ export function appOriginRelays(method: string, path: string): boolean {
   return !BRIDGE_ONLY.test(pathname);
 }
 
+/** The browser's own report types, as the BFF's `POST /reports` takes them, and its body limit. */
+const REPORT_TYPES = ['application/reports+json', 'application/csp-report'];
+const REPORT_BYTES = 64 * 1024;
+
+/**
+ * Whether the app's local origin relays a security report the WebView sends on its own (a CSP or Trusted
+ * Types violation, to the page's `Reporting-Endpoints`, `/reports`) to the BFF's `POST /reports`: only that
+ * path, only the reports' content types, at most 64 KiB, as the BFF takes them. Reports name no session, so
+ * the host sends them without the handle.
+ *
+ * @example
+ * appOriginReport('POST', '/reports', 'application/reports+json', 812) // true
+ */
+export function appOriginReport(method: string, path: string, contentType: string, bytes: number): boolean {
+  return (
+    method === 'POST' &&
+    path === '/reports' &&
+    REPORT_TYPES.some((type) => contentType.toLowerCase().startsWith(type)) &&
+    bytes <= REPORT_BYTES
+  );
+}
+
 /**
  * The host's duties, in order: only the main frame of the app's own origin is heard; only `/api/*` and the
  * shell's few `/auth/*` actions, allow-listed headers and bodies within the limit pass (the contract's

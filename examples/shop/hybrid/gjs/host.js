@@ -25,7 +25,7 @@ import Gtk from 'gi://Gtk?version=4.0';
 import JSC from 'gi://JavaScriptCore?version=6.0';
 import Soup from 'gi://Soup?version=3.0';
 import WebKit from 'gi://WebKit?version=6.0';
-import { appOriginRelays, createBridgeHost } from '../bridge-host.ts';
+import { appOriginRelays, appOriginReport, createBridgeHost } from '../bridge-host.ts';
 
 const BFF = GLib.getenv('GATEHOUSE_BFF_URL') ?? 'http://localhost:4000';
 const APP_PORT = Number(GLib.getenv('GATEHOUSE_APP_PORT') ?? '0');
@@ -376,7 +376,30 @@ const KEPT = [
   'cache-control',
   'location',
   'x-content-type-options',
+  // The page's reports go to its own origin's /reports, which the host relays to the BFF (below).
+  'reporting-endpoints',
 ];
+
+/** A security report the WebView sends on its own: to the BFF's /reports, without the handle. */
+function relayReport(message, path) {
+  const type = message.get_request_headers().get_one('content-type') ?? '';
+  const body = message.get_request_body().flatten();
+  if (!appOriginReport(message.get_method(), path, type, body.get_size())) return false;
+  message.pause();
+  exchange({
+    method: 'POST',
+    url: `${BFF}/reports`,
+    headers: { 'content-type': type },
+    body: decoder.decode(body.toArray()),
+  })
+    .then((sent) => {
+      say('app', { path, status: sent.status });
+      answer(message, sent.status === 204 ? 204 : 502, 'text/plain', '');
+    })
+    .catch(() => answer(message, 502, 'text/plain', ''))
+    .finally(() => message.unpause());
+  return true;
+}
 
 app.add_handler(null, (_server, message, path) => {
   if (APP_FILES && path.startsWith('/local/') && !path.includes('..')) {
@@ -393,6 +416,7 @@ app.add_handler(null, (_server, message, path) => {
       return answer(message, 404, 'text/plain', 'No such file.');
     }
   }
+  if (relayReport(message, path)) return;
   const query = message.get_uri().get_query();
   if (!appOriginRelays(message.get_method(), `${path}${query ? `?${query}` : ''}`)) {
     say('app', { path, status: 404 });
