@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { SessionRecord } from '@gatehouse/bff';
 import { type RunningShop, startShop } from '@gatehouse/example-shop';
 import { describeWith, findJwts, freePort, launchChromium } from '@gatehouse/testing';
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type HostEvent, startWebKitHost, type WebKitHost } from './webkit-host.js';
 
@@ -81,9 +81,14 @@ const ADDRESS = {
  * The system browser's part: opens the URL the host printed and signs in at the dev IdP's form. Answers the
  * loopback redirect it followed (with the code).
  */
-async function signInExternally(user: string, since: number, securityCode?: string): Promise<URL> {
+async function signInExternally(
+  user: string,
+  since: number,
+  securityCode?: string,
+  kept?: BrowserContext,
+): Promise<URL> {
   const opened = await host.waitFor((event) => event.event === 'open-browser', since);
-  const context = await browser.newContext();
+  const context = kept ?? (await browser.newContext());
   const page = await context.newPage();
   let redirected: URL | undefined;
   page.on('request', (request) => {
@@ -96,7 +101,8 @@ async function signInExternally(user: string, since: number, securityCode?: stri
   await page.click('[type=submit]');
   await page.waitForURL(/127\.0\.0\.1:\d+\/signed-in/);
   expect(await page.textContent('body')).toContain('Signed in');
-  await context.close();
+  if (kept) await page.close();
+  else await context.close();
   if (!redirected) throw new Error('the sign-in did not come back to the loopback redirect');
   return redirected;
 }
@@ -177,14 +183,14 @@ await describeWith(['webkit', 'chromium'], 'a hybrid app in the WebKitGTK host',
    * Signs `user` in from the shop's own "Sign in" (the shell's login(), which the host turns into the system
    * browser's sign-in), or from `path` when given; waits for the shop to be back there, with the user's name.
    */
-  async function signInToApp(user: string, path?: string): Promise<void> {
+  async function signInToApp(user: string, path?: string, kept?: BrowserContext): Promise<void> {
     const since = host.events.length;
     if (path === undefined) await ui(`await click('[data-testid=sign-in]'); return null;`);
     else
       await host.evaluate(
         `location.assign('/auth/login?returnTo=' + encodeURIComponent(${JSON.stringify(path)})); return null;`,
       );
-    await signInExternally(user, since);
+    await signInExternally(user, since, undefined, kept);
     await host.waitFor((event) => event.event === 'signed-in', since);
     await host.waitFor((event) => event.event === 'loaded', since);
     const name = user[0]!.toUpperCase() + user.slice(1);
@@ -368,8 +374,15 @@ await describeWith(['webkit', 'chromium'], 'a hybrid app in the WebKitGTK host',
     expect(host.events.slice(since).filter((event) => event.event === 'loaded')).toEqual([]);
   }, 120_000);
 
-  it('a user logout from the shop’s account menu clears the remotes’ state and the host forgets the handle', async () => {
-    await signInToApp('alice', '/orders');
+  it('a user logout from the shop’s account menu clears the remotes’ state, the host forgets the handle and opens the issuer’s sign-out in the system browser', async () => {
+    // The system browser keeps the issuer's session (its cookie) from this sign-in.
+    const system = await browser.newContext();
+    await signInToApp('alice', '/orders', system);
+    const issuerCookies = async () =>
+      (await system.cookies(shop.urls.idp))
+        .map((cookie) => cookie.name)
+        .filter((name) => name.startsWith('_session'));
+    expect(await issuerCookies()).not.toEqual([]);
     await ui(`await waitFor('[data-testid=order-row][data-order-id=order_123]'); return null;`);
     const since = host.events.length;
     await ui(`await click('[data-testid=account-button]');
@@ -394,6 +407,18 @@ await describeWith(['webkit', 'chromium'], 'a hybrid app in the WebKitGTK host',
     const after = await host.evaluate<{ status: number }>(`${RAW_SEND}
       return await send({ kind: 'request', method: 'GET', path: '/api/orders', headers: {}, body: null });`);
     expect(after.status).toBe(401);
+    // The issuer's session ends in the system browser, where it lives: the host opened the BFF's sign-out
+    // there, which (its cookie went to the host, not to this browser) sends it to the issuer's end-session
+    // page with the client's id; the user confirms.
+    const signOut = await host.waitFor((event) => event.event === 'sign-out-browser', since);
+    expect(signOut.url).toBe(`${shop.urls.shop}/auth/logout/end`);
+    const page = await system.newPage();
+    await page.goto(String(signOut.url));
+    expect(new URL(page.url()).origin).toBe(new URL(shop.urls.idp).origin);
+    await page.click('button[name=logout][value=yes]');
+    await page.waitForLoadState();
+    expect(await issuerCookies()).toEqual([]);
+    await system.close();
   }, 120_000);
 
   it('a remote the BFF serves behind the session: an admin gets its code through the host’s relay, a customer neither the remote nor its code', async () => {

@@ -58,6 +58,11 @@ export interface BridgeHostOptions {
    * `session-expired`), whose handle the host may keep for {@link expiredHandle}.
    */
   signedOut(how: 'ended' | 'expired'): void;
+  /**
+   * The user signed out over the bridge (`POST /auth/logout` answered 200): the app's session has ended; the
+   * issuer's, in the system browser, has not. The host opens the BFF's sign-out there (`/auth/logout/end`).
+   */
+  loggedOut?(): void;
   /** A refused message, for the host's log. */
   refused?(reason: string, envelope: HostEnvelope): void;
   /** Milliseconds a page's wait for the next push message is held before it is answered `null` (25 000). */
@@ -211,8 +216,10 @@ export function createBridgeHost(options: BridgeHostOptions): BridgeHost {
         if (value !== undefined) headers[name] = value;
       }
       if (path === '/auth/logout') options.signedOut('ended');
+      if (path === '/auth/logout' && answer.status === 200) options.loggedOut?.();
       else if (answer.status === 401 && answer.body.includes('session_expired')) options.signedOut('expired');
-      // After a logout the app goes home: the issuer's sign-out page is for the system browser, not the WebView.
+      // After a logout the app goes home: the issuer's sign-out is for the system browser (`loggedOut`), not
+      // the WebView.
       const body =
         path === '/auth/logout' && answer.status === 200 ? JSON.stringify({ redirectTo: '/' }) : answer.body;
       return { status: answer.status, headers, body };

@@ -169,6 +169,10 @@ const host = createBridgeHost({
     pushCancel?.cancel();
     say('signed-out', { how });
   },
+  // The issuer's session lives in the system browser: its sign-out is opened there. Without the BFF's
+  // sign-out cookie (it reached this host, which drops it) the page sends the browser to the issuer's
+  // end-session endpoint with the client's id only, where the user confirms.
+  loggedOut: () => openBrowser('sign-out-browser', `${BFF}/auth/logout/end`),
   refused: (reason, envelope) =>
     say('refused', { reason, origin: envelope.origin, mainFrame: envelope.mainFrame }),
 });
@@ -282,7 +286,12 @@ function startSignIn(returnTo, stepUp = {}) {
     Object.entries(stepUp)
       .map(([name, value]) => `&${name}=${uriEscape(value)}`)
       .join('');
-  say('open-browser', { url });
+  openBrowser('open-browser', url);
+}
+
+/** Opens `url` in the system browser (or, for tests, only says so), never in the WebView. */
+function openBrowser(event, url) {
+  say(event, { url });
   if (BROWSER === 'system') Gio.AppInfo.launch_default_for_uri(url, null);
 }
 
