@@ -3,7 +3,13 @@ import { bridgeFetch, type NativeTransport } from '@gatehouse/shell/native';
 import { readForm, TestBrowser } from '@gatehouse/testing';
 import { calculatePKCECodeChallenge, randomPKCECodeVerifier } from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BridgeHost, createBridgeHost, type HostHttp } from '../../examples/shop/hybrid/bridge-host.js';
+import {
+  appOriginRelays,
+  appOriginReport,
+  type BridgeHost,
+  createBridgeHost,
+  type HostHttp,
+} from '../../examples/shop/hybrid/bridge-host.js';
 import { type Stack, startStack } from '../../packages/bff/test/support/stack.js';
 
 const APP_ORIGIN = 'http://127.0.0.1:45000';
@@ -25,11 +31,13 @@ const http: HostHttp = async (request) => {
 
 let stack: Stack;
 let handle: string | undefined;
+/** The handle of the session that expired last, as the host keeps it. */
+let expired: string | undefined;
 let host: BridgeHost;
 const sentToBff: string[] = [];
 
 /** The native handoff as the host does it, the system browser's part by the test browser. */
-async function signIn(user: string): Promise<string> {
+async function signIn(user: string, previous?: string): Promise<string> {
   const verifier = randomPKCECodeVerifier();
   const redirectUri = 'http://127.0.0.1:45001/signed-in';
   const query = new URLSearchParams({
@@ -50,7 +58,7 @@ async function signIn(user: string): Promise<string> {
   const code = done.stoppedAt?.searchParams.get('code') ?? '';
   const answer = await fetch(`${stack.bffUrl}/auth/native/token`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(previous ? { cookie: previous } : {}) },
     body: JSON.stringify({
       grant_type: 'authorization_code',
       code,
@@ -71,7 +79,14 @@ beforeAll(async () => {
       return http(request);
     },
     handle: () => handle,
-    signedOut: () => {
+    expiredHandle: () => expired,
+    // As the GJS host does: an expired session's handle is kept until the next sign-in or a logout.
+    signedOut: (how) => {
+      if (handle === undefined) {
+        if (how === 'ended') expired = undefined;
+        return;
+      }
+      expired = how === 'expired' ? handle : undefined;
       handle = undefined;
     },
     waitMs: 500,
@@ -145,6 +160,69 @@ describe('the bridge: the page side (@gatehouse/shell/native) and the host side 
     await expect(send('/api/x', { headers: { authorization: 'Bearer x' } })).rejects.toThrow(
       /header_not_allowed/,
     );
+  });
+
+  it('the app origin relays GET of pages and files to the BFF, never /api or /auth, another method or a path read otherwise', () => {
+    for (const path of [
+      '/',
+      '/admin',
+      '/orders/order_123?tab=1',
+      '/shell/main-1.js',
+      '/remotes/admin/admin-1.js',
+    ])
+      expect(appOriginRelays('GET', path), path).toBe(true);
+    for (const path of [
+      '/api/orders',
+      '/API/orders',
+      '/auth/session',
+      '/auth',
+      '/remotes/../api/orders',
+      '/remotes/%2e%2e/auth/session',
+      '/remotes%2fadmin/x.js',
+      '//evil.example/x.js',
+      '/remotes\\admin/x.js',
+      'remotes/admin/x.js',
+      '/x y',
+    ])
+      expect(appOriginRelays('GET', path), path).toBe(false);
+    expect(appOriginRelays('POST', '/reports')).toBe(false);
+    expect(appOriginRelays('HEAD', '/')).toBe(false);
+  });
+
+  it('the app origin relays the browser’s own security reports to the BFF: POST /reports, its types, 64 KiB', () => {
+    expect(appOriginReport('POST', '/reports', 'application/reports+json', 800)).toBe(true);
+    expect(appOriginReport('POST', '/reports', 'application/csp-report', 64 * 1024)).toBe(true);
+    expect(appOriginReport('POST', '/reports', 'application/csp-report', 64 * 1024 + 1)).toBe(false);
+    expect(appOriginReport('POST', '/reports', 'application/json', 800)).toBe(false);
+    expect(appOriginReport('POST', '/telemetry', 'application/reports+json', 800)).toBe(false);
+    expect(appOriginReport('GET', '/reports', 'application/reports+json', 0)).toBe(false);
+  });
+
+  it('after an expiry the host sends the dead handle with POST /auth/pending only; the next sign-in takes the action along', async () => {
+    const send = bridgeFetch(transport());
+    const json = { 'x-csrf': '1', 'content-type': 'application/json' };
+    const draft = { remote: 'checkout', action: 'checkout-draft', data: { line1: '9 Idle Road' } };
+    const bob = await signIn('bob');
+    handle = bob;
+    const session = stack.bff.runtime.cookies.session(bob);
+    if (session.kind !== 'id') throw new Error('the handle names no session');
+    await stack.bff.runtime.sessions.endById(session.id, 'idle_timeout');
+    const first = await send('/api/echo/x', {});
+    expect(first.status).toBe(401);
+    expect(await first.json()).toMatchObject({ code: 'session_expired' });
+    expect([handle, expired]).toEqual([undefined, bob]);
+    expect(
+      (await send('/auth/pending', { method: 'POST', headers: json, body: JSON.stringify(draft) })).status,
+    ).toBe(204);
+    // Nothing else goes with the dead handle.
+    expect((await send('/auth/session', {})).status).toBe(200);
+    expect(await (await send('/auth/session', {})).json()).toMatchObject({ isAuthenticated: false });
+    // The next sign-in, redeemed with the dead handle as the GJS host does: the draft follows bob.
+    handle = await signIn('bob', expired);
+    expired = undefined;
+    const taken = await send('/auth/pending/checkout', { method: 'DELETE', headers: { 'x-csrf': '1' } });
+    expect(taken.status).toBe(200);
+    expect(await taken.json()).toEqual(draft);
   });
 
   it('relays push messages to a waiting page, and a logout over the bridge makes the host forget the handle', async () => {

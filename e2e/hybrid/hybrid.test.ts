@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { SessionRecord } from '@gatehouse/bff';
 import { type RunningShop, startShop } from '@gatehouse/example-shop';
 import { describeWith, findJwts, freePort, launchChromium } from '@gatehouse/testing';
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type HostEvent, startWebKitHost, type WebKitHost } from './webkit-host.js';
 
@@ -81,9 +81,14 @@ const ADDRESS = {
  * The system browser's part: opens the URL the host printed and signs in at the dev IdP's form. Answers the
  * loopback redirect it followed (with the code).
  */
-async function signInExternally(user: string, since: number): Promise<URL> {
+async function signInExternally(
+  user: string,
+  since: number,
+  securityCode?: string,
+  kept?: BrowserContext,
+): Promise<URL> {
   const opened = await host.waitFor((event) => event.event === 'open-browser', since);
-  const context = await browser.newContext();
+  const context = kept ?? (await browser.newContext());
   const page = await context.newPage();
   let redirected: URL | undefined;
   page.on('request', (request) => {
@@ -92,10 +97,12 @@ async function signInExternally(user: string, since: number): Promise<URL> {
   await page.goto(String(opened.url));
   await page.fill('input[name=login]', user);
   await page.fill('input[name=password]', user);
+  if (securityCode !== undefined) await page.fill('input[name=code]', securityCode);
   await page.click('[type=submit]');
   await page.waitForURL(/127\.0\.0\.1:\d+\/signed-in/);
   expect(await page.textContent('body')).toContain('Signed in');
-  await context.close();
+  if (kept) await page.close();
+  else await context.close();
   if (!redirected) throw new Error('the sign-in did not come back to the loopback redirect');
   return redirected;
 }
@@ -176,14 +183,14 @@ await describeWith(['webkit', 'chromium'], 'a hybrid app in the WebKitGTK host',
    * Signs `user` in from the shop's own "Sign in" (the shell's login(), which the host turns into the system
    * browser's sign-in), or from `path` when given; waits for the shop to be back there, with the user's name.
    */
-  async function signInToApp(user: string, path?: string): Promise<void> {
+  async function signInToApp(user: string, path?: string, kept?: BrowserContext): Promise<void> {
     const since = host.events.length;
     if (path === undefined) await ui(`await click('[data-testid=sign-in]'); return null;`);
     else
       await host.evaluate(
         `location.assign('/auth/login?returnTo=' + encodeURIComponent(${JSON.stringify(path)})); return null;`,
       );
-    await signInExternally(user, since);
+    await signInExternally(user, since, undefined, kept);
     await host.waitFor((event) => event.event === 'signed-in', since);
     await host.waitFor((event) => event.event === 'loaded', since);
     const name = user[0]!.toUpperCase() + user.slice(1);
@@ -285,6 +292,22 @@ await describeWith(['webkit', 'chromium'], 'a hybrid app in the WebKitGTK host',
     expect(everything).not.toMatch(/__Host-Http-gatehouse=|access_token|refresh_token|Bearer /);
   }, 60_000);
 
+  it('a CSP violation in the WebView reaches the BFF’s report endpoint through the host', async () => {
+    await open('/');
+    const since = host.events.length;
+    // `eval` is not allowed by the page's CSP: WebKit reports it to the page's Reporting-Endpoints (/reports of
+    // the app's origin), which the host relays to the BFF.
+    expect(await host.evaluate(`try { eval('1'); return 'ran'; } catch { return 'refused'; }`)).toBe(
+      'refused',
+    );
+    const relayed = await host.waitFor(
+      (event) => event.event === 'app' && event.path === '/reports',
+      since,
+      20_000,
+    );
+    expect(relayed.status).toBe(204);
+  }, 60_000);
+
   it('refuses a message from an iframe of another origin, a path outside the allow-list and an oversized body', async () => {
     const since = host.events.length;
     await host.evaluate(`location.assign('/local/attack.html'); return null;`);
@@ -351,8 +374,15 @@ await describeWith(['webkit', 'chromium'], 'a hybrid app in the WebKitGTK host',
     expect(host.events.slice(since).filter((event) => event.event === 'loaded')).toEqual([]);
   }, 120_000);
 
-  it('a user logout from the shop’s account menu clears the remotes’ state and the host forgets the handle', async () => {
-    await signInToApp('alice', '/orders');
+  it('a user logout from the shop’s account menu clears the remotes’ state, the host forgets the handle and opens the issuer’s sign-out in the system browser', async () => {
+    // The system browser keeps the issuer's session (its cookie) from this sign-in.
+    const system = await browser.newContext();
+    await signInToApp('alice', '/orders', system);
+    const issuerCookies = async () =>
+      (await system.cookies(shop.urls.idp))
+        .map((cookie) => cookie.name)
+        .filter((name) => name.startsWith('_session'));
+    expect(await issuerCookies()).not.toEqual([]);
     await ui(`await waitFor('[data-testid=order-row][data-order-id=order_123]'); return null;`);
     const since = host.events.length;
     await ui(`await click('[data-testid=account-button]');
@@ -377,7 +407,129 @@ await describeWith(['webkit', 'chromium'], 'a hybrid app in the WebKitGTK host',
     const after = await host.evaluate<{ status: number }>(`${RAW_SEND}
       return await send({ kind: 'request', method: 'GET', path: '/api/orders', headers: {}, body: null });`);
     expect(after.status).toBe(401);
+    // The issuer's session ends in the system browser, where it lives: the host opened the BFF's sign-out
+    // there, which (its cookie went to the host, not to this browser) sends it to the issuer's end-session
+    // page with the client's id; the user confirms.
+    const signOut = await host.waitFor((event) => event.event === 'sign-out-browser', since);
+    expect(signOut.url).toBe(`${shop.urls.shop}/auth/logout/end`);
+    const page = await system.newPage();
+    await page.goto(String(signOut.url));
+    expect(new URL(page.url()).origin).toBe(new URL(shop.urls.idp).origin);
+    await page.click('button[name=logout][value=yes]');
+    await page.waitForLoadState();
+    expect(await issuerCookies()).toEqual([]);
+    await system.close();
   }, 120_000);
+
+  it('a remote the BFF serves behind the session: an admin gets its code through the host’s relay, a customer neither the remote nor its code', async () => {
+    const pathOf = (name: string) =>
+      new URL(shop.web.built.remotes.find((remote) => remote.name === name)!.entry).pathname;
+    const admin = pathOf('admin');
+    const org = pathOf('org');
+    /** The app origin's answer to `path`, fetched by the page itself (the WebView sends no credential). */
+    const fetchInPage = (path: string) =>
+      host.evaluate<{ status: number; type: string }>(
+        `const r = await fetch(${JSON.stringify(path)}); return { status: r.status, type: r.headers.get('content-type') };`,
+      );
+    /** The host's relays of `path` from `since` on, as `{ path, status }`. */
+    const relays = (path: string, since: number) =>
+      host.events.slice(since).filter((event) => event.event === 'app' && event.path === path);
+    // Signed out (the test before signed her out): the BFF refuses the code to the relay without a handle.
+    await open('/');
+    expect((await fetchInPage(admin)).status).toBe(401);
+
+    let since = host.events.length;
+    await signInToApp('erin', '/admin');
+    await ui(`await waitFor('[data-testid=admin-users]'); return null;`);
+    expect(
+      await ui<number>(`return document.querySelectorAll('[data-testid=admin-user]').length;`),
+    ).toBeGreaterThanOrEqual(6);
+    // Its code came from the app's own origin, where the host relayed it to the BFF with her handle.
+    expect(relays(admin, since).map((event) => event.status)).toContain(200);
+    const loaded = await host.evaluate<string[]>(
+      `return performance.getEntriesByType('resource').map((entry) => entry.name).filter((name) => name.includes('/remotes/'));`,
+    );
+    expect(loaded).toContain(`http://127.0.0.1:${appPort}${admin}`);
+    expect(loaded.filter((url) => url.startsWith(shop.urls.shop))).toEqual([]);
+    // The org remote too (a tenant member's), at a nested route of her organisation.
+    since = host.events.length;
+    await open('/org/acme/audit-logs');
+    await ui(
+      `await waitFor('[data-testid=org-audit]'); await waitFor('[data-testid=audit-entry]'); return null;`,
+    );
+    expect(relays(org, since).map((event) => event.status)).toContain(200);
+
+    // Alice has no admin role: the page does not name the remote, the shell shows no access, and the relay
+    // gets a 403 from the BFF, not the code.
+    since = host.events.length;
+    await signInToApp('alice', '/admin');
+    await ui(`await waitFor('[data-gatehouse-view=no-access]'); return null;`);
+    const page = await host.evaluate<{ admin: number; named: boolean }>(
+      `return { admin: document.querySelectorAll('[data-testid=admin]').length, named: document.documentElement.outerHTML.includes('/remotes/admin/') };`,
+    );
+    expect(page).toEqual({ admin: 0, named: false });
+    expect(relays(admin, since)).toEqual([]);
+    expect(await fetchInPage(admin)).toEqual({ status: 403, type: expect.stringMatching(/problem\+json/) });
+    // Nor does the app's origin answer what only crosses the bridge.
+    expect((await fetchInPage('/auth/session')).status).toBe(404);
+  }, 180_000);
+
+  it('step-up in the WebView: a large order asks for the security code in the system browser, then is placed once, its form kept at the BFF over the bridge', async () => {
+    await signInToApp('bob', '/checkout');
+    const added = await host.evaluate<{ status: number }>(`${RAW_SEND}
+      return await send({ kind: 'request', method: 'POST', path: '/api/cart/items',
+        headers: { 'x-csrf': '1', 'content-type': 'application/json' },
+        body: JSON.stringify({ productId: 'prod_saree', quantity: 3 }) });`);
+    expect(added.status).toBe(200);
+    await open('/checkout');
+    const fields = Object.entries({ ...ADDRESS, name: 'Bob Menon', line1: '7 Step-Up Lane' })
+      .map(([field, value]) => `await fill('#address-${field}', ${JSON.stringify(value)});`)
+      .join('\n');
+    let since = host.events.length;
+    await ui(`await waitFor('[data-testid=checkout]');
+      ${fields}
+      await until(() => {
+        const checks = document.querySelector('[data-testid=checkout-checks]')?.textContent ?? '';
+        return ['We deliver to this address', 'can pay for this order', 'you will be asked for it'].every((check) => checks.includes(check));
+      }, 'the address and the payment method accepted, and the step-up notice');
+      await click('[data-testid=place-order]');
+      return null;`);
+    // The order was left at the BFF over the bridge (the host attached the handle), then the host opened the
+    // sign-in with the level the API asked for.
+    const opened = await host.waitFor((event) => event.event === 'open-browser', since);
+    const asked = new URL(String(opened.url)).searchParams;
+    expect(asked.get('acr_values')).toBe('urn:gatehouse:loa:2');
+    expect(asked.get('max_age')).toMatch(/^\d+$/);
+    expect(answerTo('/auth/pending', since)?.status).toBe(204);
+    const left = bridgeEvents(since).find(
+      (event) => (event.message as { path?: string }).path === '/auth/pending',
+    );
+    if (!left) throw new Error('no POST /auth/pending crossed the bridge');
+    expect(JSON.parse((left.message as { body: string }).body)).toMatchObject({
+      remote: 'checkout',
+      action: 'place-order',
+    });
+    const asking = since;
+    since = host.events.length;
+    await signInExternally('bob', asking, '123456');
+    await host.waitFor((event) => event.event === 'signed-in', since);
+    await host.waitFor((event) => event.event === 'loaded' && String(event.uri).endsWith('/checkout'), since);
+    // Back on /checkout, the checkout remote takes the order back over the bridge and places it once.
+    const orderId = await ui<string>(`return await text('[data-testid=order-placed] strong.mono');`);
+    expect(orderId).toMatch(/^order_/);
+    expect(answerTo('/auth/pending/checkout', since)?.status).toBe(200);
+    const posts = bridgeEvents()
+      .filter(
+        (event) => (event.message as { path?: string; method?: string }).path === '/api/checkout/orders',
+      )
+      .slice(-2)
+      .map((event) => (event.answer as { status: number }).status);
+    expect(posts).toEqual([401, 201]);
+    const level = await host.evaluate<{ status: number; body: string }>(`${RAW_SEND}
+      return await send({ kind: 'request', method: 'GET', path: '/auth/session', headers: {}, body: null });`);
+    expect(JSON.parse(level.body)).toMatchObject({ session: { acr: 'urn:gatehouse:loa:2' } });
+    expect(host.output.join('')).not.toContain('no pending action could be read back');
+  }, 180_000);
 
   it('a handoff code is refused when replayed or redeemed with another PKCE verifier', async () => {
     // An attacker who caught a redirect but not the host's verifier: the code is worth nothing, and spent.

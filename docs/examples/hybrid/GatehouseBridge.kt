@@ -30,7 +30,11 @@ object BridgeContract {
   const val NAME = "gatehouse"
   val requestHeaders = setOf("accept", "content-type", "traceparent", "x-csrf", "idempotency-key")
   val responseHeaders = listOf("content-type", "retry-after", "etag", "cache-control")
-  val authActions = mapOf("/auth/session" to "GET", "/auth/session/extend" to "POST", "/auth/logout" to "POST")
+  val authActions = mapOf(
+    "/auth/session" to "GET", "/auth/session/extend" to "POST", "/auth/logout" to "POST", "/auth/pending" to "POST",
+  )
+  // DELETE /auth/pending/{remote}: the name as `pendingActionNamePattern` reads it.
+  val pendingTake = Regex("^/auth/pending/[A-Za-z][A-Za-z0-9._-]{0,63}$")
   val methods = setOf("GET", "POST", "PUT", "PATCH", "DELETE")
   const val BODY_BYTES = 256 * 1024
 
@@ -41,6 +45,7 @@ object BridgeContract {
     if ("//" in pathname || "%2f" in lower || "%5c" in lower || "%2e" in lower) return false
     if (pathname.split('/').any { it == "." || it == ".." }) return false
     authActions[pathname]?.let { return method == it }
+    if (pendingTake.matches(pathname)) return method == "DELETE"
     return pathname.startsWith("/api/") && method in methods
   }
 }

@@ -14,7 +14,11 @@ enum BridgeContract {
   static let name = "gatehouse"
   static let requestHeaders: Set<String> = ["accept", "content-type", "traceparent", "x-csrf", "idempotency-key"]
   static let responseHeaders = ["content-type", "retry-after", "etag", "cache-control"]
-  static let authActions = ["/auth/session": "GET", "/auth/session/extend": "POST", "/auth/logout": "POST"]
+  static let authActions = [
+    "/auth/session": "GET", "/auth/session/extend": "POST", "/auth/logout": "POST", "/auth/pending": "POST",
+  ]
+  /// `DELETE /auth/pending/{remote}`: the name as `pendingActionNamePattern` reads it.
+  static let pendingTake = try! NSRegularExpression(pattern: "^/auth/pending/[A-Za-z][A-Za-z0-9._-]{0,63}$")
   static let methods: Set<String> = ["GET", "POST", "PUT", "PATCH", "DELETE"]
   static let bodyBytes = 256 * 1024
 
@@ -26,6 +30,8 @@ enum BridgeContract {
     if pathname.contains("//") || lower.contains("%2f") || lower.contains("%5c") || lower.contains("%2e") { return false }
     if pathname.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }) { return false }
     if let action = authActions[pathname] { return method == action }
+    let whole = NSRange(pathname.startIndex..., in: pathname)
+    if pendingTake.firstMatch(in: pathname, range: whole) != nil { return method == "DELETE" }
     return pathname.hasPrefix("/api/") && methods.contains(method)
   }
 }

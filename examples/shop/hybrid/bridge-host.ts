@@ -2,6 +2,7 @@ import {
   type AuthMessage,
   type BridgeResponse,
   bridgeResponseHeaders,
+  pendingActionPath,
   readAuthMessage,
   readBridgeMessage,
 } from '@gatehouse/policy';
@@ -45,8 +46,23 @@ export interface BridgeHostOptions {
   readonly http: HostHttp;
   /** The session handle the native side stores (`undefined`: signed out). */
   handle(): string | undefined;
-  /** The session ended (a logout over the bridge, or the BFF said so): forget the handle. */
-  signedOut(): void;
+  /**
+   * The handle of the session that expired last, kept until the next sign-in or a logout (as a browser keeps
+   * its dead cookie): sent only with `POST /auth/pending`, so that the remotes' unsent work waits for the
+   * same user's next sign-in. Without it, that work is lost at an expiry.
+   */
+  expiredHandle?(): string | undefined;
+  /**
+   * The session ended: forget the handle. `ended` for a logout over the bridge or the BFF's word that it
+   * ended on purpose (a push `logged-out`); `expired` for a timeout (a 401 `session_expired`, a push
+   * `session-expired`), whose handle the host may keep for {@link expiredHandle}.
+   */
+  signedOut(how: 'ended' | 'expired'): void;
+  /**
+   * The user signed out over the bridge (`POST /auth/logout` answered 200): the app's session has ended; the
+   * issuer's, in the system browser, has not. The host opens the BFF's sign-out there (`/auth/logout/end`).
+   */
+  loggedOut?(): void;
   /** A refused message, for the host's log. */
   refused?(reason: string, envelope: HostEnvelope): void;
   /** Milliseconds a page's wait for the next push message is held before it is answered `null` (25 000). */
@@ -80,12 +96,56 @@ function problemAnswer(status: number, code: string, detail: string): BridgeResp
   };
 }
 
+/** Paths the app's origin never relays: what crosses the bridge (`/api/*`, `/auth/*`) and nothing else. */
+const BRIDGE_ONLY = /^\/(api|auth)(\/|$)/i;
+
+/**
+ * Whether the app's local origin relays a request of the WebView to the BFF, with the handle attached: a `GET`
+ * of a page, or of a file the BFF serves (the shell's bundle, and the remotes it serves behind the session,
+ * whose code the WebView could not fetch without the session: the BFF still checks who may have it). Never
+ * `/api/*` or `/auth/*` (those cross the bridge, with its checks, or not at all), never another method, and
+ * only an origin-form path without `..`, `//`, backslashes or encoded slashes or dots, so the BFF reads the
+ * path that was checked.
+ *
+ * @example
+ * appOriginRelays('GET', '/remotes/admin/admin-1.js') // true
+ * appOriginRelays('GET', '/auth/session')             // false: over the bridge only
+ */
+export function appOriginRelays(method: string, path: string): boolean {
+  if (method !== 'GET' || path.length > 2048 || !/^\/[\x21-\x7e]*$/.test(path)) return false;
+  const pathname = path.split('?')[0] as string;
+  if (/\/\.{1,2}(\/|$)|\/\/|\\|%2f|%5c|%2e/i.test(pathname)) return false;
+  return !BRIDGE_ONLY.test(pathname);
+}
+
+/** The browser's own report types, as the BFF's `POST /reports` takes them, and its body limit. */
+const REPORT_TYPES = ['application/reports+json', 'application/csp-report'];
+const REPORT_BYTES = 64 * 1024;
+
+/**
+ * Whether the app's local origin relays a security report the WebView sends on its own (a CSP or Trusted
+ * Types violation, to the page's `Reporting-Endpoints`, `/reports`) to the BFF's `POST /reports`: only that
+ * path, only the reports' content types, at most 64 KiB, as the BFF takes them. Reports name no session, so
+ * the host sends them without the handle.
+ *
+ * @example
+ * appOriginReport('POST', '/reports', 'application/reports+json', 812) // true
+ */
+export function appOriginReport(method: string, path: string, contentType: string, bytes: number): boolean {
+  return (
+    method === 'POST' &&
+    path === '/reports' &&
+    REPORT_TYPES.some((type) => contentType.toLowerCase().startsWith(type)) &&
+    bytes <= REPORT_BYTES
+  );
+}
+
 /**
  * The host's duties, in order: only the main frame of the app's own origin is heard; only `/api/*` and the
  * shell's few `/auth/*` actions, allow-listed headers and bodies within the limit pass (the contract's
  * `readBridgeMessage`); the host attaches the handle (as the `Cookie` header), `x-csrf` and the BFF's origin
  * itself, and hands back only allow-listed response headers (never `Set-Cookie`). A logout, or the BFF's
- * word that the session ended, makes it forget the handle.
+ * word that the session ended, makes it forget the handle (an expired one may be kept for `/auth/pending`).
  *
  * @example
  * const host = createBridgeHost({ appOrigin, bffUrl, http, handle: () => keyring.get(), signedOut: () => keyring.clear() });
@@ -133,8 +193,11 @@ export function createBridgeHost(options: BridgeHostOptions): BridgeHost {
         );
       const { message } = read;
       if (message.kind === 'next-event') return nextEvent();
+      const path = message.path.split('?')[0];
       // Signed out, the request goes without a session: the BFF answers as to anyone (an anonymous identity, 401).
-      const handle = options.handle();
+      const handle =
+        options.handle() ??
+        (path === pendingActionPath && message.method === 'POST' ? options.expiredHandle?.() : undefined);
       const unsafe = message.method !== 'GET';
       const answer = await options.http({
         method: message.method,
@@ -152,11 +215,11 @@ export function createBridgeHost(options: BridgeHostOptions): BridgeHost {
         const value = answer.headers[name];
         if (value !== undefined) headers[name] = value;
       }
-      const path = message.path.split('?')[0];
-      const ended =
-        path === '/auth/logout' || (answer.status === 401 && answer.body.includes('session_expired'));
-      if (ended) options.signedOut();
-      // After a logout the app goes home: the issuer's sign-out page is for the system browser, not the WebView.
+      if (path === '/auth/logout') options.signedOut('ended');
+      if (path === '/auth/logout' && answer.status === 200) options.loggedOut?.();
+      else if (answer.status === 401 && answer.body.includes('session_expired')) options.signedOut('expired');
+      // After a logout the app goes home: the issuer's sign-out is for the system browser (`loggedOut`), not
+      // the WebView.
       const body =
         path === '/auth/logout' && answer.status === 200 ? JSON.stringify({ redirectTo: '/' }) : answer.body;
       return { status: answer.status, headers, body };
@@ -164,7 +227,8 @@ export function createBridgeHost(options: BridgeHostOptions): BridgeHost {
     push(raw) {
       const message = readAuthMessage(raw);
       if (!message) return;
-      if (message.type === 'logged-out' || message.type === 'session-expired') options.signedOut();
+      if (message.type === 'logged-out') options.signedOut('ended');
+      if (message.type === 'session-expired') options.signedOut('expired');
       // Every wait hears it: a page that was replaced (a reload) still holds one, whose answer goes nowhere.
       if (waiting.size === 0) queue.push(message);
       for (const done of [...waiting]) done(message);

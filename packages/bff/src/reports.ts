@@ -7,8 +7,8 @@ const text = (value: unknown, max = 512): string | undefined =>
 const bare = (value: unknown): string | undefined => text(value)?.split(/[?#]/, 1)[0];
 
 /**
- * Reads browser security reports (Reporting API `application/reports+json`, or a legacy
- * `application/csp-report`) — CSP and Integrity-Policy violations — and logs each as one structured line
+ * Reads browser security reports (Reporting API `application/reports+json`, one such report alone as WebKit
+ * sends it, or a legacy `application/csp-report`) — CSP and Integrity-Policy violations — and logs each as one structured line
  * (`event: "security_report"`), URLs without query or fragment. Answers how many were logged.
  *
  * @example
@@ -19,7 +19,10 @@ export function logSecurityReports(log: Logger, body: unknown): number {
     ? body
     : body && typeof body === 'object' && 'csp-report' in body
       ? [{ type: 'csp-violation', body: (body as Record<string, unknown>)['csp-report'] }]
-      : [];
+      : body && typeof body === 'object' && 'type' in body
+        ? // One Reporting API report alone, as WebKit sends it.
+          [body]
+        : [];
   let logged = 0;
   for (const entry of entries.slice(0, MAX_REPORTS)) {
     if (!entry || typeof entry !== 'object') continue;

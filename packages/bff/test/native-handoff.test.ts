@@ -56,10 +56,10 @@ async function signInForApp(browser: TestBrowser, url: string, user: string): Pr
   return done.stoppedAt;
 }
 
-async function redeem(pending: Pending, code: string, verifier = pending.verifier) {
+async function redeem(pending: Pending, code: string, verifier = pending.verifier, previous?: string) {
   return fetch(`${stack.bffUrl}${nativePaths.token}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(previous ? { cookie: previous } : {}) },
     body: JSON.stringify({
       grant_type: 'authorization_code',
       code,
@@ -192,5 +192,65 @@ describe('the native session handoff (RFC 8252) against the real dev IdP', () =>
       }),
     );
     expect(live).toEqual([false, true, true, true]);
+  });
+  it('passes the sign-in a step-up asks for (acr_values, max_age) on to /auth/login, and refuses a malformed one', async () => {
+    const { url } = await authorizeUrl(LOOPBACK.replace('127.0.0.1', '127.0.0.1:49153'));
+    const asked = await fetch(`${url}&acr_values=urn%3Agatehouse%3Aloa%3A2&max_age=300`, {
+      redirect: 'manual',
+    });
+    expect(asked.status).toBe(302);
+    const login = new URL(asked.headers.get('location') ?? '', stack.bffUrl);
+    expect(login.pathname).toBe('/auth/login');
+    expect(login.searchParams.get('acr_values')).toBe('urn:gatehouse:loa:2');
+    expect(login.searchParams.get('max_age')).toBe('300');
+    expect(login.searchParams.get('returnTo')).toMatch(/^\/auth\/native\/complete\?request=/);
+    expect((await fetch(`${url}&max_age=soon`, { redirect: 'manual' })).status).toBe(400);
+  });
+
+  it('a sign-in of an app that holds a handle replaces its session, and a remote’s pending action follows the same user only', async () => {
+    const leave = (handle: string) =>
+      fetch(`${stack.bffUrl}/auth/pending`, {
+        method: 'POST',
+        headers: { cookie: handle, 'x-csrf': '1', origin: stack.bffUrl, 'content-type': 'application/json' },
+        body: JSON.stringify({ remote: 'checkout', action: 'place-order', data: { total: 25_000 } }),
+      });
+    const take = (handle: string) =>
+      fetch(`${stack.bffUrl}/auth/pending/checkout`, {
+        method: 'DELETE',
+        headers: { cookie: handle, 'x-csrf': '1', origin: stack.bffUrl },
+      });
+    const signedIn = async (handle: string) =>
+      (
+        (await (await fetch(`${stack.bffUrl}/auth/session`, { headers: { cookie: handle } })).json()) as {
+          isAuthenticated: boolean;
+        }
+      ).isAuthenticated;
+    const first = await handOff('bob', 49_160);
+    const { handle } = (await (await redeem(first.pending, first.code)).json()) as { handle: string };
+    expect((await leave(handle)).status).toBe(204);
+    // The step-up's sign-in, redeemed with the handle the app held.
+    const again = await handOff('bob', 49_161);
+    const next = (await (await redeem(again.pending, again.code, undefined, handle)).json()) as {
+      handle: string;
+    };
+    expect(await signedIn(handle)).toBe(false);
+    expect(await signedIn(next.handle)).toBe(true);
+    const taken = await take(next.handle);
+    expect(taken.status).toBe(200);
+    expect(await taken.json()).toEqual({
+      remote: 'checkout',
+      action: 'place-order',
+      data: { total: 25_000 },
+    });
+    expect((await take(next.handle)).status).toBe(204);
+
+    // Another user signing in on the same app gets nothing of it.
+    expect((await leave(next.handle)).status).toBe(204);
+    const other = await handOff('carol', 49_162);
+    const carol = (await (await redeem(other.pending, other.code, undefined, next.handle)).json()) as {
+      handle: string;
+    };
+    expect(await signedIn(next.handle)).toBe(false);
+    expect((await take(carol.handle)).status).toBe(204);
   });
 });

@@ -21,6 +21,7 @@ import {
 import { problemError } from './api-client.js';
 import type { RemoteContext } from './context.js';
 import { ApiError } from './errors.js';
+import { bffFetch } from './native.js';
 
 export type { AuthLevel, PendingAction, StepUpRequirement };
 
@@ -69,10 +70,11 @@ export function stepUpOf(error: unknown): StepUpRequirement | undefined {
 
 /**
  * `fetch` of the BFF's pending-action endpoint: same origin, `x-csrf: 1`, JSON; `keepalive`, so that a page
- * that navigates to the sign-in at once still sends it.
+ * that navigates to the sign-in at once still sends it. In a hybrid app's WebView, over the native host's
+ * bridge, which attaches the session the WebView does not hold.
  */
 async function callPending(method: string, path: string, body?: PendingAction): Promise<Response> {
-  const response = await fetch(path, {
+  const response = await bffFetch()(path, {
     method,
     keepalive: true,
     headers: { 'x-csrf': '1', accept: 'application/json', 'content-type': 'application/json' },

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createTestContext, problemError } from '../src/index.js';
-import { authLevel, keepOnExpiry, meetsLevel, stepUpOf } from '../src/step-up.js';
+import { authLevel, keepOnExpiry, meetsLevel, resumeStepUp, stepUpOf } from '../src/step-up.js';
 
 const LOA2 = 'urn:gatehouse:loa:2';
 const user = { id: 'user_erin', displayName: 'Erin', roles: [], permissions: [], tenants: [] };
@@ -89,5 +89,65 @@ describe('keepOnExpiry', () => {
     stop();
     context.expire();
     expect(calls).toHaveLength(1);
+  });
+});
+
+describe('step-up in a hybrid app’s WebView: the pending action crosses the native host’s bridge', () => {
+  /** What the host's WebKit handler was sent, and the BFF's answers it gives back, in order. */
+  const sent: unknown[] = [];
+  let answers: { status: number; headers: Record<string, string>; body: string }[] = [];
+  beforeEach(() => {
+    sent.length = 0;
+    vi.stubGlobal('fetch', () => {
+      throw new Error('the page’s own fetch was used: the WebView has no session');
+    });
+    vi.stubGlobal('window', {
+      webkit: {
+        messageHandlers: {
+          gatehouse: {
+            postMessage: async (message: unknown) => {
+              sent.push(message);
+              return answers.shift();
+            },
+          },
+        },
+      },
+    });
+  });
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it('leaves the action over the bridge and takes it back over the bridge, the handler run once', async () => {
+    answers = [
+      { status: 204, headers: {}, body: '' },
+      {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ remote: 'test-remote', action: 'save', data: { seats: 3 } }),
+      },
+    ];
+    const context = signedIn({});
+    keepOnExpiry(context, 'save', () => ({ seats: 3 }));
+    context.expire();
+    await vi.waitFor(() => expect(sent).toHaveLength(1));
+    expect(sent[0]).toEqual({
+      kind: 'request',
+      method: 'POST',
+      path: '/auth/pending',
+      headers: { 'x-csrf': '1', accept: 'application/json', 'content-type': 'application/json' },
+      body: JSON.stringify({ remote: 'test-remote', action: 'save', data: { seats: 3 } }),
+    });
+    const runs: unknown[] = [];
+    const resumed = await resumeStepUp(context, { save: async (data) => runs.push(data) });
+    expect(sent[1]).toMatchObject({ method: 'DELETE', path: '/auth/pending/test-remote', body: null });
+    expect(resumed).toMatchObject({ action: 'save', data: { seats: 3 } });
+    expect(runs).toEqual([{ seats: 3 }]);
+  });
+
+  it('nothing waiting: the host’s 204 is no action', async () => {
+    answers = [{ status: 204, headers: {}, body: '' }];
+    expect(await resumeStepUp(signedIn({}), { save: async () => 1 })).toBeUndefined();
+    expect(sent).toHaveLength(1);
   });
 });

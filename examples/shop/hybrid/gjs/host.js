@@ -25,7 +25,7 @@ import Gtk from 'gi://Gtk?version=4.0';
 import JSC from 'gi://JavaScriptCore?version=6.0';
 import Soup from 'gi://Soup?version=3.0';
 import WebKit from 'gi://WebKit?version=6.0';
-import { createBridgeHost } from '../bridge-host.ts';
+import { appOriginRelays, appOriginReport, createBridgeHost } from '../bridge-host.ts';
 
 const BFF = GLib.getenv('GATEHOUSE_BFF_URL') ?? 'http://localhost:4000';
 const APP_PORT = Number(GLib.getenv('GATEHOUSE_APP_PORT') ?? '0');
@@ -108,6 +108,9 @@ const keyring = (() => {
 // --- HTTP to the BFF (no cookie jar: the handle is attached by hand, never stored by Soup) ---------------
 
 const session = new Soup.Session({ timeout: 30 });
+// The push stream has a session of its own: a Soup session opens at most two connections to a host, and a
+// held stream would leave the page's loads and the bridge one between them.
+const pushSession = new Soup.Session();
 
 function exchange(request, raw = false) {
   const message = Soup.Message.new(request.method, request.url);
@@ -144,6 +147,8 @@ function exchange(request, raw = false) {
 let appOrigin;
 let webView;
 let pushCancel;
+/** The handle of a session that expired, until the next sign-in or a logout (memory only). */
+let expired;
 const host = createBridgeHost({
   get appOrigin() {
     return appOrigin;
@@ -151,12 +156,23 @@ const host = createBridgeHost({
   bffUrl: BFF,
   http: (request) => exchange(request),
   handle: () => keyring.get(),
-  signedOut() {
-    if (keyring.get() === undefined) return;
+  expiredHandle: () => expired,
+  signedOut(how) {
+    if (keyring.get() === undefined) {
+      if (how === 'ended') expired = undefined;
+      return;
+    }
+    // An expired session's handle is kept in memory, as a browser keeps its dead cookie: its remotes may
+    // still leave their unsent work (/auth/pending) for the same user's next sign-in, which takes it along.
+    expired = how === 'expired' ? keyring.get() : undefined;
     keyring.clear();
     pushCancel?.cancel();
-    say('signed-out');
+    say('signed-out', { how });
   },
+  // The issuer's session lives in the system browser: its sign-out is opened there. Without the BFF's
+  // sign-out cookie (it reached this host, which drops it) the page sends the browser to the issuer's
+  // end-session endpoint with the client's id only, where the user confirms.
+  loggedOut: () => openBrowser('sign-out-browser', `${BFF}/auth/logout/end`),
   refused: (reason, envelope) =>
     say('refused', { reason, origin: envelope.origin, mainFrame: envelope.mainFrame }),
 });
@@ -206,10 +222,10 @@ function openPush() {
   const message = Soup.Message.new('GET', `${BFF}/auth/events`);
   message.get_request_headers().replace('cookie', handle);
   message.get_request_headers().replace('accept', 'text/event-stream');
-  session.send_async(message, GLib.PRIORITY_DEFAULT, cancel, (_session, result) => {
+  pushSession.send_async(message, GLib.PRIORITY_DEFAULT, cancel, (_session, result) => {
     let stream;
     try {
-      stream = new Gio.DataInputStream({ base_stream: session.send_finish(result) });
+      stream = new Gio.DataInputStream({ base_stream: pushSession.send_finish(result) });
     } catch {
       return;
     }
@@ -249,11 +265,14 @@ function openPush() {
 // --- Sign-in through the system browser (RFC 8252 §7.3: a loopback redirect) ------------------------------
 
 let pending;
+/** A sign-in completed: the push channel opens when the page it returns to is committed. */
+let pushOnCommit = false;
 const loopback = new Soup.Server();
 loopback.listen_local(0, Soup.ServerListenOptions.IPV4_ONLY);
 const loopbackPort = loopback.get_uris()[0].get_port();
 
-function startSignIn(returnTo) {
+/** `returnTo`, and the sign-in a step-up asks for (`acr_values`, `max_age`), passed on to the BFF as they are. */
+function startSignIn(returnTo, stepUp = {}) {
   const verifier = base64url(randomBytes(32));
   pending = {
     verifier,
@@ -263,8 +282,16 @@ function startSignIn(returnTo) {
   };
   const url =
     `${BFF}/auth/native/authorize?redirect_uri=${uriEscape(pending.redirectUri)}&state=${pending.state}` +
-    `&code_challenge=${s256(verifier)}&code_challenge_method=S256`;
-  say('open-browser', { url });
+    `&code_challenge=${s256(verifier)}&code_challenge_method=S256` +
+    Object.entries(stepUp)
+      .map(([name, value]) => `&${name}=${uriEscape(value)}`)
+      .join('');
+  openBrowser('open-browser', url);
+}
+
+/** Opens `url` in the system browser (or, for tests, only says so), never in the WebView. */
+function openBrowser(event, url) {
+  say(event, { url });
   if (BROWSER === 'system') Gio.AppInfo.launch_default_for_uri(url, null);
 }
 
@@ -303,10 +330,19 @@ loopback.add_handler('/signed-in', (_server, message) => {
     'text/html',
     '<!doctype html><title>Signed in</title><p>Signed in. Go back to the app.</p>',
   );
+  // The handle the app still holds (a step-up), or the one whose session expired: the BFF replaces that
+  // session and carries the action a remote left there to the new one (the same user's only).
+  const held = keyring.get() ?? expired;
+  // The stream of the session being replaced stops first: its `logged-out` must not reach the new handle.
+  pushCancel?.cancel();
   exchange({
     method: 'POST',
     url: `${BFF}/auth/native/token`,
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      ...(held === undefined ? {} : { cookie: held }),
+    },
     body: JSON.stringify({
       grant_type: 'authorization_code',
       code,
@@ -315,14 +351,23 @@ loopback.add_handler('/signed-in', (_server, message) => {
     }),
   }).then((token) => {
     if (token.status !== 200) return say('sign-in-refused', { status: token.status });
+    expired = undefined;
     keyring.set(JSON.parse(token.body).handle);
     say('signed-in');
-    openPush();
+    // The push channel opens once the page the sign-in returns to is committed: opened earlier, its first
+    // message reaches the page that started the sign-in, whose shell reloads itself for the new user and
+    // cancels this navigation (the app lands on the old path instead of `returnTo`).
+    pushOnCommit = true;
     webView.load_uri(`${appOrigin}${expected.returnTo}`);
   });
 });
 
 // --- The app's local origin: its pages and files, from the BFF; never /api or /auth ----------------------
+//
+// It mirrors the BFF's origin for GET, with the handle attached: the app's pages (rendered for its user), the
+// shell's files, and the remotes the BFF serves behind the session (admin, org), which the page names on this
+// origin (`relayRemotes` of @gatehouse/shell/native): the WebView has no session to fetch them from the BFF,
+// and the BFF still decides who gets their code (401 signed out, 403 without the role).
 
 const app = new Soup.Server();
 app.listen_local(APP_PORT, Soup.ServerListenOptions.IPV4_ONLY);
@@ -340,7 +385,30 @@ const KEPT = [
   'cache-control',
   'location',
   'x-content-type-options',
+  // The page's reports go to its own origin's /reports, which the host relays to the BFF (below).
+  'reporting-endpoints',
 ];
+
+/** A security report the WebView sends on its own: to the BFF's /reports, without the handle. */
+function relayReport(message, path) {
+  const type = message.get_request_headers().get_one('content-type') ?? '';
+  const body = message.get_request_body().flatten();
+  if (!appOriginReport(message.get_method(), path, type, body.get_size())) return false;
+  message.pause();
+  exchange({
+    method: 'POST',
+    url: `${BFF}/reports`,
+    headers: { 'content-type': type },
+    body: decoder.decode(body.toArray()),
+  })
+    .then((sent) => {
+      say('app', { path, status: sent.status });
+      answer(message, sent.status === 204 ? 204 : 502, 'text/plain', '');
+    })
+    .catch(() => answer(message, 502, 'text/plain', ''))
+    .finally(() => message.unpause());
+  return true;
+}
 
 app.add_handler(null, (_server, message, path) => {
   if (APP_FILES && path.startsWith('/local/') && !path.includes('..')) {
@@ -357,11 +425,13 @@ app.add_handler(null, (_server, message, path) => {
       return answer(message, 404, 'text/plain', 'No such file.');
     }
   }
-  if (path.startsWith('/api/') || path.startsWith('/auth/') || message.get_method() !== 'GET') {
+  if (relayReport(message, path)) return;
+  const query = message.get_uri().get_query();
+  if (!appOriginRelays(message.get_method(), `${path}${query ? `?${query}` : ''}`)) {
+    say('app', { path, status: 404 });
     return answer(message, 404, 'text/plain', 'Only over the bridge.');
   }
   message.pause();
-  const query = message.get_uri().get_query();
   const handle = keyring.get();
   Promise.resolve()
     .then(() =>
@@ -381,6 +451,7 @@ app.add_handler(null, (_server, message, path) => {
     .then((page) => {
       for (const name of KEPT)
         if (page.headers[name]) message.get_response_headers().replace(name, page.headers[name]);
+      say('app', { path, status: page.status });
       answer(message, page.status, page.headers['content-type'] ?? 'application/octet-stream', page.body);
     })
     .catch((error) => {
@@ -421,12 +492,21 @@ application.connect('activate', () => {
     if (!uri.startsWith(`${appOrigin}/auth/`)) return false;
     decision.ignore();
     if (uri.startsWith(`${appOrigin}/auth/login`)) {
-      const returnTo = /[?&]returnTo=([^&]*)/.exec(uri)?.[1];
-      startSignIn(returnTo ? decodeURIComponent(returnTo) : '/');
+      const query = (name) => {
+        const value = new RegExp(`[?&]${name}=([^&]*)`).exec(uri)?.[1];
+        return value === undefined ? undefined : decodeURIComponent(value.replace(/\+/g, ' '));
+      };
+      const stepUp = {};
+      for (const name of ['acr_values', 'max_age']) if (query(name) !== undefined) stepUp[name] = query(name);
+      startSignIn(query('returnTo') ?? '/', stepUp);
     }
     return true;
   });
   webView.connect('load-changed', (_view, event) => {
+    if (event === WebKit.LoadEvent.COMMITTED && pushOnCommit) {
+      pushOnCommit = false;
+      openPush();
+    }
     if (event === WebKit.LoadEvent.FINISHED) say('loaded', { uri: webView.get_uri() });
   });
   const window = new Gtk.ApplicationWindow({ application, default_width: 1024, default_height: 768 });

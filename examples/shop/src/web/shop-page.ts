@@ -314,6 +314,7 @@ export function loadShopWeb(options: LoadShopWebOptions): ShopWeb {
             federated: view.federated,
             routes: view.routes,
             allowedOrigins: view.allowedOrigins,
+            origin: origins.bff,
           }
         : {
             shopName,

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Signer } from '@fastify/cookie';
 import {
+  loginOptionPatterns,
   type NativeTokenResponse,
   nativeHandoffLimits,
   nativeHandoffPatterns,
@@ -18,12 +19,18 @@ import { newOpaqueToken, newSessionId } from '../session/ids.js';
 import { sessionRef } from '../sessions.js';
 import { matchNativeRedirect } from './redirect-uris.js';
 
-/** `GET /auth/native/authorize`: the app's redirect, its `state` and its PKCE challenge (S256 only). */
+/**
+ * `GET /auth/native/authorize`: the app's redirect, its `state` and its PKCE challenge (S256 only); and the
+ * sign-in a step-up asks for (`acr_values`, `max_age`), passed on to `/auth/login`, which checks them as for
+ * a browser.
+ */
 const AuthorizeQuery = T.Object({
   redirect_uri: T.String({ maxLength: nativeHandoffLimits.redirectMax }),
   state: T.String({ pattern: nativeHandoffPatterns.state }),
   code_challenge: T.String({ pattern: nativeHandoffPatterns.challenge }),
   code_challenge_method: T.Literal('S256'),
+  acr_values: T.Optional(T.String({ pattern: loginOptionPatterns.acrValues })),
+  max_age: T.Optional(T.String({ pattern: loginOptionPatterns.maxAge })),
 });
 
 /** `GET /auth/native/complete`: the pending native sign-in this browser comes back for. */
@@ -87,7 +94,7 @@ export const nativeHandoffRoutes: FastifyPluginAsync<BffRouteOptions> = async (s
     nativePaths.authorize,
     { schema: { querystring: AuthorizeQuery } },
     async (request, reply) => {
-      const { redirect_uri, state, code_challenge } = request.query;
+      const { redirect_uri, state, code_challenge, acr_values, max_age } = request.query;
       const redirectUri = matchNativeRedirect(redirect_uri, config.nativeRedirectUris) && redirect_uri;
       if (!redirectUri)
         refuse('GH_BFF_NATIVE_REDIRECT_REFUSED', 'redirect_uri is not registered for this app.');
@@ -95,7 +102,10 @@ export const nativeHandoffRoutes: FastifyPluginAsync<BffRouteOptions> = async (s
       const pending: PendingNative = { redirectUri, state, challenge: code_challenge };
       await store.putHandoff(`native-request:${key}`, JSON.stringify(pending), config.loginTimeout * 1000);
       const returnTo = `${nativePaths.complete}?request=${key}`;
-      return reply.redirect(`/auth/login?${new URLSearchParams({ returnTo })}`, 302);
+      const login = new URLSearchParams({ returnTo });
+      if (acr_values !== undefined) login.set('acr_values', acr_values);
+      if (max_age !== undefined) login.set('max_age', max_age);
+      return reply.redirect(`/auth/login?${login}`, 302);
     },
   );
 
@@ -132,7 +142,7 @@ export const nativeHandoffRoutes: FastifyPluginAsync<BffRouteOptions> = async (s
       schema: { body: TokenBody },
       onRequest: requireJson({ optional: false, detail: 'Send the token request as JSON.' }),
     },
-    (request, reply) => redeem(runtime, request.body, reply),
+    (request, reply) => redeem(runtime, request.body, request.session.id, reply),
   );
 };
 
@@ -164,10 +174,15 @@ async function moveSession(
  * `POST /auth/native/token`: takes the code (single-use: a second try finds nothing), then checks the
  * redirect it was issued for and the PKCE verifier. A code that fails either ends the session it stood for
  * (someone else holds the code). Answers the handle and the session's expiry.
+ *
+ * An app that signs in again while it holds a handle (a step-up, a sign-in after an expiry) sends that handle
+ * (`previous`) with the request, as a browser sends its cookie to the callback: the new session replaces it,
+ * and the action a remote left there (`/auth/pending`) follows when both are the same user's.
  */
 async function redeem(
   runtime: GatehouseRuntime,
   body: T.Static<typeof TokenBody>,
+  previous: string | undefined,
   reply: FastifyReply,
 ): Promise<FastifyReply> {
   const { config, log, sessions, store } = runtime;
@@ -187,6 +202,12 @@ async function redeem(
   }
   const found = await sessions.peek(issued.session);
   if (!('record' in found)) refuse('GH_BFF_NATIVE_CODE_REFUSED', 'The session of this code has ended.');
+  if (previous !== undefined && previous !== issued.session) {
+    // As a browser's sign-in does (routes/login.ts): the replaced session's refresh token is left alone
+    // when the new one may hold the same grant.
+    await sessions.endById(previous, 'logout', found.record);
+    await sessions.pending.carry(previous, issued.session, found.record);
+  }
   const signer = new Signer(config.sessionSecrets as string[]);
   const answer: NativeTokenResponse = {
     handle: `${config.cookieName}=${signer.sign(issued.session)}`,

@@ -15,6 +15,9 @@ const REPORT_TYPES = ['application/reports+json', 'application/csp-report'];
 const ReportsBody = T.Union([
   T.Array(T.Record(T.String(), T.Unknown())),
   T.Object({ 'csp-report': T.Record(T.String(), T.Unknown()) }),
+  // WebKit (Safari, WebKitGTK 2.50) sends each `report-to` report alone, not in a list, and labels it
+  // `application/csp-report`.
+  T.Object({ type: T.String(), body: T.Record(T.String(), T.Unknown()) }),
 ]);
 
 /**

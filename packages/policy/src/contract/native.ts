@@ -8,6 +8,8 @@
  * `{ status, headers, body }` back.
  */
 
+import { pendingActionNamePattern, pendingActionPath } from './step-up.js';
+
 /** The BFF's routes of the native session handoff. */
 export const nativePaths = {
   /** `GET`: opened by the host in the system browser; signs the user in, then back to the app's redirect. */
@@ -111,12 +113,21 @@ export const bridgeResponseHeaders = Object.freeze([
   'cache-control',
 ] as const);
 
-/** The few `/auth/*` actions the shell needs over the bridge, with the one method each accepts. */
+/**
+ * The few `/auth/*` actions the shell and the remotes need over the bridge, with the one method each accepts:
+ * the session, its extension and the logout (the shell's), and the pending action a remote leaves before a
+ * step-up or an expiry (`@gatehouse/remote/step-up`; taken back with `DELETE` on
+ * `/auth/pending/{remote}`, see {@link bridgePathAllowed}).
+ */
 export const bridgeAuthActions: Readonly<Record<string, string>> = Object.freeze({
   '/auth/session': 'GET',
   '/auth/session/extend': 'POST',
   '/auth/logout': 'POST',
+  [pendingActionPath]: 'POST',
 });
+
+/** `DELETE /auth/pending/{remote}`: a remote takes back its pending action (the name as the BFF reads it). */
+const PENDING_TAKE = new RegExp(`^${pendingActionPath}/${pendingActionNamePattern.slice(1)}`);
 
 /** HTTP methods an API request over the bridge may use. */
 export const bridgeMethods = Object.freeze(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const);
@@ -181,8 +192,8 @@ function utf8Length(text: string): number {
 }
 
 /**
- * Whether `method` on `path` may cross the bridge: `/api/<service>/…` with one of {@link bridgeMethods}, or an
- * action of {@link bridgeAuthActions} with its method. The path must be origin-form, without `..`, `//`,
+ * Whether `method` on `path` may cross the bridge: `/api/<service>/…` with one of {@link bridgeMethods}, an
+ * action of {@link bridgeAuthActions} with its method, or `DELETE /auth/pending/{remote}`. The path must be origin-form, without `..`, `//`,
  * backslashes or encoded slashes, so what the host forwards is what was checked.
  */
 export function bridgePathAllowed(method: string, path: string): boolean {
@@ -191,5 +202,6 @@ export function bridgePathAllowed(method: string, path: string): boolean {
   if (/\/\.{1,2}(\/|$)|\/\/|\\|%2f|%5c|%2e/i.test(pathname)) return false;
   const action = bridgeAuthActions[pathname];
   if (action !== undefined) return method === action;
+  if (PENDING_TAKE.test(pathname)) return method === 'DELETE';
   return pathname.startsWith('/api/') && (bridgeMethods as readonly string[]).includes(method);
 }

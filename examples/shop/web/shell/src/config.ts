@@ -12,6 +12,11 @@ export interface ShopPageConfig {
   readonly routes: readonly RouteDefinition[];
   /** Exact origins remote code comes from. */
   readonly allowedOrigins: readonly string[];
+  /**
+   * The BFF's origin, which the page's URLs of the remotes it serves behind the session are written for. In a
+   * hybrid app's WebView the native host serves those at the app's own origin (docs/hybrid-apps.md).
+   */
+  readonly origin?: string;
   /** The BFF had no verified remote manifest for this page: no remote is listed, and the page says so. */
   readonly unavailable?: boolean;
 }

@@ -1,6 +1,6 @@
 import { GatehouseProvider } from '@gatehouse/react';
 import { createShell, createTelemetry } from '@gatehouse/shell';
-import { startNativeBridge } from '@gatehouse/shell/native';
+import { relayRemotes, startNativeBridge } from '@gatehouse/shell/native';
 import { declareUpstreams } from '@gatehouse/shell/upstreams';
 import { createRoot } from 'react-dom/client';
 import { App } from './app.js';
@@ -13,15 +13,21 @@ const config = readPageConfig();
 // In a hybrid app's WebView (docs/hybrid-apps.md) the native host holds the session: the shell's calls and
 // its push messages cross the host's bridge. In a browser there is no host and nothing changes.
 const bridge = await startNativeBridge();
+// There, the remotes the BFF serves behind the session (admin, org) are loaded from the app's own origin,
+// where the host relays them to the BFF with the handle: the WebView has no session to fetch them with.
+const remotes =
+  bridge && config.origin
+    ? relayRemotes(config.remotes, config.allowedOrigins, config.origin)
+    : { manifests: config.remotes, allowedOrigins: config.allowedOrigins };
 const outlet = document.createElement('div');
 outlet.className = 'outlet';
 // Each remote reaches only the upstreams its manifest declares (a mistake, such as the catalog remote calling
 // billing, is refused before it leaves the page; the APIs' own checks remain the boundary).
-const upstreams = declareUpstreams(config.remotes, { track: createTelemetry().track });
+const upstreams = declareUpstreams(remotes.manifests, { track: createTelemetry().track });
 const shell = createShell({
   outlet,
   remotes: upstreams.remotes,
-  allowedOrigins: config.allowedOrigins,
+  allowedOrigins: remotes.allowedOrigins,
   routes: config.routes,
   version: config.version,
   view: shopView,

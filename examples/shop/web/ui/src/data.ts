@@ -51,12 +51,3 @@ export function problemText(error: unknown): string {
   }
   return 'Something went wrong.';
 }
-
-/**
- * When the action a remote left before a sign-in cannot be read back (a hybrid app's WebView, whose local
- * origin serves no `/auth/*`; the BFF out of reach): nothing is resumed, the page works on, and the console
- * says why instead of an unhandled rejection.
- */
-export function skipPending(error: unknown): void {
-  console.warn('gatehouse: no pending action could be read back', error);
-}

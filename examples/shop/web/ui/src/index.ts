@@ -11,7 +11,7 @@ export {
   StateView,
   useAddToCart,
 } from './components.js';
-export { type ApiData, problemText, skipPending, useApiData } from './data.js';
+export { type ApiData, problemText, useApiData } from './data.js';
 export { formatDate, formatMoney, localeOf, plural } from './format.js';
 export { ICON_PATHS, Icon, type IconName } from './icons.js';
 export { SECOND_FACTOR_LEVEL, STEP_UP_ORDER_MINOR } from './step-up.js';

@@ -20,7 +20,6 @@ import {
   Skeleton,
   STEP_UP_ORDER_MINOR,
   StateView,
-  skipPending,
   useApiData,
 } from '@gatehouse/shop-ui';
 import { type ReactNode, useEffect, useRef, useState } from 'react';
@@ -116,7 +115,7 @@ function CheckoutForm(): ReactNode {
         events.emit('cart:changed', { itemCount: 0 });
         setPlaced(resumed.result);
       } else setError(problemText(resumed.error));
-    }, skipPending);
+    });
   }, []);
   useEffect(() => {
     if (!methods) return;

@@ -15,7 +15,6 @@ import {
   problemText,
   Skeleton,
   StateView,
-  skipPending,
   useApiData,
 } from '@gatehouse/shop-ui';
 import { type FormEvent, type ReactNode, useEffect, useRef, useState } from 'react';
@@ -128,7 +127,7 @@ function Billing({ tenant }: { tenant: string }): ReactNode {
           text: 'Billing saved after your security code. The change is in the audit log.',
         });
       } else setResult({ ok: false, text: problemText(resumed.error) });
-    }, skipPending);
+    });
   }, []);
   if (billing.status === 'loading' || !form) return <Skeleton kind="lines" count={5} />;
   if (billing.status === 'error')
