@@ -31,7 +31,7 @@ object BridgeContract {
   val requestHeaders = setOf("accept", "content-type", "traceparent", "x-csrf", "idempotency-key")
   val responseHeaders = listOf("content-type", "retry-after", "etag", "cache-control")
   val authActions = mapOf(
-    "/auth/session" to "GET", "/auth/session/extend" to "POST", "/auth/logout" to "POST", "/auth/pending" to "POST",
+    "/auth/session" to "GET", "/auth/session/extend" to "POST", "/auth/logout" to "POST", "/auth/pending" to "POST", "/auth/tenant" to "POST",
   )
   // DELETE /auth/pending/{remote}: the name as `pendingActionNamePattern` reads it.
   val pendingTake = Regex("^/auth/pending/[A-Za-z][A-Za-z0-9._-]{0,63}$")

@@ -15,7 +15,7 @@ enum BridgeContract {
   static let requestHeaders: Set<String> = ["accept", "content-type", "traceparent", "x-csrf", "idempotency-key"]
   static let responseHeaders = ["content-type", "retry-after", "etag", "cache-control"]
   static let authActions = [
-    "/auth/session": "GET", "/auth/session/extend": "POST", "/auth/logout": "POST", "/auth/pending": "POST",
+    "/auth/session": "GET", "/auth/session/extend": "POST", "/auth/logout": "POST", "/auth/pending": "POST", "/auth/tenant": "POST",
   ]
   /// `DELETE /auth/pending/{remote}`: the name as `pendingActionNamePattern` reads it.
   static let pendingTake = try! NSRegularExpression(pattern: "^/auth/pending/[A-Za-z][A-Za-z0-9._-]{0,63}$")

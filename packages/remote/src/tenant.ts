@@ -9,10 +9,14 @@
 
 import { type TenantSwitch, tenantPath } from '@gatehouse/policy';
 import { problemError } from './api-client.js';
+import { bffFetch } from './native.js';
 
 /** Options of {@link switchTenant}. */
 export interface SwitchTenantOptions {
-  /** How to send the request: the global `fetch` (default), or a native host's bridge in a hybrid app. */
+  /**
+   * How to send the request; default the page's `fetch`, or in a hybrid app's WebView the native host's
+   * bridge (the WebView holds no session: the host attaches it).
+   */
   readonly fetch?: (input: string, init: RequestInit) => Promise<Response>;
 }
 
@@ -28,7 +32,7 @@ export interface SwitchTenantOptions {
  */
 export async function switchTenant(tenant: string, options: SwitchTenantOptions = {}): Promise<void> {
   const body: TenantSwitch = { tenant };
-  const response = await (options.fetch ?? fetch)(tenantPath, {
+  const response = await (options.fetch ?? bffFetch())(tenantPath, {
     method: 'POST',
     headers: { 'x-csrf': '1', accept: 'application/json', 'content-type': 'application/json' },
     body: JSON.stringify(body),

@@ -27,6 +27,7 @@ export const NAMES = {
   dave: 'Dave',
   erin: 'Erin',
   frank: 'Frank',
+  grace: 'Grace',
 } as const;
 export type Login = keyof typeof NAMES;
 

@@ -9,6 +9,7 @@
  */
 
 import { pendingActionNamePattern, pendingActionPath } from './step-up.js';
+import { tenantPath } from './tenant.js';
 
 /** The BFF's routes of the native session handoff. */
 export const nativePaths = {
@@ -115,8 +116,8 @@ export const bridgeResponseHeaders = Object.freeze([
 
 /**
  * The few `/auth/*` actions the shell and the remotes need over the bridge, with the one method each accepts:
- * the session, its extension and the logout (the shell's), and the pending action a remote leaves before a
- * step-up or an expiry (`@gatehouse/remote/step-up`; taken back with `DELETE` on
+ * the session, its extension and the logout (the shell's), the tenant switch of an organisation picker, and the
+ * pending action a remote leaves before a step-up or an expiry (`@gatehouse/remote/step-up`; taken back with `DELETE` on
  * `/auth/pending/{remote}`, see {@link bridgePathAllowed}).
  */
 export const bridgeAuthActions: Readonly<Record<string, string>> = Object.freeze({
@@ -124,6 +125,8 @@ export const bridgeAuthActions: Readonly<Record<string, string>> = Object.freeze
   '/auth/session/extend': 'POST',
   '/auth/logout': 'POST',
   [pendingActionPath]: 'POST',
+  // An organisation picker switches the session's active tenant (`@gatehouse/remote/tenant`).
+  [tenantPath]: 'POST',
 });
 
 /** `DELETE /auth/pending/{remote}`: a remote takes back its pending action (the name as the BFF reads it). */

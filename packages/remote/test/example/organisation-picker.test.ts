@@ -43,4 +43,33 @@ describe('organisation picker (docs/write-a-remote.md)', () => {
     expect(new Headers(sent[0]![1].headers).get('x-csrf')).toBe('1');
     expect(await pickOrganisation('initech')).toBe('You are no longer a member of that organisation.');
   });
+
+  it('in a hybrid app’s WebView, sends the switch over the native host’s bridge, never the page’s fetch', async () => {
+    const sent: unknown[] = [];
+    vi.stubGlobal('fetch', () => {
+      throw new Error('the page’s own fetch was used: the WebView has no session');
+    });
+    vi.stubGlobal('window', {
+      webkit: {
+        messageHandlers: {
+          gatehouse: {
+            postMessage: async (message: unknown) => {
+              sent.push(message);
+              return { status: 200, headers: { 'content-type': 'application/json' }, body: '{}' };
+            },
+          },
+        },
+      },
+    });
+    expect(await pickOrganisation('globex')).toBeUndefined();
+    expect(sent).toEqual([
+      {
+        kind: 'request',
+        method: 'POST',
+        path: '/auth/tenant',
+        headers: { 'x-csrf': '1', accept: 'application/json', 'content-type': 'application/json' },
+        body: '{"tenant":"globex"}',
+      },
+    ]);
+  });
 });
