@@ -215,6 +215,13 @@ await describeWith(['webkit', 'chromium'], 'a hybrid app in the WebKitGTK host',
       ),
     ).toBe('Alice');
     expect(answerTo('/api/profile', since)?.status).toBe(200);
+    // The account page's list of her sessions crosses the bridge too: the app's own session, marked current.
+    expect(
+      await ui<boolean>(
+        `return Boolean(await until(() => document.querySelector('[data-testid=session-row][data-current=true]'), 'her session'));`,
+      ),
+    ).toBe(true);
+    expect(answerTo('/auth/sessions', since)?.status).toBe(200);
     // The WebView never navigated to the issuer or the BFF's login: the host's local origin only.
     const loads = host.events
       .filter((event: HostEvent) => event.event === 'loaded')

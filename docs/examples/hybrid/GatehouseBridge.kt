@@ -32,9 +32,12 @@ object BridgeContract {
   val responseHeaders = listOf("content-type", "retry-after", "etag", "cache-control")
   val authActions = mapOf(
     "/auth/session" to "GET", "/auth/session/extend" to "POST", "/auth/logout" to "POST", "/auth/pending" to "POST", "/auth/tenant" to "POST",
+    "/auth/sessions" to "GET",
   )
   // DELETE /auth/pending/{remote}: the name as `pendingActionNamePattern` reads it.
   val pendingTake = Regex("^/auth/pending/[A-Za-z][A-Za-z0-9._-]{0,63}$")
+  // DELETE /auth/sessions/{handle} and /others: the handle as `sessionHandlePattern` reads it.
+  val sessionsEnd = Regex("^/auth/sessions/(others|[A-Za-z0-9_-]{12})$")
   val methods = setOf("GET", "POST", "PUT", "PATCH", "DELETE")
   const val BODY_BYTES = 256 * 1024
 
@@ -45,7 +48,7 @@ object BridgeContract {
     if ("//" in pathname || "%2f" in lower || "%5c" in lower || "%2e" in lower) return false
     if (pathname.split('/').any { it == "." || it == ".." }) return false
     authActions[pathname]?.let { return method == it }
-    if (pendingTake.matches(pathname)) return method == "DELETE"
+    if (pendingTake.matches(pathname) || sessionsEnd.matches(pathname)) return method == "DELETE"
     return pathname.startsWith("/api/") && method in methods
   }
 }

@@ -16,9 +16,12 @@ enum BridgeContract {
   static let responseHeaders = ["content-type", "retry-after", "etag", "cache-control"]
   static let authActions = [
     "/auth/session": "GET", "/auth/session/extend": "POST", "/auth/logout": "POST", "/auth/pending": "POST", "/auth/tenant": "POST",
+    "/auth/sessions": "GET",
   ]
   /// `DELETE /auth/pending/{remote}`: the name as `pendingActionNamePattern` reads it.
   static let pendingTake = try! NSRegularExpression(pattern: "^/auth/pending/[A-Za-z][A-Za-z0-9._-]{0,63}$")
+  /// `DELETE /auth/sessions/{handle}` and `/others`: the handle as `sessionHandlePattern` reads it.
+  static let sessionsEnd = try! NSRegularExpression(pattern: "^/auth/sessions/(others|[A-Za-z0-9_-]{12})$")
   static let methods: Set<String> = ["GET", "POST", "PUT", "PATCH", "DELETE"]
   static let bodyBytes = 256 * 1024
 
@@ -31,7 +34,8 @@ enum BridgeContract {
     if pathname.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }) { return false }
     if let action = authActions[pathname] { return method == action }
     let whole = NSRange(pathname.startIndex..., in: pathname)
-    if pendingTake.firstMatch(in: pathname, range: whole) != nil { return method == "DELETE" }
+    if pendingTake.firstMatch(in: pathname, range: whole) != nil
+      || sessionsEnd.firstMatch(in: pathname, range: whole) != nil { return method == "DELETE" }
     return pathname.hasPrefix("/api/") && methods.contains(method)
   }
 }

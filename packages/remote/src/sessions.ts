@@ -6,12 +6,16 @@
 
 import { type SessionSummary, sessionsPath } from '@gatehouse/policy';
 import { problemError } from './api-client.js';
+import { bffFetch } from './native.js';
 
 export type { SessionSummary };
 
-/** Same-origin `fetch` of the BFF's sessions endpoints, `x-csrf: 1`; an error answer as a typed error. */
+/**
+ * The BFF's sessions endpoints, `x-csrf: 1`: same-origin `fetch`, or the native host's bridge in a hybrid
+ * app's WebView (the WebView holds no session); an error answer as a typed error.
+ */
 async function call(method: string, path: string): Promise<Response> {
-  const response = await fetch(path, { method, headers: { 'x-csrf': '1', accept: 'application/json' } });
+  const response = await bffFetch()(path, { method, headers: { 'x-csrf': '1', accept: 'application/json' } });
   if (response.ok) return response;
   throw problemError(response.status, await response.json().catch(() => undefined));
 }

@@ -8,6 +8,7 @@
  * `{ status, headers, body }` back.
  */
 
+import { sessionHandlePattern, sessionsPath } from './sessions.js';
 import { pendingActionNamePattern, pendingActionPath } from './step-up.js';
 import { tenantPath } from './tenant.js';
 
@@ -127,7 +128,12 @@ export const bridgeAuthActions: Readonly<Record<string, string>> = Object.freeze
   [pendingActionPath]: 'POST',
   // An organisation picker switches the session's active tenant (`@gatehouse/remote/tenant`).
   [tenantPath]: 'POST',
+  // An account page lists the user's sessions (`@gatehouse/remote/sessions`); it ends them with DELETE below.
+  [sessionsPath]: 'GET',
 });
+
+/** `DELETE /auth/sessions/{handle}` and `DELETE /auth/sessions/others`: an account page ends sessions. */
+const SESSIONS_END = new RegExp(`^${sessionsPath}/(others|${sessionHandlePattern.slice(1, -1)})$`);
 
 /** `DELETE /auth/pending/{remote}`: a remote takes back its pending action (the name as the BFF reads it). */
 const PENDING_TAKE = new RegExp(`^${pendingActionPath}/${pendingActionNamePattern.slice(1)}`);
@@ -196,7 +202,8 @@ function utf8Length(text: string): number {
 
 /**
  * Whether `method` on `path` may cross the bridge: `/api/<service>/…` with one of {@link bridgeMethods}, an
- * action of {@link bridgeAuthActions} with its method, or `DELETE /auth/pending/{remote}`. The path must be origin-form, without `..`, `//`,
+ * action of {@link bridgeAuthActions} with its method, `DELETE /auth/pending/{remote}`, or
+ * `DELETE /auth/sessions/{handle}` and `/others`. The path must be origin-form, without `..`, `//`,
  * backslashes or encoded slashes, so what the host forwards is what was checked.
  */
 export function bridgePathAllowed(method: string, path: string): boolean {
@@ -205,6 +212,6 @@ export function bridgePathAllowed(method: string, path: string): boolean {
   if (/\/\.{1,2}(\/|$)|\/\/|\\|%2f|%5c|%2e/i.test(pathname)) return false;
   const action = bridgeAuthActions[pathname];
   if (action !== undefined) return method === action;
-  if (PENDING_TAKE.test(pathname)) return method === 'DELETE';
+  if (PENDING_TAKE.test(pathname) || SESSIONS_END.test(pathname)) return method === 'DELETE';
   return pathname.startsWith('/api/') && (bridgeMethods as readonly string[]).includes(method);
 }
