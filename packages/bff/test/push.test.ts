@@ -1,17 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import {
   API_HEADERS,
   describeWith,
   endIdpSession,
   findJwts,
-  freePort,
   NAVIGATION_HEADERS,
-  redisUrl,
   TestBrowser,
 } from '@gatehouse/testing';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEvents } from './support/events.js';
+import { useTwoInstances } from './support/instances.js';
 import { type Stack, signIn, startStack } from './support/stack.js';
 
 let stack: Stack;
@@ -300,30 +297,17 @@ describe('telemetry POST /telemetry', () => {
 });
 
 await describeWith(['redis'], 'push across instances (Redis pub/sub)', () => {
-  const prefix = `gh-test-${randomBytes(4).toString('hex')}:`;
-  const stacks: Stack[] = [];
-  afterAll(async () => {
-    for (const each of stacks.reverse()) await each.close();
-    const redis = new Redis(redisUrl);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
-  });
+  const twoInstances = useTwoInstances();
 
   it('a logout on instance B reaches a tab streaming from instance A within a second', async () => {
-    const shared = { redisUrl, redisKeyPrefix: prefix };
-    const a = await startStack({ bff: shared });
-    stacks.push(a);
-    const portB = await freePort();
-    const b = await startStack({ idp: a.idp, bffPort: portB, bff: { ...shared, publicUrl: a.bffUrl } });
-    stacks.push(b);
+    const { a, bUrl } = await twoInstances();
     const browser = new TestBrowser();
     await signIn(browser, a, 'alice');
     const cookie = await browser.jar.getCookieString(a.bffUrl);
     const reader = await openEvents(`${a.bffUrl}/auth/events`, { ...API_HEADERS, cookie });
     await new Promise((resolve) => setTimeout(resolve, 100));
     const started = Date.now();
-    await browser.request(`http://localhost:${portB}/auth/logout`, {
+    await browser.request(`${bUrl}/auth/logout`, {
       method: 'POST',
       headers: { ...API_HEADERS, origin: a.bffUrl, cookie },
     });

@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { endAnySessionsPermission, type RolePermissionMap, type SessionSummary } from '@gatehouse/policy';
-import { API_HEADERS, demoRoleMaps, describeWith, freePort, redisUrl, TestBrowser } from '@gatehouse/testing';
-import { Redis } from 'ioredis';
+import { API_HEADERS, demoRoleMaps, describeWith, TestBrowser } from '@gatehouse/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceOf } from '../src/device.js';
 import { openEvents } from './support/events.js';
+import { useTwoInstances } from './support/instances.js';
 import { type Stack, signIn, startStack } from './support/stack.js';
 
 /** The demo role maps, with the operator's permission to end anyone's sessions given to admins (erin). */
@@ -147,23 +146,10 @@ describe('deviceOf', () => {
 });
 
 await describeWith(['redis'], 'ending sessions across instances (Redis store and pub/sub)', () => {
-  const prefix = `gh-test-${randomBytes(4).toString('hex')}:`;
-  const stacks: Stack[] = [];
-  afterAll(async () => {
-    for (const each of stacks.reverse()) await each.close();
-    const redis = new Redis(redisUrl);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
-  });
+  const twoInstances = useTwoInstances();
 
   it('a session ended on instance B reaches its tab streaming from instance A within a second', async () => {
-    const shared = { redisUrl, redisKeyPrefix: prefix, roles };
-    const a = await startStack({ bff: shared });
-    stacks.push(a);
-    const portB = await freePort();
-    const b = await startStack({ idp: a.idp, bffPort: portB, bff: { ...shared, publicUrl: a.bffUrl } });
-    stacks.push(b);
+    const { a, bUrl } = await twoInstances({ roles });
     const mine = new TestBrowser();
     const other = new TestBrowser();
     await signIn(mine, a, 'alice');
@@ -171,12 +157,12 @@ await describeWith(['redis'], 'ending sessions across instances (Redis store and
     const reader = await streamOf(other, a.bffUrl);
     await new Promise((resolve) => setTimeout(resolve, 100));
     const cookie = await mine.jar.getCookieString(a.bffUrl);
-    const listed = (
-      await mine.request(`http://localhost:${portB}/auth/sessions`, { headers: { cookie } })
-    ).json<{ sessions: SessionSummary[] }>().sessions;
+    const listed = (await mine.request(`${bUrl}/auth/sessions`, { headers: { cookie } })).json<{
+      sessions: SessionSummary[];
+    }>().sessions;
     expect(listed).toHaveLength(2);
     const started = Date.now();
-    const answer = await mine.request(`http://localhost:${portB}/auth/sessions/others`, {
+    const answer = await mine.request(`${bUrl}/auth/sessions/others`, {
       method: 'DELETE',
       headers: { ...API_HEADERS, origin: a.bffUrl, cookie },
     });

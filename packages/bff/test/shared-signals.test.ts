@@ -1,15 +1,10 @@
-// OpenID Shared Signals (SSF 1.0) at the BFF: the dev IdP transmits CAEP and RISC events as signed SETs
-// (RFC 8417) pushed over HTTP (RFC 8935); the BFF verifies each and ends the sessions it names, telling their
-// open tabs. Against the real dev IdP and BFF, on the memory store and across two instances on Redis.
-import { randomBytes } from 'node:crypto';
 import type { SsfReceiver } from '@gatehouse/dev-idp';
 import { ssfEventTypes } from '@gatehouse/policy';
-import { API_HEADERS, describeWith, freePort, redisUrl, TestBrowser } from '@gatehouse/testing';
-import { Redis } from 'ioredis';
+import { API_HEADERS, describeWith, TestBrowser } from '@gatehouse/testing';
 import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BffOptions } from '../src/index.js';
 import { openEvents } from './support/events.js';
+import { useTwoInstances } from './support/instances.js';
 import { type Stack, signIn, startStack } from './support/stack.js';
 
 const sessionIdOf = (cookie: string): string => /__Host-Http-gatehouse=([^.;]+)/.exec(cookie)?.[1] ?? '';
@@ -220,28 +215,15 @@ describe('Shared Signals receiver (POST /auth/ssf/events)', () => {
 });
 
 await describeWith(['redis'], 'Shared Signals across instances (Redis pub/sub)', () => {
-  const prefix = `gh-test-${randomBytes(4).toString('hex')}:`;
-  const stacks: Stack[] = [];
-  afterAll(async () => {
-    for (const each of stacks.reverse()) await each.close();
-    const redis = new Redis(redisUrl);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
-  });
+  const twoInstances = useTwoInstances();
 
   it('a session-revoked SET received by instance B reaches a tab streaming from instance A within a second; its replay on A is refused', async () => {
-    const shared: Partial<BffOptions> = { redisUrl, redisKeyPrefix: prefix, sharedSignals: {} };
-    const a = await startStack({ bff: shared });
-    stacks.push(a);
-    const portB = await freePort();
-    const b = await startStack({ idp: a.idp, bffPort: portB, bff: { ...shared, publicUrl: a.bffUrl } });
-    stacks.push(b);
+    const { a, bUrl } = await twoInstances({ sharedSignals: {} });
     const alice = await signedIn(a, 'alice');
     const tab = await openEvents(`${a.bffUrl}/auth/events`, { ...API_HEADERS, cookie: alice.cookie });
     await sleep(100);
     const started = Date.now();
-    const receiverB = { endpoint: `http://localhost:${portB}/auth/ssf/events`, audience: a.bffUrl };
+    const receiverB = { endpoint: `${bUrl}/auth/ssf/events`, audience: a.bffUrl };
     const sent = await a.idp.transmitter.push(receiverB, {
       type: ssfEventTypes.sessionRevoked,
       subject: a.idp.transmitter.subject(alice.sub, alice.sid),

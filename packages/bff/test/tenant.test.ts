@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { type IdentityContext, tenantPath } from '@gatehouse/policy';
-import { API_HEADERS, describeWith, freePort, redisUrl, TestBrowser } from '@gatehouse/testing';
-import { Redis } from 'ioredis';
+import { API_HEADERS, describeWith, TestBrowser } from '@gatehouse/testing';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeTenantOf } from '../src/session/tenant.js';
 import { openEvents } from './support/events.js';
+import { useTwoInstances } from './support/instances.js';
 import { type Stack, signIn, startStack } from './support/stack.js';
 
 /** Frank as a member of two organisations (the demo's frank has one), set at the IdP before he signs in. */
@@ -194,24 +193,11 @@ describe('tokens scoped to the active tenant (tenantTokenParameter, the dev IdPâ
 });
 
 await describeWith(['redis'], 'switching tenant across instances (Redis store and pub/sub)', () => {
-  const prefix = `gh-test-${randomBytes(4).toString('hex')}:`;
-  const stacks: Stack[] = [];
-  afterAll(async () => {
-    for (const each of stacks.reverse()) await each.close();
-    const redis = new Redis(redisUrl);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
-  });
+  const twoInstances = useTwoInstances();
 
   it('a switch on instance B reaches the tab streaming from instance A within a second, and A answers the new tenant', async () => {
-    const shared = { redisUrl, redisKeyPrefix: prefix };
-    const a = await startStack({ bff: shared });
-    stacks.push(a);
+    const { a, bUrl } = await twoInstances();
     a.idp.updateUser('frank', { tenants: TWO_TENANTS });
-    const portB = await freePort();
-    const b = await startStack({ idp: a.idp, bffPort: portB, bff: { ...shared, publicUrl: a.bffUrl } });
-    stacks.push(b);
     const browser = new TestBrowser();
     await signIn(browser, a, 'frank');
     // A caches the identity: the switch on B must drop it there too.
@@ -220,7 +206,7 @@ await describeWith(['redis'], 'switching tenant across instances (Redis store an
     await new Promise((resolve) => setTimeout(resolve, 100));
     const cookie = await browser.jar.getCookieString(a.bffUrl);
     const started = Date.now();
-    const answer = await browser.request(`http://localhost:${portB}${tenantPath}`, {
+    const answer = await browser.request(`${bUrl}${tenantPath}`, {
       method: 'POST',
       headers: { ...API_HEADERS, origin: a.bffUrl, cookie, 'content-type': 'application/json' },
       body: JSON.stringify({ tenant: 'acme' }),

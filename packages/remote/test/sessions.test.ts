@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ForbiddenError } from '../src/index.js';
 import { endOtherSessions, endSession, listSessions } from '../src/sessions.js';
+import { stubWebKitHost } from './support/webkit-host.js';
 
 const session = {
   handle: 'AbCdEf012_-x',
@@ -41,7 +42,6 @@ describe('@gatehouse/remote/sessions', () => {
   });
 
   it('in a hybrid app’s WebView, goes over the native host’s bridge, never the page’s fetch', async () => {
-    const sent: unknown[] = [];
     const answers = [
       {
         status: 200,
@@ -50,21 +50,7 @@ describe('@gatehouse/remote/sessions', () => {
       },
       { status: 200, headers: { 'content-type': 'application/json' }, body: '{"ended":1}' },
     ];
-    vi.stubGlobal('fetch', () => {
-      throw new Error('the page’s own fetch was used: the WebView has no session');
-    });
-    vi.stubGlobal('window', {
-      webkit: {
-        messageHandlers: {
-          gatehouse: {
-            postMessage: async (message: unknown) => {
-              sent.push(message);
-              return answers.shift();
-            },
-          },
-        },
-      },
-    });
+    const sent = stubWebKitHost(() => answers.shift());
     expect(await listSessions()).toEqual([session]);
     expect(await endOtherSessions()).toBe(1);
     expect(sent).toMatchObject([

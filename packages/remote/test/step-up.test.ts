@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createTestContext, problemError } from '../src/index.js';
 import { authLevel, keepOnExpiry, meetsLevel, resumeStepUp, stepUpOf } from '../src/step-up.js';
+import { stubWebKitHost } from './support/webkit-host.js';
 
 const LOA2 = 'urn:gatehouse:loa:2';
 const user = { id: 'user_erin', displayName: 'Erin', roles: [], permissions: [], tenants: [] };
@@ -94,25 +95,10 @@ describe('keepOnExpiry', () => {
 
 describe('step-up in a hybrid app’s WebView: the pending action crosses the native host’s bridge', () => {
   /** What the host's WebKit handler was sent, and the BFF's answers it gives back, in order. */
-  const sent: unknown[] = [];
+  let sent: unknown[] = [];
   let answers: { status: number; headers: Record<string, string>; body: string }[] = [];
   beforeEach(() => {
-    sent.length = 0;
-    vi.stubGlobal('fetch', () => {
-      throw new Error('the page’s own fetch was used: the WebView has no session');
-    });
-    vi.stubGlobal('window', {
-      webkit: {
-        messageHandlers: {
-          gatehouse: {
-            postMessage: async (message: unknown) => {
-              sent.push(message);
-              return answers.shift();
-            },
-          },
-        },
-      },
-    });
+    sent = stubWebKitHost(() => answers.shift());
   });
   afterEach(() => {
     vi.unstubAllGlobals();

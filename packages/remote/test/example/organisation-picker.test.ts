@@ -1,5 +1,6 @@
 import { createTestContext } from '@gatehouse/remote';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { stubWebKitHost } from '../support/webkit-host.js';
 import { organisationsOf, pickOrganisation } from './organisation-picker.js';
 
 const grace = {
@@ -45,22 +46,11 @@ describe('organisation picker (docs/write-a-remote.md)', () => {
   });
 
   it('in a hybrid app’s WebView, sends the switch over the native host’s bridge, never the page’s fetch', async () => {
-    const sent: unknown[] = [];
-    vi.stubGlobal('fetch', () => {
-      throw new Error('the page’s own fetch was used: the WebView has no session');
-    });
-    vi.stubGlobal('window', {
-      webkit: {
-        messageHandlers: {
-          gatehouse: {
-            postMessage: async (message: unknown) => {
-              sent.push(message);
-              return { status: 200, headers: { 'content-type': 'application/json' }, body: '{}' };
-            },
-          },
-        },
-      },
-    });
+    const sent = stubWebKitHost(() => ({
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    }));
     expect(await pickOrganisation('globex')).toBeUndefined();
     expect(sent).toEqual([
       {
