@@ -69,9 +69,11 @@ export function resultsMarkdown(options: {
   readonly rows: readonly Row[];
   readonly machine: RunMachine;
   readonly notes: readonly string[];
+  /** µs per ES256 proof signature, when the DPoP scenario ran. */
+  readonly signatureUs?: number;
   readonly extra?: string;
 }): string {
-  const { rows, machine: m, notes, extra = '' } = options;
+  const { rows, machine: m, notes, signatureUs, extra = '' } = options;
   return `# Gatehouse benchmark results
 
 Written by \`npm run bench\` (bench/run.ts); see bench/README.md for how it measures and how to read it.
@@ -80,7 +82,7 @@ Written by \`npm run bench\` (bench/run.ts); see bench/README.md for how it meas
 
 ${markdownTable(rows)}
 
-${goalLines(rows)
+${goalLines(rows, signatureUs)
   .map((line) => `- ${line}`)
   .join('\n')}
 

@@ -279,7 +279,7 @@ function report(proxy: ProxyRun, results: SuiteResults, redisVersion: string | u
   });
   if (proxy.rows.length > 0) {
     log(`\n${textTable(proxy.rows)}\n`);
-    for (const line of goalLines(proxy.rows)) log(line);
+    for (const line of goalLines(proxy.rows, proxy.signatureUs)) log(line);
     for (const note of proxy.notes) log(`note: ${note}`);
   }
   const suiteText = suitesText(results);
@@ -293,6 +293,7 @@ function report(proxy: ProxyRun, results: SuiteResults, redisVersion: string | u
     rows: proxy.rows,
     machine: description,
     notes: proxy.notes,
+    ...(proxy.signatureUs === undefined ? {} : { signatureUs: proxy.signatureUs }),
     extra: suitesMarkdown(results),
   });
   const written = writeReport('results.md', markdown, flags.record);

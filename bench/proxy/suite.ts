@@ -32,6 +32,7 @@ import { formatSummary, profilesIn, summarize } from './cpuprofile.js';
 import type { LoadGenerator, LoadSettings } from './load-generator.js';
 import { describe, measure, type ProxyResult, preflight } from './measure.js';
 import type { Scenario } from './scenarios.js';
+import { es256SignatureUs } from './signature-cost.js';
 
 /** Settings of the proxied GET (BENCH_DURATION, BENCH_WARMUP, … see bench/README.md). */
 export interface ProxySettings extends LoadSettings {
@@ -54,6 +55,8 @@ export interface ProxyRun {
   readonly notes: string[];
   /** Apache's version, when it ran. */
   readonly apacheVersion?: string;
+  /** With the DPoP scenario: µs per ES256 proof signature, timed here before the proxies ran. */
+  readonly signatureUs?: number;
 }
 
 /** What the suite needs from the run. */
@@ -111,6 +114,10 @@ export async function proxySuite(ctx: ProxyContext): Promise<ProxyRun> {
       if (scenario.bff?.redis && !ctx.redis.ok) failures.set(scenario.id, ctx.redis.reason);
       if (scenario.apache && apache && !apache.ok) failures.set(scenario.id, apache.reason);
     }
+    // Timed first, while nothing else of the bench runs.
+    const signatureUs = scenarios.some((scenario) => scenario.bff?.dpop) ? es256SignatureUs() : undefined;
+    if (signatureUs !== undefined)
+      log(`An ES256 proof signature alone (node:crypto): ${signatureUs.toFixed(1)} µs`);
     rig = await startRig(ctx, upstream, apache?.ok === true);
     const runs = new Map<string, ProxyResult[]>(scenarios.map((scenario) => [scenario.id, []]));
     // Rounds interleave the scenarios, so a slow phase of the machine touches every target alike.
@@ -131,6 +138,7 @@ export async function proxySuite(ctx: ProxyContext): Promise<ProxyRun> {
     return {
       ...medians(scenarios, runs, failures, settings),
       ...(apache?.ok ? { apacheVersion: apache.version } : {}),
+      ...(signatureUs === undefined ? {} : { signatureUs }),
     };
   } finally {
     await rig?.idp?.close();
