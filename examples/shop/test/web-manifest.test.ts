@@ -7,6 +7,7 @@ import {
   listModules,
   readRemotePackage,
   relativeImports,
+  remoteInputs,
   remoteManifest,
   remoteNames,
   type ShopManifest,
@@ -15,6 +16,20 @@ import {
   verifyManifest,
   webRoot,
 } from '../src/web/build/index.js';
+
+describe('remoteInputs', () => {
+  it('makes a remote stale when a @gatehouse package it bundles changes, not only its own folder', () => {
+    // The org remote bundles @gatehouse/remote (switchTenant), react and policy, from their TypeScript sources.
+    const inputs = remoteInputs('org');
+    const packages = join(webRoot, '../../../packages');
+    for (const name of ['remote', 'react', 'policy'])
+      expect(inputs, name).toContain(join(packages, name, 'src'));
+    expect(inputs).toContain(join(webRoot, 'remotes/org'));
+    expect(inputs).toContain(join(webRoot, 'ui/src'));
+    // Only the packages it depends on: the BFF's sources do not touch a browser bundle.
+    expect(inputs).not.toContain(join(packages, 'bff', 'src'));
+  });
+});
 
 const description = {
   name: 'orders',

@@ -86,6 +86,43 @@ function newest(paths: readonly string[]): number {
   return latest;
 }
 
+/**
+ * The sources of the workspace packages (`packages/<name>/src`) that these `package.json` files depend on:
+ * the web build resolves `@gatehouse/*` to their TypeScript sources (the `gatehouse-source` condition), so a
+ * change there must make every bundle that includes it stale, not only a change under `web/`.
+ */
+function workspaceSources(packageFiles: readonly string[]): string[] {
+  const sources = new Set<string>();
+  for (const file of packageFiles) {
+    const { dependencies = {} } = JSON.parse(readFileSync(file, 'utf8')) as {
+      dependencies?: Record<string, string>;
+    };
+    for (const name of Object.keys(dependencies)) {
+      const dir = join(repoRoot, 'packages', name.replace(/^@gatehouse\//, ''));
+      if (name.startsWith('@gatehouse/') && existsSync(join(dir, 'package.json')))
+        sources.add(join(dir, 'src'));
+    }
+  }
+  return [...sources];
+}
+
+/**
+ * What a remote's bundle is built from, so a change to any of it rebuilds the remote: its folder, the shop's
+ * UI package, the `@gatehouse/*` sources either of them imports, the build code and the lock file.
+ */
+export function remoteInputs(name: string): string[] {
+  const folder = join(webRoot, 'remotes', name);
+  const ui = join(webRoot, 'ui');
+  return [
+    folder,
+    join(ui, 'src'),
+    join(ui, 'package.json'),
+    ...workspaceSources([join(folder, 'package.json'), join(ui, 'package.json')]),
+    buildCode,
+    lockFile,
+  ];
+}
+
 const STAMP = '.build-stamp';
 const upToDate = (outDir: string, inputs: readonly string[]) => {
   const stamp = join(outDir, STAMP);
@@ -249,7 +286,6 @@ async function buildUnlocked(options: BuildWebOptions): Promise<ShopManifest> {
 async function writeManifest(options: BuildWebOptions): Promise<ShopManifest> {
   const log = options.log ?? (() => {});
   const wanted = (name: string) => !options.only || options.only.includes(name);
-  const ui = [join(webRoot, 'ui/src'), join(webRoot, 'ui/package.json')];
   const targets = [
     {
       name: 'shell',
@@ -268,7 +304,7 @@ async function writeManifest(options: BuildWebOptions): Promise<ShopManifest> {
     ...remoteNames().map((name) => ({
       name,
       outDir: join(webRoot, 'remotes', name, 'dist'),
-      inputs: [join(webRoot, 'remotes', name), ...ui, buildCode, lockFile],
+      inputs: remoteInputs(name),
       build: () =>
         options.offline ? buildRemoteOffline(name, log) : buildRemote(join(webRoot, 'remotes', name)),
     })),

@@ -2,6 +2,7 @@ export {
   type BuildWebOptions,
   buildWeb,
   DEFAULT_ORIGINS,
+  remoteInputs,
   remoteNames,
   type ShellManifest,
   type ShopManifest,
