@@ -60,6 +60,11 @@ const stormSettings: StormSettings = {
 const storeSettings: StoreSettings = {
   lookups: setting('BENCH_STORE_LOOKUPS', 20_000, 2_000),
   requests: setting('BENCH_STORE_REQUESTS', 5_000, 500),
+  audiences: {
+    lifeS: setting('BENCH_AUDIENCE_TTL', 4, 3),
+    lives: setting('BENCH_AUDIENCE_LIVES', 3, 2),
+    rounds: setting('BENCH_AUDIENCE_ROUNDS', 25, 5),
+  },
 };
 const browserSettings: BrowserSettings = {
   loads: setting('BENCH_PAGE_LOADS', 20, 3),

@@ -1,5 +1,6 @@
 // What the bench sends and starts the same way in every suite: the API request headers and the BFF's options.
 import type { BffOptions } from '@gatehouse/bff';
+import { shopServiceAudiences } from '@gatehouse/dev-idp';
 
 /**
  * Headers of every API request the bench sends, to every target: what the shell's API client sends that the
@@ -40,4 +41,18 @@ export function bffOptions(bff: BenchBff, extra: BffOptions = {}): BffOptions {
     logLevel: 'warn',
     ...extra,
   };
+}
+
+/**
+ * Six upstreams of the shop's six audiences (RFC 8707), all on the bench upstream `url`: orders is `bench`
+ * (the proxied GET's measured one), the others keep their service names. Each gets a token of its own,
+ * obtained by refresh at its first request; the session's main token stays `urn:gatehouse:shop`.
+ */
+export function sixAudiences(url: string): NonNullable<BffOptions['upstreams']> {
+  return Object.fromEntries(
+    Object.entries(shopServiceAudiences).map(([service, resource]) => [
+      service === 'orders' ? 'bench' : service,
+      { url, resource },
+    ]),
+  );
 }

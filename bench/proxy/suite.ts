@@ -4,16 +4,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BffOptions } from '@gatehouse/bff';
-import {
-  bffClient,
-  createDevIdp,
-  type DevIdp,
-  type DevIdpClient,
-  shopServiceAudiences,
-} from '@gatehouse/dev-idp';
+import { bffClient, createDevIdp, type DevIdp, type DevIdpClient } from '@gatehouse/dev-idp';
 import { freePort } from '@gatehouse/testing';
-import { BENCH_API_HEADERS, bffOptions, SESSION_COOKIE } from '../lib/http.js';
+import { BENCH_API_HEADERS, bffOptions, SESSION_COOKIE, sixAudiences } from '../lib/http.js';
 import { type MachineLoad, OTHER_LOAD_LIMIT } from '../lib/machine-load.js';
 import { benchPath, TMP_DIR } from '../lib/paths.js';
 import { ask, type Server, startServer } from '../lib/processes.js';
@@ -240,20 +233,6 @@ async function startTarget(rig: Rig, scenario: Scenario): Promise<Target> {
     server,
     ...(profileDir ? { profileDir } : {}),
   };
-}
-
-/**
- * Six upstreams of the shop's six audiences on the bench upstream: `bench` (the measured one) is orders, with
- * a token of its own obtained by refresh at its first request; the session's main token stays
- * `urn:gatehouse:shop`.
- */
-function sixAudiences(url: string): NonNullable<BffOptions['upstreams']> {
-  return Object.fromEntries(
-    Object.entries(shopServiceAudiences).map(([service, resource]) => [
-      service === 'orders' ? 'bench' : service,
-      { url, resource },
-    ]),
-  );
 }
 
 /**

@@ -14,6 +14,8 @@ export const STORE_GOALS = Object.freeze({
   bytesPerSession: 1024,
   /** Issue 19: what one more session of a user costs the index that lists the user's sessions. */
   indexPerSession: 100,
+  /** Issue 15: a session's bytes may grow by this much for each audience beyond the first. */
+  perExtraAudience: 600,
 });
 
 const bytes = (value: number) => `${int(value)} B`;
@@ -131,6 +133,7 @@ export function storeSection(result: StoreResult | NotMeasured | undefined): Sec
           ],
         ]
       : []),
+    ...audienceRows(result),
     [
       `RedisSessionStore.get, ${int(settings.lookups)} sequential lookups`,
       `p50 ${duration(lookup.redis.p50)}, p99 ${duration(lookup.redis.p99)} (mean ${duration(lookup.redis.mean)})`,
@@ -172,6 +175,35 @@ export function storeSection(result: StoreResult | NotMeasured | undefined): Sec
     );
   }
   return { title, paragraphs, tables, lines };
+}
+
+/**
+ * Issue 15's rows: refresh grants per token life with some of six audiences used (goal: one per audience
+ * used, none refused, every request answered), and the session's bytes once all six hold a token.
+ */
+function audienceRows(result: StoreResult): string[][] {
+  const a = result.audiences;
+  if (!a) return [];
+  const used = a.used.length;
+  const grantsMet = a.grantsPerLife.every((n) => n === used) && a.refusedGrants === 0 && a.failures === 0;
+  const limit = STORE_GOALS.bytesPerSession + (a.audiences - 1) * STORE_GOALS.perExtraAudience;
+  return [
+    [
+      `refresh grants per token life (${a.settings.lifeS} s), a BFF of ${a.audiences} audiences, ${used} of ` +
+        `them used (${a.used.join(', ')}; ${a.settings.rounds} requests to each per life)`,
+      `${a.grantsPerLife.join(', ')} in ${a.grantsPerLife.length} lives; refused ${a.refusedGrants}; ` +
+        `requests not answered 200: ${a.failures}`,
+      `${used} each life (one per audience used; issue 15)`,
+      grantsMet ? 'met' : 'NOT met',
+    ],
+    [
+      `bytes per session with a token for each of the ${a.audiences} audiences (${a.tokens} tokens with the ` +
+        `main one), under the run's prefix`,
+      `${bytes(a.bytes.total)} (session ${bytes(a.bytes.session)}; index keys ${a.bytes.indexes.map(bytes).join(' + ')})`,
+      `≤ ${bytes(limit)} (1 KB + ${a.audiences - 1} × ${STORE_GOALS.perExtraAudience} B; issue 15)`,
+      a.bytes.total <= limit ? 'met' : 'NOT met',
+    ],
+  ];
 }
 
 /** `1,024 B (session 880 B; index keys 72 + 72 B)` */

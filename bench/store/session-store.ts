@@ -10,6 +10,8 @@
 //   prefix); then, on the private redis-server under the default prefix `gh:`, the same record written by
 //   RedisSessionStore itself and, for comparison, laid out as the BFF stored it before and as other proposals
 //   would (each measured on its own, the server flushed before each).
+// - Six audiences (issue 15, `audiences.ts`): refresh grants per token life with four of six audiences used, and
+//   the bytes of a session holding a token for each of the six.
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import {
@@ -29,16 +31,19 @@ import { memoryUsage } from '../lib/redis.js';
 import { signInCookie, signInSession } from '../lib/session.js';
 import { type Summary, summary } from '../lib/stats.js';
 import type { SuiteContext } from '../lib/suite.js';
+import { type AudienceResult, type AudienceSettings, audienceFigures } from './audiences.js';
 import { LAYOUTS, type Layout, type LayoutBytes, layoutBytes } from './layouts.js';
 import { commandCalls, type PrivateRedis, startPrivateRedis } from './private-redis.js';
 import { loadCodec, microseconds, type ValueParts, valueParts } from './session-value.js';
 
-/** BENCH_STORE_LOOKUPS, BENCH_STORE_REQUESTS. */
+/** BENCH_STORE_LOOKUPS, BENCH_STORE_REQUESTS, BENCH_AUDIENCE_*. */
 export interface StoreSettings {
   /** Sequential `RedisSessionStore.get` calls. */
   readonly lookups: number;
   /** Sequential proxied GETs per BFF. */
   readonly requests: number;
+  /** A session of six audiences: refresh grants per token life, bytes (issue 15). */
+  readonly audiences: AudienceSettings;
 }
 
 /** Bytes of the signed-in session in the run's Redis. */
@@ -76,6 +81,8 @@ export interface StoreResult {
   readonly bytes: SessionBytes;
   /** The per-user index (`u:`) that lists a user's sessions (`GET /auth/sessions`, the per-user cap). */
   readonly userIndex?: UserIndexGrowth;
+  /** A session of six audiences (issue 15). */
+  readonly audiences?: AudienceResult;
   readonly lookup: { readonly redis: Summary; readonly memory: Summary; readonly otherCores?: number };
   readonly privateRedisVersion?: string;
   readonly perRequest?: readonly PerRequest[];
@@ -150,6 +157,7 @@ export async function sessionStoreFigures(ctx: SuiteContext, settings: StoreSett
       bytes,
       userIndex,
       lookup: { ...lookup, ...(otherCores === undefined ? {} : { otherCores }) },
+      ...(await sixAudienceFigures(ctx, settings)),
     };
 
     // 2. Per proxied request, with a private Redis whose command statistics are this run's alone.
@@ -212,6 +220,20 @@ async function layoutFigures(
     jsonParseUs: microseconds(() => JSON.parse(JSON.stringify(record)), 5000),
   };
   return { layouts, codec, notes };
+}
+
+/** The six-audience figures, or a note saying why they are missing (the rest of the suite stands). */
+async function sixAudienceFigures(
+  ctx: SuiteContext,
+  settings: StoreSettings,
+): Promise<{ audiences: AudienceResult } | { notes: string[] }> {
+  try {
+    return { audiences: await audienceFigures(ctx, settings.audiences) };
+  } catch (error) {
+    return {
+      notes: [`six audiences: not measured (${error instanceof Error ? error.message : String(error)})`],
+    };
+  }
 }
 
 /** How the per-user index grows with the user's sessions. */

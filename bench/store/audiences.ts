@@ -1,0 +1,157 @@
+// Issue 15's token figures for a session whose BFF has six upstreams of six audiences (RFC 8707), on a real
+// login, the dev IdP and the run's Redis:
+// - refresh grants per token life when only some of the audiences are used: the BFF must obtain and refresh a
+//   token for exactly the audiences the user's requests need, once per token life each (counted at the IdP);
+// - Redis bytes of that session once all six hold a token of their own.
+// The IdP's access tokens live `lifeS` seconds and the BFF refreshes at expiry (`refreshLeeway: 0`), so each
+// life is a window the bench waits out.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { RedisSessionStore } from '@gatehouse/bff';
+import { freePort } from '@gatehouse/testing';
+import { Redis } from 'ioredis';
+import { Agent, request } from 'undici';
+import { BENCH_API_HEADERS, bffOptions, sixAudiences } from '../lib/http.js';
+import { benchPath } from '../lib/paths.js';
+import { ask, type Server, startServer } from '../lib/processes.js';
+import { memoryUsage } from '../lib/redis.js';
+import { signInSession } from '../lib/session.js';
+import type { SuiteContext } from '../lib/suite.js';
+import type { IdpStats } from '../servers/idp.js';
+import { valueParts } from './session-value.js';
+
+/** How the audience figures run. */
+export interface AudienceSettings {
+  /** Access-token life at the IdP, seconds. */
+  readonly lifeS: number;
+  /** Token lives measured. */
+  readonly lives: number;
+  /** Requests to each used upstream per life (all used upstreams at once, this many times). */
+  readonly rounds: number;
+}
+
+/** What the figures measured. */
+export interface AudienceResult {
+  readonly settings: AudienceSettings;
+  /** Upstreams of their own audience the BFF had. */
+  readonly audiences: number;
+  /** The upstreams the lives used. */
+  readonly used: readonly string[];
+  /** Refresh grants the IdP answered in each life (the first one starts right after the sign-in). */
+  readonly grantsPerLife: readonly number[];
+  /** Refresh grants the IdP refused (reuse, invalid): must be 0. */
+  readonly refusedGrants: number;
+  /** Answers other than 200 to the bench's requests. */
+  readonly failures: number;
+  /** The session with a token for every audience: `MEMORY USAGE` of it and its two index keys. */
+  readonly bytes: { readonly total: number; readonly session: number; readonly indexes: readonly number[] };
+  /** Tokens the session record holds then: its main one and one per audience used. */
+  readonly tokens: number;
+}
+
+/** How many of the six upstreams the lives use: the other two stay unused until the bytes are measured. */
+const USED = 4;
+
+/** Runs the figures; see the file's comment. */
+export async function audienceFigures(
+  ctx: SuiteContext,
+  settings: AudienceSettings,
+): Promise<AudienceResult> {
+  const servers: Server[] = [];
+  const dispatcher = new Agent({ keepAliveTimeout: 10_000 });
+  const redis = new Redis(ctx.redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    const port = await freePort();
+    const publicUrl = `http://localhost:${port}`;
+    const upstream = await startServer('upstream', benchPath('servers/upstream.ts'));
+    servers.push(upstream);
+    const idp = await startServer('dev IdP', benchPath('servers/idp.ts'), {
+      env: {
+        BENCH_IDP_OPTIONS: JSON.stringify({ bffBaseUrl: publicUrl, ttl: { AccessToken: settings.lifeS } }),
+      },
+    });
+    servers.push(idp);
+    const upstreams = sixAudiences(upstream.url);
+    const used = Object.keys(upstreams).slice(0, USED);
+    const options = bffOptions(
+      { publicUrl, port, issuer: idp.url, secret: ctx.secret },
+      { redisUrl: ctx.redisUrl, redisKeyPrefix: ctx.prefix, refreshLeeway: 0, upstreams },
+    );
+    const bff = await startServer('BFF (six audiences)', benchPath('servers/bff.ts'), {
+      env: { BENCH_BFF_OPTIONS: JSON.stringify(options) },
+    });
+    servers.push(bff);
+    const session = await signInSession(publicUrl, 'alice');
+    await session.close();
+    const refreshGrants = async () => {
+      const stats = await ask<IdpStats>(idp.child, 'stats');
+      const refused = Object.entries(stats.grantErrors)
+        .filter(([key]) => key.startsWith('refresh_token:'))
+        .reduce((sum, [, count]) => sum + count, 0);
+      return { answered: stats.grants.refresh_token ?? 0, refused };
+    };
+    let failures = 0;
+    const get = async (name: string) => {
+      const answer = await request(`${bff.url}/api/${name}/item`, {
+        headers: { ...BENCH_API_HEADERS, cookie: session.cookie },
+        dispatcher,
+      });
+      await answer.body.dump();
+      if (answer.statusCode !== 200) failures++;
+    };
+
+    const grantsPerLife: number[] = [];
+    for (let life = 0; life < settings.lives; life++) {
+      const before = (await refreshGrants()).answered;
+      const started = Date.now();
+      for (let round = 0; round < settings.rounds; round++) await Promise.all(used.map(get));
+      grantsPerLife.push((await refreshGrants()).answered - before);
+      ctx.log(`  life ${life + 1}: ${grantsPerLife.at(-1)} refresh grants for ${used.length} audiences used`);
+      // Every token of this life was obtained after `started`: past its life (and a margin), each is expired.
+      await sleep(Math.max(0, started + settings.lifeS * 1_000 + 500 - Date.now()));
+    }
+    // The two audiences not used yet get their tokens: the session then holds one for each of the six.
+    for (const name of Object.keys(upstreams)) await get(name);
+    const bytes = await sessionBytes(redis, ctx.redisUrl, ctx.prefix, session.sessionId);
+    return {
+      settings,
+      audiences: Object.keys(upstreams).length,
+      used,
+      grantsPerLife,
+      refusedGrants: (await refreshGrants()).refused,
+      failures,
+      ...bytes,
+    };
+  } finally {
+    redis.disconnect();
+    await dispatcher.close();
+    for (const server of servers.reverse()) await server.stop();
+  }
+}
+
+/** `MEMORY USAGE` of the session and its index keys, and how many tokens its record holds. */
+async function sessionBytes(
+  redis: Redis,
+  url: string,
+  prefix: string,
+  sessionId: string,
+): Promise<Pick<AudienceResult, 'bytes' | 'tokens'>> {
+  const key = `${prefix}s:${sessionId}`;
+  const value = await redis.getBuffer(key);
+  if (!value) throw new Error(`${key} is not in Redis`);
+  const indexKeys = valueParts(value).indexHashes.map(
+    (hash, n) => `${prefix}${n === 0 ? 'u:' : 'o:'}${hash}`,
+  );
+  const session = await memoryUsage(redis, key);
+  const indexes = await Promise.all(indexKeys.map((index) => memoryUsage(redis, index)));
+  const store = new RedisSessionStore({ url, keyPrefix: prefix });
+  try {
+    const record = await store.get(sessionId);
+    if (!record) throw new Error(`the session ${key} does not decode`);
+    return {
+      bytes: { total: session + indexes.reduce((sum, n) => sum + n, 0), session, indexes },
+      tokens: 1 + Object.keys(record.tokens.resources ?? {}).length,
+    };
+  } finally {
+    await store.close();
+  }
+}
