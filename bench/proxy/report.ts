@@ -194,6 +194,12 @@ export function goalLines(rows: readonly Row[], signatureUs?: number): string[] 
         `${fmt.ratio(dpop / memory)} the one-token BFF with the memory store ` +
         `(issue 15 goal ≥ ${DPOP_GOAL}×: ${verdict(dpop / memory >= DPOP_GOAL)})`,
     );
+    const both = rps('bff-audiences-dpop');
+    if (both)
+      lines.push(
+        `Six audiences with DPoP: ${fmt.rps(both)} req/s = ${fmt.ratio(both / dpop)} DPoP with one audience, ` +
+          `${fmt.ratio(both / memory)} the one-token BFF`,
+      );
     const bound = signatureBound(rows, signatureUs);
     if (bound) lines.push(bound);
   }

@@ -38,6 +38,11 @@ export function allScenarios(workers: number): Scenario[] {
       label: 'Gatehouse BFF, memory store, DPoP (ES256 proof per request)',
       bff: { redis: false, workers: 1, dpop: true },
     },
+    {
+      id: 'bff-audiences-dpop',
+      label: 'Gatehouse BFF, memory store, six audiences, DPoP',
+      bff: { redis: false, workers: 1, audiences: true, dpop: true },
+    },
     { id: 'bff-redis', label: 'Gatehouse BFF, Redis store', bff: { redis: true, workers: 1 } },
     {
       id: 'bff-workers',
