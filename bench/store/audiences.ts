@@ -13,11 +13,10 @@ import { Agent, request } from 'undici';
 import { BENCH_API_HEADERS, bffOptions, sixAudiences } from '../lib/http.js';
 import { benchPath } from '../lib/paths.js';
 import { ask, type Server, startServer } from '../lib/processes.js';
-import { memoryUsage } from '../lib/redis.js';
 import { signInSession } from '../lib/session.js';
 import type { SuiteContext } from '../lib/suite.js';
 import type { IdpStats } from '../servers/idp.js';
-import { valueParts } from './session-value.js';
+import { sessionBytes } from './session-value.js';
 
 /** How the audience figures run. */
 export interface AudienceSettings {
@@ -111,7 +110,10 @@ export async function audienceFigures(
     }
     // The two audiences not used yet get their tokens: the session then holds one for each of the six.
     for (const name of Object.keys(upstreams)) await get(name);
-    const bytes = await sessionBytes(redis, ctx.redisUrl, ctx.prefix, session.sessionId);
+    const store = new RedisSessionStore({ url: ctx.redisUrl, keyPrefix: ctx.prefix });
+    const record = await store.get(session.sessionId).finally(() => store.close());
+    if (!record) throw new Error('the six-audience session is not in Redis');
+    const weighed = await sessionBytes(redis, ctx.prefix, session.sessionId, record);
     return {
       settings,
       audiences: Object.keys(upstreams).length,
@@ -119,39 +121,12 @@ export async function audienceFigures(
       grantsPerLife,
       refusedGrants: (await refreshGrants()).refused,
       failures,
-      ...bytes,
+      bytes: { total: weighed.total, session: weighed.session, indexes: weighed.indexes },
+      tokens: 1 + Object.keys(record.tokens.resources ?? {}).length,
     };
   } finally {
     redis.disconnect();
     await dispatcher.close();
     for (const server of servers.reverse()) await server.stop();
-  }
-}
-
-/** `MEMORY USAGE` of the session and its index keys, and how many tokens its record holds. */
-async function sessionBytes(
-  redis: Redis,
-  url: string,
-  prefix: string,
-  sessionId: string,
-): Promise<Pick<AudienceResult, 'bytes' | 'tokens'>> {
-  const key = `${prefix}s:${sessionId}`;
-  const value = await redis.getBuffer(key);
-  if (!value) throw new Error(`${key} is not in Redis`);
-  const indexKeys = valueParts(value).indexHashes.map(
-    (hash, n) => `${prefix}${n === 0 ? 'u:' : 'o:'}${hash}`,
-  );
-  const session = await memoryUsage(redis, key);
-  const indexes = await Promise.all(indexKeys.map((index) => memoryUsage(redis, index)));
-  const store = new RedisSessionStore({ url, keyPrefix: prefix });
-  try {
-    const record = await store.get(sessionId);
-    if (!record) throw new Error(`the session ${key} does not decode`);
-    return {
-      bytes: { total: session + indexes.reduce((sum, n) => sum + n, 0), session, indexes },
-      tokens: 1 + Object.keys(record.tokens.resources ?? {}).length,
-    };
-  } finally {
-    await store.close();
   }
 }

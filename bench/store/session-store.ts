@@ -34,7 +34,7 @@ import type { SuiteContext } from '../lib/suite.js';
 import { type AudienceResult, type AudienceSettings, audienceFigures } from './audiences.js';
 import { LAYOUTS, type Layout, type LayoutBytes, layoutBytes } from './layouts.js';
 import { commandCalls, type PrivateRedis, startPrivateRedis } from './private-redis.js';
-import { loadCodec, microseconds, type ValueParts, valueParts } from './session-value.js';
+import { loadCodec, microseconds, type SessionBytes, sessionBytes } from './session-value.js';
 
 /** BENCH_STORE_LOOKUPS, BENCH_STORE_REQUESTS, BENCH_AUDIENCE_*. */
 export interface StoreSettings {
@@ -44,23 +44,6 @@ export interface StoreSettings {
   readonly requests: number;
   /** A session of six audiences: refresh grants per token life, bytes (issue 15). */
   readonly audiences: AudienceSettings;
-}
-
-/** Bytes of the signed-in session in the run's Redis. */
-export interface SessionBytes {
-  readonly total: number;
-  readonly session: number;
-  readonly indexes: readonly number[];
-  readonly encoding: string;
-  readonly indexEncoding: string;
-  readonly value: ValueParts;
-  /** The record as JSON. */
-  readonly json: number;
-  /** Characters. */
-  readonly accessToken: number;
-  readonly refreshToken: number;
-  readonly prefix: string;
-  readonly keyLengths: readonly number[];
 }
 
 /** Sequential GETs through one kind of BFF. */
@@ -264,35 +247,6 @@ async function userIndexGrowth(
     await store.create(randomBytes(32).toString('base64url'), record, 600_000, { maxPerUser: 50 });
   const after = await memoryUsage(client, key);
   return { sessions, before, after, perSession: (after - before) / (sessions - 1) };
-}
-
-/** `MEMORY USAGE` of the session and its index keys in the run's Redis, and what the value holds. */
-async function sessionBytes(
-  client: Redis,
-  prefix: string,
-  sessionId: string,
-  record: SessionRecord,
-): Promise<SessionBytes> {
-  const sessionKey = `${prefix}s:${sessionId}`;
-  const value = await client.getBuffer(sessionKey);
-  if (!value) throw new Error(`${sessionKey} is not in Redis`);
-  const parts = valueParts(value);
-  const indexKeys = parts.indexHashes.map((hash, n) => `${prefix}${n === 0 ? 'u:' : 'o:'}${hash}`);
-  const session = await memoryUsage(client, sessionKey);
-  const indexes = await Promise.all(indexKeys.map((key) => memoryUsage(client, key)));
-  return {
-    total: session + indexes.reduce((sum, bytes) => sum + bytes, 0),
-    session,
-    indexes,
-    encoding: String(await client.object('ENCODING', sessionKey)),
-    indexEncoding: String(await client.object('ENCODING', indexKeys[0] ?? sessionKey)),
-    value: parts,
-    json: Buffer.byteLength(JSON.stringify(record)),
-    accessToken: record.tokens.accessToken.length,
-    refreshToken: record.tokens.refreshToken?.length ?? 0,
-    prefix,
-    keyLengths: [sessionKey, ...indexKeys].map((key) => key.length),
-  };
 }
 
 /** `lookups` sequential `store.get(id)` (after up to 2000 not counted): latency of each, in ms. */

@@ -1,7 +1,10 @@
-// The session store's codec, timed as built, and the parts of the value it writes. The codec is internal to
+// The session store's codec, timed as built, the parts of the value it writes, and what a session weighs in Redis. The codec is internal to
 // @gatehouse/bff (not exported): the bench imports the built module from dist/ directly, typed by its source.
 import { pathToFileURL } from 'node:url';
+import type { SessionRecord } from '@gatehouse/bff';
+import type { Redis } from 'ioredis';
 import { ROOT_DIR } from '../lib/paths.js';
+import { memoryUsage } from '../lib/redis.js';
 
 /** packages/bff/src/session/redis-codec.ts, as built. */
 export type SessionCodec = Pick<
@@ -69,4 +72,50 @@ export function microseconds(fn: () => unknown, n: number): number {
     perCall.push(((performance.now() - at) * 1000) / batch);
   }
   return perCall.sort((x, y) => x - y)[5] ?? Number.NaN;
+}
+
+/** Bytes of the signed-in session in the run's Redis. */
+export interface SessionBytes {
+  readonly total: number;
+  readonly session: number;
+  readonly indexes: readonly number[];
+  readonly encoding: string;
+  readonly indexEncoding: string;
+  readonly value: ValueParts;
+  /** The record as JSON. */
+  readonly json: number;
+  /** Characters. */
+  readonly accessToken: number;
+  readonly refreshToken: number;
+  readonly prefix: string;
+  readonly keyLengths: readonly number[];
+}
+
+/** `MEMORY USAGE` of the session and its index keys in the run's Redis, and what the value holds. */
+export async function sessionBytes(
+  client: Redis,
+  prefix: string,
+  sessionId: string,
+  record: SessionRecord,
+): Promise<SessionBytes> {
+  const sessionKey = `${prefix}s:${sessionId}`;
+  const value = await client.getBuffer(sessionKey);
+  if (!value) throw new Error(`${sessionKey} is not in Redis`);
+  const parts = valueParts(value);
+  const indexKeys = parts.indexHashes.map((hash, n) => `${prefix}${n === 0 ? 'u:' : 'o:'}${hash}`);
+  const session = await memoryUsage(client, sessionKey);
+  const indexes = await Promise.all(indexKeys.map((key) => memoryUsage(client, key)));
+  return {
+    total: session + indexes.reduce((sum, bytes) => sum + bytes, 0),
+    session,
+    indexes,
+    encoding: String(await client.object('ENCODING', sessionKey)),
+    indexEncoding: String(await client.object('ENCODING', indexKeys[0] ?? sessionKey)),
+    value: parts,
+    json: Buffer.byteLength(JSON.stringify(record)),
+    accessToken: record.tokens.accessToken.length,
+    refreshToken: record.tokens.refreshToken?.length ?? 0,
+    prefix,
+    keyLengths: [sessionKey, ...indexKeys].map((key) => key.length),
+  };
 }
