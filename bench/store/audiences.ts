@@ -7,10 +7,10 @@
 // life is a window the bench waits out.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RedisSessionStore } from '@gatehouse/bff';
-import { freePort } from '@gatehouse/testing';
 import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
 import { BENCH_API_HEADERS, bffOptions, sixAudiences } from '../lib/http.js';
+import { startUpstreamAndIdp } from '../lib/idp-stack.js';
 import { benchPath } from '../lib/paths.js';
 import { ask, type Server, startServer } from '../lib/processes.js';
 import { signInSession } from '../lib/session.js';
@@ -59,16 +59,9 @@ export async function audienceFigures(
   const dispatcher = new Agent({ keepAliveTimeout: 10_000 });
   const redis = new Redis(ctx.redisUrl, { maxRetriesPerRequest: 1 });
   try {
-    const port = await freePort();
-    const publicUrl = `http://localhost:${port}`;
-    const upstream = await startServer('upstream', benchPath('servers/upstream.ts'));
-    servers.push(upstream);
-    const idp = await startServer('dev IdP', benchPath('servers/idp.ts'), {
-      env: {
-        BENCH_IDP_OPTIONS: JSON.stringify({ bffBaseUrl: publicUrl, ttl: { AccessToken: settings.lifeS } }),
-      },
+    const { port, publicUrl, upstream, idp } = await startUpstreamAndIdp(servers, {
+      AccessToken: settings.lifeS,
     });
-    servers.push(idp);
     const upstreams = sixAudiences(upstream.url);
     const used = Object.keys(upstreams).slice(0, USED);
     const options = bffOptions(

@@ -21,10 +21,10 @@ import {
   type SessionRecord,
   type SessionStore,
 } from '@gatehouse/bff';
-import { freePort } from '@gatehouse/testing';
 import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
 import { BENCH_API_HEADERS, bffOptions } from '../lib/http.js';
+import { startUpstreamAndIdp } from '../lib/idp-stack.js';
 import { benchPath } from '../lib/paths.js';
 import { type Server, startServer } from '../lib/processes.js';
 import { memoryUsage } from '../lib/redis.js';
@@ -87,14 +87,7 @@ export async function sessionStoreFigures(ctx: SuiteContext, settings: StoreSett
   const servers: Server[] = [];
   const closers: Array<() => unknown> = [];
   try {
-    const port = await freePort();
-    const publicUrl = `http://localhost:${port}`;
-    const upstream = await startServer('upstream', benchPath('servers/upstream.ts'));
-    servers.push(upstream);
-    const idp = await startServer('dev IdP', benchPath('servers/idp.ts'), {
-      env: { BENCH_IDP_OPTIONS: JSON.stringify({ bffBaseUrl: publicUrl }) },
-    });
-    servers.push(idp);
+    const { port, publicUrl, upstream, idp } = await startUpstreamAndIdp(servers);
     const bff = { publicUrl, port, issuer: idp.url, secret: ctx.secret, upstream: upstream.url };
     const startBff: StartBff = (label, extra) =>
       startServer(label, benchPath('servers/bff.ts'), {
