@@ -39,6 +39,8 @@ interface ProofOptions {
   readonly nonce?: string;
   readonly typ?: string;
   readonly signer?: Client;
+  /** The `jwk` header, when it must not be the signer's public key (a mismatched or a private key). */
+  readonly headerJwk?: JWK;
 }
 
 function proof(key: Client, token: string, options: ProofOptions = {}): Promise<string> {
@@ -51,7 +53,11 @@ function proof(key: Client, token: string, options: ProofOptions = {}): Promise<
     ...(options.nonce ? { nonce: options.nonce } : {}),
   };
   return new SignJWT(claims)
-    .setProtectedHeader({ alg: 'ES256', typ: options.typ ?? 'dpop+jwt', jwk: signer.jwk })
+    .setProtectedHeader({
+      alg: 'ES256',
+      typ: options.typ ?? 'dpop+jwt',
+      jwk: options.headerJwk ?? signer.jwk,
+    })
     .setIssuedAt(options.iat ?? now())
     .sign(signer.privateKey);
 }
@@ -223,15 +229,7 @@ describe('DPoP-bound access tokens (RFC 9449, docs/security-requirements.md#c24)
       'invalid_dpop_proof',
     );
     // The proof's embedded key must also be the signing key.
-    const mismatched = await new SignJWT({
-      htm: 'GET',
-      htu: 'https://api.shop.example/orders',
-      jti: randomUUID(),
-      ath: ath(token),
-    })
-      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: key.jwk })
-      .setIssuedAt()
-      .sign(thief.privateKey);
+    const mismatched = await proof(key, token, { signer: thief, headerJwk: key.jwk });
     await expectRefused(
       await call(`DPoP ${token}`, mismatched),
       'GH_API_DPOP_PROOF_INVALID',
@@ -363,15 +361,7 @@ describe('the proof keys the verifier remembers (imported key and thumbprint, by
   it('still refuses a private key in the header after its public half was remembered', async () => {
     const token = await boundToken();
     expect((await call(`DPoP ${token}`, await proof(key, token))).statusCode).toBe(200);
-    const leaked = await new SignJWT({
-      htm: 'GET',
-      htu: 'https://api.shop.example/orders',
-      jti: randomUUID(),
-      ath: ath(token),
-    })
-      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(key.privateKey) })
-      .setIssuedAt()
-      .sign(key.privateKey);
+    const leaked = await proof(key, token, { headerJwk: await exportJWK(key.privateKey) });
     await expectRefused(
       await call(`DPoP ${token}`, leaked),
       'GH_API_DPOP_PROOF_INVALID',
