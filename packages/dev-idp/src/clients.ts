@@ -1,5 +1,6 @@
 import * as T from 'typebox';
 import { DevIdpError } from './errors.js';
+import { type ClientGrantType, TOKEN_EXCHANGE_GRANT } from './grants.js';
 import { checkSchema, isPlainHttpUrl, isRecord } from './lib/option-schema.js';
 
 /**
@@ -19,8 +20,11 @@ export interface DevIdpClient {
   readonly backchannel_logout_uri?: string;
   /** Put `sid` in the logout token (default `true` when `backchannel_logout_uri` is set). */
   readonly backchannel_logout_session_required?: boolean;
-  /** Default `['authorization_code', 'refresh_token']`. */
-  readonly grant_types?: readonly ('authorization_code' | 'refresh_token')[];
+  /**
+   * Default `['authorization_code', 'refresh_token']`. With {@link TOKEN_EXCHANGE_GRANT} the client may trade an
+   * access token it holds for one of another configured audience (RFC 8693).
+   */
+  readonly grant_types?: readonly ClientGrantType[];
   /**
    * Registered authentication method (default `client_secret_basic`). Either secret method is accepted at the
    * token, revocation and introspection endpoints whichever is registered; `private_key_jwt` needs `jwks_uri`
@@ -69,7 +73,8 @@ export const DEFAULT_BFF_URL = 'http://localhost:4000';
 /**
  * The confidential client of a Gatehouse BFF reachable at `baseUrl`: callback `<baseUrl>/auth/callback`,
  * post-logout redirect `<baseUrl>/`, back-channel logout `<baseUrl>/auth/backchannel-logout` (with `sid`),
- * authorization code + refresh token grants, `client_secret_basic` (or `_post`). The dev IdP's default
+ * authorization code, refresh token and token exchange (RFC 8693, for upstreams configured with `exchange`)
+ * grants, `client_secret_basic` (or `_post`). The dev IdP's default
  * client is `bffClient({ baseUrl: 'http://localhost:4000' })`.
  *
  * @example
@@ -97,7 +102,7 @@ export function bffClient(options: BffClientOptions): DevIdpClient {
     post_logout_redirect_uris: Object.freeze([`${root}/`]),
     backchannel_logout_uri: `${root}/auth/backchannel-logout`,
     backchannel_logout_session_required: true,
-    grant_types: Object.freeze(['authorization_code', 'refresh_token'] as const),
+    grant_types: Object.freeze(['authorization_code', 'refresh_token', TOKEN_EXCHANGE_GRANT] as const),
     token_endpoint_auth_method: 'client_secret_basic',
   });
 }

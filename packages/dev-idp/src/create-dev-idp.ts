@@ -12,6 +12,7 @@ import { createInteractionHandler } from './lib/interactions.js';
 import { generateCookieKeys, generateSigningKeys, type SigningJwk } from './lib/keys.js';
 import { loadOidcProvider } from './lib/load-provider.js';
 import { createMemoryAdapter } from './lib/memory-adapter.js';
+import { IssuedTokenGrants, registerTokenExchange } from './lib/token-exchange.js';
 import { createTransmitter, type DevIdpTransmitter, ssfConfiguration } from './lib/transmitter.js';
 import { type DevIdpOptions, type ResolvedDevIdpOptions, resolveOptions } from './options.js';
 import { type DevIdpTenant, type DevIdpUser, freezeUser } from './users.js';
@@ -81,11 +82,15 @@ function closeServer(server: Server): Promise<void> {
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-/** What outlives a key rotation: the store of sessions, grants and tokens, the cookie keys, the pairwise salt. */
+/**
+ * What outlives a key rotation: the store of sessions, grants and tokens, the cookie keys, the pairwise salt,
+ * the grants of live JWT access tokens.
+ */
 interface DevIdpState {
   readonly adapter: AdapterFactory;
   readonly cookieKeys: string[];
   readonly pairwiseSalt: string;
+  readonly issuedGrants: IssuedTokenGrants;
   /** The users by `sub`, as they are now. */
   readonly users: Map<string, DevIdpUser>;
 }
@@ -135,6 +140,15 @@ async function buildProvider(
     issuer,
     providerConfiguration(config, signingKeys, state, { errors, interactionPolicy }),
   );
+  // Before the clients load: a client may register the token-exchange grant.
+  await registerTokenExchange(provider, {
+    options: config,
+    keys: signingKeys.keys,
+    users: state.users,
+    pairwiseSalt: state.pairwiseSalt,
+    issued: state.issuedGrants,
+    errors,
+  });
   // Client metadata is validated lazily by oidc-provider; load each one now so a bad client fails the start.
   for (const client of config.clients) {
     if (!(await provider.Client.find(client.client_id)))
@@ -220,6 +234,7 @@ export async function createDevIdp(options?: DevIdpOptions): Promise<DevIdp> {
     adapter: createMemoryAdapter(15),
     cookieKeys: generateCookieKeys(),
     pairwiseSalt: randomBytes(16).toString('base64url'),
+    issuedGrants: new IssuedTokenGrants(),
     users: new Map(config.users.map((user) => [user.sub, user])),
   };
   let provider: Provider;

@@ -8,6 +8,12 @@ export {
 } from './clients.js';
 export { createDevIdp, type DevIdp } from './create-dev-idp.js';
 export { DevIdpError, type DevIdpErrorCode } from './errors.js';
+export {
+  ACCESS_TOKEN_TYPE,
+  CLIENT_GRANT_TYPES,
+  type ClientGrantType,
+  TOKEN_EXCHANGE_GRANT,
+} from './grants.js';
 export type { DevIdpTransmitter, SsfEvent, SsfPushResult, SsfReceiver } from './lib/transmitter.js';
 export {
   DEFAULT_AUDIENCE,

@@ -1,6 +1,7 @@
 import * as T from 'typebox';
 import { bffClient, DEFAULT_BFF_URL, type DevIdpClient } from './clients.js';
 import { DevIdpError } from './errors.js';
+import { CLIENT_GRANT_TYPES, TOKEN_EXCHANGE_GRANT } from './grants.js';
 import {
   checkSchema,
   deepFreeze,
@@ -130,7 +131,7 @@ const ClientSchema = T.Object(
     post_logout_redirect_uris: T.Optional(T.Array(T.String())),
     backchannel_logout_uri: T.Optional(T.String()),
     backchannel_logout_session_required: T.Optional(T.Boolean()),
-    grant_types: T.Optional(T.Array(T.Enum(['authorization_code', 'refresh_token']))),
+    grant_types: T.Optional(T.Array(T.Enum(CLIENT_GRANT_TYPES))),
     token_endpoint_auth_method: T.Optional(
       T.Enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt']),
     ),
@@ -236,7 +237,9 @@ function semanticProblems(options: Record<string, unknown>): string[] {
     if (client.id_token_encrypted_response_alg !== undefined && !keyed)
       problems.push(`${path}: id_token_encrypted_response_alg needs jwks_uri or jwks`);
     if (Array.isArray(client.grant_types) && !client.grant_types.includes('authorization_code'))
-      problems.push(`${path}.grant_types: must hold 'authorization_code' (and may hold 'refresh_token')`);
+      problems.push(
+        `${path}.grant_types: must hold 'authorization_code' (and may hold 'refresh_token' and '${TOKEN_EXCHANGE_GRANT}')`,
+      );
   }
   if (isRecord(ttl) && typeof ttl.AuthorizationCode === 'number' && ttl.AuthorizationCode > MAX_CODE_TTL)
     problems.push(`ttl.AuthorizationCode: must be at most ${MAX_CODE_TTL} s (ASVS 10.4.3)`);

@@ -8,6 +8,7 @@ import {
   DevIdpError,
   type DevIdpOptions,
   demoUsers,
+  TOKEN_EXCHANGE_GRANT,
 } from '../src/index.js';
 import { redeemCode, signIn, verifyJwt } from './helpers.js';
 
@@ -86,11 +87,11 @@ describe('createDevIdp options', () => {
       'ttl.LogoutToken: fixed at 120 s by oidc-provider 9 (Back-Channel Logout: at most 2 min)',
       'clients[0].extra: unknown option',
       "clients[0].token_endpoint_auth_method: must be one of 'client_secret_basic', 'client_secret_post', 'private_key_jwt'",
-      "clients[1].grant_types[0]: must be one of 'authorization_code', 'refresh_token'",
+      "clients[1].grant_types[0]: must be one of 'authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange'",
       'ttl.AccessToken: must be >= 1',
       'users[0].roles: must be array',
       'clients[1].redirect_uris[0]: must be an absolute http(s) URL without fragment or credentials',
-      "clients[1].grant_types: must hold 'authorization_code' (and may hold 'refresh_token')",
+      "clients[1].grant_types: must hold 'authorization_code' (and may hold 'refresh_token' and 'urn:ietf:params:oauth:grant-type:token-exchange')",
       'ttl.AuthorizationCode: must be at most 600 s (ASVS 10.4.3)',
       'audiences[0].resource: must be an absolute URI without fragment, in normalised form',
     ]);
@@ -210,7 +211,7 @@ describe('bffClient', () => {
       post_logout_redirect_uris: ['http://localhost:5123/'],
       backchannel_logout_uri: 'http://localhost:5123/auth/backchannel-logout',
       backchannel_logout_session_required: true,
-      grant_types: ['authorization_code', 'refresh_token'],
+      grant_types: ['authorization_code', 'refresh_token', TOKEN_EXCHANGE_GRANT],
       token_endpoint_auth_method: 'client_secret_basic',
     });
     expect(DEFAULT_CLIENT_ID).toBe('gatehouse-bff');

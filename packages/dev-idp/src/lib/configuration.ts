@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type {
   Account,
   AdapterFactory,
@@ -12,6 +11,9 @@ import type { ResolvedDevIdpOptions } from '../options.js';
 import { type DevIdpUser, devIdpAcr } from '../users.js';
 import type { SigningJwk } from './keys.js';
 import { confirmedLogoutPage, errorPage, loggedOutPage, logoutPage, PAGE_HEADERS } from './pages.js';
+import { pairwiseSubject } from './pairwise.js';
+import { resourceServerInfo } from './resource-servers.js';
+import { exchangedSubject } from './token-exchange.js';
 
 /**
  * Claims released per scope. `conformIdTokenClaims: false` puts them in the ID token as well. Every ID token
@@ -100,11 +102,6 @@ function loginPolicy(policy: typeof InteractionPolicy) {
   return prompts;
 }
 
-/** A pairwise `sub`: the same user gets a different, stable identifier at each client (sector). */
-function pairwiseSubject(salt: string, accountId: string, clientId: string): string {
-  return createHash('sha256').update(`${clientId}\0${accountId}\0${salt}`).digest('base64url');
-}
-
 type Features = NonNullable<Configuration['features']>;
 
 /** A client may revoke only the tokens issued to it. */
@@ -148,7 +145,6 @@ function resourceIndicators(
   options: ResolvedDevIdpOptions,
   errors: typeof OidcErrors,
 ): Features['resourceIndicators'] {
-  const audiences = new Map(options.audiences.map((audience) => [audience.resource, audience]));
   const defaultAudience = options.audiences[0]!.resource;
   return {
     enabled: true,
@@ -160,14 +156,9 @@ function resourceIndicators(
     // answer with a JWT for that audience without a `resource` parameter.
     useGrantedResource: () => true,
     getResourceServerInfo(_ctx, resourceIndicator) {
-      const audience = audiences.get(resourceIndicator);
-      if (!audience) throw new errors.InvalidTarget();
-      return {
-        scope: audience.scope,
-        audience: audience.resource,
-        accessTokenFormat: 'jwt',
-        jwt: { sign: { alg: options.signingAlg } },
-      };
+      const info = resourceServerInfo(options, resourceIndicator);
+      if (!info) throw new errors.InvalidTarget();
+      return info;
     },
   };
 }
@@ -274,8 +265,12 @@ export function providerConfiguration(
     extraTokenClaims(ctx, token) {
       const user = 'accountId' in token && token.accountId ? bySub.get(token.accountId) : undefined;
       if (!user) return undefined;
-      const grant = ctx?.oidc.entities.AuthorizationCode ?? ctx?.oidc.entities.RefreshToken;
-      const organization = (ctx?.oidc.body as { organization?: unknown } | undefined)?.organization;
+      // A token exchange (RFC 8693) carries over how and when the user signed in, and the organisation,
+      // from the token it exchanges.
+      const exchanged = ctx ? exchangedSubject(ctx) : undefined;
+      const grant = ctx?.oidc.entities.AuthorizationCode ?? ctx?.oidc.entities.RefreshToken ?? exchanged;
+      const organization =
+        (ctx?.oidc.body as { organization?: unknown } | undefined)?.organization ?? exchanged?.organization;
       const member = user.tenants.some((tenant) => tenant.id === organization);
       return {
         roles: [...user.roles],
