@@ -71,6 +71,13 @@ const UpstreamSchema = T.Object(
     resource: T.Optional(
       T.String({ minLength: 1, maxLength: 512, pattern: '^[A-Za-z][A-Za-z0-9+.-]*:[^\\s#]+$' }),
     ),
+    /**
+     * The audience (RFC 8693 `audience`) this upstream's token is exchanged for: for an issuer without
+     * resource indicators (Keycloak's token exchange, say). The session's main token is traded at the token
+     * endpoint for one of this audience only, cached per session and exchanged again when due; no refresh
+     * token is spent. Not with `resource`.
+     */
+    exchange: T.Optional(T.String({ minLength: 1, maxLength: 512, pattern: '^[\\x21-\\x7e]+$' })),
   },
   { additionalProperties: false },
 );
@@ -436,6 +443,8 @@ function semanticProblems(value: T.Static<typeof BffOptionsSchema>): string[] {
     // A long-lived connection is held for a session and ended with it: an anonymous one has none to follow.
     if ((upstream.websocket || upstream.sse) && upstream.access !== 'required')
       problems.push(`upstreams.${name}: websocket and sse need access "required"`);
+    if (upstream.resource !== undefined && upstream.exchange !== undefined)
+      problems.push(`upstreams.${name}: give resource or exchange, not both`);
   }
   if (value.workers > 1 && !value.redisUrl)
     problems.push('workers: more than one worker needs redisUrl (REDIS_URL)');

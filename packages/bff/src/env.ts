@@ -70,12 +70,14 @@ const integer = (name: string, raw: string, problems: string[]): number | undefi
 /**
  * Parses `GATEHOUSE_UPSTREAMS`: `name=url` pairs, comma-separated, each with optional `;` flags: `public` (or
  * `required`, the default) for its access, `ws` to accept WebSocket upgrades, `sse` for Server-Sent Events,
- * `headers=a+b` for request headers forwarded to it beyond the default allow-list, and `resource=<uri>` for
- * the resource indicator (RFC 8707) whose token it gets (its own audience).
+ * `headers=a+b` for request headers forwarded to it beyond the default allow-list, and either `resource=<uri>`
+ * for the resource indicator (RFC 8707) whose token it gets (its own audience) or `exchange=<audience>` for
+ * the audience its token is exchanged for (RFC 8693).
  *
  * @example
  * parseUpstreams('catalog=http://127.0.0.1:4101;public,orders=http://127.0.0.1:4104;headers=x-api-version,live=http://127.0.0.1:4105;ws;sse')
  * parseUpstreams('orders=http://127.0.0.1:4104;resource=urn:shop:orders,catalog=http://127.0.0.1:4101;public;resource=urn:shop:catalog')
+ * parseUpstreams('billing=https://billing.internal;exchange=billing-api')
  */
 export function parseUpstreams(raw: string, problems: string[] = []): NonNullable<BffOptions['upstreams']> {
   const upstreams: NonNullable<BffOptions['upstreams']> = {};
@@ -84,23 +86,24 @@ export function parseUpstreams(raw: string, problems: string[] = []): NonNullabl
     .map((part) => part.trim())
     .filter(Boolean)) {
     const match =
-      /^([a-z0-9][a-z0-9-]{0,62})=([^;\s]+)((?:;(?:[a-z]+|headers=[A-Za-z0-9+-]+|resource=[^;\s]+))*)$/.exec(
+      /^([a-z0-9][a-z0-9-]{0,62})=([^;\s]+)((?:;(?:[a-z]+|headers=[A-Za-z0-9+-]+|(?:resource|exchange)=[^;,\s]+))*)$/.exec(
         entry,
       );
     const flags = match?.[3]?.split(';').slice(1) ?? [];
     const headers = flags.filter((flag) => flag.startsWith('headers='));
     const resources = flags.filter((flag) => flag.startsWith('resource='));
-    const named = flags.filter((flag) => !flag.startsWith('headers=') && !flag.startsWith('resource='));
+    const exchanges = flags.filter((flag) => flag.startsWith('exchange='));
+    const named = flags.filter((flag) => !flag.includes('='));
     const unknown = named.find((flag) => !UPSTREAM_FLAGS.has(flag));
     if (
       !match ||
       unknown !== undefined ||
       new Set(named).size !== named.length ||
       headers.length > 1 ||
-      resources.length > 1
+      resources.length + exchanges.length > 1
     ) {
       problems.push(
-        `GATEHOUSE_UPSTREAMS: "${entry}" is not name=url with flags from ;public ;required ;ws ;sse ;headers=a+b ;resource=<uri>`,
+        `GATEHOUSE_UPSTREAMS: "${entry}" is not name=url with flags from ;public ;required ;ws ;sse ;headers=a+b and one of ;resource=<uri> ;exchange=<audience>`,
       );
       continue;
     }
@@ -115,6 +118,7 @@ export function parseUpstreams(raw: string, problems: string[] = []): NonNullabl
       ...(named.includes('sse') ? { sse: true } : {}),
       ...(headers[0] ? { forwardHeaders: headers[0].slice(8).split('+').filter(Boolean) } : {}),
       ...(resources[0] ? { resource: resources[0].slice('resource='.length) } : {}),
+      ...(exchanges[0] ? { exchange: exchanges[0].slice('exchange='.length) } : {}),
     };
   }
   return upstreams;

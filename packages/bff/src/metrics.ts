@@ -31,6 +31,12 @@ export class BffMetrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  readonly tokenExchanges = new Counter({
+    name: 'gatehouse_token_exchanges_total',
+    help: 'Token exchanges (RFC 8693) sent to the issuer for upstreams configured with `exchange`, by outcome.',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly refreshSeconds = new Histogram({
     name: 'gatehouse_refresh_duration_seconds',
     help: 'Time the issuer took to answer a refresh.',

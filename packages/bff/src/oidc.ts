@@ -84,6 +84,8 @@ const isJsonObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 const DISCOVERY_RETRY_MS = 5_000;
 const REQUEST_TIMEOUT_S = 10;
 /** Access tokens that come without `expires_in` are treated as living this long. */
@@ -365,6 +367,34 @@ export class OidcClient {
             sub: subject,
           } as unknown as IdTokenClaims);
     return { tokens: tokens.refreshToken ? tokens : { ...tokens, refreshToken }, claims };
+  }
+
+  /**
+   * Trades `accessToken` (the session's main token) for one whose audience is `audience` (OAuth 2.0 Token
+   * Exchange, RFC 8693 §2.1: `subject_token_type` access token, `requested_token_type` access token), with the
+   * BFF's client authentication and, with DPoP on, a proof of the deployment's key so that the new token is
+   * bound to it too. The answer must be an access token (`issued_token_type`, when the issuer says).
+   */
+  async exchange(accessToken: string, audience: string): Promise<IssuedTokens> {
+    const configuration = await this.configuration();
+    const response = await client.genericGrantRequest(
+      configuration,
+      TOKEN_EXCHANGE_GRANT,
+      {
+        subject_token: accessToken,
+        subject_token_type: ACCESS_TOKEN_TYPE,
+        requested_token_type: ACCESS_TOKEN_TYPE,
+        audience,
+      },
+      this.#dpopOption(configuration),
+    );
+    this.#checkBound(response);
+    const issued = response.issued_token_type;
+    if (issued !== undefined && issued !== ACCESS_TOKEN_TYPE)
+      throw new Error(`the token exchange answered a ${String(issued)}, not an access token`);
+    // Only the access token: a refresh or ID token the issuer adds is not the session's to keep.
+    const { accessToken: exchanged, accessTokenExpiresAt } = toTokens(response);
+    return { accessToken: exchanged, accessTokenExpiresAt };
   }
 
   /** Epoch ms at which the issuer says `refreshToken` expires (token introspection), when it says. */

@@ -23,9 +23,25 @@ export function grantedResources(config: Pick<BffConfig, 'resource' | 'upstreams
 }
 
 /**
- * Which token an upstream gets: `undefined` for the session's main token (an upstream with no resource of its
- * own, or with the primary one), else the resource whose own token it gets.
+ * A token an upstream gets instead of the session's main one: its resource's own, obtained with the refresh
+ * token (RFC 8707), or the main token exchanged for its audience (RFC 8693). `key` is where the session
+ * keeps it (`SessionTokens.resources`): the resource indicator itself, or `exchange <audience>` (a resource
+ * indicator is a URI and never holds a space, so the two never meet).
  */
-export function tokenResource(upstream: Pick<UpstreamConfig, 'resource'>, primary: string | undefined) {
-  return upstream.resource === undefined || upstream.resource === primary ? undefined : upstream.resource;
+export type TokenTarget =
+  | { readonly kind: 'resource'; readonly key: string; readonly resource: string }
+  | { readonly kind: 'exchange'; readonly key: string; readonly audience: string };
+
+/**
+ * Which token an upstream gets: `undefined` for the session's main token (an upstream with neither resource
+ * nor exchange of its own, or with the primary resource), else its {@link TokenTarget}.
+ */
+export function tokenTarget(
+  upstream: Pick<UpstreamConfig, 'resource' | 'exchange'>,
+  primary: string | undefined,
+): TokenTarget | undefined {
+  if (upstream.exchange !== undefined)
+    return { kind: 'exchange', key: `exchange ${upstream.exchange}`, audience: upstream.exchange };
+  if (upstream.resource === undefined || upstream.resource === primary) return undefined;
+  return { kind: 'resource', key: upstream.resource, resource: upstream.resource };
 }

@@ -17,11 +17,18 @@ import { type SessionEventBus, sessionChannelKey } from './events.js';
 import type { BffMetrics } from './metrics.js';
 import { type IdTokenClaims, type IssuedTokens, type OidcClient, oauthErrorCode } from './oidc.js';
 import { PendingActions } from './pending.js';
+import type { TokenTarget } from './resources.js';
 import { type GrantHolder, mayShareGrant } from './session/grant.js';
 import { newOpaqueToken, newSessionId } from './session/ids.js';
 import { authLevelOf } from './session/level.js';
 import { activeTenantOf, withActiveTenant } from './session/tenant.js';
-import type { DisplacedSession, SessionRecord, SessionStore, SessionTokens } from './session/types.js';
+import type {
+  DisplacedSession,
+  ResourceToken,
+  SessionRecord,
+  SessionStore,
+  SessionTokens,
+} from './session/types.js';
 
 /** Why a session ended, for logs, metrics and the push channel (the closed list of `@gatehouse/policy`). */
 export type EndReason = SessionEndReason;
@@ -76,14 +83,22 @@ function neverSent(error: unknown): boolean {
   return NOT_SENT.has(cause?.code ?? (error as { code?: string } | undefined)?.code ?? '');
 }
 
-/** The session's main token (no `resource`) or `resource`'s own, when it has one yet. */
+/**
+ * The session's main token (no `key`) or the one kept under `key` (a {@link TokenTarget}'s), when it has one
+ * yet.
+ */
 function tokenFor(
   record: SessionRecord,
-  resource: string | undefined,
+  key: string | undefined,
 ): Pick<SessionTokens, 'accessToken' | 'accessTokenExpiresAt' | 'refreshAt'> | undefined {
-  if (resource === undefined) return record.tokens;
+  if (key === undefined) return record.tokens;
   const resources = record.tokens.resources;
-  return resources !== undefined && Object.hasOwn(resources, resource) ? resources[resource] : undefined;
+  return resources !== undefined && Object.hasOwn(resources, key) ? resources[key] : undefined;
+}
+
+/** `tokens` with `token` kept under `key`, beside the main token and the other targets' tokens. */
+function withTargetToken(tokens: SessionTokens, key: string, token: ResourceToken): SessionTokens {
+  return { ...tokens, resources: { ...tokens.resources, [key]: token } };
 }
 
 /** A session of the user's list: its id (server-side only) and what the browser is shown of it. */
@@ -350,27 +365,28 @@ export class SessionManager {
   }
 
   /**
-   * The access token to forward, refreshed first when it is due: the session's main token, or with `resource`
-   * that resource's own (RFC 8707), obtained with the refresh token the first time it is asked for.
+   * The access token to forward, refreshed first when it is due: the session's main token, or with `target`
+   * that resource's own (RFC 8707, obtained with the refresh token) or the main token exchanged for that
+   * audience (RFC 8693), the first time it is asked for and again when due.
    */
-  accessToken(session: ActiveSession, resource?: string): string | Promise<string> {
-    const held = tokenFor(session.record, resource);
+  accessToken(session: ActiveSession, target?: TokenTarget): string | Promise<string> {
+    const held = tokenFor(session.record, target?.key);
     if (held !== undefined && !this.#due(held)) return held.accessToken;
-    return this.fresh(session.id, resource).then((record) => {
-      const token = tokenFor(record, resource);
+    return this.fresh(session.id, target).then((record) => {
+      const token = tokenFor(record, target?.key);
       if (token === undefined) throw new SessionEndedError('refresh_failed');
       return token.accessToken;
     });
   }
 
   /**
-   * Refreshes the session's main token (or `resource`'s) once across every caller and process, or returns the
-   * record if it is not due. Single-flight per (session, resource) in this process; across processes every
+   * Refreshes the session's main token (or `target`'s) once across every caller and process, or returns the
+   * record if it is not due. Single-flight per (session, target) in this process; across processes every
    * refresh of a session holds the one lock `refresh:<id>`, because they all spend the same refresh token
-   * (rotated by most issuers: two concurrent uses would be reuse).
+   * (rotated by most issuers: two concurrent uses would be reuse) and write the same record's tokens.
    */
-  fresh(id: string, resource?: string): Promise<SessionRecord> {
-    const key = resource === undefined ? id : `${id}\n${resource}`;
+  fresh(id: string, target?: TokenTarget): Promise<SessionRecord> {
+    const key = target === undefined ? id : `${id}\n${target.key}`;
     let shared = this.#refreshing.get(key);
     if (!shared) {
       let lose: (error: unknown) => void = () => {};
@@ -378,7 +394,7 @@ export class SessionManager {
         lose = reject;
       });
       storeLost.catch(() => {});
-      const done = this.#refreshShared(id, resource, lose).finally(() => this.#refreshing.delete(key));
+      const done = this.#refreshShared(id, target, lose).finally(() => this.#refreshing.delete(key));
       shared = { done, storeLost };
       this.#refreshing.set(key, shared);
     }
@@ -389,14 +405,14 @@ export class SessionManager {
 
   async #refreshShared(
     id: string,
-    resource: string | undefined,
+    target: TokenTarget | undefined,
     storeLost: (error: unknown) => void,
   ): Promise<SessionRecord> {
     const owner = newOpaqueToken(16);
     const lock = `refresh:${id}`;
     const deadline = Date.now() + this.#config.refreshWaitMs;
     const due = (record: SessionRecord) => {
-      const token = tokenFor(record, resource);
+      const token = tokenFor(record, target?.key);
       return token === undefined || this.#due(token);
     };
     for (let attempt = 0; ; attempt++) {
@@ -409,14 +425,16 @@ export class SessionManager {
           const locked = await this.store.get(id);
           if (!locked) throw new SessionEndedError('refresh_failed');
           if (!due(locked)) return locked;
-          return await this.#refreshNow(id, locked, storeLost, resource);
+          return target?.kind === 'exchange'
+            ? await this.#exchangeNow(id, locked, storeLost, target)
+            : await this.#refreshNow(id, locked, storeLost, target?.resource);
         } finally {
           // A lock left behind would hold the session's other instances for its whole life (refreshLockMs).
           await this.store.releaseLock(lock, owner).catch(() => this.#releaseLater(lock, owner));
         }
       }
       if (Date.now() > deadline) {
-        if ((tokenFor(current, resource)?.accessTokenExpiresAt ?? 0) > Date.now()) return current;
+        if ((tokenFor(current, target?.key)?.accessTokenExpiresAt ?? 0) > Date.now()) return current;
         throw new BffError('GH_BFF_REFRESH_TIMEOUT', 'Timed out waiting for a token refresh.', {
           status: 503,
           problem: 'upstream_unavailable',
@@ -526,6 +544,60 @@ export class SessionManager {
     );
     if (changed) await this.#announceIdentity(id, record.user, user);
     return refreshed;
+  }
+
+  /**
+   * Trades the session's main token for one of `target`'s audience (RFC 8693) and keeps it beside the main
+   * one, under the session's refresh lock (the caller holds it); a main token that is due is refreshed first,
+   * in the same lock. No refresh token is spent, so there is no write-ahead mark: a lost answer costs one more
+   * exchange, never the session. A refusal by the issuer is the deployment's (an audience it does not serve,
+   * a client not allowed to exchange): 502, and the session goes on for every other upstream.
+   */
+  async #exchangeNow(
+    id: string,
+    record: SessionRecord,
+    storeLost: (error: unknown) => void,
+    target: Extract<TokenTarget, { kind: 'exchange' }>,
+  ): Promise<SessionRecord> {
+    const main = this.#due(record.tokens) ? await this.#refreshNow(id, record, storeLost) : record;
+    const context = { sub: main.sub, session: sessionRef(id), audience: target.audience };
+    let issued: IssuedTokens;
+    try {
+      issued = await this.#oidc.exchange(main.tokens.accessToken, target.audience);
+    } catch (error) {
+      const code = oauthErrorCode(error);
+      this.#metrics?.tokenExchanges.inc({ outcome: code !== undefined ? 'rejected' : 'error' });
+      this.#log.warn(
+        { event: 'token_exchange_failure', ...context, error: code, err: error },
+        'exchange failed',
+      );
+      if ((tokenFor(main, target.key)?.accessTokenExpiresAt ?? 0) > Date.now()) return main;
+      if (code !== undefined)
+        throw new BffError(
+          'GH_BFF_TOKEN_EXCHANGE_REFUSED',
+          `The issuer refused to exchange the session's token for ${target.audience} (${code}).`,
+          {
+            status: 502,
+            problem: 'upstream_unavailable',
+            cause: error,
+            detail: 'This service cannot be reached with your session right now.',
+          },
+        );
+      if (error instanceof BffError) throw error;
+      throw new BffError('GH_BFF_ISSUER_UNAVAILABLE', 'The identity provider cannot be reached.', {
+        status: 503,
+        problem: 'upstream_unavailable',
+        cause: error,
+      });
+    }
+    const tokens = withTargetToken(main.tokens, target.key, this.#targetToken(issued));
+    if (!(await this.#storeRefreshed(id, tokens, undefined, storeLost)))
+      throw new SessionEndedError('refresh_failed');
+    const exchanged = { ...main, tokens };
+    this.#remember({ id, record: exchanged });
+    this.#metrics?.tokenExchanges.inc({ outcome: 'success' });
+    this.#log.info({ event: 'token_exchange', ...context }, 'token exchanged');
+    return exchanged;
   }
 
   /**
@@ -641,18 +713,23 @@ export class SessionManager {
       return resources === undefined ? main : { ...main, resources };
     }
     const { idToken: _previous, refreshToken: _spent, ...kept } = record.tokens;
-    return {
-      ...kept,
-      ...(refreshToken ? { refreshToken } : {}),
-      ...(this.#config.idTokenHint && idToken ? { idToken } : {}),
-      resources: {
-        ...resources,
-        [resource]: {
-          accessToken: tokens.accessToken,
-          accessTokenExpiresAt: tokens.accessTokenExpiresAt,
-          refreshAt: this.#refreshAt(tokens.accessTokenExpiresAt),
-        },
+    return withTargetToken(
+      {
+        ...kept,
+        ...(refreshToken ? { refreshToken } : {}),
+        ...(this.#config.idTokenHint && idToken ? { idToken } : {}),
       },
+      resource,
+      this.#targetToken(tokens),
+    );
+  }
+
+  /** A token obtained for one upstream's target, as the session keeps it (with when it is due). */
+  #targetToken(tokens: Pick<IssuedTokens, 'accessToken' | 'accessTokenExpiresAt'>): ResourceToken {
+    return {
+      accessToken: tokens.accessToken,
+      accessTokenExpiresAt: tokens.accessTokenExpiresAt,
+      refreshAt: this.#refreshAt(tokens.accessTokenExpiresAt),
     };
   }
 

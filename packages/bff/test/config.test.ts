@@ -215,6 +215,37 @@ describe('optionsFromEnv', () => {
     ).toThrow(/resource/);
   });
 
+  it('reads each upstream’s ;exchange=<audience> (RFC 8693), refusing it beside a resource or twice', () => {
+    expect(
+      parseUpstreams('billing=https://billing.internal;exchange=billing-api,catalog=http://c;public'),
+    ).toEqual({
+      billing: { url: 'https://billing.internal', access: 'required', exchange: 'billing-api' },
+      catalog: { url: 'http://c', access: 'public' },
+    });
+    for (const bad of [
+      'a=http://x;exchange=a;exchange=b',
+      'a=http://x;exchange=a;resource=urn:a',
+      'a=http://x;exchange=',
+    ]) {
+      const problems: string[] = [];
+      parseUpstreams(bad, problems);
+      expect(problems.join(), bad).toMatch(/one of ;resource=<uri> ;exchange=<audience>/);
+    }
+    // In code, both at once is refused by the configuration.
+    expect(() =>
+      resolveConfig({
+        sessionSecrets: ['x'.repeat(32)],
+        upstreams: { a: { url: 'http://127.0.0.1:1', resource: 'urn:a', exchange: 'a' } },
+      }),
+    ).toThrow(/upstreams\.a: give resource or exchange, not both/);
+    expect(() =>
+      resolveConfig({
+        sessionSecrets: ['x'.repeat(32)],
+        upstreams: { a: { url: 'http://127.0.0.1:1', exchange: 'a b' } },
+      }),
+    ).toThrow(/exchange/);
+  });
+
   it('reads the ;ws and ;sse opt-ins of long-lived upstreams, refusing unknown or repeated flags', () => {
     expect(parseUpstreams('live=http://x;ws;sse, feed=http://y;sse')).toEqual({
       live: { url: 'http://x', access: 'required', websocket: true, sse: true },

@@ -149,7 +149,7 @@ export class ApiProxy {
       });
       forward.res.once('close', held.release);
     }
-    const token = this.#sessions.accessToken(session, forward.route.resource);
+    const token = this.#sessions.accessToken(session, forward.route.token);
     if (typeof token === 'string') return this.#send(forward, token);
     return token.then(
       (fresh) => this.#send(forward, fresh),

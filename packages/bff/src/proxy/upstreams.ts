@@ -2,7 +2,7 @@ import { Pool } from 'undici';
 import type { BffConfig, UpstreamConfig } from '../config.js';
 import { DEFAULT_FORWARDED_HEADERS } from '../forwarded-headers.js';
 import type { BffMetrics, UpstreamTally } from '../metrics.js';
-import { primaryResource, tokenResource } from '../resources.js';
+import { primaryResource, type TokenTarget, tokenTarget } from '../resources.js';
 
 /** One configured upstream, as the proxy routes to it. */
 export interface UpstreamRoute {
@@ -21,10 +21,10 @@ export interface UpstreamRoute {
   /** Where the metrics of its answers are counted (none without metrics). */
   readonly tally: UpstreamTally | undefined;
   /**
-   * The resource whose own token it gets (RFC 8707), or `undefined` for the session's main token (see
-   * `tokenResource`).
+   * The token it gets instead of the session's main one (its resource's, or one exchanged for its audience),
+   * or `undefined` for the main token (see `tokenTarget`).
    */
-  readonly resource: string | undefined;
+  readonly token: TokenTarget | undefined;
 }
 
 const API_PREFIX = '/api/';
@@ -64,7 +64,7 @@ export class UpstreamTable {
         methods: new Set(upstream.methods),
         forwardHeaders: new Set([...DEFAULT_FORWARDED_HEADERS, ...upstream.forwardHeaders]),
         tally: metrics?.proxyAnswers.tally(name),
-        resource: tokenResource(upstream, primary),
+        token: tokenTarget(upstream, primary),
       });
     }
   }

@@ -176,7 +176,7 @@ export class WebSocketProxy {
     socket.once('close', handshake.close);
     let bearer: string;
     try {
-      bearer = await this.#parts.sessions.accessToken(session, handshake.route.resource);
+      bearer = await this.#parts.sessions.accessToken(session, handshake.route.token);
     } catch (error) {
       handshake.held.release();
       if (error instanceof SessionEndedError) return this.#refuse(socket, SESSION_ENDED);

@@ -17,14 +17,14 @@ export interface SessionTokens {
   readonly idToken?: string;
   readonly scope?: string;
   /**
-   * Access tokens for other resources (RFC 8707), by resource indicator: each obtained with the refresh token
-   * above for one upstream's audience, and refreshed on its own schedule. The main token is for the primary
-   * resource and is never repeated here.
+   * Access tokens for upstreams' own audiences, each refreshed on its own schedule: by resource indicator one
+   * obtained with the refresh token above (RFC 8707), and under `exchange <audience>` one the main token was
+   * exchanged for (RFC 8693). The main token is for the primary resource and is never repeated here.
    */
   readonly resources?: Readonly<Record<string, ResourceToken>>;
 }
 
-/** The access token of one resource (audience), as {@link SessionTokens.resources} keeps it. */
+/** The access token of one upstream's audience, as {@link SessionTokens.resources} keeps it. */
 export interface ResourceToken {
   readonly accessToken: string;
   /** Epoch milliseconds. */
