@@ -12,6 +12,7 @@ import { hasBody, type Refusal, refusalOf } from './checks.js';
 import { Forward } from './forward.js';
 import { UpstreamHeaders } from './headers.js';
 import type { LongLivedConnections } from './long-lived.js';
+import { ProofBatch } from './proof-batch.js';
 import { ProxyReporter, type ProxyStats } from './reporter.js';
 import { isApiTarget, nameEnd, UpstreamTable } from './upstreams.js';
 import { WebSocketProxy } from './websocket.js';
@@ -51,6 +52,8 @@ export class ApiProxy {
   readonly #websockets: WebSocketProxy;
   /** The last DPoP nonce each upstream asked for (by name): sent in the next proofs, saving the challenge. */
   readonly #nonces = new Map<string, string>();
+  /** DPoP proofs of one event-loop turn, signed together (see ProofBatch). */
+  readonly #proofs = new ProofBatch();
 
   constructor(
     config: BffConfig,
@@ -167,7 +170,7 @@ export class ApiProxy {
     return this.#refuse(forward.res, SESSION_ENDED);
   }
 
-  /** Sends `forward` upstream; with DPoP on and a token, with a proof signed for it (synchronously). */
+  /** Sends `forward` upstream; with DPoP on and a token, once its proof is signed with the turn's others (ProofBatch). */
   #send(forward: Forward, bearer: string | undefined): undefined {
     const headers = this.#headers.build(forward, bearer);
     if (bearer === undefined || this.#headers.dpop === undefined) {
@@ -193,7 +196,11 @@ export class ApiProxy {
           this.#fail(forward.res, error);
         }
       };
-    forward.dispatch(this.#headers.proof(headers, route, method, path, bearer, this.#nonces.get(route.name)));
+    this.#proofs.add({
+      sign: () => this.#headers.proof(headers, route, method, path, bearer, this.#nonces.get(route.name)),
+      send: (signed) => forward.dispatch(signed),
+      fail: (error) => this.#fail(forward.res, error),
+    });
     return undefined;
   }
 
