@@ -45,14 +45,18 @@ export function bffOptions(bff: BenchBff, extra: BffOptions = {}): BffOptions {
 
 /**
  * Six upstreams of the shop's six audiences (RFC 8707), all on the bench upstream `url`: orders is `bench`
- * (the proxied GET's measured one), the others keep their service names. Each gets a token of its own,
- * obtained by refresh at its first request; the session's main token stays `urn:gatehouse:shop`.
+ * (the proxied GET's measured one), the others keep their service names. Each gets a token of its own at its
+ * first request: by `resource`, obtained with the refresh token (RFC 8707); by `exchange`, the main token
+ * exchanged for it (RFC 8693). The session's main token stays `urn:gatehouse:shop`.
  */
-export function sixAudiences(url: string): NonNullable<BffOptions['upstreams']> {
+export function sixAudiences(
+  url: string,
+  by: 'resource' | 'exchange' = 'resource',
+): NonNullable<BffOptions['upstreams']> {
   return Object.fromEntries(
     Object.entries(shopServiceAudiences).map(([service, resource]) => [
       service === 'orders' ? 'bench' : service,
-      { url, resource },
+      by === 'resource' ? { url, resource } : { url, exchange: resource },
     ]),
   );
 }

@@ -1,12 +1,14 @@
-// Issue 15's token figures for a session whose BFF has six upstreams of six audiences (RFC 8707), on a real
-// login, the dev IdP and the run's Redis:
-// - refresh grants per token life when only some of the audiences are used: the BFF must obtain and refresh a
-//   token for exactly the audiences the user's requests need, once per token life each (counted at the IdP);
+// Issue 15's token figures for a session whose BFF has six upstreams of six audiences, by resource indicator
+// (RFC 8707) or by token exchange (RFC 8693), on a real login, the dev IdP and the run's Redis:
+// - grants per token life when only some of the audiences are used: the BFF must obtain and refresh a token
+//   for exactly the audiences the user's requests need, once per token life each (counted at the IdP): refresh
+//   grants by resource; exchanges by exchange, with the main token they start from refreshed once per life;
 // - Redis bytes of that session once all six hold a token of their own.
 // The IdP's access tokens live `lifeS` seconds and the BFF refreshes at expiry (`refreshLeeway: 0`), so each
 // life is a window the bench waits out.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RedisSessionStore } from '@gatehouse/bff';
+import { TOKEN_EXCHANGE_GRANT } from '@gatehouse/dev-idp';
 import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
 import { BENCH_API_HEADERS, bffOptions, sixAudiences } from '../lib/http.js';
@@ -31,13 +33,20 @@ export interface AudienceSettings {
 /** What the figures measured. */
 export interface AudienceResult {
   readonly settings: AudienceSettings;
+  /** How the upstreams got their tokens. */
+  readonly by: 'resource' | 'exchange';
   /** Upstreams of their own audience the BFF had. */
   readonly audiences: number;
   /** The upstreams the lives used. */
   readonly used: readonly string[];
-  /** Refresh grants the IdP answered in each life (the first one starts right after the sign-in). */
+  /**
+   * The grants that gave the audiences their tokens in each life (the first one starts right after the
+   * sign-in): refresh grants by resource, token exchanges by exchange.
+   */
   readonly grantsPerLife: readonly number[];
-  /** Refresh grants the IdP refused (reuse, invalid): must be 0. */
+  /** By exchange: refresh grants of the main token in each life (the exchanges' subject token). */
+  readonly mainRefreshesPerLife?: readonly number[];
+  /** Grants the IdP refused (refresh token reuse, invalid, a refused exchange): must be 0. */
   readonly refusedGrants: number;
   /** Answers other than 200 to the bench's requests. */
   readonly failures: number;
@@ -54,6 +63,7 @@ const USED = 4;
 export async function audienceFigures(
   ctx: SuiteContext,
   settings: AudienceSettings,
+  by: 'resource' | 'exchange' = 'resource',
 ): Promise<AudienceResult> {
   const servers: Server[] = [];
   const dispatcher = new Agent({ keepAliveTimeout: 10_000 });
@@ -62,24 +72,29 @@ export async function audienceFigures(
     const { port, publicUrl, upstream, idp } = await startUpstreamAndIdp(servers, {
       AccessToken: settings.lifeS,
     });
-    const upstreams = sixAudiences(upstream.url);
+    const upstreams = sixAudiences(upstream.url, by);
     const used = Object.keys(upstreams).slice(0, USED);
     const options = bffOptions(
       { publicUrl, port, issuer: idp.url, secret: ctx.secret },
       { redisUrl: ctx.redisUrl, redisKeyPrefix: ctx.prefix, refreshLeeway: 0, upstreams },
     );
-    const bff = await startServer('BFF (six audiences)', benchPath('servers/bff.ts'), {
+    const bff = await startServer(`BFF (six audiences by ${by})`, benchPath('servers/bff.ts'), {
       env: { BENCH_BFF_OPTIONS: JSON.stringify(options) },
     });
     servers.push(bff);
     const session = await signInSession(publicUrl, 'alice');
     await session.close();
-    const refreshGrants = async () => {
+    const audienceGrant = by === 'resource' ? 'refresh_token' : TOKEN_EXCHANGE_GRANT;
+    const grants = async () => {
       const stats = await ask<IdpStats>(idp.child, 'stats');
       const refused = Object.entries(stats.grantErrors)
-        .filter(([key]) => key.startsWith('refresh_token:'))
+        .filter(([key]) => key.startsWith('refresh_token:') || key.startsWith(`${TOKEN_EXCHANGE_GRANT}:`))
         .reduce((sum, [, count]) => sum + count, 0);
-      return { answered: stats.grants.refresh_token ?? 0, refused };
+      return {
+        audiences: stats.grants[audienceGrant] ?? 0,
+        main: stats.grants.refresh_token ?? 0,
+        refused,
+      };
     };
     let failures = 0;
     const get = async (name: string) => {
@@ -92,12 +107,20 @@ export async function audienceFigures(
     };
 
     const grantsPerLife: number[] = [];
+    const mainRefreshesPerLife: number[] = [];
     for (let life = 0; life < settings.lives; life++) {
-      const before = (await refreshGrants()).answered;
+      const before = await grants();
       const started = Date.now();
       for (let round = 0; round < settings.rounds; round++) await Promise.all(used.map(get));
-      grantsPerLife.push((await refreshGrants()).answered - before);
-      ctx.log(`  life ${life + 1}: ${grantsPerLife.at(-1)} refresh grants for ${used.length} audiences used`);
+      const after = await grants();
+      grantsPerLife.push(after.audiences - before.audiences);
+      mainRefreshesPerLife.push(after.main - before.main);
+      ctx.log(
+        by === 'resource'
+          ? `  life ${life + 1}: ${grantsPerLife.at(-1)} refresh grants for ${used.length} audiences used`
+          : `  life ${life + 1}: ${grantsPerLife.at(-1)} exchanges for ${used.length} audiences used, ` +
+              `${mainRefreshesPerLife.at(-1)} refresh of the main token`,
+      );
       // Every token of this life was obtained after `started`: past its life (and a margin), each is expired.
       await sleep(Math.max(0, started + settings.lifeS * 1_000 + 500 - Date.now()));
     }
@@ -109,10 +132,12 @@ export async function audienceFigures(
     const weighed = await sessionBytes(redis, ctx.prefix, session.sessionId, record);
     return {
       settings,
+      by,
       audiences: Object.keys(upstreams).length,
       used,
       grantsPerLife,
-      refusedGrants: (await refreshGrants()).refused,
+      ...(by === 'exchange' ? { mainRefreshesPerLife } : {}),
+      refusedGrants: (await grants()).refused,
       failures,
       bytes: { total: weighed.total, session: weighed.session, indexes: weighed.indexes },
       tokens: 1 + Object.keys(record.tokens.resources ?? {}).length,

@@ -11,7 +11,7 @@
 //   RedisSessionStore itself and, for comparison, laid out as the BFF stored it before and as other proposals
 //   would (each measured on its own, the server flushed before each).
 // - Six audiences (issue 15, `audiences.ts`): refresh grants per token life with four of six audiences used, and
-//   the bytes of a session holding a token for each of the six.
+//   the bytes of a session holding a token for each of the six; then the same by token exchange.
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import {
@@ -64,8 +64,10 @@ export interface StoreResult {
   readonly bytes: SessionBytes;
   /** The per-user index (`u:`) that lists a user's sessions (`GET /auth/sessions`, the per-user cap). */
   readonly userIndex?: UserIndexGrowth;
-  /** A session of six audiences (issue 15). */
+  /** A session of six audiences by resource indicator (issue 15). */
   readonly audiences?: AudienceResult;
+  /** The same by token exchange. */
+  readonly audiencesByExchange?: AudienceResult;
   readonly lookup: { readonly redis: Summary; readonly memory: Summary; readonly otherCores?: number };
   readonly privateRedisVersion?: string;
   readonly perRequest?: readonly PerRequest[];
@@ -129,10 +131,10 @@ export async function sessionStoreFigures(ctx: SuiteContext, settings: StoreSett
     );
     const result = {
       settings,
-      notes: [] as string[],
       bytes,
       userIndex,
       lookup: { ...lookup, ...(otherCores === undefined ? {} : { otherCores }) },
+      // With `notes`: the six-audience figures' own, then the suite's.
       ...(await sixAudienceFigures(ctx, settings)),
     };
 
@@ -202,14 +204,25 @@ async function layoutFigures(
 async function sixAudienceFigures(
   ctx: SuiteContext,
   settings: StoreSettings,
-): Promise<{ audiences: AudienceResult } | { notes: string[] }> {
-  try {
-    return { audiences: await audienceFigures(ctx, settings.audiences) };
-  } catch (error) {
-    return {
-      notes: [`six audiences: not measured (${error instanceof Error ? error.message : String(error)})`],
-    };
-  }
+): Promise<{ audiences?: AudienceResult; audiencesByExchange?: AudienceResult; notes: string[] }> {
+  const notes: string[] = [];
+  const measured = async (by: 'resource' | 'exchange') => {
+    try {
+      return await audienceFigures(ctx, settings.audiences, by);
+    } catch (error) {
+      notes.push(
+        `six audiences by ${by}: not measured (${error instanceof Error ? error.message : String(error)})`,
+      );
+      return undefined;
+    }
+  };
+  const audiences = await measured('resource');
+  const audiencesByExchange = await measured('exchange');
+  return {
+    ...(audiences ? { audiences } : {}),
+    ...(audiencesByExchange ? { audiencesByExchange } : {}),
+    notes,
+  };
 }
 
 /** How the per-user index grows with the user's sessions. */
