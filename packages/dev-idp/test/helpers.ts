@@ -180,6 +180,17 @@ export async function tokenRequest(
   return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
 
+/** Revokes `refreshToken` at the revocation endpoint as `client` (and with it the grant). */
+export function revokeRefreshToken(idp: DevIdp, client: DevIdpClient, refreshToken: string) {
+  return tokenRequest(
+    idp,
+    client,
+    { token: refreshToken, token_type_hint: 'refresh_token' },
+    'basic',
+    '/token/revocation',
+  );
+}
+
 /** Exchanges a code from {@link signIn}. */
 export function redeemCode(
   idp: DevIdp,

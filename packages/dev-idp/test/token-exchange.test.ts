@@ -16,7 +16,7 @@ import {
   devIdpAcr,
   TOKEN_EXCHANGE_GRANT,
 } from '../src/index.js';
-import { redeemCode, signIn, tokenRequest, verifyJwt } from './helpers.js';
+import { redeemCode, revokeRefreshToken, signIn, tokenRequest, verifyJwt } from './helpers.js';
 
 const client = bffClient({ baseUrl: 'http://localhost:4998' });
 const other = bffClient({ baseUrl: 'http://localhost:4997', clientId: 'other-bff', clientSecret: 'other' });
@@ -160,13 +160,7 @@ describe('token exchange (RFC 8693)', () => {
 
   it('refuses a token whose grant ended (the refresh token revoked at logout)', async () => {
     const tokens = await signedIn(idp);
-    const revoked = await tokenRequest(
-      idp,
-      client,
-      { token: tokens.refresh_token, token_type_hint: 'refresh_token' },
-      'basic',
-      '/token/revocation',
-    );
+    const revoked = await revokeRefreshToken(idp, client, tokens.refresh_token);
     expect(revoked.status).toBe(200);
     const { body } = await exchange(idp, { subject_token: tokens.access_token, audience: CATALOG });
     expect(body.error).toBe('invalid_grant');

@@ -1,7 +1,15 @@
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bffClient, createDevIdp, type DevIdp, devIdpAcr } from '../src/index.js';
-import { authorizationUrl, Browser, redeemCode, signIn, tokenRequest, verifyJwt } from './helpers.js';
+import {
+  authorizationUrl,
+  Browser,
+  redeemCode,
+  revokeRefreshToken,
+  signIn,
+  tokenRequest,
+  verifyJwt,
+} from './helpers.js';
 
 const client = bffClient({ baseUrl: 'http://localhost:4999' });
 
@@ -154,13 +162,7 @@ describe('tokens', () => {
 
   it('revokes a refresh token at the revocation endpoint, and with it the grant', async () => {
     const tokens = await tokensFor(idp);
-    const revoked = await tokenRequest(
-      idp,
-      client,
-      { token: tokens.refresh_token, token_type_hint: 'refresh_token' },
-      'basic',
-      '/token/revocation',
-    );
+    const revoked = await revokeRefreshToken(idp, client, tokens.refresh_token);
     expect(revoked.status).toBe(200);
     const after = await refresh(idp, tokens.refresh_token);
     expect(after.status).toBe(400);
