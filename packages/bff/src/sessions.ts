@@ -567,8 +567,13 @@ export class SessionManager {
     } catch (error) {
       const code = oauthErrorCode(error);
       this.#metrics?.tokenExchanges.inc({ outcome: code !== undefined ? 'rejected' : 'error' });
+      // The issuer's refusal is logged as its OAuth error code; anything else (unreachable, a bad answer) whole.
       this.#log.warn(
-        { event: 'token_exchange_failure', ...context, error: code, err: error },
+        {
+          event: 'token_exchange_failure',
+          ...context,
+          ...(code === undefined ? { err: error } : { error: code }),
+        },
         'exchange failed',
       );
       if ((tokenFor(main, target.key)?.accessTokenExpiresAt ?? 0) > Date.now()) return main;
