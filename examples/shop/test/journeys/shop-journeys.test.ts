@@ -201,7 +201,9 @@ await describeWith(['chromium'], 'journeys: the demo users', () => {
       await page.getByTestId('home').waitFor();
       await check(who, page);
     }
-  });
+    // Six page loads and five sign-ins in Chromium: about 15 s alone, up to 40 s while CI runs every suite at
+    // once on two cores. A runner timeout, not a speed claim.
+  }, 90_000);
 
   it('the leak scan finds a real token wherever browser code could read it', async () => {
     const journey = await h.journey();
