@@ -131,7 +131,9 @@ await describeWith(['chromium'], 'journeys: the seed’s auth test cases (§26)'
     await carol.page.goto(h.url('/profile'));
     await carol.page.getByTestId('profile-readonly').waitFor();
     expect(await carol.page.getByTestId('profile-form').count()).toBe(0);
-  });
+    // Three users signed in in Chromium, one after another: 23 s in a busy CI run on two cores, against the
+    // 30-s default. A runner timeout, not a speed claim.
+  }, 90_000);
 
   it('a normal user is denied the admin remote: no-access view, its code never requested nor in the page, 403 if asked', async () => {
     for (const login of ['alice', 'frank'] as const) {
