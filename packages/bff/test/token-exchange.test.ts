@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { gatehouseApi } from '@gatehouse/api';
 import {
   bffClient,
@@ -7,12 +6,12 @@ import {
   shopServiceAudiences,
   TOKEN_EXCHANGE_GRANT,
 } from '@gatehouse/dev-idp';
-import { API_HEADERS, describeWith, freePort, redisUrl, TestBrowser } from '@gatehouse/testing';
+import { API_HEADERS, describeWith, freePort, TestBrowser } from '@gatehouse/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BffOptions } from '../src/index.js';
+import { useTwoInstances } from './support/instances.js';
 import { type Stack, signIn, startStack } from './support/stack.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -62,11 +61,8 @@ interface Setup {
   readonly grants: (type: string) => number;
 }
 
-/**
- * The dev IdP, two real APIs of their own audiences and a BFF whose `catalog` (public) and `orders` upstreams
- * get their tokens by exchange (RFC 8693); `nowhere` names an audience the IdP does not serve.
- */
-async function setUp(bff: Partial<BffOptions> = {}, idpOptions: { dpop?: boolean } = {}): Promise<Setup> {
+/** The dev IdP (4-s access tokens, its client for a BFF on `bffPort`) and the catalog and orders APIs. */
+async function idpAndApis(idpOptions: { dpop?: boolean } = {}) {
   const bffPort = await freePort();
   const idp = await createDevIdp({
     port: 0,
@@ -77,6 +73,15 @@ async function setUp(bff: Partial<BffOptions> = {}, idpOptions: { dpop?: boolean
   const grants = countGrants(idp);
   const catalog = await startApi(idp.issuer, CATALOG);
   const orders = await startApi(idp.issuer, ORDERS);
+  return { bffPort, idp, catalog, orders, grants };
+}
+
+/**
+ * The dev IdP, two real APIs of their own audiences and a BFF whose `catalog` (public) and `orders` upstreams
+ * get their tokens by exchange (RFC 8693); `nowhere` names an audience the IdP does not serve.
+ */
+async function setUp(bff: Partial<BffOptions> = {}, idpOptions: { dpop?: boolean } = {}): Promise<Setup> {
+  const { bffPort, idp, catalog, orders, grants } = await idpAndApis(idpOptions);
   const stack = await startStack({
     idp,
     bffPort,
@@ -225,44 +230,35 @@ describe('tokens by exchange with DPoP (RFC 9449)', () => {
 });
 
 await describeWith(['redis'], 'tokens by exchange across two BFF instances on one Redis', () => {
-  const prefix = `gh-test-${randomBytes(4).toString('hex')}:`;
-  let setup: Setup;
-  let other: Stack;
+  const twoInstances = useTwoInstances();
+  let parts: Awaited<ReturnType<typeof idpAndApis>> | undefined;
   afterAll(async () => {
-    await other?.close();
-    if (setup) await tearDown(setup);
-    const redis = new Redis(redisUrl);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await parts?.catalog.app.close();
+    await parts?.orders.app.close();
+    await parts?.idp.close();
   });
 
   it('200 concurrent requests over both instances: one exchange per audience, the same token on both', async () => {
-    const shared = { redisUrl, redisKeyPrefix: prefix };
-    setup = await setUp(shared);
-    const { stack, catalog, orders, grants } = setup;
-    const portB = await freePort();
-    other = await startStack({
-      idp: stack.idp,
-      bffPort: portB,
-      bff: {
-        ...shared,
-        publicUrl: stack.bffUrl,
+    parts = await idpAndApis();
+    const { bffPort, idp, catalog, orders, grants } = parts;
+    const { a, bUrl } = await twoInstances(
+      {
         upstreams: {
           catalog: { url: catalog.url, access: 'public', exchange: CATALOG },
           orders: { url: orders.url, exchange: ORDERS },
         },
       },
-    });
+      { idp, bffPort },
+    );
     const browser = new TestBrowser();
-    await signIn(browser, stack, 'erin');
-    const cookie = await browser.jar.getCookieString(stack.bffUrl);
+    await signIn(browser, a, 'erin');
+    const cookie = await browser.jar.getCookieString(a.bffUrl);
     const answers = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
-        browser.get(
-          `${i % 2 ? stack.bffUrl : `http://localhost:${portB}`}/api/${i % 4 < 2 ? 'orders' : 'catalog'}/whoami`,
-          { ...API_HEADERS, cookie },
-        ),
+        browser.get(`${i % 2 ? a.bffUrl : bUrl}/api/${i % 4 < 2 ? 'orders' : 'catalog'}/whoami`, {
+          ...API_HEADERS,
+          cookie,
+        }),
       ),
     );
     expect(answers.map((answer) => answer.status).filter((status) => status !== 200)).toEqual([]);

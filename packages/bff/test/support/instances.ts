@@ -3,7 +3,7 @@ import { freePort, redisUrl } from '@gatehouse/testing';
 import { Redis } from 'ioredis';
 import { afterAll } from 'vitest';
 import type { BffOptions } from '../../src/index.js';
-import { type Stack, startStack } from './stack.js';
+import { type Stack, type StackOptions, startStack } from './stack.js';
 
 /** Two BFF instances over one Redis, as a multi-instance deployment runs them. */
 export interface TwoInstances {
@@ -16,14 +16,18 @@ export interface TwoInstances {
 
 /**
  * For a suite that needs the same session on two instances (Redis store and pub/sub): each call starts A and B
- * in front of one dev IdP, with `bff` options on both and a Redis key prefix of the suite's own. After the
- * suite, every instance is closed and the prefix's keys deleted.
+ * in front of one dev IdP (the caller's, with A on the port its client names: `at`; else one of their own),
+ * with `bff` options on both and a Redis key prefix of the suite's own. After the suite, every instance is closed and the prefix's keys
+ * deleted.
  *
  * @example
  * const twoInstances = useTwoInstances();
  * it('…', async () => { const { a, bUrl } = await twoInstances({ roles }); … });
  */
-export function useTwoInstances(): (bff?: Partial<BffOptions>) => Promise<TwoInstances> {
+export function useTwoInstances(): (
+  bff?: Partial<BffOptions>,
+  at?: Pick<StackOptions, 'idp' | 'bffPort'>,
+) => Promise<TwoInstances> {
   const prefix = `gh-test-${randomBytes(4).toString('hex')}:`;
   const stacks: Stack[] = [];
   afterAll(async () => {
@@ -33,9 +37,9 @@ export function useTwoInstances(): (bff?: Partial<BffOptions>) => Promise<TwoIns
     if (keys.length) await redis.del(...keys);
     await redis.quit();
   });
-  return async (bff = {}) => {
+  return async (bff = {}, at = {}) => {
     const shared: Partial<BffOptions> = { ...bff, redisUrl, redisKeyPrefix: prefix };
-    const a = await startStack({ bff: shared });
+    const a = await startStack({ ...at, bff: shared });
     stacks.push(a);
     const portB = await freePort();
     const b = await startStack({ idp: a.idp, bffPort: portB, bff: { ...shared, publicUrl: a.bffUrl } });
